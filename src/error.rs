@@ -1,0 +1,23 @@
+//! The crate-wide error: one variant per module error.
+
+use crate::linalg::SolverError;
+use crate::operator::OperatorError;
+use crate::pauli::PauliError;
+use crate::state::MemoryError;
+
+/// Any error of the qep library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Pauli parsing or algebra.
+    #[error(transparent)]
+    Pauli(#[from] PauliError),
+    /// Operators.
+    #[error(transparent)]
+    Operator(#[from] OperatorError),
+    /// Eigensolvers.
+    #[error(transparent)]
+    Solver(#[from] SolverError),
+    /// Memory checks.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+}

@@ -1,0 +1,133 @@
+//! Models: YAML files → [`Model`] → the network Hamiltonian `H(β, θ, u, d)` of Eq. 16 as a
+//! [`PauliSum`](crate::pauli::PauliSum) ([`Model::hamiltonian`]).
+//!
+//! * `yaml.rs` reads the file (the only file that names the YAML crate), `model.rs` is the
+//!   versioned schema (`deny_unknown_fields` structs), `validate.rs` turns it into a
+//!   [`Model`], [`lattice`] yields edge lists, `compile.rs` builds `H`.
+//! * Every error names the file, the line and column, and the key path
+//!   (`{file}:{line}:{col}: `{key}`: {problem}; expected {expected}`), see [`ModelError`].
+//!
+//! # Schema (version 1)
+//!
+//! Every key is optional except that the number of qubits must be known (`qubits` or a
+//! `lattice`). Unknown keys are errors.
+//!
+//! ```yaml
+//! version: 1                 # schema version; only 1 exists (default 1)
+//! name: ising_grid           # default: the file stem
+//! description: free text
+//! kind: quantum              # quantum (default) | classical
+//! qubits: 12                 # 1..=64; optional with a lattice (must then match it)
+//! lattice: {shape: grid, rows: 3, cols: 4, periodic: false}
+//!                            # or {shape: chain, sites: 8, periodic: true}
+//!                            # or {shape: all-to-all, sites: 6}
+//! inputs: left-column        # a list [0, 4, 8], or left-column / right-column of the lattice
+//! outputs: right-column      # disjoint from inputs
+//! seed: 7                    # seed of every random draw (default 0)
+//!
+//! terms:                     # fixed part H_fixed
+//!   - {pauli: "X2", coeff: 0.7}            # coeff: number, [re, im] or {re: .., im: ..};
+//!   - {pauli: "Z0 Z1", coeff: [-1.0, 0]}   # the merged sum must be real (Hermitian)
+//! params:                    # trainable θ_k P_k, Pauli strings distinct
+//!   - {pauli: "X0 X2", value: 0.3}
+//!   - {pauli: "Z0 Z2", init: {normal: [0.0, 0.1]}}
+//! couplings:                 # families placed on the lattice, after `params` in θ order
+//!   - {type: ZZ, on: edges, trainable: true, init: {uniform: [-0.5, 0.5]}}
+//!   - {type: XX, trainable: true, value: 0.1}     # `on` defaults to edges (pairs) / sites
+//!   - {type: X, on: hidden, value: 1.0}           # fixed field on the hidden qubits
+//!   - {type: ZZ, on: [[0, 5], [2, 7]], value: -1} # explicit pairs
+//!
+//! # Settings used by later stages (validated now)
+//! state: ground              # or {eigen: K}, K < 2^qubits
+//! beta: 0.01                 # clamping strength > 0
+//! temperature: 0.1           # > 0, thermal case
+//! thermal_gradient: kubo-mori # clamped | covariance | kubo-mori
+//! shots: 1000                # > 0
+//! preparation: exact         # exact | cooling | {adiabatic: {time: 10, steps: 100, schedule: linear}}
+//!                            #   schedule: linear | smooth | local
+//! training: {epochs: 100, optimizer: sgd, learning_rate: 0.1, momentum: 0.0,
+//!            batch_size: 1, lr_decay: 1.0}   # optimizer: sgd | adam; all keys optional
+//! lindblad:
+//!   jumps:
+//!     - {op: sigma-, qubits: all, rate: 0.05}     # sigma- | sigma+ | X | Y | Z; qubits: list or
+//!                                                 # a site set; default all
+//!     - {op: [{pauli: "X0 X1", coeff: 1}], rate: 0.01}  # explicit operator, no `qubits`
+//! dataset:                   # see the `dataset` docs: inline rows or a CSV file
+//!   inputs:  [[1, -1, 1], [-1, -1, 1]]   # one value per input qubit
+//!   targets: [[1], [-1]]                 # one value per output qubit
+//! ```
+//!
+//! Couplings: `type` is `ZZ`, `XX`, `YY` (on pairs) or `X`, `Y`, `Z` (on single qubits).
+//! `on` is `edges` (the lattice's, the default for pairs) or a list of `[i, j]` pairs for
+//! two-body families; for fields a site set — `sites` (= `all`, the default), `hidden`,
+//! `inputs`, `outputs`, `left-column`, `right-column` — or a list of qubits. Each family takes
+//! exactly one of `value` (the same for every term) or `init` (one draw per term:
+//! `{uniform: [lo, hi]}` or `{normal: [mean, std]}`); `trainable` (default `false`) decides
+//! whether its terms join the parameters or `H_fixed`. Trainable terms get the canonical
+//! label of their string (`"Z0 Z1"`) and the family name.
+//!
+//! Random initial values come from ChaCha8 seeded with `seed`: `params[i]` uses stream `i`,
+//! `couplings[k]` stream `2³² + k`, each drawing in placement order — the same seed gives
+//! the same values, and editing one family leaves the others' draws unchanged.
+
+mod compile;
+mod dataset;
+mod domain;
+mod error;
+mod keypath;
+pub mod lattice;
+mod model;
+mod settings;
+mod validate;
+mod yaml;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use compile::Example;
+pub use dataset::Dataset;
+pub use domain::{Model, Param, Source};
+pub use error::{ModelError, Pos};
+pub use lattice::Lattice;
+pub use settings::{
+    Adiabatic, Jump, ModelKind, Optimizer, Preparation, Schedule, Settings, StateChoice,
+    ThermalGradient, Training,
+};
+
+use keypath::Ctx;
+
+/// Reads and parses a model file (see the [module docs](self) for the schema).
+///
+/// # Errors
+/// [`ModelError::Read`] if the file cannot be read, and every error of [`parse_str`].
+pub fn load(path: &Path) -> Result<Model, ModelError> {
+    let bytes = std::fs::read(path).map_err(|source| ModelError::Read {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| ModelError::Read {
+        file: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+    })?;
+    parse_str(&text, path)
+}
+
+/// Parses a model from `text`; `path` names the file in messages, gives the default name
+/// (its stem) and the directory CSV datasets are relative to. `Source::sha256` is the hash
+/// of `text`'s bytes.
+///
+/// # Errors
+/// [`ModelError::Empty`], [`ModelError::Syntax`], [`ModelError::UnknownKey`],
+/// [`ModelError::Schema`] while reading; the semantic variants ([`ModelError::QubitOutOfRange`],
+/// [`ModelError::DuplicateParam`], [`ModelError::NonHermitian`], …) while validating; CSV
+/// errors while loading a dataset.
+pub fn parse_str(text: &str, path: &Path) -> Result<Model, ModelError> {
+    let ctx = Ctx::new(path, text);
+    let file: model::ModelFile = yaml::parse(&ctx)?;
+    let sha256 = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    validate::build(file, &ctx, sha256)
+}

@@ -1,0 +1,26 @@
+//! # qep — quantum equilibrium propagation
+//!
+//! A quantum neural network is a Hamiltonian `H(β, θ, u, d)` (Eq. 16 of Massar & Mognetti,
+//! arXiv:2405.08467); its eigenstate computes the answer and equilibrium propagation trains its
+//! couplings. The library follows the data flow of DESIGN.md:
+//!
+//! 1. [`hamiltonian`]: YAML model → [`hamiltonian::Model`] → [`pauli::PauliSum`] (`compile`);
+//! 2. [`operator`]: the sum as a matrix-free operator grouped by X-mask (`H·ψ`), CSR export;
+//! 3. [`state`]: state vectors, expectation values, memory checks before allocating;
+//! 4. [`linalg`]: Lanczos (k lowest eigenpairs, residuals, gap) and the dense oracle;
+//! 5. [`report`]: provenance (version, input hash, seed, settings) for every result.
+//!
+//! Conventions: qubit `i` is bit `i` of the basis index, `Z|0⟩ = |0⟩`, `Y = iXZ`.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod hamiltonian;
+pub mod linalg;
+pub mod operator;
+pub mod pauli;
+pub mod report;
+pub mod scalar;
+pub mod state;
+
+pub use error::Error;
+pub use scalar::{Scalar, C64};

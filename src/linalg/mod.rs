@@ -1,0 +1,61 @@
+//! Eigensolvers: Lanczos on the matrix-free operator ([`lowest_eigenpairs`]) and the dense
+//! oracle ([`dense_spectrum`]).
+
+mod dense;
+mod lanczos;
+
+pub use dense::{dense_spectrum, eigh_dense, eigh_tridiagonal};
+pub use lanczos::{
+    ground_state, lowest_eigenpairs, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM,
+};
+
+use crate::operator::OperatorError;
+use crate::state::MemoryError;
+
+/// Errors of the eigensolvers.
+#[derive(Debug, thiserror::Error)]
+pub enum SolverError {
+    /// The budget of operator applications ran out before every pair met the tolerance.
+    #[error(
+        "Lanczos: {converged}/{wanted} pairs after {iterations} operator applications; \
+         best residual {residual:.2e} > tol {tol:.2e} (raise --max-matvecs or --tol)"
+    )]
+    NotConverged {
+        /// Levels wanted.
+        wanted: usize,
+        /// Levels converged.
+        converged: usize,
+        /// Operator applications used.
+        iterations: usize,
+        /// Best residual reached for the failing level.
+        residual: f64,
+        /// The tolerance.
+        tol: f64,
+    },
+    /// The operator has complex coefficients on Pauli strings (not Hermitian).
+    #[error("the operator is not Hermitian; eigensolvers need real coefficients on Pauli strings")]
+    NotHermitian,
+    /// Real arithmetic was requested for an operator that is complex in the Z basis.
+    #[error("real arithmetic requested but the operator is complex in the Z basis (odd number of Y letters)")]
+    NotReal,
+    /// `k` is zero or larger than the dimension.
+    #[error("k = {k} levels requested from a space of dimension {dim}; expected 1 ≤ k ≤ {dim}")]
+    BadK {
+        /// Levels requested.
+        k: usize,
+        /// Hilbert-space dimension.
+        dim: usize,
+    },
+    /// The dense eigensolver failed.
+    #[error("dense eigensolver failed: {detail}")]
+    Dense {
+        /// faer's error.
+        detail: String,
+    },
+    /// Building an explicit matrix failed.
+    #[error(transparent)]
+    Operator(#[from] OperatorError),
+    /// The workspace does not fit in memory.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+}

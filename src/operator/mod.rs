@@ -1,0 +1,28 @@
+//! Matrix-free operators: a [`PauliSum`](crate::pauli::PauliSum) grouped by X-mask
+//! ([`XMaskOperator`]), applied to state vectors in cache-blocked passes, and exported as CSR,
+//! dense or Matrix Market.
+
+mod apply;
+mod csr;
+mod xmask;
+
+pub use csr::DENSE_MAX_QUBITS;
+pub use xmask::XMaskOperator;
+
+use crate::state::MemoryError;
+
+/// Errors from building or exporting operators.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    /// Not enough memory for the requested object (checked before allocating).
+    #[error(transparent)]
+    TooLarge(#[from] MemoryError),
+    /// A dense matrix was requested for too many qubits.
+    #[error("dense matrix of {qubits} qubits requested; dense forms are limited to {max} qubits")]
+    DenseTooLarge {
+        /// Qubits requested.
+        qubits: usize,
+        /// The limit.
+        max: usize,
+    },
+}

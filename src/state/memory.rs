@@ -1,0 +1,108 @@
+//! Memory checks made *before* allocating, so that a model too large for the machine fails at
+//! once with a clear message instead of being killed by the kernel.
+
+use std::sync::OnceLock;
+
+/// Not enough memory for an allocation.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{what} needs {} but only {} is available{}; use fewer qubits or free memory",
+        human_bytes(*.needed), human_bytes(*.available),
+        if *.from_env { " (limit set by QEP_MEMORY_LIMIT)" } else { "" })]
+pub struct MemoryError {
+    /// What was about to be allocated.
+    pub what: String,
+    /// Bytes needed (saturated at `u128::MAX`).
+    pub needed: u128,
+    /// Bytes available.
+    pub available: u128,
+    /// Whether the limit came from `QEP_MEMORY_LIMIT`.
+    pub from_env: bool,
+}
+
+/// Formats a byte count with binary units (`1.5 GiB`).
+pub fn human_bytes(b: u128) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// Parses `"8G"`, `"512M"`, `"1024"` (bytes) as used by `QEP_MEMORY_LIMIT`.
+pub fn parse_bytes(s: &str) -> Option<u128> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last()? {
+        'k' | 'K' => (&s[..s.len() - 1], 1u128 << 10),
+        'm' | 'M' => (&s[..s.len() - 1], 1 << 20),
+        'g' | 'G' => (&s[..s.len() - 1], 1 << 30),
+        't' | 'T' => (&s[..s.len() - 1], 1 << 40),
+        _ => (s, 1),
+    };
+    let v: f64 = num.trim().parse().ok()?;
+    (v >= 0.0).then(|| (v * mult as f64) as u128)
+}
+
+/// Bytes the process may still allocate: `QEP_MEMORY_LIMIT` if set, else 90 % of the kernel's
+/// `MemAvailable` (read once), else 8 GiB when `/proc/meminfo` is unreadable.
+pub fn available_bytes() -> (u128, bool) {
+    static AVAIL: OnceLock<(u128, bool)> = OnceLock::new();
+    *AVAIL.get_or_init(|| {
+        if let Some(v) = std::env::var("QEP_MEMORY_LIMIT")
+            .ok()
+            .and_then(|s| parse_bytes(&s))
+        {
+            return (v, true);
+        }
+        let avail = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find(|l| l.starts_with("MemAvailable:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kb| kb.parse::<u128>().ok())
+            })
+            .map(|kb| kb * 1024 * 9 / 10)
+            .unwrap_or(8 << 30);
+        (avail, false)
+    })
+}
+
+/// Checks that `bytes` more can be allocated for `what`.
+///
+/// # Errors
+/// [`MemoryError`] naming `what`, the bytes needed and available.
+pub fn check_alloc(bytes: usize, what: &str) -> Result<(), MemoryError> {
+    check_alloc_u128(bytes as u128, what)
+}
+
+/// As [`check_alloc`], for sizes that may overflow `usize` (e.g. `16 · 2^60`).
+///
+/// # Errors
+/// [`MemoryError`] naming `what`, the bytes needed and available.
+pub fn check_alloc_u128(bytes: u128, what: &str) -> Result<(), MemoryError> {
+    let (available, from_env) = available_bytes();
+    if bytes > available {
+        return Err(MemoryError {
+            what: what.to_string(),
+            needed: bytes,
+            available,
+            from_env,
+        });
+    }
+    Ok(())
+}
+
+/// Bytes of one state vector of `n` qubits with `elem_bytes`-byte amplitudes (saturating).
+pub fn state_bytes(n: usize, elem_bytes: usize) -> u128 {
+    if n >= 120 {
+        return u128::MAX;
+    }
+    (1u128 << n).saturating_mul(elem_bytes as u128)
+}

@@ -1,0 +1,10 @@
+//! State vectors and the slice kernels that operate on them (inner products, norms, expectation
+//! values of Pauli strings and sums without temporaries), plus memory checks.
+
+pub mod memory;
+mod ops;
+mod vector;
+
+pub use memory::MemoryError;
+pub use ops::{axpy, dot, expectation_pauli, expectation_sum, norm, normalize, scale};
+pub use vector::StateVector;

@@ -1,0 +1,8 @@
+//! Integration tests, one binary, modules mirroring `src/` (STYLE.md §7).
+
+mod cli;
+mod hamiltonian;
+mod linalg;
+mod operator;
+mod pauli;
+mod state;
