@@ -1,5 +1,6 @@
 //! The crate-wide error: one variant per module error.
 
+use crate::hamiltonian::ModelError;
 use crate::linalg::SolverError;
 use crate::operator::OperatorError;
 use crate::pauli::PauliError;
@@ -8,6 +9,9 @@ use crate::state::MemoryError;
 /// Any error of the qep library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Model files: reading, schema, validation, compilation.
+    #[error(transparent)]
+    Model(#[from] ModelError),
     /// Pauli parsing or algebra.
     #[error(transparent)]
     Pauli(#[from] PauliError),

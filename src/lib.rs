@@ -8,11 +8,13 @@
 //! 2. [`operator`]: the sum as a matrix-free operator grouped by X-mask (`H·ψ`), CSR export;
 //! 3. [`state`]: state vectors, expectation values, memory checks before allocating;
 //! 4. [`linalg`]: Lanczos (k lowest eigenpairs, residuals, gap) and the dense oracle;
-//! 5. [`report`]: provenance (version, input hash, seed, settings) for every result.
+//! 5. [`ep`]: the free phase (prediction and cost of one example), then EP gradients;
+//! 6. [`report`]: provenance (version, input hash, seed, settings) and model summaries.
 //!
 //! Conventions: qubit `i` is bit `i` of the basis index, `Z|0⟩ = |0⟩`, `Y = iXZ`.
 #![deny(missing_docs)]
 
+pub mod ep;
 pub mod error;
 pub mod hamiltonian;
 pub mod linalg;

@@ -1,8 +1,11 @@
 //! Eigensolvers: Lanczos on the matrix-free operator ([`lowest_eigenpairs`]) and the dense
 //! oracle ([`dense_spectrum`]).
 
+mod auto;
 mod dense;
 mod lanczos;
+
+pub use auto::{eigenpairs, AnySpectrum};
 
 pub use dense::{dense_spectrum, eigh_dense, eigh_tridiagonal};
 pub use lanczos::{

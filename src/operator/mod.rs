@@ -4,9 +4,11 @@
 
 mod apply;
 mod csr;
+mod timing;
 mod xmask;
 
 pub use csr::DENSE_MAX_QUBITS;
+pub use timing::{ApplyTiming, ApplyTimingParams};
 pub use xmask::XMaskOperator;
 
 use crate::state::MemoryError;
@@ -17,6 +19,9 @@ pub enum OperatorError {
     /// Not enough memory for the requested object (checked before allocating).
     #[error(transparent)]
     TooLarge(#[from] MemoryError),
+    /// Real arithmetic was requested for an operator that is complex in the Z basis.
+    #[error("real arithmetic requested but the operator is complex in the Z basis (complex coefficients or an odd number of Y letters); drop --real")]
+    NotReal,
     /// A dense matrix was requested for too many qubits.
     #[error("dense matrix of {qubits} qubits requested; dense forms are limited to {max} qubits")]
     DenseTooLarge {

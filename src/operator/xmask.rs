@@ -46,8 +46,6 @@ pub(crate) enum Diagonal {
 pub(crate) struct Pass {
     /// Low bits: chunk length is `2^c`.
     pub c: u32,
-    /// Bit positions (≥ c) inside the tile, ascending.
-    pub high: Vec<u32>,
     /// Bit positions outside the tile, ascending (they enumerate the tiles).
     pub outer: Vec<u32>,
     /// Offsets of the tile's chunks: `chunk_offsets[q]` = bits of `q` deposited on `high`.
@@ -324,7 +322,6 @@ impl XMaskOperator {
             .collect();
         Pass {
             c,
-            high,
             outer,
             chunk_offsets,
             groups,

@@ -46,7 +46,7 @@ pub fn parse_bytes(s: &str) -> Option<u128> {
         _ => (s, 1),
     };
     let v: f64 = num.trim().parse().ok()?;
-    (v >= 0.0).then(|| (v * mult as f64) as u128)
+    (v >= 0.0).then_some((v * mult as f64) as u128)
 }
 
 /// Bytes the process may still allocate: `QEP_MEMORY_LIMIT` if set, else 90 % of the kernel's

@@ -1,0 +1,177 @@
+//! Command-line arguments (clap derive). Each subcommand's flags fill a library settings
+//! struct; help texts carry an example per command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// qep — quantum equilibrium propagation: compile Hamiltonians written in YAML, find their
+/// eigenstates, and train them as neural networks.
+#[derive(Debug, Parser)]
+#[command(
+    name = "qep",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  qep info hamiltonians/ising_grid.yaml\n  qep spectrum hamiltonians/heisenberg_ring.yaml --k 5\n  qep run hamiltonians/ising_grid.yaml\n  qep bench hamiltonians/tfim_chain.yaml --reps 20 --json\n  qep export hamiltonians/explicit.yaml --format mtx -o H.mtx\n\nEvery command takes --json for a machine-readable result with provenance (qep version,\ninput SHA-256, seed, settings). Set QEP_MEMORY_LIMIT (e.g. 8G) to cap what qep allocates."
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Summarise a model: qubits, terms, X-mask groups, parameters, memory needed.
+    #[command(after_help = "Example:\n  qep info hamiltonians/ising_grid.yaml --json")]
+    Info(InfoArgs),
+    /// The K lowest energies of H(β = 0, θ) by Lanczos (dense for small models), with the
+    /// residual ‖Hψ − Eψ‖ of each level and the gap.
+    #[command(
+        after_help = "Examples:\n  qep spectrum hamiltonians/heisenberg_ring.yaml --k 5\n  qep spectrum big.yaml --k 1 --memory two-pass --json\n\nDegenerate levels come back with their multiplicity. Non-convergence is an error,\nnever a silent answer: raise --max-matvecs or loosen --tol."
+    )]
+    Spectrum(SpectrumArgs),
+    /// Write H(β = 0, θ) as a Matrix Market file (scipy.io.mmread) or as JSON Pauli terms.
+    #[command(
+        after_help = "Examples:\n  qep export hamiltonians/explicit.yaml --format mtx -o H.mtx\n  qep export hamiltonians/tfim_chain.yaml --format json\n\nIn Python: scipy.io.mmread(\"H.mtx\"); qubit i is bit i of the row index (Qiskit order)."
+    )]
+    Export(ExportArgs),
+    /// Time one matrix-free H·ψ on a random state (median of --reps after a warm-up) and
+    /// report the effective memory bandwidth.
+    #[command(
+        after_help = "Example:\n  qep bench hamiltonians/tfim_chain.yaml --reps 20 --json\n\neffective_gbps = (16 B read of ψ + 8 B of diagonal + 16 B written) × 2^N / time\n(8 B amplitudes with --real): compare it with the machine's copy bandwidth."
+    )]
+    Bench(BenchArgs),
+    /// Solve the network's free phase for the model's first example: energies, ⟨Z⟩ on the
+    /// outputs and the cost ⟨C⟩ (training arrives with EP).
+    #[command(after_help = "Example:\n  qep run hamiltonians/ising_grid.yaml --json")]
+    Run(RunArgs),
+}
+
+/// Flags shared by every command that reads a model.
+#[derive(Debug, Args)]
+pub struct ModelArg {
+    /// The model file (YAML; see the README for the schema).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `qep info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+}
+
+/// Eigensolver flags shared by `spectrum` and `run`.
+#[derive(Debug, Args, Clone)]
+pub struct SolverArgs {
+    /// Absolute residual tolerance ‖Hψ − Eψ‖ every level must meet.
+    #[arg(long, default_value_t = 1e-9, value_name = "TOL")]
+    pub tol: f64,
+    /// Budget of H·ψ applications over all levels and restarts.
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub max_matvecs: usize,
+    /// Algorithm: dense up to 8 qubits then Lanczos (auto), or forced.
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+    pub method: MethodArg,
+    /// Krylov basis storage: two-pass keeps 5 vectors (for the biggest models).
+    #[arg(long, value_enum, default_value_t = MemoryArg::Auto)]
+    pub memory: MemoryArg,
+    /// Seed of the random Lanczos start vectors.
+    #[arg(long, default_value_t = 0x9e37_79b9, value_name = "S")]
+    pub seed: u64,
+}
+
+/// `--method`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MethodArg {
+    /// Dense up to dimension 256, Lanczos above.
+    Auto,
+    /// Always Lanczos.
+    Lanczos,
+    /// Always dense (≤ 12 qubits).
+    Dense,
+}
+
+/// `--memory`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MemoryArg {
+    /// Store the basis if it fits in half the free memory, else two passes.
+    Auto,
+    /// Store the Krylov basis.
+    Store,
+    /// Keep no basis; regenerate it in a second pass.
+    TwoPass,
+}
+
+/// `qep spectrum`.
+#[derive(Debug, Args)]
+pub struct SpectrumArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Number of lowest levels (with multiplicity).
+    #[arg(long, short = 'k', default_value_t = 4, value_name = "K")]
+    pub k: usize,
+    #[command(flatten)]
+    pub solver: SolverArgs,
+}
+
+/// `--format` of `qep export`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportFormat {
+    /// Matrix Market coordinate text (1-based; real or complex).
+    Mtx,
+    /// JSON: qubits and the merged Pauli terms with their coefficients.
+    Json,
+}
+
+/// `qep export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model file (YAML).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Output file (default: standard output).
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub out: Option<PathBuf>,
+}
+
+/// `qep bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Timed applications (the median is reported).
+    #[arg(long, default_value_t = 10, value_name = "R")]
+    pub reps: usize,
+    /// Untimed applications before timing.
+    #[arg(long, default_value_t = 2, value_name = "W")]
+    pub warmup: usize,
+    /// Time the real-arithmetic path (8 B amplitudes; needs a real operator).
+    #[arg(long)]
+    pub real: bool,
+    /// Seed of the random state.
+    #[arg(long, default_value_t = 7, value_name = "S")]
+    pub seed: u64,
+}
+
+/// `qep run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub solver: SolverArgs,
+}

@@ -1,0 +1,52 @@
+//! `qep bench FILE [--reps R]`.
+
+use anyhow::Result;
+
+use qep::operator::{ApplyTimingParams, XMaskOperator};
+
+use super::args::BenchArgs;
+use super::{bytes, in_file, load, print_json, spinner};
+
+pub fn run(a: BenchArgs) -> Result<()> {
+    let file = &a.model.file;
+    let model = load(file)?;
+    let h = in_file(file, model.hamiltonian(&model.theta(), None, 0.0))?;
+    let op = in_file(file, XMaskOperator::new(&h))?;
+    let params = ApplyTimingParams {
+        reps: a.reps,
+        warmup: a.warmup,
+        seed: a.seed,
+        real: a.real,
+    };
+    let pb = (op.qubits() >= 22).then(|| {
+        spinner(format!(
+            "timing {} + {} applications of H·ψ on {} qubits",
+            a.warmup,
+            a.reps,
+            op.qubits()
+        ))
+    });
+    let t = op.time_apply(&params);
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let t = in_file(file, t)?;
+    if a.model.json {
+        return print_json(&t, &model, Some(a.seed), serde_json::to_value(&params)?);
+    }
+    println!(
+        "{}: {} qubits, {} arithmetic, {} X-mask groups in {} passes, {} threads",
+        model.name, t.qubits, t.arithmetic, t.groups, t.passes, t.threads
+    );
+    println!(
+        "H·ψ  median {:.6} s (min {:.6} s over {} reps)",
+        t.apply_seconds, t.min_seconds, t.reps
+    );
+    println!(
+        "traffic {} per application → effective {:.1} GB/s",
+        bytes(t.bytes_per_apply as u128),
+        t.effective_gbps
+    );
+    println!("check ⟨ψ|H|ψ⟩ = {:.12}", t.check_value);
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The `qep` command line: argument parsing ([`args`]) and one file per subcommand. Each
+//! subcommand loads, calls the library and prints; no physics here.
+
+pub mod args;
+mod bench;
+mod export;
+mod info;
+mod run;
+mod spectrum;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use qep::hamiltonian::{self, Model};
+use qep::linalg::{BasisMemory, LanczosParams, Method};
+use qep::report::Provenance;
+
+use args::{Command, MemoryArg, MethodArg, SolverArgs};
+
+/// Runs one parsed command.
+pub fn dispatch(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Info(a) => info::run(a),
+        Command::Spectrum(a) => spectrum::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Run(a) => run::run(a),
+    }
+}
+
+/// Loads a model. Model errors already start with `file:line:col`, so no context is added.
+fn load(file: &Path) -> Result<Model> {
+    Ok(hamiltonian::load(file)?)
+}
+
+/// Prefixes a library error with the model's file name, so that every message starts with it.
+fn in_file<T, E: Into<anyhow::Error>>(file: &Path, r: Result<T, E>) -> Result<T> {
+    r.map_err(|e| e.into().context(file.display().to_string()))
+}
+
+/// A command's JSON: its result fields plus `provenance`.
+#[derive(Serialize)]
+struct WithProvenance<'a, T: Serialize> {
+    #[serde(flatten)]
+    result: &'a T,
+    provenance: Provenance,
+}
+
+/// Prints `result` as pretty JSON with the provenance of `model`.
+fn print_json<T: Serialize>(
+    result: &T,
+    model: &Model,
+    seed: Option<u64>,
+    settings: serde_json::Value,
+) -> Result<()> {
+    let provenance = Provenance::new(
+        Some(&model.source.path),
+        Some(model.source.sha256.clone()),
+        seed,
+        settings,
+    );
+    let out = WithProvenance { result, provenance };
+    let mut text = serde_json::to_string_pretty(&out)?;
+    text.push('\n');
+    // A reader that stops early (`| head`) is not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The library's Lanczos settings from the CLI flags.
+fn lanczos_params(s: &SolverArgs, k: usize) -> LanczosParams {
+    LanczosParams {
+        k,
+        tol: s.tol,
+        max_matvecs: s.max_matvecs,
+        seed: s.seed,
+        memory: match s.memory {
+            MemoryArg::Auto => BasisMemory::Auto,
+            MemoryArg::Store => BasisMemory::Store,
+            MemoryArg::TwoPass => BasisMemory::TwoPass,
+        },
+        method: match s.method {
+            MethodArg::Auto => Method::Auto,
+            MethodArg::Lanczos => Method::Lanczos,
+            MethodArg::Dense => Method::Dense,
+        },
+        ..LanczosParams::default()
+    }
+}
+
+/// A spinner on stderr for work that may take over a second (hidden when stderr is not a
+/// terminal, so scripts and `--json` pipelines see nothing).
+fn spinner(msg: String) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_message(msg);
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// `1.5 GiB`-style byte counts.
+fn bytes(b: u128) -> String {
+    qep::state::memory::human_bytes(b)
+}
+
+/// `context: cause: cause…`, skipping a cause whose text the message already contains (the
+/// library's messages quote their I/O and parse errors, which are also their `source`).
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if msg.contains(&c) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&c);
+    }
+    msg
+}

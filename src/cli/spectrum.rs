@@ -1,0 +1,81 @@
+//! `qep spectrum FILE [--k K]`.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use qep::linalg::eigenpairs;
+use qep::operator::XMaskOperator;
+
+use super::args::SpectrumArgs;
+use super::{in_file, lanczos_params, load, print_json, spinner};
+
+/// The JSON of `qep spectrum`.
+#[derive(Serialize)]
+struct SpectrumOut {
+    qubits: usize,
+    energies: Vec<f64>,
+    residuals: Vec<f64>,
+    /// `E_1 − E_0` (from the level above the wanted ones when `k = 1`).
+    gap: Option<f64>,
+    next_energy: Option<f64>,
+    matvecs: usize,
+    method: &'static str,
+    arithmetic: &'static str,
+    seconds: f64,
+}
+
+pub fn run(a: SpectrumArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let file = &a.model.file;
+    let model = load(file)?;
+    let h = in_file(file, model.hamiltonian(&model.theta(), None, 0.0))?;
+    let op = in_file(file, XMaskOperator::new(&h))?;
+    let mut params = lanczos_params(&a.solver, a.k);
+    params.gap = true;
+    let pb = (op.qubits() >= 18).then(|| {
+        spinner(format!(
+            "{} lowest levels of {} qubits ({} X-mask groups)",
+            a.k,
+            op.qubits(),
+            op.n_groups()
+        ))
+    });
+    let spec = eigenpairs(&op, &params, None);
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let spec = in_file(file, spec)?;
+    let out = SpectrumOut {
+        qubits: op.qubits(),
+        energies: spec.energies().to_vec(),
+        residuals: spec.residuals().to_vec(),
+        gap: spec.gap(),
+        next_energy: spec.next_energy(),
+        matvecs: spec.matvecs(),
+        method: spec.method(),
+        arithmetic: if spec.is_real() { "real" } else { "complex" },
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if a.model.json {
+        return print_json(
+            &out,
+            &model,
+            Some(params.seed),
+            serde_json::to_value(&params)?,
+        );
+    }
+    println!(
+        "{}: {} qubits, {} {} arithmetic, {} H·ψ, {:.3} s",
+        model.name, out.qubits, out.method, out.arithmetic, out.matvecs, out.seconds
+    );
+    println!("{:>5}  {:>22}  {:>10}", "level", "energy", "residual");
+    for (i, (e, r)) in out.energies.iter().zip(&out.residuals).enumerate() {
+        println!("{i:>5}  {e:>22.12}  {r:>10.2e}");
+    }
+    if let Some(g) = out.gap {
+        println!("gap E1 − E0 = {g:.6e}");
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! Scalar dispatch: the real path for operators that are real in the Z basis, the complex path
+//! otherwise, behind one type so that callers need not be generic.
+
+use serde::Serialize;
+
+use crate::operator::XMaskOperator;
+use crate::pauli::{PauliString, PauliSum};
+use crate::scalar::C64;
+use crate::state::{expectation_pauli, expectation_sum};
+
+use super::{lowest_eigenpairs, LanczosParams, SolverError, Spectrum};
+
+/// A [`Spectrum`] in real (`f64`) or complex arithmetic, as chosen by [`eigenpairs`].
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum AnySpectrum {
+    /// Real eigenvectors (operator real in the Z basis): half the memory traffic.
+    Real(Spectrum<f64>),
+    /// Complex eigenvectors.
+    Complex(Spectrum<C64>),
+}
+
+/// The `params.k` lowest eigenpairs of `op` in real arithmetic when [`XMaskOperator::is_real`]
+/// (no Y-odd terms, real coefficients), complex otherwise. Warm start from `start` if given
+/// (converted to the chosen scalar type; an imaginary part is dropped on the real path, which
+/// only weakens the warm start).
+///
+/// # Errors
+/// As [`lowest_eigenpairs`].
+pub fn eigenpairs(
+    op: &XMaskOperator,
+    params: &LanczosParams,
+    start: Option<&[C64]>,
+) -> Result<AnySpectrum, SolverError> {
+    if op.is_real() {
+        let s: Option<Vec<f64>> = start.map(|s| s.iter().map(|c| c.re).collect());
+        lowest_eigenpairs::<f64>(op, params, s.as_deref()).map(AnySpectrum::Real)
+    } else {
+        lowest_eigenpairs::<C64>(op, params, start).map(AnySpectrum::Complex)
+    }
+}
+
+impl AnySpectrum {
+    /// Energies, ascending, with multiplicity.
+    pub fn energies(&self) -> &[f64] {
+        match self {
+            Self::Real(s) => &s.energies,
+            Self::Complex(s) => &s.energies,
+        }
+    }
+
+    /// Residual norms `‖Hψ − Eψ‖`.
+    pub fn residuals(&self) -> &[f64] {
+        match self {
+            Self::Real(s) => &s.residuals,
+            Self::Complex(s) => &s.residuals,
+        }
+    }
+
+    /// `E_1 − E_0` when two levels are known.
+    pub fn gap(&self) -> Option<f64> {
+        match self {
+            Self::Real(s) => s.gap(),
+            Self::Complex(s) => s.gap(),
+        }
+    }
+
+    /// The level above the wanted ones, when computed.
+    pub fn next_energy(&self) -> Option<f64> {
+        match self {
+            Self::Real(s) => s.next_energy,
+            Self::Complex(s) => s.next_energy,
+        }
+    }
+
+    /// Operator applications used.
+    pub fn matvecs(&self) -> usize {
+        match self {
+            Self::Real(s) => s.matvecs,
+            Self::Complex(s) => s.matvecs,
+        }
+    }
+
+    /// `"dense"`, `"lanczos"` or `"lanczos-two-pass"`.
+    pub fn method(&self) -> &'static str {
+        match self {
+            Self::Real(s) => s.method,
+            Self::Complex(s) => s.method,
+        }
+    }
+
+    /// Whether the real path was taken.
+    pub fn is_real(&self) -> bool {
+        matches!(self, Self::Real(_))
+    }
+
+    /// `⟨ψ_j|P|ψ_j⟩` for eigenvector `j`.
+    ///
+    /// # Panics
+    /// If `j` is not a computed level.
+    #[track_caller]
+    pub fn expectation(&self, j: usize, p: PauliString) -> f64 {
+        match self {
+            Self::Real(s) => expectation_pauli(&s.vectors[j], p).re,
+            Self::Complex(s) => expectation_pauli(&s.vectors[j], p).re,
+        }
+    }
+
+    /// `⟨ψ_j|A|ψ_j⟩` for a Pauli sum (real part; exact for Hermitian `A`).
+    ///
+    /// # Panics
+    /// If `j` is not a computed level.
+    #[track_caller]
+    pub fn expectation_sum(&self, j: usize, a: &PauliSum) -> f64 {
+        match self {
+            Self::Real(s) => expectation_sum(&s.vectors[j], a).re,
+            Self::Complex(s) => expectation_sum(&s.vectors[j], a).re,
+        }
+    }
+
+    /// Eigenvector `j` with complex amplitudes (copies on the real path).
+    ///
+    /// # Panics
+    /// If `j` is not a computed level.
+    #[track_caller]
+    pub fn vector_c64(&self, j: usize) -> Vec<C64> {
+        match self {
+            Self::Real(s) => s.vectors[j].iter().map(|&x| C64::new(x, 0.0)).collect(),
+            Self::Complex(s) => s.vectors[j].clone(),
+        }
+    }
+}

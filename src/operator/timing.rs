@@ -1,0 +1,128 @@
+//! Timing of `H·ψ`: how users size their models (`qep bench`) and how the performance section
+//! of the README is measured.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::scalar::{Scalar, C64};
+use crate::state::StateVector;
+
+use super::{OperatorError, XMaskOperator};
+
+/// Settings of [`XMaskOperator::time_apply`].
+#[derive(Clone, Debug, Serialize)]
+pub struct ApplyTimingParams {
+    /// Timed applications (after `warmup` untimed ones).
+    pub reps: usize,
+    /// Untimed applications first: they fault in the output pages (slow on this kind of VM,
+    /// see `shared/peers/README.md`) and warm the caches.
+    pub warmup: usize,
+    /// Seed of the random state.
+    pub seed: u64,
+    /// Time the real (`f64`) path instead of the complex one (needs a real operator).
+    pub real: bool,
+}
+
+impl Default for ApplyTimingParams {
+    fn default() -> Self {
+        Self {
+            reps: 10,
+            warmup: 2,
+            seed: 7,
+            real: false,
+        }
+    }
+}
+
+/// Measured speed of one `H·ψ`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ApplyTiming {
+    /// Number of qubits.
+    pub qubits: usize,
+    /// `"complex"` or `"real"`.
+    pub arithmetic: &'static str,
+    /// Timed repetitions.
+    pub reps: usize,
+    /// Median seconds per application.
+    pub apply_seconds: f64,
+    /// Fastest application, seconds.
+    pub min_seconds: f64,
+    /// Every timed application, seconds.
+    pub times: Vec<f64>,
+    /// Minimal bytes one application moves: read ψ and the diagonal, write the output once.
+    pub bytes_per_apply: usize,
+    /// `bytes_per_apply / apply_seconds / 10⁹`.
+    pub effective_gbps: f64,
+    /// Streaming passes one application makes over the state.
+    pub passes: usize,
+    /// X-mask groups (including the diagonal).
+    pub groups: usize,
+    /// rayon threads.
+    pub threads: usize,
+    /// `⟨ψ|H|ψ⟩` of the random state (a check value: it must not depend on threads).
+    pub check_value: f64,
+}
+
+impl XMaskOperator {
+    /// Times `out = H·ψ` on a seeded random state: `warmup` untimed applications, then `reps`
+    /// timed ones; reports the median. Allocates two state vectors (checked first).
+    ///
+    /// # Errors
+    /// [`OperatorError::TooLarge`] if the two vectors do not fit in memory;
+    /// [`OperatorError::NotReal`] for `real` on an operator that is complex in the Z basis.
+    pub fn time_apply(&self, p: &ApplyTimingParams) -> Result<ApplyTiming, OperatorError> {
+        if p.real {
+            if !self.is_real() {
+                return Err(OperatorError::NotReal);
+            }
+            self.time_typed::<f64>(p, "real")
+        } else {
+            self.time_typed::<C64>(p, "complex")
+        }
+    }
+
+    fn time_typed<T: Scalar>(
+        &self,
+        p: &ApplyTimingParams,
+        arithmetic: &'static str,
+    ) -> Result<ApplyTiming, OperatorError> {
+        let elem = std::mem::size_of::<T>();
+        crate::state::memory::check_alloc(2 * elem * self.dim(), "two state vectors")?;
+        let psi = StateVector::<T>::random(self.n, p.seed)?;
+        let mut out = vec![T::zero(); self.dim()];
+        for _ in 0..p.warmup {
+            self.apply_into(psi.as_slice(), &mut out);
+        }
+        let reps = p.reps.max(1);
+        let mut times = Vec::with_capacity(reps);
+        for _ in 0..reps {
+            let t0 = Instant::now();
+            self.apply_into(psi.as_slice(), &mut out);
+            times.push(t0.elapsed().as_secs_f64());
+        }
+        let check_value = crate::state::dot(psi.as_slice(), &out).re();
+        let mut sorted = times.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = if reps % 2 == 1 {
+            sorted[reps / 2]
+        } else {
+            0.5 * (sorted[reps / 2 - 1] + sorted[reps / 2])
+        };
+        let bytes = self.bytes_per_apply(elem);
+        Ok(ApplyTiming {
+            qubits: self.n,
+            arithmetic,
+            reps,
+            apply_seconds: median,
+            min_seconds: sorted[0],
+            times,
+            bytes_per_apply: bytes,
+            effective_gbps: bytes as f64 / median / 1e9,
+            passes: self.n_passes(),
+            groups: self.n_groups(),
+            threads: rayon::current_num_threads(),
+            check_value,
+        })
+    }
+}
