@@ -175,3 +175,14 @@ pub struct RunArgs {
     #[command(flatten)]
     pub solver: SolverArgs,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks (conflicting names, bad defaults) on the whole CLI.
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

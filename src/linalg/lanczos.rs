@@ -412,7 +412,15 @@ fn find_level<T: Scalar>(
             deflate(&mut start, locked);
             normalize(&mut start);
         }
-        let steps = cycle.min(remaining).max(1);
+        // Keep the cycle within the budget: its steps, the two-pass regeneration (steps − 1)
+        // and the Ritz residual check (1) must fit in what is left.
+        let budget = params.max_matvecs.saturating_sub(stats.matvecs);
+        let affordable = if two_pass {
+            budget / 2
+        } else {
+            budget.saturating_sub(1)
+        };
+        let steps = cycle.min(remaining).min(affordable).max(1);
         let (theta, s) = run_cycle(op, locked, &start, params.tol, steps, two_pass, ws, stats)?;
         // Ritz vector y = Σ s_i v_i.
         let mut y = vec![T::zero(); dim];
@@ -434,7 +442,8 @@ fn find_level<T: Scalar>(
             return Ok((e, y, r));
         }
         last_res = last_res.min(r);
-        if stats.matvecs >= params.max_matvecs {
+        // The smallest further cycle costs 2 applications (one step and the residual check).
+        if stats.matvecs + 2 > params.max_matvecs {
             return Err(SolverError::NotConverged {
                 wanted: 0,
                 converged: 0,

@@ -1,4 +1,11 @@
 //! `H·ψ` without storing a matrix: a few cache-blocked streaming passes over ψ.
+//!
+//! Within a pass, each *tile* (see [`Pass`]) is processed in L1-sized sub-blocks of the
+//! output: a sub-block is written once from the diagonal (first pass) or read once, then every
+//! X-mask group of the pass adds its flipped source block into it while it sits in L1, and it
+//! is written back once. Groups with real coefficients (all of them for a real Hermitian `H`,
+//! whatever the vector's type) work on interleaved `f64` arrays, `W` floats per amplitude, so
+//! that complex vectors need no complex multiplications.
 
 use std::any::TypeId;
 
@@ -6,44 +13,11 @@ use rayon::prelude::*;
 
 use crate::scalar::{Scalar, C64};
 
-use super::xmask::{Diagonal, Group, Pass, XMaskOperator};
+use super::xmask::{deposit, Diagonal, Pass, XMaskOperator};
 
-/// Scalar types the kernels are instantiated for; sealed (f64 and C64 only).
-trait KernelScalar: Scalar {
-    fn terms(g: &Group) -> &[(u64, Self)];
-    fn diag_mul(d: &Diagonal, b: usize, v: Self) -> Self;
-}
-
-impl KernelScalar for f64 {
-    #[inline(always)]
-    fn terms(g: &Group) -> &[(u64, f64)] {
-        &g.terms_r
-    }
-    #[inline(always)]
-    fn diag_mul(d: &Diagonal, b: usize, v: f64) -> f64 {
-        match d {
-            Diagonal::Zero => 0.0,
-            Diagonal::Real(d) => d[b] * v,
-            // Unreachable: a complex diagonal makes the operator non-real (checked on entry).
-            Diagonal::Complex(d) => d[b].re * v,
-        }
-    }
-}
-
-impl KernelScalar for C64 {
-    #[inline(always)]
-    fn terms(g: &Group) -> &[(u64, C64)] {
-        &g.terms_c
-    }
-    #[inline(always)]
-    fn diag_mul(d: &Diagonal, b: usize, v: C64) -> C64 {
-        match d {
-            Diagonal::Zero => C64::new(0.0, 0.0),
-            Diagonal::Real(d) => v.scale(d[b]),
-            Diagonal::Complex(d) => d[b] * v,
-        }
-    }
-}
+/// Amplitudes per output sub-block: 512 complex amplitudes are 8 KiB, which stay in the 48 KiB
+/// L1 while up to a few dozen groups add into them.
+const SUB: usize = 512;
 
 /// A raw output pointer shared by the tile workers.
 ///
@@ -51,9 +25,9 @@ impl KernelScalar for C64 {
 /// index belongs to the tile given by its bits outside the pass's tile bits), and every read
 /// of the output inside a tile touches only that tile's indices.
 #[derive(Clone, Copy)]
-struct OutPtr<T>(*mut T);
-unsafe impl<T: Send> Send for OutPtr<T> {}
-unsafe impl<T: Send> Sync for OutPtr<T> {}
+struct OutPtr(*mut f64);
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
 
 impl XMaskOperator {
     /// `out = H ψ`, allocation-free, parallel over tiles (rayon), deterministic: every output
@@ -67,46 +41,45 @@ impl XMaskOperator {
     pub fn apply_into<T: Scalar>(&self, psi: &[T], out: &mut [T]) {
         assert_eq!(psi.len(), self.dim(), "ψ has the wrong length");
         assert_eq!(out.len(), self.dim(), "output has the wrong length");
-        if TypeId::of::<T>() == TypeId::of::<f64>() {
+        let w = if TypeId::of::<T>() == TypeId::of::<f64>() {
             assert!(
                 self.real,
                 "real arithmetic on an operator with complex coefficients"
             );
-            // SAFETY: T is f64 (checked by TypeId), so the slices are reinterpreted as themselves.
-            let (p, o) = unsafe {
-                (
-                    std::slice::from_raw_parts(psi.as_ptr() as *const f64, psi.len()),
-                    std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f64, out.len()),
-                )
-            };
-            self.apply_impl::<f64>(p, o);
+            1
         } else if TypeId::of::<T>() == TypeId::of::<C64>() {
-            // SAFETY: T is C64 (checked by TypeId).
-            let (p, o) = unsafe {
-                (
-                    std::slice::from_raw_parts(psi.as_ptr() as *const C64, psi.len()),
-                    std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut C64, out.len()),
-                )
-            };
-            self.apply_impl::<C64>(p, o);
+            2
         } else {
             unreachable!("Scalar is implemented for f64 and C64 only");
+        };
+        // SAFETY: T is f64 (w = 1) or C64 = {re: f64, im: f64} (repr(C), w = 2), checked by
+        // TypeId, so both slices are arrays of `w · len` f64.
+        let (p, o) = unsafe {
+            (
+                std::slice::from_raw_parts(psi.as_ptr() as *const f64, psi.len() * w),
+                std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f64, out.len() * w),
+            )
+        };
+        if w == 1 {
+            self.run::<1>(p, o);
+        } else {
+            self.run::<2>(p, o);
         }
     }
 
-    fn apply_impl<T: KernelScalar>(&self, psi: &[T], out: &mut [T]) {
+    fn run<const W: usize>(&self, psi: &[f64], out: &mut [f64]) {
         let ptr = OutPtr(out.as_mut_ptr());
         for pass in &self.passes {
             let n_tiles = 1usize << pass.outer.len();
-            let run = |o: usize| {
-                let base = super::xmask::deposit(o, &pass.outer);
-                // SAFETY: see `OutPtr`.
-                unsafe { self.tile::<T>(pass, base, psi, ptr) }
+            let tile = |o: usize| {
+                let base = deposit(o, &pass.outer);
+                // SAFETY: see `OutPtr`; `out` has 2^n amplitudes.
+                unsafe { self.tile::<W>(pass, base, psi, ptr) }
             };
             if n_tiles == 1 {
-                run(0);
+                tile(0);
             } else {
-                (0..n_tiles).into_par_iter().for_each(run);
+                (0..n_tiles).into_par_iter().for_each(tile);
             }
         }
     }
@@ -114,73 +87,128 @@ impl XMaskOperator {
     /// Applies one pass to the tile whose outer bits are `base`.
     ///
     /// # Safety
-    /// `out` points to `2^n` amplitudes and no other thread touches this tile's indices.
-    unsafe fn tile<T: KernelScalar>(&self, pass: &Pass, base: usize, psi: &[T], out: OutPtr<T>) {
+    /// `out` points to `2^n · W` floats and no other thread touches this tile's indices.
+    unsafe fn tile<const W: usize>(&self, pass: &Pass, base: usize, psi: &[f64], out: OutPtr) {
         let len = 1usize << pass.c;
-        if pass.first {
-            for &off in &pass.chunk_offsets {
-                let dst = base + off;
-                let o = std::slice::from_raw_parts_mut(out.0.add(dst), len);
-                for (j, v) in o.iter_mut().enumerate() {
-                    *v = T::diag_mul(&self.diag, dst + j, psi[dst + j]);
+        let sub = len.min(SUB);
+        for (q, &off) in pass.chunk_offsets.iter().enumerate() {
+            let dst = base + off;
+            for sb in (0..len).step_by(sub) {
+                let b0 = dst + sb;
+                let o = std::slice::from_raw_parts_mut(out.0.add(b0 * W), sub * W);
+                if pass.first {
+                    self.diag_block::<W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
+                }
+                for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
+                    let g = &self.groups[*gi];
+                    let chunk = (base + pass.chunk_offsets[q ^ flip.xq]) ^ flip.xo;
+                    let xl_lo = flip.xl & (sub - 1);
+                    let s0 = chunk + (sb ^ (flip.xl & !(sub - 1)));
+                    let s = &psi[s0 * W..(s0 + sub) * W];
+                    if g.is_real() {
+                        if g.is_constant() {
+                            add_const(o, s, xl_lo * W, g.terms_r[0].1);
+                        } else {
+                            add_signed_real::<W>(o, s, xl_lo, &g.terms_r, b0 as u64);
+                        }
+                    } else {
+                        // A complex coefficient makes the operator complex, so W = 2 here.
+                        add_signed_complex(as_c64_mut(o), as_c64(s), xl_lo, &g.terms_c, b0 as u64);
+                    }
                 }
             }
         }
-        for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
-            let g = &self.groups[*gi];
-            let terms = T::terms(g);
-            for (q, &off) in pass.chunk_offsets.iter().enumerate() {
-                let dst = base + off;
-                let src = (base + pass.chunk_offsets[q ^ flip.xq]) ^ flip.xo;
-                let o = std::slice::from_raw_parts_mut(out.0.add(dst), len);
-                let s = &psi[src..src + len];
-                if g.is_constant() {
-                    add_flipped_const(o, s, flip.xl, terms[0].1);
-                } else {
-                    add_flipped_signed(o, s, flip.xl, terms, dst as u64);
+    }
+
+    /// `o = diag · ψ` on the sub-block starting at amplitude `b0`.
+    fn diag_block<const W: usize>(&self, b0: usize, psi: &[f64], o: &mut [f64]) {
+        match &self.diag {
+            Diagonal::Zero => o.fill(0.0),
+            Diagonal::Real(d) => {
+                let d = &d[b0..b0 + o.len() / W];
+                for ((oc, pc), &dv) in o.chunks_exact_mut(W).zip(psi.chunks_exact(W)).zip(d) {
+                    for r in 0..W {
+                        oc[r] = dv * pc[r];
+                    }
+                }
+            }
+            Diagonal::Complex(d) => {
+                // A complex diagonal makes the operator complex, so W = 2 here.
+                let d = &d[b0..b0 + o.len() / 2];
+                for ((ov, &pv), &dv) in as_c64_mut(o).iter_mut().zip(as_c64(psi)).zip(d) {
+                    *ov = dv * pv;
                 }
             }
         }
     }
 }
 
-/// `o[j] += e · s[j ⊕ xl]`, in runs of `2^{tz(xl)}` contiguous amplitudes (vectorisable).
+fn as_c64(x: &[f64]) -> &[C64] {
+    // SAFETY: C64 is repr(C) {re, im}; callers pass slices of complex vectors (even length).
+    unsafe { std::slice::from_raw_parts(x.as_ptr() as *const C64, x.len() / 2) }
+}
+
+fn as_c64_mut(x: &mut [f64]) -> &mut [C64] {
+    // SAFETY: as `as_c64`.
+    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr() as *mut C64, x.len() / 2) }
+}
+
+/// `o[k] += e · s[k ⊕ xf]` over floats (`xf` = the in-block flip in float units), in runs of
+/// `2^{tz(xf)}` contiguous floats (vectorised).
 #[inline]
-fn add_flipped_const<T: Scalar>(o: &mut [T], s: &[T], xl: usize, e: T) {
-    if xl == 0 {
+fn add_const(o: &mut [f64], s: &[f64], xf: usize, e: f64) {
+    if xf == 0 {
         for (a, &b) in o.iter_mut().zip(s) {
             *a += e * b;
         }
         return;
     }
-    let run = 1usize << xl.trailing_zeros();
-    if run == 1 {
-        for (j, a) in o.iter_mut().enumerate() {
-            *a += e * s[j ^ xl];
-        }
-        return;
-    }
-    for (a0, oc) in o.chunks_exact_mut(run).enumerate() {
-        let start = (a0 * run) ^ xl;
+    let run = 1usize << xf.trailing_zeros();
+    for (i, oc) in o.chunks_exact_mut(run).enumerate() {
+        let start = (i * run) ^ xf;
         for (a, &b) in oc.iter_mut().zip(&s[start..start + run]) {
             *a += e * b;
         }
     }
 }
 
-/// `o[j] += (Σ_t e_t (−1)^{|z_t ∧ (b0 + j)|}) · s[j ⊕ xl]` for a chunk starting at index `b0`.
-#[inline]
-fn add_flipped_signed<T: Scalar>(o: &mut [T], s: &[T], xl: usize, terms: &[(u64, T)], b0: u64) {
-    for (j, a) in o.iter_mut().enumerate() {
-        let b = b0 | j as u64;
-        let mut c = T::zero();
-        for &(z, e) in terms {
-            if (z & b).count_ones() & 1 == 0 {
-                c += e;
-            } else {
-                c -= e;
-            }
+/// `Σ_t e_t (−1)^{|z_t ∧ b|}`.
+#[inline(always)]
+fn coefficient<T: Scalar>(terms: &[(u64, T)], b: u64) -> T {
+    let mut c = T::zero();
+    for &(z, e) in terms {
+        if (z & b).count_ones() & 1 == 0 {
+            c += e;
+        } else {
+            c -= e;
         }
-        *a += c * s[j ^ xl];
+    }
+    c
+}
+
+/// `o[j] += c(b0 + j) · s[j ⊕ xl]` with a real, index-dependent coefficient, `W` floats per
+/// amplitude.
+#[inline]
+fn add_signed_real<const W: usize>(
+    o: &mut [f64],
+    s: &[f64],
+    xl: usize,
+    terms: &[(u64, f64)],
+    b0: u64,
+) {
+    for (j, oc) in o.chunks_exact_mut(W).enumerate() {
+        let c = coefficient(terms, b0 | j as u64);
+        let sj = (j ^ xl) * W;
+        for r in 0..W {
+            oc[r] += c * s[sj + r];
+        }
+    }
+}
+
+/// `o[j] += c(b0 + j) · s[j ⊕ xl]` with a complex coefficient.
+#[inline]
+fn add_signed_complex(o: &mut [C64], s: &[C64], xl: usize, terms: &[(u64, C64)], b0: u64) {
+    for (j, a) in o.iter_mut().enumerate() {
+        *a += coefficient(terms, b0 | j as u64) * s[j ^ xl];
     }
 }

@@ -90,7 +90,7 @@ impl XMaskOperator {
         let elem = std::mem::size_of::<T>();
         crate::state::memory::check_alloc(2 * elem * self.dim(), "two state vectors")?;
         let psi = StateVector::<T>::random(self.n, p.seed)?;
-        let mut out = vec![T::zero(); self.dim()];
+        let mut out: Vec<T> = crate::state::memory::zeroed(self.dim());
         for _ in 0..p.warmup {
             self.apply_into(psi.as_slice(), &mut out);
         }

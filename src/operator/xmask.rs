@@ -14,7 +14,9 @@ pub(crate) struct Group {
     pub x: u64,
     /// `(z_t, e_t)` in complex form.
     pub terms_c: Vec<(u64, C64)>,
-    /// `(z_t, e_t)` in real form, filled when every `e_t` is real.
+    /// `(z_t, e_t)` in real form, filled when every `e_t` is real: such a group acts on the
+    /// real and imaginary parts of a complex ψ alike, so the kernels treat complex vectors as
+    /// interleaved `f64` arrays (half the multiplications of complex arithmetic).
     pub terms_r: Vec<(u64, f64)>,
 }
 
@@ -22,6 +24,11 @@ impl Group {
     /// Whether the coefficient is the same for every `b` (all `z_t = 0`, e.g. a field `X_i`).
     pub fn is_constant(&self) -> bool {
         self.terms_c.len() == 1 && self.terms_c[0].0 == 0
+    }
+
+    /// Whether every effective coefficient is real (see `terms_r`).
+    pub fn is_real(&self) -> bool {
+        !self.terms_r.is_empty()
     }
 }
 
@@ -89,9 +96,9 @@ pub struct XMaskOperator {
 /// the diagonal of a tile (640 KiB) inside this machine's 1 MiB L2.
 fn tile_bits(elem_bytes: usize) -> u32 {
     if elem_bytes >= 16 {
-        14
+        16
     } else {
-        15
+        17
     }
 }
 
@@ -141,8 +148,8 @@ impl XMaskOperator {
             && groups
                 .iter()
                 .all(|g| g.terms_c.iter().all(|(_, e)| e.im == 0.0));
-        if real {
-            for g in &mut groups {
+        for g in &mut groups {
+            if g.terms_c.iter().all(|(_, e)| e.im == 0.0) {
                 g.terms_r = g.terms_c.iter().map(|&(z, e)| (z, e.re)).collect();
             }
         }
@@ -167,7 +174,12 @@ impl XMaskOperator {
             n_terms: s.len(),
             identity_shift,
         };
-        op.passes = op.plan(tile_bits(if real { 8 } else { 16 }));
+        op.passes = op.plan(
+            std::env::var("QEP_TILE_BITS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(tile_bits(if real { 8 } else { 16 })),
+        );
         Ok(op)
     }
 
@@ -348,7 +360,7 @@ fn compute_diagonal<T: Copy + Send + Sync + Default + std::ops::AddAssign>(
 ) -> Vec<T> {
     use rayon::prelude::*;
     let dim = 1usize << n;
-    let mut d = vec![T::default(); dim];
+    let mut d: Vec<T> = memory::zeroed(dim);
     // Terms on low qubits vary inside a chunk; high-qubit parts are fixed per chunk.
     const CHUNK: usize = 1 << 12;
     let conv_terms: Vec<(u64, T, T)> = terms.iter().map(|&(z, e)| (z, conv(e), conv(-e))).collect();

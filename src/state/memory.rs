@@ -106,3 +106,35 @@ pub fn state_bytes(n: usize, elem_bytes: usize) -> u128 {
     }
     (1u128 << n).saturating_mul(elem_bytes as u128)
 }
+
+/// Bytes from which [`zeroed`] asks the kernel for transparent huge pages.
+const HUGE_FROM: usize = 4 << 20;
+
+/// A zero-filled vector of `len` elements whose large allocations are backed by transparent
+/// huge pages (`madvise(MADV_HUGEPAGE)`, Linux): the strided passes of `H·ψ` touch a thousand
+/// distinct 4 KiB pages per tile, and 2 MiB pages take the TLB misses out of them. Elsewhere,
+/// or if the kernel refuses, it is an ordinary vector.
+///
+/// Does not check memory: call [`check_alloc`] first for sizes that come from user input.
+pub fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
+    let mut v: Vec<T> = Vec::with_capacity(len);
+    let bytes = len * std::mem::size_of::<T>();
+    #[cfg(target_os = "linux")]
+    if bytes >= HUGE_FROM {
+        // SAFETY: the range lies inside the allocation just made; madvise only gives the
+        // kernel a hint about it, and its failure (e.g. THP disabled) is harmless.
+        unsafe {
+            let p = v.as_mut_ptr() as usize;
+            let page = 4096;
+            let start = p.div_ceil(page) * page;
+            let end = (p + bytes) / page * page;
+            if end > start {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (bytes, HUGE_FROM);
+    v.resize(len, T::default());
+    v
+}

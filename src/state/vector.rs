@@ -22,7 +22,7 @@ impl<T: Scalar> StateVector<T> {
             memory::state_bytes(n, std::mem::size_of::<T>()),
             &format!("{what} of {n} qubits"),
         )?;
-        Ok(vec![T::zero(); 1usize << n])
+        Ok(memory::zeroed(1usize << n))
     }
 
     /// The basis state `|b⟩`.
