@@ -1,5 +1,6 @@
 //! The crate-wide error: one variant per module error.
 
+use crate::ep::EpError;
 use crate::hamiltonian::ModelError;
 use crate::linalg::SolverError;
 use crate::operator::OperatorError;
@@ -21,6 +22,9 @@ pub enum Error {
     /// Eigensolvers.
     #[error(transparent)]
     Solver(#[from] SolverError),
+    /// Equilibrium propagation.
+    #[error(transparent)]
+    Ep(#[from] EpError),
     /// Memory checks.
     #[error(transparent)]
     Memory(#[from] MemoryError),

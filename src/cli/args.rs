@@ -47,6 +47,12 @@ pub enum Command {
         after_help = "Example:\n  qep bench hamiltonians/tfim_chain.yaml --reps 20 --json\n\neffective_gbps = (16 B read of ψ + 8 B of diagonal + 16 B written) × 2^N / time\n(8 B amplitudes with --real): compare it with the machine's copy bandwidth."
     )]
     Bench(BenchArgs),
+    /// EP gradient of the cost for one example (Eq. 28) next to the exact gradient (first-order
+    /// perturbation theory, one MINRES solve), with their cosine similarity and relative error.
+    #[command(
+        after_help = "Examples:\n  qep grad hamiltonians/ising_grid.yaml --example 0 --beta 0.01\n  qep grad hamiltonians/explicit.yaml --inputs=1,-1 --targets=1 --json\n  qep grad model.yaml --inputs=1,1,1 --targets=-1 --eigen 1 --one-sided\n\nThe symmetric estimate (⟨P⟩₊β − ⟨P⟩₋β)/2β has bias O(β²); --one-sided uses β and 0, bias O(β)."
+    )]
+    Grad(GradArgs),
     /// Solve the network's free phase for the model's first example: energies, ⟨Z⟩ on the
     /// outputs and the cost ⟨C⟩ (training arrives with EP).
     #[command(after_help = "Example:\n  qep run hamiltonians/ising_grid.yaml --json")]
@@ -121,6 +127,10 @@ pub struct SpectrumArgs {
     /// Number of lowest levels (with multiplicity).
     #[arg(long, short = 'k', default_value_t = 4, value_name = "K")]
     pub k: usize,
+    /// Skip the extra level above the K wanted (the gap above them is then not reported;
+    /// saves one level's work on the largest models).
+    #[arg(long)]
+    pub no_gap: bool,
     #[command(flatten)]
     pub solver: SolverArgs,
 }
@@ -165,6 +175,47 @@ pub struct BenchArgs {
     /// Seed of the random state.
     #[arg(long, default_value_t = 7, value_name = "S")]
     pub seed: u64,
+}
+
+/// `qep grad`.
+#[derive(Debug, Args)]
+pub struct GradArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Use training example I of the model's dataset (default 0).
+    #[arg(long, value_name = "I", conflicts_with_all = ["inputs", "targets"])]
+    pub example: Option<usize>,
+    /// Input fields u_i, one per model input, comma-separated (with --targets).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        requires = "targets",
+        value_name = "U1,U2,…"
+    )]
+    pub inputs: Option<Vec<f64>>,
+    /// Targets d_i, one per model output, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        value_name = "D1,…"
+    )]
+    pub targets: Option<Vec<f64>>,
+    /// Clamping strength β (default: the model's `beta`, else 0.01).
+    #[arg(long, value_name = "B")]
+    pub beta: Option<f64>,
+    /// One-sided estimate (states at β and 0) instead of the symmetric ±β one.
+    #[arg(long)]
+    pub one_sided: bool,
+    /// Which eigenstate computes (0 = ground; default: the model's `state`).
+    #[arg(long, value_name = "K")]
+    pub eigen: Option<usize>,
+    /// Skip the exact oracle (only the EP estimate).
+    #[arg(long)]
+    pub no_exact: bool,
+    #[command(flatten)]
+    pub solver: SolverArgs,
 }
 
 /// `qep run`.

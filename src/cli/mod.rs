@@ -4,6 +4,7 @@
 pub mod args;
 mod bench;
 mod export;
+mod grad;
 mod info;
 mod run;
 mod spectrum;
@@ -29,6 +30,7 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Spectrum(a) => spectrum::run(a),
         Command::Export(a) => export::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Grad(a) => grad::run(a),
         Command::Run(a) => run::run(a),
     }
 }

@@ -33,7 +33,7 @@ pub fn run(a: SpectrumArgs) -> Result<()> {
     let h = in_file(file, model.hamiltonian(&model.theta(), None, 0.0))?;
     let op = in_file(file, XMaskOperator::new(&h))?;
     let mut params = lanczos_params(&a.solver, a.k);
-    params.gap = true;
+    params.gap = !a.no_gap;
     let pb = (op.qubits() >= 18).then(|| {
         spinner(format!(
             "{} lowest levels of {} qubits ({} X-mask groups)",

@@ -3,8 +3,14 @@
 //! * [`free_phase`]: the free (β = 0) eigenstate of `H(0, θ, u)` for one example, its energy,
 //!   gap, the prediction `⟨Z_i⟩` on the outputs and the cost `⟨C⟩` (Eq. 18).
 //!
-//! Clamped phases, gradients and training extend this module.
+//! * [`ep_gradient`]: the EP estimate of `∂⟨C⟩/∂θ_k` from two clamped eigenstates (Eq. 28)
+//!   or one (the one-sided variant);
+//! * [`exact_gradient`]: the oracle, first-order perturbation theory as one MINRES solve.
 
+mod gradient;
 mod quantum;
 
+pub use gradient::{
+    compare, ep_gradient, exact_gradient, EpError, EpGradient, EpParams, ExactGradient,
+};
 pub use quantum::{free_phase, FreePhase};

@@ -4,8 +4,10 @@
 mod auto;
 mod dense;
 mod lanczos;
+mod minres;
 
 pub use auto::{eigenpairs, AnySpectrum};
+pub use minres::{minres_projected, MinresInfo, MinresParams};
 
 pub use dense::{dense_spectrum, eigh_dense, eigh_tridiagonal};
 pub use lanczos::{

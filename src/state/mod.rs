@@ -6,5 +6,7 @@ mod ops;
 mod vector;
 
 pub use memory::MemoryError;
-pub use ops::{axpy, dot, expectation_pauli, expectation_sum, norm, normalize, scale};
+pub use ops::{
+    axpy, dot, expectation_pauli, expectation_sum, matrix_element_pauli, norm, normalize, scale,
+};
 pub use vector::StateVector;

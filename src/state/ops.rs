@@ -110,12 +110,22 @@ pub fn normalize<T: Scalar>(x: &mut [T]) -> f64 {
 /// If `P` acts on a qubit beyond `log2(len)`.
 #[track_caller]
 pub fn expectation_pauli<T: Scalar>(psi: &[T], p: PauliString) -> C64 {
+    matrix_element_pauli(psi, p, psi)
+}
+
+/// `⟨φ|P|ψ⟩` for one Pauli string, without a temporary vector: one pass over both states.
+///
+/// # Panics
+/// If the lengths differ or `P` acts on a qubit beyond `log2(len)`.
+#[track_caller]
+pub fn matrix_element_pauli<T: Scalar>(phi: &[T], p: PauliString, psi: &[T]) -> C64 {
+    assert_eq!(phi.len(), psi.len(), "length mismatch");
     assert!(
         (1usize << p.min_qubits()) <= psi.len().max(1),
         "Pauli string beyond the state's qubits"
     );
     let (x, z) = (p.x() as usize, p.z() as usize);
-    // ⟨ψ|P|ψ⟩ = Σ_b conj(ψ_b) e (−1)^{|z∧b|} ψ_{b⊕x}, e = i^{n_Y} (−1)^{|z∧x|}.
+    // ⟨φ|P|ψ⟩ = Σ_b conj(φ_b) e (−1)^{|z∧b|} ψ_{b⊕x}, e = i^{n_Y} (−1)^{|z∧x|}.
     let e = Phase((p.n_y() % 4) as u8).to_complex()
         * if (z & x).count_ones() % 2 == 1 {
             -1.0
@@ -125,7 +135,7 @@ pub fn expectation_pauli<T: Scalar>(psi: &[T], p: PauliString) -> C64 {
     let s: C64 = reduce(psi.len(), |s, end| {
         let mut acc = C64::new(0.0, 0.0);
         for b in s..end {
-            let v = (psi[b].conj() * psi[b ^ x]).to_c64();
+            let v = (phi[b].conj() * psi[b ^ x]).to_c64();
             if (z & b).count_ones() & 1 == 0 {
                 acc += v;
             } else {

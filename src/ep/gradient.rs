@@ -1,0 +1,350 @@
+//! EP gradients of quantum networks (Eq. 27–29) and the exact-gradient oracle they are checked
+//! against.
+
+use serde::Serialize;
+
+use crate::hamiltonian::{Example, Model};
+use crate::linalg::{lowest_eigenpairs, minres_projected, LanczosParams, MinresParams};
+use crate::operator::XMaskOperator;
+use crate::scalar::{Scalar, C64};
+use crate::state::{expectation_pauli, expectation_sum, matrix_element_pauli, memory};
+use crate::Error;
+
+/// Errors specific to EP.
+#[derive(Debug, thiserror::Error)]
+pub enum EpError {
+    /// `β` must be a positive finite number.
+    #[error("beta = {beta} is not a clamping strength; expected a finite number > 0")]
+    BetaNotPositive {
+        /// The value given.
+        beta: f64,
+    },
+    /// The example has no targets: there is no cost to differentiate.
+    #[error("the example has no targets; EP needs targets d_i on the outputs")]
+    NoTargets,
+    /// The chosen eigenstate is degenerate: its derivative is not defined.
+    #[error("level {level} is degenerate (gap {gap:.2e} < {threshold:.2e}); EP and its oracle are ill-defined at a degeneracy")]
+    Degenerate {
+        /// The level.
+        level: usize,
+        /// The gap to its nearest neighbour.
+        gap: f64,
+        /// The threshold.
+        threshold: f64,
+    },
+}
+
+/// Settings of [`ep_gradient`] and [`exact_gradient`].
+#[derive(Clone, Debug, Serialize)]
+pub struct EpParams {
+    /// Clamping strength β > 0.
+    pub beta: f64,
+    /// One-sided estimate `(⟨P⟩_β − ⟨P⟩_0)/β` (bias O(β)) instead of the symmetric one
+    /// `(⟨P⟩_{+β} − ⟨P⟩_{−β})/2β` (bias O(β²), Eq. 28).
+    pub one_sided: bool,
+    /// Which eigenstate computes (0 = ground state).
+    pub level: usize,
+    /// Gaps below this are reported as degeneracies (an error for the oracle).
+    pub gap_threshold: f64,
+    /// Eigensolver settings (`k` and `gap` are set per call).
+    pub lanczos: LanczosParams,
+    /// Linear-solver settings of the oracle.
+    pub minres: MinresParams,
+}
+
+impl Default for EpParams {
+    fn default() -> Self {
+        Self {
+            beta: 0.01,
+            one_sided: false,
+            level: 0,
+            gap_threshold: 1e-8,
+            lanczos: LanczosParams {
+                tol: 1e-10,
+                ..LanczosParams::default()
+            },
+            minres: MinresParams::default(),
+        }
+    }
+}
+
+/// The EP estimate of `∂⟨C⟩/∂θ_k` for every parameter, with the evidence of the states used.
+#[derive(Clone, Debug, Serialize)]
+pub struct EpGradient {
+    /// Parameter labels, in model order.
+    pub params: Vec<String>,
+    /// The EP estimates (Eq. 28, or the one-sided variant).
+    pub ep: Vec<f64>,
+    /// β used.
+    pub beta: f64,
+    /// Whether the one-sided estimate was used.
+    pub one_sided: bool,
+    /// The computing level.
+    pub level: usize,
+    /// Free-phase energy `E_K`.
+    pub energy: f64,
+    /// Gap of the free level to its nearest neighbour.
+    pub gap: Option<f64>,
+    /// Free-phase `⟨C⟩`.
+    pub cost: f64,
+    /// Free-phase `⟨Z_i⟩` on the outputs.
+    pub z_outputs: Vec<f64>,
+    /// `|⟨ψ_K(±β)|ψ_K(0)⟩|²` of each clamped state with the free one (near 1 for small β;
+    /// levels are followed by this overlap).
+    pub overlaps: Vec<f64>,
+    /// Residuals `‖Hψ − Eψ‖` of the free and clamped states.
+    pub residuals: Vec<f64>,
+    /// Operator applications of all eigensolves.
+    pub matvecs: usize,
+}
+
+/// The exact `d⟨C⟩/dθ_k` at β = 0 with its evidence.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExactGradient {
+    /// Parameter labels.
+    pub params: Vec<String>,
+    /// `d⟨C⟩_K/dθ_k`.
+    pub exact: Vec<f64>,
+    /// MINRES iterations.
+    pub iterations: usize,
+    /// Explicit relative residual of the linear solve.
+    pub residual: f64,
+}
+
+/// EP estimate of `∂⟨C⟩/∂θ_k` for every trainable term (Eq. 28, from Eq. 27):
+/// `g_k = (⟨P_k⟩_{+β} − ⟨P_k⟩_{−β}) / 2β` with the states the eigenstates (level
+/// `params.level`) of `H(±β, θ, u, d)` (Eq. 16); with `one_sided`, `(⟨P_k⟩_β − ⟨P_k⟩_0)/β`.
+/// Clamped levels are followed by overlap with the free one (an excited level may cross
+/// another as β grows); the clamped ground state is warm-started from the free one.
+///
+/// # Errors
+/// [`EpError::BetaNotPositive`], [`EpError::NoTargets`]; model, memory and solver errors.
+pub fn ep_gradient(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &EpParams,
+) -> Result<EpGradient, Error> {
+    if !(params.beta > 0.0 && params.beta.is_finite()) {
+        return Err(EpError::BetaNotPositive { beta: params.beta }.into());
+    }
+    if example.targets.is_empty() {
+        return Err(EpError::NoTargets.into());
+    }
+    let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
+    let op0 = XMaskOperator::new(&h0)?;
+    if op0.is_real() {
+        ep_impl::<f64>(model, theta, example, params, &op0)
+    } else {
+        ep_impl::<C64>(model, theta, example, params, &op0)
+    }
+}
+
+/// One eigenstate with its evidence.
+struct Level<T> {
+    energy: f64,
+    state: Vec<T>,
+    residual: f64,
+    gap: Option<f64>,
+    matvecs: usize,
+}
+
+/// Level `level` of `op`, or with `follow`, the one of the lowest `level + 2` with the largest
+/// overlap with `follow`.
+fn solve_level<T: Scalar>(
+    op: &XMaskOperator,
+    level: usize,
+    lanczos: &LanczosParams,
+    follow: Option<&[T]>,
+) -> Result<(Level<T>, f64), Error> {
+    let extra = usize::from(follow.is_some() && level > 0);
+    let p = LanczosParams {
+        k: (level + 1 + extra).min(op.dim()),
+        gap: true,
+        ..lanczos.clone()
+    };
+    let start = if level == 0 { follow } else { None };
+    let mut s = lowest_eigenpairs::<T>(op, &p, start)?;
+    let (j, overlap) = match follow {
+        Some(f) => (0..s.vectors.len())
+            .map(|j| (j, crate::state::dot(&s.vectors[j], f).abs2()))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((level, 1.0)),
+        None => (level, 1.0),
+    };
+    let e = &s.energies;
+    let below = j.checked_sub(1).map(|i| e[j] - e[i]);
+    let above = e.get(j + 1).copied().or(s.next_energy).map(|n| n - e[j]);
+    let gap = match (below, above) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let lvl = Level {
+        energy: e[j],
+        residual: s.residuals[j],
+        state: s.vectors.swap_remove(j),
+        gap,
+        matvecs: s.matvecs,
+    };
+    Ok((lvl, overlap))
+}
+
+fn ep_impl<T: Scalar>(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &EpParams,
+    op0: &XMaskOperator,
+) -> Result<EpGradient, Error> {
+    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None)?;
+    let expect_all = |psi: &[T]| -> Vec<f64> {
+        model
+            .params
+            .iter()
+            .map(|p| expectation_pauli(psi, p.pauli).re)
+            .collect()
+    };
+    let betas: Vec<f64> = if params.one_sided {
+        vec![params.beta]
+    } else {
+        vec![params.beta, -params.beta]
+    };
+    let mut clamped = Vec::with_capacity(2);
+    let mut overlaps = Vec::with_capacity(2);
+    let mut residuals = vec![free.residual];
+    let mut matvecs = free.matvecs;
+    for &b in &betas {
+        let h = model.hamiltonian(theta, Some(example), b)?;
+        let op = XMaskOperator::new(&h)?;
+        let (lvl, ov) = solve_level::<T>(&op, params.level, &params.lanczos, Some(&free.state))?;
+        matvecs += lvl.matvecs;
+        residuals.push(lvl.residual);
+        overlaps.push(ov);
+        clamped.push(expect_all(&lvl.state));
+    }
+    let ep: Vec<f64> = if params.one_sided {
+        let a0 = expect_all(&free.state);
+        clamped[0]
+            .iter()
+            .zip(&a0)
+            .map(|(p, z)| (p - z) / params.beta)
+            .collect()
+    } else {
+        clamped[0]
+            .iter()
+            .zip(&clamped[1])
+            .map(|(p, m)| (p - m) / (2.0 * params.beta))
+            .collect()
+    };
+    let cost = expectation_sum(&free.state, &model.cost_operator(&example.targets)).re;
+    let z_outputs = model
+        .outputs
+        .iter()
+        .map(|&q| {
+            expectation_pauli(
+                &free.state,
+                crate::pauli::PauliString::single(crate::pauli::Letter::Z, q),
+            )
+            .re
+        })
+        .collect();
+    Ok(EpGradient {
+        params: model.params.iter().map(|p| p.label.clone()).collect(),
+        ep,
+        beta: params.beta,
+        one_sided: params.one_sided,
+        level: params.level,
+        energy: free.energy,
+        gap: free.gap,
+        cost,
+        z_outputs,
+        overlaps,
+        residuals,
+        matvecs,
+    })
+}
+
+/// The exact `d⟨C⟩_K/dθ_k` at β = 0 for every parameter, by first-order perturbation theory
+/// solved as one linear system, with no sum over states: with `ψ_K`, `E_K` the free level,
+/// `dψ_K/dθ_k = −(H − E_K)⁺ Q P_k ψ_K` (`Q = 1 − |ψ_K⟩⟨ψ_K|`), so
+/// `d⟨C⟩/dθ_k = 2 Re ⟨ψ_K|C|dψ_K/dθ_k⟩ = −2 Re ⟨y|P_k|ψ_K⟩` where `y` solves the *adjoint*
+/// system `Q (H − E_K) Q y = Q C ψ_K` (MINRES). One solve serves every parameter.
+///
+/// # Errors
+/// [`EpError::NoTargets`], [`EpError::Degenerate`] when the level's gap is below
+/// `params.gap_threshold`; model, memory and solver errors (non-convergence included).
+pub fn exact_gradient(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &EpParams,
+) -> Result<ExactGradient, Error> {
+    if example.targets.is_empty() {
+        return Err(EpError::NoTargets.into());
+    }
+    let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
+    let op0 = XMaskOperator::new(&h0)?;
+    if op0.is_real() {
+        exact_impl::<f64>(model, example, params, &op0)
+    } else {
+        exact_impl::<C64>(model, example, params, &op0)
+    }
+}
+
+fn exact_impl<T: Scalar>(
+    model: &Model,
+    example: &Example,
+    params: &EpParams,
+    op0: &XMaskOperator,
+) -> Result<ExactGradient, Error> {
+    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None)?;
+    if let Some(g) = free.gap {
+        if g < params.gap_threshold {
+            return Err(EpError::Degenerate {
+                level: params.level,
+                gap: g,
+                threshold: params.gap_threshold,
+            }
+            .into());
+        }
+    }
+    let c = XMaskOperator::new(&model.cost_operator(&example.targets))?;
+    let psi = &free.state;
+    let mut cpsi: Vec<T> = {
+        memory::check_alloc(psi.len() * std::mem::size_of::<T>(), "C·ψ")?;
+        memory::zeroed(psi.len())
+    };
+    c.apply_into(psi, &mut cpsi);
+    let (y, info) = minres_projected(op0, free.energy, psi, &cpsi, &params.minres)?;
+    let exact = model
+        .params
+        .iter()
+        .map(|p| -2.0 * matrix_element_pauli(&y, p.pauli, psi).re)
+        .collect();
+    Ok(ExactGradient {
+        params: model.params.iter().map(|p| p.label.clone()).collect(),
+        exact,
+        iterations: info.iterations,
+        residual: info.residual,
+    })
+}
+
+/// Cosine similarity and relative error `‖a − b‖/‖b‖` of two gradients.
+pub fn compare(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let diff = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt();
+    let cos = if na > 0.0 && nb > 0.0 {
+        dot / (na * nb)
+    } else {
+        0.0
+    };
+    let rel = if nb > 0.0 { diff / nb } else { diff };
+    (cos, rel)
+}
