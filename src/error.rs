@@ -1,10 +1,11 @@
 //! The crate-wide error: one variant per module error.
 
-use crate::ep::EpError;
+use crate::ep::{EpError, TrainError};
 use crate::hamiltonian::ModelError;
 use crate::linalg::SolverError;
 use crate::operator::OperatorError;
 use crate::pauli::PauliError;
+use crate::report::run_dir::ReportError;
 use crate::state::MemoryError;
 
 /// Any error of the qep library.
@@ -25,6 +26,12 @@ pub enum Error {
     /// Equilibrium propagation.
     #[error(transparent)]
     Ep(#[from] EpError),
+    /// Training.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// Result files.
+    #[error(transparent)]
+    Report(#[from] ReportError),
     /// Memory checks.
     #[error(transparent)]
     Memory(#[from] MemoryError),

@@ -53,9 +53,12 @@ pub enum Command {
         after_help = "Examples:\n  qep grad hamiltonians/ising_grid.yaml --example 0 --beta 0.01\n  qep grad hamiltonians/explicit.yaml --inputs=1,-1 --targets=1 --json\n  qep grad model.yaml --inputs=1,1,1 --targets=-1 --eigen 1 --one-sided\n\nThe symmetric estimate (⟨P⟩₊β − ⟨P⟩₋β)/2β has bias O(β²); --one-sided uses β and 0, bias O(β)."
     )]
     Grad(GradArgs),
-    /// Solve the network's free phase for the model's first example: energies, ⟨Z⟩ on the
-    /// outputs and the cost ⟨C⟩ (training arrives with EP).
-    #[command(after_help = "Example:\n  qep run hamiltonians/ising_grid.yaml --json")]
+    /// Train the network by equilibrium propagation on its dataset (SGD/Adam on EP gradients)
+    /// and write metrics.csv, params.json, summary.json, training.svg into --out; for a model
+    /// without a dataset, solve its free phase (energies, ⟨Z⟩ on the outputs).
+    #[command(
+        after_help = "Examples:\n  qep run hamiltonians/ising_grid.yaml\n  qep run hamiltonians/xor.yaml --epochs 30 --out runs/xor\n  qep run hamiltonians/iris.yaml --out runs/iris --resume      # after a Ctrl-C\n\nEach epoch's files are written atomically: an interrupted run keeps the last completed\nepoch, and --resume continues from it bit for bit (the example order is seeded per epoch)."
+    )]
     Run(RunArgs),
 }
 
@@ -223,6 +226,25 @@ pub struct GradArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub model: ModelArg,
+    /// Output folder (default: out/<model name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Epochs (default: the model's `training.epochs`).
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Continue from the checkpoint in --out after its last completed epoch.
+    #[arg(long)]
+    pub resume: bool,
+    /// Initial parameters from a params.json written by an earlier run.
+    #[arg(long, value_name = "FILE")]
+    pub params: Option<PathBuf>,
+    /// Every K epochs, also compute the exact gradient of the first batch and log the
+    /// EP-vs-exact cosine similarity.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub cosine_every: usize,
+    /// Clamping strength β (default: the model's `beta`, else 0.01).
+    #[arg(long, value_name = "B")]
+    pub beta: Option<f64>,
     #[command(flatten)]
     pub solver: SolverArgs,
 }

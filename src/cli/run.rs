@@ -1,17 +1,23 @@
-//! `qep run FILE`: the free phase of the model's first example (training extends this).
+//! `qep run FILE`: train the network by EP (or, without a dataset, solve its free phase).
 
-use anyhow::Result;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use qep::ep::{free_phase, FreePhase};
-use qep::hamiltonian::Example;
+use qep::ep::{free_phase, FreePhase, TrainParams, Trainer};
+use qep::hamiltonian::{Example, Model};
+use qep::report::run_dir::{ParamsFile, RunDir, Summary};
+use qep::report::Provenance;
 
 use super::args::RunArgs;
 use super::{in_file, lanczos_params, load, print_json, spinner};
 
-/// The JSON of `qep run`.
+/// The JSON of `qep run` on a model without a dataset.
 #[derive(Serialize)]
-struct RunOut {
+struct FreeOut {
     model: String,
     qubits: usize,
     example: Option<Example>,
@@ -20,18 +26,153 @@ struct RunOut {
 }
 
 pub fn run(a: RunArgs) -> Result<()> {
+    let file = a.model.file.clone();
+    let model = load(&file)?;
+    let mut theta = model.theta();
+    if let Some(p) = &a.params {
+        theta = ParamsFile::load_theta(p, &model)?;
+    }
+    if model.dataset.as_ref().is_none_or(|d| d.train.is_empty()) {
+        return free_only(&a, &model, &theta);
+    }
+    let t0 = Instant::now();
+    let mut params = TrainParams::from_model(&model);
+    if let Some(e) = a.epochs {
+        params.training.epochs = e;
+    }
+    if let Some(b) = a.beta {
+        params.ep.beta = b;
+    }
+    params.ep.lanczos = qep::linalg::LanczosParams {
+        tol: a.solver.tol.min(1e-10),
+        ..lanczos_params(&a.solver, 1)
+    };
+    params.cosine_every = a.cosine_every;
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&model.name));
+    let dir = RunDir::create(&out_dir)?;
+    let resume = if a.resume {
+        let c = dir
+            .checkpoint()?
+            .with_context(|| format!("{}: no checkpoint.json to resume from", out_dir.display()))?;
+        Some(c)
+    } else {
+        None
+    };
+    let mut trainer = Trainer::new(&model, params.clone(), resume).map_err(qep::Error::from)?;
+    if a.params.is_some() && !a.resume {
+        trainer = Trainer::new(
+            &model,
+            params.clone(),
+            Some(qep::ep::Checkpoint {
+                epoch: 0,
+                theta: theta.clone(),
+                optimizer: qep::ep::OptimizerState {
+                    step: 0,
+                    m: vec![0.0; theta.len()],
+                    v: vec![0.0; theta.len()],
+                },
+                history: Vec::new(),
+            }),
+        )
+        .map_err(qep::Error::from)?;
+    }
+    let start_epoch = trainer.epoch();
+    let epochs = params.training.epochs;
+    let n_train = model.dataset.as_ref().map_or(0, |d| d.train.len());
+    let pb = ProgressBar::new(((epochs.saturating_sub(start_epoch)) * n_train) as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} epoch {msg} [{elapsed} < {eta}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let batch = params.training.batch_size.max(1);
+    while !trainer.finished() {
+        let e = trainer.epoch() + 1;
+        pb.set_message(format!("{e}/{epochs}"));
+        let base = ((e - 1 - start_epoch) * n_train) as u64;
+        let m = in_file(
+            &file,
+            trainer.run_epoch(|done, _| pb.set_position(base + (done * batch).min(n_train) as u64)),
+        )?
+        .clone();
+        dir.save_epoch(&model, trainer.checkpoint())?;
+        pb.println(format!(
+            "epoch {:>4}  cost {:.6}  train acc {:.3}  test acc {}  |g| {:.3e}{}",
+            m.epoch,
+            m.train_cost,
+            m.train_accuracy,
+            if m.test_accuracy.is_nan() {
+                "—".to_string()
+            } else {
+                format!("{:.3}", m.test_accuracy)
+            },
+            m.grad_norm,
+            m.cosine
+                .map(|c| format!("  cos {c:.6}"))
+                .unwrap_or_default()
+        ));
+    }
+    pb.finish_and_clear();
+    let c = trainer.checkpoint();
+    let last = c.history.last();
+    let wall = t0.elapsed().as_secs_f64();
+    let epochs_run = (c.epoch - start_epoch).max(1);
+    let finite = |x: f64| x.is_finite().then_some(x);
+    let summary = Summary {
+        model: model.name.clone(),
+        epochs: c.epoch,
+        final_cost: last.map_or(f64::NAN, |m| m.train_cost),
+        train_accuracy: last.map_or(f64::NAN, |m| m.train_accuracy),
+        test_accuracy: last.and_then(|m| finite(m.test_accuracy)),
+        test_cost: last.and_then(|m| finite(m.test_cost)),
+        wall_seconds: wall,
+        seconds_per_example: wall / (epochs_run * n_train) as f64,
+        provenance: Provenance::new(
+            Some(&file),
+            Some(model.source.sha256.clone()),
+            Some(params.seed),
+            serde_json::to_value(&params)?,
+        ),
+    };
+    dir.save_summary(&summary)?;
+    if a.model.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(());
+    }
+    println!(
+        "{}: {} epochs, final cost {:.6}, train accuracy {:.3}, test accuracy {}, {:.1} s",
+        summary.model,
+        summary.epochs,
+        summary.final_cost,
+        summary.train_accuracy,
+        summary
+            .test_accuracy
+            .map(|x| format!("{x:.3}"))
+            .unwrap_or_else(|| "—".into()),
+        summary.wall_seconds
+    );
+    println!(
+        "wrote {}/{{metrics.csv, params.json, summary.json, training.svg, checkpoint.json}}",
+        dir.path().display()
+    );
+    Ok(())
+}
+
+/// A model without a dataset: the free phase of its first example (or of no inputs).
+fn free_only(a: &RunArgs, model: &Model, theta: &[f64]) -> Result<()> {
     let file = &a.model.file;
-    let model = load(file)?;
     let example = model.first_example();
     let params = lanczos_params(&a.solver, 1);
     let pb =
         (model.qubits >= 18).then(|| spinner(format!("free phase on {} qubits", model.qubits)));
-    let free = free_phase(&model, &model.theta(), example.as_ref(), &params);
+    let free = free_phase(model, theta, example.as_ref(), &params);
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
     let free = in_file(file, free)?;
-    let out = RunOut {
+    let out = FreeOut {
         model: model.name.clone(),
         qubits: model.qubits,
         example,
@@ -40,25 +181,18 @@ pub fn run(a: RunArgs) -> Result<()> {
     if a.model.json {
         return print_json(
             &out,
-            &model,
+            model,
             Some(model.seed),
             serde_json::to_value(&params)?,
         );
     }
     let f = &out.free;
     println!(
-        "{}: {} qubits, {} parameters",
+        "{}: {} qubits, {} parameters (no dataset: free phase only)",
         out.model,
         out.qubits,
         model.params.len()
     );
-    match &out.example {
-        Some(ex) => println!(
-            "example     inputs {:?} → targets {:?}",
-            ex.inputs, ex.targets
-        ),
-        None => println!("example     none (no dataset): no input fields"),
-    }
     let levels: Vec<String> = f.energies.iter().map(|e| format!("{e:.10}")).collect();
     println!("energies    {}", levels.join(", "));
     println!(
@@ -72,10 +206,6 @@ pub fn run(a: RunArgs) -> Result<()> {
     );
     for (q, z) in f.outputs.iter().zip(&f.z_outputs) {
         println!("output      ⟨Z{q}⟩ = {z:+.8}");
-    }
-    match f.cost {
-        Some(c) => println!("cost        ⟨C⟩ = {c:.8}"),
-        None => println!("cost        n/a (no targets)"),
     }
     Ok(())
 }

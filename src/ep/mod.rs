@@ -5,12 +5,17 @@
 //!
 //! * [`ep_gradient`]: the EP estimate of `∂⟨C⟩/∂θ_k` from two clamped eigenstates (Eq. 28)
 //!   or one (the one-sided variant);
-//! * [`exact_gradient`]: the oracle, first-order perturbation theory as one MINRES solve.
+//! * [`exact_gradient`]: the oracle, first-order perturbation theory as one MINRES solve;
+//! * [`Trainer`]: mini-batch training with SGD/Adam, metrics, checkpoints.
 
 mod gradient;
 mod quantum;
+mod train;
 
 pub use gradient::{
     compare, ep_gradient, exact_gradient, EpError, EpGradient, EpParams, ExactGradient,
 };
 pub use quantum::{free_phase, FreePhase};
+pub use train::{
+    correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, TrainError, TrainParams, Trainer,
+};

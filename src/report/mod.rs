@@ -2,6 +2,8 @@
 
 mod info;
 mod provenance;
+pub mod run_dir;
+pub mod svg;
 
 pub use info::{MemoryEstimate, ModelInfo};
 pub use provenance::{sha256_hex, Provenance};

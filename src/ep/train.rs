@@ -1,0 +1,355 @@
+//! Training a quantum network by equilibrium propagation: mini-batches of EP gradients
+//! (Eq. 28), SGD with momentum or Adam, a per-epoch learning-rate decay, and metrics.
+//!
+//! Everything random (the order of the examples in each epoch) comes from the model's seed,
+//! one ChaCha8 stream per epoch, so a run resumed from a checkpoint after epoch `e` continues
+//! exactly as the uninterrupted run would: the same seed gives the same bits.
+
+use std::time::Instant;
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::hamiltonian::{Example, Model, Optimizer, StateChoice, Training};
+use crate::Error;
+
+use super::gradient::{compare, ep_gradient, exact_gradient, EpParams};
+use super::quantum::free_phase;
+
+/// Settings of a training run.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainParams {
+    /// Optimiser, learning rate, momentum, batch size, epochs, decay (the model's `training`).
+    pub training: Training,
+    /// EP settings (β, level, solver tolerances).
+    pub ep: EpParams,
+    /// Seed of the example order (the model's `seed` by default).
+    pub seed: u64,
+    /// Every this many epochs, also compute the exact gradient of one batch and log the
+    /// EP-vs-oracle cosine similarity (0 = never).
+    pub cosine_every: usize,
+}
+
+impl TrainParams {
+    /// The settings a model file asks for: its `training` section (defaults otherwise), its
+    /// `beta` (default 0.01), its `state`, its `seed`.
+    pub fn from_model(model: &Model) -> Self {
+        let level = match model.settings.state {
+            StateChoice::Ground => 0,
+            StateChoice::Eigen(k) => k,
+        };
+        Self {
+            training: model.settings.training.clone().unwrap_or_default(),
+            ep: EpParams {
+                beta: model.settings.beta.unwrap_or(0.01),
+                level,
+                ..EpParams::default()
+            },
+            seed: model.seed,
+            cosine_every: 0,
+        }
+    }
+}
+
+/// The metrics of one epoch (a row of `metrics.csv`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EpochMetrics {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean free-phase cost `⟨C⟩` over the training set, after the epoch's updates.
+    pub train_cost: f64,
+    /// Fraction of training examples classified right (sign, or argmax for one-hot targets).
+    pub train_accuracy: f64,
+    /// Mean cost over the test set (NaN without a test set).
+    pub test_cost: f64,
+    /// Test accuracy (NaN without a test set).
+    pub test_accuracy: f64,
+    /// Mean norm of the batch gradients of the epoch.
+    pub grad_norm: f64,
+    /// Learning rate used in the epoch.
+    pub learning_rate: f64,
+    /// EP-vs-exact cosine similarity of the epoch's first batch, when computed.
+    pub cosine: Option<f64>,
+    /// Wall time of the epoch, seconds.
+    pub seconds: f64,
+}
+
+/// Optimiser state: what must be saved to resume bit for bit.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct OptimizerState {
+    /// Updates made so far.
+    pub step: u64,
+    /// SGD velocity or Adam's first moment.
+    pub m: Vec<f64>,
+    /// Adam's second moment.
+    pub v: Vec<f64>,
+}
+
+/// Everything needed to continue a run after its last completed epoch.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Checkpoint {
+    /// Completed epochs.
+    pub epoch: usize,
+    /// Parameters after that epoch.
+    pub theta: Vec<f64>,
+    /// Optimiser state after that epoch.
+    pub optimizer: OptimizerState,
+    /// Metrics of every completed epoch.
+    pub history: Vec<EpochMetrics>,
+}
+
+/// A training run in progress.
+pub struct Trainer<'a> {
+    model: &'a Model,
+    params: TrainParams,
+    train: Vec<Example>,
+    test: Vec<Example>,
+    state: Checkpoint,
+}
+
+/// Errors of the training loop.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The model has no dataset (or an empty training set).
+    #[error("model `{model}` has no training examples; expected a `dataset` with at least one training row")]
+    NoData {
+        /// Model name.
+        model: String,
+    },
+    /// A checkpoint that does not fit the model.
+    #[error("checkpoint has {got} parameters; the model has {expected}")]
+    CheckpointMismatch {
+        /// Parameters in the checkpoint.
+        got: usize,
+        /// Parameters of the model.
+        expected: usize,
+    },
+    /// A numerical blow-up (NaN/∞ gradient or cost).
+    #[error("epoch {epoch}: the {what} is not finite; lower the learning rate or β")]
+    NotFinite {
+        /// Epoch.
+        epoch: usize,
+        /// What blew up.
+        what: &'static str,
+    },
+}
+
+/// Whether the prediction `⟨Z⟩` on the outputs gets the target right: the sign for one
+/// output, the argmax for several (one-hot targets).
+pub fn correct(z: &[f64], targets: &[f64]) -> bool {
+    if z.len() == 1 {
+        return (z[0] >= 0.0) == (targets[0] >= 0.0);
+    }
+    let argmax = |v: &[f64]| {
+        v.iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .unwrap_or(0)
+    };
+    argmax(z) == argmax(targets)
+}
+
+/// Mean free-phase cost and accuracy of `theta` on `examples` (NaN, NaN for none).
+///
+/// # Errors
+/// Model, memory and solver errors of [`free_phase`].
+pub fn evaluate(
+    model: &Model,
+    theta: &[f64],
+    examples: &[Example],
+    params: &EpParams,
+) -> Result<(f64, f64), Error> {
+    if examples.is_empty() {
+        return Ok((f64::NAN, f64::NAN));
+    }
+    let (mut cost, mut right) = (0.0, 0usize);
+    for ex in examples {
+        let f = free_phase(model, theta, Some(ex), &params.lanczos)?;
+        cost += f.cost.unwrap_or(f64::NAN);
+        right += usize::from(correct(&f.z_outputs, &ex.targets));
+    }
+    let n = examples.len() as f64;
+    Ok((cost / n, right as f64 / n))
+}
+
+impl<'a> Trainer<'a> {
+    /// A fresh run from the model's initial parameters, or from `resume`.
+    ///
+    /// # Errors
+    /// [`TrainError::NoData`] without training examples; [`TrainError::CheckpointMismatch`].
+    pub fn new(
+        model: &'a Model,
+        params: TrainParams,
+        resume: Option<Checkpoint>,
+    ) -> Result<Self, TrainError> {
+        let Some(d) = model.dataset.as_ref().filter(|d| !d.train.is_empty()) else {
+            return Err(TrainError::NoData {
+                model: model.name.clone(),
+            });
+        };
+        let k = model.params.len();
+        let state = match resume {
+            Some(c) if c.theta.len() != k => {
+                return Err(TrainError::CheckpointMismatch {
+                    got: c.theta.len(),
+                    expected: k,
+                })
+            }
+            Some(c) => c,
+            None => Checkpoint {
+                epoch: 0,
+                theta: model.theta(),
+                optimizer: OptimizerState {
+                    step: 0,
+                    m: vec![0.0; k],
+                    v: vec![0.0; k],
+                },
+                history: Vec::new(),
+            },
+        };
+        Ok(Self {
+            model,
+            params,
+            train: d.train.clone(),
+            test: d.test.clone(),
+            state,
+        })
+    }
+
+    /// The state after the last completed epoch.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.state
+    }
+
+    /// Completed epochs.
+    pub fn epoch(&self) -> usize {
+        self.state.epoch
+    }
+
+    /// Whether the configured number of epochs is done.
+    pub fn finished(&self) -> bool {
+        self.state.epoch >= self.params.training.epochs
+    }
+
+    /// The settings.
+    pub fn params(&self) -> &TrainParams {
+        &self.params
+    }
+
+    /// One epoch: shuffle (seeded per epoch), one update per mini-batch with the mean EP
+    /// gradient of its examples, then the metrics on the training and test sets.
+    /// `on_batch(done, total)` is called after each batch (for progress bars).
+    ///
+    /// # Errors
+    /// EP, model, memory and solver errors; [`TrainError::NotFinite`] on a blow-up.
+    pub fn run_epoch(
+        &mut self,
+        mut on_batch: impl FnMut(usize, usize),
+    ) -> Result<&EpochMetrics, Error> {
+        let t0 = Instant::now();
+        let epoch = self.state.epoch + 1;
+        let tr = &self.params.training;
+        let lr = tr.learning_rate * tr.lr_decay.powi((epoch - 1) as i32);
+        let mut order: Vec<usize> = (0..self.train.len()).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(self.params.seed);
+        rng.set_stream(3 << 32 | epoch as u64);
+        order.shuffle(&mut rng);
+        let batches: Vec<&[usize]> = order.chunks(tr.batch_size.max(1)).collect();
+        let k = self.state.theta.len();
+        let mut grad_norms = 0.0;
+        let mut cosine = None;
+        for (bi, batch) in batches.iter().enumerate() {
+            let mut g = vec![0.0; k];
+            let mut exact = vec![0.0; k];
+            let want_cos = self.params.cosine_every > 0
+                && bi == 0
+                && (epoch - 1) % self.params.cosine_every == 0;
+            for &i in batch.iter() {
+                let ex = &self.train[i];
+                let e = ep_gradient(self.model, &self.state.theta, ex, &self.params.ep)?;
+                for (a, b) in g.iter_mut().zip(&e.ep) {
+                    *a += b / batch.len() as f64;
+                }
+                if want_cos {
+                    let o = exact_gradient(self.model, &self.state.theta, ex, &self.params.ep)?;
+                    for (a, b) in exact.iter_mut().zip(&o.exact) {
+                        *a += b / batch.len() as f64;
+                    }
+                }
+            }
+            if want_cos {
+                cosine = Some(compare(&g, &exact).0);
+            }
+            let gn = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if !gn.is_finite() {
+                return Err(TrainError::NotFinite {
+                    epoch,
+                    what: "gradient",
+                }
+                .into());
+            }
+            grad_norms += gn;
+            self.update(&g, lr);
+            on_batch(bi + 1, batches.len());
+        }
+        let (train_cost, train_accuracy) =
+            evaluate(self.model, &self.state.theta, &self.train, &self.params.ep)?;
+        let (test_cost, test_accuracy) =
+            evaluate(self.model, &self.state.theta, &self.test, &self.params.ep)?;
+        if !train_cost.is_finite() {
+            return Err(TrainError::NotFinite {
+                epoch,
+                what: "cost",
+            }
+            .into());
+        }
+        self.state.epoch = epoch;
+        self.state.history.push(EpochMetrics {
+            epoch,
+            train_cost,
+            train_accuracy,
+            test_cost,
+            test_accuracy,
+            grad_norm: grad_norms / batches.len() as f64,
+            learning_rate: lr,
+            cosine,
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+        Ok(self.state.history.last().expect("just pushed"))
+    }
+
+    /// One optimiser step with gradient `g` of the mean cost.
+    fn update(&mut self, g: &[f64], lr: f64) {
+        let tr = &self.params.training;
+        let s = &mut self.state.optimizer;
+        s.step += 1;
+        match tr.optimizer {
+            Optimizer::Sgd => {
+                for ((th, m), gi) in self.state.theta.iter_mut().zip(&mut s.m).zip(g) {
+                    *m = tr.momentum * *m + gi;
+                    *th -= lr * *m;
+                }
+            }
+            Optimizer::Adam => {
+                let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+                let c1 = 1.0 - b1.powi(s.step as i32);
+                let c2 = 1.0 - b2.powi(s.step as i32);
+                for (((th, m), v), gi) in self
+                    .state
+                    .theta
+                    .iter_mut()
+                    .zip(&mut s.m)
+                    .zip(&mut s.v)
+                    .zip(g)
+                {
+                    *m = b1 * *m + (1.0 - b1) * gi;
+                    *v = b2 * *v + (1.0 - b2) * gi * gi;
+                    *th -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                }
+            }
+        }
+    }
+}
