@@ -217,6 +217,9 @@ pub struct GradArgs {
     /// Skip the exact oracle (only the EP estimate).
     #[arg(long)]
     pub no_exact: bool,
+    /// Parameters from a params.json written by `qep run` (default: the model's values).
+    #[arg(long, value_name = "FILE")]
+    pub params: Option<PathBuf>,
     #[command(flatten)]
     pub solver: SolverArgs,
 }

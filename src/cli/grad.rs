@@ -81,7 +81,10 @@ pub fn run(a: GradArgs) -> Result<()> {
     };
     let pb =
         (model.qubits >= 16).then(|| spinner(format!("EP gradient on {} qubits", model.qubits)));
-    let theta = model.theta();
+    let theta = match &a.params {
+        Some(p) => qep::report::run_dir::ParamsFile::load_theta(p, &model)?,
+        None => model.theta(),
+    };
     let ep = ep_gradient(&model, &theta, &ex, &params);
     let oracle = if a.no_exact {
         None

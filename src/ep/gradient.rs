@@ -157,10 +157,13 @@ fn solve_level<T: Scalar>(
     lanczos: &LanczosParams,
     follow: Option<&[T]>,
 ) -> Result<(Level<T>, f64), Error> {
+    // A clamped level is followed among the lowest `level + 2` (an excited level may cross a
+    // neighbour as β grows); the clamped ground state is the ground state by definition, so it
+    // needs neither the extra level nor the gap, only the warm start.
     let extra = usize::from(follow.is_some() && level > 0);
     let p = LanczosParams {
         k: (level + 1 + extra).min(op.dim()),
-        gap: true,
+        gap: follow.is_none(),
         ..lanczos.clone()
     };
     let start = if level == 0 { follow } else { None };
