@@ -98,7 +98,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         )?
         .clone();
         dir.save_epoch(&model, trainer.checkpoint())?;
-        pb.println(format!(
+        let line = format!(
             "epoch {:>4}  cost {:.6}  train acc {:.3}  test acc {}  |g| {:.3e}{}",
             m.epoch,
             m.train_cost,
@@ -112,7 +112,13 @@ pub fn run(a: RunArgs) -> Result<()> {
             m.cosine
                 .map(|c| format!("  cos {c:.6}"))
                 .unwrap_or_default()
-        ));
+        );
+        // A hidden bar (stderr not a terminal) drops println: log the epoch plainly then.
+        if pb.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            pb.println(line);
+        }
     }
     pb.finish_and_clear();
     let c = trainer.checkpoint();

@@ -1,1 +1,449 @@
-//! Tests for `linalg`.
+//! Tests for `linalg`: Lanczos against dense diagonalisation of the Kronecker oracle and
+//! against the free-fermion solution of the open transverse-field Ising chain; degenerate and
+//! near-degenerate spectra; the two-pass mode; errors (non-convergence, bad k).
+//!
+//! Every eigenpair is checked by a residual `‖Hψ − Eψ‖` recomputed here from `apply_into`.
+
+use std::time::Instant;
+
+use qep::linalg::{
+    dense_spectrum, eigh_dense, ground_state, lowest_eigenpairs, BasisMemory, LanczosParams,
+    Method, SolverError, Spectrum,
+};
+use qep::operator::XMaskOperator;
+use qep::pauli::{PauliString, PauliSum};
+use qep::{Scalar, C64};
+
+use crate::oracle::{
+    c, heisenberg_ring, kron_matrix, random_sum, tfim_chain, tfim_exact_levels,
+    tfim_single_particle, Coeffs,
+};
+
+fn lanczos(k: usize) -> LanczosParams {
+    LanczosParams {
+        k,
+        method: Method::Lanczos,
+        ..LanczosParams::default()
+    }
+}
+
+/// Dense eigenvalues of the Kronecker oracle matrix (independent of the library's operator).
+fn oracle_energies(h: &PauliSum) -> Vec<f64> {
+    let d = 1usize << h.qubits();
+    eigh_dense(&kron_matrix(h), d).unwrap().0
+}
+
+/// Recomputes `‖Hψ − Eψ‖` for every pair and checks it against `tol`; checks the vectors are
+/// orthonormal.
+#[track_caller]
+fn assert_pairs<T: Scalar>(op: &XMaskOperator, s: &Spectrum<T>, tol: f64) {
+    assert_eq!(s.vectors.len(), s.energies.len());
+    assert_eq!(s.residuals.len(), s.energies.len());
+    let mut hv = vec![T::zero(); op.dim()];
+    for (j, (v, &e)) in s.vectors.iter().zip(&s.energies).enumerate() {
+        op.apply_into(v, &mut hv);
+        let r = hv
+            .iter()
+            .zip(v)
+            .map(|(a, b)| (*a - b.scale(e)).abs2())
+            .sum::<f64>()
+            .sqrt();
+        assert!(
+            r <= tol * (1.0 + 1e-6),
+            "level {j}: residual {r:.3e} > tol {tol:.1e}"
+        );
+        assert!(
+            (r - s.residuals[j]).abs() <= 1e-12 + 1e-6 * r,
+            "level {j}: reported residual {:.3e}, recomputed {r:.3e}",
+            s.residuals[j]
+        );
+        let nv = qep::state::norm(v);
+        assert!((nv - 1.0).abs() < 1e-12, "level {j}: norm {nv}");
+        for (i, w) in s.vectors[..j].iter().enumerate() {
+            let o = qep::state::dot(w, v).abs2().sqrt();
+            assert!(o < 1e-9, "levels {i}, {j}: overlap {o:.2e}");
+        }
+    }
+    assert!(
+        s.energies.windows(2).all(|w| w[0] <= w[1]),
+        "{:?}",
+        s.energies
+    );
+}
+
+#[track_caller]
+fn assert_energies(got: &[f64], want: &[f64], tol: f64, what: &str) {
+    assert!(got.len() <= want.len());
+    for (j, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= tol,
+            "{what}: level {j}: {g:.15} vs {w:.15} (diff {:.2e})",
+            g - w
+        );
+    }
+}
+
+// ---------------------------------------------------------------- a. random Hamiltonians
+
+#[test]
+fn lanczos_matches_dense_on_random_complex_hamiltonians() {
+    for (n, seed) in [(6, 1), (7, 2), (8, 3), (9, 4), (10, 5)] {
+        let h = random_sum(n, 4 * n, Coeffs::Hermitian, 1000 + seed);
+        // Premise: the operator needs complex arithmetic (odd numbers of Y letters).
+        assert!(!h.is_real_in_z_basis(0.0), "n = {n}: premise");
+        let op = XMaskOperator::new(&h).unwrap();
+        let want = oracle_energies(&h);
+        let s = lowest_eigenpairs::<C64>(&op, &lanczos(4), None).unwrap();
+        assert_eq!(s.method, "lanczos");
+        assert_eq!(s.energies.len(), 4);
+        assert_energies(&s.energies, &want, 1e-9, &format!("random n = {n}"));
+        assert_pairs(&op, &s, 1e-9);
+    }
+}
+
+#[test]
+fn lanczos_real_path_matches_dense_on_random_real_hamiltonians() {
+    for (n, seed) in [(6, 11), (8, 12), (10, 13)] {
+        // Real coefficients on the strings with an even number of Y: Hermitian and real.
+        let mut h = PauliSum::new(n);
+        for &(p, coef) in random_sum(n, 6 * n, Coeffs::Hermitian, 2000 + seed).terms() {
+            if p.n_y() % 2 == 0 {
+                h.add(p, coef);
+            }
+        }
+        assert!(h.is_real_in_z_basis(0.0) && h.is_hermitian(0.0), "premise");
+        assert!(
+            h.terms().iter().any(|(p, _)| p.n_y() > 0),
+            "premise: Y letters"
+        );
+        let op = XMaskOperator::new(&h).unwrap();
+        let want = oracle_energies(&h);
+        let s = lowest_eigenpairs::<f64>(&op, &lanczos(4), None).unwrap();
+        assert_energies(&s.energies, &want, 1e-9, &format!("real n = {n}"));
+        assert_pairs(&op, &s, 1e-9);
+    }
+}
+
+// ---------------------------------------------------------------- b. free fermions
+
+#[test]
+fn free_fermion_formula_matches_dense_at_six_sites() {
+    // The oracle's formula itself, checked on the whole spectrum.
+    for (j, h) in [(1.0, 0.5), (1.0, 1.0), (1.0, 2.0), (0.7, 1.3)] {
+        let n = 6;
+        let dense = oracle_energies(&tfim_chain(n, j, h));
+        let exact = tfim_exact_levels(n, j, h);
+        assert_energies(&dense, &exact, 1e-12, &format!("J = {j}, h = {h}"));
+    }
+    // And the single-particle energies at the trivial points: h = 0 gives J (N−1 times) and 0.
+    let s = tfim_single_particle(5, 1.0, 0.0);
+    assert!(
+        s[0].abs() < 1e-15 && s[1..].iter().all(|&e| (e - 1.0).abs() < 1e-15),
+        "{s:?}"
+    );
+    let s = tfim_single_particle(4, 0.0, 0.3);
+    assert!(s.iter().all(|&e| (e - 0.3).abs() < 1e-15), "{s:?}");
+}
+
+#[test]
+fn lanczos_ground_energy_of_the_ising_chain_is_exact() {
+    for n in [8, 10, 12, 14, 16] {
+        for h in [0.5, 1.0, 2.0] {
+            let op = XMaskOperator::new(&tfim_chain(n, 1.0, h)).unwrap();
+            let s = tfim_single_particle(n, 1.0, h);
+            let e0: f64 = -s.iter().sum::<f64>();
+            let (e, v, r) = ground_state::<f64>(&op, &lanczos(1), None).unwrap();
+            assert!(
+                (e - e0).abs() <= 1e-9,
+                "N = {n}, h = {h}: {e:.15} vs {e0:.15}"
+            );
+            assert!(r <= 1e-9);
+            let mut hv = vec![0.0; v.len()];
+            op.apply_into(&v, &mut hv);
+            let rr = hv
+                .iter()
+                .zip(&v)
+                .map(|(a, b)| (a - e * b).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!(
+                rr <= 1e-9 * (1.0 + 1e-6),
+                "N = {n}, h = {h}: residual {rr:.2e}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------- c. degenerate spectra
+
+#[test]
+fn heisenberg_ring_triplet_comes_with_its_multiplicity() {
+    for n in [8, 10] {
+        let h = heisenberg_ring(n);
+        let want = oracle_energies(&h);
+        // Premise: a singlet ground state and a triplet above it, separated by a gap.
+        assert!(want[1] - want[0] > 0.1, "premise: {:?}", &want[..5]);
+        assert!(
+            (want[3] - want[1]).abs() < 1e-9,
+            "premise: triplet {:?}",
+            &want[..5]
+        );
+        assert!(want[4] - want[3] > 0.1 || n == 10, "{:?}", &want[..6]);
+        let op = XMaskOperator::new(&h).unwrap();
+        assert!(op.is_real());
+        let sr = lowest_eigenpairs::<f64>(&op, &lanczos(5), None).unwrap();
+        let sc = lowest_eigenpairs::<C64>(&op, &lanczos(5), None).unwrap();
+        for (what, e) in [("f64", &sr.energies), ("C64", &sc.energies)] {
+            assert_eq!(e.len(), 5);
+            assert!(
+                (e[1] - e[2]).abs() <= 1e-8 && (e[2] - e[3]).abs() <= 1e-8,
+                "N = {n} {what}: triplet {e:?}"
+            );
+            assert!(e[1] - e[0] > 0.1, "N = {n} {what}: {e:?}");
+            assert_energies(e, &want, 1e-9, &format!("Heisenberg N = {n} {what}"));
+        }
+        assert_pairs(&op, &sr, 1e-9);
+        assert_pairs(&op, &sc, 1e-9);
+    }
+}
+
+// ---------------------------------------------------------------- d. near-degenerate pair
+
+#[test]
+fn ising_near_degenerate_pair_is_resolved() {
+    for n in [12, 16, 20] {
+        let t = Instant::now();
+        let op = XMaskOperator::new(&tfim_chain(n, 1.0, 0.5)).unwrap();
+        let s = tfim_single_particle(n, 1.0, 0.5);
+        let e0: f64 = -s.iter().sum::<f64>();
+        let split = 2.0 * s[0];
+        // Premise: the pair is nearly degenerate, and the next level is far above it.
+        assert!(split < 1e-3, "N = {n}: splitting {split:.2e}");
+        if n == 20 {
+            assert!(
+                split < 1e-5 && split > 1e-7,
+                "N = 20: splitting {split:.2e}"
+            );
+        }
+        assert!(2.0 * s[1] > 0.5, "N = {n}: next level");
+        let spec = lowest_eigenpairs::<f64>(&op, &lanczos(2), None).unwrap();
+        assert_energies(&spec.energies, &[e0, e0 + split], 1e-8, &format!("N = {n}"));
+        assert!(spec.energies[1] > spec.energies[0], "N = {n}: order");
+        assert_pairs(&op, &spec, 1e-9);
+        eprintln!(
+            "near-degenerate TFIM N = {n}: splitting {split:.3e}, {} matvecs, {} restarts, {:.2} s",
+            spec.matvecs,
+            spec.restarts,
+            t.elapsed().as_secs_f64()
+        );
+    }
+}
+
+// ---------------------------------------------------------------- e. two-pass mode
+
+#[test]
+fn two_pass_mode_agrees_with_the_stored_basis() {
+    let n = 14;
+    let op = XMaskOperator::new(&tfim_chain(n, 1.0, 1.0)).unwrap();
+    let e0: f64 = -tfim_single_particle(n, 1.0, 1.0).iter().sum::<f64>();
+    let store = LanczosParams {
+        memory: BasisMemory::Store,
+        ..lanczos(1)
+    };
+    let two = LanczosParams {
+        memory: BasisMemory::TwoPass,
+        ..lanczos(1)
+    };
+    let a = lowest_eigenpairs::<f64>(&op, &store, None).unwrap();
+    let b = lowest_eigenpairs::<f64>(&op, &two, None).unwrap();
+    assert_eq!((a.method, b.method), ("lanczos", "lanczos-two-pass"));
+    assert!(
+        (a.energies[0] - b.energies[0]).abs() <= 1e-9,
+        "{} vs {}",
+        a.energies[0],
+        b.energies[0]
+    );
+    assert!(
+        (b.energies[0] - e0).abs() <= 1e-9,
+        "{} vs {e0}",
+        b.energies[0]
+    );
+    assert_pairs(&op, &a, 1e-9);
+    assert_pairs(&op, &b, 1e-9);
+    // Complex two-pass too.
+    let bc = lowest_eigenpairs::<C64>(&op, &two, None).unwrap();
+    assert!((bc.energies[0] - e0).abs() <= 1e-9);
+    assert_pairs(&op, &bc, 1e-9);
+}
+
+// ---------------------------------------------------------------- f, g. errors
+
+/// The `NotConverged` fields of a solve that must fail (without printing a whole spectrum).
+#[track_caller]
+fn not_converged<T: Scalar>(
+    r: Result<Spectrum<T>, SolverError>,
+) -> (SolverError, usize, usize, usize, f64, f64) {
+    match r {
+        Err(
+            e @ SolverError::NotConverged {
+                wanted,
+                converged,
+                iterations,
+                residual,
+                tol,
+            },
+        ) => (e, wanted, converged, iterations, residual, tol),
+        Err(e) => panic!("expected NotConverged, got {e}"),
+        Ok(s) => panic!(
+            "expected NotConverged, got energies {:?} after {} matvecs",
+            s.energies, s.matvecs
+        ),
+    }
+}
+
+#[test]
+fn exhausted_budget_is_an_error_with_its_numbers() {
+    let op = XMaskOperator::new(&tfim_chain(12, 1.0, 1.0)).unwrap();
+    for memory in [BasisMemory::Store, BasisMemory::TwoPass] {
+        let params = LanczosParams {
+            max_matvecs: 5,
+            memory,
+            ..lanczos(1)
+        };
+        let (e, wanted, converged, iterations, residual, tol) =
+            not_converged(lowest_eigenpairs::<f64>(&op, &params, None));
+        assert_eq!((wanted, converged, tol), (1, 0, 1e-9), "{memory:?}");
+        assert!(
+            (1..=5).contains(&iterations),
+            "{memory:?}: {iterations} operator applications for a budget of 5"
+        );
+        assert!(
+            residual > tol && residual.is_finite(),
+            "residual {residual}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "Lanczos: 0/1 pairs after {iterations} operator applications; best residual \
+                 {residual:.2e} > tol 1.00e-9 (raise --max-matvecs or --tol)"
+            )
+        );
+    }
+    // A budget enough for the ground state but not for the next level: 1/2 converged.
+    let one = lowest_eigenpairs::<f64>(&op, &lanczos(1), None).unwrap();
+    let params = LanczosParams {
+        max_matvecs: one.matvecs + 3,
+        ..lanczos(2)
+    };
+    let (e, wanted, converged, iterations, _, _) =
+        not_converged(lowest_eigenpairs::<f64>(&op, &params, None));
+    assert_eq!((wanted, converged), (2, 1), "{e}");
+    assert!(iterations <= one.matvecs + 3, "{e}");
+    assert!(
+        e.to_string().starts_with("Lanczos: 1/2 pairs after "),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_k_is_an_error() {
+    let op = XMaskOperator::new(&tfim_chain(2, 1.0, 1.0)).unwrap();
+    for method in [Method::Lanczos, Method::Dense, Method::Auto] {
+        for k in [0, 5] {
+            let params = LanczosParams {
+                k,
+                method,
+                ..LanczosParams::default()
+            };
+            let e = lowest_eigenpairs::<f64>(&op, &params, None).unwrap_err();
+            assert!(
+                matches!(e, SolverError::BadK { k: kk, dim: 4 } if kk == k),
+                "{method:?}, k = {k}: {e}"
+            );
+            assert_eq!(
+                e.to_string(),
+                format!("k = {k} levels requested from a space of dimension 4; expected 1 ≤ k ≤ 4")
+            );
+        }
+    }
+    // k = dim is allowed: the whole spectrum.
+    let all = lowest_eigenpairs::<C64>(&op, &lanczos(4), None).unwrap();
+    assert_energies(
+        &all.energies,
+        &oracle_energies(&tfim_chain(2, 1.0, 1.0)),
+        1e-9,
+        "k = dim",
+    );
+}
+
+#[test]
+fn non_hermitian_and_non_real_operators_are_refused() {
+    let mut nh = PauliSum::new(3);
+    nh.add(PauliString::parse("X0").unwrap(), c(1.0, 0.5));
+    let op = XMaskOperator::new(&nh).unwrap();
+    assert!(matches!(
+        lowest_eigenpairs::<C64>(&op, &lanczos(1), None),
+        Err(SolverError::NotHermitian)
+    ));
+    let mut y = PauliSum::new(3);
+    y.add(PauliString::parse("Y0 Z1").unwrap(), 1.0);
+    let op = XMaskOperator::new(&y).unwrap();
+    assert!(matches!(
+        lowest_eigenpairs::<f64>(&op, &lanczos(1), None),
+        Err(SolverError::NotReal)
+    ));
+    // The complex path takes it: Y0 Z1 has eigenvalues ±1.
+    let s = lowest_eigenpairs::<C64>(&op, &lanczos(1), None).unwrap();
+    assert!((s.energies[0] + 1.0).abs() <= 1e-9);
+}
+
+// ---------------------------------------------------------------- methods, gap, warm start
+
+#[test]
+fn auto_method_is_dense_below_the_threshold_and_agrees_with_lanczos() {
+    let h = tfim_chain(7, 1.0, 0.8); // dim 128 ≤ 256
+    let op = XMaskOperator::new(&h).unwrap();
+    let params = LanczosParams {
+        k: 3,
+        gap: true,
+        ..LanczosParams::default()
+    };
+    let d = lowest_eigenpairs::<f64>(&op, &params, None).unwrap();
+    assert_eq!(d.method, "dense");
+    let l = lowest_eigenpairs::<f64>(
+        &op,
+        &LanczosParams {
+            method: Method::Lanczos,
+            ..params.clone()
+        },
+        None,
+    )
+    .unwrap();
+    let exact = tfim_exact_levels(7, 1.0, 0.8);
+    for s in [&d, &l] {
+        assert_energies(&s.energies, &exact, 1e-9, s.method);
+        let next = s.next_energy.expect("gap requested");
+        assert!((next - exact[3]).abs() <= 1e-9, "{}: next {next}", s.method);
+        assert!((s.gap_above().unwrap() - (exact[3] - exact[2])).abs() <= 1e-9);
+        assert!((s.gap().unwrap() - (exact[1] - exact[0])).abs() <= 1e-9);
+        assert_pairs(&op, s, 1e-9);
+    }
+    // dense_spectrum: the full spectrum.
+    let (e, v) = dense_spectrum(&op).unwrap();
+    assert_eq!((e.len(), v.len()), (128, 128));
+    assert_energies(&e, &exact, 1e-10, "dense_spectrum");
+}
+
+#[test]
+fn warm_start_from_the_ground_state_converges_at_once() {
+    let op = XMaskOperator::new(&tfim_chain(12, 1.0, 1.0)).unwrap();
+    let cold = lowest_eigenpairs::<f64>(&op, &lanczos(1), None).unwrap();
+    let warm = lowest_eigenpairs::<f64>(&op, &lanczos(1), Some(&cold.vectors[0])).unwrap();
+    assert!((warm.energies[0] - cold.energies[0]).abs() <= 1e-9);
+    assert!(
+        warm.matvecs < cold.matvecs,
+        "warm {} vs cold {}",
+        warm.matvecs,
+        cold.matvecs
+    );
+}

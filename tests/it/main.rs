@@ -4,5 +4,6 @@ mod cli;
 mod hamiltonian;
 mod linalg;
 mod operator;
+mod oracle;
 mod pauli;
 mod state;
