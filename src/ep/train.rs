@@ -266,7 +266,7 @@ impl<'a> Trainer<'a> {
             let mut exact = vec![0.0; k];
             let want_cos = self.params.cosine_every > 0
                 && bi == 0
-                && (epoch - 1) % self.params.cosine_every == 0;
+                && (epoch - 1).is_multiple_of(self.params.cosine_every);
             for &i in batch.iter() {
                 let ex = &self.train[i];
                 let e = ep_gradient(self.model, &self.state.theta, ex, &self.params.ep)?;

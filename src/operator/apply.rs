@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::scalar::{Scalar, C64};
 
-use super::xmask::{deposit, Diagonal, Pass, XMaskOperator};
+use super::xmask::{deposit, Diagonal, Flip, Kernel, Pass, XMaskOperator};
 
 /// Amplitudes per output sub-block: 512 complex amplitudes are 8 KiB, which stay in the 48 KiB
 /// L1 while up to a few dozen groups add into them.
@@ -69,12 +69,24 @@ impl XMaskOperator {
 
     fn run<const W: usize>(&self, psi: &[f64], out: &mut [f64]) {
         let ptr = OutPtr(out.as_mut_ptr());
+        let isa = match self.kernel {
+            Kernel::Auto => Isa::detect(),
+            Kernel::Portable => Isa::Base,
+        };
         for pass in &self.passes {
             let n_tiles = 1usize << pass.outer.len();
             let tile = |o: usize| {
                 let base = deposit(o, &pass.outer);
-                // SAFETY: see `OutPtr`; `out` has 2^n amplitudes.
-                unsafe { self.tile::<W>(pass, base, psi, ptr) }
+                // SAFETY: see `OutPtr`; `out` has 2^n amplitudes; `isa` was detected on this CPU.
+                unsafe {
+                    match isa {
+                        #[cfg(target_arch = "x86_64")]
+                        Isa::Avx512 => self.tile_avx512::<W>(pass, base, psi, ptr),
+                        #[cfg(target_arch = "x86_64")]
+                        Isa::Avx2 => self.tile_avx2::<W>(pass, base, psi, ptr),
+                        Isa::Base => self.tile::<W>(pass, base, psi, ptr),
+                    }
+                }
             };
             if n_tiles == 1 {
                 tile(0);
@@ -84,27 +96,115 @@ impl XMaskOperator {
         }
     }
 
-    /// Applies one pass to the tile whose outer bits are `base`.
+    /// [`Self::tile`] compiled for AVX-512 (the kernels are streams of FMAs on `f64`).
     ///
     /// # Safety
-    /// `out` points to `2^n · W` floats and no other thread touches this tile's indices.
+    /// As [`Self::tile`], and the CPU must support AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn tile_avx512<const W: usize>(
+        &self,
+        pass: &Pass,
+        base: usize,
+        psi: &[f64],
+        out: OutPtr,
+    ) {
+        self.tile_with::<W, true>(pass, base, psi, out)
+    }
+
+    /// [`Self::tile`] compiled for AVX2 + FMA.
+    ///
+    /// # Safety
+    /// As [`Self::tile`], and the CPU must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn tile_avx2<const W: usize>(&self, pass: &Pass, base: usize, psi: &[f64], out: OutPtr) {
+        self.tile_with::<W, false>(pass, base, psi, out)
+    }
+
+    /// [`Self::tile_with`] with the portable fused kernel.
+    ///
+    /// # Safety
+    /// As [`Self::tile_with`].
     unsafe fn tile<const W: usize>(&self, pass: &Pass, base: usize, psi: &[f64], out: OutPtr) {
+        self.tile_with::<W, false>(pass, base, psi, out)
+    }
+
+    /// Applies one pass to the tile whose outer bits are `base`. Inlined into the
+    /// `target_feature` variants, so the same source is compiled once per instruction set;
+    /// `AVX512` selects the intrinsic fused kernel.
+    ///
+    /// # Safety
+    /// `out` points to `2^n · W` floats and no other thread touches this tile's indices; with
+    /// `AVX512` the CPU must support AVX-512F.
+    #[inline(always)]
+    unsafe fn tile_with<const W: usize, const AVX512: bool>(
+        &self,
+        pass: &Pass,
+        base: usize,
+        psi: &[f64],
+        out: OutPtr,
+    ) {
         let len = 1usize << pass.c;
         let sub = len.min(SUB);
+        // Constant real groups (fields X_i, couplings X_iX_j, …: all of a TFIM) are fused:
+        // each 8-float vector of the output is loaded once, receives every such group's
+        // contribution in a register, and is stored once (the gather form of H·ψ), which cuts
+        // the L1 traffic per group from load + store + load to one load.
+        let fusable = sub * W >= LANES;
+        // With the intrinsic kernel the first pass also fuses `diag · ψ` into the accumulators'
+        // initial values, saving a store and a reload of every output block.
+        let diag_ptr = match &self.diag {
+            Diagonal::Real(d) if AVX512 && fusable && pass.first => Some(d.as_ptr()),
+            _ => None,
+        };
+        let mut srcs = [Src::EMPTY; FUSE_MAX];
         for (q, &off) in pass.chunk_offsets.iter().enumerate() {
             let dst = base + off;
             for sb in (0..len).step_by(sub) {
                 let b0 = dst + sb;
                 let o = std::slice::from_raw_parts_mut(out.0.add(b0 * W), sub * W);
-                if pass.first {
+                if pass.first && diag_ptr.is_none() {
                     self.diag_block::<W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
+                }
+                let source = |flip: &Flip| {
+                    let chunk = (base + pass.chunk_offsets[q ^ flip.xq]) ^ flip.xo;
+                    let s0 = chunk + (sb ^ (flip.xl & !(sub - 1)));
+                    (&psi[s0 * W..(s0 + sub) * W], flip.xl & (sub - 1))
+                };
+                // Fused groups first (they may initialise `o` from the diagonal), then the rest.
+                let mut init = diag_ptr.map(|d| Init {
+                    diag: d.add(b0),
+                    psi: psi.as_ptr().add(b0 * W),
+                    w: W,
+                });
+                let mut n_src = 0;
+                for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
+                    let g = &self.groups[*gi];
+                    if !(fusable && g.is_real() && g.is_constant()) {
+                        continue;
+                    }
+                    let (s, xl_lo) = source(flip);
+                    srcs[n_src] = Src {
+                        ptr: s.as_ptr(),
+                        flip: xl_lo * W,
+                        e: g.terms_r[0].1,
+                    };
+                    n_src += 1;
+                    if n_src == FUSE_MAX {
+                        add_fused::<AVX512>(o, &srcs[..n_src], init.take());
+                        n_src = 0;
+                    }
+                }
+                if n_src > 0 || init.is_some() {
+                    add_fused::<AVX512>(o, &srcs[..n_src], init.take());
                 }
                 for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
                     let g = &self.groups[*gi];
-                    let chunk = (base + pass.chunk_offsets[q ^ flip.xq]) ^ flip.xo;
-                    let xl_lo = flip.xl & (sub - 1);
-                    let s0 = chunk + (sb ^ (flip.xl & !(sub - 1)));
-                    let s = &psi[s0 * W..(s0 + sub) * W];
+                    if fusable && g.is_real() && g.is_constant() {
+                        continue;
+                    }
+                    let (s, xl_lo) = source(flip);
                     if g.is_real() {
                         if g.is_constant() {
                             add_const(o, s, xl_lo * W, g.terms_r[0].1);
@@ -121,6 +221,7 @@ impl XMaskOperator {
     }
 
     /// `o = diag · ψ` on the sub-block starting at amplitude `b0`.
+    #[inline(always)]
     fn diag_block<const W: usize>(&self, b0: usize, psi: &[f64], o: &mut [f64]) {
         match &self.diag {
             Diagonal::Zero => o.fill(0.0),
@@ -143,6 +244,33 @@ impl XMaskOperator {
     }
 }
 
+/// The instruction set the kernels run with, detected once per application (a cached CPUID
+/// read): the crate is built for baseline x86-64 (SSE2) so that the binary runs anywhere, and
+/// the hot loop picks AVX2/FMA or AVX-512 at run time where the CPU has them.
+#[derive(Clone, Copy)]
+enum Isa {
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    Base,
+}
+
+impl Isa {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f") {
+                return Isa::Avx512;
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Base
+    }
+}
+
 fn as_c64(x: &[f64]) -> &[C64] {
     // SAFETY: C64 is repr(C) {re, im}; callers pass slices of complex vectors (even length).
     unsafe { std::slice::from_raw_parts(x.as_ptr() as *const C64, x.len() / 2) }
@@ -155,13 +283,22 @@ fn as_c64_mut(x: &mut [f64]) -> &mut [C64] {
 
 /// `o[k] += e · s[k ⊕ xf]` over floats (`xf` = the in-block flip in float units), in runs of
 /// `2^{tz(xf)}` contiguous floats (vectorised).
-#[inline]
+#[inline(always)]
 fn add_const(o: &mut [f64], s: &[f64], xf: usize, e: f64) {
-    if xf == 0 {
-        for (a, &b) in o.iter_mut().zip(s) {
-            *a += e * b;
+    match xf {
+        0 => {
+            for (a, &b) in o.iter_mut().zip(s) {
+                *a += e * b;
+            }
+            return;
         }
-        return;
+        // Single low-bit flips swap neighbouring runs shorter than a vector: spell the swap
+        // out with a constant run length so that it compiles to shuffles, not scalar loops.
+        1 => return add_swapped::<1>(o, s, e),
+        2 => return add_swapped::<2>(o, s, e),
+        4 => return add_swapped::<4>(o, s, e),
+        8 => return add_swapped::<8>(o, s, e),
+        _ => {}
     }
     let run = 1usize << xf.trailing_zeros();
     for (i, oc) in o.chunks_exact_mut(run).enumerate() {
@@ -169,6 +306,215 @@ fn add_const(o: &mut [f64], s: &[f64], xf: usize, e: f64) {
         for (a, &b) in oc.iter_mut().zip(&s[start..start + run]) {
             *a += e * b;
         }
+    }
+}
+
+/// `o[k] += e · s[k ⊕ R]` for a single flipped bit `R` (a power of two): in each block of
+/// `2R` floats the two halves trade places.
+#[inline(always)]
+fn add_swapped<const R: usize>(o: &mut [f64], s: &[f64], e: f64) {
+    for (oc, sc) in o.chunks_exact_mut(2 * R).zip(s.chunks_exact(2 * R)) {
+        let (o_lo, o_hi) = oc.split_at_mut(R);
+        let (s_lo, s_hi) = sc.split_at(R);
+        for (a, &b) in o_lo.iter_mut().zip(s_hi) {
+            *a += e * b;
+        }
+        for (a, &b) in o_hi.iter_mut().zip(s_lo) {
+            *a += e * b;
+        }
+    }
+}
+
+/// Floats per register block of the fused kernel (one AVX-512 register, two AVX2 ones).
+const LANES: usize = 8;
+/// Groups fused per sweep over a sub-block (a stack array; more are done in further sweeps).
+const FUSE_MAX: usize = 32;
+
+/// One fused source: the sub-block-sized source slice of a group (`ptr`, as many floats as the
+/// output sub-block), the in-block flip in float units and the coefficient.
+#[derive(Clone, Copy)]
+struct Src {
+    ptr: *const f64,
+    flip: usize,
+    e: f64,
+}
+
+/// Where a fused sweep starts from: `o = diag · ψ` (`w` floats per amplitude share one
+/// diagonal entry) instead of the current `o`.
+#[derive(Clone, Copy)]
+struct Init {
+    diag: *const f64,
+    psi: *const f64,
+    w: usize,
+}
+
+impl Src {
+    const EMPTY: Src = Src {
+        ptr: std::ptr::null(),
+        flip: 0,
+        e: 0.0,
+    };
+}
+
+/// `o[k] += Σ_g e_g · s_g[k ⊕ flip_g]` for every float `k` of the sub-block, one register
+/// block of [`LANES`] floats at a time: the flip's bits above the block select a whole source
+/// block; its bits inside (`flip mod LANES`) permute within it, a constant shuffle per case.
+///
+/// # Safety
+/// Every `ptr` points to `o.len()` readable floats; `o.len()` is a multiple of [`LANES`] and
+/// every `flip < o.len()`.
+#[inline(always)]
+unsafe fn add_fused<const AVX512: bool>(o: &mut [f64], srcs: &[Src], init: Option<Init>) {
+    #[cfg(target_arch = "x86_64")]
+    if AVX512 {
+        return avx512::add_fused(o, srcs, init);
+    }
+    debug_assert!(
+        init.is_none(),
+        "the portable kernel never fuses the diagonal"
+    );
+    // BLOCK floats per step: several independent register blocks per group keep the FMA
+    // pipelines busy (one block alone is a chain of dependent FMAs, one per group).
+    const BLOCK: usize = 4 * LANES;
+    let n = o.len();
+    let mut kb = 0;
+    while kb + BLOCK <= n {
+        fused_step::<BLOCK>(o, srcs, kb);
+        kb += BLOCK;
+    }
+    while kb < n {
+        fused_step::<LANES>(o, srcs, kb);
+        kb += LANES;
+    }
+}
+
+/// One step of [`add_fused`] over `B` floats from `kb` (`B` a multiple of [`LANES`]).
+#[inline(always)]
+unsafe fn fused_step<const B: usize>(o: &mut [f64], srcs: &[Src], kb: usize) {
+    let mut acc = [0.0f64; B];
+    acc.copy_from_slice(o.get_unchecked(kb..kb + B));
+    for g in srcs {
+        // The flip's bits at or above LANES move whole register blocks; within the B-float
+        // step, block `i` reads the source block at `(kb + i·LANES) ⊕ hi`.
+        let hi = g.flip & !(LANES - 1);
+        for i in 0..B / LANES {
+            let v = &*(g.ptr.add((kb + i * LANES) ^ hi) as *const [f64; LANES]);
+            let a = &mut *(acc.as_mut_ptr().add(i * LANES) as *mut [f64; LANES]);
+            match g.flip & (LANES - 1) {
+                0 => lane_fma::<0>(a, v, g.e),
+                1 => lane_fma::<1>(a, v, g.e),
+                2 => lane_fma::<2>(a, v, g.e),
+                3 => lane_fma::<3>(a, v, g.e),
+                4 => lane_fma::<4>(a, v, g.e),
+                5 => lane_fma::<5>(a, v, g.e),
+                6 => lane_fma::<6>(a, v, g.e),
+                _ => lane_fma::<7>(a, v, g.e),
+            }
+        }
+    }
+    o.get_unchecked_mut(kb..kb + B).copy_from_slice(&acc);
+}
+
+/// The fused kernel in AVX-512 intrinsics: the portable version leaves the accumulators on the
+/// stack and splits them into scalar and 256-bit pieces (seen in perf), four times slower.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::{Init, Src, LANES};
+
+    /// The accumulator start for the 8 floats at `k` of the block: `o[k..]`, or `d · ψ`.
+    #[inline(always)]
+    unsafe fn start(op: *mut f64, kb: usize, init: Option<Init>) -> __m512d {
+        match init {
+            None => _mm512_loadu_pd(op.add(kb)),
+            Some(i) if i.w == 1 => _mm512_mul_pd(
+                _mm512_loadu_pd(i.diag.add(kb)),
+                _mm512_loadu_pd(i.psi.add(kb)),
+            ),
+            Some(i) => {
+                // Complex: amplitudes kb/2 … kb/2 + 3, each diagonal entry used twice.
+                let d4 = _mm256_loadu_pd(i.diag.add(kb / 2));
+                let d = _mm512_permutexvar_pd(
+                    _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0),
+                    _mm512_castpd256_pd512(d4),
+                );
+                _mm512_mul_pd(d, _mm512_loadu_pd(i.psi.add(kb)))
+            }
+        }
+    }
+
+    /// As [`super::add_fused`]: four independent 8-float accumulators per step, one
+    /// `vpermpd` for in-register flips, one FMA per group and register.
+    ///
+    /// # Safety
+    /// As [`super::add_fused`], and the CPU supports AVX-512F (the caller is compiled with it).
+    #[inline(always)]
+    pub(super) unsafe fn add_fused(o: &mut [f64], srcs: &[Src], init: Option<Init>) {
+        let n = o.len();
+        let op = o.as_mut_ptr();
+        let mut kb = 0;
+        while kb + 4 * LANES <= n {
+            let mut a0 = start(op, kb, init);
+            let mut a1 = start(op, kb + LANES, init);
+            let mut a2 = start(op, kb + 2 * LANES, init);
+            let mut a3 = start(op, kb + 3 * LANES, init);
+            for g in srcs {
+                let e = _mm512_set1_pd(g.e);
+                let hi = g.flip & !(LANES - 1);
+                let lo = (g.flip & (LANES - 1)) as i64;
+                let p = g.ptr;
+                let mut v0 = _mm512_loadu_pd(p.add(kb ^ hi));
+                let mut v1 = _mm512_loadu_pd(p.add((kb + LANES) ^ hi));
+                let mut v2 = _mm512_loadu_pd(p.add((kb + 2 * LANES) ^ hi));
+                let mut v3 = _mm512_loadu_pd(p.add((kb + 3 * LANES) ^ hi));
+                if lo != 0 {
+                    let idx = _mm512_xor_si512(
+                        _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
+                        _mm512_set1_epi64(lo),
+                    );
+                    v0 = _mm512_permutexvar_pd(idx, v0);
+                    v1 = _mm512_permutexvar_pd(idx, v1);
+                    v2 = _mm512_permutexvar_pd(idx, v2);
+                    v3 = _mm512_permutexvar_pd(idx, v3);
+                }
+                a0 = _mm512_fmadd_pd(e, v0, a0);
+                a1 = _mm512_fmadd_pd(e, v1, a1);
+                a2 = _mm512_fmadd_pd(e, v2, a2);
+                a3 = _mm512_fmadd_pd(e, v3, a3);
+            }
+            _mm512_storeu_pd(op.add(kb), a0);
+            _mm512_storeu_pd(op.add(kb + LANES), a1);
+            _mm512_storeu_pd(op.add(kb + 2 * LANES), a2);
+            _mm512_storeu_pd(op.add(kb + 3 * LANES), a3);
+            kb += 4 * LANES;
+        }
+        while kb < n {
+            let mut a = start(op, kb, init);
+            for g in srcs {
+                let hi = g.flip & !(LANES - 1);
+                let lo = (g.flip & (LANES - 1)) as i64;
+                let mut v = _mm512_loadu_pd(g.ptr.add(kb ^ hi));
+                if lo != 0 {
+                    let idx = _mm512_xor_si512(
+                        _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
+                        _mm512_set1_epi64(lo),
+                    );
+                    v = _mm512_permutexvar_pd(idx, v);
+                }
+                a = _mm512_fmadd_pd(_mm512_set1_pd(g.e), v, a);
+            }
+            _mm512_storeu_pd(op.add(kb), a);
+            kb += LANES;
+        }
+    }
+}
+
+/// `acc[j] += e · v[j ⊕ F]`.
+#[inline(always)]
+fn lane_fma<const F: usize>(acc: &mut [f64; LANES], v: &[f64; LANES], e: f64) {
+    for j in 0..LANES {
+        acc[j] += e * v[j ^ F];
     }
 }
 
@@ -188,7 +534,7 @@ fn coefficient<T: Scalar>(terms: &[(u64, T)], b: u64) -> T {
 
 /// `o[j] += c(b0 + j) · s[j ⊕ xl]` with a real, index-dependent coefficient, `W` floats per
 /// amplitude.
-#[inline]
+#[inline(always)]
 fn add_signed_real<const W: usize>(
     o: &mut [f64],
     s: &[f64],
@@ -206,7 +552,7 @@ fn add_signed_real<const W: usize>(
 }
 
 /// `o[j] += c(b0 + j) · s[j ⊕ xl]` with a complex coefficient.
-#[inline]
+#[inline(always)]
 fn add_signed_complex(o: &mut [C64], s: &[C64], xl: usize, terms: &[(u64, C64)], b0: u64) {
     for (j, a) in o.iter_mut().enumerate() {
         *a += coefficient(terms, b0 | j as u64) * s[j ^ xl];

@@ -9,7 +9,7 @@ mod xmask;
 
 pub use csr::DENSE_MAX_QUBITS;
 pub use timing::{ApplyTiming, ApplyTimingParams};
-pub use xmask::XMaskOperator;
+pub use xmask::{Kernel, XMaskOperator};
 
 use crate::state::MemoryError;
 

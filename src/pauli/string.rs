@@ -256,7 +256,7 @@ impl PauliString {
 
     /// Commute iff the symplectic product is even.
     pub fn commutes_with(self, rhs: Self) -> bool {
-        ((self.x & rhs.z).count_ones() + (self.z & rhs.x).count_ones()) % 2 == 0
+        ((self.x & rhs.z).count_ones() + (self.z & rhs.x).count_ones()).is_multiple_of(2)
     }
 
     /// Qubit-wise commutation: on every qubit the two letters are equal or one is I.

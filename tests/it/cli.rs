@@ -130,11 +130,7 @@ fn export_mtx_round_trips_to_the_spectrum() {
     }
     assert_eq!(nnz, header[2]);
     for b in 0..32usize {
-        let zz = if ((b >> 0) ^ (b >> 2)) & 1 == 0 {
-            1.0
-        } else {
-            -1.0
-        };
+        let zz = if (b ^ (b >> 2)) & 1 == 0 { 1.0 } else { -1.0 };
         assert!((m[b * 32 + b] - (-0.2 * zz)).abs() < 1e-15);
         assert!((m[b * 32 + (b ^ 0b100)] - 0.7).abs() < 1e-15);
         assert!((m[b * 32 + (b ^ 0b101)] - 0.3).abs() < 1e-15);
@@ -204,17 +200,35 @@ fn run_trains_writes_its_files_and_resumes_bit_for_bit() {
     }
     assert!(s["final_cost"].as_f64().unwrap() > 0.0);
     assert_eq!(s["provenance"]["seed"], 7);
-    for name in ["metrics.csv", "params.json", "summary.json", "training.svg", "checkpoint.json"] {
+    for name in [
+        "metrics.csv",
+        "params.json",
+        "summary.json",
+        "training.svg",
+        "checkpoint.json",
+    ] {
         assert!(full.join(name).exists(), "{name} missing");
     }
     let csv = std::fs::read_to_string(full.join("metrics.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
-    assert!(std::fs::read_to_string(full.join("training.svg")).unwrap().starts_with("<svg"));
+    assert!(std::fs::read_to_string(full.join("training.svg"))
+        .unwrap()
+        .starts_with("<svg"));
     // Interrupted after one epoch, then resumed: the same parameters to the last bit.
     json(&["run", f, "--epochs", "1", "--out", part.to_str().unwrap()]);
-    json(&["run", f, "--epochs", "2", "--resume", "--out", part.to_str().unwrap()]);
-    let a: Value = serde_json::from_str(&std::fs::read_to_string(full.join("params.json")).unwrap()).unwrap();
-    let b: Value = serde_json::from_str(&std::fs::read_to_string(part.join("params.json")).unwrap()).unwrap();
+    json(&[
+        "run",
+        f,
+        "--epochs",
+        "2",
+        "--resume",
+        "--out",
+        part.to_str().unwrap(),
+    ]);
+    let a: Value =
+        serde_json::from_str(&std::fs::read_to_string(full.join("params.json")).unwrap()).unwrap();
+    let b: Value =
+        serde_json::from_str(&std::fs::read_to_string(part.join("params.json")).unwrap()).unwrap();
     assert_eq!(a["params"], b["params"]);
     assert_ne!(
         a["params"][0]["value"].as_f64().unwrap(),

@@ -259,7 +259,7 @@ pub fn random_sum(n: usize, terms: usize, kind: Coeffs, seed: u64) -> PauliSum {
             Coeffs::Hermitian => c(a, 0.0),
             Coeffs::Complex => c(a, gauss(&mut r)),
             Coeffs::RealInZ => {
-                if p.n_y() % 2 == 0 {
+                if p.n_y().is_multiple_of(2) {
                     c(a, 0.0)
                 } else {
                     c(0.0, a)
