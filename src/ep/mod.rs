@@ -8,6 +8,7 @@
 //! * [`exact_gradient`]: the oracle, first-order perturbation theory as one MINRES solve;
 //! * [`Trainer`]: mini-batch training with SGD/Adam, metrics, checkpoints.
 
+pub mod classical;
 mod gradient;
 mod quantum;
 mod train;
