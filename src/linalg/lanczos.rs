@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::operator::XMaskOperator;
 use crate::scalar::{Scalar, C64};
-use crate::state::{axpy, dot, memory, norm, normalize, scale, StateVector};
+use crate::state::{axpy, dot, memory, norm, normalize, project_out, scale, StateVector};
 
 use super::dense::{eigh_dense, eigh_tridiagonal};
 use super::SolverError;
@@ -350,9 +350,9 @@ impl<T: Scalar> Workspace<T> {
     fn new(dim: usize, basis_cap: usize) -> Self {
         let _ = basis_cap; // the basis grows on demand up to the cycle length
         Self {
-            v_prev: vec![T::zero(); dim],
-            v: vec![T::zero(); dim],
-            w: vec![T::zero(); dim],
+            v_prev: memory::zeroed(dim),
+            v: memory::zeroed(dim),
+            w: memory::zeroed(dim),
             basis: Vec::new(),
         }
     }
@@ -369,10 +369,7 @@ fn random_vector<T: Scalar>(dim: usize, seed: u64) -> Vec<T> {
 /// Removes the components along the locked vectors (classical Gram–Schmidt, twice).
 fn deflate<T: Scalar>(w: &mut [T], locked: &[Vec<T>]) {
     for _ in 0..2 {
-        for q in locked {
-            let c = dot(q, w);
-            axpy(-c, q, w);
-        }
+        project_out(locked, w);
     }
 }
 
@@ -423,7 +420,7 @@ fn find_level<T: Scalar>(
         let steps = cycle.min(remaining).min(affordable).max(1);
         let (theta, s) = run_cycle(op, locked, &start, params.tol, steps, two_pass, ws, stats)?;
         // Ritz vector y = Σ s_i v_i.
-        let mut y = vec![T::zero(); dim];
+        let mut y: Vec<T> = memory::zeroed(dim);
         if two_pass {
             regenerate(op, locked, &start, &s, ws, stats, &mut y);
         } else {
@@ -488,7 +485,11 @@ fn run_cycle<T: Scalar>(
     for i in 0..steps {
         if !two_pass {
             if ws.basis.len() <= i {
-                ws.basis.push(ws.v.clone());
+                // Fresh memory through `zeroed` (huge pages): first touches of 4 KiB pages are
+                // what a growing basis costs on this kind of VM, more than the H·ψ themselves.
+                let mut v: Vec<T> = memory::zeroed(ws.v.len());
+                v.copy_from_slice(&ws.v);
+                ws.basis.push(v);
             } else {
                 ws.basis[i].copy_from_slice(&ws.v);
             }
@@ -526,10 +527,7 @@ fn run_cycle<T: Scalar>(
             if wmax > sqrt_eps || force_reorth {
                 // Full reorthogonalisation of w against the stored basis (CGS2).
                 for _ in 0..2 {
-                    for q in &ws.basis[..=i] {
-                        let c = dot(q, &ws.w);
-                        axpy(-c, q, &mut ws.w);
-                    }
+                    project_out(&ws.basis[..=i], &mut ws.w);
                 }
                 b = norm(&ws.w);
                 for x in om_next.iter_mut().take(i + 1) {

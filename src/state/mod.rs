@@ -7,6 +7,7 @@ mod vector;
 
 pub use memory::MemoryError;
 pub use ops::{
-    axpy, dot, expectation_pauli, expectation_sum, matrix_element_pauli, norm, normalize, scale,
+    axpy, dot, expectation_pauli, expectation_sum, matrix_element_pauli, norm, normalize,
+    project_out, scale,
 };
 pub use vector::StateVector;

@@ -1,6 +1,7 @@
 //! Integration tests, one binary, modules mirroring `src/` (STYLE.md §7).
 
 mod cli;
+mod ep;
 mod ep_classical;
 mod hamiltonian;
 mod linalg;
