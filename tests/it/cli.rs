@@ -39,14 +39,14 @@ fn floats(v: &Value) -> Vec<f64> {
 #[test]
 fn info_reports_structure_and_memory() {
     let v = json(&["info", model("ising_grid.yaml").to_str().unwrap()]);
-    assert_eq!(v["qubits"], 12);
-    assert_eq!(v["params"], 34); // 17 bonds × (ZZ, XX)
-    assert_eq!(v["inputs"], serde_json::json!([0, 4, 8]));
-    assert_eq!(v["outputs"], serde_json::json!([7]));
-    // 17 ZZ bonds + 17 XX bonds + 8 fields: 42 terms; X-masks: 17 XX + 8 X + diagonal = 26.
-    assert_eq!(v["terms"], 42);
-    assert_eq!(v["x_mask_groups"], 26);
-    assert_eq!(v["memory"]["state_vector"], 8 * 4096); // real arithmetic
+    assert_eq!(v["qubits"], 9);
+    assert_eq!(v["params"], 24); // 12 bonds × (ZZ, XX)
+    assert_eq!(v["inputs"], serde_json::json!([0, 3, 6]));
+    assert_eq!(v["outputs"], serde_json::json!([5]));
+    // 12 ZZ bonds + 12 XX bonds + 9 fields: 33 terms; X-masks: 12 XX + 9 X + diagonal = 22.
+    assert_eq!(v["terms"], 33);
+    assert_eq!(v["x_mask_groups"], 22);
+    assert_eq!(v["memory"]["state_vector"], 8 * 512); // real arithmetic
     assert_eq!(v["provenance"]["qep_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(v["provenance"]["input_sha256"].as_str().unwrap().len(), 64);
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod ep;
 mod ep_classical;
+mod ep_train;
 mod hamiltonian;
 mod linalg;
 mod operator;
