@@ -217,6 +217,10 @@ pub struct GradArgs {
     /// Skip the exact oracle (only the EP estimate).
     #[arg(long)]
     pub no_exact: bool,
+    /// Start the clamped searches from random vectors instead of the free state (to measure
+    /// what the warm start saves; the JSON's `matvecs` counts the work).
+    #[arg(long)]
+    pub no_warm_start: bool,
     /// Parameters from a params.json written by `qep run` (default: the model's values).
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,

@@ -76,6 +76,7 @@ pub fn run(a: GradArgs) -> Result<()> {
         beta: a.beta.or(model.settings.beta).unwrap_or(0.01),
         one_sided: a.one_sided,
         level,
+        warm_start: !a.no_warm_start,
         lanczos: lanczos_params(&a.solver, 1),
         ..EpParams::default()
     };

@@ -46,6 +46,9 @@ pub struct EpParams {
     pub level: usize,
     /// Gaps below this are reported as degeneracies (an error for the oracle).
     pub gap_threshold: f64,
+    /// Start each clamped ground-state search from the free state (off only to measure what
+    /// the warm start saves).
+    pub warm_start: bool,
     /// Eigensolver settings (`k` and `gap` are set per call).
     pub lanczos: LanczosParams,
     /// Linear-solver settings of the oracle.
@@ -59,6 +62,7 @@ impl Default for EpParams {
             one_sided: false,
             level: 0,
             gap_threshold: 1e-8,
+            warm_start: true,
             lanczos: LanczosParams {
                 tol: 1e-10,
                 ..LanczosParams::default()
@@ -156,6 +160,7 @@ fn solve_level<T: Scalar>(
     level: usize,
     lanczos: &LanczosParams,
     follow: Option<&[T]>,
+    warm: bool,
 ) -> Result<(Level<T>, f64), Error> {
     // A clamped level is followed among the lowest `level + 2` (an excited level may cross a
     // neighbour as β grows); the clamped ground state is the ground state by definition, so it
@@ -166,7 +171,7 @@ fn solve_level<T: Scalar>(
         gap: follow.is_none(),
         ..lanczos.clone()
     };
-    let start = if level == 0 { follow } else { None };
+    let start = if level == 0 && warm { follow } else { None };
     let mut s = lowest_eigenpairs::<T>(op, &p, start)?;
     let (j, overlap) = match follow {
         Some(f) => (0..s.vectors.len())
@@ -199,7 +204,7 @@ fn ep_impl<T: Scalar>(
     params: &EpParams,
     op0: &XMaskOperator,
 ) -> Result<EpGradient, Error> {
-    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None)?;
+    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None, false)?;
     let expect_all = |psi: &[T]| -> Vec<f64> {
         model
             .params
@@ -219,7 +224,13 @@ fn ep_impl<T: Scalar>(
     for &b in &betas {
         let h = model.hamiltonian(theta, Some(example), b)?;
         let op = XMaskOperator::new(&h)?;
-        let (lvl, ov) = solve_level::<T>(&op, params.level, &params.lanczos, Some(&free.state))?;
+        let (lvl, ov) = solve_level::<T>(
+            &op,
+            params.level,
+            &params.lanczos,
+            Some(&free.state),
+            params.warm_start,
+        )?;
         matvecs += lvl.matvecs;
         residuals.push(lvl.residual);
         overlaps.push(ov);
@@ -300,7 +311,7 @@ fn exact_impl<T: Scalar>(
     params: &EpParams,
     op0: &XMaskOperator,
 ) -> Result<ExactGradient, Error> {
-    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None)?;
+    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None, false)?;
     if let Some(g) = free.gap {
         if g < params.gap_threshold {
             return Err(EpError::Degenerate {
