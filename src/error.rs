@@ -1,5 +1,6 @@
 //! The crate-wide error: one variant per module error.
 
+use crate::ep::classical::ClassicalError;
 use crate::ep::{EpError, TrainError};
 use crate::hamiltonian::ModelError;
 use crate::linalg::SolverError;
@@ -26,6 +27,9 @@ pub enum Error {
     /// Equilibrium propagation.
     #[error(transparent)]
     Ep(#[from] EpError),
+    /// Classical EP networks.
+    #[error(transparent)]
+    Classical(#[from] ClassicalError),
     /// Training.
     #[error(transparent)]
     Train(#[from] TrainError),

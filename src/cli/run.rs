@@ -61,23 +61,25 @@ pub fn run(a: RunArgs) -> Result<()> {
     } else {
         None
     };
-    let mut trainer = Trainer::new(&model, params.clone(), resume).map_err(qep::Error::from)?;
+    let mut trainer = in_file(&file, Trainer::new(&model, params.clone(), resume))?;
     if a.params.is_some() && !a.resume {
-        trainer = Trainer::new(
-            &model,
-            params.clone(),
-            Some(qep::ep::Checkpoint {
-                epoch: 0,
-                theta: theta.clone(),
-                optimizer: qep::ep::OptimizerState {
-                    step: 0,
-                    m: vec![0.0; theta.len()],
-                    v: vec![0.0; theta.len()],
-                },
-                history: Vec::new(),
-            }),
-        )
-        .map_err(qep::Error::from)?;
+        trainer = in_file(
+            &file,
+            Trainer::new(
+                &model,
+                params.clone(),
+                Some(qep::ep::Checkpoint {
+                    epoch: 0,
+                    theta: theta.clone(),
+                    optimizer: qep::ep::OptimizerState {
+                        step: 0,
+                        m: vec![0.0; theta.len()],
+                        v: vec![0.0; theta.len()],
+                    },
+                    history: Vec::new(),
+                }),
+            ),
+        )?;
     }
     let start_epoch = trainer.epoch();
     let epochs = params.training.epochs;

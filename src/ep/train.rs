@@ -12,11 +12,79 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::hamiltonian::{Example, Model, Optimizer, StateChoice, Training};
+use crate::hamiltonian::{Example, Model, ModelKind, Optimizer, StateChoice, Training};
 use crate::Error;
 
+use super::classical::{ClassicalNet, ClassicalParams};
 use super::gradient::{compare, ep_gradient, exact_gradient, EpParams};
 use super::quantum::free_phase;
+
+/// What computes the states: the quantum eigenstate (`kind: quantum`) or the classical
+/// relaxed network of Section II (`kind: classical`), behind one interface.
+enum Engine {
+    Quantum,
+    Classical(Box<ClassicalNet>),
+}
+
+impl Engine {
+    fn new(model: &Model) -> Result<Self, Error> {
+        Ok(match model.kind {
+            ModelKind::Quantum => Engine::Quantum,
+            ModelKind::Classical => Engine::Classical(Box::new(ClassicalNet::new(
+                model,
+                ClassicalParams::default(),
+            )?)),
+        })
+    }
+
+    /// The EP estimate of `dC/dθ` for one example.
+    fn gradient(
+        &self,
+        m: &Model,
+        theta: &[f64],
+        ex: &Example,
+        p: &EpParams,
+    ) -> Result<Vec<f64>, Error> {
+        Ok(match self {
+            Engine::Quantum => ep_gradient(m, theta, ex, p)?.ep,
+            Engine::Classical(net) => net.ep_gradient(theta, ex, p.beta, p.one_sided)?.gradient,
+        })
+    }
+
+    /// The exact gradient (quantum oracle, or implicit differentiation, Eq. 49).
+    fn exact(
+        &self,
+        m: &Model,
+        theta: &[f64],
+        ex: &Example,
+        p: &EpParams,
+    ) -> Result<Vec<f64>, Error> {
+        Ok(match self {
+            Engine::Quantum => exact_gradient(m, theta, ex, p)?.exact,
+            Engine::Classical(net) => net.implicit_gradient(theta, ex)?.gradient,
+        })
+    }
+
+    /// The prediction on the outputs and the cost of one example.
+    fn predict(
+        &self,
+        m: &Model,
+        theta: &[f64],
+        ex: &Example,
+        p: &EpParams,
+    ) -> Result<(Vec<f64>, f64), Error> {
+        Ok(match self {
+            Engine::Quantum => {
+                let f = free_phase(m, theta, Some(ex), &p.lanczos)?;
+                (f.z_outputs, f.cost.unwrap_or(f64::NAN))
+            }
+            Engine::Classical(net) => {
+                let f = net.predict(theta, ex)?;
+                (f.z_outputs, f.cost.unwrap_or(f64::NAN))
+            }
+        })
+    }
+}
 
 /// Settings of a training run.
 #[derive(Clone, Debug, Serialize)]
@@ -107,6 +175,7 @@ pub struct Trainer<'a> {
     train: Vec<Example>,
     test: Vec<Example>,
     state: Checkpoint,
+    engine: Engine,
 }
 
 /// Errors of the training loop.
@@ -152,11 +221,22 @@ pub fn correct(z: &[f64], targets: &[f64]) -> bool {
     argmax(z) == argmax(targets)
 }
 
-/// Mean free-phase cost and accuracy of `theta` on `examples` (NaN, NaN for none).
+/// Mean free-phase cost and accuracy of `theta` on `examples` (NaN, NaN for none), for a
+/// quantum or a classical (`kind: classical`) model.
 ///
 /// # Errors
-/// Model, memory and solver errors of [`free_phase`].
+/// Model, memory and solver errors of [`free_phase`]; classical relaxation errors.
 pub fn evaluate(
+    model: &Model,
+    theta: &[f64],
+    examples: &[Example],
+    params: &EpParams,
+) -> Result<(f64, f64), Error> {
+    evaluate_with(&Engine::new(model)?, model, theta, examples, params)
+}
+
+fn evaluate_with(
+    engine: &Engine,
     model: &Model,
     theta: &[f64],
     examples: &[Example],
@@ -167,28 +247,31 @@ pub fn evaluate(
     }
     let (mut cost, mut right) = (0.0, 0usize);
     for ex in examples {
-        let f = free_phase(model, theta, Some(ex), &params.lanczos)?;
-        cost += f.cost.unwrap_or(f64::NAN);
-        right += usize::from(correct(&f.z_outputs, &ex.targets));
+        let (z, c) = engine.predict(model, theta, ex, params)?;
+        cost += c;
+        right += usize::from(correct(&z, &ex.targets));
     }
     let n = examples.len() as f64;
     Ok((cost / n, right as f64 / n))
 }
 
 impl<'a> Trainer<'a> {
-    /// A fresh run from the model's initial parameters, or from `resume`.
+    /// A fresh run from the model's initial parameters, or from `resume`. A `kind: classical`
+    /// model trains the classical network of Section II ([`super::classical`]).
     ///
     /// # Errors
-    /// [`TrainError::NoData`] without training examples; [`TrainError::CheckpointMismatch`].
+    /// [`TrainError::NoData`] without training examples; [`TrainError::CheckpointMismatch`];
+    /// a classical model with X or Y terms.
     pub fn new(
         model: &'a Model,
         params: TrainParams,
         resume: Option<Checkpoint>,
-    ) -> Result<Self, TrainError> {
+    ) -> Result<Self, Error> {
         let Some(d) = model.dataset.as_ref().filter(|d| !d.train.is_empty()) else {
             return Err(TrainError::NoData {
                 model: model.name.clone(),
-            });
+            }
+            .into());
         };
         let k = model.params.len();
         let state = match resume {
@@ -196,7 +279,8 @@ impl<'a> Trainer<'a> {
                 return Err(TrainError::CheckpointMismatch {
                     got: c.theta.len(),
                     expected: k,
-                })
+                }
+                .into())
             }
             Some(c) => c,
             None => Checkpoint {
@@ -211,6 +295,7 @@ impl<'a> Trainer<'a> {
             },
         };
         Ok(Self {
+            engine: Engine::new(model)?,
             model,
             params,
             train: d.train.clone(),
@@ -269,13 +354,17 @@ impl<'a> Trainer<'a> {
                 && (epoch - 1).is_multiple_of(self.params.cosine_every);
             for &i in batch.iter() {
                 let ex = &self.train[i];
-                let e = ep_gradient(self.model, &self.state.theta, ex, &self.params.ep)?;
-                for (a, b) in g.iter_mut().zip(&e.ep) {
+                let e = self
+                    .engine
+                    .gradient(self.model, &self.state.theta, ex, &self.params.ep)?;
+                for (a, b) in g.iter_mut().zip(&e) {
                     *a += b / batch.len() as f64;
                 }
                 if want_cos {
-                    let o = exact_gradient(self.model, &self.state.theta, ex, &self.params.ep)?;
-                    for (a, b) in exact.iter_mut().zip(&o.exact) {
+                    let o =
+                        self.engine
+                            .exact(self.model, &self.state.theta, ex, &self.params.ep)?;
+                    for (a, b) in exact.iter_mut().zip(&o) {
                         *a += b / batch.len() as f64;
                     }
                 }
@@ -295,10 +384,20 @@ impl<'a> Trainer<'a> {
             self.update(&g, lr);
             on_batch(bi + 1, batches.len());
         }
-        let (train_cost, train_accuracy) =
-            evaluate(self.model, &self.state.theta, &self.train, &self.params.ep)?;
-        let (test_cost, test_accuracy) =
-            evaluate(self.model, &self.state.theta, &self.test, &self.params.ep)?;
+        let (train_cost, train_accuracy) = evaluate_with(
+            &self.engine,
+            self.model,
+            &self.state.theta,
+            &self.train,
+            &self.params.ep,
+        )?;
+        let (test_cost, test_accuracy) = evaluate_with(
+            &self.engine,
+            self.model,
+            &self.state.theta,
+            &self.test,
+            &self.params.ep,
+        )?;
         if !train_cost.is_finite() {
             return Err(TrainError::NotFinite {
                 epoch,

@@ -66,3 +66,12 @@ fn iris_reaches_ninety_percent_on_the_test_set() {
     assert!(last.test_accuracy >= 0.9, "{last:?}");
     assert!(last.train_accuracy >= 0.9, "{last:?}");
 }
+
+#[test]
+fn a_classical_network_learns_xor_through_the_same_trainer() {
+    let m = model("xor_classical.yaml");
+    assert_eq!(m.kind, qep::hamiltonian::ModelKind::Classical);
+    let (_, last) = train(&m);
+    assert_eq!(last.train_accuracy, 1.0, "{last:?}");
+    assert!(last.train_cost < 0.01, "{last:?}");
+}

@@ -1005,19 +1005,19 @@ fn shipped_models_have_the_documented_structure() {
     assert!(real_terms(&h.fixed).contains_key("Y0 Y7"));
 
     let g = shipped("ising_grid.yaml");
-    assert_eq!(g.qubits, 12);
-    assert_eq!(g.inputs, vec![0, 4, 8]);
-    assert_eq!(g.outputs, vec![7]);
-    assert_eq!(g.params.len(), 2 * 17);
-    assert_eq!(g.hidden().len(), 8);
-    assert_eq!(g.fixed.len(), 8);
+    assert_eq!(g.qubits, 9);
+    assert_eq!(g.inputs, vec![0, 3, 6]);
+    assert_eq!(g.outputs, vec![5]);
+    assert_eq!(g.params.len(), 2 * 12);
+    assert_eq!(g.hidden().len(), 5);
+    assert_eq!(g.fixed.len(), 9); // −X on every site
     let d = g.dataset.as_ref().unwrap();
     assert_eq!((d.train.len(), d.test.len()), (6, 2));
     let ex = g.first_example().unwrap();
     let beta = g.settings.beta.unwrap();
     let hb = g.hamiltonian(&g.theta(), Some(&ex), beta).unwrap();
     assert!(hb.is_hermitian(0.0));
-    assert_eq!(hb.qubits(), 12);
+    assert_eq!(hb.qubits(), 9);
     // Same file, same seed: the same initial parameters.
     assert_eq!(g.theta(), shipped("ising_grid.yaml").theta());
 }
