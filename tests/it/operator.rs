@@ -9,7 +9,7 @@ use qep::pauli::{PauliString, PauliSum};
 use qep::C64;
 
 use crate::oracle::{
-    assert_close, c, kron_matrix, matvec, max_abs, max_abs_diff, naive_apply, prop_config,
+    assert_close, c, in_pool, kron_matrix, matvec, max_abs, max_abs_diff, naive_apply, prop_config,
     random_cvec, random_rvec, random_sum, tfim_chain, Coeffs,
 };
 
@@ -34,15 +34,6 @@ fn apply_r(op: &XMaskOperator, psi: &[f64]) -> Vec<f64> {
 
 fn to_c(v: &[f64]) -> Vec<C64> {
     v.iter().map(|&x| c(x, 0.0)).collect()
-}
-
-/// Runs `f` inside a rayon pool of `threads` threads.
-fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 /// Dense row-major matrix from a CSR export (duplicates summed).

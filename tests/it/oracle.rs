@@ -383,3 +383,12 @@ pub fn tfim_exact_levels(n: usize, j: f64, h: f64) -> Vec<f64> {
     levels.sort_by(f64::total_cmp);
     levels
 }
+
+/// Runs `f` inside a rayon pool of `threads` threads.
+pub fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}

@@ -9,20 +9,12 @@ use qep::state::{axpy, dot, expectation_pauli, expectation_sum, norm, StateVecto
 use qep::C64;
 
 use crate::oracle::{
-    c, kron_matrix, kron_string, prop_config, random_cvec, random_rvec, random_string, random_sum,
-    rng, sandwich, Coeffs,
+    c, in_pool, kron_matrix, kron_string, prop_config, random_cvec, random_rvec, random_string,
+    random_sum, rng, sandwich, Coeffs,
 };
 
 fn p(s: &str) -> PauliString {
     PauliString::parse(s).unwrap()
-}
-
-fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
 }
 
 /// Lengths on both sides of the parallel threshold (2^15), including ones not divisible by
