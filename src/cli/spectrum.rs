@@ -21,6 +21,9 @@ struct SpectrumOut {
     gap: Option<f64>,
     next_energy: Option<f64>,
     matvecs: usize,
+    /// Full reorthogonalisations of the Krylov basis (ω-recurrence) and explicit restarts.
+    reorthogonalizations: usize,
+    restarts: usize,
     method: &'static str,
     arithmetic: &'static str,
     seconds: f64,
@@ -54,6 +57,8 @@ pub fn run(a: SpectrumArgs) -> Result<()> {
         gap: spec.gap(),
         next_energy: spec.next_energy(),
         matvecs: spec.matvecs(),
+        reorthogonalizations: spec.reorthogonalizations_and_restarts().0,
+        restarts: spec.reorthogonalizations_and_restarts().1,
         method: spec.method(),
         arithmetic: if spec.is_real() { "real" } else { "complex" },
         seconds: t0.elapsed().as_secs_f64(),

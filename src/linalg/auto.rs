@@ -81,6 +81,14 @@ impl AnySpectrum {
         }
     }
 
+    /// Full reorthogonalisations triggered by the ω-recurrence, and explicit restarts.
+    pub fn reorthogonalizations_and_restarts(&self) -> (usize, usize) {
+        match self {
+            Self::Real(s) => (s.reorthogonalizations, s.restarts),
+            Self::Complex(s) => (s.reorthogonalizations, s.restarts),
+        }
+    }
+
     /// `"dense"`, `"lanczos"` or `"lanczos-two-pass"`.
     pub fn method(&self) -> &'static str {
         match self {
