@@ -39,4 +39,10 @@ pub enum Error {
     /// Memory checks.
     #[error(transparent)]
     Memory(#[from] MemoryError),
+    /// Shot sampling and estimation.
+    #[error(transparent)]
+    Measure(#[from] crate::measure::MeasureError),
+    /// Circuits: QASM import, execution.
+    #[error(transparent)]
+    Circuit(#[from] crate::circuit::CircuitError),
 }

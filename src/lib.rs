@@ -14,10 +14,12 @@
 //! Conventions: qubit `i` is bit `i` of the basis index, `Z|0⟩ = |0⟩`, `Y = iXZ`.
 #![deny(missing_docs)]
 
+pub mod circuit;
 pub mod ep;
 pub mod error;
 pub mod hamiltonian;
 pub mod linalg;
+pub mod measure;
 pub mod operator;
 pub mod pauli;
 pub mod report;

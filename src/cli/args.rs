@@ -60,6 +60,9 @@ pub enum Command {
         after_help = "Examples:\n  qep run hamiltonians/ising_grid.yaml\n  qep run hamiltonians/xor.yaml --epochs 30 --out runs/xor\n  qep run hamiltonians/iris.yaml --out runs/iris --resume      # after a Ctrl-C\n\nEach epoch's files are written atomically: an interrupted run keeps the last completed\nepoch, and --resume continues from it bit for bit (the example order is seeded per epoch)."
     )]
     Run(RunArgs),
+    /// Run OpenQASM 2.0 circuits on the state-vector simulator.
+    #[command(after_help = "Example:\n  qep circuit run bell.qasm --shots 1000 --seed 7 --json")]
+    Circuit(CircuitArgs),
 }
 
 /// Flags shared by every command that reads a model.
@@ -254,6 +257,45 @@ pub struct RunArgs {
     pub beta: Option<f64>,
     #[command(flatten)]
     pub solver: SolverArgs,
+}
+
+/// `qep circuit`.
+#[derive(Debug, Args)]
+pub struct CircuitArgs {
+    /// The circuit subcommand.
+    #[command(subcommand)]
+    pub command: CircuitCommand,
+}
+
+/// The subcommands of `qep circuit`.
+#[derive(Debug, Subcommand)]
+pub enum CircuitCommand {
+    /// Execute an OpenQASM 2.0 file (qelib1.inc gates, measure, reset) and print the shot
+    /// counts, bitstrings written as Qiskit writes them (qubit/clbit 0 rightmost).
+    #[command(
+        after_help = "Examples:\n  qep circuit run bell.qasm --shots 1000 --seed 7\n  qep circuit run ghz.qasm --statevector --json\n\nCounts are over the classical bits if the circuit measures, else over all qubits;\nonly outcomes that occurred are listed. --statevector prints the state before the final\nmeasurements (or after one seeded run if measurements are mid-circuit)."
+    )]
+    Run(CircuitRunArgs),
+}
+
+/// `qep circuit run`.
+#[derive(Debug, Args)]
+pub struct CircuitRunArgs {
+    /// The circuit (OpenQASM 2.0).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Number of shots.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub shots: u64,
+    /// Seed of the measurement draws.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub seed: u64,
+    /// Also print the amplitudes (at most 12 qubits).
+    #[arg(long)]
+    pub statevector: bool,
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod args;
 mod bench;
+mod circuit;
 mod export;
 mod grad;
 mod info;
@@ -32,6 +33,7 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Bench(a) => bench::run(a),
         Command::Grad(a) => grad::run(a),
         Command::Run(a) => run::run(a),
+        Command::Circuit(a) => circuit::run(a),
     }
 }
 
