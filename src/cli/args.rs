@@ -227,6 +227,11 @@ pub struct GradArgs {
     /// Parameters from a params.json written by `qep run` (default: the model's values).
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,
+    /// Estimate every ⟨P_k⟩ from S shots per commuting group and state (default: the model's
+    /// `shots`, else exact). The JSON then adds `ep_std` and `shots_total`; --seed seeds the
+    /// shots too, so the same seed gives the same numbers.
+    #[arg(long, value_name = "S")]
+    pub shots: Option<u64>,
     #[command(flatten)]
     pub solver: SolverArgs,
 }

@@ -77,6 +77,8 @@ pub fn run(a: GradArgs) -> Result<()> {
         one_sided: a.one_sided,
         level,
         warm_start: !a.no_warm_start,
+        shots: a.shots.or(model.settings.shots),
+        shot_seed: a.solver.seed,
         lanczos: lanczos_params(&a.solver, 1),
         ..EpParams::default()
     };
@@ -133,14 +135,28 @@ pub fn run(a: GradArgs) -> Result<()> {
         e.beta,
         if e.one_sided { " (one-sided)" } else { "" }
     );
-    println!("{:<16} {:>16} {:>16}", "param", "EP", "exact");
+    let shots = e.ep_std.is_some();
+    println!(
+        "{:<16} {:>16} {:>12} {:>16}",
+        "param",
+        "EP",
+        if shots { "std err" } else { "" },
+        "exact"
+    );
     for (i, label) in e.params.iter().enumerate() {
         let ex = out
             .exact
             .as_ref()
             .map(|x| format!("{:>16.9e}", x[i]))
             .unwrap_or_default();
-        println!("{:<16} {:>16.9e} {ex}", label, e.ep[i]);
+        let sd = match &e.ep_std {
+            Some(s) => format!("{:>12.3e}", s[i]),
+            None => format!("{:>12}", ""),
+        };
+        println!("{:<16} {:>16.9e} {sd} {ex}", label, e.ep[i]);
+    }
+    if let Some(t) = e.shots_total {
+        println!("shots spent on this gradient: {t}");
     }
     if let (Some(c), Some(r)) = (out.cosine, out.relative_error) {
         println!("cosine similarity {c:.9}, relative error {r:.3e}");

@@ -49,6 +49,12 @@ pub struct EpParams {
     /// Start each clamped ground-state search from the free state (off only to measure what
     /// the warm start saves).
     pub warm_start: bool,
+    /// Measure every `⟨P_k⟩` from this many shots per commuting group and state (the X-type
+    /// and Z-type strings of an EP network share one group each), instead of reading it from
+    /// the state vector; `None` = exact expectations.
+    pub shots: Option<u64>,
+    /// Seed of the shots (state `j` of the estimate uses a stream derived from it).
+    pub shot_seed: u64,
     /// Eigensolver settings (`k` and `gap` are set per call).
     pub lanczos: LanczosParams,
     /// Linear-solver settings of the oracle.
@@ -63,6 +69,8 @@ impl Default for EpParams {
             level: 0,
             gap_threshold: 1e-8,
             warm_start: true,
+            shots: None,
+            shot_seed: 0,
             lanczos: LanczosParams {
                 tol: 1e-10,
                 ..LanczosParams::default()
@@ -100,6 +108,11 @@ pub struct EpGradient {
     pub residuals: Vec<f64>,
     /// Operator applications of all eigensolves.
     pub matvecs: usize,
+    /// With shots: the standard error of each EP component, from the same shots
+    /// (`√(σ₊² + σ₋²)/2β`, or `√(σ_β² + σ_0²)/β` one-sided).
+    pub ep_std: Option<Vec<f64>>,
+    /// With shots: every shot spent on this gradient (shots × groups × states).
+    pub shots_total: Option<u64>,
 }
 
 /// The exact `d⟨C⟩/dθ_k` at β = 0 with its evidence.
@@ -205,12 +218,34 @@ fn ep_impl<T: Scalar>(
     op0: &XMaskOperator,
 ) -> Result<EpGradient, Error> {
     let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None, false)?;
-    let expect_all = |psi: &[T]| -> Vec<f64> {
-        model
-            .params
-            .iter()
-            .map(|p| expectation_pauli(psi, p.pauli).re)
-            .collect()
+    let strings: Vec<crate::pauli::PauliString> = model.params.iter().map(|p| p.pauli).collect();
+    let groups = crate::measure::best_grouping(&strings).n_groups() as u64;
+    let mut measured_states = 0u64;
+    // ⟨P_k⟩ for every parameter with its standard error (0 when exact); state `j` of this
+    // gradient draws its shots from its own seed.
+    let mut expect_all = |psi: &[T]| -> Result<(Vec<f64>, Vec<f64>), Error> {
+        match params.shots {
+            None => Ok((
+                strings
+                    .iter()
+                    .map(|&p| expectation_pauli(psi, p).re)
+                    .collect(),
+                vec![0.0; strings.len()],
+            )),
+            Some(s) => {
+                let n = psi.len().trailing_zeros() as usize;
+                let sv = crate::state::StateVector::from_amplitudes(n, psi.to_vec());
+                let seed = params
+                    .shot_seed
+                    .wrapping_add(measured_states.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                measured_states += 1;
+                let est = crate::measure::estimate_paulis(&sv, &strings, s, seed)?;
+                Ok((
+                    est.iter().map(|e| e.mean).collect(),
+                    est.iter().map(|e| e.std_err).collect(),
+                ))
+            }
+        }
     };
     let betas: Vec<f64> = if params.one_sided {
         vec![params.beta]
@@ -234,22 +269,26 @@ fn ep_impl<T: Scalar>(
         matvecs += lvl.matvecs;
         residuals.push(lvl.residual);
         overlaps.push(ov);
-        clamped.push(expect_all(&lvl.state));
+        clamped.push(expect_all(&lvl.state)?);
     }
-    let ep: Vec<f64> = if params.one_sided {
-        let a0 = expect_all(&free.state);
-        clamped[0]
-            .iter()
-            .zip(&a0)
-            .map(|(p, z)| (p - z) / params.beta)
-            .collect()
+    let ((a, sa), (b, sb), scale) = if params.one_sided {
+        let a0 = expect_all(&free.state)?;
+        (clamped.swap_remove(0), a0, params.beta)
     } else {
-        clamped[0]
-            .iter()
-            .zip(&clamped[1])
-            .map(|(p, m)| (p - m) / (2.0 * params.beta))
-            .collect()
+        let m = clamped.pop().expect("two clamped states");
+        (
+            clamped.pop().expect("two clamped states"),
+            m,
+            2.0 * params.beta,
+        )
     };
+    let ep: Vec<f64> = a.iter().zip(&b).map(|(p, m)| (p - m) / scale).collect();
+    let ep_std = params.shots.map(|_| {
+        sa.iter()
+            .zip(&sb)
+            .map(|(x, y)| (x * x + y * y).sqrt() / scale)
+            .collect()
+    });
     let cost = expectation_sum(&free.state, &model.cost_operator(&example.targets)).re;
     let z_outputs = model
         .outputs
@@ -275,6 +314,8 @@ fn ep_impl<T: Scalar>(
         overlaps,
         residuals,
         matvecs,
+        ep_std,
+        shots_total: params.shots.map(|s| s * groups * measured_states),
     })
 }
 

@@ -37,17 +37,22 @@ impl Engine {
         })
     }
 
-    /// The EP estimate of `dC/dθ` for one example.
+    /// The EP estimate of `dC/dθ` for one example, and the shots it spent.
     fn gradient(
         &self,
         m: &Model,
         theta: &[f64],
         ex: &Example,
         p: &EpParams,
-    ) -> Result<Vec<f64>, Error> {
+    ) -> Result<(Vec<f64>, u64), Error> {
         Ok(match self {
-            Engine::Quantum => ep_gradient(m, theta, ex, p)?.ep,
-            Engine::Classical(net) => net.ep_gradient(theta, ex, p.beta, p.one_sided)?.gradient,
+            Engine::Quantum => {
+                let g = ep_gradient(m, theta, ex, p)?;
+                (g.ep, g.shots_total.unwrap_or(0))
+            }
+            Engine::Classical(net) => {
+                (net.ep_gradient(theta, ex, p.beta, p.one_sided)?.gradient, 0)
+            }
         })
     }
 
@@ -113,6 +118,8 @@ impl TrainParams {
             ep: EpParams {
                 beta: model.settings.beta.unwrap_or(0.01),
                 level,
+                shots: model.settings.shots,
+                shot_seed: model.seed,
                 ..EpParams::default()
             },
             seed: model.seed,
@@ -142,6 +149,9 @@ pub struct EpochMetrics {
     pub cosine: Option<f64>,
     /// Wall time of the epoch, seconds.
     pub seconds: f64,
+    /// Measurement shots spent so far in the run (0 with exact expectations).
+    #[serde(default)]
+    pub shots: u64,
 }
 
 /// Optimiser state: what must be saved to resume bit for bit.
@@ -346,6 +356,7 @@ impl<'a> Trainer<'a> {
         let k = self.state.theta.len();
         let mut grad_norms = 0.0;
         let mut cosine = None;
+        let mut shots = self.state.history.last().map_or(0, |m| m.shots);
         for (bi, batch) in batches.iter().enumerate() {
             let mut g = vec![0.0; k];
             let mut exact = vec![0.0; k];
@@ -354,9 +365,16 @@ impl<'a> Trainer<'a> {
                 && (epoch - 1).is_multiple_of(self.params.cosine_every);
             for &i in batch.iter() {
                 let ex = &self.train[i];
-                let e = self
+                // Fresh shots for every example of every epoch, all from the run's seed.
+                let mut ep = self.params.ep.clone();
+                ep.shot_seed = self.params.ep.shot_seed
+                    ^ ((epoch as u64) << 40)
+                    ^ ((bi as u64) << 20)
+                    ^ i as u64;
+                let (e, spent) = self
                     .engine
-                    .gradient(self.model, &self.state.theta, ex, &self.params.ep)?;
+                    .gradient(self.model, &self.state.theta, ex, &ep)?;
+                shots += spent;
                 for (a, b) in g.iter_mut().zip(&e) {
                     *a += b / batch.len() as f64;
                 }
@@ -416,6 +434,7 @@ impl<'a> Trainer<'a> {
             learning_rate: lr,
             cosine,
             seconds: t0.elapsed().as_secs_f64(),
+            shots,
         });
         Ok(self.state.history.last().expect("just pushed"))
     }

@@ -206,3 +206,58 @@ fn cost_is_the_beta_derivative_of_the_energy() {
     assert!(c > 1e-3, "premise: a non-zero cost");
     assert!((de - c).abs() < 1e-7, "∂E/∂β = {de}, ⟨C⟩ = {c}");
 }
+
+fn with_shots(beta: f64, shots: u64, seed: u64) -> EpParams {
+    EpParams {
+        shots: Some(shots),
+        shot_seed: seed,
+        ..params(beta, false, 0)
+    }
+}
+
+#[test]
+fn shot_based_ep_converges_as_one_over_root_shots() {
+    let m = network(4, 1);
+    let theta = m.theta();
+    let ex = example();
+    let beta = 0.1;
+    let exact = ep_gradient(&m, &theta, &ex, &params(beta, false, 0)).unwrap();
+    assert!(exact.ep_std.is_none() && exact.shots_total.is_none());
+    // Same seed, same bits; another seed, other numbers.
+    let a = ep_gradient(&m, &theta, &ex, &with_shots(beta, 2000, 5)).unwrap();
+    let b = ep_gradient(&m, &theta, &ex, &with_shots(beta, 2000, 5)).unwrap();
+    let c = ep_gradient(&m, &theta, &ex, &with_shots(beta, 2000, 6)).unwrap();
+    assert_eq!(a.ep, b.ep);
+    assert_ne!(a.ep, c.ep);
+    // X-type and Z-type strings: 2 groups × 2 clamped states.
+    assert_eq!(a.shots_total, Some(2000 * 2 * 2));
+    let budgets = [500u64, 5_000, 50_000];
+    let repeats = 24;
+    let mut rms = Vec::new();
+    for &s in &budgets {
+        let mut sq = 0.0;
+        let mut reported = 0.0;
+        for r in 0..repeats {
+            let g = ep_gradient(&m, &theta, &ex, &with_shots(beta, s, 100 + r)).unwrap();
+            sq +=
+                g.ep.iter()
+                    .zip(&exact.ep)
+                    .map(|(x, y)| (x - y).powi(2))
+                    .sum::<f64>();
+            reported += g.ep_std.unwrap().iter().map(|x| x * x).sum::<f64>();
+        }
+        let (emp, rep) = (
+            (sq / repeats as f64).sqrt(),
+            (reported / repeats as f64).sqrt(),
+        );
+        // The reported standard errors describe the observed spread (24 repeats: ±30 %).
+        assert!(
+            (emp / rep - 1.0).abs() < 0.3,
+            "S = {s}: empirical {emp}, reported {rep}"
+        );
+        rms.push(emp);
+    }
+    let xs: Vec<f64> = budgets.iter().map(|&s| s as f64).collect();
+    let k = slope(&xs, &rms);
+    assert!((k + 0.5).abs() < 0.1, "error ∝ S^{k} ({rms:?})");
+}

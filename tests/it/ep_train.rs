@@ -75,3 +75,21 @@ fn a_classical_network_learns_xor_through_the_same_trainer() {
     assert_eq!(last.train_accuracy, 1.0, "{last:?}");
     assert!(last.train_cost < 0.01, "{last:?}");
 }
+
+#[test]
+fn training_from_shots_learns_and_counts_its_shots() {
+    let mut m = model("ising_grid.yaml");
+    m.settings.shots = Some(20_000);
+    m.settings.beta = Some(0.05);
+    let mut p = TrainParams::from_model(&m);
+    p.training.epochs = 40;
+    let mut t = Trainer::new(&m, p, None).unwrap();
+    while !t.finished() {
+        t.run_epoch(|_, _| {}).unwrap();
+    }
+    let last = t.checkpoint().history.last().unwrap().clone();
+    assert_eq!(last.train_accuracy, 1.0, "{last:?}");
+    assert_eq!(last.test_accuracy, 1.0, "{last:?}");
+    // 40 epochs × 6 examples × (X-type, Z-type) groups × (+β, −β) states × 20 000 shots.
+    assert_eq!(last.shots, 40 * 6 * 2 * 2 * 20_000);
+}
