@@ -1,8 +1,19 @@
 //! `qep bench FILE [--reps R]`.
 
 use anyhow::Result;
+use serde::Serialize;
 
-use qep::operator::{ApplyTimingParams, XMaskOperator};
+use qep::measure::{time_sampling, SamplingTiming};
+use qep::operator::{ApplyTiming, ApplyTimingParams, XMaskOperator};
+
+/// The JSON of `qep bench`: the H·ψ timing, plus the sampler's with --shots.
+#[derive(Serialize)]
+struct BenchOut {
+    #[serde(flatten)]
+    apply: ApplyTiming,
+    #[serde(flatten)]
+    sampling: Option<SamplingTiming>,
+}
 
 use super::args::BenchArgs;
 use super::{bytes, in_file, load, print_json, spinner};
@@ -31,8 +42,16 @@ pub fn run(a: BenchArgs) -> Result<()> {
         pb.finish_and_clear();
     }
     let t = in_file(file, t)?;
+    let sampling = match a.shots {
+        Some(s) => Some(in_file(
+            file,
+            time_sampling(op.qubits(), s, a.reps, a.seed),
+        )?),
+        None => None,
+    };
     if a.model.json {
-        return print_json(&t, &model, Some(a.seed), serde_json::to_value(&params)?);
+        let out = BenchOut { apply: t, sampling };
+        return print_json(&out, &model, Some(a.seed), serde_json::to_value(&params)?);
     }
     println!(
         "{}: {} qubits, {} arithmetic, {} X-mask groups in {} passes, {} threads",
@@ -48,5 +67,14 @@ pub fn run(a: BenchArgs) -> Result<()> {
         t.effective_gbps
     );
     println!("check ⟨ψ|H|ψ⟩ = {:.12}", t.check_value);
+    if let Some(s) = sampling {
+        println!(
+            "sampling {} shots: median {:.6} s over {} reps ({} distinct outcomes)",
+            s.shots,
+            s.sample_seconds,
+            s.sample_times.len(),
+            s.distinct_outcomes
+        );
+    }
     Ok(())
 }

@@ -11,6 +11,7 @@
 pub mod estimate;
 pub mod grouping;
 pub mod shots;
+pub mod timing;
 
 pub use estimate::{estimate_group, estimate_paulis, ShotEstimate};
 pub use grouping::{
@@ -18,6 +19,7 @@ pub use grouping::{
     MeasurementGroup,
 };
 pub use shots::{sample_probabilities, sample_state, Counts};
+pub use timing::{time_sampling, SamplingTiming};
 
 use crate::state::MemoryError;
 

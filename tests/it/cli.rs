@@ -165,6 +165,19 @@ fn bench_reports_time_and_bandwidth() {
     assert_eq!(bytes, (16.0 + 8.0 + 16.0) * 4096.0);
     assert!((gbps - bytes / t / 1e9).abs() < 1e-9 * gbps.max(1.0));
     assert_eq!(v["times"].as_array().unwrap().len(), 3);
+    assert!(v.get("sample_seconds").is_none());
+    let v = json(&[
+        "bench",
+        model("tfim_chain.yaml").to_str().unwrap(),
+        "--reps",
+        "3",
+        "--shots",
+        "100000",
+    ]);
+    assert!(v["sample_seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["shots"], 100000);
+    // 10^5 shots over 4096 outcomes of a random state: nearly all occur.
+    assert!(v["distinct_outcomes"].as_u64().unwrap() > 4000);
 }
 
 #[test]
