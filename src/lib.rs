@@ -25,6 +25,7 @@ pub mod pauli;
 pub mod report;
 pub mod scalar;
 pub mod state;
+pub mod study;
 
 pub use error::Error;
 pub use scalar::{Scalar, C64};

@@ -53,6 +53,12 @@ pub enum Command {
         after_help = "Examples:\n  qep grad hamiltonians/ising_grid.yaml --example 0 --beta 0.01\n  qep grad hamiltonians/explicit.yaml --inputs=1,-1 --targets=1 --json\n  qep grad model.yaml --inputs=1,1,1 --targets=-1 --eigen 1 --one-sided\n\nThe symmetric estimate (⟨P⟩₊β − ⟨P⟩₋β)/2β has bias O(β²); --one-sided uses β and 0, bias O(β)."
     )]
     Grad(GradArgs),
+    /// Barren-plateau study: variance of the exact gradient ∂⟨C⟩/∂θ_k over random initial
+    /// couplings, against the number of qubits, with a fitted exponential decay rate.
+    #[command(
+        after_help = "Examples:\n  qep plateau --family chain --sizes 4..12 --samples 100\n  qep plateau --family grid --sizes 4..16:2 --samples 200 --json\n  qep plateau hamiltonians/ising_grid.yaml --sizes 4,6,8   # the file's lattice family\n\nNetworks: trainable XX and ZZ on the lattice's edges (uniform in [-a, a], --init-range),\ntransverse field -1 on every site, input qubit 0 (u = 0.5), output qubit N-1 (d = 1).\nWrites plateau.csv, plateau.json and plateau.svg into --out."
+    )]
+    Plateau(PlateauArgs),
     /// Train the network by equilibrium propagation on its dataset (SGD/Adam on EP gradients)
     /// and write metrics.csv, params.json, summary.json, training.svg into --out; for a model
     /// without a dataset, solve its free phase (energies, ⟨Z⟩ on the outputs).
@@ -238,6 +244,46 @@ pub struct GradArgs {
     pub shots: Option<u64>,
     #[command(flatten)]
     pub solver: SolverArgs,
+}
+
+/// `qep plateau`.
+#[derive(Debug, Args)]
+pub struct PlateauArgs {
+    /// A model file whose lattice family is scanned (instead of --family).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Lattice family.
+    #[arg(long, value_enum, default_value_t = FamilyArg::Chain)]
+    pub family: FamilyArg,
+    /// Sizes: `A..B` (inclusive), `A..B:STEP`, or a list `4,6,8`.
+    #[arg(long, default_value = "4..10", value_name = "SIZES")]
+    pub sizes: String,
+    /// Random draws of the couplings per size.
+    #[arg(long, default_value_t = 100, value_name = "M")]
+    pub samples: usize,
+    /// Half-width a of the uniform distribution of the couplings.
+    #[arg(long, default_value_t = 1.0, value_name = "A")]
+    pub init_range: f64,
+    /// Seed of every draw.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub seed: u64,
+    /// Output folder (default: out/plateau-<family>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print a JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--family`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FamilyArg {
+    /// Open chain.
+    Chain,
+    /// Open 2 × N/2 grid.
+    Grid,
+    /// Every pair coupled.
+    AllToAll,
 }
 
 /// `qep run`.

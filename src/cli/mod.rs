@@ -7,6 +7,7 @@ mod circuit;
 mod export;
 mod grad;
 mod info;
+mod plateau;
 mod run;
 mod spectrum;
 
@@ -32,6 +33,7 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Export(a) => export::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Grad(a) => grad::run(a),
+        Command::Plateau(a) => plateau::run(a),
         Command::Run(a) => run::run(a),
         Command::Circuit(a) => circuit::run(a),
     }

@@ -12,3 +12,4 @@ mod operator;
 mod oracle;
 mod pauli;
 mod state;
+mod study;

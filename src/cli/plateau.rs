@@ -1,0 +1,189 @@
+//! `qep plateau [FILE | --family F] --sizes A..B --samples M`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use qep::hamiltonian::Lattice;
+use qep::report::svg::{render, Panel, Series};
+use qep::report::Provenance;
+use qep::study::plateau::{plateau_scan, Family, Plateau, PlateauParams};
+
+use super::args::{FamilyArg, PlateauArgs};
+use super::load;
+
+/// `A..B`, `A..B:S` or `a,b,c`.
+fn parse_sizes(s: &str) -> Result<Vec<usize>> {
+    let bad = || format!("--sizes {s:?}: expected A..B, A..B:STEP or a list like 4,6,8 (each ≥ 2)");
+    let v: Vec<usize> = if let Some((a, rest)) = s.split_once("..") {
+        let (b, step) = rest.split_once(':').unwrap_or((rest, "1"));
+        let (a, b, step): (usize, usize, usize) = (
+            a.trim().parse().with_context(bad)?,
+            b.trim().parse().with_context(bad)?,
+            step.trim().parse().with_context(bad)?,
+        );
+        if step == 0 || b < a {
+            bail!(bad());
+        }
+        (a..=b).step_by(step).collect()
+    } else {
+        s.split(',')
+            .map(|x| x.trim().parse::<usize>())
+            .collect::<Result<_, _>>()
+            .with_context(bad)?
+    };
+    if v.len() < 2 || v.iter().any(|&n| !(2..=24).contains(&n)) {
+        bail!("{}; at least two sizes, each between 2 and 24", bad());
+    }
+    Ok(v)
+}
+
+pub fn run(a: PlateauArgs) -> Result<()> {
+    let mut family = match a.family {
+        FamilyArg::Chain => Family::Chain,
+        FamilyArg::Grid => Family::Grid,
+        FamilyArg::AllToAll => Family::AllToAll,
+    };
+    let mut input = None;
+    if let Some(f) = &a.file {
+        let m = load(f)?;
+        family = match m.lattice {
+            Some(Lattice::Chain { .. }) => Family::Chain,
+            Some(Lattice::Grid { .. }) => Family::Grid,
+            Some(Lattice::AllToAll { .. }) => Family::AllToAll,
+            None => bail!(
+                "{}: the model has no `lattice`; give --family instead",
+                f.display()
+            ),
+        };
+        input = Some((f.clone(), m.source.sha256.clone()));
+    }
+    let params = PlateauParams {
+        family,
+        sizes: parse_sizes(&a.sizes)?,
+        samples: a.samples.max(2),
+        init_range: a.init_range,
+        seed: a.seed,
+    };
+    let total = (params.sizes.len() * params.samples) as u64;
+    let pb = ProgressBar::new(total);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} draws, {msg} [{elapsed} < {eta}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let sizes = params.sizes.clone();
+    let samples = params.samples;
+    let t0 = std::time::Instant::now();
+    let result = plateau_scan(&params, |si, s| {
+        pb.set_message(format!("N = {}", sizes[si]));
+        pb.set_position((si * samples + s) as u64);
+    })?;
+    pb.finish_and_clear();
+    let out = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from("out").join(format!(
+            "plateau-{}",
+            serde_json::to_value(family)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
+        ))
+    });
+    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let provenance = Provenance::new(
+        input.as_ref().map(|(p, _)| p.as_path()),
+        input.as_ref().map(|(_, h)| h.clone()),
+        Some(params.seed),
+        serde_json::to_value(&params)?,
+    );
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "sizes": result.sizes,
+        "variance": result.variance,
+        "decay_rate": result.decay_rate,
+        "decay_rate_err": result.decay_rate_err,
+        "decay_rate_xx": result.decay_rate_xx,
+        "decay_rate_zz": result.decay_rate_zz,
+        "family": result.family,
+        "samples": result.samples,
+        "per_size": result.per_size,
+        "seconds": t0.elapsed().as_secs_f64(),
+        "provenance": provenance,
+    }))?;
+    write(&out, "plateau.json", &(json.clone() + "\n"))?;
+    write(&out, "plateau.csv", &csv(&result))?;
+    write(&out, "plateau.svg", &svg(&result))?;
+    if a.json {
+        println!("{json}");
+        return Ok(());
+    }
+    println!(
+        "{:>6} {:>8} {:>14} {:>14} {:>14} {:>9}",
+        "qubits", "params", "Var (all)", "Var (XX)", "Var (ZZ)", "seconds"
+    );
+    for r in &result.per_size {
+        println!(
+            "{:>6} {:>8} {:>14.6e} {:>14.6e} {:>14.6e} {:>9.2}",
+            r.qubits, r.params, r.variance, r.variance_xx, r.variance_zz, r.seconds
+        );
+    }
+    println!(
+        "Var ∝ exp(−r N): r = {:.4} ± {:.4} (XX {:.4}, ZZ {:.4}); {} draws per size, {:.1} s",
+        result.decay_rate,
+        result.decay_rate_err,
+        result.decay_rate_xx,
+        result.decay_rate_zz,
+        result.samples,
+        t0.elapsed().as_secs_f64()
+    );
+    println!(
+        "wrote {}/{{plateau.csv, plateau.json, plateau.svg}}",
+        out.display()
+    );
+    Ok(())
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> Result<()> {
+    let p = dir.join(name);
+    std::fs::write(&p, text).with_context(|| format!("{}: write failed", p.display()))
+}
+
+fn csv(r: &Plateau) -> String {
+    let mut s = String::from("qubits,params,variance,variance_xx,variance_zz,seconds\n");
+    for x in &r.per_size {
+        s.push_str(&format!(
+            "{},{},{:.10e},{:.10e},{:.10e},{:.3}\n",
+            x.qubits, x.params, x.variance, x.variance_xx, x.variance_zz, x.seconds
+        ));
+    }
+    s
+}
+
+fn svg(r: &Plateau) -> String {
+    let pts = |f: fn(&qep::study::plateau::SizeResult) -> f64| -> Vec<(f64, f64)> {
+        r.per_size.iter().map(|x| (x.qubits as f64, f(x))).collect()
+    };
+    render(&[Panel {
+        title: format!(
+            "gradient variance, r = {:.3} ± {:.3}",
+            r.decay_rate, r.decay_rate_err
+        ),
+        x_label: "qubits N".into(),
+        y_label: "Var ∂⟨C⟩/∂θ".into(),
+        log_y: true,
+        y_range: None,
+        series: vec![
+            Series {
+                name: "all".into(),
+                points: pts(|x| x.variance),
+            },
+            Series {
+                name: "XX".into(),
+                points: pts(|x| x.variance_xx),
+            },
+            Series {
+                name: "ZZ".into(),
+                points: pts(|x| x.variance_zz),
+            },
+        ],
+    }])
+}
