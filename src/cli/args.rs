@@ -53,6 +53,12 @@ pub enum Command {
         after_help = "Examples:\n  qep grad hamiltonians/ising_grid.yaml --example 0 --beta 0.01\n  qep grad hamiltonians/explicit.yaml --inputs=1,-1 --targets=1 --json\n  qep grad model.yaml --inputs=1,1,1 --targets=-1 --eigen 1 --one-sided\n\nThe symmetric estimate (⟨P⟩₊β − ⟨P⟩₋β)/2β has bias O(β²); --one-sided uses β and 0, bias O(β)."
     )]
     Grad(GradArgs),
+    /// Shot noise against clamping bias: RMS error of the shot-based EP gradient against the
+    /// exact one for each shot budget and β, split into bias and noise, and the best β.
+    #[command(
+        after_help = "Example:\n  qep shots hamiltonians/ising_grid.yaml --shots 100,1000,10000,100000 --betas 0.02,0.05,0.1,0.2 --repeats 20\n\nShots are per commuting group (X-type, Z-type) and clamped state. Writes shots.csv,\nshots.json and shots.svg (log-log error against shots, one curve per β) into --out."
+    )]
+    Shots(ShotsArgs),
     /// Barren-plateau study: variance of the exact gradient ∂⟨C⟩/∂θ_k over random initial
     /// couplings, against the number of qubits, with a fitted exponential decay rate.
     #[command(
@@ -244,6 +250,41 @@ pub struct GradArgs {
     pub shots: Option<u64>,
     #[command(flatten)]
     pub solver: SolverArgs,
+}
+
+/// `qep shots`.
+#[derive(Debug, Args)]
+pub struct ShotsArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Shot budgets, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "100,1000,10000,100000",
+        value_name = "S1,S2,…"
+    )]
+    pub shots: Vec<u64>,
+    /// Clamping strengths β, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.02,0.05,0.1,0.2",
+        value_name = "B1,B2,…"
+    )]
+    pub betas: Vec<f64>,
+    /// Repeats per (shots, β).
+    #[arg(long, default_value_t = 20, value_name = "R")]
+    pub repeats: usize,
+    /// Training example I of the model's dataset.
+    #[arg(long, default_value_t = 0, value_name = "I")]
+    pub example: usize,
+    /// Seed of the first repeat.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub seed: u64,
+    /// Output folder (default: out/<model>-shots).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// `qep plateau`.

@@ -9,6 +9,7 @@ mod grad;
 mod info;
 mod plateau;
 mod run;
+mod shots;
 mod spectrum;
 
 use std::io::Write;
@@ -35,6 +36,7 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Grad(a) => grad::run(a),
         Command::Plateau(a) => plateau::run(a),
         Command::Run(a) => run::run(a),
+        Command::Shots(a) => shots::run(a),
         Command::Circuit(a) => circuit::run(a),
     }
 }

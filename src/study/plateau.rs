@@ -61,6 +61,9 @@ pub struct SizeResult {
     pub variance_zz: f64,
     /// `(distance from the output in bonds, mean variance of the parameters at that distance)`.
     pub by_distance: Vec<(usize, f64)>,
+    /// Median over draws of `mean_k (∂⟨C⟩/∂θ_k)²`: a robust companion of the variance, which
+    /// draws with nearly degenerate ground states (huge gradients) can dominate.
+    pub median_sq: f64,
     /// Wall time of this size, seconds.
     pub seconds: f64,
 }
@@ -82,6 +85,10 @@ pub struct Plateau {
     pub decay_rate_xx: f64,
     /// See `decay_rate_xx`.
     pub decay_rate_zz: f64,
+    /// Decay rate of the median squared gradient (robust to heavy tails), and its error.
+    pub decay_rate_median: f64,
+    /// See `decay_rate_median`.
+    pub decay_rate_median_err: f64,
     /// Per-size details.
     pub per_size: Vec<SizeResult>,
     /// Draws per size.
@@ -201,6 +208,7 @@ pub fn plateau_scan(
         let edges = edges_of(p.family, n);
         let m = edges.len();
         let (mut s1, mut s2) = (vec![0.0; 2 * m], vec![0.0; 2 * m]);
+        let mut sq = Vec::with_capacity(p.samples);
         for sample in 0..p.samples {
             let model = network(p.family, n, p.init_range, &mut rng)?;
             let g = exact_gradient(&model, &model.theta(), &ex, &ep)?;
@@ -208,6 +216,7 @@ pub fn plateau_scan(
                 s1[k] += v;
                 s2[k] += v * v;
             }
+            sq.push(g.exact.iter().map(|v| v * v).sum::<f64>() / (2 * m) as f64);
             progress(si, sample + 1);
         }
         let s = p.samples as f64;
@@ -235,6 +244,10 @@ pub fn plateau_scan(
                 .into_iter()
                 .map(|(d, (s, c))| (d, s / c as f64))
                 .collect(),
+            median_sq: {
+                sq.sort_by(f64::total_cmp);
+                sq[sq.len() / 2]
+            },
             seconds: t0.elapsed().as_secs_f64(),
         });
     }
@@ -249,6 +262,7 @@ pub fn plateau_scan(
     let (slope, err) = fit(|r| r.variance);
     let (sxx, _) = fit(|r| r.variance_xx);
     let (szz, _) = fit(|r| r.variance_zz);
+    let (smed, emed) = fit(|r| r.median_sq);
     Ok(Plateau {
         family: p.family,
         sizes: p.sizes.clone(),
@@ -257,6 +271,8 @@ pub fn plateau_scan(
         decay_rate_err: err,
         decay_rate_xx: -sxx,
         decay_rate_zz: -szz,
+        decay_rate_median: -smed,
+        decay_rate_median_err: emed,
         per_size,
         samples: p.samples,
     })

@@ -79,3 +79,48 @@ fn fit_line_recovers_a_known_slope_and_error() {
     assert!((s - 1.0).abs() < 1e-12);
     assert!((e - (0.04f64 / 2.0 / 5.0).sqrt()).abs() < 1e-12);
 }
+
+#[test]
+fn shot_scan_separates_bias_and_noise() {
+    use qep::study::shots::{shot_scan, ShotScanParams};
+    let y = "qubits: 4\ninputs: [0]\noutputs: [3]\nparams:\n  - {pauli: \"X0 X1\", value: 0.4}\n  - {pauli: \"Z1 Z2\", value: -0.5}\n  - {pauli: \"X2 X3\", value: 0.3}\n  - {pauli: \"Z2 Z3\", value: 0.6}\n  - {pauli: \"Z0 Z3\", value: 0.2}\nterms:\n  - {pauli: X1, coeff: -1}\n  - {pauli: X2, coeff: -1}\n  - {pauli: X3, coeff: -1}\n";
+    let m = qep::hamiltonian::parse_str(y, std::path::Path::new("s.yaml")).unwrap();
+    let ex = Example {
+        inputs: vec![0.5],
+        targets: vec![1.0],
+    };
+    let p = ShotScanParams {
+        shots: vec![1_000, 100_000],
+        betas: vec![0.05, 0.2],
+        repeats: 16,
+        seed: 3,
+    };
+    let s = shot_scan(&m, &m.theta(), &ex, &p, |_, _| {}).unwrap();
+    assert_eq!(s.cells.len(), 4);
+    for c in &s.cells {
+        // Noise ≈ c/(β√S): every cell within ±40 % of the fitted coefficient (16 repeats).
+        let ratio = c.noise * c.beta * (c.shots as f64).sqrt() / s.noise_coefficient;
+        assert!((ratio - 1.0).abs() < 0.4, "{c:?}: ratio {ratio}");
+        // The reported standard errors describe the observed spread.
+        assert!((c.reported_std / c.noise - 1.0).abs() < 0.4, "{c:?}");
+        // 2 groups (X-type, Z-type) × 2 clamped states.
+        assert_eq!(c.shots_per_gradient, 4 * c.shots);
+    }
+    // With many shots at the large β the error is the clamping bias, b β².
+    let big = s
+        .cells
+        .iter()
+        .find(|c| c.shots == 100_000 && c.beta == 0.2)
+        .unwrap();
+    assert!(
+        big.bias > 2.0 * big.noise / 4.0,
+        "premise: bias visible ({big:?})"
+    );
+    assert!(
+        (big.bias / (s.bias_coefficient * 0.04) - 1.0).abs() < 0.5,
+        "{big:?}"
+    );
+    // The model's best β shrinks like S^{-1/6}.
+    let (b1, b2) = (s.optimal_beta[0].2, s.optimal_beta[1].2);
+    assert!((b2 / b1 - 100f64.powf(-1.0 / 6.0)).abs() < 1e-9);
+}

@@ -1,0 +1,111 @@
+//! `qep shots FILE [--shots …] [--betas …] [--repeats R]`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use qep::report::svg::{render, Panel, Series};
+use qep::study::shots::{shot_scan, ShotScan, ShotScanParams};
+
+use super::args::ShotsArgs;
+use super::{in_file, load, print_json};
+
+pub fn run(a: ShotsArgs) -> Result<()> {
+    let file = &a.model.file;
+    let model = load(file)?;
+    let ex = model
+        .dataset
+        .as_ref()
+        .and_then(|d| d.train.get(a.example))
+        .cloned()
+        .with_context(|| format!("{}: no training example {}", file.display(), a.example))?;
+    let params = ShotScanParams {
+        shots: a.shots.clone(),
+        betas: a.betas.clone(),
+        repeats: a.repeats.max(2),
+        seed: a.seed,
+    };
+    let pb = ProgressBar::new((params.shots.len() * params.betas.len() * params.repeats) as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} gradients [{elapsed} < {eta}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let scan = shot_scan(&model, &model.theta(), &ex, &params, |d, _| {
+        pb.set_position(d as u64)
+    });
+    pb.finish_and_clear();
+    let scan = in_file(file, scan)?;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-shots", model.name)));
+    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+    let write = |name: &str, text: String| {
+        let p = out.join(name);
+        std::fs::write(&p, text).with_context(|| format!("{}: write failed", p.display()))
+    };
+    write("shots.json", serde_json::to_string_pretty(&scan)? + "\n")?;
+    write("shots.csv", csv(&scan))?;
+    write("shots.svg", svg(&scan, &params.betas))?;
+    if a.model.json {
+        return print_json(&scan, &model, Some(a.seed), serde_json::to_value(&params)?);
+    }
+    println!(
+        "{:>10} {:>8} {:>12} {:>12} {:>12} {:>12}",
+        "shots", "beta", "rms", "bias", "noise", "reported"
+    );
+    for c in &scan.cells {
+        println!(
+            "{:>10} {:>8} {:>12.4e} {:>12.4e} {:>12.4e} {:>12.4e}",
+            c.shots, c.beta, c.rms, c.bias, c.noise, c.reported_std
+        );
+    }
+    println!(
+        "model: bias ≈ {:.4e}·β², noise ≈ {:.4e}/(β√S)",
+        scan.bias_coefficient, scan.noise_coefficient
+    );
+    for (s, best, m) in &scan.optimal_beta {
+        println!("S = {s:>9}: best β measured {best}, model β* = {m:.4}");
+    }
+    println!(
+        "wrote {}/{{shots.csv, shots.json, shots.svg}}",
+        out.display()
+    );
+    Ok(())
+}
+
+fn csv(s: &ShotScan) -> String {
+    let mut t = String::from("shots,beta,rms,bias,noise,reported_std,shots_per_gradient\n");
+    for c in &s.cells {
+        t.push_str(&format!(
+            "{},{},{:.8e},{:.8e},{:.8e},{:.8e},{}\n",
+            c.shots, c.beta, c.rms, c.bias, c.noise, c.reported_std, c.shots_per_gradient
+        ));
+    }
+    t
+}
+
+fn svg(s: &ShotScan, betas: &[f64]) -> String {
+    // Log-log: plot log10(shots) on x, the RMS error on a log y axis.
+    let series = betas
+        .iter()
+        .map(|&b| Series {
+            name: format!("β = {b}"),
+            points: s
+                .cells
+                .iter()
+                .filter(|c| c.beta == b)
+                .map(|c| ((c.shots as f64).log10(), c.rms))
+                .collect(),
+        })
+        .collect();
+    render(&[Panel {
+        title: "shot-based EP: RMS error vs shots".into(),
+        x_label: "log10 shots per group and state".into(),
+        y_label: "RMS error of the gradient".into(),
+        log_y: true,
+        y_range: None,
+        series,
+    }])
+}
