@@ -45,4 +45,7 @@ pub enum Error {
     /// Circuits: QASM import, execution.
     #[error(transparent)]
     Circuit(#[from] crate::circuit::CircuitError),
+    /// Thermal EP.
+    #[error(transparent)]
+    Thermal(#[from] crate::ep::thermal::ThermalError),
 }

@@ -11,6 +11,7 @@
 pub mod classical;
 mod gradient;
 mod quantum;
+pub mod thermal;
 mod train;
 
 pub use gradient::{

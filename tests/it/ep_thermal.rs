@@ -1,0 +1,356 @@
+//! Thermal EP (Section IV, DESIGN.md "Thermal case"): the dense Gibbs state against analytic
+//! results, and the clamped, plain-covariance (Eq. 43) and Kubo–Mori gradients against
+//! finite differences of Gibbs states, on seeded random 4-qubit models.
+
+use std::path::Path;
+
+use qep::ep::thermal::{log_mean_weight, thermal_gradients, GibbsState, ThermalError};
+use qep::ep::{exact_gradient, EpParams};
+use qep::hamiltonian::{parse_str, Example, Model};
+use qep::operator::XMaskOperator;
+use qep::pauli::{PauliString, PauliSum};
+use qep::C64;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Which couplings a random 4-qubit model (input 0, output 3) has.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Trainable XX and ZZ on every pair, transverse field −1 on qubits 1–3: generic quantum.
+    Quantum,
+    /// Trainable ZZ on every pair, Z biases only: H diagonal (classical).
+    Classical,
+    /// XX and ZZ among qubits 0–2 with a transverse field there, only ZZ couplings and a Z
+    /// bias on the output qubit 3: `[C, H] = 0` although `H` is not diagonal.
+    Commuting,
+}
+
+fn model(kind: Kind, seed: u64) -> Model {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    let mut y = String::from("qubits: 4\ninputs: [0]\noutputs: [3]\nparams:\n");
+    for i in 0..4 {
+        for j in i + 1..4 {
+            for l in ["X", "Z"] {
+                let keep = match kind {
+                    Kind::Quantum => true,
+                    Kind::Classical => l == "Z",
+                    Kind::Commuting => l == "Z" || j < 3,
+                };
+                let v: f64 = r.random_range(-0.8..0.8);
+                if keep {
+                    y.push_str(&format!("  - {{pauli: \"{l}{i} {l}{j}\", value: {v}}}\n"));
+                }
+            }
+        }
+    }
+    y.push_str("terms:\n");
+    for q in 1..4 {
+        let b: f64 = r.random_range(-0.3..0.3);
+        y.push_str(&format!("  - {{pauli: Z{q}, coeff: {b}}}\n"));
+        let field = match kind {
+            Kind::Quantum => true,
+            Kind::Classical => false,
+            Kind::Commuting => q < 3,
+        };
+        if field {
+            y.push_str(&format!("  - {{pauli: X{q}, coeff: -1.0}}\n"));
+        }
+    }
+    if let Kind::Commuting = kind {
+        y.push_str("  - {pauli: X0, coeff: -0.7}\n");
+    }
+    parse_str(&y, Path::new("thermal.yaml")).expect("test model parses")
+}
+
+fn example() -> Example {
+    Example {
+        inputs: vec![0.6],
+        targets: vec![1.0],
+    }
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// `‖a − b‖ / ‖b‖` over the entries selected by `keep`.
+fn rel_err(a: &[f64], b: &[f64], keep: &[bool]) -> f64 {
+    let (mut d, mut n) = (0.0, 0.0);
+    for ((x, y), &k) in a.iter().zip(b).zip(keep) {
+        if k {
+            d += (x - y) * (x - y);
+            n += y * y;
+        }
+    }
+    (d / n).sqrt()
+}
+
+/// Frobenius norm of `[A, B]` from dense matrices.
+fn commutator_norm(a: &PauliSum, b: &PauliSum) -> f64 {
+    let ma = XMaskOperator::new(a).unwrap().to_dense().unwrap();
+    let mb = XMaskOperator::new(b).unwrap().to_dense().unwrap();
+    let dim = 1usize << a.qubits();
+    let mut s = 0.0;
+    for i in 0..dim {
+        for j in 0..dim {
+            let mut c = C64::new(0.0, 0.0);
+            for k in 0..dim {
+                c += ma[i * dim + k] * mb[k * dim + j] - mb[i * dim + k] * ma[k * dim + j];
+            }
+            s += c.norm_sqr();
+        }
+    }
+    s.sqrt()
+}
+
+/// Least-squares slope of log(err) against log(β).
+fn slope(betas: &[f64], errs: &[f64]) -> f64 {
+    let xs: Vec<f64> = betas.iter().map(|b| b.ln()).collect();
+    let ys: Vec<f64> = errs.iter().map(|e| e.ln()).collect();
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+    sxy / sxx
+}
+
+#[test]
+fn gibbs_state_of_one_spin_is_analytic() {
+    // H = h Z: ⟨Z⟩ = −tanh(h/T), F = −T ln(2 cosh(h/T)); at T = 1e-3 with h = 50 the
+    // unshifted weights would underflow.
+    for (h, t) in [(0.7, 0.5), (-1.3, 2.0), (50.0, 1e-3)] {
+        let mut hz = PauliSum::new(1);
+        hz.add(PauliString::parse("Z0").unwrap(), h);
+        let g = GibbsState::new(&hz, t).unwrap();
+        let mut z = PauliSum::new(1);
+        z.add(PauliString::parse("Z0").unwrap(), 1.0);
+        let ez = g.expectation(&z).unwrap();
+        assert!(
+            (ez + (h / t).tanh()).abs() < 1e-14,
+            "⟨Z⟩ = {ez}, h = {h}, T = {t}"
+        );
+        let a = (h / t).abs();
+        let f = -t * (a + (1.0 + (-2.0 * a).exp()).ln());
+        assert!(
+            (g.free_energy - f).abs() < 1e-12 * (1.0 + f.abs()),
+            "F = {}",
+            g.free_energy
+        );
+        assert!((g.weights.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+    }
+}
+
+#[test]
+fn kubo_mori_weight_is_the_logarithmic_mean() {
+    // ∫₀¹ p_m^s p_n^{1−s} ds by Simpson, across the series/expm1 switch and a large gap.
+    let t = 0.7;
+    for de in [0.0, 1e-9, 5e-7, 2e-6, 1e-3, 0.5, 30.0] {
+        let (em, en): (f64, f64) = (0.2, 0.2 + de);
+        let (pm, pn) = ((-em / t).exp(), (-en / t).exp());
+        let k = 20000;
+        let f = |s: f64| pm.powf(s) * pn.powf(1.0 - s);
+        let mut quad = f(0.0) + f(1.0);
+        for i in 1..k {
+            let s = i as f64 / k as f64;
+            quad += if i % 2 == 1 { 4.0 } else { 2.0 } * f(s);
+        }
+        quad /= 3.0 * k as f64;
+        let w = log_mean_weight(em, en, pm, pn, t);
+        assert!((w - quad).abs() < 1e-12 * pm, "ΔE = {de}: {w} vs {quad}");
+        assert_eq!(w, log_mean_weight(en, em, pn, pm, t), "symmetric");
+    }
+}
+
+#[test]
+fn kubo_mori_equals_finite_differences() {
+    for seed in [1, 2, 3] {
+        let m = model(Kind::Quantum, seed);
+        for t in [0.3, 1.0, 3.0] {
+            let g = thermal_gradients(&m, &m.theta(), &example(), t, 0.01).unwrap();
+            let n = norm(&g.exact);
+            let rel = rel_err(&g.kubo_mori, &g.exact, &vec![true; g.exact.len()]);
+            eprintln!("seed {seed} T = {t}: ‖g‖ = {n:.3e}, Kubo–Mori rel. error {rel:.2e}");
+            assert!(n > 1e-3, "premise: a non-trivial gradient, ‖g‖ = {n}");
+            assert!(
+                rel < 1e-8,
+                "seed {seed} T = {t}: Kubo–Mori off by {rel:.2e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn clamped_converges_quadratically_in_beta() {
+    let m = model(Kind::Quantum, 4);
+    let t = 1.0;
+    let betas = [0.08, 0.04, 0.02, 0.01];
+    let mut errs = Vec::new();
+    for &b in &betas {
+        let g = thermal_gradients(&m, &m.theta(), &example(), t, b).unwrap();
+        errs.push(rel_err(&g.clamped, &g.exact, &vec![true; g.exact.len()]));
+    }
+    let s = slope(&betas, &errs);
+    eprintln!("clamped rel. errors at β = {betas:?}: {errs:?}; slope {s:.3}");
+    assert!(errs[3] < 1e-3, "clamped off by {:.2e} at β = 0.01", errs[3]);
+    assert!((s - 2.0).abs() < 0.3, "slope {s}, expected 2 ± 0.3");
+}
+
+#[test]
+fn plain_covariance_is_exact_for_classical_and_commuting_models() {
+    for (kind, name) in [(Kind::Classical, "classical"), (Kind::Commuting, "[C,H]=0")] {
+        let m = model(kind, 5);
+        let ex = example();
+        let h = m.hamiltonian(&m.theta(), Some(&ex), 0.0).unwrap();
+        let comm = commutator_norm(&h, &m.cost_operator(&ex.targets));
+        assert!(
+            comm < 1e-12,
+            "premise: ‖[C, H]‖ = {comm:.2e} for the {name} model"
+        );
+        if let Kind::Commuting = kind {
+            assert!(
+                !h.terms().iter().all(|(p, _)| p.is_diagonal()),
+                "premise: H not diagonal"
+            );
+        }
+        for t in [0.3, 1.0, 3.0] {
+            let g = thermal_gradients(&m, &m.theta(), &ex, t, 0.01).unwrap();
+            let rel = rel_err(&g.covariance, &g.exact, &vec![true; g.exact.len()]);
+            eprintln!("{name} T = {t}: covariance rel. error {rel:.2e}");
+            assert!(norm(&g.exact) > 1e-3, "premise: a non-trivial gradient");
+            assert!(rel < 1e-8, "{name} T = {t}: covariance off by {rel:.2e}");
+        }
+    }
+}
+
+#[test]
+fn plain_covariance_misses_for_xx_and_zz_on_a_quantum_model() {
+    let m = model(Kind::Quantum, 6);
+    let ex = example();
+    let h = m.hamiltonian(&m.theta(), Some(&ex), 0.0).unwrap();
+    let comm = commutator_norm(&h, &m.cost_operator(&ex.targets));
+    assert!(
+        comm > 0.1,
+        "premise: C does not commute with H, ‖[C, H]‖ = {comm}"
+    );
+    let xx: Vec<bool> = m
+        .params
+        .iter()
+        .map(|p| p.pauli.label().contains('X'))
+        .collect();
+    let zz: Vec<bool> = xx.iter().map(|x| !x).collect();
+    eprintln!("plain covariance (Eq. 43) vs exact, ‖cov − exact‖/‖exact‖ per parameter type:");
+    eprintln!("   T      XX         ZZ        Kubo–Mori (all)");
+    for t in [0.3, 1.0, 3.0] {
+        let g = thermal_gradients(&m, &m.theta(), &ex, t, 0.01).unwrap();
+        let (ex_, ez) = (
+            rel_err(&g.covariance, &g.exact, &xx),
+            rel_err(&g.covariance, &g.exact, &zz),
+        );
+        let km = rel_err(&g.kubo_mori, &g.exact, &vec![true; xx.len()]);
+        eprintln!("  {t:<4}  {ex_:.3e}  {ez:.3e}  {km:.1e}");
+        assert!(ex_ > 1e-3, "T = {t}: XX covariance error only {ex_:.2e}");
+        assert!(ez > 1e-3, "T = {t}: ZZ covariance error only {ez:.2e}");
+        assert!(km < 1e-8, "T = {t}: Kubo–Mori off by {km:.2e}");
+    }
+}
+
+#[test]
+fn low_temperature_limit_matches_the_ground_state_oracle() {
+    let m = model(Kind::Quantum, 7);
+    let ex = example();
+    let theta = m.theta();
+    let h = m.hamiltonian(&theta, Some(&ex), 0.0).unwrap();
+    let gs = GibbsState::new(&h, 0.02).unwrap();
+    let gap = gs.energies[1] - gs.energies[0];
+    assert!(gap > 0.4, "premise: a gapped ground state, gap = {gap}");
+    let oracle = exact_gradient(&m, &theta, &ex, &EpParams::default())
+        .unwrap()
+        .exact;
+    let cold = thermal_gradients(&m, &theta, &ex, 0.02, 0.01).unwrap();
+    let warm = thermal_gradients(&m, &theta, &ex, 0.1, 0.01).unwrap();
+    let dev = |v: &[f64]| {
+        v.iter()
+            .zip(&oracle)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max)
+    };
+    let (dk, de) = (dev(&cold.kubo_mori), dev(&cold.exact));
+    let ratio = norm(&cold.covariance) / norm(&warm.covariance);
+    eprintln!(
+        "T = 0.02, gap {gap:.3}: max |KM − oracle| = {dk:.2e}, max |exact − oracle| = {de:.2e}; \
+         ‖cov‖ = {:.3e} (T = 0.02) vs {:.3e} (T = 0.1), ratio {ratio:.2}, ‖oracle‖ = {:.3e}",
+        norm(&cold.covariance),
+        norm(&warm.covariance),
+        norm(&oracle)
+    );
+    assert!(
+        dk < 1e-4,
+        "Kubo–Mori at T = 0.02 is {dk:.2e} from the T = 0 oracle"
+    );
+    assert!(
+        de < 1e-4,
+        "finite differences at T = 0.02 are {de:.2e} from the T = 0 oracle"
+    );
+    assert!(
+        ratio > 3.0,
+        "covariance grew only by {ratio:.2} from T = 0.1 to 0.02"
+    );
+}
+
+#[test]
+fn errors_carry_their_numbers() {
+    let m = model(Kind::Quantum, 1);
+    let theta = m.theta();
+    let ex = example();
+    for t in [0.0, -0.5, f64::NAN] {
+        let e = thermal_gradients(&m, &theta, &ex, t, 0.01).unwrap_err();
+        assert!(
+            matches!(e, ThermalError::TemperatureNotPositive { .. }),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("temperature T = {t} is not valid; expected a finite number > 0")
+        );
+    }
+    let e = thermal_gradients(&m, &theta, &ex, 1.0, -0.25).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "beta = -0.25 is not a clamping strength; expected a finite number > 0"
+    );
+    let none = Example {
+        inputs: vec![0.6],
+        targets: vec![],
+    };
+    let e = thermal_gradients(&m, &theta, &none, 1.0, 0.01).unwrap_err();
+    assert!(matches!(e, ThermalError::NoTargets), "{e:?}");
+    assert!(e.to_string().contains("no targets"), "{e}");
+
+    let big = parse_str(
+        "qubits: 13\ninputs: [0]\noutputs: [12]\nparams:\n  - {pauli: \"X0 X12\", value: 0.3}\n",
+        Path::new("big.yaml"),
+    )
+    .unwrap();
+    let e = thermal_gradients(&big, &big.theta(), &ex, 1.0, 0.01).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "13 qubits: the dense Gibbs state is limited to 12 qubits"
+    );
+    let h = big.hamiltonian(&big.theta(), Some(&ex), 0.0).unwrap();
+    let e = GibbsState::new(&h, 1.0).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ThermalError::TooManyQubits {
+                qubits: 13,
+                max: 12
+            }
+        ),
+        "{e:?}"
+    );
+    let e = GibbsState::new(&m.hamiltonian(&theta, Some(&ex), 0.0).unwrap(), -2.0).unwrap_err();
+    assert!(e.to_string().contains("T = -2"), "{e}");
+    // Into the crate-wide error.
+    let e: qep::Error = e.into();
+    assert!(e.to_string().contains("T = -2"), "{e}");
+}
