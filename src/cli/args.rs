@@ -243,6 +243,11 @@ pub struct GradArgs {
     /// Parameters from a params.json written by `qep run` (default: the model's values).
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,
+    /// Thermal case (Section IV, dense, ≤ 12 qubits): the gradient of ⟨C⟩ in the Gibbs state
+    /// at temperature T, four ways side by side: exact (finite differences), clamped (±β),
+    /// covariance (Eq. 43, with its −1/T) and Kubo–Mori (default: the model's `temperature`).
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
     /// Estimate every ⟨P_k⟩ from S shots per commuting group and state (default: the model's
     /// `shots`, else exact). The JSON then adds `ep_std` and `shots_total`; --seed seeds the
     /// shots too, so the same seed gives the same numbers.

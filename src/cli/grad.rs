@@ -82,12 +82,16 @@ pub fn run(a: GradArgs) -> Result<()> {
         lanczos: lanczos_params(&a.solver, 1),
         ..EpParams::default()
     };
-    let pb =
-        (model.qubits >= 16).then(|| spinner(format!("EP gradient on {} qubits", model.qubits)));
     let theta = match &a.params {
         Some(p) => qep::report::run_dir::ParamsFile::load_theta(p, &model)?,
         None => model.theta(),
     };
+    if let Some(t) = a.temperature.or(model.settings.temperature) {
+        return thermal(&a, &model, &theta, &ex, t, params.beta);
+    }
+    let pb =
+        (model.qubits >= 16).then(|| spinner(format!("EP gradient on {} qubits", model.qubits)));
+
     let ep = ep_gradient(&model, &theta, &ex, &params);
     let oracle = if a.no_exact {
         None
@@ -160,6 +164,52 @@ pub fn run(a: GradArgs) -> Result<()> {
     }
     if let (Some(c), Some(r)) = (out.cosine, out.relative_error) {
         println!("cosine similarity {c:.9}, relative error {r:.3e}");
+    }
+    Ok(())
+}
+
+/// `qep grad --temperature T`: the four thermal gradients side by side.
+fn thermal(
+    a: &GradArgs,
+    model: &Model,
+    theta: &[f64],
+    ex: &Example,
+    t: f64,
+    beta: f64,
+) -> Result<()> {
+    let g = in_file(
+        &a.model.file,
+        qep::ep::thermal::thermal_gradients(model, theta, ex, t, beta),
+    )?;
+    if a.model.json {
+        return print_json(
+            &g,
+            model,
+            None,
+            serde_json::json!({"temperature": t, "beta": beta}),
+        );
+    }
+    println!(
+        "{}: T = {t}, β = {beta}, ⟨C⟩_T = {:.8}, F = {:.8}",
+        model.name, g.cost, g.free_energy
+    );
+    println!(
+        "{:<14} {:>14} {:>14} {:>14} {:>14}",
+        "param", "exact", "clamped", "covariance", "kubo-mori"
+    );
+    for (i, p) in g.params.iter().enumerate() {
+        println!(
+            "{:<14} {:>14.6e} {:>14.6e} {:>14.6e} {:>14.6e}",
+            p, g.exact[i], g.clamped[i], g.covariance[i], g.kubo_mori[i]
+        );
+    }
+    for (name, v) in [
+        ("clamped", &g.clamped),
+        ("covariance", &g.covariance),
+        ("kubo-mori", &g.kubo_mori),
+    ] {
+        let (c, r) = compare(v, &g.exact);
+        println!("{name:<11} vs exact: cosine {c:.6}, relative error {r:.3e}");
     }
     Ok(())
 }

@@ -353,3 +353,29 @@ fn a_model_too_large_for_memory_fails_before_allocating() {
         );
     }
 }
+
+#[test]
+fn grad_reports_ep_and_the_thermal_gradients() {
+    let f = model("xor.yaml");
+    let f = f.to_str().unwrap();
+    let v = json(&["grad", f, "--example", "1", "--beta", "0.001"]);
+    assert_eq!(v["params"][0], "Z0 Z1 Z4"); // labels exactly as written, in file order
+    assert!(v["cosine"].as_f64().unwrap() > 0.999999);
+    let s = json(&["grad", f, "--shots", "1000", "--seed", "4", "--no-exact"]);
+    assert_eq!(s["shots_total"], 1000 * 2 * 2);
+    assert_eq!(
+        s["ep_std"].as_array().unwrap().len(),
+        s["ep"].as_array().unwrap().len()
+    );
+    let t = json(&["grad", f, "--temperature", "0.5"]);
+    let (exact, km) = (floats(&t["exact"]), floats(&t["kubo_mori"]));
+    for key in ["clamped", "covariance"] {
+        assert_eq!(floats(&t[key]).len(), exact.len());
+    }
+    let err: f64 = exact
+        .iter()
+        .zip(&km)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(err < 1e-8, "Kubo–Mori vs exact: {err}");
+}
