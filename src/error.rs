@@ -45,6 +45,9 @@ pub enum Error {
     /// Circuits: QASM import, execution.
     #[error(transparent)]
     Circuit(#[from] crate::circuit::CircuitError),
+    /// Density-matrix evolution (Lindblad).
+    #[error(transparent)]
+    Evolve(#[from] crate::evolve::EvolveError),
     /// Thermal EP.
     #[error(transparent)]
     Thermal(#[from] crate::ep::thermal::ThermalError),

@@ -17,6 +17,7 @@
 pub mod circuit;
 pub mod ep;
 pub mod error;
+pub mod evolve;
 pub mod hamiltonian;
 pub mod linalg;
 pub mod measure;

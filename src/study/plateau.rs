@@ -104,7 +104,7 @@ pub struct Plateau {
 pub fn network(family: Family, n: usize, a: f64, rng: &mut ChaCha8Rng) -> Result<Model, Error> {
     let lattice = match family {
         Family::Chain => format!("{{shape: chain, sites: {n}}}"),
-        Family::Grid if n % 2 == 0 && n >= 4 => {
+        Family::Grid if n.is_multiple_of(2) && n >= 4 => {
             format!("{{shape: grid, rows: 2, cols: {}}}", n / 2)
         }
         Family::Grid => format!("{{shape: grid, rows: 1, cols: {n}}}"),
@@ -128,7 +128,7 @@ pub fn network(family: Family, n: usize, a: f64, rng: &mut ChaCha8Rng) -> Result
 fn edges_of(family: Family, n: usize) -> Vec<(usize, usize)> {
     match family {
         Family::Chain => Lattice::Chain { n, periodic: false }.edges(),
-        Family::Grid if n % 2 == 0 && n >= 4 => Lattice::Grid {
+        Family::Grid if n.is_multiple_of(2) && n >= 4 => Lattice::Grid {
             rows: 2,
             cols: n / 2,
             periodic: false,

@@ -8,6 +8,7 @@ mod ep_thermal;
 mod ep_train;
 mod hamiltonian;
 mod linalg;
+mod lindblad;
 mod measure;
 mod operator;
 mod oracle;

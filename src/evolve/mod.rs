@@ -1,0 +1,136 @@
+//! Open-system evolution: density matrices and the Lindblad master equation (issue 7, item 1).
+//!
+//! * [`DensityMatrix`]: `ρ` on `n` qubits, `4^n` complex entries, row-major `ρ[r][c]`, with the
+//!   monitors (trace, purity, Hermiticity defect, smallest eigenvalue) and `Tr ρA` for a
+//!   [`crate::pauli::PauliSum`] without forming `A`.
+//! * [`GroupedOperator`]: a Pauli sum grouped by X-mask, applied matrix-free to `ρ` from the
+//!   left (`Aρ`, on the row index) and from the right (`ρA`, `ρA†`, on the column index); no
+//!   `4^n × 4^n` superoperator is ever formed.
+//! * [`Lindbladian`]: `L(ρ) = −i[H, ρ] + Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (DESIGN.md rate
+//!   convention; `sigma-` = |1⟩⟨0| drives every qubit to |1⟩).
+//! * [`evolve_lindblad`]: adaptive Dormand–Prince 5(4) with absolute/relative tolerances,
+//!   returning observables, trace, purity and the monitors at the requested times.
+
+pub mod density;
+pub mod lindblad;
+
+pub use density::{DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS};
+pub use lindblad::{evolve_lindblad, Lindbladian, Options, StepStats, Trajectory};
+
+use crate::linalg::SolverError;
+use crate::pauli::PauliSum;
+use crate::state::MemoryError;
+
+/// The `(L_k, γ_k)` pairs of a model's `lindblad: jumps:` (already expanded per qubit by the
+/// YAML parser), in the form [`evolve_lindblad`] and [`Lindbladian::new`] take. Allocates a copy.
+pub fn jump_list(jumps: &[crate::hamiltonian::Jump]) -> Vec<(PauliSum, f64)> {
+    jumps.iter().map(|j| (j.operator.clone(), j.rate)).collect()
+}
+
+/// Errors of density-matrix evolution.
+#[derive(Debug, thiserror::Error)]
+pub enum EvolveError {
+    /// Not enough memory for a density matrix or the integrator's workspace.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    /// The dense eigensolver (positivity check) failed.
+    #[error(transparent)]
+    Solver(#[from] SolverError),
+    /// An operator or state acts on a different number of qubits than the Hamiltonian.
+    #[error("{what} acts on {found} qubits but the Hamiltonian has {expected}")]
+    QubitMismatch {
+        /// Which input (e.g. `jump 2`, `observable 0`, `initial state`).
+        what: String,
+        /// Qubits of the Hamiltonian.
+        expected: usize,
+        /// Qubits of the offending input.
+        found: usize,
+    },
+    /// The Hamiltonian has a complex coefficient.
+    #[error("the Hamiltonian is not Hermitian: term {term} has imaginary part {imag:.3e}")]
+    NonHermitianHamiltonian {
+        /// The worst term.
+        term: String,
+        /// Its imaginary part.
+        imag: f64,
+    },
+    /// An observable has a complex coefficient (its expectation would not be real).
+    #[error("observable {index} is not Hermitian: term {term} has imaginary part {imag:.3e}")]
+    NonHermitianObservable {
+        /// Position in the observable list.
+        index: usize,
+        /// The worst term.
+        term: String,
+        /// Its imaginary part.
+        imag: f64,
+    },
+    /// The initial density matrix is not Hermitian.
+    #[error("the initial density matrix is not Hermitian: max |ρ − ρ†| = {defect:.3e}")]
+    NonHermitianState {
+        /// `‖ρ − ρ†‖_max`.
+        defect: f64,
+    },
+    /// A jump rate is negative or not finite.
+    #[error("jump {index} has rate {rate}; expected a finite rate ≥ 0")]
+    BadRate {
+        /// Position in the jump list.
+        index: usize,
+        /// The rate given.
+        rate: f64,
+    },
+    /// Output times are negative, not finite or decreasing.
+    #[error(
+        "output time {index} is {time} after {previous}; expected finite, non-decreasing times ≥ 0"
+    )]
+    BadTimes {
+        /// Position in the list.
+        index: usize,
+        /// The offending time.
+        time: f64,
+        /// The previous time (0 for the first).
+        previous: f64,
+    },
+    /// Tolerances are not positive.
+    #[error("tolerances atol = {atol:e}, rtol = {rtol:e}; expected atol > 0 and rtol ≥ 0")]
+    BadTolerance {
+        /// Absolute tolerance.
+        atol: f64,
+        /// Relative tolerance.
+        rtol: f64,
+    },
+    /// The adaptive step fell below the minimum step.
+    #[error(
+        "Dormand–Prince: step {h:.3e} < minimum {h_min:.3e} at t = {t} (error norm {err:.3e}); \
+             the problem is too stiff for the tolerances"
+    )]
+    StepTooSmall {
+        /// Time reached.
+        t: f64,
+        /// The rejected step.
+        h: f64,
+        /// The minimum step.
+        h_min: f64,
+        /// The scaled error norm of the last attempt.
+        err: f64,
+    },
+    /// The step budget ran out.
+    #[error("Dormand–Prince: {steps} steps (limit) reached at t = {t} before t = {target}")]
+    TooManySteps {
+        /// Steps taken.
+        steps: usize,
+        /// Time reached.
+        t: f64,
+        /// Output time being integrated to.
+        target: f64,
+    },
+    /// The dense positivity check was asked for too many qubits.
+    #[error("smallest eigenvalue of ρ needs a dense {dim}×{dim} eigensolve; limited to n ≤ {max} qubits, got {n}")]
+    EigenTooLarge {
+        /// Qubits.
+        n: usize,
+        /// Dimension `2^n`.
+        dim: usize,
+        /// The limit.
+        max: usize,
+    },
+}
