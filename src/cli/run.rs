@@ -114,6 +114,9 @@ pub fn run(a: RunArgs) -> Result<()> {
             m.cosine
                 .map(|c| format!("  cos {c:.6}"))
                 .unwrap_or_default()
+                + &m.snr
+                    .map(|r| format!("  SNR {r:.1}, {} shots", m.shots))
+                    .unwrap_or_default()
         );
         // A hidden bar (stderr not a terminal) drops println: log the epoch plainly then.
         if pb.is_hidden() {

@@ -44,15 +44,17 @@ impl Engine {
         theta: &[f64],
         ex: &Example,
         p: &EpParams,
-    ) -> Result<(Vec<f64>, u64), Error> {
+    ) -> Result<(Vec<f64>, u64, Option<Vec<f64>>), Error> {
         Ok(match self {
             Engine::Quantum => {
                 let g = ep_gradient(m, theta, ex, p)?;
-                (g.ep, g.shots_total.unwrap_or(0))
+                (g.ep, g.shots_total.unwrap_or(0), g.ep_std)
             }
-            Engine::Classical(net) => {
-                (net.ep_gradient(theta, ex, p.beta, p.one_sided)?.gradient, 0)
-            }
+            Engine::Classical(net) => (
+                net.ep_gradient(theta, ex, p.beta, p.one_sided)?.gradient,
+                0,
+                None,
+            ),
         })
     }
 
@@ -152,6 +154,10 @@ pub struct EpochMetrics {
     /// Measurement shots spent so far in the run (0 with exact expectations).
     #[serde(default)]
     pub shots: u64,
+    /// With shots: the mean over batches of the signal-to-noise ratio `‖g‖ / ‖σ_g‖` of the
+    /// batch gradient, `σ_g` from the shots' own standard errors.
+    #[serde(default)]
+    pub snr: Option<f64>,
 }
 
 /// Optimiser state: what must be saved to resume bit for bit.
@@ -357,8 +363,10 @@ impl<'a> Trainer<'a> {
         let mut grad_norms = 0.0;
         let mut cosine = None;
         let mut shots = self.state.history.last().map_or(0, |m| m.shots);
+        let (mut snr_sum, mut snr_n) = (0.0, 0usize);
         for (bi, batch) in batches.iter().enumerate() {
             let mut g = vec![0.0; k];
+            let mut var = vec![0.0; k];
             let mut exact = vec![0.0; k];
             let want_cos = self.params.cosine_every > 0
                 && bi == 0
@@ -371,12 +379,19 @@ impl<'a> Trainer<'a> {
                     ^ ((epoch as u64) << 40)
                     ^ ((bi as u64) << 20)
                     ^ i as u64;
-                let (e, spent) = self
-                    .engine
-                    .gradient(self.model, &self.state.theta, ex, &ep)?;
+                let (e, spent, std) =
+                    self.engine
+                        .gradient(self.model, &self.state.theta, ex, &ep)?;
                 shots += spent;
                 for (a, b) in g.iter_mut().zip(&e) {
                     *a += b / batch.len() as f64;
+                }
+                if let Some(sd) = std {
+                    // Independent shots per example: variances of the batch mean add.
+                    let b2 = (batch.len() * batch.len()) as f64;
+                    for (v, s) in var.iter_mut().zip(&sd) {
+                        *v += s * s / b2;
+                    }
                 }
                 if want_cos {
                     let o =
@@ -399,6 +414,11 @@ impl<'a> Trainer<'a> {
                 .into());
             }
             grad_norms += gn;
+            let noise = var.iter().sum::<f64>().sqrt();
+            if noise > 0.0 {
+                snr_sum += gn / noise;
+                snr_n += 1;
+            }
             self.update(&g, lr);
             on_batch(bi + 1, batches.len());
         }
@@ -435,6 +455,7 @@ impl<'a> Trainer<'a> {
             cosine,
             seconds: t0.elapsed().as_secs_f64(),
             shots,
+            snr: (snr_n > 0).then(|| snr_sum / snr_n as f64),
         });
         Ok(self.state.history.last().expect("just pushed"))
     }

@@ -222,7 +222,7 @@ fn pretty<T: Serialize>(v: &T) -> String {
 /// `metrics.csv`: one row per epoch.
 pub fn metrics_csv(history: &[EpochMetrics]) -> String {
     let mut s = String::from(
-        "epoch,train_cost,train_accuracy,test_cost,test_accuracy,grad_norm,learning_rate,cosine,seconds,shots\n",
+        "epoch,train_cost,train_accuracy,test_cost,test_accuracy,grad_norm,learning_rate,cosine,seconds,shots,snr\n",
     );
     let f = |x: f64| {
         if x.is_finite() {
@@ -233,7 +233,7 @@ pub fn metrics_csv(history: &[EpochMetrics]) -> String {
     };
     for m in history {
         s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{:.4},{}\n",
+            "{},{},{},{},{},{},{},{},{:.4},{},{}\n",
             m.epoch,
             f(m.train_cost),
             f(m.train_accuracy),
@@ -243,7 +243,8 @@ pub fn metrics_csv(history: &[EpochMetrics]) -> String {
             f(m.learning_rate),
             m.cosine.map(f).unwrap_or_default(),
             m.seconds,
-            m.shots
+            m.shots,
+            m.snr.map(f).unwrap_or_default()
         ));
     }
     s
