@@ -19,6 +19,13 @@ use super::classical::{ClassicalNet, ClassicalParams};
 use super::gradient::{compare, ep_gradient, exact_gradient, EpParams};
 use super::quantum::free_phase;
 
+/// One example's EP gradient, the shots it spent and (with shots) its standard errors.
+struct ExampleGradient {
+    ep: Vec<f64>,
+    shots: u64,
+    std: Option<Vec<f64>>,
+}
+
 /// What computes the states: the quantum eigenstate (`kind: quantum`) or the classical
 /// relaxed network of Section II (`kind: classical`), behind one interface.
 enum Engine {
@@ -44,17 +51,21 @@ impl Engine {
         theta: &[f64],
         ex: &Example,
         p: &EpParams,
-    ) -> Result<(Vec<f64>, u64, Option<Vec<f64>>), Error> {
+    ) -> Result<ExampleGradient, Error> {
         Ok(match self {
             Engine::Quantum => {
                 let g = ep_gradient(m, theta, ex, p)?;
-                (g.ep, g.shots_total.unwrap_or(0), g.ep_std)
+                ExampleGradient {
+                    ep: g.ep,
+                    shots: g.shots_total.unwrap_or(0),
+                    std: g.ep_std,
+                }
             }
-            Engine::Classical(net) => (
-                net.ep_gradient(theta, ex, p.beta, p.one_sided)?.gradient,
-                0,
-                None,
-            ),
+            Engine::Classical(net) => ExampleGradient {
+                ep: net.ep_gradient(theta, ex, p.beta, p.one_sided)?.gradient,
+                shots: 0,
+                std: None,
+            },
         })
     }
 
