@@ -390,9 +390,13 @@ impl<'a> Trainer<'a> {
                     ^ ((epoch as u64) << 40)
                     ^ ((bi as u64) << 20)
                     ^ i as u64;
-                let (e, spent, std) =
-                    self.engine
-                        .gradient(self.model, &self.state.theta, ex, &ep)?;
+                let ExampleGradient {
+                    ep: e,
+                    shots: spent,
+                    std,
+                } = self
+                    .engine
+                    .gradient(self.model, &self.state.theta, ex, &ep)?;
                 shots += spent;
                 for (a, b) in g.iter_mut().zip(&e) {
                     *a += b / batch.len() as f64;
