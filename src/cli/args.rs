@@ -310,6 +310,13 @@ pub struct PlateauArgs {
     /// Half-width a of the uniform distribution of the couplings.
     #[arg(long, default_value_t = 1.0, value_name = "A")]
     pub init_range: f64,
+    /// Also estimate every draw's gradient by EP from S shots per group and state (at --beta),
+    /// and report that variance too.
+    #[arg(long, value_name = "S")]
+    pub shots: Option<u64>,
+    /// β of the shot-based EP estimates.
+    #[arg(long, default_value_t = 0.05, value_name = "B")]
+    pub beta: f64,
     /// Seed of every draw.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub seed: u64,

@@ -65,6 +65,7 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         samples: a.samples.max(2),
         init_range: a.init_range,
         seed: a.seed,
+        ep_shots: a.shots.map(|s| (s, a.beta)),
     };
     let total = (params.sizes.len() * params.samples) as u64;
     let pb = ProgressBar::new(total);
@@ -127,6 +128,9 @@ pub fn run(a: PlateauArgs) -> Result<()> {
             "{:>6} {:>8} {:>14.6e} {:>14.6e} {:>14.6e} {:>14.6e} {:>9.2}",
             r.qubits, r.params, r.variance, r.variance_xx, r.variance_zz, r.median_sq, r.seconds
         );
+        if let Some(v) = r.variance_ep_shots {
+            println!("{:>6} EP from shots: variance {v:.6e}", "");
+        }
     }
     println!(
         "Var ∝ exp(−r N): r = {:.4} ± {:.4} (XX {:.4}, ZZ {:.4}); {} draws per size, {:.1} s",

@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::ep::{exact_gradient, EpParams};
+use crate::ep::{ep_gradient, exact_gradient, EpParams};
 use crate::hamiltonian::{parse_str, Example, Lattice, Model};
 use crate::Error;
 
@@ -44,6 +44,8 @@ pub struct PlateauParams {
     pub init_range: f64,
     /// Seed of every draw.
     pub seed: u64,
+    /// Also estimate each draw's gradient by EP from shots: `(shots per group and state, β)`.
+    pub ep_shots: Option<(u64, f64)>,
 }
 
 /// Variance of the gradient for one size, with its breakdown.
@@ -61,6 +63,9 @@ pub struct SizeResult {
     pub variance_zz: f64,
     /// `(distance from the output in bonds, mean variance of the parameters at that distance)`.
     pub by_distance: Vec<(usize, f64)>,
+    /// With `ep_shots`: the same variance, of the shot-based EP estimates (what an
+    /// experiment would see: the true variance plus the shot noise).
+    pub variance_ep_shots: Option<f64>,
     /// Median over draws of `mean_k (∂⟨C⟩/∂θ_k)²`: a robust companion of the variance, which
     /// draws with nearly degenerate ground states (huge gradients) can dominate.
     pub median_sq: f64,
@@ -209,6 +214,7 @@ pub fn plateau_scan(
         let m = edges.len();
         let (mut s1, mut s2) = (vec![0.0; 2 * m], vec![0.0; 2 * m]);
         let mut sq = Vec::with_capacity(p.samples);
+        let (mut e1, mut e2) = (vec![0.0; 2 * m], vec![0.0; 2 * m]);
         for sample in 0..p.samples {
             let model = network(p.family, n, p.init_range, &mut rng)?;
             let g = exact_gradient(&model, &model.theta(), &ex, &ep)?;
@@ -217,6 +223,19 @@ pub fn plateau_scan(
                 s2[k] += v * v;
             }
             sq.push(g.exact.iter().map(|v| v * v).sum::<f64>() / (2 * m) as f64);
+            if let Some((shots, beta)) = p.ep_shots {
+                let params = EpParams {
+                    beta,
+                    shots: Some(shots),
+                    shot_seed: p.seed ^ ((n as u64) << 32) ^ sample as u64,
+                    ..ep.clone()
+                };
+                let e = ep_gradient(&model, &model.theta(), &ex, &params)?;
+                for (k, v) in e.ep.iter().enumerate() {
+                    e1[k] += v;
+                    e2[k] += v * v;
+                }
+            }
             progress(si, sample + 1);
         }
         let s = p.samples as f64;
@@ -244,6 +263,14 @@ pub fn plateau_scan(
                 .into_iter()
                 .map(|(d, (s, c))| (d, s / c as f64))
                 .collect(),
+            variance_ep_shots: p.ep_shots.map(|_| {
+                let v: Vec<f64> = e1
+                    .iter()
+                    .zip(&e2)
+                    .map(|(a, b)| (b / s - (a / s).powi(2)) * s / (s - 1.0).max(1.0))
+                    .collect();
+                mean(&v)
+            }),
             median_sq: {
                 sq.sort_by(f64::total_cmp);
                 sq[sq.len() / 2]

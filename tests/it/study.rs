@@ -15,6 +15,7 @@ fn plateau_variance_matches_brute_force_finite_differences() {
         samples: 12,
         init_range: 1.0,
         seed: 9,
+        ep_shots: None,
     };
     let scan = plateau_scan(&p, |_, _| {}).unwrap();
     assert_eq!(scan.sizes, vec![3, 4, 5]);
@@ -123,4 +124,27 @@ fn shot_scan_separates_bias_and_noise() {
     // The model's best β shrinks like S^{-1/6}.
     let (b1, b2) = (s.optimal_beta[0].2, s.optimal_beta[1].2);
     assert!((b2 / b1 - 100f64.powf(-1.0 / 6.0)).abs() < 1e-9);
+}
+
+#[test]
+fn plateau_from_shots_tracks_the_exact_variance() {
+    let p = PlateauParams {
+        family: Family::Chain,
+        sizes: vec![3, 4],
+        samples: 16,
+        init_range: 1.0,
+        seed: 2,
+        ep_shots: Some((1_000_000, 0.02)),
+    };
+    let scan = plateau_scan(&p, |_, _| {}).unwrap();
+    for r in &scan.per_size {
+        let v = r.variance_ep_shots.unwrap();
+        // Shot noise adds ≈ (0.5 / (β √S))² = 6e-4 per component; the β² bias is smaller.
+        assert!(
+            (v / r.variance - 1.0).abs() < 0.2,
+            "N = {}: EP {v}, exact {}",
+            r.qubits,
+            r.variance
+        );
+    }
 }
