@@ -59,6 +59,12 @@ pub enum Command {
         after_help = "Example:\n  qep shots hamiltonians/ising_grid.yaml --shots 100,1000,10000,100000 --betas 0.02,0.05,0.1,0.2 --repeats 20\n\nShots are per commuting group (X-type, Z-type) and clamped state. Writes shots.csv,\nshots.json and shots.svg (log-log error against shots, one curve per β) into --out."
     )]
     Shots(ShotsArgs),
+    /// Evolve the model's state in time: Schrödinger if the model has no `lindblad:` key,
+    /// the Lindblad master equation on the density matrix otherwise; prints observables.
+    #[command(
+        after_help = "Examples:\n  qep evolve model.yaml --initial plus --times 1,2,5,10 --observe \"Z0,X1,Z0 Z1\"\n  qep evolve model.yaml --initial basis:5 --times 0.5,1 --observe Z0 --json\n\nThe density matrix needs 16·4^N bytes (checked first): N ≤ 10 is comfortable here.\nTolerances: --atol/--rtol of the Dormand–Prince 5(4) integrator."
+    )]
+    Evolve(EvolveArgs),
     /// Barren-plateau study: variance of the exact gradient ∂⟨C⟩/∂θ_k over random initial
     /// couplings, against the number of qubits, with a fitted exponential decay rate.
     #[command(
@@ -290,6 +296,41 @@ pub struct ShotsArgs {
     /// Output folder (default: out/<model>-shots).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `qep evolve`.
+#[derive(Debug, Args)]
+pub struct EvolveArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Initial state: plus (|+…+⟩), zero (|0…0⟩), ground (of H), or basis:B (basis index B).
+    #[arg(long, default_value = "plus", value_name = "STATE")]
+    pub initial: String,
+    /// Output times, comma-separated, increasing.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1",
+        value_name = "T1,T2,…"
+    )]
+    pub times: Vec<f64>,
+    /// Observables (Pauli strings), comma-separated, e.g. "Z0,X1,Z0 Z1".
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "Z0",
+        value_name = "P1,P2,…"
+    )]
+    pub observe: Vec<String>,
+    /// Method: rho (density matrix). Quantum trajectories are not available yet.
+    #[arg(long, default_value = "rho", value_name = "METHOD")]
+    pub method: String,
+    /// Absolute tolerance of the integrator.
+    #[arg(long, default_value_t = 1e-10, value_name = "A")]
+    pub atol: f64,
+    /// Relative tolerance of the integrator.
+    #[arg(long, default_value_t = 1e-8, value_name = "R")]
+    pub rtol: f64,
 }
 
 /// `qep plateau`.

@@ -4,6 +4,7 @@
 pub mod args;
 mod bench;
 mod circuit;
+mod evolve;
 mod export;
 mod grad;
 mod info;
@@ -31,6 +32,7 @@ pub fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
         Command::Info(a) => info::run(a),
         Command::Spectrum(a) => spectrum::run(a),
+        Command::Evolve(a) => evolve::run(a),
         Command::Export(a) => export::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Grad(a) => grad::run(a),

@@ -379,3 +379,44 @@ fn grad_reports_ep_and_the_thermal_gradients() {
         .fold(0.0, f64::max);
     assert!(err < 1e-8, "Kubo–Mori vs exact: {err}");
 }
+
+#[test]
+fn evolve_follows_decay_and_rabi_oscillation() {
+    // Qubit 1 decays at γ = 0.5 (σ⁻ drives it to |1⟩: ⟨Z1⟩ = 2e^{−γt} − 1); qubit 0 is driven by
+    // 0.65 X0 from |0⟩ (⟨Z0⟩ = cos 1.3t); the two are uncoupled.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("decay.yaml");
+    std::fs::write(
+        &f,
+        "qubits: 2\nterms:\n  - {pauli: X0, coeff: 0.65}\nlindblad:\n  jumps:\n    - {op: sigma-, qubits: [1], rate: 0.5}\n",
+    )
+    .unwrap();
+    let v = json(&[
+        "evolve",
+        f.to_str().unwrap(),
+        "--initial",
+        "zero",
+        "--times",
+        "0.5,1,2",
+        "--observe",
+        "Z1,Z0",
+    ]);
+    let (z1, z0) = (
+        floats(&v["observables"]["Z1"]),
+        floats(&v["observables"]["Z0"]),
+    );
+    for (i, t) in [0.5f64, 1.0, 2.0].into_iter().enumerate() {
+        assert!(
+            (z1[i] - (2.0 * (-0.5 * t).exp() - 1.0)).abs() < 1e-8,
+            "Z1({t}) = {}",
+            z1[i]
+        );
+        assert!(
+            (z0[i] - (1.3 * t).cos()).abs() < 1e-8,
+            "Z0({t}) = {}",
+            z0[i]
+        );
+    }
+    assert!(floats(&v["purity"]).iter().all(|&p| p < 1.0 && p > 0.25));
+    assert!(floats(&v["trace"]).iter().all(|&t| (t - 1.0).abs() < 1e-12));
+}
