@@ -65,6 +65,12 @@ pub enum Command {
         after_help = "Examples:\n  qep evolve model.yaml --initial plus --times 1,2,5,10 --observe \"Z0,X1,Z0 Z1\"\n  qep evolve model.yaml --initial basis:5 --times 0.5,1 --observe Z0 --json\n\nThe density matrix needs 16·4^N bytes (checked first): N ≤ 10 is comfortable here.\nTolerances: --atol/--rtol of the Dormand–Prince 5(4) integrator."
     )]
     Evolve(EvolveArgs),
+    /// Thermal study: how far the plain covariance gradient (Eq. 43) is from the exact one as
+    /// the temperature varies, for XX and ZZ parameters, next to clamped and Kubo–Mori.
+    #[command(
+        after_help = "Example:\n  qep thermal-scan hamiltonians/xor.yaml --temperatures 0.05,0.1,0.3,1,3\n\nDense (≤ 12 qubits). Writes thermal-scan.csv, .json and .svg into --out."
+    )]
+    ThermalScan(ThermalScanArgs),
     /// Barren-plateau study: variance of the exact gradient ∂⟨C⟩/∂θ_k over random initial
     /// couplings, against the number of qubits, with a fitted exponential decay rate.
     #[command(
@@ -331,6 +337,30 @@ pub struct EvolveArgs {
     /// Relative tolerance of the integrator.
     #[arg(long, default_value_t = 1e-8, value_name = "R")]
     pub rtol: f64,
+}
+
+/// `qep thermal-scan`.
+#[derive(Debug, Args)]
+pub struct ThermalScanArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Temperatures, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.05,0.1,0.3,1,3",
+        value_name = "T1,T2,…"
+    )]
+    pub temperatures: Vec<f64>,
+    /// Training example I of the model's dataset.
+    #[arg(long, default_value_t = 0, value_name = "I")]
+    pub example: usize,
+    /// β of the clamped estimate.
+    #[arg(long, default_value_t = 0.01, value_name = "B")]
+    pub beta: f64,
+    /// Output folder (default: out/<model>-thermal).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// `qep plateau`.

@@ -12,6 +12,7 @@ mod plateau;
 mod run;
 mod shots;
 mod spectrum;
+mod thermal_scan;
 
 use std::io::Write;
 use std::path::Path;
@@ -39,6 +40,7 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Plateau(a) => plateau::run(a),
         Command::Run(a) => run::run(a),
         Command::Shots(a) => shots::run(a),
+        Command::ThermalScan(a) => thermal_scan::run(a),
         Command::Circuit(a) => circuit::run(a),
     }
 }
