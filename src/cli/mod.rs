@@ -50,6 +50,22 @@ fn load(file: &Path) -> Result<Model> {
     Ok(hamiltonian::load(file)?)
 }
 
+/// Training example `i` of the model's dataset, or an error naming the file.
+fn training_example(model: &Model, file: &Path, i: usize) -> Result<qep::hamiltonian::Example> {
+    let n = model.dataset.as_ref().map_or(0, |d| d.train.len());
+    model
+        .dataset
+        .as_ref()
+        .and_then(|d| d.train.get(i))
+        .cloned()
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: training example {i} does not exist; expected 0..{n}",
+                file.display()
+            )
+        })
+}
+
 /// Prefixes a library error with the model's file name, so that every message starts with it.
 fn in_file<T, E: Into<anyhow::Error>>(file: &Path, r: Result<T, E>) -> Result<T> {
     r.map_err(|e| e.into().context(file.display().to_string()))

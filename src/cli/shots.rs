@@ -9,17 +9,12 @@ use qep::report::svg::{render, Panel, Series};
 use qep::study::shots::{shot_scan, ShotScan, ShotScanParams};
 
 use super::args::ShotsArgs;
-use super::{in_file, load, print_json};
+use super::{in_file, load, print_json, training_example};
 
 pub fn run(a: ShotsArgs) -> Result<()> {
     let file = &a.model.file;
     let model = load(file)?;
-    let ex = model
-        .dataset
-        .as_ref()
-        .and_then(|d| d.train.get(a.example))
-        .cloned()
-        .with_context(|| format!("{}: no training example {}", file.display(), a.example))?;
+    let ex = training_example(&model, file, a.example)?;
     let params = ShotScanParams {
         shots: a.shots.clone(),
         betas: a.betas.clone(),

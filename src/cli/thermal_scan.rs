@@ -9,7 +9,7 @@ use qep::ep::thermal::thermal_gradients;
 use qep::report::svg::{render, Panel, Series};
 
 use super::args::ThermalScanArgs;
-use super::{in_file, load, print_json};
+use super::{in_file, load, print_json, training_example};
 
 /// One temperature: relative errors `‖est − exact‖/‖exact‖` over the XX, ZZ and all parameters.
 #[derive(Serialize)]
@@ -46,12 +46,7 @@ fn rel(a: &[f64], b: &[f64], idx: &[usize]) -> Option<f64> {
 pub fn run(a: ThermalScanArgs) -> Result<()> {
     let file = &a.model.file;
     let model = load(file)?;
-    let ex = model
-        .dataset
-        .as_ref()
-        .and_then(|d| d.train.get(a.example))
-        .cloned()
-        .with_context(|| format!("{}: no training example {}", file.display(), a.example))?;
+    let ex = training_example(&model, file, a.example)?;
     let kind = |l: char| -> Vec<usize> {
         model
             .params

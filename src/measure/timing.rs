@@ -44,13 +44,7 @@ pub fn time_sampling(
         counts = sample_state(psi.as_slice(), shots, seed.wrapping_add(r as u64 + 1))?;
         times.push(t0.elapsed().as_secs_f64());
     }
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = if reps % 2 == 1 {
-        sorted[reps / 2]
-    } else {
-        0.5 * (sorted[reps / 2 - 1] + sorted[reps / 2])
-    };
+    let median = crate::report::median(&times);
     Ok(SamplingTiming {
         qubits,
         shots,

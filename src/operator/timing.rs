@@ -102,20 +102,14 @@ impl XMaskOperator {
             times.push(t0.elapsed().as_secs_f64());
         }
         let check_value = crate::state::dot(psi.as_slice(), &out).re();
-        let mut sorted = times.clone();
-        sorted.sort_by(f64::total_cmp);
-        let median = if reps % 2 == 1 {
-            sorted[reps / 2]
-        } else {
-            0.5 * (sorted[reps / 2 - 1] + sorted[reps / 2])
-        };
+        let median = crate::report::median(&times);
         let bytes = self.bytes_per_apply(elem);
         Ok(ApplyTiming {
             qubits: self.n,
             arithmetic,
             reps,
             apply_seconds: median,
-            min_seconds: sorted[0],
+            min_seconds: times.iter().copied().fold(f64::INFINITY, f64::min),
             times,
             bytes_per_apply: bytes,
             effective_gbps: bytes as f64 / median / 1e9,

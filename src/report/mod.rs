@@ -7,3 +7,21 @@ pub mod svg;
 
 pub use info::{MemoryEstimate, ModelInfo};
 pub use provenance::{sha256_hex, Provenance};
+
+/// The median of a non-empty sample (mean of the two middle values for an even count): what
+/// every timing of qep reports.
+///
+/// # Panics
+/// If `xs` is empty.
+#[track_caller]
+pub fn median(xs: &[f64]) -> f64 {
+    assert!(!xs.is_empty(), "median of an empty sample");
+    let mut s = xs.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
+}
