@@ -14,6 +14,7 @@
 //! Conventions: qubit `i` is bit `i` of the basis index, `Z|0⟩ = |0⟩`, `Y = iXZ`.
 #![deny(missing_docs)]
 
+pub mod adiabatic;
 pub mod circuit;
 pub mod ep;
 pub mod error;

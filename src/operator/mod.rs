@@ -4,10 +4,12 @@
 
 mod apply;
 mod csr;
+mod pencil;
 mod timing;
 mod xmask;
 
 pub use csr::DENSE_MAX_QUBITS;
+pub use pencil::Pencil;
 pub use timing::{ApplyTiming, ApplyTimingParams};
 pub use xmask::{Kernel, XMaskOperator};
 

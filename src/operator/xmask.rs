@@ -107,7 +107,7 @@ pub enum Kernel {
 /// tile. Measured on the 24-qubit TFIM grid (4×6) with the fused kernels: tiles of 2^14–2^17
 /// complex amplitudes gave 0.141, 0.069, 0.057 and 0.064 s per H·ψ; smaller tiles fit L2 but
 /// force 16-amplitude chunks (or a third pass) on the high bits, larger ones spill L3.
-fn tile_bits(elem_bytes: usize) -> u32 {
+pub(super) fn tile_bits(elem_bytes: usize) -> u32 {
     if elem_bytes >= 16 {
         16
     } else {
@@ -269,7 +269,7 @@ impl XMaskOperator {
     /// Plans the passes: the first covers contiguous tiles of `2^k` amplitudes (the diagonal and
     /// every group whose mask lies below bit `k`); the remaining groups are packed greedily into
     /// passes whose tiles hold their mask bits plus as many low bits as fit.
-    fn plan(&self, k: u32) -> Vec<Pass> {
+    pub(super) fn plan(&self, k: u32) -> Vec<Pass> {
         let n = self.n as u32;
         let k = k.min(n);
         let low_mask: u64 = if k >= 64 { u64::MAX } else { (1u64 << k) - 1 };
@@ -367,7 +367,7 @@ pub(crate) fn deposit(q: usize, positions: &[u32]) -> usize {
 }
 
 /// The diagonal `d[b] = Σ_t e_t (−1)^{|z_t ∧ b|}`, built in parallel chunks.
-fn compute_diagonal<T: Copy + Send + Sync + Default + std::ops::AddAssign>(
+pub(super) fn compute_diagonal<T: Copy + Send + Sync + Default + std::ops::AddAssign>(
     n: usize,
     terms: &[(u64, C64)],
     conv: impl Fn(C64) -> T + Sync,

@@ -1,5 +1,6 @@
 //! Integration tests, one binary, modules mirroring `src/` (STYLE.md §7).
 
+mod adiabatic;
 mod circuit;
 mod cli;
 mod ep;
