@@ -65,6 +65,20 @@ pub fn propagate(
     if steps == 0 {
         return Err(AdiabaticError::BadSteps);
     }
+    // Run on a pool thread: every parallel vector operation of the step loop then forks from
+    // inside the pool instead of waking it from outside (a futex round trip per operation,
+    // which dominated 12-qubit sweeps).
+    rayon::scope(|_| propagate_in_pool(sweep, method, steps, pencil, krylov, psi))
+}
+
+fn propagate_in_pool(
+    sweep: &Sweep,
+    method: Method,
+    steps: usize,
+    pencil: &mut Pencil,
+    krylov: &mut Krylov,
+    psi: &mut [C64],
+) -> Result<Propagation, AdiabaticError> {
     let n0 = norm(psi);
     let h = sweep.time / steps as f64;
     let mut out = Propagation {

@@ -84,6 +84,13 @@ pub enum Command {
         after_help = "Examples:\n  qep run hamiltonians/ising_grid.yaml\n  qep run hamiltonians/xor.yaml --epochs 30 --out runs/xor\n  qep run hamiltonians/iris.yaml --out runs/iris --resume      # after a Ctrl-C\n\nEach epoch's files are written atomically: an interrupted run keeps the last completed\nepoch, and --resume continues from it bit for bit (the example order is seeded per epoch)."
     )]
     Run(RunArgs),
+    /// State-preparation benchmark: sweep H(s) = (1 − s) H_start + s H_target from an
+    /// eigenstate of H_start (default −Σ X_i, |+…+⟩) and verify the result by Lanczos:
+    /// fidelity, energy error, residual, and the gaps along the path.
+    #[command(
+        after_help = "Examples:\n  qep prepare hamiltonians/bench/tfim_3x4.yaml --time 20\n  qep prepare hamiltonians/tfim_chain.yaml --times 1,2,5,10,20 --schedule smooth --json\n  qep prepare model.yaml --start start.yaml --eigen 1 --time 50\n  qep prepare hamiltonians/ising_grid.yaml --time 10 --method trotter --steps 50 --qasm circuits/ising_grid_adiabatic.qasm\n\nmethods: magnus (CF4, 4th order; default), krylov (exponential midpoint, 2nd order),\ntrotter (gate circuit, --trotter-order 1|2). Every exponential is a Krylov propagator with\nan a-posteriori error estimate (--krylov-tol per unit time). Writes prepare.csv,\nprepare.json and prepare.svg (infidelity vs T, gap vs s) into --out."
+    )]
+    Prepare(PrepareArgs),
     /// Run OpenQASM 2.0 circuits on the state-vector simulator.
     #[command(after_help = "Example:\n  qep circuit run bell.qasm --shots 1000 --seed 7 --json")]
     Circuit(CircuitArgs),
@@ -486,4 +493,75 @@ mod tests {
     fn cli_definition_is_consistent() {
         super::Cli::command().debug_assert();
     }
+}
+
+/// `qep prepare`.
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Start Hamiltonian (a model file; its Hamiltonian at its own parameters). Default −Σ X_i.
+    #[arg(long, value_name = "START.yaml")]
+    pub start: Option<PathBuf>,
+    /// Sweep time T (default: the model's `preparation: adiabatic: time`, else 10).
+    #[arg(long, value_name = "T", conflicts_with = "times")]
+    pub time: Option<f64>,
+    /// Several sweep times, comma-separated: one run each, reported under "runs".
+    #[arg(long, value_delimiter = ',', value_name = "T1,T2,…")]
+    pub times: Option<Vec<f64>>,
+    /// Schedule s(t) (default: the model's, else linear).
+    #[arg(long, value_enum, value_name = "SCHEDULE")]
+    pub schedule: Option<ScheduleArg>,
+    /// Integrator.
+    #[arg(long, value_enum, default_value_t = PrepMethodArg::Magnus)]
+    pub method: PrepMethodArg,
+    /// Order of the Trotter circuit (--method trotter, and --qasm).
+    #[arg(long, default_value_t = 2, value_name = "1|2")]
+    pub trotter_order: u8,
+    /// Time steps per sweep (default: the model's `steps`, else max(100, 5·T)).
+    #[arg(long, value_name = "N")]
+    pub steps: Option<usize>,
+    /// Level to follow: 0 = ground state (the start state is level K of H_start).
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub eigen: usize,
+    /// Points s along the path where the spectrum is computed (0: none).
+    #[arg(long, default_value_t = 21, value_name = "M")]
+    pub gap_points: usize,
+    /// Krylov error allowed per unit time.
+    #[arg(long, default_value_t = 1e-10, value_name = "TOL")]
+    pub krylov_tol: f64,
+    /// Largest Krylov dimension (memory: that many state vectors).
+    #[arg(long, default_value_t = 30, value_name = "M")]
+    pub krylov_dim: usize,
+    /// Training example I whose inputs enter H (models with a dataset).
+    #[arg(long, value_name = "I")]
+    pub example: Option<usize>,
+    /// Also write the Trotter circuit of the sweep (at the last T) as OpenQASM 2.0.
+    #[arg(long, value_name = "FILE.qasm")]
+    pub qasm: Option<PathBuf>,
+    /// Output folder (default: out/<model>-prepare).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `--schedule`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ScheduleArg {
+    /// s = t/T.
+    Linear,
+    /// s = u³(10 − 15u + 6u²): zero slope and curvature at both ends.
+    Smooth,
+    /// Locally adiabatic: ds/dt ∝ g(s)², from the coupled gap along the path.
+    Local,
+}
+
+/// `qep prepare --method`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PrepMethodArg {
+    /// Exponential midpoint rule with Krylov exponentials (2nd order).
+    Krylov,
+    /// Commutator-free Magnus CF4 with Krylov exponentials (4th order).
+    Magnus,
+    /// Trotter–Suzuki gate circuit run by the state-vector executor.
+    Trotter,
 }

@@ -9,6 +9,7 @@ mod export;
 mod grad;
 mod info;
 mod plateau;
+mod prepare;
 mod run;
 mod shots;
 mod spectrum;
@@ -42,6 +43,7 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Shots(a) => shots::run(a),
         Command::ThermalScan(a) => thermal_scan::run(a),
         Command::Circuit(a) => circuit::run(a),
+        Command::Prepare(a) => prepare::run(a),
     }
 }
 

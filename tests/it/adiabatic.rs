@@ -403,3 +403,88 @@ fn local_schedule_beats_linear_through_the_critical_point() {
     );
     assert!(fid[1] > 0.95, "local {}", fid[1]);
 }
+
+fn qep() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("qep").expect("the qep binary is built")
+}
+
+fn repo(rel: &str) -> String {
+    format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `qep prepare --time` on the 8-qubit peer problem (2×4 grid, h = 0.5, T = 20): QuTiP's
+/// tight-tolerance fidelity is 0.9987550118600994 (shared/peers/results-baseline.jsonl).
+#[test]
+fn cli_prepare_matches_the_qutip_reference_and_writes_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = qep()
+        .args([
+            "prepare",
+            &repo("hamiltonians/bench/anneal_2x4.yaml"),
+            "--time",
+            "20",
+        ])
+        .args(["--steps", "400", "--gap-points", "5", "--json", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "time",
+        "fidelity",
+        "energy",
+        "energy_error",
+        "min_gap",
+        "seconds",
+    ] {
+        assert!(v.get(key).is_some(), "missing key {key}: {v}");
+    }
+    let f = v["fidelity"].as_f64().unwrap();
+    assert!((f - 0.9987550118600994).abs() < 1e-7, "fidelity {f}");
+    let e0 = -10.419623141256752;
+    assert!((v["target_energy"].as_f64().unwrap() - e0).abs() < 1e-8);
+    assert!(v["provenance"]["input_sha256"].is_string() || v["provenance"].is_object());
+    for f in ["prepare.csv", "prepare.json", "prepare.svg"] {
+        assert!(dir.path().join(f).exists(), "{f} not written");
+    }
+    // --times gives a list under "runs" and a fitted slope.
+    let out = qep()
+        .args([
+            "prepare",
+            &repo("hamiltonians/bench/anneal_2x4.yaml"),
+            "--times",
+            "2,4,8",
+        ])
+        .args(["--gap-points", "0", "--json", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    assert!(runs[2]["fidelity"].as_f64().unwrap() > runs[0]["fidelity"].as_f64().unwrap());
+    // Bad input is a clear error.
+    let out = qep()
+        .args([
+            "prepare",
+            &repo("hamiltonians/bench/anneal_2x4.yaml"),
+            "--time=-1",
+        ])
+        .args(["--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("T = -1"), "{err}");
+}
