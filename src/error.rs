@@ -51,4 +51,7 @@ pub enum Error {
     /// Thermal EP.
     #[error(transparent)]
     Thermal(#[from] crate::ep::thermal::ThermalError),
+    /// Adiabatic state preparation.
+    #[error(transparent)]
+    Adiabatic(#[from] crate::adiabatic::AdiabaticError),
 }

@@ -10,6 +10,7 @@
 
 pub mod classical;
 mod gradient;
+pub mod prepared;
 mod quantum;
 pub mod thermal;
 mod train;
