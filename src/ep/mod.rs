@@ -10,6 +10,8 @@
 
 pub mod classical;
 mod gradient;
+pub mod langevin;
+pub mod lowtemp;
 mod quantum;
 pub mod thermal;
 mod train;
