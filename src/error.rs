@@ -51,6 +51,12 @@ pub enum Error {
     /// Thermal EP.
     #[error(transparent)]
     Thermal(#[from] crate::ep::thermal::ThermalError),
+    /// Classical Langevin sampling (Eq. 33).
+    #[error(transparent)]
+    Langevin(#[from] crate::ep::langevin::LangevinError),
+    /// Low-temperature expansion (Eq. 44–51).
+    #[error(transparent)]
+    LowTemp(#[from] crate::ep::lowtemp::LowTempError),
     /// Adiabatic state preparation.
     #[error(transparent)]
     Adiabatic(#[from] crate::adiabatic::AdiabaticError),

@@ -10,6 +10,8 @@
 
 pub mod classical;
 mod gradient;
+pub mod langevin;
+pub mod lowtemp;
 pub mod prepared;
 mod quantum;
 pub mod thermal;

@@ -5,6 +5,7 @@ mod circuit;
 mod cli;
 mod ep;
 mod ep_classical;
+mod ep_langevin;
 mod ep_thermal;
 mod ep_train;
 mod hamiltonian;
