@@ -2,6 +2,7 @@
 //! generator's fixed point is the Gibbs state, the collision-model cooling protocol gets close
 //! to it, and the partial trace / trace distance against hand-made oracles.
 
+use predicates::prelude::*;
 use qep::evolve::{
     cool, partial_trace, tensor_product, thermal_qubit, trace_distance, CoolingParams, Davies,
     DaviesParams, DensityMatrix, GibbsDensity, Options,
@@ -361,4 +362,108 @@ fn cooling_dense_and_lindblad_propagators_agree() {
     assert_eq!(a.collisions, 2); // [0.7, 1.3], then [2.1, 0.7]
     assert!(diff < 1e-7, "{diff:e}");
     assert!((a.relaxation.final_state.trace().re - 1.0).abs() < 1e-12);
+}
+
+// ---------- CLI ----------
+
+/// A 3-qubit network with one output and one example, written to a temporary folder.
+fn small_model(dir: &std::path::Path) -> std::path::PathBuf {
+    let p = dir.join("net3.yaml");
+    std::fs::write(
+        &p,
+        "qubits: 3\ninputs: [0]\noutputs: [2]\nterms:\n  - {pauli: \"X0\", coeff: -1.0}\n  - {pauli: \"X1\", coeff: -0.8}\n  - {pauli: \"X2\", coeff: -0.6}\nparams:\n  - {pauli: \"Z0 Z1\", value: 0.7}\n  - {pauli: \"Z1 Z2\", value: -0.5}\n  - {pauli: \"X1 X2\", value: 0.3}\ndataset:\n  inputs: [[0.4]]\n  targets: [[1]]\n",
+    )
+    .unwrap();
+    p
+}
+
+fn qep() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("qep").expect("the qep binary is built")
+}
+
+#[test]
+fn cli_thermalize_json_for_both_methods() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = small_model(tmp.path());
+    for method in ["cooling", "davies"] {
+        let out_dir = tmp.path().join(method);
+        let out = qep()
+            .args([
+                "thermalize",
+                model.to_str().unwrap(),
+                "--temperature",
+                "0.5",
+                "--method",
+                method,
+                "--steps",
+                "20",
+                "--observe",
+                "Z0,Z1 Z2",
+                "--out",
+                out_dir.to_str().unwrap(),
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let d = v["trace_distance"].as_f64().unwrap();
+        let e = v["energy"].as_f64().unwrap();
+        let eg = v["gibbs"]["energy"].as_f64().unwrap();
+        println!("{method}: D = {d:.3e}, E = {e:.6} vs {eg:.6}");
+        assert_eq!(v["trace"].as_array().unwrap().len(), 21);
+        assert!(v["observables"]["Z0"].is_f64() && v["observables"]["Z1 Z2"].is_f64());
+        assert!(v["cost"].is_f64() && v["gibbs"]["cost"].is_f64());
+        assert!(v["provenance"]["input_sha256"].as_str().unwrap().len() == 64);
+        let (bound, e_tol) = if method == "davies" {
+            (1e-6, 1e-6)
+        } else {
+            (0.03, 0.03)
+        };
+        assert!(d < bound, "{method}: {d}");
+        assert!((e - eg).abs() < e_tol, "{method}: {e} vs {eg}");
+        let z0 = v["observables"]["Z0"].as_f64().unwrap();
+        let z0g = v["gibbs"]["observables"]["Z0"].as_f64().unwrap();
+        assert!(
+            (z0 - z0g).abs() < 2.0 * bound.max(1e-6) * 2.0,
+            "{z0} vs {z0g}"
+        );
+        for f in ["thermalize.csv", "thermalize.json", "thermalize.svg"] {
+            assert!(out_dir.join(f).exists(), "{f}");
+        }
+        let csv = std::fs::read_to_string(out_dir.join("thermalize.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 22);
+    }
+}
+
+#[test]
+fn cli_thermalize_rejects_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = small_model(tmp.path());
+    for t in ["0", "-1"] {
+        qep()
+            .args(["thermalize", model.to_str().unwrap(), "--temperature", t])
+            .assert()
+            .code(1)
+            .stderr(
+                predicates::str::contains("--temperature")
+                    .and(predicates::str::contains("expected a finite number > 0")),
+            );
+    }
+    qep()
+        .args([
+            "thermalize",
+            model.to_str().unwrap(),
+            "--temperature",
+            "1",
+            "--method",
+            "trajectories",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("not yet available"));
 }
