@@ -14,6 +14,7 @@ mod run;
 mod shots;
 mod spectrum;
 mod thermal_scan;
+mod thermalize;
 
 use std::io::Write;
 use std::path::Path;
@@ -42,6 +43,7 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Run(a) => run::run(a),
         Command::Shots(a) => shots::run(a),
         Command::ThermalScan(a) => thermal_scan::run(a),
+        Command::Thermalize(a) => thermalize::run(a),
         Command::Circuit(a) => circuit::run(a),
         Command::Prepare(a) => prepare::run(a),
     }

@@ -11,13 +11,23 @@
 //! * [`evolve_lindblad`]: adaptive Dormand–Prince 5(4) with absolute/relative tolerances,
 //!   returning observables, trace, purity and the monitors at the requested times.
 
+pub mod cooling;
+pub mod davies;
 pub mod density;
+pub mod gibbs;
 pub mod lindblad;
 
+pub use cooling::{
+    bohr_frequencies, cool, partial_trace, tensor_product, thermal_qubit, Cooling, CoolingParams,
+    Propagator, COOLING_MAX_QUBITS,
+};
+pub use davies::{davies_rate, Davies, DaviesParams, FixedPoint, DAVIES_MAX_QUBITS};
 pub use density::{DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS};
+pub use gibbs::{trace_distance, GibbsDensity, Relaxation};
 pub use lindblad::{evolve_lindblad, Lindbladian, Options, StepStats, Trajectory};
 
 use crate::linalg::SolverError;
+use crate::operator::OperatorError;
 use crate::pauli::PauliSum;
 use crate::state::MemoryError;
 
@@ -133,4 +143,45 @@ pub enum EvolveError {
         /// The limit.
         max: usize,
     },
+    /// The temperature is not a finite number > 0.
+    #[error("temperature T = {temperature} is not valid; expected a finite number > 0")]
+    TemperatureNotPositive {
+        /// The value given.
+        temperature: f64,
+    },
+    /// A dense method was asked for too many qubits.
+    #[error("{method}: {qubits} qubits; limited to {max} (dense matrices)")]
+    TooManyQubits {
+        /// The method (e.g. `Davies generator`).
+        method: &'static str,
+        /// Qubits asked for.
+        qubits: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A numerical setting is out of its range.
+    #[error("{name} = {value}; expected {expected}")]
+    BadParameter {
+        /// The setting (e.g. `coupling g`).
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// The valid range.
+        expected: &'static str,
+    },
+    /// The generator's fixed point is not unique (the population sector has a second zero
+    /// eigenvalue) or its linear system is singular.
+    #[error(
+        "Davies generator: the fixed point is not unique (second eigenvalue {gap:.3e} of the \
+             population sector within {tol:.1e} of 0); add coupling operators"
+    )]
+    FixedPointNotUnique {
+        /// `−Re λ₁`, the slowest non-zero decay rate found.
+        gap: f64,
+        /// The tolerance it was compared with.
+        tol: f64,
+    },
+    /// Building a dense operator failed.
+    #[error(transparent)]
+    Operator(#[from] OperatorError),
 }

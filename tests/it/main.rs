@@ -17,3 +17,4 @@ mod oracle;
 mod pauli;
 mod state;
 mod study;
+mod thermalize;

@@ -1,0 +1,802 @@
+//! The Davies (weak-coupling, detailed-balance) generator: the exact thermalisation oracle for
+//! small networks (DESIGN.md, "How states are prepared: algorithmic cooling"; paper Section IV,
+//! where the thermal state `e^{−H/T}/Z` is the computation).
+//!
+//! With `H = Σ_n E_n |n⟩⟨n|`, degenerate levels grouped into blocks with projectors `Π_ε`, and
+//! coupling operators `A_α` (default `X_i, Y_i, Z_i` on every qubit), the Bohr components are
+//! `A_α(ω) = Σ_{ε' − ε = ω} Π_ε A_α Π_ε'` (`ω > 0` lowers the energy by `ω`) and
+//!
+//! `L(ρ) = −i[H, ρ] + Σ_α Σ_ω γ(ω) (A_α(ω) ρ A_α(ω)† − ½{A_α(ω)† A_α(ω), ρ})`
+//!
+//! (no Lamb shift; DESIGN.md rate convention). The rates obey detailed balance
+//! `γ(−ω) = e^{−ω/T} γ(ω)`; qep uses the Glauber (logistic) form
+//! `γ(ω) = 2γ₀ / (1 + e^{−ω/T})`: smooth, bounded by `2γ₀` (no stiffness at large `ω`),
+//! `γ(0) = γ₀`. Hence `ρ_G A(ω) = e^{ω/T} A(ω) ρ_G` and `L(ρ_G) = 0`; the fixed point is unique
+//! when `{A_α}` generate the full algebra (Spohn–Frigerio), as single-qubit Paulis do.
+//!
+//! Everything is dense in the eigenbasis (faer eigensolve, `N ≤ 7`). `L` preserves the Bohr
+//! sectors `{|n⟩⟨m| : E_n − E_m = ν}`; the fixed point lives in the `ν = 0` sector (block-diagonal
+//! matrices, dimension `Σ_ε d_ε²`), where it is found as the null vector of a small dense
+//! matrix ([`Davies::fixed_point`]).
+
+use faer::linalg::solvers::Solve;
+use faer::Mat;
+
+use super::density::{check_density_alloc, DensityMatrix};
+use super::gibbs::{boltzmann, check_temperature, dense_eigen, half_trace_norm, Relaxation};
+use super::lindblad::{Options, StepStats};
+use super::EvolveError;
+use crate::operator::XMaskOperator;
+use crate::pauli::{Letter, PauliString, PauliSum};
+use crate::state::memory::check_alloc_u128;
+use crate::C64;
+
+/// Largest number of qubits the dense Davies generator accepts.
+pub const DAVIES_MAX_QUBITS: usize = 7;
+
+/// Settings of the Davies generator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DaviesParams {
+    /// Overall rate `γ₀` of `γ(ω) = 2γ₀/(1 + e^{−ω/T})` (default 1).
+    pub rate: f64,
+    /// Coupling operators `A_α` (Hermitian Pauli sums); empty means `X_i, Y_i, Z_i` on every
+    /// qubit (the default).
+    pub couplings: Vec<PauliSum>,
+    /// Levels whose energies differ by at most `tol · max(1, max|E|)` form one degenerate
+    /// block; the same tolerance merges equal Bohr frequencies (default 1e-9).
+    pub degeneracy_tol: f64,
+}
+
+impl Default for DaviesParams {
+    fn default() -> Self {
+        Self {
+            rate: 1.0,
+            couplings: Vec::new(),
+            degeneracy_tol: 1e-9,
+        }
+    }
+}
+
+/// The Davies rate `γ(ω) = 2γ₀ / (1 + e^{−ω/T})` for a transition lowering the energy by `ω`
+/// (raising it if `ω < 0`): detailed balance `γ(−ω) = e^{−ω/T} γ(ω)` holds exactly, `γ(0) = γ₀`,
+/// `γ(ω) → 2γ₀` for `ω ≫ T`. Evaluated without overflow for any `ω/T`.
+pub fn davies_rate(omega: f64, temperature: f64, gamma0: f64) -> f64 {
+    let x = omega / temperature;
+    let logistic = if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    };
+    2.0 * gamma0 * logistic
+}
+
+/// One `(A_α, Bohr frequency)` channel: rate and the block pairs `(a, b)` (`ε_b − ε_a = ω`)
+/// where `Π_a A_α Π_b ≠ 0`.
+#[derive(Clone, Debug)]
+struct Channel {
+    alpha: usize,
+    rate: f64,
+    pairs: Vec<(usize, usize)>,
+}
+
+/// The Davies generator of a Hermitian Pauli sum at temperature `T`, in its eigenbasis.
+#[derive(Clone, Debug)]
+pub struct Davies {
+    n: usize,
+    dim: usize,
+    temperature: f64,
+    energies: Vec<f64>,
+    /// Eigenvectors as columns, row-major `dim × dim`.
+    v: Vec<C64>,
+    /// Degenerate blocks `(start, len)` in ascending energy.
+    blocks: Vec<(usize, usize)>,
+    block_energy: Vec<f64>,
+    /// `A_α` in the eigenbasis, row-major.
+    a: Vec<Vec<C64>>,
+    channels: Vec<Channel>,
+    /// `K = Σ_α Σ_ω γ(ω) A_α(ω)† A_α(ω)` (block-diagonal), row-major.
+    k: Vec<C64>,
+    /// `γ(ε_b − ε_a)` for block pairs, row-major `blocks × blocks`.
+    gamma: Vec<f64>,
+    weights: Vec<f64>,
+}
+
+impl Davies {
+    /// Builds the generator: dense eigensolve of `h`, degenerate blocks, the coupling
+    /// operators in the eigenbasis, Bohr-frequency channels and `K`. Cost: `O(8^N)` per coupling
+    /// operator (two dense products), memory `(3 + #couplings) · 16 · 4^N` bytes (checked).
+    ///
+    /// # Errors
+    /// [`EvolveError::TemperatureNotPositive`]; [`EvolveError::TooManyQubits`] above
+    /// [`DAVIES_MAX_QUBITS`]; [`EvolveError::BadParameter`] for `rate ≤ 0` or a tolerance
+    /// outside `(0, 1e-3]`; [`EvolveError::NonHermitianHamiltonian`],
+    /// [`EvolveError::NonHermitianObservable`] (a complex coupling, indexed),
+    /// [`EvolveError::QubitMismatch`]; memory, operator and eigensolver errors.
+    pub fn new(h: &PauliSum, temperature: f64, params: &DaviesParams) -> Result<Self, EvolveError> {
+        check_temperature(temperature)?;
+        if !(params.rate > 0.0 && params.rate.is_finite()) {
+            return Err(EvolveError::BadParameter {
+                name: "Davies rate γ₀",
+                value: params.rate,
+                expected: "a finite number > 0",
+            });
+        }
+        if !(params.degeneracy_tol > 0.0 && params.degeneracy_tol <= 1e-3) {
+            return Err(EvolveError::BadParameter {
+                name: "degeneracy tolerance",
+                value: params.degeneracy_tol,
+                expected: "a number in (0, 1e-3]",
+            });
+        }
+        let n = h.qubits();
+        let couplings = if params.couplings.is_empty() {
+            default_couplings(n)
+        } else {
+            params.couplings.clone()
+        };
+        for (j, c) in couplings.iter().enumerate() {
+            if c.qubits() > n {
+                return Err(EvolveError::QubitMismatch {
+                    what: format!("coupling operator {j}"),
+                    expected: n,
+                    found: c.qubits(),
+                });
+            }
+            if let Some((p, imag)) = c.worst_imaginary() {
+                if imag.abs() > 1e-12 {
+                    return Err(EvolveError::NonHermitianObservable {
+                        index: j,
+                        term: p.label(),
+                        imag,
+                    });
+                }
+            }
+        }
+        let (energies, v) = dense_eigen(h, DAVIES_MAX_QUBITS, "Davies generator")?;
+        check_density_alloc(n, 3 + couplings.len(), "Davies generator")?;
+        let dim = energies.len();
+        let scale = energies.iter().fold(1.0f64, |m, e| m.max(e.abs()));
+        let tol = params.degeneracy_tol * scale;
+
+        // Degenerate blocks (energies ascending).
+        let mut blocks: Vec<(usize, usize)> = Vec::new();
+        for (i, &e) in energies.iter().enumerate() {
+            match blocks.last_mut() {
+                Some((s, len)) if e - energies[*s + *len - 1] <= tol => *len += 1,
+                _ => blocks.push((i, 1)),
+            }
+        }
+        let block_energy: Vec<f64> = blocks
+            .iter()
+            .map(|&(s, l)| energies[s..s + l].iter().sum::<f64>() / l as f64)
+            .collect();
+        let nb = blocks.len();
+
+        // Couplings in the eigenbasis: V† A V.
+        let vm = Mat::<C64>::from_fn(dim, dim, |i, j| v[i * dim + j]);
+        let mut a = Vec::with_capacity(couplings.len());
+        for c in &couplings {
+            let wide = super::cooling::widen(c, n);
+            let dense = XMaskOperator::new(&wide)?.to_dense()?;
+            let am = Mat::<C64>::from_fn(dim, dim, |i, j| dense[i * dim + j]);
+            let ae = vm.adjoint() * &am * &vm;
+            a.push(
+                (0..dim * dim)
+                    .map(|i| ae[(i / dim, i % dim)])
+                    .collect::<Vec<C64>>(),
+            );
+        }
+
+        // Block pairs sorted by Bohr frequency, chained into clusters.
+        let mut pairs: Vec<(f64, usize, usize)> = Vec::with_capacity(nb * nb);
+        for ai in 0..nb {
+            for bi in 0..nb {
+                pairs.push((block_energy[bi] - block_energy[ai], ai, bi));
+            }
+        }
+        pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let mut clusters: Vec<(f64, Vec<(usize, usize)>)> = Vec::new();
+        let mut last = f64::NEG_INFINITY;
+        for &(w, ai, bi) in &pairs {
+            if w - last > tol || clusters.is_empty() {
+                clusters.push((w, Vec::new()));
+            }
+            last = w;
+            if let Some(c) = clusters.last_mut() {
+                c.1.push((ai, bi));
+            }
+        }
+        let mut gamma = vec![0.0; nb * nb];
+        for (ai, &ea) in block_energy.iter().enumerate() {
+            for (bi, &eb) in block_energy.iter().enumerate() {
+                gamma[ai * nb + bi] = davies_rate(eb - ea, temperature, params.rate);
+            }
+        }
+        let nonzero = |al: usize, ai: usize, bi: usize| -> bool {
+            let (sa, la) = blocks[ai];
+            let (sb, lb) = blocks[bi];
+            (sa..sa + la).any(|r| (sb..sb + lb).any(|c| a[al][r * dim + c].norm() > 1e-13))
+        };
+        let mut channels = Vec::new();
+        for (w, members) in &clusters {
+            let mean = members
+                .iter()
+                .map(|&(ai, bi)| block_energy[bi] - block_energy[ai])
+                .sum::<f64>()
+                / members.len() as f64;
+            let rate = davies_rate(if *w == 0.0 { 0.0 } else { mean }, temperature, params.rate);
+            for al in 0..a.len() {
+                let live: Vec<(usize, usize)> = members
+                    .iter()
+                    .copied()
+                    .filter(|&(ai, bi)| nonzero(al, ai, bi))
+                    .collect();
+                if !live.is_empty() {
+                    channels.push(Channel {
+                        alpha: al,
+                        rate,
+                        pairs: live,
+                    });
+                }
+            }
+        }
+
+        // K = Σ_α Σ_{a,b} γ(ε_b − ε_a) (Π_a A Π_b)† (Π_a A Π_b), block-diagonal on b.
+        let mut k = vec![C64::new(0.0, 0.0); dim * dim];
+        for am in &a {
+            for (bi, &(sb, lb)) in blocks.iter().enumerate() {
+                for (ai, &(sa, la)) in blocks.iter().enumerate() {
+                    let g = gamma[ai * nb + bi];
+                    for r in sb..sb + lb {
+                        for c in sb..sb + lb {
+                            let s: C64 = (sa..sa + la)
+                                .map(|x| am[x * dim + r].conj() * am[x * dim + c])
+                                .sum();
+                            k[r * dim + c] += s * g;
+                        }
+                    }
+                }
+            }
+        }
+        let weights = boltzmann(&energies, temperature);
+        Ok(Self {
+            n,
+            dim,
+            temperature,
+            energies,
+            v,
+            blocks,
+            block_energy,
+            a,
+            channels,
+            k,
+            gamma,
+            weights,
+        })
+    }
+
+    /// Number of qubits.
+    pub fn qubits(&self) -> usize {
+        self.n
+    }
+
+    /// Temperature `T`.
+    pub fn temperature(&self) -> f64 {
+        self.temperature
+    }
+
+    /// Energies `E_n`, ascending.
+    pub fn energies(&self) -> &[f64] {
+        &self.energies
+    }
+
+    /// Multiplicities of the degenerate levels, in ascending energy.
+    pub fn degeneracies(&self) -> Vec<usize> {
+        self.blocks.iter().map(|b| b.1).collect()
+    }
+
+    /// Gibbs weights `p_n = e^{−E_n/T}/Z` of the eigenstates.
+    pub fn gibbs_weights(&self) -> &[f64] {
+        &self.weights
+    }
+
+    /// `ρ` (computational basis) → `V†ρV` (eigenbasis), row-major.
+    ///
+    /// # Panics
+    /// If `rho` acts on a different number of qubits.
+    #[track_caller]
+    pub fn to_eigenbasis(&self, rho: &DensityMatrix) -> Vec<C64> {
+        assert_eq!(
+            rho.qubits(),
+            self.n,
+            "state on a different number of qubits"
+        );
+        let d = self.dim;
+        let vm = Mat::<C64>::from_fn(d, d, |i, j| self.v[i * d + j]);
+        let r = Mat::<C64>::from_fn(d, d, |i, j| rho.get(i, j));
+        let e = vm.adjoint() * &r * &vm;
+        (0..d * d).map(|i| e[(i / d, i % d)]).collect()
+    }
+
+    /// `ρ_eig` (eigenbasis, row-major) → `V ρ_eig V†` as a density matrix.
+    ///
+    /// # Panics
+    /// If `rho_eig.len() != 4^N`.
+    #[track_caller]
+    pub fn from_eigenbasis(&self, rho_eig: &[C64]) -> DensityMatrix {
+        let d = self.dim;
+        assert_eq!(rho_eig.len(), d * d, "need 4^N entries");
+        let vm = Mat::<C64>::from_fn(d, d, |i, j| self.v[i * d + j]);
+        let r = Mat::<C64>::from_fn(d, d, |i, j| rho_eig[i * d + j]);
+        let e = &vm * &r * vm.adjoint();
+        DensityMatrix::from_entries(self.n, (0..d * d).map(|i| e[(i / d, i % d)]).collect())
+    }
+
+    /// `out = L(ρ)` in the eigenbasis (row-major `dim × dim`): the Hamiltonian part
+    /// `−i(E_r − E_c)ρ_rc`, `−½{K, ρ}` block by block, and `Σ γ A(ω) ρ A(ω)†` channel by
+    /// channel over the pairs of blocks with equal Bohr frequency. Allocates a small scratch.
+    ///
+    /// # Panics
+    /// If the slices are not `4^N` long.
+    #[track_caller]
+    pub fn apply(&self, rho: &[C64], out: &mut [C64]) {
+        let d = self.dim;
+        assert!(rho.len() == d * d && out.len() == d * d, "need 4^N entries");
+        for r in 0..d {
+            for c in 0..d {
+                out[r * d + c] =
+                    C64::new(0.0, -(self.energies[r] - self.energies[c])) * rho[r * d + c];
+            }
+        }
+        // −½ (Kρ + ρK), K block-diagonal.
+        for &(s, l) in &self.blocks {
+            for r in s..s + l {
+                for c in 0..d {
+                    let mut acc = C64::new(0.0, 0.0);
+                    for x in s..s + l {
+                        acc += self.k[r * d + x] * rho[x * d + c];
+                    }
+                    out[r * d + c] -= acc * 0.5;
+                }
+            }
+            for r in 0..d {
+                for c in s..s + l {
+                    let mut acc = C64::new(0.0, 0.0);
+                    for x in s..s + l {
+                        acc += rho[r * d + x] * self.k[x * d + c];
+                    }
+                    out[r * d + c] -= acc * 0.5;
+                }
+            }
+        }
+        // Σ γ A(ω) ρ A(ω)†.
+        let mut tmp: Vec<C64> = Vec::new();
+        for ch in &self.channels {
+            let am = &self.a[ch.alpha];
+            for &(ap, bp) in &ch.pairs {
+                let (sap, lap) = self.blocks[ap];
+                let (sbp, lbp) = self.blocks[bp];
+                for &(aq, bq) in &ch.pairs {
+                    let (saq, laq) = self.blocks[aq];
+                    let (sbq, lbq) = self.blocks[bq];
+                    // tmp = A[ap, bp] ρ[bp, bq]  (lap × lbq)
+                    tmp.clear();
+                    tmp.resize(lap * lbq, C64::new(0.0, 0.0));
+                    for i in 0..lap {
+                        for j in 0..lbq {
+                            let mut acc = C64::new(0.0, 0.0);
+                            for x in 0..lbp {
+                                acc += am[(sap + i) * d + sbp + x] * rho[(sbp + x) * d + sbq + j];
+                            }
+                            tmp[i * lbq + j] = acc;
+                        }
+                    }
+                    // out[ap, aq] += γ tmp A[aq, bq]†
+                    for i in 0..lap {
+                        for j in 0..laq {
+                            let mut acc = C64::new(0.0, 0.0);
+                            for x in 0..lbq {
+                                acc += tmp[i * lbq + x] * am[(saq + j) * d + sbq + x].conj();
+                            }
+                            out[(sap + i) * d + saq + j] += acc * ch.rate;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The fixed point `L(ρ) = 0`, `Tr ρ = 1`, computed directly in the `ν = 0` Bohr sector
+    /// (block-diagonal matrices in the eigenbasis, dimension `m = Σ_ε d_ε²`): there `−i[H, ·]`
+    /// vanishes and `L₀(X)_a = −½{K_a, X_a} + Σ_α Σ_b γ(ε_b − ε_a) A^α_{ab} X_b A^α_{ab}†`. The
+    /// `m × m` matrix of `L₀` is formed, one diagonal row replaced by the trace condition and
+    /// the system solved by LU with full pivoting. Its eigenvalues give the sector's spectral
+    /// gap (the slowest relaxation of populations), checked to be non-zero (uniqueness).
+    /// Cost `O(m³)`, memory `16 m²` bytes (checked).
+    ///
+    /// # Errors
+    /// [`EvolveError::FixedPointNotUnique`] if the sector has a second (numerically) zero
+    /// eigenvalue; [`EvolveError::Memory`]; [`EvolveError::Solver`] if the eigenvalue
+    /// solver fails.
+    pub fn fixed_point(&self) -> Result<FixedPoint, EvolveError> {
+        let d = self.dim;
+        let nb = self.blocks.len();
+        let offs: Vec<usize> = self
+            .blocks
+            .iter()
+            .scan(0, |acc, &(_, l)| {
+                let o = *acc;
+                *acc += l * l;
+                Some(o)
+            })
+            .collect();
+        let m: usize = self.blocks.iter().map(|&(_, l)| l * l).sum();
+        check_alloc_u128(
+            3 * 16 * (m as u128) * (m as u128),
+            "Davies fixed point (population-sector matrix)",
+        )?;
+        let mut lm = Mat::<C64>::zeros(m, m);
+        for (kb, &(sk, lk)) in self.blocks.iter().enumerate() {
+            for i in 0..lk {
+                for j in 0..lk {
+                    let col = offs[kb] + i * lk + j;
+                    // −½ (K_k E_ij + E_ij K_k)
+                    for r in 0..lk {
+                        lm[(offs[kb] + r * lk + j, col)] -= self.k[(sk + r) * d + sk + i] * 0.5;
+                        lm[(offs[kb] + i * lk + r, col)] -= self.k[(sk + j) * d + sk + r] * 0.5;
+                    }
+                    // Σ_α γ(ε_k − ε_a) A_ak E_ij A_ak†
+                    for (ab, &(sa, la)) in self.blocks.iter().enumerate() {
+                        let g = self.gamma[ab * nb + kb];
+                        for am in &self.a {
+                            for r in 0..la {
+                                let x = am[(sa + r) * d + sk + i] * g;
+                                if x.norm_sqr() == 0.0 {
+                                    continue;
+                                }
+                                for c in 0..la {
+                                    lm[(offs[ab] + r * la + c, col)] +=
+                                        x * am[(sa + c) * d + sk + j].conj();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Spectral gap of the sector.
+        let eig = lm
+            .eigenvalues()
+            .map_err(|e| crate::linalg::SolverError::Dense {
+                detail: format!("{e:?}"),
+            })?;
+        let mut rates: Vec<f64> = eig.iter().map(|z| -z.re).collect();
+        rates.sort_by(f64::total_cmp);
+        let scale = self
+            .k
+            .iter()
+            .fold(0.0f64, |acc, z| acc.max(z.norm()))
+            .max(1e-300);
+        let tol = 1e-10 * scale * m as f64;
+        let gap = rates.get(1).copied().unwrap_or(f64::INFINITY);
+        if m > 1 && gap <= tol {
+            return Err(EvolveError::FixedPointNotUnique { gap, tol });
+        }
+        // Trace condition replaces the first diagonal row of the ground block.
+        let mut sys = lm.clone();
+        for c in 0..m {
+            sys[(0, c)] = C64::new(0.0, 0.0);
+        }
+        for (kb, &(_, lk)) in self.blocks.iter().enumerate() {
+            for i in 0..lk {
+                sys[(0, offs[kb] + i * lk + i)] = C64::new(1.0, 0.0);
+            }
+        }
+        let mut rhs = Mat::<C64>::zeros(m, 1);
+        rhs[(0, 0)] = C64::new(1.0, 0.0);
+        sys.full_piv_lu().solve_in_place(&mut rhs);
+        let mut rho = vec![C64::new(0.0, 0.0); d * d];
+        for (kb, &(sk, lk)) in self.blocks.iter().enumerate() {
+            for i in 0..lk {
+                for j in 0..lk {
+                    rho[(sk + i) * d + sk + j] = rhs[(offs[kb] + i * lk + j, 0)];
+                }
+            }
+        }
+        let distance = self.gibbs_distance(&rho)?;
+        Ok(FixedPoint {
+            state: self.from_eigenbasis(&rho),
+            trace_distance: distance,
+            gap,
+            sector_dim: m,
+        })
+    }
+
+    /// Trace distance of an eigenbasis matrix to `ρ_G = diag(p)`.
+    fn gibbs_distance(&self, rho_eig: &[C64]) -> Result<f64, EvolveError> {
+        let d = self.dim;
+        let mut diff = rho_eig.to_vec();
+        for (i, p) in self.weights.iter().enumerate() {
+            diff[i * d + i] -= p;
+        }
+        half_trace_norm(&diff, d)
+    }
+
+    /// Evolves `ρ₀` under the Davies generator with adaptive Dormand–Prince 5(4) (the
+    /// tableau and step control of [`super::evolve_lindblad`], `opts.atol`/`opts.rtol` per entry
+    /// of the eigenbasis matrix) and records, at each time, the trace distance to the Gibbs
+    /// state, `⟨H⟩ = Σ E_n ρ_nn` and `Tr ρA_j` for the Hermitian `observables`.
+    ///
+    /// # Errors
+    /// [`EvolveError::QubitMismatch`], [`EvolveError::NonHermitianObservable`],
+    /// [`EvolveError::BadTimes`], [`EvolveError::BadTolerance`], integrator and eigensolver
+    /// errors.
+    pub fn evolve(
+        &self,
+        rho0: &DensityMatrix,
+        times: &[f64],
+        observables: &[PauliSum],
+        opts: &Options,
+    ) -> Result<(Relaxation, StepStats), EvolveError> {
+        let d = self.dim;
+        if rho0.qubits() != self.n {
+            return Err(EvolveError::QubitMismatch {
+                what: "initial state".into(),
+                expected: self.n,
+                found: rho0.qubits(),
+            });
+        }
+        let mut obs_eig = Vec::with_capacity(observables.len());
+        for (j, o) in observables.iter().enumerate() {
+            if o.qubits() > self.n {
+                return Err(EvolveError::QubitMismatch {
+                    what: format!("observable {j}"),
+                    expected: self.n,
+                    found: o.qubits(),
+                });
+            }
+            if let Some((p, imag)) = o.worst_imaginary() {
+                if imag.abs() > 1e-12 {
+                    return Err(EvolveError::NonHermitianObservable {
+                        index: j,
+                        term: p.label(),
+                        imag,
+                    });
+                }
+            }
+            let wide = super::cooling::widen(o, self.n);
+            let dense = XMaskOperator::new(&wide)?.to_dense()?;
+            obs_eig.push(self.to_eigenbasis(&DensityMatrix::from_entries(self.n, dense)));
+        }
+        let mut rec = Relaxation {
+            steps: times.to_vec(),
+            trace_distance: Vec::with_capacity(times.len()),
+            energy: Vec::with_capacity(times.len()),
+            observables: vec![Vec::with_capacity(times.len()); observables.len()],
+            final_state: rho0.clone(),
+            gibbs_energy: self
+                .weights
+                .iter()
+                .zip(&self.energies)
+                .map(|(p, e)| p * e)
+                .sum(),
+        };
+        let y0 = self.to_eigenbasis(rho0);
+        let (y, stats) = dopri5(
+            |y, out| self.apply(y, out),
+            y0,
+            times,
+            opts,
+            |y| {
+                rec.trace_distance.push(self.gibbs_distance(y)?);
+                rec.energy
+                    .push((0..d).map(|i| self.energies[i] * y[i * d + i].re).sum());
+                for (j, o) in obs_eig.iter().enumerate() {
+                    let t: C64 = (0..d)
+                        .flat_map(|r| (0..d).map(move |c| (r, c)))
+                        .map(|(r, c)| y[r * d + c] * o[c * d + r])
+                        .sum();
+                    rec.observables[j].push(t.re);
+                }
+                Ok(())
+            },
+        )?;
+        rec.final_state = self.from_eigenbasis(&y);
+        Ok((rec, stats))
+    }
+
+    /// Energies of the degenerate blocks, ascending.
+    pub fn level_energies(&self) -> &[f64] {
+        &self.block_energy
+    }
+}
+
+/// The fixed point of a [`Davies`] generator and its evidence.
+#[derive(Clone, Debug)]
+pub struct FixedPoint {
+    /// The stationary state (computational basis).
+    pub state: DensityMatrix,
+    /// Its trace distance to the exact Gibbs state `e^{−H/T}/Z` (should be ~1e-14).
+    pub trace_distance: f64,
+    /// Spectral gap of the population (`ν = 0`) sector: the smallest non-zero `−Re λ`.
+    pub gap: f64,
+    /// Dimension `Σ_ε d_ε²` of that sector.
+    pub sector_dim: usize,
+}
+
+/// `X_i, Y_i, Z_i` on every qubit.
+fn default_couplings(n: usize) -> Vec<PauliSum> {
+    let mut v = Vec::with_capacity(3 * n);
+    for q in 0..n {
+        for l in [Letter::X, Letter::Y, Letter::Z] {
+            let mut s = PauliSum::new(n);
+            s.add(PauliString::single(l, q), 1.0);
+            v.push(s);
+        }
+    }
+    v
+}
+
+// Dormand–Prince 5(4) tableau (Hairer, Nørsett & Wanner, Table 5.2), as in lindblad.rs.
+const DP_A: [&[f64]; 7] = [
+    &[],
+    &[1.0 / 5.0],
+    &[3.0 / 40.0, 9.0 / 40.0],
+    &[44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0],
+    &[
+        19372.0 / 6561.0,
+        -25360.0 / 2187.0,
+        64448.0 / 6561.0,
+        -212.0 / 729.0,
+    ],
+    &[
+        9017.0 / 3168.0,
+        -355.0 / 33.0,
+        46732.0 / 5247.0,
+        49.0 / 176.0,
+        -5103.0 / 18656.0,
+    ],
+    &[
+        35.0 / 384.0,
+        0.0,
+        500.0 / 1113.0,
+        125.0 / 192.0,
+        -2187.0 / 6784.0,
+        11.0 / 84.0,
+    ],
+];
+const DP_E: [f64; 7] = [
+    71.0 / 57600.0,
+    0.0,
+    -71.0 / 16695.0,
+    71.0 / 1920.0,
+    -17253.0 / 339200.0,
+    22.0 / 525.0,
+    -1.0 / 40.0,
+];
+
+/// Adaptive Dormand–Prince 5(4) for `dy/dt = f(y)` on a small dense vector, with the step
+/// control of [`super::evolve_lindblad`]; calls `record(y)` at each output time.
+fn dopri5(
+    f: impl Fn(&[C64], &mut [C64]),
+    y0: Vec<C64>,
+    times: &[f64],
+    opts: &Options,
+    mut record: impl FnMut(&[C64]) -> Result<(), EvolveError>,
+) -> Result<(Vec<C64>, StepStats), EvolveError> {
+    let mut prev = 0.0;
+    for (i, &t) in times.iter().enumerate() {
+        if !t.is_finite() || t < prev {
+            return Err(EvolveError::BadTimes {
+                index: i,
+                time: t,
+                previous: prev,
+            });
+        }
+        prev = t;
+    }
+    let (atol, rtol) = (opts.atol, opts.rtol);
+    if !(atol > 0.0 && rtol >= 0.0 && atol.is_finite() && rtol.is_finite()) {
+        return Err(EvolveError::BadTolerance { atol, rtol });
+    }
+    let len = y0.len();
+    let mut y = y0;
+    let mut ynew = vec![C64::new(0.0, 0.0); len];
+    let mut ys = vec![C64::new(0.0, 0.0); len];
+    let mut k: Vec<Vec<C64>> = (0..7).map(|_| vec![C64::new(0.0, 0.0); len]).collect();
+    let mut stats = StepStats::default();
+    f(&y, &mut k[0]);
+    stats.rhs_evals += 1;
+    let rms = |v: &[C64], y: &[C64]| -> f64 {
+        (v.iter()
+            .zip(y)
+            .map(|(a, b)| (a.norm() / (atol + rtol * b.norm())).powi(2))
+            .sum::<f64>()
+            / len as f64)
+            .sqrt()
+    };
+    let mut hstep = opts.h_init.unwrap_or_else(|| {
+        let (d0, d1) = (rms(&y, &y), rms(&k[0], &y));
+        if d0 < 1e-5 || d1 < 1e-5 {
+            1e-6
+        } else {
+            0.01 * d0 / d1
+        }
+    });
+    let mut t = 0.0f64;
+    let mut last_rejected = false;
+    for &tout in times {
+        while t < tout {
+            if stats.steps + stats.rejected >= opts.max_steps {
+                return Err(EvolveError::TooManySteps {
+                    steps: stats.steps + stats.rejected,
+                    t,
+                    target: tout,
+                });
+            }
+            let remaining = tout - t;
+            let hit = hstep >= remaining * (1.0 - 1e-12);
+            let hs = if hit { remaining } else { hstep };
+            for (s, a_s) in DP_A.iter().enumerate().skip(1) {
+                let (done, rest) = k.split_at_mut(s);
+                let dst = if s == 6 { &mut ynew } else { &mut ys };
+                for (i, o) in dst.iter_mut().enumerate() {
+                    let mut acc = y[i];
+                    for (aj, kj) in a_s.iter().zip(done.iter()) {
+                        if *aj != 0.0 {
+                            acc += kj[i] * (aj * hs);
+                        }
+                    }
+                    *o = acc;
+                }
+                f(dst, &mut rest[0]);
+                stats.rhs_evals += 1;
+            }
+            let err = ((0..len)
+                .map(|i| {
+                    let mut e = C64::new(0.0, 0.0);
+                    for (ej, kj) in DP_E.iter().zip(&k) {
+                        e += kj[i] * *ej;
+                    }
+                    let sc = atol + rtol * y[i].norm().max(ynew[i].norm());
+                    (e.norm() * hs / sc).powi(2)
+                })
+                .sum::<f64>()
+                / len as f64)
+                .sqrt();
+            if err <= 1.0 {
+                stats.steps += 1;
+                t = if hit { tout } else { t + hs };
+                std::mem::swap(&mut y, &mut ynew);
+                k.swap(0, 6);
+                let mut fac = if err == 0.0 {
+                    10.0
+                } else {
+                    (0.9 * err.powf(-0.2)).clamp(0.2, 10.0)
+                };
+                if last_rejected {
+                    fac = fac.min(1.0);
+                }
+                last_rejected = false;
+                if !(hit && hs < hstep) {
+                    hstep = hs * fac;
+                }
+            } else {
+                stats.rejected += 1;
+                last_rejected = true;
+                hstep = hs * (0.9 * err.powf(-0.2)).clamp(0.2, 1.0);
+                if hstep.is_nan() || hstep < opts.h_min {
+                    return Err(EvolveError::StepTooSmall {
+                        t,
+                        h: hstep,
+                        h_min: opts.h_min,
+                        err,
+                    });
+                }
+            }
+        }
+        record(&y)?;
+    }
+    Ok((y, stats))
+}
