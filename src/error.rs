@@ -51,4 +51,7 @@ pub enum Error {
     /// Thermal EP.
     #[error(transparent)]
     Thermal(#[from] crate::ep::thermal::ThermalError),
+    /// Gibbs expectations by typicality.
+    #[error(transparent)]
+    Typicality(#[from] crate::ep::typicality::TypicalityError),
 }

@@ -13,6 +13,7 @@ mod gradient;
 mod quantum;
 pub mod thermal;
 mod train;
+pub mod typicality;
 
 pub use gradient::{
     compare, ep_gradient, exact_gradient, EpError, EpGradient, EpParams, ExactGradient,

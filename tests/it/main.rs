@@ -6,6 +6,7 @@ mod ep;
 mod ep_classical;
 mod ep_thermal;
 mod ep_train;
+mod ep_typicality;
 mod hamiltonian;
 mod linalg;
 mod lindblad;
