@@ -60,4 +60,7 @@ pub enum Error {
     /// Adiabatic state preparation.
     #[error(transparent)]
     Adiabatic(#[from] crate::adiabatic::AdiabaticError),
+    /// Gibbs expectations by typicality.
+    #[error(transparent)]
+    Typicality(#[from] crate::ep::typicality::TypicalityError),
 }

@@ -269,16 +269,23 @@ pub struct GradArgs {
     /// Parameters from a params.json written by `qep run` (default: the model's values).
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,
-    /// Thermal case (Section IV, dense, ≤ 12 qubits): the gradient of ⟨C⟩ in the Gibbs state
-    /// at temperature T, four ways side by side: exact (finite differences), clamped (±β),
-    /// covariance (Eq. 43, with its −1/T) and Kubo–Mori (default: the model's `temperature`).
+    /// Thermal case (Section IV): the gradient of ⟨C⟩ in the Gibbs state at temperature T,
+    /// four ways side by side up to 12 qubits: exact (finite differences), clamped (±β),
+    /// covariance (Eq. 43, with its −1/T) and Kubo–Mori; above 12 qubits clamped and
+    /// covariance by typicality, with standard errors (default: the model's `temperature`).
+    /// With --shots, also Eq. 43 from S Z-basis shots of the free Gibbs state
+    /// (`covariance_shots`, null for X/Y-type parameters).
     #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,
     /// Estimate every ⟨P_k⟩ from S shots per commuting group and state (default: the model's
     /// `shots`, else exact). The JSON then adds `ep_std` and `shots_total`; --seed seeds the
-    /// shots too, so the same seed gives the same numbers.
+    /// shots too, so the same seed gives the same numbers. With --temperature: S Z-basis
+    /// shots of the Gibbs state for the covariance of Eq. 43.
     #[arg(long, value_name = "S")]
     pub shots: Option<u64>,
+    /// Random vectors for the typicality estimates above 12 qubits (with --temperature).
+    #[arg(long, default_value_t = 8, value_name = "R")]
+    pub samples: usize,
     #[command(flatten)]
     pub solver: SolverArgs,
 }
@@ -499,6 +506,18 @@ pub struct RunArgs {
     /// Clamping strength β (default: the model's `beta`, else 0.01).
     #[arg(long, value_name = "B")]
     pub beta: Option<f64>,
+    /// Train the Gibbs state at temperature T instead of the eigenstate (Section IV; default:
+    /// the model's `temperature`). Dense up to 12 qubits, typicality above.
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+    /// Thermal gradient estimator (default: the model's `thermal_gradient`, else clamped):
+    /// clamped (±β), covariance (Eq. 43; biased for quantum models) or kubo-mori (exact,
+    /// ≤ 12 qubits).
+    #[arg(long, value_name = "E", value_parser = ["clamped", "covariance", "kubo-mori"])]
+    pub thermal_gradient: Option<String>,
+    /// Random vectors per typicality estimate (thermal training above 12 qubits).
+    #[arg(long, value_name = "R")]
+    pub samples: Option<usize>,
     #[command(flatten)]
     pub solver: SolverArgs,
 }

@@ -1,10 +1,18 @@
-//! `qep grad FILE [--example I | --inputs … --targets …] [--beta B] [--one-sided] [--eigen K]`.
+//! `qep grad FILE [--example I | --inputs … --targets …] [--beta B] [--one-sided] [--eigen K]`,
+//! and with `--temperature T` the thermal gradients (dense comparison, typicality above 12
+//! qubits, Eq. 43 from shots with `--shots S`).
 
 use anyhow::{bail, Result};
 use serde::Serialize;
 
+use qep::ep::thermal::{
+    covariance_from_shots, thermal_gradient, thermal_gradients, ShotCovariance, ThermalGradients,
+    ThermalMethod, ThermalParams, ThermalStep,
+};
+use qep::ep::typicality::TypicalityParams;
 use qep::ep::{compare, ep_gradient, exact_gradient, EpGradient, EpParams, ExactGradient};
-use qep::hamiltonian::{Example, Model, StateChoice};
+use qep::hamiltonian::{Example, Model, StateChoice, ThermalGradient};
+use qep::operator::DENSE_MAX_QUBITS;
 
 use super::args::GradArgs;
 use super::{in_file, lanczos_params, load, print_json, spinner};
@@ -87,7 +95,10 @@ pub fn run(a: GradArgs) -> Result<()> {
         None => model.theta(),
     };
     if let Some(t) = a.temperature.or(model.settings.temperature) {
-        return thermal(&a, &model, &theta, &ex, t, params.beta);
+        if model.qubits > DENSE_MAX_QUBITS {
+            return thermal_typical(&a, &model, &theta, &ex, t, params.beta);
+        }
+        return thermal(&a, &model, &theta, &ex, t, params.beta, params.shots);
     }
     let pb =
         (model.qubits >= 16).then(|| spinner(format!("EP gradient on {} qubits", model.qubits)));
@@ -168,7 +179,24 @@ pub fn run(a: GradArgs) -> Result<()> {
     Ok(())
 }
 
-/// `qep grad --temperature T`: the four thermal gradients side by side.
+/// The JSON of `qep grad --temperature T` (dense).
+#[derive(Serialize)]
+struct ThermalOut {
+    #[serde(flatten)]
+    gradients: ThermalGradients,
+    /// Eq. 43 from Z-basis shots: one entry per parameter, null if not Z-type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    covariance_shots: Option<Vec<Option<f64>>>,
+    /// Standard errors of `covariance_shots`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    covariance_shots_std: Option<Vec<Option<f64>>>,
+    /// The shot estimate with its cost, shots and seed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shot_estimate: Option<ShotCovariance>,
+}
+
+/// `qep grad --temperature T` (≤ 12 qubits): the four thermal gradients side by side, and
+/// with shots the covariance of Eq. 43 from Z-basis shots.
 fn thermal(
     a: &GradArgs,
     model: &Model,
@@ -176,30 +204,61 @@ fn thermal(
     ex: &Example,
     t: f64,
     beta: f64,
+    shots: Option<u64>,
 ) -> Result<()> {
-    let g = in_file(
-        &a.model.file,
-        qep::ep::thermal::thermal_gradients(model, theta, ex, t, beta),
-    )?;
+    let g = in_file(&a.model.file, thermal_gradients(model, theta, ex, t, beta))?;
+    let seed = a.solver.seed;
+    let sc = shots
+        .map(|s| {
+            in_file(
+                &a.model.file,
+                covariance_from_shots(model, theta, ex, t, s, seed),
+            )
+        })
+        .transpose()?;
+    let out = ThermalOut {
+        gradients: g,
+        covariance_shots: sc.as_ref().map(|s| s.covariance.clone()),
+        covariance_shots_std: sc.as_ref().map(|s| s.std_err.clone()),
+        shot_estimate: sc,
+    };
     if a.model.json {
         return print_json(
-            &g,
+            &out,
             model,
-            None,
-            serde_json::json!({"temperature": t, "beta": beta}),
+            shots.map(|_| seed),
+            serde_json::json!({"temperature": t, "beta": beta, "shots": shots}),
         );
     }
+    let g = &out.gradients;
     println!(
         "{}: T = {t}, β = {beta}, ⟨C⟩_T = {:.8}, F = {:.8}",
         model.name, g.cost, g.free_energy
     );
+    let shot_cols = out.shot_estimate.is_some();
     println!(
-        "{:<14} {:>14} {:>14} {:>14} {:>14}",
-        "param", "exact", "clamped", "covariance", "kubo-mori"
+        "{:<14} {:>14} {:>14} {:>14} {:>14}{}",
+        "param",
+        "exact",
+        "clamped",
+        "covariance",
+        "kubo-mori",
+        if shot_cols {
+            format!(" {:>14} {:>10}", "cov (shots)", "std err")
+        } else {
+            String::new()
+        }
     );
     for (i, p) in g.params.iter().enumerate() {
+        let shot = match &out.shot_estimate {
+            Some(s) => match (s.covariance[i], s.std_err[i]) {
+                (Some(c), Some(e)) => format!(" {c:>14.6e} {e:>10.2e}"),
+                _ => format!(" {:>14} {:>10}", "(X/Y: n/a)", ""),
+            },
+            None => String::new(),
+        };
         println!(
-            "{:<14} {:>14.6e} {:>14.6e} {:>14.6e} {:>14.6e}",
+            "{:<14} {:>14.6e} {:>14.6e} {:>14.6e} {:>14.6e}{shot}",
             p, g.exact[i], g.clamped[i], g.covariance[i], g.kubo_mori[i]
         );
     }
@@ -211,5 +270,98 @@ fn thermal(
         let (c, r) = compare(v, &g.exact);
         println!("{name:<11} vs exact: cosine {c:.6}, relative error {r:.3e}");
     }
+    if let Some(s) = &out.shot_estimate {
+        println!(
+            "shots: {} Z-basis shots of the free Gibbs state (seed {}), ⟨C⟩_T = {:.6} ± {:.1e}; \
+             X/Y-type parameters need ⟨{{P_k, C}}⟩ of non-commuting operators, not a one-basis \
+             observable",
+            s.shots, s.seed, s.cost, s.cost_std
+        );
+    }
+    Ok(())
+}
+
+/// The JSON of `qep grad --temperature T` above 12 qubits.
+#[derive(Serialize)]
+struct TypicalOut {
+    params: Vec<String>,
+    temperature: f64,
+    beta: f64,
+    clamped: ThermalStep,
+    covariance: ThermalStep,
+    typicality: TypicalityParams,
+    seconds: f64,
+}
+
+/// `qep grad --temperature T` above 12 qubits: clamped and covariance estimates by typicality,
+/// with jackknife standard errors (Kubo–Mori and the finite-difference oracle need the dense
+/// Gibbs state).
+fn thermal_typical(
+    a: &GradArgs,
+    model: &Model,
+    theta: &[f64],
+    ex: &Example,
+    t: f64,
+    beta: f64,
+) -> Result<()> {
+    if a.shots.is_some() {
+        anyhow::bail!(
+            "{}: {} qubits: shots of the Gibbs state need its dense diagonal (≤ {DENSE_MAX_QUBITS} \
+             qubits); drop --shots",
+            a.model.file.display(),
+            model.qubits
+        );
+    }
+    let t0 = std::time::Instant::now();
+    let pb = spinner(format!(
+        "thermal gradients by typicality on {} qubits, {} random vectors",
+        model.qubits, a.samples
+    ));
+    let mut p = ThermalParams::new(t, ThermalGradient::Clamped, a.solver.seed);
+    p.method = ThermalMethod::Typicality;
+    p.typicality.samples = a.samples;
+    let clamped = thermal_gradient(model, theta, ex, &p, beta);
+    p.estimator = ThermalGradient::Covariance;
+    let covariance = thermal_gradient(model, theta, ex, &p, beta);
+    pb.finish_and_clear();
+    let out = TypicalOut {
+        params: model.params.iter().map(|p| p.label.clone()).collect(),
+        temperature: t,
+        beta,
+        clamped: in_file(&a.model.file, clamped)?,
+        covariance: in_file(&a.model.file, covariance)?,
+        typicality: p.typicality.clone(),
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if a.model.json {
+        return print_json(
+            &out,
+            model,
+            Some(p.typicality.seed),
+            serde_json::json!({"temperature": t, "beta": beta, "typicality": p.typicality}),
+        );
+    }
+    println!(
+        "{}: {} qubits, T = {t}, β = {beta}: typicality with {} random vectors (seed {}), {:.1} s",
+        model.name, model.qubits, a.samples, p.typicality.seed, out.seconds
+    );
+    println!(
+        "{:<14} {:>14} {:>10} {:>14} {:>10}",
+        "param", "clamped", "std err", "covariance", "std err"
+    );
+    let sd = |s: &ThermalStep, i: usize| s.std_err.as_ref().map_or(f64::NAN, |v| v[i]);
+    for (i, name) in out.params.iter().enumerate() {
+        println!(
+            "{:<14} {:>14.6e} {:>10.2e} {:>14.6e} {:>10.2e}",
+            name,
+            out.clamped.gradient[i],
+            sd(&out.clamped, i),
+            out.covariance.gradient[i],
+            sd(&out.covariance, i)
+        );
+    }
+    println!(
+        "(Kubo–Mori and the exact oracle need the dense Gibbs state, ≤ {DENSE_MAX_QUBITS} qubits)"
+    );
     Ok(())
 }

@@ -3,12 +3,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use qep::ep::thermal::ThermalParams;
 use qep::ep::{free_phase, FreePhase, TrainParams, Trainer};
-use qep::hamiltonian::{Example, Model};
+use qep::hamiltonian::{Example, Model, ThermalGradient};
 use qep::report::run_dir::{ParamsFile, RunDir, Summary};
 use qep::report::Provenance;
 
@@ -48,6 +49,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         ..lanczos_params(&a.solver, 1)
     };
     params.cosine_every = a.cosine_every;
+    thermal_flags(&a, &model, &mut params)?;
     let out_dir = a
         .out
         .clone()
@@ -164,11 +166,65 @@ pub fn run(a: RunArgs) -> Result<()> {
             .unwrap_or_else(|| "—".into()),
         summary.wall_seconds
     );
+    if let Some(t) = &params.thermal {
+        println!("{}", thermal_line(t, params.ep.beta, model.qubits));
+    }
     println!(
         "wrote {}/{{metrics.csv, params.json, summary.json, training.svg, checkpoint.json}}",
         dir.path().display()
     );
     Ok(())
+}
+
+/// `--temperature`, `--thermal-gradient`, `--samples` over the model's thermal settings.
+fn thermal_flags(a: &RunArgs, model: &Model, params: &mut TrainParams) -> Result<()> {
+    if let Some(t) = a.temperature {
+        let est = params
+            .thermal
+            .as_ref()
+            .map_or(ThermalGradient::Clamped, |p| p.estimator);
+        params.thermal = Some(ThermalParams::new(t, est, model.seed));
+    }
+    let Some(th) = params.thermal.as_mut() else {
+        if a.thermal_gradient.is_some() || a.samples.is_some() {
+            bail!(
+                "{}: --thermal-gradient and --samples need a temperature (--temperature T or \
+                 `temperature:` in the model)",
+                a.model.file.display()
+            );
+        }
+        return Ok(());
+    };
+    if let Some(e) = a.thermal_gradient.as_deref() {
+        th.estimator = match e {
+            "covariance" => ThermalGradient::Covariance,
+            "kubo-mori" => ThermalGradient::KuboMori,
+            _ => ThermalGradient::Clamped,
+        };
+    }
+    if let Some(r) = a.samples {
+        th.typicality.samples = r;
+    }
+    Ok(())
+}
+
+/// The human line naming the thermal settings of a run.
+fn thermal_line(t: &ThermalParams, beta: f64, qubits: usize) -> String {
+    let est = match t.estimator {
+        ThermalGradient::Clamped => format!("clamped (β = {beta})"),
+        ThermalGradient::Covariance => "covariance (Eq. 43)".into(),
+        ThermalGradient::KuboMori => "kubo-mori (exact)".into(),
+    };
+    let method = match t.resolve(qubits) {
+        Ok(qep::ep::thermal::ThermalMethod::Typicality) => {
+            format!("typicality, {} random vectors", t.typicality.samples)
+        }
+        _ => "dense Gibbs state".into(),
+    };
+    format!(
+        "thermal: Gibbs state at T = {}, gradient estimator {est}, {method}",
+        t.temperature
+    )
 }
 
 /// A model without a dataset: the free phase of its first example (or of no inputs).

@@ -16,6 +16,7 @@ pub mod prepared;
 mod quantum;
 pub mod thermal;
 mod train;
+pub mod typicality;
 
 pub use gradient::{
     compare, ep_gradient, exact_gradient, EpError, EpGradient, EpParams, ExactGradient,

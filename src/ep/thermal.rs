@@ -21,17 +21,27 @@
 //! `w = ∫₀¹ p_m^s p_n^{1−s} ds = (p_m − p_n)/(ln p_m − ln p_n)` for Kubo–Mori. They agree on
 //! the pairs with `E_m = E_n`, hence when `C` is diagonal in the eigenbasis.
 //!
-//! Everything here is dense: `N ≤ 12` qubits ([`crate::operator::DENSE_MAX_QUBITS`]), cost
-//! `O(4^N)` memory and `O(8^N)` time per diagonalisation.
+//! The comparison ([`thermal_gradients`]) is dense: `N ≤ 12` qubits
+//! ([`crate::operator::DENSE_MAX_QUBITS`]), cost `O(4^N)` memory and `O(8^N)` time per
+//! diagonalisation. Training ([`thermal_gradient`], [`thermal_prediction`]) computes one
+//! estimator at a time, dense up to 12 qubits and by typicality ([`super::typicality`]) above,
+//! where the clamped and covariance estimators remain available and Kubo–Mori does not.
+//! [`covariance_from_shots`] is Eq. 43 as an experiment would do it: Z-basis shots of the free
+//! Gibbs state, nothing else.
 
 use faer::Mat;
 use serde::Serialize;
 
-use crate::hamiltonian::{Example, Model, ModelError};
+use crate::hamiltonian::{Example, Model, ModelError, ThermalGradient};
 use crate::linalg::{eigh_dense, SolverError};
+use crate::measure::{sample_probabilities, MeasureError};
 use crate::operator::{OperatorError, XMaskOperator, DENSE_MAX_QUBITS};
-use crate::pauli::PauliSum;
+use crate::pauli::{Letter, PauliString, PauliSum};
 use crate::scalar::C64;
+
+use super::typicality::{
+    anticommutator_half, jackknife, typical_samples, TypicalityError, TypicalityParams,
+};
 
 /// Errors of thermal EP.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +78,23 @@ pub enum ThermalError {
     /// The dense eigensolver failed.
     #[error(transparent)]
     Solver(#[from] SolverError),
+    /// The Kubo–Mori (exact) gradient needs the eigenbasis, hence the dense Gibbs state.
+    #[error(
+        "{qubits} qubits: the Kubo–Mori (exact) thermal gradient needs the dense Gibbs state, \
+         limited to {max} qubits; use thermal_gradient: clamped or covariance (typicality)"
+    )]
+    KuboMoriNeedsDense {
+        /// Qubits of the model.
+        qubits: usize,
+        /// The dense limit.
+        max: usize,
+    },
+    /// The typicality estimate failed.
+    #[error(transparent)]
+    Typicality(#[from] TypicalityError),
+    /// Shot sampling failed.
+    #[error(transparent)]
+    Measure(#[from] MeasureError),
 }
 
 impl From<ModelError> for ThermalError {
@@ -185,6 +212,54 @@ impl GibbsState {
             }
         }
         Ok(self.vectors.adjoint() * &av)
+    }
+
+    /// `ρ = Σ_n p_n |n⟩⟨n|` in the computational basis, a `dim × dim` faer matrix. Cost: one
+    /// `O(dim³)` product.
+    pub fn density_matrix(&self) -> Mat<C64> {
+        let dim = self.dim();
+        let scaled = Mat::<C64>::from_fn(dim, dim, |i, n| self.vectors[(i, n)] * self.weights[n]);
+        &scaled * self.vectors.adjoint()
+    }
+
+    /// The diagonal of `ρ` in the computational basis, `⟨b|ρ|b⟩ = Σ_n p_n |⟨b|n⟩|²`: the
+    /// distribution of Z-basis shots. Cost `O(dim²)`.
+    pub fn diagonal(&self) -> Vec<f64> {
+        let dim = self.dim();
+        (0..dim)
+            .map(|b| {
+                (0..dim)
+                    .map(|n| self.weights[n] * self.vectors[(b, n)].norm_sqr())
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// The response matrix `G = V (A_eig ∘ W) V†` in the computational basis, with `A_eig` the
+    /// matrix of `a` in the eigenbasis and `W_{mn}` the logarithmic mean of `p_m, p_n`
+    /// (`kubo_mori`) or their arithmetic mean. Then for any `B`,
+    /// `Tr(B G) = Σ_{m,n} B_{mn} A_{nm} W_{mn}`: the Kubo–Mori resp. symmetrised
+    /// `⟨B A⟩`-term of the covariance for every `B` from one matrix ([`trace_pauli`]).
+    /// Cost: three `O(dim³)` products.
+    ///
+    /// # Errors
+    /// Operator errors of `a`.
+    ///
+    /// # Panics
+    /// If `a` acts on a different number of qubits (a caller bug).
+    #[track_caller]
+    pub fn response_matrix(&self, a: &PauliSum, kubo_mori: bool) -> Result<Mat<C64>, ThermalError> {
+        let a_eig = self.eigenbasis_matrix(a)?;
+        let dim = self.dim();
+        let b = Mat::<C64>::from_fn(dim, dim, |n, m| {
+            let w = if kubo_mori {
+                self.log_mean(m, n)
+            } else {
+                0.5 * (self.weights[m] + self.weights[n])
+            };
+            a_eig[(n, m)] * w
+        });
+        Ok(&self.vectors * &b * self.vectors.adjoint())
     }
 
     /// The Kubo–Mori (Duhamel) covariance
@@ -380,6 +455,421 @@ pub fn thermal_gradients(
             .push((-f2 + 8.0 * f1 - 8.0 * m1 + m2) / (12.0 * step));
     }
     Ok(g)
+}
+
+/// `Tr(P M)` for a Pauli string and a `dim × dim` matrix: `Σ_b phase(b) M_{b, b⊕x}` from
+/// `P|b⟩ = phase(b)|b ⊕ x⟩` (DESIGN.md conventions). Cost `O(dim)`.
+///
+/// # Panics
+/// If `M` is not square or `P` acts beyond its dimension (a caller bug).
+#[track_caller]
+pub fn trace_pauli(m: &Mat<C64>, p: PauliString) -> C64 {
+    let dim = m.nrows();
+    assert_eq!(m.ncols(), dim, "square matrix expected");
+    assert!(
+        (1usize << p.min_qubits()) <= dim.max(1),
+        "Pauli string beyond the matrix"
+    );
+    (0..dim)
+        .map(|b| {
+            let (ph, b2) = p.apply_to_basis(b as u64);
+            ph.to_complex() * m[(b, b2 as usize)]
+        })
+        .sum()
+}
+
+/// `Tr(A M) = Σ_t c_t Tr(P_t M)` for a Pauli sum ([`trace_pauli`]).
+#[track_caller]
+pub fn trace_sum(m: &Mat<C64>, a: &PauliSum) -> C64 {
+    a.terms().iter().map(|&(p, c)| c * trace_pauli(m, p)).sum()
+}
+
+/// How thermal expectations are computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ThermalMethod {
+    /// Dense up to [`DENSE_MAX_QUBITS`], typicality above.
+    #[default]
+    Auto,
+    /// The dense Gibbs state (exact; `N ≤ 12`).
+    Dense,
+    /// Typicality ([`super::typicality`]): random vectors, matrix-free, any `N`.
+    Typicality,
+}
+
+/// Settings of thermal EP in training: the Gibbs state at `temperature` replaces the
+/// eigenstate, and `estimator` gives the gradient (Section IV).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ThermalParams {
+    /// Temperature `T > 0`.
+    pub temperature: f64,
+    /// Gradient estimator: clamped (Eq. 42 analogue, needs β), covariance (Eq. 43, biased
+    /// for quantum models) or Kubo–Mori (exact, dense only).
+    pub estimator: ThermalGradient,
+    /// Dense or typicality.
+    pub method: ThermalMethod,
+    /// Random vectors and seed when the method is typicality.
+    pub typicality: TypicalityParams,
+}
+
+impl ThermalParams {
+    /// Settings at `temperature` with `estimator`, automatic method, default typicality
+    /// settings seeded with `seed`.
+    pub fn new(temperature: f64, estimator: ThermalGradient, seed: u64) -> Self {
+        Self {
+            temperature,
+            estimator,
+            method: ThermalMethod::Auto,
+            typicality: TypicalityParams {
+                seed,
+                ..TypicalityParams::default()
+            },
+        }
+    }
+
+    /// The method used for a model of `qubits` qubits (`Dense` or `Typicality`).
+    ///
+    /// # Errors
+    /// [`ThermalError::TooManyQubits`] for `Dense` above the limit;
+    /// [`ThermalError::KuboMoriNeedsDense`] for the Kubo–Mori estimator without the dense
+    /// state.
+    pub fn resolve(&self, qubits: usize) -> Result<ThermalMethod, ThermalError> {
+        let m = match self.method {
+            ThermalMethod::Auto if qubits <= DENSE_MAX_QUBITS => ThermalMethod::Dense,
+            ThermalMethod::Auto => ThermalMethod::Typicality,
+            ThermalMethod::Dense => {
+                check_qubits(qubits)?;
+                ThermalMethod::Dense
+            }
+            ThermalMethod::Typicality => ThermalMethod::Typicality,
+        };
+        if m == ThermalMethod::Typicality && self.estimator == ThermalGradient::KuboMori {
+            return Err(ThermalError::KuboMoriNeedsDense {
+                qubits,
+                max: DENSE_MAX_QUBITS,
+            });
+        }
+        Ok(m)
+    }
+}
+
+/// One example's thermal gradient estimate.
+#[derive(Clone, Debug, Serialize)]
+pub struct ThermalStep {
+    /// The estimate of `∂⟨C⟩_T/∂θ_k`, in parameter order.
+    pub gradient: Vec<f64>,
+    /// Jackknife standard errors (typicality only).
+    pub std_err: Option<Vec<f64>>,
+    /// Estimator used.
+    pub estimator: ThermalGradient,
+    /// Method used (`dense` or `typicality`).
+    pub method: ThermalMethod,
+}
+
+/// The estimate of `∂⟨C⟩_T/∂θ_k` that `params.estimator` names, for one example (Section IV):
+///
+/// * clamped: `(⟨P_k⟩_{T,+β} − ⟨P_k⟩_{T,−β}) / 2β` (Eq. 42 analogue, bias O(β²)); with
+///   typicality both Gibbs states use the same random vectors, so the difference is not
+///   drowned by sampling noise of order `1/β`;
+/// * covariance: `−(1/T)(½⟨{P_k, C}⟩_T − ⟨P_k⟩_T⟨C⟩_T)` (Eq. 43), exact only for diagonal
+///   `H` or `[C, H] = 0`;
+/// * Kubo–Mori: `−(1/T)(∫₀¹ Tr(ρ^s P_k ρ^{1−s} C) ds − ⟨P_k⟩⟨C⟩)`, exact, dense only.
+///
+/// Dense cost: one (covariance, Kubo–Mori) or two (clamped) `O(8^N)` diagonalisations and a
+/// few `O(8^N)` products, then `O(2^N)` per parameter. Typicality cost: one or two
+/// [`typical_samples`] runs.
+///
+/// # Errors
+/// [`ThermalError::TemperatureNotPositive`], [`ThermalError::BetaNotPositive`] (clamped),
+/// [`ThermalError::NoTargets`], [`ThermalError::KuboMoriNeedsDense`],
+/// [`ThermalError::TooManyQubits`]; model, operator, solver and typicality errors.
+pub fn thermal_gradient(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &ThermalParams,
+    beta: f64,
+) -> Result<ThermalStep, ThermalError> {
+    let t = params.temperature;
+    check_temperature(t)?;
+    if params.estimator == ThermalGradient::Clamped && !(beta > 0.0 && beta.is_finite()) {
+        return Err(ThermalError::BetaNotPositive { beta });
+    }
+    if example.targets.is_empty() {
+        return Err(ThermalError::NoTargets);
+    }
+    let method = params.resolve(model.qubits)?;
+    let c = model.cost_operator(&example.targets);
+    let strings: Vec<PauliSum> = model
+        .params
+        .iter()
+        .map(|p| {
+            let mut s = PauliSum::new(model.qubits);
+            s.add(p.pauli, 1.0);
+            s
+        })
+        .collect();
+    let (gradient, std_err) = match (method, params.estimator) {
+        (ThermalMethod::Typicality, ThermalGradient::Clamped) => {
+            let typ = &params.typicality;
+            let plus = typical_samples(
+                &model.hamiltonian(theta, Some(example), beta)?,
+                &strings,
+                t,
+                typ,
+                |_, _| {},
+            )?;
+            let minus = typical_samples(
+                &model.hamiltonian(theta, Some(example), -beta)?,
+                &strings,
+                t,
+                typ,
+                |_, _| {},
+            )?;
+            let rows: Vec<Vec<f64>> = plus
+                .rows
+                .iter()
+                .zip(&minus.rows)
+                .map(|(p, m)| p.iter().chain(m).copied().collect())
+                .collect();
+            let k = strings.len();
+            let (g, s) = jackknife(&rows, |tot| {
+                let (zp, zm) = (tot[k], tot[2 * k + 1]);
+                (0..k)
+                    .map(|j| (tot[j] / zp - tot[k + 1 + j] / zm) / (2.0 * beta))
+                    .collect()
+            });
+            (g, Some(s))
+        }
+        (ThermalMethod::Typicality, _) => {
+            // Observables: P_k, C, ½{P_k, C}.
+            let mut obs = strings.clone();
+            obs.push(c.clone());
+            obs.extend(
+                model
+                    .params
+                    .iter()
+                    .map(|p| anticommutator_half(p.pauli, &c)),
+            );
+            let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
+            let s = typical_samples(&h0, &obs, t, &params.typicality, |_, _| {})?;
+            let k = strings.len();
+            let (g, sd) = jackknife(&s.rows, |tot| {
+                let z = tot[2 * k + 1];
+                let cm = tot[k] / z;
+                (0..k)
+                    .map(|j| -(tot[k + 1 + j] / z - tot[j] / z * cm) / t)
+                    .collect()
+            });
+            (g, Some(sd))
+        }
+        (_, ThermalGradient::Clamped) => {
+            let mean_p = |b: f64| -> Result<Vec<f64>, ThermalError> {
+                let g = GibbsState::new(&model.hamiltonian(theta, Some(example), b)?, t)?;
+                let rho = g.density_matrix();
+                Ok(model
+                    .params
+                    .iter()
+                    .map(|p| trace_pauli(&rho, p.pauli).re)
+                    .collect())
+            };
+            let (p, m) = (mean_p(beta)?, mean_p(-beta)?);
+            let g = p
+                .iter()
+                .zip(&m)
+                .map(|(a, b)| (a - b) / (2.0 * beta))
+                .collect();
+            (g, None)
+        }
+        (_, est) => {
+            let free = GibbsState::new(&model.hamiltonian(theta, Some(example), 0.0)?, t)?;
+            let rho = free.density_matrix();
+            let g = free.response_matrix(&c, est == ThermalGradient::KuboMori)?;
+            let cm = trace_sum(&rho, &c).re;
+            let grad = model
+                .params
+                .iter()
+                .map(|p| -(trace_pauli(&g, p.pauli).re - trace_pauli(&rho, p.pauli).re * cm) / t)
+                .collect();
+            (grad, None)
+        }
+    };
+    Ok(ThermalStep {
+        gradient,
+        std_err,
+        estimator: params.estimator,
+        method,
+    })
+}
+
+/// The thermal prediction of one example: `⟨Z_i⟩_T` on the outputs and the cost `⟨C⟩_T`
+/// (Eq. 18) in the free (`β = 0`) Gibbs state of `H(0, θ, u, d)`, dense or by typicality
+/// (then with the settings' random vectors; the standard errors are dropped).
+///
+/// # Errors
+/// [`ThermalError::TemperatureNotPositive`], [`ThermalError::NoTargets`],
+/// [`ThermalError::TooManyQubits`] (dense forced); model, operator, solver and typicality
+/// errors.
+pub fn thermal_prediction(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &ThermalParams,
+) -> Result<(Vec<f64>, f64), ThermalError> {
+    check_temperature(params.temperature)?;
+    if example.targets.is_empty() {
+        return Err(ThermalError::NoTargets);
+    }
+    let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
+    let c = model.cost_operator(&example.targets);
+    let z = |q: usize| {
+        let mut s = PauliSum::new(model.qubits);
+        s.add(PauliString::single(Letter::Z, q), 1.0);
+        s
+    };
+    let dense = match params.method {
+        ThermalMethod::Auto => model.qubits <= DENSE_MAX_QUBITS,
+        ThermalMethod::Dense => true,
+        ThermalMethod::Typicality => false,
+    };
+    if dense {
+        let rho = GibbsState::new(&h0, params.temperature)?.density_matrix();
+        let zs = model
+            .outputs
+            .iter()
+            .map(|&q| trace_pauli(&rho, PauliString::single(Letter::Z, q)).re)
+            .collect();
+        return Ok((zs, trace_sum(&rho, &c).re));
+    }
+    let mut obs: Vec<PauliSum> = model.outputs.iter().map(|&q| z(q)).collect();
+    obs.push(c);
+    let s = typical_samples(&h0, &obs, params.temperature, &params.typicality, |_, _| {})?;
+    let (mut v, _) = s.expectations();
+    let cost = v.pop().unwrap_or(f64::NAN);
+    Ok((v, cost))
+}
+
+/// Eq. 43 from shots: `−(1/T) Cov[P_k, C]` estimated from `S` computational-basis shots of
+/// the free Gibbs state (probabilities `⟨b|ρ|b⟩`), for every Z-type parameter `P_k`, with `C`
+/// (diagonal, Eq. 18) read from the same shots.
+///
+/// A shot `b` gives `P_k` the value `(−1)^{|b ∧ z_k|}` and `C` the value
+/// `½ Σ_{i∈out} (z_i(b) − d_i)²`, `z_i(b) = 1 − 2 b_i`. The sample covariance (divisor
+/// `S − 1`) is unbiased for `⟨P_k C⟩ − ⟨P_k⟩⟨C⟩` = the plain covariance of Eq. 43 (both
+/// operators diagonal, so `½{P_k, C} = P_k C`); its standard error is the delta-method
+/// `√(Var[(P − m_P)(C − m_C)] / S)`.
+///
+/// X- or Y-type parameters get `None`: `P_k` does not commute with `C` qubit-wise (it acts on
+/// an output) or at least needs a rotated basis in which `C` is not read, and
+/// `½⟨{P_k, C}⟩` of non-commuting operators is no single-basis observable. Their covariance
+/// would need a separate estimate of the anticommutator terms; it is not attempted here.
+///
+/// Dense (`N ≤ 12`) because the diagonal of `ρ` comes from the dense Gibbs state.
+///
+/// # Errors
+/// [`ThermalError::TemperatureNotPositive`], [`ThermalError::NoTargets`],
+/// [`ThermalError::TooManyQubits`], [`MeasureError::TooFewShots`] (`S < 2`); model, operator,
+/// solver and sampling errors.
+pub fn covariance_from_shots(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    temperature: f64,
+    shots: u64,
+    seed: u64,
+) -> Result<ShotCovariance, ThermalError> {
+    check_temperature(temperature)?;
+    check_qubits(model.qubits)?;
+    if example.targets.is_empty() {
+        return Err(ThermalError::NoTargets);
+    }
+    if shots < 2 {
+        return Err(MeasureError::TooFewShots { shots }.into());
+    }
+    let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
+    let free = GibbsState::new(&h0, temperature)?;
+    let counts = sample_probabilities(&free.diagonal(), shots, seed)?;
+    let cost_of = |b: u64| -> f64 {
+        model
+            .outputs
+            .iter()
+            .zip(&example.targets)
+            .map(|(&q, &d)| {
+                let z = 1.0 - 2.0 * ((b >> q) & 1) as f64;
+                0.5 * (z - d) * (z - d)
+            })
+            .sum()
+    };
+    let s = shots as f64;
+    let outcomes = counts.outcomes();
+    let mean = |f: &dyn Fn(u64) -> f64| -> f64 {
+        outcomes.iter().map(|&(b, n)| n as f64 * f(b)).sum::<f64>() / s
+    };
+    let mc = mean(&cost_of);
+    let vc = outcomes
+        .iter()
+        .map(|&(b, n)| n as f64 * (cost_of(b) - mc).powi(2))
+        .sum::<f64>()
+        / (s - 1.0);
+    let (mut covariance, mut std_err) = (Vec::new(), Vec::new());
+    for p in &model.params {
+        if !p.pauli.is_diagonal() {
+            covariance.push(None);
+            std_err.push(None);
+            continue;
+        }
+        let z = p.pauli.z();
+        let v = |b: u64| -> f64 {
+            if (b & z).count_ones().is_multiple_of(2) {
+                1.0
+            } else {
+                -1.0
+            }
+        };
+        let mp = mean(&v);
+        let u = |b: u64| (v(b) - mp) * (cost_of(b) - mc);
+        let sum_u: f64 = outcomes.iter().map(|&(b, n)| n as f64 * u(b)).sum();
+        let cov = sum_u / (s - 1.0);
+        let mu = sum_u / s;
+        let var_u = outcomes
+            .iter()
+            .map(|&(b, n)| n as f64 * (u(b) - mu).powi(2))
+            .sum::<f64>()
+            / (s - 1.0);
+        covariance.push(Some(-cov / temperature));
+        std_err.push(Some((var_u / s).sqrt() / temperature));
+    }
+    Ok(ShotCovariance {
+        params: model.params.iter().map(|p| p.label.clone()).collect(),
+        covariance,
+        std_err,
+        cost: mc,
+        cost_std: (vc / s).sqrt(),
+        temperature,
+        shots,
+        seed,
+    })
+}
+
+/// Eq. 43 from Z-basis shots ([`covariance_from_shots`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct ShotCovariance {
+    /// Parameter labels, in model order.
+    pub params: Vec<String>,
+    /// `−(1/T) Cov[P_k, C]` from the shots; `None` for parameters that are not Z-type.
+    pub covariance: Vec<Option<f64>>,
+    /// Standard errors (delta method); `None` where `covariance` is.
+    pub std_err: Vec<Option<f64>>,
+    /// `⟨C⟩_T` from the same shots.
+    pub cost: f64,
+    /// Its standard error.
+    pub cost_std: f64,
+    /// Temperature `T`.
+    pub temperature: f64,
+    /// Shots `S`.
+    pub shots: u64,
+    /// Seed of the shots.
+    pub seed: u64,
 }
 
 fn check_temperature(temperature: f64) -> Result<(), ThermalError> {

@@ -1,5 +1,8 @@
 //! Training a quantum network by equilibrium propagation: mini-batches of EP gradients
 //! (Eq. 28), SGD with momentum or Adam, a per-epoch learning-rate decay, and metrics.
+//! With `temperature: T` the network is the Gibbs state at `T` instead of an eigenstate
+//! (Section IV): prediction `⟨Z_out⟩_T`, cost `⟨C⟩_T`, gradient from the estimator the model's
+//! `thermal_gradient` names ([`super::thermal::thermal_gradient`]).
 //!
 //! Everything random (the order of the examples in each epoch) comes from the model's seed,
 //! one ChaCha8 stream per epoch, so a run resumed from a checkpoint after epoch `e` continues
@@ -12,12 +15,15 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::hamiltonian::{Example, Model, ModelKind, Optimizer, StateChoice, Training};
+use crate::hamiltonian::{
+    Example, Model, ModelKind, Optimizer, StateChoice, ThermalGradient, Training,
+};
 use crate::Error;
 
 use super::classical::{ClassicalNet, ClassicalParams};
 use super::gradient::{compare, ep_gradient, exact_gradient, EpParams};
 use super::quantum::free_phase;
+use super::thermal::{thermal_gradient, thermal_prediction, ThermalMethod, ThermalParams};
 
 /// One example's EP gradient, the shots it spent and (with shots) its standard errors.
 struct ExampleGradient {
@@ -26,18 +32,21 @@ struct ExampleGradient {
     std: Option<Vec<f64>>,
 }
 
-/// What computes the states: the quantum eigenstate (`kind: quantum`) or the classical
-/// relaxed network of Section II (`kind: classical`), behind one interface.
+/// What computes the states: the quantum eigenstate (`kind: quantum`), the quantum Gibbs state
+/// (`kind: quantum` with `temperature`) or the classical relaxed network of Section II
+/// (`kind: classical`), behind one interface.
 enum Engine {
     Quantum,
+    Thermal(ThermalParams),
     Classical(Box<ClassicalNet>),
 }
 
 impl Engine {
-    fn new(model: &Model) -> Result<Self, Error> {
-        Ok(match model.kind {
-            ModelKind::Quantum => Engine::Quantum,
-            ModelKind::Classical => Engine::Classical(Box::new(ClassicalNet::new(
+    fn new(model: &Model, thermal: Option<&ThermalParams>) -> Result<Self, Error> {
+        Ok(match (model.kind, thermal) {
+            (ModelKind::Quantum, None) => Engine::Quantum,
+            (ModelKind::Quantum, Some(t)) => Engine::Thermal(t.clone()),
+            (ModelKind::Classical, _) => Engine::Classical(Box::new(ClassicalNet::new(
                 model,
                 ClassicalParams::default(),
             )?)),
@@ -61,6 +70,16 @@ impl Engine {
                     std: g.ep_std,
                 }
             }
+            Engine::Thermal(t) => {
+                // Fresh random vectors per example and epoch, from the run's seed.
+                let mut t = t.clone();
+                t.typicality.seed ^= p.shot_seed;
+                ExampleGradient {
+                    ep: thermal_gradient(m, theta, ex, &t, p.beta)?.gradient,
+                    shots: 0,
+                    std: None,
+                }
+            }
             Engine::Classical(net) => ExampleGradient {
                 ep: net.ep_gradient(theta, ex, p.beta, p.one_sided)?.gradient,
                 shots: 0,
@@ -79,6 +98,15 @@ impl Engine {
     ) -> Result<Vec<f64>, Error> {
         Ok(match self {
             Engine::Quantum => exact_gradient(m, theta, ex, p)?.exact,
+            Engine::Thermal(t) => {
+                // The Kubo–Mori covariance is the exact thermal gradient (dense).
+                let exact = ThermalParams {
+                    estimator: ThermalGradient::KuboMori,
+                    method: ThermalMethod::Dense,
+                    ..t.clone()
+                };
+                thermal_gradient(m, theta, ex, &exact, p.beta)?.gradient
+            }
             Engine::Classical(net) => net.implicit_gradient(theta, ex)?.gradient,
         })
     }
@@ -96,6 +124,7 @@ impl Engine {
                 let f = free_phase(m, theta, Some(ex), &p.lanczos)?;
                 (f.z_outputs, f.cost.unwrap_or(f64::NAN))
             }
+            Engine::Thermal(t) => thermal_prediction(m, theta, ex, t)?,
             Engine::Classical(net) => {
                 let f = net.predict(theta, ex)?;
                 (f.z_outputs, f.cost.unwrap_or(f64::NAN))
@@ -116,6 +145,9 @@ pub struct TrainParams {
     /// Every this many epochs, also compute the exact gradient of one batch and log the
     /// EP-vs-oracle cosine similarity (0 = never).
     pub cosine_every: usize,
+    /// Thermal case (`temperature` in the model, quantum models): Gibbs state, temperature,
+    /// gradient estimator, method. `None`: the eigenstate of `state`.
+    pub thermal: Option<ThermalParams>,
 }
 
 impl TrainParams {
@@ -137,6 +169,16 @@ impl TrainParams {
             },
             seed: model.seed,
             cosine_every: 0,
+            thermal: model.settings.temperature.map(|t| {
+                ThermalParams::new(
+                    t,
+                    model
+                        .settings
+                        .thermal_gradient
+                        .unwrap_or(ThermalGradient::Clamped),
+                    model.seed,
+                )
+            }),
         }
     }
 }
@@ -222,6 +264,13 @@ pub enum TrainError {
         /// Parameters of the model.
         expected: usize,
     },
+    /// Thermal training with `shots`: not implemented (the thermal estimators use exact or
+    /// typicality expectations).
+    #[error("thermal training (temperature {temperature}) with `shots` is not supported; remove `shots` or `temperature`")]
+    ThermalShots {
+        /// The model's temperature.
+        temperature: f64,
+    },
     /// A numerical blow-up (NaN/∞ gradient or cost).
     #[error("epoch {epoch}: the {what} is not finite; lower the learning rate or β")]
     NotFinite {
@@ -249,17 +298,26 @@ pub fn correct(z: &[f64], targets: &[f64]) -> bool {
 }
 
 /// Mean free-phase cost and accuracy of `theta` on `examples` (NaN, NaN for none), for a
-/// quantum or a classical (`kind: classical`) model.
+/// quantum or a classical (`kind: classical`) model; a quantum model with `temperature` is
+/// evaluated in its Gibbs state ([`TrainParams::from_model`]'s thermal settings).
 ///
 /// # Errors
-/// Model, memory and solver errors of [`free_phase`]; classical relaxation errors.
+/// Model, memory and solver errors of [`free_phase`]; classical relaxation errors; thermal
+/// errors.
 pub fn evaluate(
     model: &Model,
     theta: &[f64],
     examples: &[Example],
     params: &EpParams,
 ) -> Result<(f64, f64), Error> {
-    evaluate_with(&Engine::new(model)?, model, theta, examples, params)
+    let thermal = TrainParams::from_model(model).thermal;
+    evaluate_with(
+        &Engine::new(model, thermal.as_ref())?,
+        model,
+        theta,
+        examples,
+        params,
+    )
 }
 
 fn evaluate_with(
@@ -288,7 +346,8 @@ impl<'a> Trainer<'a> {
     ///
     /// # Errors
     /// [`TrainError::NoData`] without training examples; [`TrainError::CheckpointMismatch`];
-    /// a classical model with X or Y terms.
+    /// a classical model with X or Y terms; thermal settings that cannot run (Kubo–Mori or the
+    /// cosine oracle above the dense limit, [`TrainError::ThermalShots`]).
     pub fn new(
         model: &'a Model,
         params: TrainParams,
@@ -321,8 +380,25 @@ impl<'a> Trainer<'a> {
                 history: Vec::new(),
             },
         };
+        if let (ModelKind::Quantum, Some(t)) = (model.kind, params.thermal.as_ref()) {
+            if params.ep.shots.is_some() {
+                return Err(TrainError::ThermalShots {
+                    temperature: t.temperature,
+                }
+                .into());
+            }
+            t.resolve(model.qubits)?;
+            if params.cosine_every > 0 {
+                // The cosine's oracle is the dense Kubo–Mori gradient.
+                ThermalParams {
+                    method: ThermalMethod::Dense,
+                    ..t.clone()
+                }
+                .resolve(model.qubits)?;
+            }
+        }
         Ok(Self {
-            engine: Engine::new(model)?,
+            engine: Engine::new(model, params.thermal.as_ref())?,
             model,
             params,
             train: d.train.clone(),

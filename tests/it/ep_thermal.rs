@@ -354,3 +354,208 @@ fn errors_carry_their_numbers() {
     let e: qep::Error = e.into();
     assert!(e.to_string().contains("T = -2"), "{e}");
 }
+
+#[test]
+fn single_estimators_equal_the_side_by_side_comparison() {
+    use qep::ep::thermal::{thermal_gradient, thermal_prediction, ThermalMethod, ThermalParams};
+    use qep::hamiltonian::ThermalGradient;
+    let m = model(Kind::Quantum, 1);
+    let ex = example();
+    let theta = m.theta();
+    for t in [0.3, 1.0] {
+        let all = thermal_gradients(&m, &theta, &ex, t, 0.01).unwrap();
+        for (est, want) in [
+            (ThermalGradient::Clamped, &all.clamped),
+            (ThermalGradient::Covariance, &all.covariance),
+            (ThermalGradient::KuboMori, &all.kubo_mori),
+        ] {
+            let p = ThermalParams::new(t, est, 0);
+            let g = thermal_gradient(&m, &theta, &ex, &p, 0.01).unwrap();
+            assert_eq!(g.method, ThermalMethod::Dense);
+            assert!(g.std_err.is_none());
+            let rel = rel_err(&g.gradient, want, &vec![true; want.len()]);
+            assert!(
+                rel < 1e-10,
+                "T = {t} {est:?}: {rel:.2e} from the comparison"
+            );
+        }
+        let (z, cost) = thermal_prediction(
+            &m,
+            &theta,
+            &ex,
+            &ThermalParams::new(t, ThermalGradient::Clamped, 0),
+        )
+        .unwrap();
+        let g = GibbsState::new(&m.hamiltonian(&theta, Some(&ex), 0.0).unwrap(), t).unwrap();
+        let mut z3 = PauliSum::new(4);
+        z3.add(PauliString::parse("Z3").unwrap(), 1.0);
+        assert!((z[0] - g.expectation(&z3).unwrap()).abs() < 1e-12);
+        assert!((cost - all.cost).abs() < 1e-12);
+    }
+}
+
+/// The Z-type entries of the shot covariance against the dense plain covariance (Eq. 43):
+/// returns the largest |deviation|/σ and the mean σ.
+fn shot_check(m: &Model, t: f64, shots: u64, seed: u64) -> (f64, f64) {
+    use qep::ep::thermal::covariance_from_shots;
+    let ex = example();
+    let dense = thermal_gradients(m, &m.theta(), &ex, t, 0.01).unwrap();
+    let s = covariance_from_shots(m, &m.theta(), &ex, t, shots, seed).unwrap();
+    let (mut worst, mut sum_sd, mut n) = (0.0f64, 0.0, 0);
+    for (k, p) in m.params.iter().enumerate() {
+        match (s.covariance[k], s.std_err[k]) {
+            (Some(c), Some(sd)) => {
+                assert!(
+                    p.pauli.is_diagonal(),
+                    "{}: estimated but not Z-type",
+                    p.label
+                );
+                let z = (c - dense.covariance[k]) / sd;
+                worst = worst.max(z.abs());
+                sum_sd += sd;
+                n += 1;
+            }
+            (None, None) => assert!(!p.pauli.is_diagonal(), "{}: Z-type but null", p.label),
+            other => panic!("{}: mismatched {other:?}", p.label),
+        }
+    }
+    assert!(n > 0, "premise: some Z-type parameters");
+    assert!(
+        (s.cost - dense.cost).abs() < 5.0 * s.cost_std,
+        "⟨C⟩ from shots"
+    );
+    (worst, sum_sd / n as f64)
+}
+
+#[test]
+fn covariance_from_z_shots_is_within_five_sigma_and_scales_as_one_over_root_s() {
+    for (kind, name) in [(Kind::Classical, "diagonal"), (Kind::Quantum, "generic")] {
+        let m = model(kind, 5);
+        let t = 1.0;
+        let (w1, s1) = shot_check(&m, t, 20_000, 1);
+        let (w2, s2) = shot_check(&m, t, 320_000, 2);
+        eprintln!(
+            "{name}: S = 20 000: worst {w1:.2}σ, mean σ {s1:.3e}; S = 320 000: worst {w2:.2}σ, \
+             mean σ {s2:.3e}; σ ratio {:.3} (expected 4)",
+            s1 / s2
+        );
+        assert!(w1 < 5.0 && w2 < 5.0, "{name}: {w1:.2}σ, {w2:.2}σ");
+        assert!(
+            (s1 / s2 - 4.0).abs() < 0.4,
+            "{name}: σ ratio {:.3}",
+            s1 / s2
+        );
+    }
+    // The diagonal model's covariance is the exact gradient; the generic one's is not.
+    let m = model(Kind::Classical, 5);
+    let g = thermal_gradients(&m, &m.theta(), &example(), 1.0, 0.01).unwrap();
+    assert!(rel_err(&g.covariance, &g.exact, &vec![true; g.exact.len()]) < 1e-8);
+    let e =
+        qep::ep::thermal::covariance_from_shots(&m, &m.theta(), &example(), 1.0, 1, 0).unwrap_err();
+    assert!(e.to_string().contains("at least 2"), "{e}");
+}
+
+#[test]
+fn xor_trains_on_its_gibbs_state_and_each_estimator_is_compared_at_epoch_zero() {
+    use qep::ep::thermal::ThermalMethod;
+    use qep::ep::{TrainParams, Trainer};
+    use qep::hamiltonian::ThermalGradient;
+    let m = qep::hamiltonian::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("hamiltonians/xor_thermal.yaml"),
+    )
+    .unwrap();
+    let p = TrainParams::from_model(&m);
+    let th = p.thermal.clone().expect("premise: a thermal model");
+    assert_eq!(
+        (th.temperature, th.estimator),
+        (0.3, ThermalGradient::Clamped)
+    );
+    assert_eq!(th.resolve(m.qubits).unwrap(), ThermalMethod::Dense);
+    // Cosine of each estimator against the exact (Kubo–Mori) gradient on the first batch.
+    let mut cos = Vec::new();
+    for est in [
+        ThermalGradient::Clamped,
+        ThermalGradient::Covariance,
+        ThermalGradient::KuboMori,
+    ] {
+        let mut q = p.clone();
+        q.cosine_every = 1;
+        q.training.epochs = 1;
+        q.thermal.as_mut().unwrap().estimator = est;
+        let mut t = Trainer::new(&m, q, None).unwrap();
+        let c = t.run_epoch(|_, _| {}).unwrap().cosine.unwrap();
+        eprintln!("epoch 0 cosine vs exact at T = 0.3: {est:?} {c:.8}");
+        cos.push(c);
+    }
+    assert!(cos[0] > 0.99999, "clamped cosine {}", cos[0]);
+    assert!(
+        (0.95..0.999).contains(&cos[1]),
+        "covariance (Eq. 43) cosine {}: expected biased but aligned",
+        cos[1]
+    );
+    assert!(cos[2] > 1.0 - 1e-12, "Kubo–Mori is the oracle: {}", cos[2]);
+
+    let mut t = Trainer::new(&m, p, None).unwrap();
+    while !t.finished() {
+        t.run_epoch(|_, _| {}).unwrap();
+    }
+    let h = &t.checkpoint().history;
+    let (first, last) = (&h[0], h.last().unwrap());
+    eprintln!(
+        "xor at T = 0.3: epoch 1 cost {:.4} acc {:.2}; epoch {} cost {:.5} acc {:.2}",
+        first.train_cost, first.train_accuracy, last.epoch, last.train_cost, last.train_accuracy
+    );
+    assert!(
+        first.train_cost > 0.9 && first.train_accuracy <= 0.5,
+        "{first:?}"
+    );
+    assert_eq!(last.train_accuracy, 1.0, "{last:?}");
+    assert!(last.train_cost < 0.01, "{last:?}");
+}
+
+#[test]
+fn grad_json_carries_the_shot_covariance() {
+    let out = assert_cmd::Command::cargo_bin("qep")
+        .unwrap()
+        .args([
+            "grad",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/hamiltonians/xor_thermal.yaml"),
+            "--temperature",
+            "0.5",
+            "--shots",
+            "50000",
+            "--seed",
+            "3",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let labels = v["params"].as_array().unwrap();
+    let cs = v["covariance_shots"].as_array().unwrap();
+    let sd = v["covariance_shots_std"].as_array().unwrap();
+    let cov = v["covariance"].as_array().unwrap();
+    assert_eq!(cs.len(), labels.len());
+    let mut z_type = 0;
+    for (i, l) in labels.iter().enumerate() {
+        let l = l.as_str().unwrap();
+        if l.contains('X') || l.contains('Y') {
+            assert!(cs[i].is_null() && sd[i].is_null(), "{l}: {}", cs[i]);
+        } else {
+            z_type += 1;
+            let (c, s, d) = (
+                cs[i].as_f64().unwrap(),
+                sd[i].as_f64().unwrap(),
+                cov[i].as_f64().unwrap(),
+            );
+            assert!((c - d).abs() < 5.0 * s, "{l}: {c} ± {s} vs {d}");
+        }
+    }
+    assert!(z_type >= 10, "premise: ZZ and Z parameters, {z_type}");
+    assert_eq!(v["provenance"]["seed"], 3);
+}

@@ -8,6 +8,7 @@ mod ep_classical;
 mod ep_langevin;
 mod ep_thermal;
 mod ep_train;
+mod ep_typicality;
 mod hamiltonian;
 mod linalg;
 mod lindblad;
