@@ -286,6 +286,14 @@ pub struct GradArgs {
     /// Random vectors for the typicality estimates above 12 qubits (with --temperature).
     #[arg(long, default_value_t = 8, value_name = "R")]
     pub samples: usize,
+    /// Also estimate the gradient on states prepared by adiabatic sweeps of these times T
+    /// (from −Σ X_i; default: the model's `preparation: adiabatic` time, if any) and report,
+    /// per T, the fidelities and the cosine with the exact-state EP gradient (`prepared`).
+    #[arg(long, value_delimiter = ',', value_name = "T1,T2,…")]
+    pub prep_times: Option<Vec<f64>>,
+    /// Time steps of each sweep (default: the model's, else max(100, 5·T)).
+    #[arg(long, value_name = "N")]
+    pub prep_steps: Option<usize>,
     #[command(flatten)]
     pub solver: SolverArgs,
 }

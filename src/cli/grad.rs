@@ -11,7 +11,8 @@ use qep::ep::thermal::{
 };
 use qep::ep::typicality::TypicalityParams;
 use qep::ep::{compare, ep_gradient, exact_gradient, EpGradient, EpParams, ExactGradient};
-use qep::hamiltonian::{Example, Model, StateChoice, ThermalGradient};
+use qep::ep::prepared::{ep_gradient_prepared, PreparedGradient};
+use qep::hamiltonian::{Adiabatic, Example, Model, Preparation, StateChoice, ThermalGradient};
 use qep::operator::DENSE_MAX_QUBITS;
 
 use super::args::GradArgs;
@@ -28,6 +29,9 @@ struct GradOut {
     oracle: Option<ExactGradient>,
     cosine: Option<f64>,
     relative_error: Option<f64>,
+    /// EP on adiabatically prepared states, one entry per sweep time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prepared: Option<Vec<PreparedGradient>>,
 }
 
 /// The example named by the flags: explicit `--inputs/--targets`, `--example I`, or the
@@ -121,6 +125,7 @@ pub fn run(a: GradArgs) -> Result<()> {
         }
         None => (None, None),
     };
+    let prepared = prepared_runs(&a, &model, &theta, &ex, &params, &ep.ep)?;
     let out = GradOut {
         example: ex,
         exact: oracle.as_ref().map(|o| o.exact.clone()),
@@ -128,6 +133,7 @@ pub fn run(a: GradArgs) -> Result<()> {
         cosine,
         relative_error,
         ep,
+        prepared,
     };
     if a.model.json {
         return print_json(
@@ -176,7 +182,65 @@ pub fn run(a: GradArgs) -> Result<()> {
     if let (Some(c), Some(r)) = (out.cosine, out.relative_error) {
         println!("cosine similarity {c:.9}, relative error {r:.3e}");
     }
+    if let Some(runs) = &out.prepared {
+        println!("EP on adiabatically prepared states (vs EP on exact eigenstates):");
+        println!(
+            "{:>8} {:>14} {:>14} {:>14} {:>12} {:>12}",
+            "T", "F free", "F +β", "F −β", "cosine", "rel. error"
+        );
+        for g in runs {
+            println!(
+                "{:>8} {:>14.10} {:>14.10} {:>14.10} {:>12.9} {:>12.3e}",
+                g.time, g.fidelities[0], g.fidelities[1], g.fidelities[2], g.cosine, g.relative_error
+            );
+        }
+    }
     Ok(())
+}
+
+/// EP gradients on prepared states for each `--prep-times` T (or the model's adiabatic time),
+/// compared with the exact-state EP gradient `reference`.
+fn prepared_runs(
+    a: &GradArgs,
+    model: &Model,
+    theta: &[f64],
+    ex: &Example,
+    params: &EpParams,
+    reference: &[f64],
+) -> Result<Option<Vec<PreparedGradient>>> {
+    let from_model = match model.settings.preparation {
+        Preparation::Adiabatic(ad) => Some(ad),
+        _ => None,
+    };
+    let times = match (&a.prep_times, from_model) {
+        (Some(t), _) => t.clone(),
+        (None, Some(ad)) => vec![ad.time],
+        (None, None) => return Ok(None),
+    };
+    let pb = spinner(format!("EP on prepared states, {} sweep times", times.len()));
+    let mut out = Vec::with_capacity(times.len());
+    for &t in &times {
+        let ad = Adiabatic {
+            time: t,
+            steps: a
+                .prep_steps
+                .or(from_model.map(|m| m.steps))
+                .unwrap_or_else(|| 100usize.max((5.0 * t).ceil() as usize)),
+            schedule: from_model.map(|m| m.schedule).unwrap_or_default(),
+        };
+        pb.set_message(format!("EP on states prepared in T = {t}"));
+        let mut g = in_file(
+            &a.model.file,
+            ep_gradient_prepared(model, theta, ex, params, &ad, false),
+        )?;
+        let (c, r) = compare(&g.ep, reference);
+        g.exact_state_ep = reference.to_vec();
+        g.cosine = c;
+        g.relative_error = r;
+        out.push(g);
+    }
+    pb.finish_and_clear();
+    Ok(Some(out))
 }
 
 /// The JSON of `qep grad --temperature T` (dense).

@@ -514,7 +514,7 @@ fn ep_on_prepared_states_converges_to_exact_state_ep_as_t_grows() {
             steps: 200,
             schedule: Schedule::Smooth,
         };
-        let g = ep_gradient_prepared(&model, &theta, &ex, &params, &ad).unwrap();
+        let g = ep_gradient_prepared(&model, &theta, &ex, &params, &ad, true).unwrap();
         if t == 16.0 {
             assert!(
                 g.fidelities[0] > 0.9998 && g.cosine < 0.999,
