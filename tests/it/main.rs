@@ -15,3 +15,4 @@ mod oracle;
 mod pauli;
 mod state;
 mod study;
+mod trajectories;
