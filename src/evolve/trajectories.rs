@@ -128,7 +128,7 @@ struct Problem<'a> {
     par: bool,
 }
 
-/// Per-worker buffers, allocated once per batch job (never inside the step loop).
+/// Per-worker buffers, allocated once per rayon job of a batch (never inside the step loop).
 struct Work {
     y: Vec<C64>,
     ynew: Vec<C64>,
@@ -382,7 +382,6 @@ pub fn evolve_trajectories_with_progress(
         let results: Vec<Result<Vec<TrajOut>, EvolveError>> = if traj_parallel {
             (b0..b1)
                 .into_par_iter()
-                .with_max_len(1)
                 .map_init(|| problem.work(), run_pair)
                 .collect()
         } else {
