@@ -357,15 +357,41 @@ pub struct EvolveArgs {
         value_name = "P1,P2,…"
     )]
     pub observe: Vec<String>,
-    /// Method: rho (density matrix). Quantum trajectories are not available yet.
-    #[arg(long, default_value = "rho", value_name = "METHOD")]
-    pub method: String,
-    /// Absolute tolerance of the integrator.
-    #[arg(long, default_value_t = 1e-10, value_name = "A")]
-    pub atol: f64,
-    /// Relative tolerance of the integrator.
-    #[arg(long, default_value_t = 1e-8, value_name = "R")]
-    pub rtol: f64,
+    /// Method: rho (the density matrix, exact, 16·4^N bytes) or trajectories (quantum
+    /// trajectories / Monte Carlo wave function: means ± standard errors, 2^N per vector).
+    ///
+    /// rho integrates the Lindblad equation on ρ. trajectories averages --trajectories
+    /// stochastic pure-state trajectories (seeded by --seed, the same numbers for any thread
+    /// count); its JSON adds std_errors, trajectories and jumps (mean jump count per
+    /// trajectory), and its purity is the mean of |⟨ψ_a|ψ_b⟩|² over disjoint pairs of
+    /// trajectories (unbiased; null when the stored pair states would exceed 1 GiB or fewer
+    /// than two trajectories ran). A model without a `lindblad:` key has no jumps: every
+    /// trajectory is the same Schrödinger evolution, so one is run (trajectories = 1,
+    /// standard errors 0).
+    #[arg(long, value_enum, default_value_t = EvolveMethod::Rho, value_name = "METHOD")]
+    pub method: EvolveMethod,
+    /// Number of trajectories (--method trajectories).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub trajectories: usize,
+    /// Seed of the trajectories (--method trajectories): trajectory j uses ChaCha8 stream j.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub seed: u64,
+    /// Absolute tolerance of the integrator [default: 1e-10 for rho, 1e-8 per amplitude for
+    /// trajectories].
+    #[arg(long, value_name = "A")]
+    pub atol: Option<f64>,
+    /// Relative tolerance of the integrator [default: 1e-8 for rho, 1e-6 for trajectories].
+    #[arg(long, value_name = "R")]
+    pub rtol: Option<f64>,
+}
+
+/// `qep evolve --method`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EvolveMethod {
+    /// The density matrix under the Lindblad equation (exact; N ≤ 10 is comfortable).
+    Rho,
+    /// Quantum trajectories (Monte Carlo wave function): statistical, state vectors only.
+    Trajectories,
 }
 
 /// `qep thermal-scan`.

@@ -3,16 +3,20 @@
 use std::collections::BTreeMap;
 
 use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use qep::evolve::{evolve_lindblad, jump_list, DensityMatrix, Options};
+use qep::evolve::{
+    evolve_lindblad, evolve_trajectories_with_progress, jump_list, DensityMatrix, Options,
+    TrajectoryOptions,
+};
 use qep::linalg::{eigenpairs, LanczosParams};
 use qep::operator::XMaskOperator;
 use qep::pauli::{PauliString, PauliSum};
 use qep::state::StateVector;
 use qep::C64;
 
-use super::args::EvolveArgs;
+use super::args::{EvolveArgs, EvolveMethod};
 use super::{in_file, load, print_json, spinner};
 
 /// The JSON of `qep evolve`.
@@ -31,13 +35,39 @@ struct EvolveOut {
     seconds: f64,
 }
 
+/// The JSON of `qep evolve --method trajectories`: the keys of the `rho` output where they
+/// apply, plus the statistics of the trajectories.
+#[derive(Serialize)]
+struct TrajectoriesOut {
+    qubits: usize,
+    method: &'static str,
+    /// Trajectories run (1 for a model without jumps: the evolution is deterministic).
+    trajectories: usize,
+    /// Mean number of jumps per trajectory.
+    jumps: f64,
+    /// Number of jump operators.
+    jump_operators: usize,
+    /// Total jumps per jump operator.
+    jumps_per_operator: Vec<u64>,
+    times: Vec<f64>,
+    observables: BTreeMap<String, Vec<f64>>,
+    std_errors: BTreeMap<String, Vec<f64>>,
+    /// Mean of |⟨ψ_a|ψ_b⟩|² over disjoint pairs (unbiased for Tr ρ²), or null.
+    purity: Option<Vec<f64>>,
+    purity_std_errors: Option<Vec<f64>>,
+    steps: usize,
+    rejected_steps: usize,
+    rhs_evals: usize,
+    seconds: f64,
+}
+
+/// Stored pair states above which the trajectory purity is not estimated.
+const PURITY_MAX_BYTES: u128 = 1 << 30;
+
 pub fn run(a: EvolveArgs) -> Result<()> {
     let t0 = std::time::Instant::now();
     let file = &a.model.file;
     let model = load(file)?;
-    if a.method != "rho" {
-        bail!("--method {}: only `rho` (the density matrix) is available; quantum trajectories are not implemented yet", a.method);
-    }
     let n = model.qubits;
     let h = in_file(file, model.hamiltonian(&model.theta(), None, 0.0))?;
     let psi0: Vec<C64> = match a.initial.as_str() {
@@ -68,10 +98,14 @@ pub fn run(a: EvolveArgs) -> Result<()> {
         observables.push(s);
     }
     let jumps = jump_list(&model.settings.jumps);
+    if a.method == EvolveMethod::Trajectories {
+        return trajectories(&a, &model, &h, &jumps, &psi0, &observables, t0);
+    }
+    let (atol, rtol) = (a.atol.unwrap_or(1e-10), a.rtol.unwrap_or(1e-8));
     let rho0 = in_file(file, DensityMatrix::from_pure(&psi0))?;
     let opts = Options {
-        atol: a.atol,
-        rtol: a.rtol,
+        atol,
+        rtol,
         ..Options::default()
     };
     let pb = (n >= 7).then(|| {
@@ -108,7 +142,7 @@ pub fn run(a: EvolveArgs) -> Result<()> {
             &out,
             &model,
             None,
-            serde_json::json!({"initial": a.initial, "atol": a.atol, "rtol": a.rtol}),
+            serde_json::json!({"initial": a.initial, "method": "rho", "atol": atol, "rtol": rtol}),
         );
     }
     print!("{:>10}", "t");
@@ -126,6 +160,114 @@ pub fn run(a: EvolveArgs) -> Result<()> {
     println!(
         "{} qubits, {} jump operators, {} steps ({} rejected), {:.2} s",
         n, out.jumps, out.steps, out.rejected_steps, out.seconds
+    );
+    Ok(())
+}
+
+/// `--method trajectories`: runs the library's trajectories with a progress bar and prints.
+fn trajectories(
+    a: &EvolveArgs,
+    model: &qep::hamiltonian::Model,
+    h: &PauliSum,
+    jumps: &[(PauliSum, f64)],
+    psi0: &[C64],
+    observables: &[PauliSum],
+    t0: std::time::Instant,
+) -> Result<()> {
+    let file = &a.model.file;
+    let n = model.qubits;
+    let defaults = TrajectoryOptions::default();
+    // The pair states for the purity: one per output time per worker thread.
+    let pair_bytes = qep::state::memory::state_bytes(n, 16)
+        .saturating_mul(a.times.len() as u128)
+        .saturating_mul(rayon::current_num_threads() as u128);
+    let opts = TrajectoryOptions {
+        ntraj: a.trajectories,
+        seed: a.seed,
+        atol: a.atol.unwrap_or(defaults.atol),
+        rtol: a.rtol.unwrap_or(defaults.rtol),
+        purity: pair_bytes <= PURITY_MAX_BYTES,
+        ..defaults
+    };
+    let deterministic = jumps.iter().all(|(_, g)| *g == 0.0);
+    let pb = ProgressBar::new(if deterministic {
+        1
+    } else {
+        a.trajectories as u64
+    });
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} trajectories [{elapsed} < {eta}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let tr =
+        evolve_trajectories_with_progress(h, jumps, psi0, &a.times, observables, &opts, &|| {
+            pb.inc(1)
+        });
+    pb.finish_and_clear();
+    let tr = in_file(file, tr)?;
+    let by_label = |v: &[Vec<f64>]| -> BTreeMap<String, Vec<f64>> {
+        a.observe.iter().cloned().zip(v.iter().cloned()).collect()
+    };
+    let out = TrajectoriesOut {
+        qubits: n,
+        method: "trajectories",
+        trajectories: tr.ntraj,
+        jumps: tr.jumps_mean,
+        jump_operators: jumps.len(),
+        jumps_per_operator: tr.jumps_per_channel.clone(),
+        times: tr.times.clone(),
+        observables: by_label(&tr.observables),
+        std_errors: by_label(&tr.std_errors),
+        purity: tr.purity.clone(),
+        purity_std_errors: tr.purity_std_errors.clone(),
+        steps: tr.stats.steps,
+        rejected_steps: tr.stats.rejected,
+        rhs_evals: tr.stats.rhs_evals,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if a.model.json {
+        return print_json(
+            &out,
+            model,
+            Some(a.seed),
+            serde_json::json!({
+                "initial": a.initial,
+                "method": "trajectories",
+                "trajectories": a.trajectories,
+                "atol": opts.atol,
+                "rtol": opts.rtol,
+            }),
+        );
+    }
+    print!("{:>10}", "t");
+    for l in &a.observe {
+        print!(" {:>24}", l);
+    }
+    println!(" {:>10}", "purity");
+    for (i, t) in out.times.iter().enumerate() {
+        print!("{t:>10}");
+        for l in &a.observe {
+            print!(
+                " {:>12.6} ± {:>9.6}",
+                out.observables[l][i], out.std_errors[l][i]
+            );
+        }
+        match &out.purity {
+            Some(p) => println!(" {:>10.6}", p[i]),
+            None => println!(" {:>10}", "-"),
+        }
+    }
+    println!(
+        "{} qubits, {} jump operators, {} trajectories (seed {}), {:.3} jumps per trajectory, \
+         {} steps ({} rejected), {:.2} s",
+        n,
+        out.jump_operators,
+        out.trajectories,
+        a.seed,
+        out.jumps,
+        out.steps,
+        out.rejected_steps,
+        out.seconds
     );
     Ok(())
 }

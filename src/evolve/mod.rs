@@ -10,12 +10,15 @@
 //!   convention; `sigma-` = |1⟩⟨0| drives every qubit to |1⟩).
 //! * [`evolve_lindblad`]: adaptive Dormand–Prince 5(4) with absolute/relative tolerances,
 //!   returning observables, trace, purity and the monitors at the requested times.
+//! * [`evolve_trajectories`]: the same equation unravelled into quantum trajectories (Monte
+//!   Carlo wave function, issue 7 item 2): means ± standard errors over seeded trajectories.
 
 pub mod cooling;
 pub mod davies;
 pub mod density;
 pub mod gibbs;
 pub mod lindblad;
+pub mod trajectories;
 
 pub use cooling::{
     bohr_frequencies, cool, partial_trace, tensor_product, thermal_qubit, Cooling, CoolingParams,
@@ -25,9 +28,11 @@ pub use davies::{davies_rate, Davies, DaviesParams, FixedPoint, DAVIES_MAX_QUBIT
 pub use density::{DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS};
 pub use gibbs::{trace_distance, GibbsDensity, Relaxation};
 pub use lindblad::{evolve_lindblad, Lindbladian, Options, StepStats, Trajectory};
+pub use trajectories::{
+    evolve_trajectories, evolve_trajectories_with_progress, TrajectoryOptions, TrajectoryResult,
+};
 
 use crate::linalg::SolverError;
-use crate::operator::OperatorError;
 use crate::pauli::PauliSum;
 use crate::state::MemoryError;
 
@@ -37,7 +42,7 @@ pub fn jump_list(jumps: &[crate::hamiltonian::Jump]) -> Vec<(PauliSum, f64)> {
     jumps.iter().map(|j| (j.operator.clone(), j.rate)).collect()
 }
 
-/// Errors of density-matrix evolution.
+/// Errors of density-matrix and trajectory evolution.
 #[derive(Debug, thiserror::Error)]
 pub enum EvolveError {
     /// Not enough memory for a density matrix or the integrator's workspace.
@@ -133,6 +138,18 @@ pub enum EvolveError {
         /// Output time being integrated to.
         target: f64,
     },
+    /// Building a matrix-free operator failed (its diagonal does not fit in memory).
+    #[error(transparent)]
+    Operator(#[from] crate::operator::OperatorError),
+    /// Zero trajectories were requested.
+    #[error("0 trajectories requested; expected at least 1")]
+    NoTrajectories,
+    /// The initial state vector has zero (or non-finite) norm.
+    #[error("the initial state has norm {norm}; expected a finite, non-zero norm")]
+    ZeroNormState {
+        /// `‖ψ₀‖`.
+        norm: f64,
+    },
     /// The dense positivity check was asked for too many qubits.
     #[error("smallest eigenvalue of ρ needs a dense {dim}×{dim} eigensolve; limited to n ≤ {max} qubits, got {n}")]
     EigenTooLarge {
@@ -181,7 +198,4 @@ pub enum EvolveError {
         /// The tolerance it was compared with.
         tol: f64,
     },
-    /// Building a dense operator failed.
-    #[error(transparent)]
-    Operator(#[from] OperatorError),
 }

@@ -19,3 +19,4 @@ mod pauli;
 mod state;
 mod study;
 mod thermalize;
+mod trajectories;

@@ -1,0 +1,1050 @@
+//! Quantum trajectories (Monte Carlo wave function): the stochastic unravelling of the same
+//! Lindblad equation as [`super::evolve_lindblad`], on state vectors (`2^n` amplitudes instead
+//! of `4^n`).
+//!
+//! Between jumps the unnormalised state follows `dψ/dt = −i H_eff ψ` with the effective
+//! Hamiltonian `H_eff = H − (i/2) Σ_k γ_k L_k† L_k` (one matrix-free [`XMaskOperator`]); its
+//! norm decays as `d‖ψ‖²/dt = −Σ_k γ_k ‖L_k ψ‖²`. Waiting-time method: draw `r ~ U(0, 1]`,
+//! integrate until `‖ψ‖² = r` (the crossing is located on the step's dense output), pick channel
+//! `k` with probability `∝ γ_k ‖L_k ψ‖²`, set `ψ ← L_k ψ / ‖L_k ψ‖`, redraw `r`. The average of
+//! `|ψ⟩⟨ψ| / ‖ψ‖²` over trajectories is the Lindblad `ρ(t)` (DESIGN.md rate convention
+//! `γ (LρL† − ½{L†L, ρ})`).
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::lindblad::StepStats;
+use super::EvolveError;
+use crate::operator::XMaskOperator;
+use crate::pauli::{PauliSum, Phase};
+use crate::state::memory;
+use crate::C64;
+
+/// Coefficients with `|c| ≤` this are dropped when `L_k† L_k` is simplified.
+const SIMPLIFY_TOL: f64 = 1e-15;
+
+/// Above this many qubits trajectories run one after another and the vector kernels run in
+/// parallel (`H·ψ` is parallel over tiles from 17 qubits); up to it, trajectories run in
+/// parallel and every kernel of one trajectory is serial.
+pub const TRAJ_PARALLEL_MAX_QUBITS: usize = 16;
+
+/// State vectors of workspace per worker (ψ, the new ψ, a stage, a scratch vector, 7 stages).
+pub const WORK_VECTORS: usize = 11;
+
+/// Pairs of trajectories per batch: a batch is run in parallel, then its results are folded
+/// in trajectory order, so the statistics do not depend on the thread count.
+const BATCH_PAIRS: usize = 64;
+
+/// Amplitudes per fixed chunk of a reduction (partial sums are added in chunk order, serial
+/// or parallel alike, so both give the same bits).
+const CHUNK: usize = 1 << 12;
+
+/// Settings of [`evolve_trajectories`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrajectoryOptions {
+    /// Number of trajectories (default 100).
+    pub ntraj: usize,
+    /// Seed: trajectory `j` draws from ChaCha8 seeded with `seed`, stream `j` (default 0).
+    pub seed: u64,
+    /// Absolute tolerance per amplitude of the unnormalised ψ (default 1e-8, as QuTiP).
+    pub atol: f64,
+    /// Relative tolerance per amplitude (default 1e-6, as QuTiP).
+    pub rtol: f64,
+    /// Minimum step: a step rejected below it is an error (default 1e-12).
+    pub h_min: f64,
+    /// Budget of attempted steps per trajectory (default 10⁷).
+    pub max_steps: usize,
+    /// Estimate the purity `Tr ρ²` from disjoint pairs of trajectories (default true). Costs
+    /// one stored state per output time per worker.
+    pub purity: bool,
+}
+
+impl Default for TrajectoryOptions {
+    fn default() -> Self {
+        Self {
+            ntraj: 100,
+            seed: 0,
+            atol: 1e-8,
+            rtol: 1e-6,
+            h_min: 1e-12,
+            max_steps: 10_000_000,
+            purity: true,
+        }
+    }
+}
+
+/// Result of [`evolve_trajectories`]: trajectory averages at the output times with their
+/// standard errors, jump counts and integrator statistics.
+#[derive(Clone, Debug)]
+pub struct TrajectoryResult {
+    /// The output times.
+    pub times: Vec<f64>,
+    /// `observables[j][i]`: mean over trajectories of `⟨ψ|A_j|ψ⟩/⟨ψ|ψ⟩` at `t_i`.
+    pub observables: Vec<Vec<f64>>,
+    /// `std_errors[j][i]`: standard error of that mean, `s/√M` with `s` the sample standard
+    /// deviation (`M − 1` in the denominator); 0 if fewer than two trajectories ran.
+    pub std_errors: Vec<Vec<f64>>,
+    /// Unbiased estimate of `Tr ρ(t_i)²`: the mean of `|⟨ψ_a|ψ_b⟩|²` over the disjoint pairs
+    /// `(a, b) = (2p, 2p + 1)` (independent trajectories, so `E|⟨ψ_a|ψ_b⟩|² = Tr ρ²`). `None` if
+    /// not requested or fewer than two trajectories ran (exactly 1 for a deterministic run).
+    pub purity: Option<Vec<f64>>,
+    /// Standard error of [`TrajectoryResult::purity`] over the pairs.
+    pub purity_std_errors: Option<Vec<f64>>,
+    /// Trajectories run: `ntraj`, or 1 if no jump has a positive rate (every trajectory would
+    /// be the same Schrödinger evolution).
+    pub ntraj: usize,
+    /// Mean number of jumps per trajectory up to the last output time.
+    pub jumps_mean: f64,
+    /// Total jumps per jump operator, in the order given (0 for zero rates).
+    pub jumps_per_channel: Vec<u64>,
+    /// Per trajectory, the time of its first jump (`None` if none before the last output time).
+    pub first_jump_times: Vec<Option<f64>>,
+    /// Integrator statistics summed over trajectories.
+    pub stats: StepStats,
+}
+
+/// One jump channel with a positive rate.
+struct Channel {
+    /// Position in the caller's jump list.
+    index: usize,
+    rate: f64,
+    op: XMaskOperator,
+    /// `L† L`, for `‖Lψ‖² = ⟨ψ|L†L|ψ⟩` without a temporary.
+    ldl: PauliSum,
+}
+
+/// Everything shared by the trajectories.
+struct Problem<'a> {
+    dim: usize,
+    heff: XMaskOperator,
+    channels: Vec<Channel>,
+    n_channels: usize,
+    psi0: Vec<C64>,
+    times: &'a [f64],
+    observables: &'a [PauliSum],
+    opts: &'a TrajectoryOptions,
+    /// Vector kernels parallel over chunks (big states) rather than serial.
+    par: bool,
+}
+
+/// Per-worker buffers, allocated once per rayon job of a batch (never inside the step loop).
+struct Work {
+    y: Vec<C64>,
+    ynew: Vec<C64>,
+    ystage: Vec<C64>,
+    scratch: Vec<C64>,
+    k: Vec<Vec<C64>>,
+    /// Partial sums of the chunked reductions.
+    partials: Vec<[f64; 16]>,
+    /// The first trajectory's normalised states at the output times (purity pairs).
+    snapshots: Vec<C64>,
+    /// Jump weights per channel.
+    weights: Vec<f64>,
+}
+
+/// What one trajectory does at its output times besides the observables.
+#[derive(Clone, Copy, PartialEq)]
+enum Record {
+    Nothing,
+    /// Store the normalised state in `snapshots`.
+    Store,
+    /// Record `|⟨snapshot|ψ⟩|²/‖ψ‖²`.
+    Overlap,
+}
+
+/// One trajectory's results.
+struct TrajOut {
+    /// `obs[i · n_obs + j]` at time `i`.
+    obs: Vec<f64>,
+    overlaps: Vec<f64>,
+    jumps: Vec<u64>,
+    first_jump: Option<f64>,
+    stats: StepStats,
+}
+
+// Dormand–Prince 5(4) (Hairer, Nørsett & Wanner, Table 5.2), as in `lindblad.rs`.
+const A: [&[f64]; 7] = [
+    &[],
+    &[1.0 / 5.0],
+    &[3.0 / 40.0, 9.0 / 40.0],
+    &[44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0],
+    &[
+        19372.0 / 6561.0,
+        -25360.0 / 2187.0,
+        64448.0 / 6561.0,
+        -212.0 / 729.0,
+    ],
+    &[
+        9017.0 / 3168.0,
+        -355.0 / 33.0,
+        46732.0 / 5247.0,
+        49.0 / 176.0,
+        -5103.0 / 18656.0,
+    ],
+    &[
+        35.0 / 384.0,
+        0.0,
+        500.0 / 1113.0,
+        125.0 / 192.0,
+        -2187.0 / 6784.0,
+        11.0 / 84.0,
+    ],
+];
+/// `b − b̂` (fifth minus embedded fourth order).
+const E: [f64; 7] = [
+    71.0 / 57600.0,
+    0.0,
+    -71.0 / 16695.0,
+    71.0 / 1920.0,
+    -17253.0 / 339200.0,
+    22.0 / 525.0,
+    -1.0 / 40.0,
+];
+/// Dense output of order 4 (Hairer's `dopri5`, `CONTD5`): the `d_j` of `rcont5` (d₂ = 0).
+const D: [f64; 7] = [
+    -12715105075.0 / 11282082432.0,
+    0.0,
+    87487479700.0 / 32700410799.0,
+    -10690763975.0 / 1880347072.0,
+    701980252875.0 / 199316789632.0,
+    -1453857185.0 / 822651844.0,
+    69997945.0 / 29380423.0,
+];
+const SAFETY: f64 = 0.9;
+const FAC_MIN: f64 = 0.2;
+const FAC_MAX: f64 = 10.0;
+
+/// Evolves `ψ₀` by `ntraj` quantum trajectories of the Lindblad equation `dρ/dt = −i[H, ρ] +
+/// Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (`jumps` are `(L_k, γ_k)`, DESIGN.md convention) and
+/// returns, at each output time, the trajectory mean of `⟨ψ|A_j|ψ⟩/⟨ψ|ψ⟩` for the Hermitian
+/// `observables` with its standard error, the pair estimate of the purity, jump counts and
+/// integrator statistics. See [`evolve_trajectories_with_progress`] for the algorithm.
+///
+/// # Errors
+/// As [`evolve_trajectories_with_progress`].
+pub fn evolve_trajectories(
+    h: &PauliSum,
+    jumps: &[(PauliSum, f64)],
+    psi0: &[C64],
+    times: &[f64],
+    observables: &[PauliSum],
+    opts: &TrajectoryOptions,
+) -> Result<TrajectoryResult, EvolveError> {
+    evolve_trajectories_with_progress(h, jumps, psi0, times, observables, opts, &|| {})
+}
+
+/// [`evolve_trajectories`], calling `progress()` once per finished trajectory (from worker
+/// threads, in no particular order).
+///
+/// Algorithm: per trajectory, adaptive Dormand–Prince 5(4) on the unnormalised ψ with
+/// `dψ/dt = −i H_eff ψ`, `H_eff = H − (i/2) Σ_k γ_k L_k†L_k` applied matrix-free (error per
+/// amplitude against `atol + rtol·|ψ_b|`, RMS norm, the step controller of
+/// [`super::evolve_lindblad`], steps clipped only at the last output time). Output times and
+/// jump times are read off the step's fourth-order dense output: `‖ψ(t + θh)‖²` is then a
+/// degree-8 polynomial in `θ` (its coefficients are the 15 inner products of the interpolant's
+/// vector coefficients, one pass), whose first crossing of `r` is found by bisection to
+/// `|Δθ| < 1e-15`. Trajectory `j` draws its numbers from ChaCha8 seeded with `opts.seed` on
+/// stream `j`; trajectories run in parallel (rayon) in batches whose results are folded in
+/// trajectory order, so the output is bit-identical for any thread count. Above
+/// [`TRAJ_PARALLEL_MAX_QUBITS`] qubits trajectories run in sequence with parallel kernels.
+/// Without a jump of positive rate every trajectory is the same Schrödinger evolution: one is
+/// run and the standard errors are 0.
+///
+/// Memory: [`WORK_VECTORS`] state vectors per worker, plus one per output time if
+/// `opts.purity` (checked before allocating, times the rayon thread count when trajectories
+/// run in parallel). Nothing is allocated inside the step loop.
+///
+/// # Errors
+/// [`EvolveError::QubitMismatch`] (ψ₀ not of length `2^n`, or a jump or observable on more
+/// qubits), [`EvolveError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`],
+/// [`EvolveError::BadRate`], [`EvolveError::BadTimes`], [`EvolveError::BadTolerance`],
+/// [`EvolveError::NoTrajectories`], [`EvolveError::ZeroNormState`] for invalid input;
+/// [`EvolveError::Memory`] / [`EvolveError::Operator`] if the workspace does not fit;
+/// [`EvolveError::StepTooSmall`] / [`EvolveError::TooManySteps`] if a trajectory's integrator
+/// fails (the first failing trajectory in index order is reported).
+pub fn evolve_trajectories_with_progress(
+    h: &PauliSum,
+    jumps: &[(PauliSum, f64)],
+    psi0: &[C64],
+    times: &[f64],
+    observables: &[PauliSum],
+    opts: &TrajectoryOptions,
+    progress: &(dyn Fn() + Sync),
+) -> Result<TrajectoryResult, EvolveError> {
+    let n = h.qubits();
+    let dim = 1usize << n;
+    if psi0.len() != dim {
+        return Err(EvolveError::QubitMismatch {
+            what: format!("initial state (length {})", psi0.len()),
+            expected: n,
+            found: psi0.len().max(1).ilog2() as usize,
+        });
+    }
+    validate(h, jumps, times, observables, opts)?;
+    let norm = psi0.iter().map(|v| v.norm_sqr()).sum::<f64>().sqrt();
+    if !(norm > 0.0 && norm.is_finite()) {
+        return Err(EvolveError::ZeroNormState { norm });
+    }
+
+    // H_eff = H − (i/2) Σ γ L†L, and the channels with positive rates.
+    let mut heff = PauliSum::new(n);
+    heff.add_sum(h, C64::new(1.0, 0.0));
+    let mut channels = Vec::new();
+    for (k, (l, rate)) in jumps.iter().enumerate() {
+        let mut wide = PauliSum::new(n);
+        for &(p, c) in l.terms() {
+            wide.add(p, c);
+        }
+        let l = wide.simplified(0.0);
+        let ldl = l.adjoint().product(&l).simplified(SIMPLIFY_TOL);
+        if *rate > 0.0 && !ldl.is_empty() {
+            heff.add_sum(&ldl, C64::new(0.0, -0.5 * rate));
+            channels.push(Channel {
+                index: k,
+                rate: *rate,
+                op: XMaskOperator::new(&l)?,
+                ldl,
+            });
+        }
+    }
+    heff.simplify(SIMPLIFY_TOL);
+    let heff = XMaskOperator::new(&heff)?;
+    let ntraj = if channels.is_empty() {
+        1
+    } else {
+        opts.ntraj.max(1)
+    };
+    let npairs = ntraj.div_ceil(2);
+    let traj_parallel = n <= TRAJ_PARALLEL_MAX_QUBITS && npairs > 1;
+    let workers = if traj_parallel {
+        rayon::current_num_threads().min(npairs)
+    } else {
+        1
+    };
+    let vectors = WORK_VECTORS + if opts.purity { times.len() } else { 0 };
+    let bytes = memory::state_bytes(n, 16)
+        .saturating_mul(vectors as u128)
+        .saturating_mul(workers as u128);
+    memory::check_alloc_u128(
+        bytes,
+        &format!(
+            "trajectory workspace ({workers} worker(s) × {vectors} state vectors of {n} qubits)"
+        ),
+    )?;
+
+    let problem = Problem {
+        dim,
+        heff,
+        n_channels: jumps.len(),
+        channels,
+        psi0: psi0.iter().map(|v| v / norm).collect(),
+        times,
+        observables,
+        opts,
+        par: !traj_parallel,
+    };
+
+    let nt = times.len();
+    let nobs = observables.len();
+    let mut obs_acc = vec![Welford::default(); nt * nobs];
+    let mut pur_acc = vec![Welford::default(); nt];
+    let mut jumps_per_channel = vec![0u64; jumps.len()];
+    let mut first_jump_times = Vec::with_capacity(ntraj);
+    let mut stats = StepStats::default();
+    let mut total_jumps = 0u64;
+
+    let run_pair = |w: &mut Work, p: usize| -> Result<Vec<TrajOut>, EvolveError> {
+        let a = 2 * p;
+        let mut outs = Vec::with_capacity(2);
+        let pair = a + 1 < ntraj;
+        let rec = if pair && opts.purity {
+            Record::Store
+        } else {
+            Record::Nothing
+        };
+        outs.push(problem.run(w, a, rec)?);
+        progress();
+        if pair {
+            let rec = if opts.purity {
+                Record::Overlap
+            } else {
+                Record::Nothing
+            };
+            outs.push(problem.run(w, a + 1, rec)?);
+            progress();
+        }
+        Ok(outs)
+    };
+
+    for b0 in (0..npairs).step_by(BATCH_PAIRS) {
+        let b1 = (b0 + BATCH_PAIRS).min(npairs);
+        let results: Vec<Result<Vec<TrajOut>, EvolveError>> = if traj_parallel {
+            (b0..b1)
+                .into_par_iter()
+                .map_init(|| problem.work(), run_pair)
+                .collect()
+        } else {
+            let mut w = problem.work();
+            (b0..b1).map(|p| run_pair(&mut w, p)).collect()
+        };
+        for r in results {
+            for t in r? {
+                for (acc, &v) in obs_acc.iter_mut().zip(&t.obs) {
+                    acc.push(v);
+                }
+                for (acc, &v) in pur_acc.iter_mut().zip(&t.overlaps) {
+                    acc.push(v);
+                }
+                for (c, &j) in jumps_per_channel.iter_mut().zip(&t.jumps) {
+                    *c += j;
+                    total_jumps += j;
+                }
+                first_jump_times.push(t.first_jump);
+                stats.steps += t.stats.steps;
+                stats.rejected += t.stats.rejected;
+                stats.rhs_evals += t.stats.rhs_evals;
+            }
+        }
+    }
+
+    let deterministic = problem.channels.is_empty();
+    let purity_available = opts.purity && (deterministic || ntraj >= 2);
+    let (purity, purity_std_errors) = if !purity_available {
+        (None, None)
+    } else if deterministic {
+        (Some(vec![1.0; nt]), Some(vec![0.0; nt]))
+    } else {
+        (
+            Some(pur_acc.iter().map(|a| a.mean).collect()),
+            Some(pur_acc.iter().map(Welford::sem).collect()),
+        )
+    };
+    let per_obs = |f: &dyn Fn(&Welford) -> f64| -> Vec<Vec<f64>> {
+        (0..nobs)
+            .map(|j| (0..nt).map(|i| f(&obs_acc[i * nobs + j])).collect())
+            .collect()
+    };
+    Ok(TrajectoryResult {
+        times: times.to_vec(),
+        observables: per_obs(&|a| a.mean),
+        std_errors: per_obs(&Welford::sem),
+        purity,
+        purity_std_errors,
+        ntraj,
+        jumps_mean: total_jumps as f64 / ntraj as f64,
+        jumps_per_channel,
+        first_jump_times,
+        stats,
+    })
+}
+
+/// Input checks shared with [`super::evolve_lindblad`].
+fn validate(
+    h: &PauliSum,
+    jumps: &[(PauliSum, f64)],
+    times: &[f64],
+    observables: &[PauliSum],
+    opts: &TrajectoryOptions,
+) -> Result<(), EvolveError> {
+    let n = h.qubits();
+    if let Some((p, imag)) = h.worst_imaginary() {
+        if imag.abs() > 1e-12 {
+            return Err(EvolveError::NonHermitianHamiltonian {
+                term: p.label(),
+                imag,
+            });
+        }
+    }
+    for (k, (l, rate)) in jumps.iter().enumerate() {
+        if !rate.is_finite() || *rate < 0.0 {
+            return Err(EvolveError::BadRate {
+                index: k,
+                rate: *rate,
+            });
+        }
+        if l.qubits() > n {
+            return Err(EvolveError::QubitMismatch {
+                what: format!("jump {k}"),
+                expected: n,
+                found: l.qubits(),
+            });
+        }
+    }
+    for (j, a) in observables.iter().enumerate() {
+        if a.qubits() > n {
+            return Err(EvolveError::QubitMismatch {
+                what: format!("observable {j}"),
+                expected: n,
+                found: a.qubits(),
+            });
+        }
+        if let Some((p, imag)) = a.worst_imaginary() {
+            if imag.abs() > 1e-12 {
+                return Err(EvolveError::NonHermitianObservable {
+                    index: j,
+                    term: p.label(),
+                    imag,
+                });
+            }
+        }
+    }
+    let mut prev = 0.0;
+    for (i, &t) in times.iter().enumerate() {
+        if !t.is_finite() || t < prev {
+            return Err(EvolveError::BadTimes {
+                index: i,
+                time: t,
+                previous: prev,
+            });
+        }
+        prev = t;
+    }
+    if !(opts.atol > 0.0 && opts.rtol >= 0.0 && opts.atol.is_finite() && opts.rtol.is_finite()) {
+        return Err(EvolveError::BadTolerance {
+            atol: opts.atol,
+            rtol: opts.rtol,
+        });
+    }
+    if opts.ntraj == 0 {
+        return Err(EvolveError::NoTrajectories);
+    }
+    Ok(())
+}
+
+/// Running mean and sum of squared deviations (Welford), fed in trajectory order.
+#[derive(Clone, Copy, Default)]
+struct Welford {
+    count: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Welford {
+    fn push(&mut self, x: f64) {
+        self.count += 1;
+        let d = x - self.mean;
+        self.mean += d / self.count as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// `s/√M`, 0 below two samples.
+    fn sem(&self) -> f64 {
+        if self.count < 2 {
+            0.0
+        } else {
+            let m = self.count as f64;
+            (self.m2 / (m - 1.0) / m).max(0.0).sqrt()
+        }
+    }
+}
+
+/// The first crossing of `p(θ) = r` on `[0, 1]` for the polynomial `p(θ) = Σ_m c_m θ^m`, with
+/// `p(0) > r ≥ p(1)` expected: scan 64 cells for the first sign change, then bisect.
+fn first_crossing(c: &[f64; 9], r: f64) -> f64 {
+    let p = |th: f64| c.iter().rev().fold(0.0, |acc, &cm| acc * th + cm) - r;
+    if p(0.0) <= 0.0 {
+        return 0.0;
+    }
+    const CELLS: usize = 64;
+    let mut lo = 0.0;
+    let mut hi = 1.0;
+    for i in 1..=CELLS {
+        let th = i as f64 / CELLS as f64;
+        if p(th) <= 0.0 {
+            hi = th;
+            break;
+        }
+        lo = th;
+    }
+    while hi - lo > 1e-15 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if p(mid) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
+}
+
+impl Problem<'_> {
+    /// Allocates one worker's buffers.
+    fn work(&self) -> Work {
+        let d = self.dim;
+        Work {
+            y: memory::zeroed(d),
+            ynew: memory::zeroed(d),
+            ystage: memory::zeroed(d),
+            scratch: memory::zeroed(d),
+            k: (0..7).map(|_| memory::zeroed(d)).collect(),
+            partials: vec![[0.0; 16]; d.div_ceil(CHUNK)],
+            snapshots: if self.opts.purity {
+                memory::zeroed(d * self.times.len())
+            } else {
+                Vec::new()
+            },
+            weights: vec![0.0; self.channels.len()],
+        }
+    }
+
+    /// `Σ_chunks f(lo, hi)` over fixed chunks of `CHUNK` amplitudes, added in chunk order
+    /// (parallel over chunks if `self.par`): the same bits either way.
+    fn reduce(
+        &self,
+        partials: &mut [[f64; 16]],
+        f: impl Fn(usize, usize) -> [f64; 16] + Sync,
+    ) -> [f64; 16] {
+        let d = self.dim;
+        let body = |(ci, p): (usize, &mut [f64; 16])| {
+            let lo = ci * CHUNK;
+            *p = f(lo, (lo + CHUNK).min(d));
+        };
+        if self.par && partials.len() > 1 {
+            partials.par_iter_mut().enumerate().for_each(body);
+        } else {
+            partials.iter_mut().enumerate().for_each(body);
+        }
+        let mut acc = [0.0; 16];
+        for p in partials.iter() {
+            for (a, v) in acc.iter_mut().zip(p) {
+                *a += v;
+            }
+        }
+        acc
+    }
+
+    /// `dst = y − i h Σ_j a_j k_j` (a Runge–Kutta stage of `dψ/dt = −i H_eff ψ`), chunk by
+    /// chunk: copy `y`, then one vectorisable update per stage while the chunk stays in cache.
+    fn stage(&self, dst: &mut [C64], y: &[C64], h: f64, a: &[f64], ks: &[Vec<C64>]) {
+        let body = |(ci, chunk): (usize, &mut [C64])| {
+            let lo = ci * CHUNK;
+            let hi = lo + chunk.len();
+            stage_chunk(chunk, &y[lo..hi], h, a, ks, lo);
+        };
+        if self.par && dst.len() > CHUNK {
+            dst.par_chunks_mut(CHUNK).enumerate().for_each(body);
+        } else {
+            dst.chunks_mut(CHUNK).enumerate().for_each(body);
+        }
+    }
+
+    /// `dst[b] = f(b)` for every amplitude, parallel over chunks if `self.par`.
+    fn fill(&self, dst: &mut [C64], f: impl Fn(usize) -> C64 + Sync) {
+        let body = |(ci, chunk): (usize, &mut [C64])| {
+            let lo = ci * CHUNK;
+            for (i, o) in chunk.iter_mut().enumerate() {
+                *o = f(lo + i);
+            }
+        };
+        if self.par && dst.len() > CHUNK {
+            dst.par_chunks_mut(CHUNK).enumerate().for_each(body);
+        } else {
+            dst.chunks_mut(CHUNK).enumerate().for_each(body);
+        }
+    }
+
+    /// `Re ⟨ψ|A|ψ⟩` for a Hermitian Pauli sum (ψ not normalised), one pass per term.
+    fn expectation(&self, psi: &[C64], a: &PauliSum, partials: &mut [[f64; 16]]) -> f64 {
+        let mut total = 0.0;
+        for &(p, coef) in a.terms() {
+            let (x, z) = (p.x() as usize, p.z() as usize);
+            // ⟨ψ|P|ψ⟩ = e Σ_b conj(ψ_b) (−1)^{|z∧b|} ψ_{b⊕x}, e = i^{n_Y} (−1)^{|z∧x|}.
+            let e = Phase((p.n_y() % 4) as u8).to_complex()
+                * if (z & x).count_ones() % 2 == 1 {
+                    -1.0
+                } else {
+                    1.0
+                };
+            let s = self.reduce(partials, |lo, hi| {
+                let mut acc = C64::new(0.0, 0.0);
+                for b in lo..hi {
+                    let v = psi[b].conj() * psi[b ^ x];
+                    if (z & b).count_ones() & 1 == 0 {
+                        acc += v;
+                    } else {
+                        acc -= v;
+                    }
+                }
+                let mut out = [0.0; 16];
+                out[0] = acc.re;
+                out[1] = acc.im;
+                out
+            });
+            total += (coef * e * C64::new(s[0], s[1])).re;
+        }
+        total
+    }
+
+    /// `‖ψ‖²`.
+    fn norm2(&self, psi: &[C64], partials: &mut [[f64; 16]]) -> f64 {
+        self.reduce(partials, |lo, hi| {
+            let mut out = [0.0; 16];
+            out[0] = psi[lo..hi].iter().map(|v| v.norm_sqr()).sum();
+            out
+        })[0]
+    }
+
+    /// Runs trajectory `j` from ψ₀ to the last output time.
+    fn run(&self, w: &mut Work, j: usize, record: Record) -> Result<TrajOut, EvolveError> {
+        let opts = self.opts;
+        let times = self.times;
+        let nt = times.len();
+        let nobs = self.observables.len();
+        let mut out = TrajOut {
+            obs: Vec::with_capacity(nt * nobs),
+            overlaps: Vec::with_capacity(if record == Record::Overlap { nt } else { 0 }),
+            jumps: vec![0; self.n_channels],
+            first_jump: None,
+            stats: StepStats::default(),
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+        rng.set_stream(j as u64);
+        // r ∈ (0, 1]: jump when ‖ψ‖² falls to r.
+        let draw = |rng: &mut ChaCha8Rng| 1.0 - rng.random::<f64>();
+        let mut r = draw(&mut rng);
+        let Work {
+            y,
+            ynew,
+            ystage,
+            scratch,
+            k,
+            partials,
+            snapshots,
+            weights,
+        } = w;
+        y.copy_from_slice(&self.psi0);
+        let mut t = 0.0f64;
+        let mut next = 0usize;
+        while next < nt && times[next] <= 0.0 {
+            self.record(y, next, record, snapshots, partials, &mut out);
+            next += 1;
+        }
+        if next == nt {
+            return Ok(out);
+        }
+        let tend = times[nt - 1];
+        let (atol, rtol) = (opts.atol, opts.rtol);
+        self.heff.apply_into(y, &mut k[0]);
+        out.stats.rhs_evals += 1;
+        let mut hstep = {
+            let d0 = scaled_rms(y, y, atol, rtol);
+            let d1 = scaled_rms(&k[0], y, atol, rtol);
+            if d0 < 1e-5 || d1 < 1e-5 {
+                1e-6
+            } else {
+                0.01 * d0 / d1
+            }
+        };
+        let mut last_rejected = false;
+        while next < nt {
+            if out.stats.steps + out.stats.rejected >= opts.max_steps {
+                return Err(EvolveError::TooManySteps {
+                    steps: out.stats.steps + out.stats.rejected,
+                    t,
+                    target: times[next],
+                });
+            }
+            let remaining = tend - t;
+            let hit = hstep >= remaining * (1.0 - 1e-12);
+            let hs = if hit { remaining } else { hstep };
+            for (s, a_s) in A.iter().enumerate().skip(1) {
+                let (done, rest) = k.split_at_mut(s);
+                let dst: &mut [C64] = if s == 6 { &mut *ynew } else { &mut *ystage };
+                // dst = y + Σ_j (−i h a_j) k_j with k_j = H_eff · stage_j.
+                self.stage(dst, y, hs, a_s, done);
+                self.heff.apply_into(dst, &mut rest[0]);
+                out.stats.rhs_evals += 1;
+            }
+            // Scaled RMS error and ‖y_new‖² in one pass.
+            let (yr, ynr, kr): (&[C64], &[C64], &[Vec<C64>]) = (y, ynew, k);
+            let s = self.reduce(partials, |lo, hi| {
+                const SUB: usize = 256;
+                let (mut e2, mut n2) = (0.0, 0.0);
+                let mut e = [C64::new(0.0, 0.0); SUB];
+                for sb in (lo..hi).step_by(SUB) {
+                    let sh = (sb + SUB).min(hi);
+                    let e = &mut e[..sh - sb];
+                    e.fill(C64::new(0.0, 0.0));
+                    for (ej, kj) in E.iter().zip(kr) {
+                        if *ej != 0.0 {
+                            for (x, v) in e.iter_mut().zip(&kj[sb..sh]) {
+                                *x += v * *ej;
+                            }
+                        }
+                    }
+                    for ((x, yv), nv) in e.iter().zip(&yr[sb..sh]).zip(&ynr[sb..sh]) {
+                        let nn = nv.norm_sqr();
+                        let sc = atol + rtol * yv.norm_sqr().max(nn).sqrt();
+                        e2 += x.norm_sqr() / (sc * sc);
+                        n2 += nn;
+                    }
+                }
+                let mut o = [0.0; 16];
+                o[0] = e2;
+                o[1] = n2;
+                o
+            });
+            let err = (s[0] * hs * hs / self.dim as f64).sqrt();
+            let n1 = s[1];
+            if err <= 1.0 {
+                out.stats.steps += 1;
+                let t1 = if hit { tend } else { t + hs };
+                let mut fac = if err == 0.0 {
+                    FAC_MAX
+                } else {
+                    (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, FAC_MAX)
+                };
+                if last_rejected {
+                    fac = fac.min(1.0);
+                }
+                last_rejected = false;
+                if !(hit && hs < hstep) {
+                    hstep = hs * fac;
+                }
+                if n1 <= r {
+                    // A jump inside this step: locate ‖ψ(t + θh)‖² = r on the dense output.
+                    let c = self.gram(y, ynew, k, hs, partials);
+                    let th = first_crossing(&c, r);
+                    let tj = t + th * hs;
+                    while next < nt && times[next] <= tj {
+                        let tht = ((times[next] - t) / hs).min(th);
+                        self.interpolate(scratch, y, ynew, k, hs, tht);
+                        self.record(scratch, next, record, snapshots, partials, &mut out);
+                        next += 1;
+                    }
+                    self.interpolate(scratch, y, ynew, k, hs, th);
+                    std::mem::swap(y, scratch);
+                    // Channel k with probability ∝ γ_k ⟨ψ|L_k†L_k|ψ⟩.
+                    let mut total = 0.0;
+                    for (wk, ch) in weights.iter_mut().zip(&self.channels) {
+                        *wk = ch.rate * self.expectation(y, &ch.ldl, partials).max(0.0);
+                        total += *wk;
+                    }
+                    if total > 0.0 {
+                        let u = rng.random::<f64>() * total;
+                        let mut acc = 0.0;
+                        let mut pick = weights.iter().rposition(|&wk| wk > 0.0).unwrap_or(0);
+                        for (i, wk) in weights.iter().enumerate() {
+                            acc += wk;
+                            if u < acc && *wk > 0.0 {
+                                pick = i;
+                                break;
+                            }
+                        }
+                        let ch = &self.channels[pick];
+                        ch.op.apply_into(y, scratch);
+                        let nn = self.norm2(scratch, partials).sqrt();
+                        let inv = 1.0 / nn;
+                        let src: &[C64] = scratch;
+                        self.fill(y, |b| src[b] * inv);
+                        out.jumps[ch.index] += 1;
+                        if out.first_jump.is_none() {
+                            out.first_jump = Some(tj);
+                        }
+                    } else {
+                        // No channel can fire (rounding at the edge): renormalise, redraw.
+                        let inv = 1.0 / self.norm2(y, partials).sqrt();
+                        y.iter_mut().for_each(|v| *v *= inv);
+                    }
+                    r = draw(&mut rng);
+                    t = tj;
+                    self.heff.apply_into(y, &mut k[0]);
+                    out.stats.rhs_evals += 1;
+                } else {
+                    while next < nt && times[next] <= t1 {
+                        let tht = (times[next] - t) / hs;
+                        if tht >= 1.0 {
+                            self.record(ynew, next, record, snapshots, partials, &mut out);
+                        } else {
+                            self.interpolate(scratch, y, ynew, k, hs, tht);
+                            self.record(scratch, next, record, snapshots, partials, &mut out);
+                        }
+                        next += 1;
+                    }
+                    std::mem::swap(y, ynew);
+                    k.swap(0, 6);
+                    t = t1;
+                }
+            } else {
+                out.stats.rejected += 1;
+                last_rejected = true;
+                hstep = hs * (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, 1.0);
+                if hstep.is_nan() || hstep < opts.h_min {
+                    return Err(EvolveError::StepTooSmall {
+                        t,
+                        h: hstep,
+                        h_min: opts.h_min,
+                        err,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// `dst = ψ(t + θh)` from the step's fourth-order dense output (Hairer's `CONTD5`):
+    /// `y₀ + θ(r₂ + (1−θ)(r₃ + θ(r₄ + (1−θ) r₅)))`, `f_j = −i k_j`.
+    fn interpolate(
+        &self,
+        dst: &mut [C64],
+        y0: &[C64],
+        y1: &[C64],
+        k: &[Vec<C64>],
+        h: f64,
+        th: f64,
+    ) {
+        let mi = C64::new(0.0, -h);
+        let th1 = 1.0 - th;
+        self.fill(dst, |b| {
+            let [r1, r2, r3, r4, r5] = rcont(y0, y1, k, mi, b);
+            r1 + (r2 + (r3 + (r4 + r5 * th1) * th) * th1) * th
+        });
+    }
+
+    /// Coefficients `P_m` of `‖ψ(t + θh)‖² = Σ_{m ≤ 8} P_m θ^m` on the dense output, from the
+    /// Gram matrix `Re⟨c_i|c_j⟩` of its vector coefficients `ψ(θ) = Σ_{i ≤ 4} c_i θ^i`.
+    fn gram(
+        &self,
+        y0: &[C64],
+        y1: &[C64],
+        k: &[Vec<C64>],
+        h: f64,
+        partials: &mut [[f64; 16]],
+    ) -> [f64; 9] {
+        let mi = C64::new(0.0, -h);
+        let g = self.reduce(partials, |lo, hi| {
+            let mut o = [0.0; 16];
+            for b in lo..hi {
+                let [r1, r2, r3, r4, r5] = rcont(y0, y1, k, mi, b);
+                let c = [r1, r2 + r3, r4 + r5 - r3, -r4 - r5 * 2.0, r5];
+                let mut idx = 0;
+                for i in 0..5 {
+                    for j in i..5 {
+                        o[idx] += (c[i].conj() * c[j]).re;
+                        idx += 1;
+                    }
+                }
+            }
+            o
+        });
+        let mut p = [0.0; 9];
+        let mut idx = 0;
+        for i in 0..5 {
+            for j in i..5 {
+                p[i + j] += if i == j { g[idx] } else { 2.0 * g[idx] };
+                idx += 1;
+            }
+        }
+        p
+    }
+
+    /// Records output time `i` for the (unnormalised) state `psi`.
+    fn record(
+        &self,
+        psi: &[C64],
+        i: usize,
+        record: Record,
+        snapshots: &mut [C64],
+        partials: &mut [[f64; 16]],
+        out: &mut TrajOut,
+    ) {
+        let n2 = self.norm2(psi, partials);
+        for a in self.observables {
+            out.obs.push(self.expectation(psi, a, partials) / n2);
+        }
+        let d = self.dim;
+        match record {
+            Record::Nothing => {}
+            Record::Store => {
+                let inv = 1.0 / n2.sqrt();
+                self.fill(&mut snapshots[i * d..(i + 1) * d], |b| psi[b] * inv);
+            }
+            Record::Overlap => {
+                let s = &snapshots[i * d..(i + 1) * d];
+                let ov = self.reduce(partials, |lo, hi| {
+                    let mut acc = C64::new(0.0, 0.0);
+                    for b in lo..hi {
+                        acc += s[b].conj() * psi[b];
+                    }
+                    let mut o = [0.0; 16];
+                    o[0] = acc.re;
+                    o[1] = acc.im;
+                    o
+                });
+                out.overlaps.push((ov[0] * ov[0] + ov[1] * ov[1]) / n2);
+            }
+        }
+    }
+}
+
+/// One chunk of [`Problem::stage`]: `o = y − i h Σ_j a_j k_j[lo..]`, with AVX2/FMA code where
+/// the CPU has it (the crate targets baseline x86-64; the result is the same to rounding).
+fn stage_chunk(o: &mut [C64], y: &[C64], h: f64, a: &[f64], ks: &[Vec<C64>], lo: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the features were just detected on this CPU.
+        unsafe { stage_chunk_avx2(o, y, h, a, ks, lo) };
+        return;
+    }
+    stage_chunk_base(o, y, h, a, ks, lo);
+}
+
+/// [`stage_chunk_base`] compiled for AVX2 + FMA.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn stage_chunk_avx2(
+    o: &mut [C64],
+    y: &[C64],
+    h: f64,
+    a: &[f64],
+    ks: &[Vec<C64>],
+    lo: usize,
+) {
+    stage_chunk_base(o, y, h, a, ks, lo)
+}
+
+#[inline(always)]
+fn stage_chunk_base(o: &mut [C64], y: &[C64], h: f64, a: &[f64], ks: &[Vec<C64>], lo: usize) {
+    let hi = lo + o.len();
+    o.copy_from_slice(y);
+    for (aj, kj) in a.iter().zip(ks) {
+        if *aj != 0.0 {
+            // −i s v = s·Im v − i s·Re v
+            let s = h * aj;
+            for (ov, v) in o.iter_mut().zip(&kj[lo..hi]) {
+                ov.re += s * v.im;
+                ov.im -= s * v.re;
+            }
+        }
+    }
+}
+
+/// Hairer's `rcont1..5` at amplitude `b` (with `h f_j = mi · k_j`, `mi = −ih`).
+#[inline(always)]
+fn rcont(y0: &[C64], y1: &[C64], k: &[Vec<C64>], mi: C64, b: usize) -> [C64; 5] {
+    let r1 = y0[b];
+    let r2 = y1[b] - r1;
+    let r3 = mi * k[0][b] - r2;
+    let r4 = r2 - mi * k[6][b] - r3;
+    let mut s = k[0][b] * D[0];
+    for j in 2..7 {
+        s += k[j][b] * D[j];
+    }
+    [r1, r2, r3, r4, mi * s]
+}
+
+fn scaled_rms(v: &[C64], y: &[C64], atol: f64, rtol: f64) -> f64 {
+    let s: f64 = v
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (a.norm() / (atol + rtol * b.norm())).powi(2))
+        .sum();
+    (s / v.len() as f64).sqrt()
+}
