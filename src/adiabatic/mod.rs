@@ -7,6 +7,7 @@ pub mod krylov;
 pub mod prepare;
 pub mod propagate;
 pub mod schedule;
+pub mod schrodinger;
 pub mod trotter;
 
 pub use krylov::{Krylov, KrylovParams, KrylovStats};
@@ -16,6 +17,7 @@ pub use prepare::{
 };
 pub use propagate::{propagate, Method, Propagation};
 pub use schedule::{local_profile, transverse_field, Profile, Sweep};
+pub use schrodinger::{evolve_schrodinger, SchrodingerRun};
 pub use trotter::{push_pauli_rotation, trotter_circuit};
 
 use crate::linalg::SolverError;

@@ -357,9 +357,13 @@ pub struct EvolveArgs {
         value_name = "P1,P2,…"
     )]
     pub observe: Vec<String>,
-    /// Method: rho (the density matrix, exact, 16·4^N bytes) or trajectories (quantum
-    /// trajectories / Monte Carlo wave function: means ± standard errors, 2^N per vector).
+    /// Method: krylov (state vector, Schrödinger only; the default without `lindblad:`),
+    /// rho (the density matrix, exact, 16·4^N bytes; the default with `lindblad:`) or
+    /// trajectories (quantum trajectories / Monte Carlo wave function: means ± standard
+    /// errors, 2^N per vector).
     ///
+    /// krylov applies e^{−iHΔt} between output times by the Krylov propagator (error per unit
+    /// time --krylov-tol, a-posteriori estimate); its purity is 1 and it reports matvecs.
     /// rho integrates the Lindblad equation on ρ. trajectories averages --trajectories
     /// stochastic pure-state trajectories (seeded by --seed, the same numbers for any thread
     /// count); its JSON adds std_errors, trajectories and jumps (mean jump count per
@@ -368,8 +372,11 @@ pub struct EvolveArgs {
     /// than two trajectories ran). A model without a `lindblad:` key has no jumps: every
     /// trajectory is the same Schrödinger evolution, so one is run (trajectories = 1,
     /// standard errors 0).
-    #[arg(long, value_enum, default_value_t = EvolveMethod::Rho, value_name = "METHOD")]
-    pub method: EvolveMethod,
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub method: Option<EvolveMethod>,
+    /// Krylov error per unit time (--method krylov).
+    #[arg(long, default_value_t = 1e-10, value_name = "TOL")]
+    pub krylov_tol: f64,
     /// Number of trajectories (--method trajectories).
     #[arg(long, default_value_t = 100, value_name = "N")]
     pub trajectories: usize,
@@ -388,6 +395,9 @@ pub struct EvolveArgs {
 /// `qep evolve --method`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EvolveMethod {
+    /// The state vector under the Schrödinger equation by the Krylov propagator (models
+    /// without `lindblad:`; the default for them; 20+ qubits).
+    Krylov,
     /// The density matrix under the Lindblad equation (exact; N ≤ 10 is comfortable).
     Rho,
     /// Quantum trajectories (Monte Carlo wave function): statistical, state vectors only.
@@ -425,7 +435,7 @@ pub enum ThermalizeMethod {
     Cooling,
     /// The Davies (detailed-balance) master equation in the eigenbasis: the exact oracle.
     Davies,
-    /// Quantum trajectories (not yet available).
+    /// The cooling protocol unravelled into pure-state trajectories (ancillas measured in Z).
     Trajectories,
 }
 
@@ -464,6 +474,12 @@ pub struct ThermalizeArgs {
     /// Davies: time between steps (default: 20/(gap · steps), so the run ends at 20/gap).
     #[arg(long, value_name = "DT")]
     pub dt: Option<f64>,
+    /// Trajectories: number of pure-state trajectories M.
+    #[arg(long, default_value_t = 200, value_name = "M")]
+    pub trajectories: usize,
+    /// Trajectories: seed (trajectory j uses ChaCha8 stream j).
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub seed: u64,
     /// Output folder (default: out/<model>-thermalize).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -18,6 +18,7 @@ use qep::C64;
 
 use super::args::{EvolveArgs, EvolveMethod};
 use super::{in_file, load, print_json, spinner};
+use qep::adiabatic::{evolve_schrodinger, KrylovParams};
 
 /// The JSON of `qep evolve`.
 #[derive(Serialize)]
@@ -98,8 +99,28 @@ pub fn run(a: EvolveArgs) -> Result<()> {
         observables.push(s);
     }
     let jumps = jump_list(&model.settings.jumps);
-    if a.method == EvolveMethod::Trajectories {
-        return trajectories(&a, &model, &h, &jumps, &psi0, &observables, t0);
+    let method = a.method.unwrap_or(if jumps.is_empty() {
+        EvolveMethod::Krylov
+    } else {
+        EvolveMethod::Rho
+    });
+    match method {
+        EvolveMethod::Trajectories => {
+            return trajectories(&a, &model, &h, &jumps, &psi0, &observables, t0)
+        }
+        EvolveMethod::Krylov => {
+            if !jumps.is_empty() {
+                bail!(
+                    "{}: --method krylov evolves pure states under the Schrödinger equation, \
+                     but the model has {} Lindblad jump operators; use --method rho or \
+                     trajectories",
+                    file.display(),
+                    jumps.len()
+                );
+            }
+            return krylov(&a, &model, &h, &psi0, &observables, t0);
+        }
+        EvolveMethod::Rho => {}
     }
     let (atol, rtol) = (a.atol.unwrap_or(1e-10), a.rtol.unwrap_or(1e-8));
     let rho0 = in_file(file, DensityMatrix::from_pure(&psi0))?;
@@ -268,6 +289,91 @@ fn trajectories(
         out.steps,
         out.rejected_steps,
         out.seconds
+    );
+    Ok(())
+}
+
+/// The JSON of `qep evolve --method krylov`.
+#[derive(Serialize)]
+struct KrylovOut {
+    qubits: usize,
+    method: &'static str,
+    times: Vec<f64>,
+    observables: BTreeMap<String, Vec<f64>>,
+    purity: Vec<f64>,
+    norm_error: Vec<f64>,
+    matvecs: usize,
+    substeps: usize,
+    error_estimate: f64,
+    seconds: f64,
+}
+
+/// `--method krylov`: the state vector under the Schrödinger equation.
+fn krylov(
+    a: &EvolveArgs,
+    model: &qep::hamiltonian::Model,
+    h: &PauliSum,
+    psi0: &[C64],
+    observables: &[PauliSum],
+    t0: std::time::Instant,
+) -> Result<()> {
+    let file = &a.model.file;
+    let pb = (model.qubits >= 16).then(|| {
+        spinner(format!(
+            "Schrödinger evolution of {} qubits to t = {}",
+            model.qubits,
+            a.times.last().copied().unwrap_or(0.0)
+        ))
+    });
+    let params = KrylovParams {
+        tol: a.krylov_tol,
+        ..KrylovParams::default()
+    };
+    let r = evolve_schrodinger(h, psi0, &a.times, observables, params);
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let r = in_file(file, r)?;
+    let out = KrylovOut {
+        qubits: model.qubits,
+        method: "krylov",
+        times: r.times.clone(),
+        observables: a
+            .observe
+            .iter()
+            .cloned()
+            .zip(r.observables.clone())
+            .collect(),
+        purity: vec![1.0; r.times.len()],
+        norm_error: r.norm_error.clone(),
+        matvecs: r.krylov.matvecs,
+        substeps: r.krylov.substeps,
+        error_estimate: r.krylov.error_estimate,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    if a.model.json {
+        return print_json(
+            &out,
+            model,
+            None,
+            serde_json::json!({"initial": a.initial, "method": "krylov", "krylov": params}),
+        );
+    }
+    print!("{:>10}", "t");
+    for l in &a.observe {
+        print!(" {:>14}", l);
+    }
+    println!();
+    for (i, t) in out.times.iter().enumerate() {
+        print!("{t:>10}");
+        for l in &a.observe {
+            print!(" {:>14.10}", out.observables[l][i]);
+        }
+        println!();
+    }
+    println!(
+        "{} qubits, Schrödinger (Krylov): {} H·ψ in {} sub-steps, error estimate {:.1e}, {:.2} s",
+        model.qubits, out.matvecs, out.substeps, out.error_estimate, out.seconds
     );
     Ok(())
 }

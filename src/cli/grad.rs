@@ -5,13 +5,13 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
+use qep::ep::prepared::{ep_gradient_prepared, PreparedGradient};
 use qep::ep::thermal::{
     covariance_from_shots, thermal_gradient, thermal_gradients, ShotCovariance, ThermalGradients,
     ThermalMethod, ThermalParams, ThermalStep,
 };
 use qep::ep::typicality::TypicalityParams;
 use qep::ep::{compare, ep_gradient, exact_gradient, EpGradient, EpParams, ExactGradient};
-use qep::ep::prepared::{ep_gradient_prepared, PreparedGradient};
 use qep::hamiltonian::{Adiabatic, Example, Model, Preparation, StateChoice, ThermalGradient};
 use qep::operator::DENSE_MAX_QUBITS;
 
@@ -191,7 +191,12 @@ pub fn run(a: GradArgs) -> Result<()> {
         for g in runs {
             println!(
                 "{:>8} {:>14.10} {:>14.10} {:>14.10} {:>12.9} {:>12.3e}",
-                g.time, g.fidelities[0], g.fidelities[1], g.fidelities[2], g.cosine, g.relative_error
+                g.time,
+                g.fidelities[0],
+                g.fidelities[1],
+                g.fidelities[2],
+                g.cosine,
+                g.relative_error
             );
         }
     }
@@ -217,7 +222,10 @@ fn prepared_runs(
         (None, Some(ad)) => vec![ad.time],
         (None, None) => return Ok(None),
     };
-    let pb = spinner(format!("EP on prepared states, {} sweep times", times.len()));
+    let pb = spinner(format!(
+        "EP on prepared states, {} sweep times",
+        times.len()
+    ));
     let mut out = Vec::with_capacity(times.len());
     for &t in &times {
         let ad = Adiabatic {

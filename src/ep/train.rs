@@ -15,8 +15,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::hamiltonian::{Adiabatic, Preparation, 
-    Example, Model, ModelKind, Optimizer, StateChoice, ThermalGradient, Training,
+use crate::hamiltonian::{
+    Adiabatic, Example, Model, ModelKind, Optimizer, Preparation, StateChoice, ThermalGradient,
+    Training,
 };
 use crate::Error;
 

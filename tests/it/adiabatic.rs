@@ -526,3 +526,66 @@ fn ep_on_prepared_states_converges_to_exact_state_ep_as_t_grows() {
     }
     assert!(last.0 > 0.99999, "cosine at T = 64: {}", last.0);
 }
+
+#[test]
+fn schrodinger_evolution_matches_the_dense_exponential_at_every_output_time() {
+    use qep::adiabatic::evolve_schrodinger;
+    let n = 6;
+    let h = random_sum(n, 14, Coeffs::Hermitian, 51);
+    let psi0 = normalized(random_cvec(1 << n, 52));
+    let mut obs = PauliSum::new(n);
+    obs.add(PauliString::parse("Z0 Z1").unwrap(), c(1.0, 0.0));
+    obs.add(PauliString::parse("X3").unwrap(), c(0.5, 0.0));
+    let times = [0.0, 0.3, 1.0, 1.0, 4.0];
+    let r = evolve_schrodinger(&h, &psi0, &times, &[obs.clone()], KrylovParams::default()).unwrap();
+    let m = kron_matrix(&obs);
+    for (i, &t) in times.iter().enumerate() {
+        let psi = dense_exp(&h, &psi0, t);
+        let want: f64 = psi
+            .iter()
+            .zip(matvec(&m, &psi))
+            .map(|(a, b)| (a.conj() * b).re)
+            .sum();
+        let got = r.observables[0][i];
+        assert!((got - want).abs() < 1e-9, "t = {t}: {got} vs {want}");
+        assert!(r.norm_error[i].abs() < 1e-12);
+    }
+    assert!(matches!(
+        evolve_schrodinger(&h, &psi0, &[1.0, 0.5], &[], KrylovParams::default()),
+        Err(qep::adiabatic::AdiabaticError::BadTime { .. })
+    ));
+}
+
+/// `qep evolve` on a model without `lindblad:` defaults to the Krylov state-vector path:
+/// a single qubit in a field, −X, from |0⟩: ⟨Z⟩(t) = cos 2t.
+#[test]
+fn cli_evolve_defaults_to_krylov_for_schrodinger_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.yaml");
+    std::fs::write(&f, "qubits: 1\nterms:\n  - {pauli: \"X0\", coeff: -1.0}\n").unwrap();
+    let out = qep()
+        .args(["evolve"])
+        .arg(&f)
+        .args([
+            "--initial",
+            "zero",
+            "--times",
+            "0.5,1,2",
+            "--observe",
+            "Z0",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["method"], "krylov");
+    for (i, t) in [0.5f64, 1.0, 2.0].iter().enumerate() {
+        let z = v["observables"]["Z0"][i].as_f64().unwrap();
+        assert!((z - (2.0 * t).cos()).abs() < 1e-9, "t = {t}: {z}");
+    }
+}
