@@ -93,7 +93,7 @@ print(json.dumps({{"seconds": dt, "fidelity": float(abs(np.vdot(g, psi))**2)}}))
 
 def adiabatic(qep):
     out = []
-    for n, grid, steps, tol in [(12, "3x4", 40, 1e-7), (16, "4x4", 40, 1e-7)]:
+    for n, grid, steps, tol in [(12, "3x4", 40, 1e-6), (16, "4x4", 30, 1e-6)]:
         f = os.path.join(ROOT, f"hamiltonians/bench/anneal_{grid}.yaml")
         default = child(SESOLVE.format(n=n, opts="{}"))
         tight = child(SESOLVE.format(n=n, opts='{"atol": 1e-12, "rtol": 1e-10, "nsteps": 10**6}'))

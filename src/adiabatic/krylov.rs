@@ -18,7 +18,7 @@ use super::AdiabaticError;
 use crate::linalg::eigh_tridiagonal;
 use crate::operator::XMaskOperator;
 use crate::scalar::C64;
-use crate::state::{axpy, dot, memory, norm};
+use crate::state::{dot, memory, norm, scale};
 
 /// Settings of the Krylov propagator.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -61,6 +61,11 @@ pub struct Krylov {
     coeff: Vec<C64>,
     /// Step length that worked last time (the next step starts from it).
     tau_hint: Option<f64>,
+    /// Krylov dimension the last sub-step needed: the (cheap but not free) error estimate is
+    /// only evaluated from one below it, since consecutive sub-steps need similar dimensions.
+    m_hint: usize,
+    /// Per-chunk partial sums of [`orthogonalize`].
+    parts: Vec<f64>,
 }
 
 /// Breakdown threshold relative to the scale of `T_m`: the Krylov space is invariant.
@@ -95,6 +100,8 @@ impl Krylov {
             beta: Vec::with_capacity(m),
             coeff: vec![C64::new(0.0, 0.0); m],
             tau_hint: None,
+            m_hint: 2,
+            parts: Vec::with_capacity(dim.div_ceil(1 << 12)),
         })
     }
 
@@ -131,10 +138,8 @@ impl Krylov {
             // v₀ = ψ/‖ψ‖.
             {
                 let inv = 1.0 / nrm;
-                self.basis[0]
-                    .par_iter_mut()
-                    .zip(psi.par_iter())
-                    .for_each(|(v, &p)| *v = p * inv);
+                self.basis[0].copy_from_slice(psi);
+                scale(C64::new(inv, 0.0), &mut self.basis[0]);
             }
             self.alpha.clear();
             self.beta.clear();
@@ -147,16 +152,21 @@ impl Krylov {
                 op.apply_into(&head[j], w);
                 stats.matvecs += 1;
                 let a = dot(&head[j], w).re;
-                axpy(C64::new(-a, 0.0), &head[j], w);
-                if j > 0 {
-                    axpy(C64::new(-self.beta[j - 1], 0.0), &head[j - 1], w);
-                }
+                let prev = (j > 0).then(|| (self.beta[j - 1], &head[j - 1][..]));
+                let b = orthogonalize(w, a, &head[j], prev, &mut self.parts);
                 self.alpha.push(a);
-                let b = norm(w);
-                let scale = self.alpha.iter().map(|x| x.abs()).fold(0.0, f64::max)
+                let t_scale = self.alpha.iter().map(|x| x.abs()).fold(0.0, f64::max)
                     + self.beta.iter().fold(0.0, |m: f64, &x| m.max(x));
+                let happy = b <= HAPPY * t_scale.max(1e-300);
+                if !happy && j + 2 < self.m_hint && j + 1 < max {
+                    // Too early to be converged, judging by the last sub-step.
+                    self.beta.push(b);
+                    let inv = 1.0 / b;
+                    scale(C64::new(inv, 0.0), w);
+                    continue;
+                }
                 let e = eigh_tridiagonal(&self.alpha, &self.beta)?;
-                if b <= HAPPY * scale.max(1e-300) {
+                if happy {
                     // Invariant subspace: the projection is exact for any τ.
                     beta_m = 0.0;
                     eig = Some(e);
@@ -170,7 +180,7 @@ impl Krylov {
                 }
                 self.beta.push(b);
                 let inv = 1.0 / b;
-                w.par_iter_mut().for_each(|x| *x *= inv);
+                scale(C64::new(inv, 0.0), w);
             }
             let Some(e) = eig else {
                 unreachable!("max_dim ≥ 2")
@@ -206,8 +216,9 @@ impl Krylov {
             }
             let basis = &self.basis[..m];
             let coeff = &self.coeff[..m];
+            // Below 2^14 amplitudes one thread does it (a fork costs more than the work).
             const CHUNK: usize = 1 << 12;
-            psi.par_chunks_mut(CHUNK).enumerate().for_each(|(ci, out)| {
+            let combine = |(ci, out): (usize, &mut [C64])| {
                 let off = ci * CHUNK;
                 for (i, o) in out.iter_mut().enumerate() {
                     let mut acc = C64::new(0.0, 0.0);
@@ -216,7 +227,12 @@ impl Krylov {
                     }
                     *o = acc * nrm;
                 }
-            });
+            };
+            if psi.len() < 1 << 14 {
+                psi.chunks_mut(CHUNK).enumerate().for_each(combine);
+            } else {
+                psi.par_chunks_mut(CHUNK).enumerate().for_each(combine);
+            }
             stats.substeps += 1;
             stats.error_estimate += err;
             done += h;
@@ -235,4 +251,49 @@ fn last_component(e: &(Vec<f64>, faer::Mat<f64>), tau: f64) -> C64 {
     (0..m)
         .map(|k| C64::from_polar(q[(0, k)] * q[(m - 1, k)], -tau * lam[k]))
         .sum()
+}
+
+/// The Lanczos three-term step fused into one pass: `w ← w − a·v − b·v_prev` and `‖w‖`
+/// (one read of each vector and one write, instead of two `axpy` and a norm).
+fn orthogonalize(
+    w: &mut [C64],
+    a: f64,
+    v: &[C64],
+    prev: Option<(f64, &[C64])>,
+    parts: &mut Vec<f64>,
+) -> f64 {
+    const CHUNK: usize = 1 << 12;
+    let part = |(ci, wc): (usize, &mut [C64])| -> f64 {
+        let off = ci * CHUNK;
+        let vc = &v[off..off + wc.len()];
+        let mut acc = 0.0;
+        match prev {
+            Some((b, p)) => {
+                let pc = &p[off..off + wc.len()];
+                for ((x, &y), &z) in wc.iter_mut().zip(vc).zip(pc) {
+                    *x -= y * a + z * b;
+                    acc += x.norm_sqr();
+                }
+            }
+            None => {
+                for (x, &y) in wc.iter_mut().zip(vc) {
+                    *x -= y * a;
+                    acc += x.norm_sqr();
+                }
+            }
+        }
+        acc
+    };
+    // Chunks are summed in index order on both paths: the result does not depend on threads.
+    // `parts` is the workspace's buffer: no allocation once it has grown to dim/CHUNK.
+    if w.len() < 1 << 14 {
+        parts.clear();
+        parts.extend(w.chunks_mut(CHUNK).enumerate().map(part));
+    } else {
+        w.par_chunks_mut(CHUNK)
+            .enumerate()
+            .map(part)
+            .collect_into_vec(parts);
+    }
+    parts.iter().sum::<f64>().sqrt()
 }

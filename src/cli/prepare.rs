@@ -10,7 +10,7 @@ use qep::adiabatic::{
     infidelity_slope, trotter_circuit, KrylovParams, Method, PathScan, PrepareSettings, Prepared,
     Preparer, ScheduleKind,
 };
-use qep::circuit::to_qasm;
+use qep::circuit::{to_qasm, Circuit, Gate};
 use qep::hamiltonian::{Preparation, Schedule};
 use qep::linalg::LanczosParams;
 use qep::report::svg::{render, Panel, Series};
@@ -128,8 +128,38 @@ pub fn run(a: PrepareArgs) -> Result<()> {
     let qasm = match &a.qasm {
         Some(path) => {
             let sweep = in_file(file, prep.sweep(t_max))?;
-            let circ = in_file(file, trotter_circuit(&sweep, steps, a.trotter_order))?;
-            std::fs::write(path, to_qasm(&circ))
+            let trotter = in_file(file, trotter_circuit(&sweep, steps, a.trotter_order))?;
+            // From |0…0⟩: the default start |+…+⟩ is one layer of H; another start state is
+            // the caller's to prepare (said in the header).
+            let default_start = a.start.is_none() && a.eigen == 0;
+            let mut circ = Circuit::new(model.qubits, 0);
+            if default_start {
+                for q in 0..model.qubits {
+                    circ.gate1(Gate::H, q);
+                }
+            }
+            circ.ops.extend(trotter.ops);
+            let header = format!(
+                "// qep {} prepare {}: adiabatic sweep H(s) = (1 - s) H_start + s H_target,\n\
+                 // T = {t_max}, {steps} steps of the order-{} Trotter formula, {:?} schedule,\n\
+                 // input sha256 {}.\n// {}\n",
+                env!("CARGO_PKG_VERSION"),
+                file.display(),
+                a.trotter_order,
+                schedule,
+                model.source.sha256,
+                if default_start {
+                    "Starts from |0...0>: the first layer of h gates prepares |+...+>, the ground \
+                     state of -sum X_i."
+                        .to_string()
+                } else {
+                    format!(
+                        "Assumes level {} of the start Hamiltonian is already prepared.",
+                        a.eigen
+                    )
+                }
+            );
+            std::fs::write(path, header + &to_qasm(&circ))
                 .with_context(|| format!("{}: cannot write", path.display()))?;
             Some(path.display().to_string())
         }
