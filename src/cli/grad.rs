@@ -12,7 +12,12 @@ use qep::ep::thermal::{
 };
 use qep::ep::typicality::TypicalityParams;
 use qep::ep::{compare, ep_gradient, exact_gradient, EpGradient, EpParams, ExactGradient};
-use qep::hamiltonian::{Adiabatic, Example, Model, Preparation, StateChoice, ThermalGradient};
+use qep::ep::classical::ClassicalParams;
+use qep::ep::langevin::{LangevinParams, ThermalNet};
+use qep::ep::lowtemp::low_temperature;
+use qep::hamiltonian::{
+    Adiabatic, Example, Model, ModelKind, Preparation, StateChoice, ThermalGradient,
+};
 use qep::operator::DENSE_MAX_QUBITS;
 
 use super::args::GradArgs;
@@ -99,6 +104,9 @@ pub fn run(a: GradArgs) -> Result<()> {
         None => model.theta(),
     };
     if let Some(t) = a.temperature.or(model.settings.temperature) {
+        if model.kind == ModelKind::Classical {
+            return classical_thermal(&a, &model, &theta, &ex, t, params.beta);
+        }
         if model.qubits > DENSE_MAX_QUBITS {
             return thermal_typical(&a, &model, &theta, &ex, t, params.beta);
         }
@@ -435,5 +443,98 @@ fn thermal_typical(
     println!(
         "(Kubo–Mori and the exact oracle need the dense Gibbs state, ≤ {DENSE_MAX_QUBITS} qubits)"
     );
+    Ok(())
+}
+
+/// The JSON of `qep grad --temperature T` on a classical model (Section IV's limit case).
+#[derive(Serialize)]
+struct ClassicalThermalOut {
+    params: Vec<String>,
+    temperature: f64,
+    beta: f64,
+    /// Eq. 42 from Langevin samples of the clamped Boltzmann distributions.
+    clamped: Vec<f64>,
+    clamped_std: Vec<f64>,
+    /// Eq. 43, `−(1/T) Cov[∂f/∂θ_k, C]`, from the free samples.
+    covariance: Vec<f64>,
+    covariance_std: Vec<f64>,
+    /// Eq. 47/50: the low-temperature expansion to first order in T.
+    low_temperature: Vec<f64>,
+    /// The T = 0 gradient (implicit differentiation, Eq. 49).
+    zero_temperature: Vec<f64>,
+    cost: f64,
+    cost_std: f64,
+    cost_low_temperature: f64,
+    samples_per_chain: usize,
+    chains: usize,
+}
+
+/// `qep grad --temperature T` on a `kind: classical` model: Langevin sampling of Eq. 30 by
+/// Eq. 33 (clamped and covariance estimates with standard errors) beside the low-temperature
+/// expansion and the T = 0 gradient.
+fn classical_thermal(
+    a: &GradArgs,
+    model: &Model,
+    theta: &[f64],
+    ex: &Example,
+    t: f64,
+    beta: f64,
+) -> Result<()> {
+    let file = &a.model.file;
+    let net = in_file(file, ThermalNet::new(model, ClassicalParams::default()))?;
+    let lp = LangevinParams {
+        temperature: t,
+        seed: a.solver.seed,
+        ..LangevinParams::default()
+    };
+    let pb = spinner(format!("Langevin sampling at T = {t}"));
+    let g = in_file(file, net.thermal_gradient(theta, ex, beta, &lp));
+    pb.finish_and_clear();
+    let g = g?;
+    let low = in_file(file, low_temperature(&net, theta, ex, beta))?;
+    let out = ClassicalThermalOut {
+        params: g.params.clone(),
+        temperature: t,
+        beta,
+        clamped: g.clamped.iter().map(|e| e.mean).collect(),
+        clamped_std: g.clamped.iter().map(|e| e.std_error).collect(),
+        covariance: g.covariance.iter().map(|e| e.mean).collect(),
+        covariance_std: g.covariance.iter().map(|e| e.std_error).collect(),
+        low_temperature: low.gradient_at(t),
+        zero_temperature: low.gradient.clone(),
+        cost: g.cost.mean,
+        cost_std: g.cost.std_error,
+        cost_low_temperature: low.cost_at(t),
+        samples_per_chain: lp.samples,
+        chains: lp.chains,
+    };
+    if a.model.json {
+        return print_json(
+            &out,
+            model,
+            Some(lp.seed),
+            serde_json::json!({"temperature": t, "beta": beta, "langevin": lp}),
+        );
+    }
+    println!(
+        "{} (classical): T = {t}, β = {beta}, ⟨C⟩ = {:.6} ± {:.1e} (low-T {:.6}); {} chains × {} samples",
+        model.name, out.cost, out.cost_std, out.cost_low_temperature, out.chains, out.samples_per_chain
+    );
+    println!(
+        "{:<14} {:>22} {:>22} {:>14} {:>14}",
+        "param", "clamped (Eq. 42)", "covariance (Eq. 43)", "low-T (Eq. 50)", "T = 0"
+    );
+    for (i, l) in out.params.iter().enumerate() {
+        println!(
+            "{:<14} {:>13.6e} ± {:<6.1e} {:>13.6e} ± {:<6.1e} {:>14.6e} {:>14.6e}",
+            l,
+            out.clamped[i],
+            out.clamped_std[i],
+            out.covariance[i],
+            out.covariance_std[i],
+            out.low_temperature[i],
+            out.zero_temperature[i]
+        );
+    }
     Ok(())
 }

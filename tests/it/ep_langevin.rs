@@ -621,3 +621,46 @@ fn errors_name_the_problem() {
     let e = low_temperature(&hard, &theta, &ex, 0.0).unwrap_err();
     assert!(matches!(e, LowTempError::NotSmooth), "{e}");
 }
+
+/// `qep grad --temperature T` on a classical model: Langevin estimates (Eq. 42/43) beside the
+/// low-T expansion (Eq. 50) and the T = 0 gradient. Measured at T = 0.005, β = 0.01: the
+/// clamped estimate is 2.2 % of ‖g‖ from the low-T prediction with a standard error of 0.7 %
+/// (β = 0.05 adds a 9 % clamping bias, hence the small β).
+#[test]
+fn cli_grad_classical_thermal() {
+    let f = format!("{}/hamiltonians/xor_classical.yaml", env!("CARGO_MANIFEST_DIR"));
+    let out = assert_cmd::Command::cargo_bin("qep")
+        .unwrap()
+        .args(["grad", &f, "--example", "1", "--temperature", "0.005", "--beta", "0.01"])
+        .args(["--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let get = |k: &str| -> Vec<f64> {
+        v[k].as_array()
+            .unwrap_or_else(|| panic!("missing {k}"))
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let (cl, sd, low, zero) = (
+        get("clamped"),
+        get("clamped_std"),
+        get("low_temperature"),
+        get("zero_temperature"),
+    );
+    assert_eq!(cl.len(), v["params"].as_array().unwrap().len());
+    let norm: f64 = zero.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let dev: f64 = cl
+        .iter()
+        .zip(&low)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f64>()
+        .sqrt();
+    let sig: f64 = sd.iter().map(|x| x * x).sum::<f64>().sqrt();
+    assert!(
+        dev < 3.0 * sig + 0.02 * norm,
+        "clamped vs low-T: {dev} (σ {sig}, ‖g‖ {norm})"
+    );
+}
