@@ -1,5 +1,7 @@
-//! `qep thermalize FILE --temperature T [--method cooling|davies]`: prepare the Gibbs state and
-//! measure how close it gets.
+//! `qep thermalize FILE --temperature T [--method cooling|davies|trajectories]`: prepare the
+//! Gibbs state and measure how close it gets. `trajectories` runs the cooling protocol as
+//! `--trajectories M` pure-state trajectories (seeded by `--seed`) and reports means ± standard
+//! errors; its trace distance (N ≤ 10) is that of the mean of the M pure states.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,10 +11,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use qep::evolve::{
-    cool, CoolingParams, Davies, DaviesParams, DensityMatrix, GibbsDensity, Options, Relaxation,
+    cool, cool_trajectories, AncillaStats, CoolingParams, CoolingTrajectoryParams, Davies,
+    DaviesParams, DensityMatrix, GibbsDensity, InitialEnsemble, Options, Relaxation,
 };
 use qep::pauli::{PauliString, PauliSum};
-use qep::report::svg::{render, Panel, Series};
+use qep::report::svg::{render, Panel, Series as Plot};
 use qep::state::StateVector;
 use qep::C64;
 
@@ -23,10 +26,43 @@ use super::{in_file, load, print_json, spinner};
 #[derive(Serialize)]
 struct Step {
     step: f64,
-    trace_distance: f64,
+    /// `null` for trajectories on N > 10 qubits (no mean state is rebuilt).
+    trace_distance: Option<f64>,
     energy: f64,
     cost: Option<f64>,
     observables: BTreeMap<String, f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    std_errors: Option<StdErrors>,
+}
+
+/// Standard errors of a trajectory average (`s/√M`).
+#[derive(Serialize, Clone)]
+struct StdErrors {
+    energy: f64,
+    cost: Option<f64>,
+    observables: BTreeMap<String, f64>,
+}
+
+/// What every method records per step; `observables` ends with the cost if the model has one.
+struct Series {
+    steps: Vec<f64>,
+    trace_distance: Option<Vec<f64>>,
+    energy: Vec<f64>,
+    observables: Vec<Vec<f64>>,
+    /// Trajectories: standard errors of `energy` and `observables`.
+    std_errors: Option<(Vec<f64>, Vec<Vec<f64>>)>,
+}
+
+impl From<Relaxation> for Series {
+    fn from(r: Relaxation) -> Self {
+        Self {
+            steps: r.steps,
+            trace_distance: Some(r.trace_distance),
+            energy: r.energy,
+            observables: r.observables,
+            std_errors: None,
+        }
+    }
 }
 
 /// The JSON of `qep thermalize`: the final state's numbers, the exact Gibbs values, the trace.
@@ -35,11 +71,15 @@ struct ThermalizeOut {
     method: &'static str,
     qubits: usize,
     temperature: f64,
-    /// Trace distance of the final state to the exact Gibbs state.
-    trace_distance: f64,
+    /// Trace distance of the final state to the exact Gibbs state (trajectories: of the mean
+    /// state, `null` above 10 qubits).
+    trace_distance: Option<f64>,
     energy: f64,
     cost: Option<f64>,
     observables: BTreeMap<String, f64>,
+    /// Trajectories: standard errors of the final `energy`, `cost`, `observables`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    std_errors: Option<StdErrors>,
     gibbs: GibbsOut,
     /// `round` (cooling) or `time` (davies).
     step_unit: &'static str,
@@ -48,6 +88,8 @@ struct ThermalizeOut {
     cooling: Option<CoolingOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     davies: Option<DaviesOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trajectories: Option<TrajectoriesOut>,
     seconds: f64,
 }
 
@@ -65,6 +107,25 @@ struct CoolingOut {
     ancillas: usize,
     frequencies: Vec<f64>,
     collisions: usize,
+}
+
+#[derive(Serialize)]
+struct TrajectoriesOut {
+    trajectories: usize,
+    seed: u64,
+    coupling: f64,
+    duration: f64,
+    ancillas: usize,
+    frequencies: Vec<f64>,
+    /// Collisions per trajectory.
+    collisions: usize,
+    /// `½ min(1, √(d_eff/M))`, `d_eff = 1/Tr ρ_G²`: the order of the trace distance of a mean
+    /// of M pure states to the Gibbs state even if they sampled it exactly (null above 10 qubits).
+    trace_distance_floor: Option<f64>,
+    /// Krylov matrix-vector products over all collisions of all trajectories.
+    matvecs: usize,
+    /// Ancilla outcome counts per frequency.
+    ancilla_outcomes: Vec<AncillaStats>,
 }
 
 #[derive(Serialize)]
@@ -95,8 +156,8 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     if !(temperature > 0.0 && temperature.is_finite()) {
         bail!("--temperature {temperature}: expected a finite number > 0");
     }
-    if a.method == ThermalizeMethod::Trajectories {
-        bail!("--method trajectories: not yet available (quantum trajectories are being written); use --method cooling or --method davies");
+    if a.method == ThermalizeMethod::Trajectories && a.trajectories == 0 {
+        bail!("--trajectories 0: expected at least 1 trajectory");
     }
     if a.steps == 0 {
         bail!("--steps 0: expected at least 1 step");
@@ -144,20 +205,24 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
             Some(in_file(file, StateVector::<C64>::basis(n, b))?.into_vec())
         }
     };
-    let rho0 = match psi0 {
-        Some(psi) => in_file(file, DensityMatrix::from_pure(&psi))?,
-        None => {
-            let mut r = in_file(file, DensityMatrix::zeros(n))?;
-            let d = r.dim();
-            for i in 0..d {
-                r.as_mut_slice()[i * d + i] = C64::new(1.0 / d as f64, 0.0);
+    // The density matrix start of the dense methods (not built for trajectories).
+    let rho0 = || -> Result<DensityMatrix> {
+        Ok(match &psi0 {
+            Some(psi) => in_file(file, DensityMatrix::from_pure(psi))?,
+            None => {
+                let mut r = in_file(file, DensityMatrix::zeros(n))?;
+                let d = r.dim();
+                for i in 0..d {
+                    r.as_mut_slice()[i * d + i] = C64::new(1.0 / d as f64, 0.0);
+                }
+                r
             }
-            r
-        }
+        })
     };
     let gibbs = in_file(file, GibbsDensity::new(&h, temperature))?;
 
-    let (rel, method, unit, cooling_out, davies_out) = match a.method {
+    let mut trajectories_out = None;
+    let (rel, method, unit, cooling_out, davies_out): (Series, _, _, _, _) = match a.method {
         ThermalizeMethod::Cooling => {
             let params = CoolingParams {
                 coupling: a.coupling,
@@ -171,7 +236,9 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
                 ProgressStyle::with_template("cooling {bar:30} {pos}/{len} rounds [{elapsed}]")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            let r = cool(&h, temperature, &rho0, &all_obs, &params, |_, _| pb.inc(1));
+            let r = cool(&h, temperature, &rho0()?, &all_obs, &params, |_, _| {
+                pb.inc(1)
+            });
             pb.finish_and_clear();
             let r = in_file(file, r)?;
             let out = CoolingOut {
@@ -181,9 +248,60 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
                 frequencies: r.frequencies.clone(),
                 collisions: r.collisions,
             };
-            (r.relaxation, "cooling", "round", Some(out), None)
+            (r.relaxation.into(), "cooling", "round", Some(out), None)
         }
-        ThermalizeMethod::Davies | ThermalizeMethod::Trajectories => {
+        ThermalizeMethod::Trajectories => {
+            let params = CoolingTrajectoryParams {
+                cooling: CoolingParams {
+                    coupling: a.coupling,
+                    duration: a.duration,
+                    ancillas: a.ancillas,
+                    rounds: a.steps,
+                    ..CoolingParams::default()
+                },
+                trajectories: a.trajectories,
+                seed: a.seed,
+                ..CoolingTrajectoryParams::default()
+            };
+            let initial = match &psi0 {
+                Some(psi) => InitialEnsemble::Pure(psi),
+                None => InitialEnsemble::MaximallyMixed,
+            };
+            let pb = ProgressBar::new(a.steps as u64);
+            pb.set_style(
+                ProgressStyle::with_template(&format!(
+                    "trajectories ×{} {{bar:30}} {{pos}}/{{len}} rounds [{{elapsed}}<{{eta}}]",
+                    a.trajectories
+                ))
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let r = cool_trajectories(&h, temperature, initial, &all_obs, &params, |_, _| {
+                pb.inc(1)
+            });
+            pb.finish_and_clear();
+            let r = in_file(file, r)?;
+            trajectories_out = Some(TrajectoriesOut {
+                trajectories: r.trajectories,
+                seed: a.seed,
+                coupling: a.coupling,
+                duration: a.duration,
+                ancillas: a.ancillas,
+                frequencies: r.frequencies.clone(),
+                collisions: r.collisions,
+                trace_distance_floor: r.trace_distance_floor,
+                matvecs: r.krylov.matvecs,
+                ancilla_outcomes: r.ancillas.clone(),
+            });
+            let series = Series {
+                steps: r.steps,
+                trace_distance: r.trace_distance,
+                energy: r.energy,
+                observables: r.observables,
+                std_errors: Some((r.energy_std_errors, r.std_errors)),
+            };
+            (series, "trajectories", "round", None, None)
+        }
+        ThermalizeMethod::Davies => {
             let params = DaviesParams {
                 rate: a.rate,
                 ..DaviesParams::default()
@@ -202,7 +320,7 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
                 rtol: 1e-10,
                 ..Options::default()
             };
-            let r = dav.evolve(&rho0, &times, &all_obs, &opts);
+            let r = dav.evolve(&rho0()?, &times, &all_obs, &opts);
             if let Some(pb) = pb {
                 pb.finish_and_clear();
             }
@@ -215,7 +333,7 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
                 steps: stats.steps,
                 rejected_steps: stats.rejected,
             };
-            (r, "davies", "time", None, Some(out))
+            (r.into(), "davies", "time", None, Some(out))
         }
     };
     let out = summarise(
@@ -226,8 +344,7 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
         &observables,
         cost_op.as_ref(),
         (method, unit, n, temperature),
-        cooling_out,
-        davies_out,
+        (cooling_out, davies_out, trajectories_out),
         t0.elapsed().as_secs_f64(),
     );
     let dir = a
@@ -244,6 +361,7 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
                 "method": method, "temperature": temperature, "steps": a.steps,
                 "initial": a.initial, "coupling": a.coupling, "duration": a.duration,
                 "ancillas": a.ancillas, "rate": a.rate, "dt": a.dt,
+                "trajectories": a.trajectories, "seed": a.seed,
             }),
         );
     }
@@ -260,54 +378,96 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     );
     for s in &out.trace {
         println!(
-            "{:>8.3} {:>14.6e} {:>14.8}{}",
+            "{:>8.3} {:>14} {:>14.8}{}{}",
             s.step,
-            s.trace_distance,
+            s.trace_distance
+                .map_or_else(|| "-".to_string(), |d| format!("{d:.6e}")),
             s.energy,
+            s.std_errors
+                .as_ref()
+                .map(|e| format!(" ± {:.2e}", e.energy))
+                .unwrap_or_default(),
             s.cost.map(|c| format!(" {c:>12.8}")).unwrap_or_default()
         );
     }
+    let pm = |x: Option<f64>| x.map(|e| format!(" ± {e:.2e}")).unwrap_or_default();
+    let se = out.std_errors.as_ref();
     println!(
-        "{method} at T = {temperature}: trace distance {:.3e} to the Gibbs state; ⟨H⟩ = {:.6} (Gibbs {:.6}); {:.2} s",
-        out.trace_distance, out.energy, out.gibbs.energy, out.seconds
+        "{method} at T = {temperature}: trace distance {} to the Gibbs state; ⟨H⟩ = {:.6}{} (Gibbs {:.6}); {:.2} s",
+        out.trace_distance
+            .map_or_else(|| "n/a".to_string(), |d| format!("{d:.3e}")),
+        out.energy,
+        pm(se.map(|e| e.energy)),
+        out.gibbs.energy,
+        out.seconds
     );
+    if let Some(t) = &out.trajectories {
+        if let Some(f) = t.trace_distance_floor {
+            println!(
+                "  {} trajectories: statistical floor of the trace distance ≈ {f:.2e}",
+                t.trajectories
+            );
+        }
+    }
+    if let Some(c) = out.cost {
+        println!(
+            "  ⟨C⟩ = {c:.6}{} (Gibbs {:.6})",
+            pm(se.and_then(|e| e.cost)),
+            out.gibbs.cost.unwrap_or(f64::NAN)
+        );
+    }
     for (l, v) in &out.observables {
-        println!("  ⟨{l}⟩ = {v:.6} (Gibbs {:.6})", out.gibbs.observables[l]);
+        println!(
+            "  ⟨{l}⟩ = {v:.6}{} (Gibbs {:.6})",
+            pm(se.map(|e| e.observables[l])),
+            out.gibbs.observables[l]
+        );
     }
     println!("wrote {}/thermalize.{{csv,json,svg}}", dir.display());
     Ok(())
 }
 
-/// The result record from a relaxation (whose last observable is the cost if `has_cost`).
+/// The result record from a recorded series (whose last observable is the cost if `has_cost`).
 #[allow(clippy::too_many_arguments)]
 fn summarise(
-    rel: &Relaxation,
+    rel: &Series,
     labels: &[String],
     has_cost: bool,
     gibbs: &GibbsDensity,
     observables: &[PauliSum],
     cost_op: Option<&PauliSum>,
     (method, unit, qubits, temperature): (&'static str, &'static str, usize, f64),
-    cooling: Option<CoolingOut>,
-    davies: Option<DaviesOut>,
+    (cooling, davies, trajectories): (
+        Option<CoolingOut>,
+        Option<DaviesOut>,
+        Option<TrajectoriesOut>,
+    ),
     seconds: f64,
 ) -> ThermalizeOut {
     let m = rel.steps.len();
-    let obs_at = |i: usize| -> BTreeMap<String, f64> {
+    let at = |series: &[Vec<f64>], i: usize| -> BTreeMap<String, f64> {
         labels
             .iter()
             .cloned()
-            .zip(rel.observables.iter().map(|o| o[i]))
+            .zip(series.iter().map(|o| o[i]))
             .collect()
     };
-    let cost_at = |i: usize| has_cost.then(|| rel.observables[labels.len()][i]);
+    let cost_of = |series: &[Vec<f64>], i: usize| has_cost.then(|| series[labels.len()][i]);
+    let errors_at = |i: usize| -> Option<StdErrors> {
+        rel.std_errors.as_ref().map(|(e, o)| StdErrors {
+            energy: e[i],
+            cost: cost_of(o, i),
+            observables: at(o, i),
+        })
+    };
     let trace: Vec<Step> = (0..m)
         .map(|i| Step {
             step: rel.steps[i],
-            trace_distance: rel.trace_distance[i],
+            trace_distance: rel.trace_distance.as_ref().map(|d| d[i]),
             energy: rel.energy[i],
-            cost: cost_at(i),
-            observables: obs_at(i),
+            cost: cost_of(&rel.observables, i),
+            observables: at(&rel.observables, i),
+            std_errors: errors_at(i),
         })
         .collect();
     let last = m.saturating_sub(1);
@@ -315,10 +475,11 @@ fn summarise(
         method,
         qubits,
         temperature,
-        trace_distance: rel.trace_distance[last],
+        trace_distance: rel.trace_distance.as_ref().map(|d| d[last]),
         energy: rel.energy[last],
-        cost: cost_at(last),
-        observables: obs_at(last),
+        cost: cost_of(&rel.observables, last),
+        observables: at(&rel.observables, last),
+        std_errors: errors_at(last),
         gibbs: GibbsOut {
             energy: gibbs.energy,
             cost: cost_op.map(|c| gibbs.expectation(c)),
@@ -332,6 +493,7 @@ fn summarise(
         trace,
         cooling,
         davies,
+        trajectories,
         seconds,
     }
 }
@@ -339,21 +501,35 @@ fn summarise(
 fn write_files(dir: &std::path::Path, out: &ThermalizeOut) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let labels: Vec<&String> = out.observables.keys().collect();
+    let with_errors = out.std_errors.is_some();
     let mut csv = format!("{},trace_distance,energy,cost", out.step_unit);
     for l in &labels {
         csv.push_str(&format!(",\"{l}\""));
     }
+    if with_errors {
+        csv.push_str(",energy_sem,cost_sem");
+        for l in &labels {
+            csv.push_str(&format!(",\"{l} sem\""));
+        }
+    }
     csv.push('\n');
+    let opt = |x: Option<f64>| x.map(|c| format!("{c:.10e}")).unwrap_or_default();
     for s in &out.trace {
         csv.push_str(&format!(
-            "{},{:.10e},{:.10e},{}",
+            "{},{},{:.10e},{}",
             s.step,
-            s.trace_distance,
+            opt(s.trace_distance),
             s.energy,
-            s.cost.map(|c| format!("{c:.10e}")).unwrap_or_default()
+            opt(s.cost)
         ));
         for l in &labels {
             csv.push_str(&format!(",{:.10e}", s.observables[*l]));
+        }
+        if let Some(e) = &s.std_errors {
+            csv.push_str(&format!(",{:.10e},{}", e.energy, opt(e.cost)));
+            for l in &labels {
+                csv.push_str(&format!(",{:.10e}", e.observables[*l]));
+            }
         }
         csv.push('\n');
     }
@@ -365,36 +541,38 @@ fn write_files(dir: &std::path::Path, out: &ThermalizeOut) -> Result<()> {
         out.trace.first().map_or(0.0, |s| s.step),
         out.trace.last().map_or(1.0, |s| s.step),
     );
-    let svg = render(&[
-        Panel {
+    let mut panels = Vec::new();
+    if out.trace.iter().all(|s| s.trace_distance.is_some()) {
+        panels.push(Panel {
             title: format!("distance to the Gibbs state, T = {}", out.temperature),
             x_label: x_label.clone(),
             y_label: "trace distance".into(),
             log_y: true,
             y_range: None,
-            series: vec![Series {
+            series: vec![Plot {
                 name: "D(ρ, ρ_G)".into(),
-                points: pts(&|s| s.trace_distance),
+                points: pts(&|s| s.trace_distance.unwrap_or(f64::NAN)),
             }],
-        },
-        Panel {
-            title: "energy".into(),
-            x_label,
-            y_label: "⟨H⟩".into(),
-            log_y: false,
-            y_range: None,
-            series: vec![
-                Series {
-                    name: "⟨H⟩".into(),
-                    points: pts(&|s| s.energy),
-                },
-                Series {
-                    name: "Gibbs".into(),
-                    points: vec![(x0, out.gibbs.energy), (x1, out.gibbs.energy)],
-                },
-            ],
-        },
-    ]);
+        });
+    }
+    panels.push(Panel {
+        title: "energy".into(),
+        x_label,
+        y_label: "⟨H⟩".into(),
+        log_y: false,
+        y_range: None,
+        series: vec![
+            Plot {
+                name: "⟨H⟩".into(),
+                points: pts(&|s| s.energy),
+            },
+            Plot {
+                name: "Gibbs".into(),
+                points: vec![(x0, out.gibbs.energy), (x1, out.gibbs.energy)],
+            },
+        ],
+    });
+    let svg = render(&panels);
     for (name, text) in [
         ("thermalize.csv", csv),
         ("thermalize.json", serde_json::to_string_pretty(out)? + "\n"),

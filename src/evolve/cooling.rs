@@ -235,41 +235,7 @@ pub fn cool(
     mut on_round: impl FnMut(usize, usize),
 ) -> Result<Cooling, EvolveError> {
     check_temperature(temperature)?;
-    let positive = |name: &'static str, v: f64, allow_zero: bool| -> Result<(), EvolveError> {
-        if v.is_finite() && (v > 0.0 || (allow_zero && v == 0.0)) {
-            Ok(())
-        } else {
-            Err(EvolveError::BadParameter {
-                name,
-                value: v,
-                expected: if allow_zero {
-                    "a finite number ≥ 0"
-                } else {
-                    "a finite number > 0"
-                },
-            })
-        }
-    };
-    positive("coupling g", params.coupling, true)?;
-    positive("collision duration τ", params.duration, false)?;
-    positive("frequency resolution", params.resolution, false)?;
-    for &w in &params.frequencies {
-        positive("ancilla frequency ω", w, false)?;
-    }
-    if !(1..=3).contains(&params.ancillas) {
-        return Err(EvolveError::BadParameter {
-            name: "ancillas k",
-            value: params.ancillas as f64,
-            expected: "1, 2 or 3",
-        });
-    }
-    if params.rounds == 0 {
-        return Err(EvolveError::BadParameter {
-            name: "rounds",
-            value: 0.0,
-            expected: "at least 1",
-        });
-    }
+    check_params(params)?;
     let n = h.qubits();
     let k = params.ancillas;
     let total = n + k;
@@ -305,20 +271,7 @@ pub fn cool(
             }
         }
     }
-    let ops = if params.system_operators.is_empty() {
-        default_system_operators(n)
-    } else {
-        params.system_operators.clone()
-    };
-    for (j, a) in ops.iter().enumerate() {
-        if a.qubits() > n {
-            return Err(EvolveError::QubitMismatch {
-                what: format!("system operator {j}"),
-                expected: n,
-                found: a.qubits(),
-            });
-        }
-    }
+    let ops = system_operators(params, n)?;
     check_density_alloc(total, 6, "cooling (network + ancillas)")?;
     let gibbs = GibbsDensity::new(h, temperature)?;
     let frequencies = if params.frequencies.is_empty() {
@@ -328,18 +281,7 @@ pub fn cool(
     };
     let energy_op = h.clone();
 
-    // H_tot pieces on N + k qubits.
-    let widen = |s: &PauliSum| widen(s, total);
-    let h_sys = widen(h);
-    // Collisions of one round: consecutive groups of k frequencies.
-    // The list is cycled so that every collision has k ancillas.
-    let groups: Vec<Vec<f64>> = (0..frequencies.len().div_ceil(k))
-        .map(|gi| {
-            (0..k)
-                .map(|a| frequencies[(gi * k + a) % frequencies.len()])
-                .collect()
-        })
-        .collect();
+    let groups = frequency_groups(&frequencies, k);
     let thermal: Vec<Vec<DensityMatrix>> = groups
         .iter()
         .map(|g| g.iter().map(|&w| thermal_qubit(w, temperature)).collect())
@@ -372,18 +314,7 @@ pub fn cool(
         for (gi, group) in groups.iter().enumerate() {
             // Ancilla a couples to operator (collision + a) mod #ops.
             let op0 = collisions % ops.len();
-            let h_tot = || -> PauliSum {
-                let mut ht = h_sys.clone();
-                for (a, &w) in group.iter().enumerate() {
-                    ht.add(PauliString::single(Letter::Z, n + a), 0.5 * w);
-                    let sys = widen(&ops[(op0 + a) % ops.len()]);
-                    let mut xa = PauliSum::new(total);
-                    xa.add(PauliString::single(Letter::X, n + a), params.coupling);
-                    ht.add_sum(&sys.product(&xa), C64::new(1.0, 0.0));
-                }
-                ht.simplify(1e-15);
-                ht
-            };
+            let h_tot = || collision_hamiltonian(h, group, &ops, op0, params.coupling);
             let mut full = rho.clone();
             for t in &thermal[gi] {
                 full = tensor_product(&full, t)?;
@@ -423,6 +354,116 @@ pub fn cool(
     })
 }
 
+/// Checks the settings shared by [`cool`] and the trajectory unravelling
+/// ([`super::cooling_trajectories::cool_trajectories`]): `g ≥ 0`, `τ > 0`, `resolution > 0`,
+/// frequencies `> 0` (all finite), `k ∈ 1..=3`, `rounds ≥ 1`.
+pub(crate) fn check_params(params: &CoolingParams) -> Result<(), EvolveError> {
+    let positive = |name: &'static str, v: f64, allow_zero: bool| -> Result<(), EvolveError> {
+        if v.is_finite() && (v > 0.0 || (allow_zero && v == 0.0)) {
+            Ok(())
+        } else {
+            Err(EvolveError::BadParameter {
+                name,
+                value: v,
+                expected: if allow_zero {
+                    "a finite number ≥ 0"
+                } else {
+                    "a finite number > 0"
+                },
+            })
+        }
+    };
+    positive("coupling g", params.coupling, true)?;
+    positive("collision duration τ", params.duration, false)?;
+    positive("frequency resolution", params.resolution, false)?;
+    for &w in &params.frequencies {
+        positive("ancilla frequency ω", w, false)?;
+    }
+    if !(1..=3).contains(&params.ancillas) {
+        return Err(EvolveError::BadParameter {
+            name: "ancillas k",
+            value: params.ancillas as f64,
+            expected: "1, 2 or 3",
+        });
+    }
+    if params.rounds == 0 {
+        return Err(EvolveError::BadParameter {
+            name: "rounds",
+            value: 0.0,
+            expected: "at least 1",
+        });
+    }
+    Ok(())
+}
+
+/// The system operators `A_i` of the protocol on `n` qubits: `params.system_operators`, or
+/// `(X_i + Y_i + Z_i)/√3` for every qubit if that list is empty.
+///
+/// # Errors
+/// [`EvolveError::QubitMismatch`] if an operator acts on a qubit `≥ n`.
+pub fn system_operators(params: &CoolingParams, n: usize) -> Result<Vec<PauliSum>, EvolveError> {
+    let ops = if params.system_operators.is_empty() {
+        default_system_operators(n)
+    } else {
+        params.system_operators.clone()
+    };
+    for (j, a) in ops.iter().enumerate() {
+        if a.qubits() > n {
+            return Err(EvolveError::QubitMismatch {
+                what: format!("system operator {j}"),
+                expected: n,
+                found: a.qubits(),
+            });
+        }
+    }
+    Ok(ops)
+}
+
+/// The collisions of one round: consecutive groups of `k` ancilla frequencies, the list
+/// cycled so that every collision has `k` ancillas (`⌈len/k⌉` groups). Group `g`, ancilla `a`
+/// has frequency `frequencies[(g·k + a) mod len]`.
+pub fn frequency_groups(frequencies: &[f64], k: usize) -> Vec<Vec<f64>> {
+    if frequencies.is_empty() || k == 0 {
+        return Vec::new();
+    }
+    (0..frequencies.len().div_ceil(k))
+        .map(|gi| {
+            (0..k)
+                .map(|a| frequencies[(gi * k + a) % frequencies.len()])
+                .collect()
+        })
+        .collect()
+}
+
+/// `H_tot = H_S + Σ_a (ω_a/2) Z_a + g Σ_a A_{(op0 + a) mod |ops|} ⊗ X_a` on `N + k` qubits
+/// (`N = h.qubits()`, ancilla `a` = qubit `N + a`, `k = group.len()`): the Hamiltonian of one
+/// collision. In [`cool`], collision number `c` (counted from 0 over all rounds) uses
+/// `op0 = c mod |ops|`.
+///
+/// # Panics
+/// If `ops` is empty while `group` is not (a caller bug; [`system_operators`] is never empty
+/// for `N ≥ 1`).
+pub fn collision_hamiltonian(
+    h: &PauliSum,
+    group: &[f64],
+    ops: &[PauliSum],
+    op0: usize,
+    coupling: f64,
+) -> PauliSum {
+    let n = h.qubits();
+    let total = n + group.len();
+    let mut ht = widen(h, total);
+    for (a, &w) in group.iter().enumerate() {
+        ht.add(PauliString::single(Letter::Z, n + a), 0.5 * w);
+        let sys = widen(&ops[(op0 + a) % ops.len()], total);
+        let mut xa = PauliSum::new(total);
+        xa.add(PauliString::single(Letter::X, n + a), coupling);
+        ht.add_sum(&sys.product(&xa), C64::new(1.0, 0.0));
+    }
+    ht.simplify(1e-15);
+    ht
+}
+
 /// `s` as a Pauli sum on `n ≥ s.qubits()` qubits.
 pub(crate) fn widen(s: &PauliSum, n: usize) -> PauliSum {
     let mut w = PauliSum::new(n);
@@ -433,7 +474,7 @@ pub(crate) fn widen(s: &PauliSum, n: usize) -> PauliSum {
 }
 
 /// `(X_i + Y_i + Z_i)/√3` for every qubit `i`.
-fn default_system_operators(n: usize) -> Vec<PauliSum> {
+pub(crate) fn default_system_operators(n: usize) -> Vec<PauliSum> {
     let s = 1.0 / 3f64.sqrt();
     (0..n)
         .map(|q| {
@@ -478,7 +519,7 @@ pub fn bohr_frequencies(energies: &[f64], resolution: f64) -> Vec<f64> {
 }
 
 /// `e^{−iHτ}` by a dense eigensolve, as a faer matrix.
-fn unitary(h: &PauliSum, tau: f64) -> Result<Mat<C64>, EvolveError> {
+pub(crate) fn unitary(h: &PauliSum, tau: f64) -> Result<Mat<C64>, EvolveError> {
     let (e, v) = dense_eigen(h, COOLING_MAX_QUBITS, "cooling propagator")?;
     let d = e.len();
     let vm = Mat::<C64>::from_fn(d, d, |i, j| v[i * d + j]);

@@ -12,8 +12,11 @@
 //!   returning observables, trace, purity and the monitors at the requested times.
 //! * [`evolve_trajectories`]: the same equation unravelled into quantum trajectories (Monte
 //!   Carlo wave function, issue 7 item 2): means ± standard errors over seeded trajectories.
+//! * [`cool`] / [`cool_trajectories`]: algorithmic cooling by collisions with thermal ancillas,
+//!   on density matrices or unravelled into pure-state trajectories (ancilla `Z` measurements).
 
 pub mod cooling;
+pub mod cooling_trajectories;
 pub mod davies;
 pub mod density;
 pub mod gibbs;
@@ -21,8 +24,13 @@ pub mod lindblad;
 pub mod trajectories;
 
 pub use cooling::{
-    bohr_frequencies, cool, partial_trace, tensor_product, thermal_qubit, Cooling, CoolingParams,
-    Propagator, COOLING_MAX_QUBITS,
+    bohr_frequencies, collision_hamiltonian, cool, frequency_groups, partial_trace,
+    system_operators, tensor_product, thermal_qubit, Cooling, CoolingParams, Propagator,
+    COOLING_MAX_QUBITS,
+};
+pub use cooling_trajectories::{
+    cool_trajectories, statistical_floor, AncillaStats, CollisionPropagator, CoolingTrajectories,
+    CoolingTrajectoryParams, InitialEnsemble, DENSE_CACHE_BYTES,
 };
 pub use davies::{davies_rate, Davies, DaviesParams, FixedPoint, DAVIES_MAX_QUBITS};
 pub use density::{DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS};
@@ -138,6 +146,9 @@ pub enum EvolveError {
         /// Output time being integrated to.
         target: f64,
     },
+    /// The Krylov propagator of a collision failed (cooling trajectories).
+    #[error("Krylov propagator: {0}")]
+    Propagator(#[from] crate::adiabatic::AdiabaticError),
     /// Building a matrix-free operator failed (its diagonal does not fit in memory).
     #[error(transparent)]
     Operator(#[from] crate::operator::OperatorError),

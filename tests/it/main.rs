@@ -19,4 +19,5 @@ mod pauli;
 mod state;
 mod study;
 mod thermalize;
+mod thermalize_trajectories;
 mod trajectories;

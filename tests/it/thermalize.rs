@@ -462,8 +462,10 @@ fn cli_thermalize_rejects_bad_input() {
             "1",
             "--method",
             "trajectories",
+            "--trajectories",
+            "0",
         ])
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("not yet available"));
+        .stderr(predicates::str::contains("expected at least 1 trajectory"));
 }
