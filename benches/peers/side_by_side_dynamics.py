@@ -59,7 +59,7 @@ def evolve(qep):
     n, rows, cols = 20, 4, 5
     edges = C.grid_edges(rows, cols)
     psi0 = C.plus_state(n)
-    A = (-1j) * C.build_qiskit(n, edges)
+    A = C.build_numpy_csr(n, edges, scale=-1j)
     t0 = time.perf_counter()
     ref = sla.expm_multiply(A, psi0)
     ts = time.perf_counter() - t0
@@ -79,7 +79,7 @@ import json, numpy as np, time, qutip, common as C
 from bench_adiabatic import even_ground_state
 n, opts = {n}, {opts}
 rows, cols = C.grid_of(n); edges = C.grid_edges(rows, cols); dims = [[2]*n, [2]*n]
-Hx = C.build_qiskit(n, [], J=0.0, h=1.0); Hp = C.build_qiskit(n, edges, J=1.0, h=0.5)
+Hx = C.build_numpy_csr(n, [], J=0.0, h=1.0); Hp = C.build_numpy_csr(n, edges, J=1.0, h=0.5)
 evals, evecs, g = even_ground_state(Hp, n)
 T = 20.0
 H = qutip.QobjEvo([qutip.Qobj(Hx, dims=dims), [qutip.Qobj(Hp - Hx, dims=dims), lambda t: t / T]])
