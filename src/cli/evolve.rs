@@ -127,6 +127,7 @@ pub fn run(a: EvolveArgs) -> Result<()> {
     let opts = Options {
         atol,
         rtol,
+        positivity: !a.no_positivity,
         ..Options::default()
     };
     let pb = (n >= 7).then(|| {
