@@ -5,6 +5,9 @@
 use anyhow::{bail, Result};
 use serde::Serialize;
 
+use qep::ep::classical::ClassicalParams;
+use qep::ep::langevin::{LangevinParams, ThermalNet};
+use qep::ep::lowtemp::low_temperature;
 use qep::ep::prepared::{ep_gradient_prepared, PreparedGradient};
 use qep::ep::thermal::{
     covariance_from_shots, thermal_gradient, thermal_gradients, ShotCovariance, ThermalGradients,
@@ -12,9 +15,6 @@ use qep::ep::thermal::{
 };
 use qep::ep::typicality::TypicalityParams;
 use qep::ep::{compare, ep_gradient, exact_gradient, EpGradient, EpParams, ExactGradient};
-use qep::ep::classical::ClassicalParams;
-use qep::ep::langevin::{LangevinParams, ThermalNet};
-use qep::ep::lowtemp::low_temperature;
 use qep::hamiltonian::{
     Adiabatic, Example, Model, ModelKind, Preparation, StateChoice, ThermalGradient,
 };
