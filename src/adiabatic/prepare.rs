@@ -45,6 +45,8 @@ pub struct PrepareSettings {
     pub krylov: KrylovParams,
     /// Lanczos settings for the verification and the path scan (`k` is set per use).
     pub lanczos: LanczosParams,
+    /// A profile that replaces `schedule` (e.g. a table from the model file).
+    pub profile: Option<Profile>,
     /// Points `s = 0, 1/(m−1), …, 1` at which the spectrum along the path is computed
     /// (0 = no path scan; the local schedule needs ≥ 3 and uses at least 21).
     pub gap_points: usize,
@@ -63,6 +65,7 @@ impl Default for PrepareSettings {
                 ..LanczosParams::default()
             },
             gap_points: 21,
+            profile: None,
         }
     }
 }
@@ -248,10 +251,11 @@ impl Preparer {
         if points >= 2 {
             me.path = Some(me.scan_path(points)?);
         }
-        me.profile = match me.settings.schedule {
-            ScheduleKind::Linear => Profile::Linear,
-            ScheduleKind::Smooth => Profile::Smooth,
-            ScheduleKind::Local => {
+        me.profile = match (&me.settings.profile, me.settings.schedule) {
+            (Some(p), _) => p.clone(),
+            (None, ScheduleKind::Linear) => Profile::Linear,
+            (None, ScheduleKind::Smooth) => Profile::Smooth,
+            (None, ScheduleKind::Local) => {
                 let scan = me.path.as_ref().ok_or(AdiabaticError::BadSteps)?;
                 let samples: Vec<(f64, f64)> = scan
                     .points

@@ -221,7 +221,7 @@ fn prepared_runs(
     params: &EpParams,
     reference: &[f64],
 ) -> Result<Option<Vec<PreparedGradient>>> {
-    let from_model = match model.settings.preparation {
+    let from_model = match &model.settings.preparation {
         Preparation::Adiabatic(ad) => Some(ad),
         _ => None,
     };
@@ -243,6 +243,7 @@ fn prepared_runs(
                 .or(from_model.map(|m| m.steps))
                 .unwrap_or_else(|| 100usize.max((5.0 * t).ceil() as usize)),
             schedule: from_model.map(|m| m.schedule).unwrap_or_default(),
+            table: from_model.and_then(|m| m.table.clone()),
         };
         pb.set_message(format!("EP on states prepared in T = {t}"));
         let mut g = in_file(

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use qep::adiabatic::{
     infidelity_slope, trotter_circuit, KrylovParams, Method, PathScan, PrepareSettings, Prepared,
-    Preparer, ScheduleKind,
+    Preparer, Profile, ScheduleKind,
 };
 use qep::circuit::{to_qasm, Circuit, Gate};
 use qep::hamiltonian::{Preparation, Schedule};
@@ -66,7 +66,7 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         }
         None => None,
     };
-    let from_model = match model.settings.preparation {
+    let from_model = match &model.settings.preparation {
         Preparation::Adiabatic(ad) => Some(ad),
         _ => None,
     };
@@ -111,6 +111,17 @@ pub fn run(a: PrepareArgs) -> Result<()> {
             ..LanczosParams::default()
         },
         gap_points: a.gap_points,
+        // The model's table, unless --schedule overrides it.
+        profile: match (a.schedule, from_model.and_then(|m| m.table.as_ref())) {
+            (None, Some(t)) => Some(in_file(
+                file,
+                Profile::table(
+                    t.iter().map(|r| r[0]).collect(),
+                    t.iter().map(|r| r[1]).collect(),
+                ),
+            )?),
+            _ => None,
+        },
     };
     let settings_json = serde_json::to_value(&settings)?;
     let pb = spinner(format!(

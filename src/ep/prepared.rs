@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::gradient::{compare, ep_gradient, EpError, EpParams};
-use crate::adiabatic::{Method, PrepareSettings, Preparer, ScheduleKind};
+use crate::adiabatic::{Method, PrepareSettings, Preparer, Profile, ScheduleKind};
 use crate::hamiltonian::{Adiabatic, Example, Model, Schedule};
 use crate::measure::estimate_paulis;
 use crate::pauli::{Letter, PauliString};
@@ -43,25 +43,39 @@ pub struct PreparedGradient {
 }
 
 /// The preparation settings of a model's `preparation: adiabatic` section.
-pub fn prepare_settings(ad: &Adiabatic, level: usize) -> PrepareSettings {
+///
+/// # Errors
+/// [`crate::adiabatic::AdiabaticError::BadTable`] for a malformed `table`.
+pub fn prepare_settings(
+    ad: &Adiabatic,
+    level: usize,
+) -> Result<PrepareSettings, crate::adiabatic::AdiabaticError> {
     let schedule = match ad.schedule {
         Schedule::Linear => ScheduleKind::Linear,
         Schedule::Smooth => ScheduleKind::Smooth,
         Schedule::Local => ScheduleKind::Local,
     };
-    PrepareSettings {
+    let profile = match &ad.table {
+        Some(t) => Some(Profile::table(
+            t.iter().map(|r| r[0]).collect(),
+            t.iter().map(|r| r[1]).collect(),
+        )?),
+        None => None,
+    };
+    Ok(PrepareSettings {
         method: Method::Magnus,
         steps: ad.steps,
         eigen: level,
         schedule,
         // The local schedule needs the path; the others skip the scan (three per gradient).
-        gap_points: if schedule == ScheduleKind::Local {
+        gap_points: if schedule == ScheduleKind::Local && profile.is_none() {
             21
         } else {
             0
         },
+        profile,
         ..PrepareSettings::default()
-    }
+    })
 }
 
 /// EP gradient (Eq. 28, symmetric) with the free and both clamped states prepared by
@@ -88,7 +102,7 @@ pub fn ep_gradient_prepared(
         return Err(EpError::NoTargets.into());
     }
     let strings: Vec<PauliString> = model.params.iter().map(|p| p.pauli).collect();
-    let settings = prepare_settings(ad, params.level);
+    let settings = prepare_settings(ad, params.level)?;
     let mut expectations = Vec::with_capacity(3);
     let mut stds = Vec::with_capacity(3);
     let mut fidelities = Vec::with_capacity(3);
@@ -205,7 +219,7 @@ pub fn prepared_free_phase(
     ad: &Adiabatic,
 ) -> Result<PreparedPhase, Error> {
     let h = model.hamiltonian(theta, Some(example), 0.0)?;
-    let mut prep = Preparer::new(None, h, prepare_settings(ad, level))?;
+    let mut prep = Preparer::new(None, h, prepare_settings(ad, level)?)?;
     let (r, psi) = prep.run(ad.time)?;
     let cost = if example.targets.is_empty() {
         f64::NAN

@@ -48,8 +48,8 @@ enum Engine {
 impl Engine {
     fn new(model: &Model, thermal: Option<&ThermalParams>) -> Result<Self, Error> {
         Ok(match (model.kind, thermal) {
-            (ModelKind::Quantum, None) => match model.settings.preparation {
-                Preparation::Adiabatic(ad) => Engine::Prepared(ad),
+            (ModelKind::Quantum, None) => match &model.settings.preparation {
+                Preparation::Adiabatic(ad) => Engine::Prepared(ad.clone()),
                 _ => Engine::Quantum,
             },
             (ModelKind::Quantum, Some(t)) => Engine::Thermal(t.clone()),

@@ -117,11 +117,11 @@ fn default_steps() -> usize {
     100
 }
 
-/// `{adiabatic: {time, steps, schedule}}`; every key optional.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+/// `{adiabatic: {time, steps, schedule, table}}`; every key optional.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "adiabatic settings: {time: T > 0, steps: n ≥ 1, schedule: linear|smooth|local}"
+    expecting = "adiabatic settings: {time: T > 0, steps: n ≥ 1, schedule: linear|smooth|local, table: [[t/T, s], …]}"
 )]
 pub struct Adiabatic {
     /// Total sweep time `T` (default 10, > 0).
@@ -133,6 +133,10 @@ pub struct Adiabatic {
     /// Schedule (default `linear`).
     #[serde(default)]
     pub schedule: Schedule,
+    /// A tabulated schedule `[[t/T, s], …]` from `[0, 0]` to `[1, 1]` (`t/T` increasing, `s`
+    /// non-decreasing), interpolated linearly; when given it replaces `schedule`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<Vec<[f64; 2]>>,
 }
 
 impl Default for Adiabatic {
@@ -141,13 +145,14 @@ impl Default for Adiabatic {
             time: default_time(),
             steps: default_steps(),
             schedule: Schedule::default(),
+            table: None,
         }
     }
 }
 
 /// How the state is prepared (DESIGN.md, "How states are prepared"):
-/// `preparation: exact` (default), `cooling`, or `{adiabatic: {time, steps, schedule}}`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+/// `preparation: exact` (default), `cooling`, or `{adiabatic: {time, steps, schedule, table}}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preparation {
     /// The exact oracle (Lanczos).

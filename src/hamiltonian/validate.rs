@@ -668,8 +668,8 @@ fn build_settings(file: &ModelFile, geo: &Geometry, ctx: &Ctx<'_>) -> Result<Set
     if let Some(t) = &file.training {
         check_training(t, &root.key("training"), ctx)?;
     }
-    let preparation = file.preparation.unwrap_or_default();
-    if let Preparation::Adiabatic(a) = preparation {
+    let preparation = file.preparation.clone().unwrap_or_default();
+    if let Preparation::Adiabatic(a) = &preparation {
         let k = root.key("preparation").key("adiabatic");
         check_range(
             a.time,
@@ -685,6 +685,36 @@ fn build_settings(file: &ModelFile, geo: &Geometry, ctx: &Ctx<'_>) -> Result<Set
             &k.key("steps"),
             ctx,
         )?;
+        if let Some(table) = &a.table {
+            let k = k.key("table");
+            check_range(
+                table.len() as f64,
+                table.len() >= 2,
+                "at least two rows [t/T, s]",
+                &k,
+                ctx,
+            )?;
+            let last = table.len() - 1;
+            for (i, row) in table.iter().enumerate() {
+                let (u, sv) = (row[0], row[1]);
+                let at = k.index(i);
+                let (u_ok, u_what) = match i {
+                    0 => (u == 0.0, "t/T = 0 in the first row"),
+                    _ if i == last => (u == 1.0, "t/T = 1 in the last row"),
+                    _ => (u > table[i - 1][0] && u < 1.0, "t/T increasing, below 1"),
+                };
+                check_range(u, u_ok, u_what, &at.index(0), ctx)?;
+                let (s_ok, s_what) = match i {
+                    0 => (sv == 0.0, "s = 0 in the first row"),
+                    _ if i == last => (sv == 1.0, "s = 1 in the last row"),
+                    _ => (
+                        sv >= table[i - 1][1] && sv <= 1.0,
+                        "s non-decreasing, at most 1",
+                    ),
+                };
+                check_range(sv, s_ok, s_what, &at.index(1), ctx)?;
+            }
+        }
     }
     let jumps = match &file.lindblad {
         None => Vec::new(),

@@ -513,6 +513,7 @@ fn ep_on_prepared_states_converges_to_exact_state_ep_as_t_grows() {
             time: t,
             steps: 200,
             schedule: Schedule::Smooth,
+            table: None,
         };
         let g = ep_gradient_prepared(&model, &theta, &ex, &params, &ad, true).unwrap();
         if t == 16.0 {
@@ -663,4 +664,68 @@ fn cli_run_trains_on_prepared_states_and_logs_the_cosine() {
         assert!(cos > 0.9999 && cos < 1.0, "cosine {cos}");
     }
     assert_eq!(csv.lines().count(), 3);
+}
+
+/// `preparation: {adiabatic: {table: [[t/T, s], …]}}`: the table [[0, 0], [1, 1]] is the linear
+/// ramp (same fidelity to round-off), a table overrides `schedule`, and a malformed table is an
+/// error naming the file, line and key.
+#[test]
+fn schedule_table_from_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "qubits: 4\nterms:\n  - {pauli: \"Z0 Z1\", coeff: -1.0}\n  - {pauli: \"Z1 Z2\", coeff: -1.0}\n  - {pauli: \"Z2 Z3\", coeff: -1.0}\n  - {pauli: \"X0\", coeff: -0.5}\n  - {pauli: \"X3\", coeff: -0.5}\n";
+    let run = |name: &str, prep: &str| -> serde_json::Value {
+        let f = dir.path().join(name);
+        std::fs::write(&f, format!("{body}{prep}")).unwrap();
+        let out = qep()
+            .arg("prepare")
+            .arg(&f)
+            .args(["--gap-points", "0", "--steps", "100", "--json", "--out"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let lin = run(
+        "lin.yaml",
+        "preparation: {adiabatic: {time: 3, schedule: linear}}\n",
+    );
+    let tab = run(
+        "tab.yaml",
+        "preparation: {adiabatic: {time: 3, schedule: smooth, table: [[0, 0], [1, 1]]}}\n",
+    );
+    let smooth = run(
+        "smooth.yaml",
+        "preparation: {adiabatic: {time: 3, schedule: smooth}}\n",
+    );
+    let (fl, ft, fs) = (
+        lin["fidelity"].as_f64().unwrap(),
+        tab["fidelity"].as_f64().unwrap(),
+        smooth["fidelity"].as_f64().unwrap(),
+    );
+    assert!((fl - ft).abs() < 1e-12, "linear {fl} vs table {ft}");
+    assert!(
+        (fl - fs).abs() > 1e-4,
+        "smooth {fs} should differ from linear {fl}"
+    );
+    // Malformed: s decreases in row 2.
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(
+        &f,
+        format!("{body}preparation:\n  adiabatic:\n    table: [[0, 0], [0.5, 0.6], [0.7, 0.4], [1, 1]]\n"),
+    )
+    .unwrap();
+    let out = qep().arg("prepare").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.yaml:10:")
+            && err.contains("table[2][1]")
+            && err.contains("non-decreasing"),
+        "{err}"
+    );
 }

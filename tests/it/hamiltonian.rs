@@ -852,7 +852,7 @@ fn settings_sections_are_typed() {
         (Some(0.05), Some(0.2), Some(1000))
     );
     assert_eq!(s.thermal_gradient, Some(ThermalGradient::KuboMori));
-    let Preparation::Adiabatic(a) = s.preparation else {
+    let Preparation::Adiabatic(a) = &s.preparation else {
         panic!("{:?}", s.preparation)
     };
     assert_eq!((a.time, a.steps, a.schedule), (5.0, 100, Schedule::Smooth));
