@@ -23,6 +23,7 @@ use faer::linalg::solvers::Solve;
 use faer::Mat;
 
 use super::density::{check_density_alloc, DensityMatrix};
+use super::dopri::{A, E, FAC_MAX, FAC_MIN, SAFETY};
 use super::gibbs::{boltzmann, check_temperature, dense_eigen, half_trace_norm, Relaxation};
 use super::lindblad::{Options, StepStats};
 use super::EvolveError;
@@ -638,44 +639,6 @@ fn default_couplings(n: usize) -> Vec<PauliSum> {
     v
 }
 
-// Dormand–Prince 5(4) tableau (Hairer, Nørsett & Wanner, Table 5.2), as in lindblad.rs.
-const DP_A: [&[f64]; 7] = [
-    &[],
-    &[1.0 / 5.0],
-    &[3.0 / 40.0, 9.0 / 40.0],
-    &[44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0],
-    &[
-        19372.0 / 6561.0,
-        -25360.0 / 2187.0,
-        64448.0 / 6561.0,
-        -212.0 / 729.0,
-    ],
-    &[
-        9017.0 / 3168.0,
-        -355.0 / 33.0,
-        46732.0 / 5247.0,
-        49.0 / 176.0,
-        -5103.0 / 18656.0,
-    ],
-    &[
-        35.0 / 384.0,
-        0.0,
-        500.0 / 1113.0,
-        125.0 / 192.0,
-        -2187.0 / 6784.0,
-        11.0 / 84.0,
-    ],
-];
-const DP_E: [f64; 7] = [
-    71.0 / 57600.0,
-    0.0,
-    -71.0 / 16695.0,
-    71.0 / 1920.0,
-    -17253.0 / 339200.0,
-    22.0 / 525.0,
-    -1.0 / 40.0,
-];
-
 /// Adaptive Dormand–Prince 5(4) for `dy/dt = f(y)` on a small dense vector, with the step
 /// control of [`super::evolve_lindblad`]; calls `record(y)` at each output time.
 fn dopri5(
@@ -738,7 +701,7 @@ fn dopri5(
             let remaining = tout - t;
             let hit = hstep >= remaining * (1.0 - 1e-12);
             let hs = if hit { remaining } else { hstep };
-            for (s, a_s) in DP_A.iter().enumerate().skip(1) {
+            for (s, a_s) in A.iter().enumerate().skip(1) {
                 let (done, rest) = k.split_at_mut(s);
                 let dst = if s == 6 { &mut ynew } else { &mut ys };
                 for (i, o) in dst.iter_mut().enumerate() {
@@ -756,7 +719,7 @@ fn dopri5(
             let err = ((0..len)
                 .map(|i| {
                     let mut e = C64::new(0.0, 0.0);
-                    for (ej, kj) in DP_E.iter().zip(&k) {
+                    for (ej, kj) in E.iter().zip(&k) {
                         e += kj[i] * *ej;
                     }
                     let sc = atol + rtol * y[i].norm().max(ynew[i].norm());
@@ -773,7 +736,7 @@ fn dopri5(
                 let mut fac = if err == 0.0 {
                     10.0
                 } else {
-                    (0.9 * err.powf(-0.2)).clamp(0.2, 10.0)
+                    (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, FAC_MAX)
                 };
                 if last_rejected {
                     fac = fac.min(1.0);
@@ -785,7 +748,7 @@ fn dopri5(
             } else {
                 stats.rejected += 1;
                 last_rejected = true;
-                hstep = hs * (0.9 * err.powf(-0.2)).clamp(0.2, 1.0);
+                hstep = hs * (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, 1.0);
                 if hstep.is_nan() || hstep < opts.h_min {
                     return Err(EvolveError::StepTooSmall {
                         t,

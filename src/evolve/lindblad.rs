@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 
 use super::density::{self, check_density_alloc, DensityMatrix, GroupedOperator, PAR_FROM};
+use super::dopri::{A, D, E, FAC_MAX, FAC_MIN, SAFETY};
 use super::EvolveError;
 use crate::pauli::PauliSum;
 use crate::C64;
@@ -341,47 +342,6 @@ pub struct Trajectory {
     pub final_state: DensityMatrix,
 }
 
-// Dormand–Prince 5(4) tableau (Hairer, Nørsett & Wanner, Table 5.2).
-const A: [&[f64]; 7] = [
-    &[],
-    &[1.0 / 5.0],
-    &[3.0 / 40.0, 9.0 / 40.0],
-    &[44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0],
-    &[
-        19372.0 / 6561.0,
-        -25360.0 / 2187.0,
-        64448.0 / 6561.0,
-        -212.0 / 729.0,
-    ],
-    &[
-        9017.0 / 3168.0,
-        -355.0 / 33.0,
-        46732.0 / 5247.0,
-        49.0 / 176.0,
-        -5103.0 / 18656.0,
-    ],
-    &[
-        35.0 / 384.0,
-        0.0,
-        500.0 / 1113.0,
-        125.0 / 192.0,
-        -2187.0 / 6784.0,
-        11.0 / 84.0,
-    ],
-];
-/// `b − b̂` (fifth minus embedded fourth order).
-const E: [f64; 7] = [
-    71.0 / 57600.0,
-    0.0,
-    -71.0 / 16695.0,
-    71.0 / 1920.0,
-    -17253.0 / 339200.0,
-    22.0 / 525.0,
-    -1.0 / 40.0,
-];
-const SAFETY: f64 = 0.9;
-const FAC_MIN: f64 = 0.2;
-const FAC_MAX: f64 = 10.0;
 const CHUNK: usize = 1 << 12;
 
 /// Records the monitors and observables of `y` at the next output time.
@@ -419,15 +379,6 @@ fn record(
 /// `y(t + θh) = y + θ(Δ + (1−θ)(b + θ(c + (1−θ) e)))` with `Δ = y_new − y`, `b = h k₁ − Δ`,
 /// `c = Δ − h k₇ − b`, `e = h Σ d_j k_j`.
 fn dense_output(dst: &mut [C64], y: &[C64], ynew: &[C64], ks: &[Vec<C64>], h: f64, theta: f64) {
-    const D: [f64; 7] = [
-        -12715105075.0 / 11282082432.0,
-        0.0,
-        87487479700.0 / 32700410799.0,
-        -10690763975.0 / 1880347072.0,
-        701980252875.0 / 199316789632.0,
-        -1453857185.0 / 822651844.0,
-        69997945.0 / 29380423.0,
-    ];
     let th1 = 1.0 - theta;
     let body = |(ci, chunk): (usize, &mut [C64])| {
         let lo = ci * CHUNK;

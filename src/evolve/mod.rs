@@ -19,6 +19,7 @@ pub mod cooling;
 pub mod cooling_trajectories;
 pub mod davies;
 pub mod density;
+mod dopri;
 pub mod gibbs;
 pub mod lindblad;
 pub mod trajectories;

@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use super::dopri::{A, D, E, FAC_MAX, FAC_MIN, SAFETY};
 use super::lindblad::StepStats;
 use super::EvolveError;
 use crate::operator::XMaskOperator;
@@ -162,58 +163,6 @@ struct TrajOut {
     first_jump: Option<f64>,
     stats: StepStats,
 }
-
-// Dormand–Prince 5(4) (Hairer, Nørsett & Wanner, Table 5.2), as in `lindblad.rs`.
-const A: [&[f64]; 7] = [
-    &[],
-    &[1.0 / 5.0],
-    &[3.0 / 40.0, 9.0 / 40.0],
-    &[44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0],
-    &[
-        19372.0 / 6561.0,
-        -25360.0 / 2187.0,
-        64448.0 / 6561.0,
-        -212.0 / 729.0,
-    ],
-    &[
-        9017.0 / 3168.0,
-        -355.0 / 33.0,
-        46732.0 / 5247.0,
-        49.0 / 176.0,
-        -5103.0 / 18656.0,
-    ],
-    &[
-        35.0 / 384.0,
-        0.0,
-        500.0 / 1113.0,
-        125.0 / 192.0,
-        -2187.0 / 6784.0,
-        11.0 / 84.0,
-    ],
-];
-/// `b − b̂` (fifth minus embedded fourth order).
-const E: [f64; 7] = [
-    71.0 / 57600.0,
-    0.0,
-    -71.0 / 16695.0,
-    71.0 / 1920.0,
-    -17253.0 / 339200.0,
-    22.0 / 525.0,
-    -1.0 / 40.0,
-];
-/// Dense output of order 4 (Hairer's `dopri5`, `CONTD5`): the `d_j` of `rcont5` (d₂ = 0).
-const D: [f64; 7] = [
-    -12715105075.0 / 11282082432.0,
-    0.0,
-    87487479700.0 / 32700410799.0,
-    -10690763975.0 / 1880347072.0,
-    701980252875.0 / 199316789632.0,
-    -1453857185.0 / 822651844.0,
-    69997945.0 / 29380423.0,
-];
-const SAFETY: f64 = 0.9;
-const FAC_MIN: f64 = 0.2;
-const FAC_MAX: f64 = 10.0;
 
 /// Evolves `ψ₀` by `ntraj` quantum trajectories of the Lindblad equation `dρ/dt = −i[H, ρ] +
 /// Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (`jumps` are `(L_k, γ_k)`, DESIGN.md convention) and
