@@ -408,6 +408,17 @@ fn qep() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("qep").expect("the qep binary is built")
 }
 
+/// Runs a `qep` command, asserts success, parses its stdout as JSON.
+fn json_of(cmd: &mut assert_cmd::Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn repo(rel: &str) -> String {
     format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -417,23 +428,17 @@ fn repo(rel: &str) -> String {
 #[test]
 fn cli_prepare_matches_the_qutip_reference_and_writes_files() {
     let dir = tempfile::tempdir().unwrap();
-    let out = qep()
-        .args([
-            "prepare",
-            &repo("hamiltonians/bench/anneal_2x4.yaml"),
-            "--time",
-            "20",
-        ])
-        .args(["--steps", "400", "--gap-points", "5", "--json", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        &mut qep()
+            .args([
+                "prepare",
+                &repo("hamiltonians/bench/anneal_2x4.yaml"),
+                "--time",
+                "20",
+            ])
+            .args(["--steps", "400", "--gap-points", "5", "--json", "--out"])
+            .arg(dir.path()),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in [
         "time",
         "fidelity",
@@ -453,23 +458,17 @@ fn cli_prepare_matches_the_qutip_reference_and_writes_files() {
         assert!(dir.path().join(f).exists(), "{f} not written");
     }
     // --times gives a list under "runs" and a fitted slope.
-    let out = qep()
-        .args([
-            "prepare",
-            &repo("hamiltonians/bench/anneal_2x4.yaml"),
-            "--times",
-            "2,4,8",
-        ])
-        .args(["--gap-points", "0", "--json", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        &mut qep()
+            .args([
+                "prepare",
+                &repo("hamiltonians/bench/anneal_2x4.yaml"),
+                "--times",
+                "2,4,8",
+            ])
+            .args(["--gap-points", "0", "--json", "--out"])
+            .arg(dir.path()),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let runs = v["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 3);
     assert!(runs[2]["fidelity"].as_f64().unwrap() > runs[0]["fidelity"].as_f64().unwrap());
@@ -564,26 +563,15 @@ fn cli_evolve_defaults_to_krylov_for_schrodinger_models() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("x.yaml");
     std::fs::write(&f, "qubits: 1\nterms:\n  - {pauli: \"X0\", coeff: -1.0}\n").unwrap();
-    let out = qep()
-        .args(["evolve"])
-        .arg(&f)
-        .args([
-            "--initial",
-            "zero",
-            "--times",
-            "0.5,1,2",
-            "--observe",
-            "Z0",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&mut qep().args(["evolve"]).arg(&f).args([
+        "--initial",
+        "zero",
+        "--times",
+        "0.5,1,2",
+        "--observe",
+        "Z0",
+        "--json",
+    ]));
     assert_eq!(v["method"], "krylov");
     for (i, t) in [0.5f64, 1.0, 2.0].iter().enumerate() {
         let z = v["observables"]["Z0"][i].as_f64().unwrap();
@@ -598,22 +586,16 @@ fn exported_trotter_qasm_reproduces_the_prepared_state() {
     let dir = tempfile::tempdir().unwrap();
     let qasm = dir.path().join("prep.qasm");
     let model = repo("hamiltonians/bench/anneal_2x4.yaml");
-    let out = qep()
-        .args([
-            "prepare", &model, "--time", "5", "--method", "trotter", "--steps", "20",
-        ])
-        .args(["--gap-points", "0", "--json", "--qasm"])
-        .arg(&qasm)
-        .args(["--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        &mut qep()
+            .args([
+                "prepare", &model, "--time", "5", "--method", "trotter", "--steps", "20",
+            ])
+            .args(["--gap-points", "0", "--json", "--qasm"])
+            .arg(&qasm)
+            .args(["--out"])
+            .arg(dir.path()),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let circ = parse_qasm(&std::fs::read_to_string(&qasm).unwrap()).unwrap();
     let mut psi = vec![c(0.0, 0.0); 1 << 8];
     psi[0] = c(1.0, 0.0);
