@@ -429,7 +429,7 @@ fn repo(rel: &str) -> String {
 fn cli_prepare_matches_the_qutip_reference_and_writes_files() {
     let dir = tempfile::tempdir().unwrap();
     let v = json_of(
-        &mut qep()
+        qep()
             .args([
                 "prepare",
                 &repo("hamiltonians/bench/anneal_2x4.yaml"),
@@ -459,7 +459,7 @@ fn cli_prepare_matches_the_qutip_reference_and_writes_files() {
     }
     // --times gives a list under "runs" and a fitted slope.
     let v = json_of(
-        &mut qep()
+        qep()
             .args([
                 "prepare",
                 &repo("hamiltonians/bench/anneal_2x4.yaml"),
@@ -563,7 +563,7 @@ fn cli_evolve_defaults_to_krylov_for_schrodinger_models() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("x.yaml");
     std::fs::write(&f, "qubits: 1\nterms:\n  - {pauli: \"X0\", coeff: -1.0}\n").unwrap();
-    let v = json_of(&mut qep().args(["evolve"]).arg(&f).args([
+    let v = json_of(qep().args(["evolve"]).arg(&f).args([
         "--initial",
         "zero",
         "--times",
@@ -587,7 +587,7 @@ fn exported_trotter_qasm_reproduces_the_prepared_state() {
     let qasm = dir.path().join("prep.qasm");
     let model = repo("hamiltonians/bench/anneal_2x4.yaml");
     let v = json_of(
-        &mut qep()
+        qep()
             .args([
                 "prepare", &model, "--time", "5", "--method", "trotter", "--steps", "20",
             ])
