@@ -59,10 +59,11 @@ pub enum Command {
         after_help = "Example:\n  qep shots hamiltonians/ising_grid.yaml --shots 100,1000,10000,100000 --betas 0.02,0.05,0.1,0.2 --repeats 20\n\nShots are per commuting group (X-type, Z-type) and clamped state. Writes shots.csv,\nshots.json and shots.svg (log-log error against shots, one curve per β) into --out."
     )]
     Shots(ShotsArgs),
-    /// Evolve the model's state in time: Schrödinger if the model has no `lindblad:` key,
-    /// the Lindblad master equation on the density matrix otherwise; prints observables.
+    /// Evolve the model's state in time: the state vector under the Schrödinger equation if the
+    /// model has no `lindblad:` key (Krylov propagator), the Lindblad master equation otherwise
+    /// (density matrix, or quantum trajectories); prints observables.
     #[command(
-        after_help = "Examples:\n  qep evolve model.yaml --initial plus --times 1,2,5,10 --observe \"Z0,X1,Z0 Z1\"\n  qep evolve model.yaml --initial basis:5 --times 0.5,1 --observe Z0 --json\n\nThe density matrix needs 16·4^N bytes (checked first): N ≤ 10 is comfortable here.\nTolerances: --atol/--rtol of the Dormand–Prince 5(4) integrator."
+        after_help = "Examples:\n  qep evolve hamiltonians/bench/tfim_4x5.yaml --times 1 --observe \"Z0 Z1\"      # 20 qubits, Krylov\n  qep evolve model.yaml --initial plus --times 1,2,5,10 --observe \"Z0,X1,Z0 Z1\"\n  qep evolve model.yaml --initial basis:5 --times 0.5,1 --observe Z0 --json\n  qep evolve hamiltonians/bench/lindblad_chain_12.yaml --method trajectories --trajectories 100 --times 1,5,10 --observe Z0\n\nThe density matrix needs 16·4^N bytes (checked first): N ≤ 10 takes seconds, N = 12 minutes.\nTrajectories need 2^N per vector. Tolerances: --atol/--rtol of the Dormand–Prince 5(4)\nintegrators; --krylov-tol of the Krylov propagator."
     )]
     Evolve(EvolveArgs),
     /// Thermal study: how far the plain covariance gradient (Eq. 43) is from the exact one as
