@@ -253,24 +253,7 @@ pub fn cool(
             found: rho0.qubits(),
         });
     }
-    for (j, a) in observables.iter().enumerate() {
-        if a.qubits() > n {
-            return Err(EvolveError::QubitMismatch {
-                what: format!("observable {j}"),
-                expected: n,
-                found: a.qubits(),
-            });
-        }
-        if let Some((p, imag)) = a.worst_imaginary() {
-            if imag.abs() > 1e-12 {
-                return Err(EvolveError::NonHermitianObservable {
-                    index: j,
-                    term: p.label(),
-                    imag,
-                });
-            }
-        }
-    }
+    super::check_observables(observables, n)?;
     let ops = system_operators(params, n)?;
     check_density_alloc(total, 6, "cooling (network + ancillas)")?;
     let gibbs = GibbsDensity::new(h, temperature)?;

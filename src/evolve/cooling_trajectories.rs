@@ -271,24 +271,7 @@ pub fn cool_trajectories(
     let k = cp.ancillas;
     let dim = 1usize << n;
     let m = params.trajectories;
-    for (j, a) in observables.iter().enumerate() {
-        if a.qubits() > n {
-            return Err(EvolveError::QubitMismatch {
-                what: format!("observable {j}"),
-                expected: n,
-                found: a.qubits(),
-            });
-        }
-        if let Some((p, imag)) = a.worst_imaginary() {
-            if imag.abs() > 1e-12 {
-                return Err(EvolveError::NonHermitianObservable {
-                    index: j,
-                    term: p.label(),
-                    imag,
-                });
-            }
-        }
-    }
+    super::check_observables(observables, n)?;
     let psi0: Option<Vec<C64>> = match initial {
         InitialEnsemble::MaximallyMixed => None,
         InitialEnsemble::Pure(psi) => {

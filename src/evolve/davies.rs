@@ -23,7 +23,7 @@ use faer::linalg::solvers::Solve;
 use faer::Mat;
 
 use super::density::{check_density_alloc, DensityMatrix};
-use super::dopri::{A, E, FAC_MAX, FAC_MIN, SAFETY};
+use super::dopri::{StepControl, A, E};
 use super::gibbs::{boltzmann, check_temperature, dense_eigen, half_trace_norm, Relaxation};
 use super::lindblad::{Options, StepStats};
 use super::EvolveError;
@@ -549,23 +549,8 @@ impl Davies {
             });
         }
         let mut obs_eig = Vec::with_capacity(observables.len());
-        for (j, o) in observables.iter().enumerate() {
-            if o.qubits() > self.n {
-                return Err(EvolveError::QubitMismatch {
-                    what: format!("observable {j}"),
-                    expected: self.n,
-                    found: o.qubits(),
-                });
-            }
-            if let Some((p, imag)) = o.worst_imaginary() {
-                if imag.abs() > 1e-12 {
-                    return Err(EvolveError::NonHermitianObservable {
-                        index: j,
-                        term: p.label(),
-                        imag,
-                    });
-                }
-            }
+        super::check_observables(observables, self.n)?;
+        for o in observables {
             let wide = super::cooling::widen(o, self.n);
             let dense = XMaskOperator::new(&wide)?.to_dense()?;
             obs_eig.push(self.to_eigenbasis(&DensityMatrix::from_entries(self.n, dense)));
@@ -688,7 +673,7 @@ fn dopri5(
         }
     });
     let mut t = 0.0f64;
-    let mut last_rejected = false;
+    let mut control = StepControl::default();
     for &tout in times {
         while t < tout {
             if stats.steps + stats.rejected >= opts.max_steps {
@@ -733,30 +718,10 @@ fn dopri5(
                 t = if hit { tout } else { t + hs };
                 std::mem::swap(&mut y, &mut ynew);
                 k.swap(0, 6);
-                let mut fac = if err == 0.0 {
-                    10.0
-                } else {
-                    (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, FAC_MAX)
-                };
-                if last_rejected {
-                    fac = fac.min(1.0);
-                }
-                last_rejected = false;
-                if !(hit && hs < hstep) {
-                    hstep = hs * fac;
-                }
+                hstep = control.accept(hs, hstep, err, hit);
             } else {
                 stats.rejected += 1;
-                last_rejected = true;
-                hstep = hs * (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, 1.0);
-                if hstep.is_nan() || hstep < opts.h_min {
-                    return Err(EvolveError::StepTooSmall {
-                        t,
-                        h: hstep,
-                        h_min: opts.h_min,
-                        err,
-                    });
-                }
+                hstep = control.reject(t, hs, err, opts.h_min)?;
             }
         }
         record(&y)?;

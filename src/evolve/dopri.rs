@@ -59,3 +59,51 @@ pub(crate) const SAFETY: f64 = 0.9;
 pub(crate) const FAC_MIN: f64 = 0.2;
 /// Largest step factor.
 pub(crate) const FAC_MAX: f64 = 10.0;
+
+/// The step-size controller of the three integrators: factor `SAFETY · err^{−1/5}` clipped to
+/// `[FAC_MIN, FAC_MAX]`, no growth right after a rejection, and no shrinking of the proposed
+/// step when the accepted one was only cut short to land on a target time.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct StepControl {
+    last_rejected: bool,
+}
+
+impl StepControl {
+    /// The next step after accepting a step `hs` (proposed `hstep`) with scaled error `err`;
+    /// `hit` says the step was cut to land on a target time.
+    pub(crate) fn accept(&mut self, hs: f64, hstep: f64, err: f64, hit: bool) -> f64 {
+        let mut fac = if err == 0.0 {
+            FAC_MAX
+        } else {
+            (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, FAC_MAX)
+        };
+        if self.last_rejected {
+            fac = fac.min(1.0);
+        }
+        self.last_rejected = false;
+        if hit && hs < hstep {
+            hstep
+        } else {
+            hs * fac
+        }
+    }
+
+    /// The retry step after rejecting a step `hs` at time `t` with scaled error `err`.
+    ///
+    /// # Errors
+    /// [`super::EvolveError::StepTooSmall`] below `h_min` (or for a NaN error).
+    pub(crate) fn reject(
+        &mut self,
+        t: f64,
+        hs: f64,
+        err: f64,
+        h_min: f64,
+    ) -> Result<f64, super::EvolveError> {
+        self.last_rejected = true;
+        let h = hs * (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, 1.0);
+        if h.is_nan() || h < h_min {
+            return Err(super::EvolveError::StepTooSmall { t, h, h_min, err });
+        }
+        Ok(h)
+    }
+}

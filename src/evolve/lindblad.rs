@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use super::density::{self, check_density_alloc, DensityMatrix, GroupedOperator, PAR_FROM};
-use super::dopri::{A, D, E, FAC_MAX, FAC_MIN, SAFETY};
+use super::dopri::{StepControl, A, D, E};
 use super::EvolveError;
 use crate::pauli::PauliSum;
 use crate::C64;
@@ -512,24 +512,7 @@ pub fn evolve_lindblad(
             found: rho0.qubits(),
         });
     }
-    for (j, a) in observables.iter().enumerate() {
-        if a.qubits() > n {
-            return Err(EvolveError::QubitMismatch {
-                what: format!("observable {j}"),
-                expected: n,
-                found: a.qubits(),
-            });
-        }
-        if let Some((p, imag)) = a.worst_imaginary() {
-            if imag.abs() > 1e-12 {
-                return Err(EvolveError::NonHermitianObservable {
-                    index: j,
-                    term: p.label(),
-                    imag,
-                });
-            }
-        }
-    }
+    super::check_observables(observables, n)?;
     let mut prev = 0.0;
     for (i, &t) in times.iter().enumerate() {
         if !t.is_finite() || t < prev {
@@ -587,7 +570,7 @@ pub fn evolve_lindblad(
         final_state: rho0.clone(),
     };
     let mut t = 0.0f64;
-    let mut last_rejected = false;
+    let mut control = StepControl::default();
     let mut yout: Vec<C64> = crate::state::memory::zeroed(len);
     let t_end = times.last().copied().unwrap_or(0.0);
     let mut next = 0;
@@ -632,30 +615,10 @@ pub fn evolve_lindblad(
             t = t_new;
             std::mem::swap(&mut y, &mut ynew);
             k.swap(0, 6);
-            let mut fac = if err == 0.0 {
-                FAC_MAX
-            } else {
-                (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, FAC_MAX)
-            };
-            if last_rejected {
-                fac = fac.min(1.0);
-            }
-            last_rejected = false;
-            if !(hit && hs < hstep) {
-                hstep = hs * fac;
-            }
+            hstep = control.accept(hs, hstep, err, hit);
         } else {
             stats.rejected += 1;
-            last_rejected = true;
-            hstep = hs * (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, 1.0);
-            if hstep.is_nan() || hstep < opts.h_min {
-                return Err(EvolveError::StepTooSmall {
-                    t,
-                    h: hstep,
-                    h_min: opts.h_min,
-                    err,
-                });
-            }
+            hstep = control.reject(t, hs, err, opts.h_min)?;
         }
     }
     traj.stats = stats;

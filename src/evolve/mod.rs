@@ -211,3 +211,31 @@ pub enum EvolveError {
         tol: f64,
     },
 }
+
+/// Checks that every observable acts on at most `n` qubits and is Hermitian (no imaginary
+/// coefficient above 1e-12), so that its expectation is real.
+///
+/// # Errors
+/// [`EvolveError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
+/// offending observable.
+pub(crate) fn check_observables(observables: &[PauliSum], n: usize) -> Result<(), EvolveError> {
+    for (j, a) in observables.iter().enumerate() {
+        if a.qubits() > n {
+            return Err(EvolveError::QubitMismatch {
+                what: format!("observable {j}"),
+                expected: n,
+                found: a.qubits(),
+            });
+        }
+        if let Some((p, imag)) = a.worst_imaginary() {
+            if imag.abs() > 1e-12 {
+                return Err(EvolveError::NonHermitianObservable {
+                    index: j,
+                    term: p.label(),
+                    imag,
+                });
+            }
+        }
+    }
+    Ok(())
+}

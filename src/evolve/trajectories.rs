@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::dopri::{A, D, E, FAC_MAX, FAC_MIN, SAFETY};
+use super::dopri::{StepControl, A, D, E};
 use super::lindblad::StepStats;
 use super::EvolveError;
 use crate::operator::XMaskOperator;
@@ -420,24 +420,7 @@ fn validate(
             });
         }
     }
-    for (j, a) in observables.iter().enumerate() {
-        if a.qubits() > n {
-            return Err(EvolveError::QubitMismatch {
-                what: format!("observable {j}"),
-                expected: n,
-                found: a.qubits(),
-            });
-        }
-        if let Some((p, imag)) = a.worst_imaginary() {
-            if imag.abs() > 1e-12 {
-                return Err(EvolveError::NonHermitianObservable {
-                    index: j,
-                    term: p.label(),
-                    imag,
-                });
-            }
-        }
-    }
+    super::check_observables(observables, n)?;
     let mut prev = 0.0;
     for (i, &t) in times.iter().enumerate() {
         if !t.is_finite() || t < prev {
@@ -688,7 +671,7 @@ impl Problem<'_> {
                 0.01 * d0 / d1
             }
         };
-        let mut last_rejected = false;
+        let mut control = StepControl::default();
         while next < nt {
             if out.stats.steps + out.stats.rejected >= opts.max_steps {
                 return Err(EvolveError::TooManySteps {
@@ -742,18 +725,7 @@ impl Problem<'_> {
             if err <= 1.0 {
                 out.stats.steps += 1;
                 let t1 = if hit { tend } else { t + hs };
-                let mut fac = if err == 0.0 {
-                    FAC_MAX
-                } else {
-                    (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, FAC_MAX)
-                };
-                if last_rejected {
-                    fac = fac.min(1.0);
-                }
-                last_rejected = false;
-                if !(hit && hs < hstep) {
-                    hstep = hs * fac;
-                }
+                hstep = control.accept(hs, hstep, err, hit);
                 if n1 <= r {
                     // A jump inside this step: locate ‖ψ(t + θh)‖² = r on the dense output.
                     let c = self.gram(y, ynew, k, hs, partials);
@@ -820,16 +792,7 @@ impl Problem<'_> {
                 }
             } else {
                 out.stats.rejected += 1;
-                last_rejected = true;
-                hstep = hs * (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, 1.0);
-                if hstep.is_nan() || hstep < opts.h_min {
-                    return Err(EvolveError::StepTooSmall {
-                        t,
-                        h: hstep,
-                        h_min: opts.h_min,
-                        err,
-                    });
-                }
+                hstep = control.reject(t, hs, err, opts.h_min)?;
             }
         }
         Ok(out)
