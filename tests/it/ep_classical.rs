@@ -92,7 +92,7 @@ fn log_slope(x: &[f64], y: &[f64]) -> f64 {
 }
 
 /// Five units with 2- and 3-body terms, fixed and trainable, and a constant.
-const SMALL: &str = r#"
+pub(crate) const SMALL: &str = r#"
 kind: classical
 qubits: 5
 inputs: [0, 1]
@@ -111,7 +111,7 @@ params:
   - {pauli: "Z4", value: -0.15}
 "#;
 
-fn small_example() -> Example {
+pub(crate) fn small_example() -> Example {
     Example {
         inputs: vec![0.8, -1.0],
         targets: vec![0.6],

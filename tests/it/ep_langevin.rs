@@ -17,37 +17,13 @@ use qep::hamiltonian::{parse_str, Example, Model};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::ep_classical::{small_example, SMALL};
+
 fn model(yaml: &str) -> Model {
     parse_str(yaml, Path::new("test.yaml")).expect("test model parses")
 }
 
 /// Five units with 2-, 3- and 4-body terms, fixed and trainable (as in `ep_classical`).
-const SMALL: &str = r#"
-kind: classical
-qubits: 5
-inputs: [0, 1]
-outputs: [4]
-terms:
-  - {pauli: "I", coeff: 0.5}
-  - {pauli: "Z0 Z3", coeff: 0.4}
-  - {pauli: "Z1 Z2 Z4", coeff: -0.35}
-  - {pauli: "Z2", coeff: 0.2}
-params:
-  - {pauli: "Z0 Z2", value: 0.3}
-  - {pauli: "Z1 Z3", value: -0.6}
-  - {pauli: "Z2 Z3 Z4", value: 0.45}
-  - {pauli: "Z0 Z1 Z2 Z4", value: -0.25}
-  - {pauli: "Z3 Z4", value: 0.7}
-  - {pauli: "Z4", value: -0.15}
-"#;
-
-fn small_example() -> Example {
-    Example {
-        inputs: vec![0.8, -1.0],
-        targets: vec![0.6],
-    }
-}
-
 fn small_net() -> (ThermalNet, Vec<f64>, Example) {
     let m = model(SMALL);
     let net = ThermalNet::new(&m, ClassicalParams::default()).unwrap();

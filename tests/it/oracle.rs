@@ -274,6 +274,15 @@ pub fn random_sum(n: usize, terms: usize, kind: Coeffs, seed: u64) -> PauliSum {
     h
 }
 
+/// `Σ c P` on `n` qubits from `("Z0 Z1", c)` pairs.
+pub fn pauli_sum(n: usize, terms: &[(&str, f64)]) -> PauliSum {
+    let mut s = PauliSum::new(n);
+    for &(p, v) in terms {
+        s.add(PauliString::parse(p).unwrap(), c(v, 0.0));
+    }
+    s
+}
+
 /// Open transverse-field Ising chain `H = −J Σ_{i<N−1} Z_i Z_{i+1} − h Σ_i X_i`.
 pub fn tfim_chain(n: usize, j: f64, h: f64) -> PauliSum {
     let mut s = PauliSum::new(n);

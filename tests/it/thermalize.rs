@@ -9,31 +9,13 @@ use qep::evolve::{
 };
 use qep::pauli::{PauliString, PauliSum};
 use qep::C64;
+
+use crate::oracle::{pauli_sum, tfim_chain};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn c(re: f64) -> C64 {
     C64::new(re, 0.0)
-}
-
-fn sum(n: usize, terms: &[(&str, f64)]) -> PauliSum {
-    let mut s = PauliSum::new(n);
-    for &(p, v) in terms {
-        s.add(PauliString::parse(p).unwrap(), v);
-    }
-    s
-}
-
-/// Open TFIM chain `−J Σ Z_i Z_{i+1} − h Σ X_i`.
-fn tfim(n: usize, j: f64, h: f64) -> PauliSum {
-    let mut s = PauliSum::new(n);
-    for i in 0..n - 1 {
-        s.add(PauliString::parse(&format!("Z{i} Z{}", i + 1)).unwrap(), -j);
-    }
-    for i in 0..n {
-        s.add(PauliString::parse(&format!("X{i}")).unwrap(), -h);
-    }
-    s
 }
 
 /// Random XX + ZZ couplings on a chain plus random X and Z fields (seeded).
@@ -193,7 +175,7 @@ fn davies_fixed_point_is_the_gibbs_state() {
     let models = [
         ("random 3", random_xxzz(3, 1)),
         ("random 4", random_xxzz(4, 2)),
-        ("tfim 4", tfim(4, 1.0, 1.0)),
+        ("tfim 4", tfim_chain(4, 1.0, 1.0)),
         ("heisenberg ring 4", heisenberg_ring(4)),
     ];
     for (name, h) in &models {
@@ -250,7 +232,7 @@ fn davies_evolution_relaxes_to_gibbs() {
             .evolve(
                 &basis(h.qubits(), 0),
                 &times,
-                &[sum(h.qubits(), &[("Z0", 1.0)])],
+                &[pauli_sum(h.qubits(), &[("Z0", 1.0)])],
                 &opts,
             )
             .unwrap();
@@ -266,7 +248,7 @@ fn davies_evolution_relaxes_to_gibbs() {
         assert!((rel.energy[39] - rel.gibbs_energy).abs() < 1e-6);
         let gibbs = GibbsDensity::new(&h, t).unwrap();
         assert!(trace_distance(&rel.final_state, &gibbs.rho).unwrap() < 1e-6);
-        let z0 = gibbs.expectation(&sum(h.qubits(), &[("Z0", 1.0)]));
+        let z0 = gibbs.expectation(&pauli_sum(h.qubits(), &[("Z0", 1.0)]));
         assert!((rel.observables[0][39] - z0).abs() < 1e-6);
     }
 }
@@ -278,7 +260,7 @@ fn davies_evolution_relaxes_to_gibbs() {
 #[test]
 fn cooling_reaches_the_gibbs_state_on_four_qubits() {
     for (name, h) in [
-        ("tfim 4", tfim(4, 1.0, 1.0)),
+        ("tfim 4", tfim_chain(4, 1.0, 1.0)),
         ("random 4", random_xxzz(4, 3)),
     ] {
         let mut final_energy = Vec::new();
@@ -317,7 +299,7 @@ fn cooling_reaches_the_gibbs_state_on_four_qubits() {
 /// like 1/g².
 #[test]
 fn cooling_weak_coupling_is_closer_but_slower() {
-    let h = tfim(4, 1.0, 1.0);
+    let h = tfim_chain(4, 1.0, 1.0);
     let mut finals = Vec::new();
     let mut to_reach = Vec::new();
     for &(g, rounds) in &[(0.05, 30usize), (0.02, 60), (0.01, 200)] {

@@ -7,28 +7,10 @@ use qep::evolve::{
     cool, cool_trajectories, thermal_qubit, CollisionPropagator, CoolingParams,
     CoolingTrajectories, CoolingTrajectoryParams, DensityMatrix, InitialEnsemble,
 };
-use qep::pauli::{PauliString, PauliSum};
+use qep::pauli::PauliSum;
 use qep::C64;
 
-fn sum(n: usize, terms: &[(&str, f64)]) -> PauliSum {
-    let mut s = PauliSum::new(n);
-    for &(p, v) in terms {
-        s.add(PauliString::parse(p).unwrap(), v);
-    }
-    s
-}
-
-/// Open TFIM chain `−J Σ Z_i Z_{i+1} − h Σ X_i`.
-fn tfim(n: usize, j: f64, h: f64) -> PauliSum {
-    let mut s = PauliSum::new(n);
-    for i in 0..n - 1 {
-        s.add(PauliString::parse(&format!("Z{i} Z{}", i + 1)).unwrap(), -j);
-    }
-    for i in 0..n {
-        s.add(PauliString::parse(&format!("X{i}")).unwrap(), -h);
-    }
-    s
-}
+use crate::oracle::{pauli_sum, tfim_chain};
 
 fn mixed(n: usize) -> DensityMatrix {
     let d = 1usize << n;
@@ -41,9 +23,9 @@ fn mixed(n: usize) -> DensityMatrix {
 
 fn observables(n: usize) -> Vec<PauliSum> {
     vec![
-        sum(n, &[("Z0", 1.0)]),
-        sum(n, &[("X1", 1.0)]),
-        sum(n, &[("Z0 Z1", 1.0)]),
+        pauli_sum(n, &[("Z0", 1.0)]),
+        pauli_sum(n, &[("X1", 1.0)]),
+        pauli_sum(n, &[("Z0 Z1", 1.0)]),
     ]
 }
 
@@ -63,7 +45,7 @@ fn fast_protocol(rounds: usize) -> CoolingParams {
 #[test]
 fn trajectories_reproduce_the_density_matrix_cooling() {
     let n = 3;
-    let h = tfim(n, 1.0, 0.7);
+    let h = tfim_chain(n, 1.0, 0.7);
     let obs = observables(n);
     let plus: Vec<C64> = vec![C64::new((1.0 / 8f64).sqrt(), 0.0); 8];
     for (t, pure) in [(0.4, false), (2.0, false), (0.4, true)] {
@@ -149,7 +131,7 @@ fn trajectories_reproduce_the_density_matrix_cooling() {
 /// two propagators agree (same random numbers, unitaries equal to ~1e-8).
 #[test]
 fn trajectories_are_deterministic_and_propagators_agree() {
-    let h = tfim(3, 1.0, 0.7);
+    let h = tfim_chain(3, 1.0, 0.7);
     let obs = observables(3);
     let run = |threads: usize, propagator: CollisionPropagator| -> CoolingTrajectories {
         let p = CoolingTrajectoryParams {
@@ -219,7 +201,7 @@ fn trajectories_are_deterministic_and_propagators_agree() {
 /// low T, the ancillas absorb energy: more are found excited than were prepared.
 #[test]
 fn ancilla_outcomes_have_thermal_statistics() {
-    let h = tfim(3, 1.0, 0.7);
+    let h = tfim_chain(3, 1.0, 0.7);
     let t = 1.0;
     let freqs = vec![0.5, 1.5];
     let p = CoolingTrajectoryParams {
@@ -273,7 +255,7 @@ fn ancilla_outcomes_have_thermal_statistics() {
 
 #[test]
 fn trajectories_reject_bad_input() {
-    let h = tfim(3, 1.0, 0.7);
+    let h = tfim_chain(3, 1.0, 0.7);
     let p = CoolingTrajectoryParams {
         trajectories: 0,
         ..CoolingTrajectoryParams::default()
@@ -300,7 +282,7 @@ fn trajectories_reject_bad_input() {
         propagator: CollisionPropagator::Dense,
         ..CoolingTrajectoryParams::default()
     };
-    let big = tfim(9, 1.0, 0.7);
+    let big = tfim_chain(9, 1.0, 0.7);
     let e = cool_trajectories(
         &big,
         1.0,
