@@ -14,6 +14,7 @@ use qep::pauli::{PauliString, PauliSum};
 use qep::C64;
 use rand::SeedableRng;
 
+use crate::common::{json_of, qep, repo};
 use crate::oracle::{c, kron_matrix, matvec, random_cvec, random_sum, tfim_chain, Coeffs};
 
 fn normalized(mut v: Vec<C64>) -> Vec<C64> {
@@ -402,25 +403,6 @@ fn local_schedule_beats_linear_through_the_critical_point() {
         fid[0]
     );
     assert!(fid[1] > 0.95, "local {}", fid[1]);
-}
-
-fn qep() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("qep").expect("the qep binary is built")
-}
-
-/// Runs a `qep` command, asserts success, parses its stdout as JSON.
-fn json_of(cmd: &mut assert_cmd::Command) -> serde_json::Value {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn repo(rel: &str) -> String {
-    format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `qep prepare --time` on the 8-qubit peer problem (2×4 grid, h = 0.5, T = 20): QuTiP's

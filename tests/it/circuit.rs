@@ -5,7 +5,6 @@
 
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
-use assert_cmd::Command;
 use qep::circuit::execute::{
     apply_matrix2, apply_matrix4, bitstring, measure_qubit, unitary_part_state,
 };
@@ -14,6 +13,7 @@ use qep::C64;
 use rand::Rng;
 use serde_json::Value;
 
+use crate::common::qep;
 use crate::oracle::{c, in_pool, kron, matmul, matvec, max_abs_diff, random_cvec, rng};
 
 const O: C64 = C64::new(0.0, 0.0);
@@ -569,10 +569,6 @@ fn ry_probabilities_and_mid_circuit_measurement_statistics() {
     let k = if out.clbits[0] { 7 } else { 0 };
     assert!((out.state[k].norm() - 1.0).abs() < 1e-12);
     assert_eq!(unitary_part_state(&ghz).unwrap()[7], c(FRAC_1_SQRT_2, 0.0));
-}
-
-fn qep() -> Command {
-    Command::cargo_bin("qep").expect("the qep binary is built")
 }
 
 #[test]

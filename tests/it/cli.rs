@@ -2,43 +2,15 @@
 //! independent formulas, and every YAML error class giving a clean, located message and a
 //! non-zero exit (never a panic).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn qep() -> Command {
-    Command::cargo_bin("qep").expect("the qep binary is built")
-}
-
-fn model(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("hamiltonians")
-        .join(name)
-}
-
-/// Runs `qep ARGS --json`, asserts success, parses stdout.
-fn json(args: &[&str]) -> Value {
-    let out = qep().args(args).arg("--json").output().expect("runs");
-    assert!(
-        out.status.success(),
-        "qep {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("an array")
-        .iter()
-        .map(|x| x.as_f64().expect("a number"))
-        .collect()
-}
+use crate::common::{floats, json, model, qep};
 
 #[test]
 fn info_reports_structure_and_memory() {
-    let v = json(&["info", model("ising_grid.yaml").to_str().unwrap()]);
+    let v = json(&["info", &model("ising_grid.yaml")]);
     assert_eq!(v["qubits"], 9);
     assert_eq!(v["params"], 24); // 12 bonds × (ZZ, XX)
     assert_eq!(v["inputs"], serde_json::json!([0, 3, 6]));
@@ -53,12 +25,7 @@ fn info_reports_structure_and_memory() {
 
 #[test]
 fn spectrum_heisenberg_ring_has_the_triplet() {
-    let v = json(&[
-        "spectrum",
-        model("heisenberg_ring.yaml").to_str().unwrap(),
-        "--k",
-        "5",
-    ]);
+    let v = json(&["spectrum", &model("heisenberg_ring.yaml"), "--k", "5"]);
     assert_eq!(v["qubits"], 8);
     let e = floats(&v["energies"]);
     let r = floats(&v["residuals"]);
@@ -79,7 +46,7 @@ fn spectrum_heisenberg_ring_has_the_triplet() {
 fn spectrum_lanczos_matches_dense() {
     // 8 qubits: the dense oracle stays cheap even in an unoptimised (dev-profile) binary.
     let f = model("heisenberg_ring.yaml");
-    let f = f.to_str().unwrap();
+    let f = f.as_str();
     let l = json(&["spectrum", f, "--k", "6", "--method", "lanczos"]);
     let d = json(&["spectrum", f, "--k", "6", "--method", "dense"]);
     assert_eq!(l["method"], "lanczos");
@@ -99,13 +66,7 @@ fn export_mtx_round_trips_to_the_spectrum() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("H.mtx");
     qep()
-        .args([
-            "export",
-            model("explicit.yaml").to_str().unwrap(),
-            "--format",
-            "mtx",
-            "-o",
-        ])
+        .args(["export", &model("explicit.yaml"), "--format", "mtx", "-o"])
         .arg(&out)
         .assert()
         .success();
@@ -136,12 +97,7 @@ fn export_mtx_round_trips_to_the_spectrum() {
         assert!((m[b * 32 + (b ^ 0b101)] - 0.3).abs() < 1e-15);
     }
     let v = qep()
-        .args([
-            "export",
-            model("explicit.yaml").to_str().unwrap(),
-            "--format",
-            "json",
-        ])
+        .args(["export", &model("explicit.yaml"), "--format", "json"])
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&v.stdout).unwrap();
@@ -151,12 +107,7 @@ fn export_mtx_round_trips_to_the_spectrum() {
 
 #[test]
 fn bench_reports_time_and_bandwidth() {
-    let v = json(&[
-        "bench",
-        model("tfim_chain.yaml").to_str().unwrap(),
-        "--reps",
-        "3",
-    ]);
+    let v = json(&["bench", &model("tfim_chain.yaml"), "--reps", "3"]);
     assert_eq!(v["qubits"], 12);
     let t = v["apply_seconds"].as_f64().unwrap();
     assert!(t > 0.0 && t < 1.0);
@@ -168,7 +119,7 @@ fn bench_reports_time_and_bandwidth() {
     assert!(v.get("sample_seconds").is_none());
     let v = json(&[
         "bench",
-        model("tfim_chain.yaml").to_str().unwrap(),
+        &model("tfim_chain.yaml"),
         "--reps",
         "3",
         "--shots",
@@ -205,7 +156,7 @@ fn run_without_dataset_reports_the_free_phase() {
 fn run_trains_writes_its_files_and_resumes_bit_for_bit() {
     let dir = tempfile::tempdir().unwrap();
     let f = model("ising_grid.yaml");
-    let f = f.to_str().unwrap();
+    let f = f.as_str();
     let full = dir.path().join("full");
     let part = dir.path().join("part");
     let s = json(&["run", f, "--epochs", "2", "--out", full.to_str().unwrap()]);
@@ -357,7 +308,7 @@ fn a_model_too_large_for_memory_fails_before_allocating() {
 #[test]
 fn grad_reports_ep_and_the_thermal_gradients() {
     let f = model("xor.yaml");
-    let f = f.to_str().unwrap();
+    let f = f.as_str();
     let v = json(&["grad", f, "--example", "1", "--beta", "0.001"]);
     assert_eq!(v["params"][0], "Z0 Z1 Z4"); // labels exactly as written, in file order
     assert!(v["cosine"].as_f64().unwrap() > 0.999999);
@@ -426,7 +377,7 @@ fn thermal_scan_shows_the_covariance_failing_at_low_temperature() {
     let dir = tempfile::tempdir().unwrap();
     let v = json(&[
         "thermal-scan",
-        model("xor.yaml").to_str().unwrap(),
+        &model("xor.yaml"),
         "--temperatures",
         "0.1,3",
         "--out",

@@ -604,31 +604,21 @@ fn errors_name_the_problem() {
 /// (β = 0.05 adds a 9 % clamping bias, hence the small β).
 #[test]
 fn cli_grad_classical_thermal() {
-    let f = format!(
-        "{}/hamiltonians/xor_classical.yaml",
-        env!("CARGO_MANIFEST_DIR")
+    let f = crate::common::model("xor_classical.yaml");
+    let v = crate::common::json_of(
+        crate::common::qep()
+            .args([
+                "grad",
+                &f,
+                "--example",
+                "1",
+                "--temperature",
+                "0.005",
+                "--beta",
+                "0.01",
+            ])
+            .args(["--json"]),
     );
-    let out = assert_cmd::Command::cargo_bin("qep")
-        .unwrap()
-        .args([
-            "grad",
-            &f,
-            "--example",
-            "1",
-            "--temperature",
-            "0.005",
-            "--beta",
-            "0.01",
-        ])
-        .args(["--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let get = |k: &str| -> Vec<f64> {
         v[k].as_array()
             .unwrap_or_else(|| panic!("missing {k}"))

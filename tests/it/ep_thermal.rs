@@ -515,27 +515,18 @@ fn xor_trains_on_its_gibbs_state_and_each_estimator_is_compared_at_epoch_zero() 
 
 #[test]
 fn grad_json_carries_the_shot_covariance() {
-    let out = assert_cmd::Command::cargo_bin("qep")
-        .unwrap()
-        .args([
-            "grad",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/hamiltonians/xor_thermal.yaml"),
-            "--temperature",
-            "0.5",
-            "--shots",
-            "50000",
-            "--seed",
-            "3",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = crate::common::model("xor_thermal.yaml");
+    let v = crate::common::json_of(crate::common::qep().args([
+        "grad",
+        &f,
+        "--temperature",
+        "0.5",
+        "--shots",
+        "50000",
+        "--seed",
+        "3",
+        "--json",
+    ]));
     let labels = v["params"].as_array().unwrap();
     let cs = v["covariance_shots"].as_array().unwrap();
     let sd = v["covariance_shots_std"].as_array().unwrap();

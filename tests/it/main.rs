@@ -1,5 +1,8 @@
 //! Integration tests, one binary, modules mirroring `src/` (STYLE.md §7).
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod adiabatic;
 mod circuit;
 mod cli;

@@ -10,6 +10,7 @@ use qep::evolve::{
 use qep::pauli::{PauliString, PauliSum};
 use qep::C64;
 
+use crate::common::{net3_model, qep};
 use crate::oracle::{pauli_sum, tfim_chain};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -348,25 +349,10 @@ fn cooling_dense_and_lindblad_propagators_agree() {
 
 // ---------- CLI ----------
 
-/// A 3-qubit network with one output and one example, written to a temporary folder.
-fn small_model(dir: &std::path::Path) -> std::path::PathBuf {
-    let p = dir.join("net3.yaml");
-    std::fs::write(
-        &p,
-        "qubits: 3\ninputs: [0]\noutputs: [2]\nterms:\n  - {pauli: \"X0\", coeff: -1.0}\n  - {pauli: \"X1\", coeff: -0.8}\n  - {pauli: \"X2\", coeff: -0.6}\nparams:\n  - {pauli: \"Z0 Z1\", value: 0.7}\n  - {pauli: \"Z1 Z2\", value: -0.5}\n  - {pauli: \"X1 X2\", value: 0.3}\ndataset:\n  inputs: [[0.4]]\n  targets: [[1]]\n",
-    )
-    .unwrap();
-    p
-}
-
-fn qep() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("qep").expect("the qep binary is built")
-}
-
 #[test]
 fn cli_thermalize_json_for_both_methods() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = small_model(tmp.path());
+    let model = net3_model(tmp.path());
     for method in ["cooling", "davies"] {
         let out_dir = tmp.path().join(method);
         let out = qep()
@@ -425,7 +411,7 @@ fn cli_thermalize_json_for_both_methods() {
 #[test]
 fn cli_thermalize_rejects_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = small_model(tmp.path());
+    let model = net3_model(tmp.path());
     for t in ["0", "-1"] {
         qep()
             .args(["thermalize", model.to_str().unwrap(), "--temperature", t])

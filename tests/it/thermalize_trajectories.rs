@@ -10,6 +10,7 @@ use qep::evolve::{
 use qep::pauli::PauliSum;
 use qep::C64;
 
+use crate::common::{net3_model, qep};
 use crate::oracle::{pauli_sum, tfim_chain};
 
 fn mixed(n: usize) -> DensityMatrix {
@@ -296,25 +297,10 @@ fn trajectories_reject_bad_input() {
 
 // ---------- CLI ----------
 
-fn qep() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("qep").expect("the qep binary is built")
-}
-
-/// A 3-qubit network with one output and one example (so it has a cost).
-fn small_model(dir: &std::path::Path) -> std::path::PathBuf {
-    let p = dir.join("net3.yaml");
-    std::fs::write(
-        &p,
-        "qubits: 3\ninputs: [0]\noutputs: [2]\nterms:\n  - {pauli: \"X0\", coeff: -1.0}\n  - {pauli: \"X1\", coeff: -0.8}\n  - {pauli: \"X2\", coeff: -0.6}\nparams:\n  - {pauli: \"Z0 Z1\", value: 0.7}\n  - {pauli: \"Z1 Z2\", value: -0.5}\n  - {pauli: \"X1 X2\", value: 0.3}\ndataset:\n  inputs: [[0.4]]\n  targets: [[1]]\n",
-    )
-    .unwrap();
-    p
-}
-
 #[test]
 fn cli_thermalize_trajectories_json() {
     let tmp = tempfile::tempdir().unwrap();
-    let model = small_model(tmp.path());
+    let model = net3_model(tmp.path());
     let run = |method: &str, dir: &str| -> serde_json::Value {
         let out_dir = tmp.path().join(dir);
         let out = qep()

@@ -432,20 +432,13 @@ fn cli_trajectories_json_has_means_errors_and_jumps() {
     )
     .unwrap();
     let run = |extra: &[&str]| -> serde_json::Value {
-        let out = assert_cmd::Command::cargo_bin("qep")
-            .unwrap()
-            .args(["evolve", f.to_str().unwrap(), "--initial", "zero"])
-            .args(["--times", "0.5,1,2", "--observe", "Z1,Z0", "--json"])
-            .args(["--method", "trajectories", "--trajectories", "400"])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        crate::common::json_of(
+            crate::common::qep()
+                .args(["evolve", f.to_str().unwrap(), "--initial", "zero"])
+                .args(["--times", "0.5,1,2", "--observe", "Z1,Z0", "--json"])
+                .args(["--method", "trajectories", "--trajectories", "400"])
+                .args(extra),
+        )
     };
     let v = run(&["--seed", "7"]);
     assert_eq!(v["method"], "trajectories");
