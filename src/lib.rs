@@ -2,7 +2,7 @@
 //!
 //! A quantum neural network is a Hamiltonian `H(β, θ, u, d)` (Eq. 16 of Massar & Mognetti,
 //! arXiv:2405.08467); its eigenstate computes the answer and equilibrium propagation trains its
-//! couplings. The library follows the data flow of DESIGN.md:
+//! couplings. The library follows the data flow of docs/DESIGN.md:
 //!
 //! 1. [`hamiltonian`]: YAML model → [`hamiltonian::Model`] → [`pauli::PauliSum`] (`compile`);
 //! 2. [`operator`]: the sum as a matrix-free operator grouped by X-mask (`H·ψ`), CSR export;

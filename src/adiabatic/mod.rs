@@ -1,4 +1,4 @@
-//! Adiabatic state preparation (issue 6; DESIGN.md "How states are prepared"): sweeps
+//! Adiabatic state preparation (issue 6; docs/DESIGN.md "How states are prepared"): sweeps
 //! `H(s) = (1 − s) H_start + s H_target` ([`schedule`]), the Krylov propagator ([`krylov`]),
 //! fourth-order Magnus, midpoint and Trotter integrators ([`propagate`], [`trotter`]), and
 //! the preparation verified by Lanczos ([`prepare`]).

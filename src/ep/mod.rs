@@ -1,4 +1,4 @@
-//! Equilibrium propagation on quantum networks (DESIGN.md, Eq. 16–29).
+//! Equilibrium propagation on quantum networks (docs/DESIGN.md, Eq. 16–29).
 //!
 //! * [`free_phase`]: the free (β = 0) eigenstate of `H(0, θ, u)` for one example, its energy,
 //!   gap, the prediction `⟨Z_i⟩` on the outputs and the cost `⟨C⟩` (Eq. 18).

@@ -1,11 +1,11 @@
 //! Algorithmic cooling by collisions with thermal ancillas (heat-bath algorithmic cooling as a
-//! collision model; DESIGN.md, "How states are prepared: algorithmic cooling"; paper Section IV
+//! collision model; docs/DESIGN.md, "How states are prepared: algorithmic cooling"; paper Section IV
 //! needs the Gibbs state `e^{−H/T}/Z` of the network as the computation).
 //!
 //! The `N` network qubits (indices `0..N`, Hamiltonian `H_S`) are joined by `k` ancilla qubits
 //! (indices `N..N+k`). Ancilla `a` has its own field, `H_a = (ω_a/2) Z_a`, so with
-//! `Z|0⟩ = +|0⟩` (DESIGN.md) **`|1⟩` is its ground state and `|0⟩` its excited state**, and
-//! DESIGN.md's `σ⁻ = |1⟩⟨0|` is its decay. Its thermal state at temperature `T` is
+//! `Z|0⟩ = +|0⟩` (docs/DESIGN.md) **`|1⟩` is its ground state and `|0⟩` its excited state**, and
+//! docs/DESIGN.md's `σ⁻ = |1⟩⟨0|` is its decay. Its thermal state at temperature `T` is
 //! `τ_a = p₀|0⟩⟨0| + p₁|1⟩⟨1|` with `p₀/p₁ = e^{−ω_a/T}`.
 //!
 //! One *collision*: prepare `ρ_S ⊗ τ_1 ⊗ … ⊗ τ_k`, evolve for a time `τ` under

@@ -1,5 +1,5 @@
 //! The Davies (weak-coupling, detailed-balance) generator: the exact thermalisation oracle for
-//! small networks (DESIGN.md, "How states are prepared: algorithmic cooling"; paper Section IV,
+//! small networks (docs/DESIGN.md, "How states are prepared: algorithmic cooling"; paper Section IV,
 //! where the thermal state `e^{−H/T}/Z` is the computation).
 //!
 //! With `H = Σ_n E_n |n⟩⟨n|`, degenerate levels grouped into blocks with projectors `Π_ε`, and
@@ -8,7 +8,7 @@
 //!
 //! `L(ρ) = −i[H, ρ] + Σ_α Σ_ω γ(ω) (A_α(ω) ρ A_α(ω)† − ½{A_α(ω)† A_α(ω), ρ})`
 //!
-//! (no Lamb shift; DESIGN.md rate convention). The rates obey detailed balance
+//! (no Lamb shift; docs/DESIGN.md rate convention). The rates obey detailed balance
 //! `γ(−ω) = e^{−ω/T} γ(ω)`; qep uses the Glauber (logistic) form
 //! `γ(ω) = 2γ₀ / (1 + e^{−ω/T})`: smooth, bounded by `2γ₀` (no stiffness at large `ω`),
 //! `γ(0) = γ₀`. Hence `ρ_G A(ω) = e^{ω/T} A(ω) ρ_G` and `L(ρ_G) = 0`; the fixed point is unique

@@ -37,7 +37,7 @@ pub fn check_density_alloc(n: usize, copies: usize, what: &str) -> Result<(), Ev
 }
 
 /// A density matrix on `n` qubits: `4^n` complex entries, row-major, `ρ[r][c]` at `r·2^n + c`,
-/// qubit `i` = bit `i` of the row/column index (DESIGN.md).
+/// qubit `i` = bit `i` of the row/column index (docs/DESIGN.md).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DensityMatrix {
     n: usize,

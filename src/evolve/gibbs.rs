@@ -1,4 +1,4 @@
-//! The references algorithmic cooling is measured against (DESIGN.md, "How states are
+//! The references algorithmic cooling is measured against (docs/DESIGN.md, "How states are
 //! prepared"): the exact Gibbs state `e^{−H/T}/Z` as a density matrix, the trace distance, and
 //! the per-step record ([`Relaxation`]) of a state relaxing towards it.
 

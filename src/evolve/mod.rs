@@ -6,7 +6,7 @@
 //! * [`GroupedOperator`]: a Pauli sum grouped by X-mask, applied matrix-free to `ρ` from the
 //!   left (`Aρ`, on the row index) and from the right (`ρA`, `ρA†`, on the column index); no
 //!   `4^n × 4^n` superoperator is ever formed.
-//! * [`Lindbladian`]: `L(ρ) = −i[H, ρ] + Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (DESIGN.md rate
+//! * [`Lindbladian`]: `L(ρ) = −i[H, ρ] + Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (docs/DESIGN.md rate
 //!   convention; `sigma-` = |1⟩⟨0| drives every qubit to |1⟩).
 //! * [`evolve_lindblad`]: adaptive Dormand–Prince 5(4) with absolute/relative tolerances,
 //!   returning observables, trace, purity and the monitors at the requested times.

@@ -7,7 +7,7 @@
 //! norm decays as `d‖ψ‖²/dt = −Σ_k γ_k ‖L_k ψ‖²`. Waiting-time method: draw `r ~ U(0, 1]`,
 //! integrate until `‖ψ‖² = r` (the crossing is located on the step's dense output), pick channel
 //! `k` with probability `∝ γ_k ‖L_k ψ‖²`, set `ψ ← L_k ψ / ‖L_k ψ‖`, redraw `r`. The average of
-//! `|ψ⟩⟨ψ| / ‖ψ‖²` over trajectories is the Lindblad `ρ(t)` (DESIGN.md rate convention
+//! `|ψ⟩⟨ψ| / ‖ψ‖²` over trajectories is the Lindblad `ρ(t)` (docs/DESIGN.md rate convention
 //! `γ (LρL† − ½{L†L, ρ})`).
 
 use rand::{Rng, SeedableRng};
@@ -165,7 +165,7 @@ struct TrajOut {
 }
 
 /// Evolves `ψ₀` by `ntraj` quantum trajectories of the Lindblad equation `dρ/dt = −i[H, ρ] +
-/// Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (`jumps` are `(L_k, γ_k)`, DESIGN.md convention) and
+/// Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (`jumps` are `(L_k, γ_k)`, docs/DESIGN.md convention) and
 /// returns, at each output time, the trajectory mean of `⟨ψ|A_j|ψ⟩/⟨ψ|ψ⟩` for the Hermitian
 /// `observables` with its standard error, the pair estimate of the purity, jump counts and
 /// integrator statistics. See [`evolve_trajectories_with_progress`] for the algorithm.

@@ -7,7 +7,7 @@ use crate::state::memory;
 use super::OperatorError;
 
 /// One X-mask group: `(G ψ)[b] = Σ_t e_t (−1)^{|z_t ∧ b|} ψ[b ⊕ x]`, with the effective
-/// coefficient `e_t = c_t · i^{n_Y} · (−1)^{|z_t ∧ x|}` (gather form of DESIGN.md's action).
+/// coefficient `e_t = c_t · i^{n_Y} · (−1)^{|z_t ∧ x|}` (gather form of docs/DESIGN.md's action).
 #[derive(Clone, Debug)]
 pub(crate) struct Group {
     /// The X-mask shared by every term of the group.
@@ -77,7 +77,7 @@ pub(crate) struct Flip {
 }
 
 /// A Hermitian (or general) Pauli sum prepared for fast `H·ψ`: terms grouped by X-mask, the
-/// x = 0 group stored as one diagonal, and a plan of cache-blocked passes (DESIGN.md, "Speed").
+/// x = 0 group stored as one diagonal, and a plan of cache-blocked passes (docs/DESIGN.md, "Speed").
 ///
 /// Build with [`XMaskOperator::new`]; apply with [`XMaskOperator::apply_into`].
 #[derive(Clone, Debug)]
