@@ -63,4 +63,7 @@ pub enum Error {
     /// Gibbs expectations by typicality.
     #[error(transparent)]
     Typicality(#[from] crate::ep::typicality::TypicalityError),
+    /// A computation stopped at a safe point because its cancellation flag was set.
+    #[error(transparent)]
+    Cancelled(#[from] crate::cancel::Cancelled),
 }

@@ -9,12 +9,16 @@
 //! 3. [`state`]: state vectors, expectation values, memory checks before allocating;
 //! 4. [`linalg`]: Lanczos (k lowest eigenpairs, residuals, gap) and the dense oracle;
 //! 5. [`ep`]: the free phase (prediction and cost of one example), then EP gradients;
-//! 6. [`report`]: provenance (version, input hash, seed, settings) and model summaries.
+//! 6. [`report`]: provenance (version, input hash, seed, settings), model summaries, run
+//!    folders and the one atomic writer of result files.
+//!
+//! Long computations (training, studies) check a [`cancel::Cancel`] flag at safe points.
 //!
 //! Conventions: qubit `i` is bit `i` of the basis index, `Z|0⟩ = |0⟩`, `Y = iXZ`.
 #![deny(missing_docs)]
 
 pub mod adiabatic;
+pub mod cancel;
 pub mod circuit;
 pub mod ep;
 pub mod error;

@@ -1,9 +1,7 @@
 //! `qep prepare FILE [--start START.yaml] [--time T | --times …]`: the state-preparation
 //! benchmark (issue 6).
 
-use std::path::PathBuf;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use qep::adiabatic::{
@@ -16,7 +14,13 @@ use qep::linalg::LanczosParams;
 use qep::report::svg::{render, Panel, Series};
 
 use super::args::{PrepMethodArg, PrepareArgs, ScheduleArg};
-use super::{in_file, load, print_json, spinner, training_example};
+use super::{
+    check_study_out, cooperative, in_file, listing, load, print_json, spinner, training_example,
+    write_results, Interrupted,
+};
+
+/// The files `qep prepare` writes.
+const FILES: [&str; 3] = ["prepare.csv", "prepare.json", "prepare.svg"];
 
 /// The JSON of `qep prepare`: one run's fields at the top level with `--time`, a list under
 /// `runs` with `--times`.
@@ -37,6 +41,8 @@ struct Out<'a> {
     infidelity_slope: Option<f64>,
     expected_slope: Option<f64>,
     qasm: Option<String>,
+    /// Whether every sweep time asked for was run (false after a Ctrl-C).
+    complete: bool,
 }
 
 #[derive(Serialize)]
@@ -124,6 +130,13 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         },
     };
     let settings_json = serde_json::to_value(&settings)?;
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| qep::report::default_out_dir(&model.name, "-prepare"));
+    check_study_out(&dir, &FILES, a.overwrite)?;
+    // Several sweeps stop between sweeps on Ctrl-C; a single sweep has no safe point.
+    let cancel = a.times.is_some().then(cooperative);
     let pb = spinner(format!(
         "{}: reference spectrum and path scan ({} points)",
         model.name, a.gap_points
@@ -131,13 +144,23 @@ pub fn run(a: PrepareArgs) -> Result<()> {
     let mut prep = in_file(file, Preparer::new(start, target, settings))?;
     let mut runs = Vec::with_capacity(times.len());
     for &t in &times {
+        if cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            break;
+        }
         pb.set_message(format!("{}: sweep T = {t}", model.name));
         let (r, _) = in_file(file, prep.run(t))?;
         runs.push(r);
     }
     pb.finish_and_clear();
+    let complete = runs.len() == times.len();
+    if runs.is_empty() && !complete {
+        return Err(Interrupted(
+            "interrupted before the first sweep was complete; nothing saved".into(),
+        )
+        .into());
+    }
     let qasm = match &a.qasm {
-        Some(path) => {
+        Some(path) if complete => {
             let sweep = in_file(file, prep.sweep(t_max))?;
             let trotter = in_file(file, trotter_circuit(&sweep, steps, a.trotter_order))?;
             // From |0…0⟩: the default start |+…+⟩ is one layer of H; another start state is
@@ -170,11 +193,10 @@ pub fn run(a: PrepareArgs) -> Result<()> {
                     )
                 }
             );
-            std::fs::write(path, header + &to_qasm(&circ))
-                .with_context(|| format!("{}: cannot write", path.display()))?;
+            qep::report::write_atomic(path, (header + &to_qasm(&circ)).as_bytes())?;
             Some(path.display().to_string())
         }
-        None => None,
+        _ => None,
     };
     let path = prep.path();
     let wrapped: Vec<RunOut> = runs
@@ -209,13 +231,9 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         infidelity_slope: if multi { infidelity_slope(&runs) } else { None },
         expected_slope,
         qasm,
+        complete,
     };
     // Files.
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-prepare", model.name)));
-    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let mut csv = String::from(
         "time,fidelity,energy,target_energy,energy_error,residual,level,seconds,matvecs,norm_error\n",
     );
@@ -235,11 +253,7 @@ pub fn run(a: PrepareArgs) -> Result<()> {
             r.propagation.norm_error
         ));
     }
-    std::fs::write(dir.join("prepare.csv"), csv)
-        .with_context(|| format!("{}: cannot write prepare.csv", dir.display()))?;
     let json = serde_json::to_string_pretty(&out)?;
-    std::fs::write(dir.join("prepare.json"), json)
-        .with_context(|| format!("{}: cannot write prepare.json", dir.display()))?;
     let mut panels = vec![Panel {
         title: format!("{}: infidelity vs sweep time", model.name),
         x_label: "log10 T".into(),
@@ -279,8 +293,32 @@ pub fn run(a: PrepareArgs) -> Result<()> {
             series,
         });
     }
-    std::fs::write(dir.join("prepare.svg"), render(&panels))
-        .with_context(|| format!("{}: cannot write prepare.svg", dir.display()))?;
+    write_results(
+        &dir,
+        &[
+            ("prepare.csv", csv),
+            ("prepare.json", json),
+            ("prepare.svg", render(&panels)),
+        ],
+    )?;
+    if !complete {
+        return Err(Interrupted(format!(
+            "interrupted after {} of {} sweep times (T = {}); their results are saved in {}{}",
+            runs.len(),
+            times.len(),
+            runs.iter()
+                .map(|r| r.time.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            listing(&dir, &FILES),
+            if a.qasm.is_some() {
+                "; the --qasm circuit was not written"
+            } else {
+                ""
+            }
+        ))
+        .into());
+    }
 
     if a.model.json {
         return print_json(&out, &model, None, settings_json);

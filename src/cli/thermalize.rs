@@ -4,7 +4,6 @@
 //! errors; its trace distance (N ≤ 10) is that of the mean of the M pure states.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -21,6 +20,9 @@ use qep::C64;
 
 use super::args::{ThermalizeArgs, ThermalizeMethod};
 use super::{in_file, load, print_json, spinner};
+
+/// The files `qep thermalize` writes.
+const FILES: [&str; 3] = ["thermalize.csv", "thermalize.json", "thermalize.svg"];
 
 /// One recorded step.
 #[derive(Serialize)]
@@ -162,6 +164,11 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     if a.steps == 0 {
         bail!("--steps 0: expected at least 1 step");
     }
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| qep::report::default_out_dir(&model.name, "-thermalize"));
+    super::check_study_out(&dir, &FILES, a.overwrite)?;
     let n = model.qubits;
     // The free network for the first example (its input fields), cost C(d) of Eq. 18.
     let example = model.first_example();
@@ -347,10 +354,6 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
         (cooling_out, davies_out, trajectories_out),
         t0.elapsed().as_secs_f64(),
     );
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-thermalize", model.name)));
     write_files(&dir, &out)?;
     if a.model.json {
         return print_json(
@@ -499,7 +502,6 @@ fn summarise(
 }
 
 fn write_files(dir: &std::path::Path, out: &ThermalizeOut) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let labels: Vec<&String> = out.observables.keys().collect();
     let with_errors = out.std_errors.is_some();
     let mut csv = format!("{},trace_distance,energy,cost", out.step_unit);
@@ -573,13 +575,12 @@ fn write_files(dir: &std::path::Path, out: &ThermalizeOut) -> Result<()> {
         ],
     });
     let svg = render(&panels);
-    for (name, text) in [
-        ("thermalize.csv", csv),
-        ("thermalize.json", serde_json::to_string_pretty(out)? + "\n"),
-        ("thermalize.svg", svg),
-    ] {
-        let p = dir.join(name);
-        std::fs::write(&p, text).with_context(|| format!("{}: write failed", p.display()))?;
-    }
-    Ok(())
+    super::write_results(
+        dir,
+        &[
+            ("thermalize.csv", csv),
+            ("thermalize.json", serde_json::to_string_pretty(out)? + "\n"),
+            ("thermalize.svg", svg),
+        ],
+    )
 }

@@ -23,5 +23,6 @@ pub use gradient::{
 };
 pub use quantum::{free_phase, FreePhase};
 pub use train::{
-    correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, TrainError, TrainParams, Trainer,
+    correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, RunStamp, TrainError, TrainParams,
+    Trainer,
 };

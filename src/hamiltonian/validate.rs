@@ -166,11 +166,25 @@ pub(crate) fn build(file: ModelFile, ctx: &Ctx<'_>, sha256: String) -> Result<Mo
         .as_ref()
         .map(|d| dataset::build(d, ctx, geo.inputs.len(), geo.outputs.len(), seed))
         .transpose()?;
-    let name = file.name.clone().unwrap_or_else(|| {
-        ctx.file
+    let name = match &file.name {
+        Some(n) => {
+            if let Some(problem) = label_problem(n) {
+                return Err(ModelError::Schema {
+                    at: ctx.at(&root.key("name")),
+                    problem,
+                    expected: "a label of letters, digits, `-`, `_` and `.`, not starting with \
+                               a dot (it names the default output folder out/<name>)"
+                        .into(),
+                });
+            }
+            n.clone()
+        }
+        // A file stem is not the user's label: odd characters become `_` instead of an error.
+        None => ctx
+            .file
             .file_stem()
-            .map_or_else(|| "model".to_string(), |s| s.to_string_lossy().into_owned())
-    });
+            .map_or_else(|| "model".to_string(), |s| safe_label(&s.to_string_lossy())),
+    };
     Ok(Model {
         version,
         name,
@@ -189,6 +203,54 @@ pub(crate) fn build(file: ModelFile, ctx: &Ctx<'_>, sha256: String) -> Result<Mo
         dataset,
         settings,
     })
+}
+
+/// Longest model name accepted (a folder name must fit every file system).
+const MAX_LABEL: usize = 100;
+
+/// Whether `c` may appear in a model name: letters, digits, `-`, `_`, `.`.
+fn label_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// Why `name` cannot be a model name, or `None` if it can. A name is a label that becomes one
+/// folder name (`out/<name>`): no separators, no `..`, nothing hidden, nothing empty.
+fn label_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the name is empty".into());
+    }
+    if let Some(c) = name.chars().find(|&c| !label_char(c)) {
+        return Some(format!("name {name:?} contains {c:?}"));
+    }
+    if name.starts_with('.') {
+        return Some(format!("name {name:?} starts with a dot"));
+    }
+    if name.len() > MAX_LABEL {
+        return Some(format!(
+            "the name has {} characters, more than {MAX_LABEL}",
+            name.len()
+        ));
+    }
+    None
+}
+
+/// `s` made into a safe label: every character other than letters, digits, `-`, `_`, `.`
+/// becomes `_`, a leading dot becomes `_`, the result is cut to 100 characters, and an empty
+/// result is `model`. Valid names come back unchanged; the result always names one folder
+/// inside its parent.
+pub fn safe_label(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if label_char(c) { c } else { '_' })
+        .take(MAX_LABEL)
+        .collect();
+    if out.starts_with('.') {
+        out.replace_range(..1, "_");
+    }
+    if out.is_empty() {
+        out.push_str("model");
+    }
+    out
 }
 
 /// What named site sets refer to.

@@ -71,3 +71,52 @@ pub fn net3_model(dir: &Path) -> PathBuf {
     .expect("writes the model");
     p
 }
+
+/// Runs `qep ARGS` with stderr piped, waits until a line of its stderr contains `needle`, then
+/// sends it SIGINT (what Ctrl-C sends) and waits for it to end. Returns its exit code and its
+/// whole stderr. Panics, with the stderr so far, if qep ends without printing `needle`.
+pub fn interrupt_when(args: &[&str], needle: &str) -> (Option<i32>, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qep"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qep starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(900)) {
+            Ok(line) => {
+                seen.push_str(&line);
+                seen.push('\n');
+                if line.contains(needle) {
+                    break;
+                }
+            }
+            Err(_) => {
+                let _ = child.kill();
+                panic!("qep ended or stalled before printing {needle:?}; stderr:\n{seen}");
+            }
+        }
+    }
+    let pid = i32::try_from(child.id()).expect("a pid fits in i32");
+    // SAFETY: kill(2) on the child we spawned and still own (not yet waited for).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "SIGINT sent");
+    let status = child.wait().expect("qep ends");
+    let _ = reader.join();
+    for line in rx.try_iter() {
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    (status.code(), seen)
+}

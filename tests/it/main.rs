@@ -19,6 +19,7 @@ mod measure;
 mod operator;
 mod oracle;
 mod pauli;
+mod runs;
 mod state;
 mod study;
 mod thermalize;
