@@ -94,6 +94,7 @@ pub use settings::{
     Adiabatic, Jump, ModelKind, Optimizer, Preparation, Schedule, Settings, StateChoice,
     ThermalGradient, Training,
 };
+pub use validate::MAX_COEFF_SUM;
 
 use keypath::Ctx;
 
