@@ -63,4 +63,7 @@ pub enum Error {
     /// Gibbs expectations by typicality.
     #[error(transparent)]
     Typicality(#[from] crate::ep::typicality::TypicalityError),
+    /// A result that is not a finite number.
+    #[error(transparent)]
+    Finite(#[from] crate::finite::NonFiniteError),
 }
