@@ -239,13 +239,7 @@ pub fn cool(
     let n = h.qubits();
     let k = params.ancillas;
     let total = n + k;
-    if total > COOLING_MAX_QUBITS {
-        return Err(EvolveError::TooManyQubits {
-            method: "cooling (network + ancillas)",
-            qubits: total,
-            max: COOLING_MAX_QUBITS,
-        });
-    }
+    check_cooling_size(n, k)?;
     if rho0.qubits() != n {
         return Err(EvolveError::QubitMismatch {
             what: "initial state".into(),
@@ -335,6 +329,22 @@ pub fn cool(
         frequencies,
         collisions,
     })
+}
+
+/// Checks, before any work, that the dense cooling simulation of `n` network qubits with `k`
+/// ancillas fits its limit `n + k ≤` [`COOLING_MAX_QUBITS`].
+///
+/// # Errors
+/// [`EvolveError::TooManyQubits`] naming the total and the limit.
+pub fn check_cooling_size(n: usize, k: usize) -> Result<(), EvolveError> {
+    if n + k > COOLING_MAX_QUBITS {
+        return Err(EvolveError::TooManyQubits {
+            method: "cooling (network + ancillas)",
+            qubits: n + k,
+            max: COOLING_MAX_QUBITS,
+        });
+    }
+    Ok(())
 }
 
 /// Checks the settings shared by [`cool`] and the trajectory unravelling

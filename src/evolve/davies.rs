@@ -35,6 +35,22 @@ use crate::C64;
 /// Largest number of qubits the dense Davies generator accepts.
 pub const DAVIES_MAX_QUBITS: usize = 7;
 
+/// Checks, before any work, that the dense Davies generator of `n` qubits fits its limit
+/// [`DAVIES_MAX_QUBITS`].
+///
+/// # Errors
+/// [`EvolveError::TooManyQubits`] naming `n` and the limit.
+pub fn check_davies_size(n: usize) -> Result<(), EvolveError> {
+    if n > DAVIES_MAX_QUBITS {
+        return Err(EvolveError::TooManyQubits {
+            method: "Davies generator",
+            qubits: n,
+            max: DAVIES_MAX_QUBITS,
+        });
+    }
+    Ok(())
+}
+
 /// Settings of the Davies generator.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DaviesParams {
@@ -131,6 +147,7 @@ impl Davies {
             });
         }
         let n = h.qubits();
+        check_davies_size(n)?;
         let couplings = if params.couplings.is_empty() {
             default_couplings(n)
         } else {

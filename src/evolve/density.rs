@@ -4,7 +4,7 @@ use rayon::prelude::*;
 
 use super::EvolveError;
 use crate::pauli::{PauliSum, Phase};
-use crate::state::memory::{check_alloc_u128, zeroed};
+use crate::state::memory::{check_alloc_u128, zeroed, MemoryPlan};
 use crate::C64;
 
 /// Qubits up to which [`DensityMatrix::min_eigenvalue`] runs a dense eigensolve.
@@ -20,6 +20,62 @@ pub fn density_bytes(n: usize) -> u128 {
     } else {
         16u128 << (2 * n)
     }
+}
+
+/// A plan of `copies` density matrices of `n` qubits named `what`.
+fn density_plan(what: &str, parts: &[(&str, usize, usize)]) -> MemoryPlan {
+    let mut plan = MemoryPlan::part(what);
+    for &(name, copies, n) in parts {
+        plan.add_n(
+            &format!("{name} ({n}-qubit density matrices)"),
+            copies,
+            density_bytes(n),
+        );
+    }
+    plan
+}
+
+/// The dense Gibbs state of `n` qubits ([`super::GibbsDensity::new`]): the matrix of `H`,
+/// the eigensolver's copy, its eigenvectors twice, and `ρ_G`.
+pub fn gibbs_memory(n: usize) -> MemoryPlan {
+    density_plan("Gibbs state", &[("dense eigensolve and ρ_G", 5, n)])
+}
+
+/// [`super::evolve_lindblad`] on `n` qubits: the start, seven Dormand–Prince stages, the
+/// stage, new and scratch states, the recorded final state and the caller's copy.
+pub fn lindblad_memory(n: usize) -> MemoryPlan {
+    density_plan(
+        "Lindblad integrator",
+        &[("ρ and Dormand–Prince stages", 14, n)],
+    )
+}
+
+/// [`super::cool`] of `n` qubits with `k` ancillas and `ops` system operators: the exact
+/// Gibbs state of the network, the working states of network + ancillas, the dense
+/// eigensolve of a collision Hamiltonian and one cached propagator per system operator.
+pub fn cooling_memory(n: usize, k: usize, ops: usize) -> MemoryPlan {
+    density_plan(
+        "cooling",
+        &[
+            ("network Gibbs state", 5, n),
+            ("collision states", 6, n + k),
+            ("collision eigensolve", 5, n + k),
+            ("cached propagators", ops.max(1), n + k),
+        ],
+    )
+}
+
+/// The Davies generator of `n` qubits with `couplings` coupling operators: the Gibbs state,
+/// the generator's matrices and its Dormand–Prince integrator.
+pub fn davies_memory(n: usize, couplings: usize) -> MemoryPlan {
+    density_plan(
+        "Davies generator",
+        &[
+            ("Gibbs state", 5, n),
+            ("generator", 3 + couplings, n),
+            ("integrator", 14, n),
+        ],
+    )
 }
 
 /// Checks that `copies` density matrices of `n` qubits (`copies · 16 · 4^n` bytes) can be
