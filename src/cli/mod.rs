@@ -96,6 +96,7 @@ fn print_json<T: Serialize>(
         seed,
         settings,
     );
+    qep::finite::check_finite(result, &model.source.path.display().to_string())?;
     let out = WithProvenance { result, provenance };
     let mut text = serde_json::to_string_pretty(&out)?;
     text.push('\n');
@@ -104,6 +105,13 @@ fn print_json<T: Serialize>(
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// Refuses a result with a NaN or an infinity anywhere in it (the library's central guard),
+/// before anything of it is printed or written.
+fn finite<T: Serialize>(file: &Path, out: &T) -> Result<()> {
+    qep::finite::check_finite(out, &file.display().to_string())?;
+    Ok(())
 }
 
 /// The library's Lanczos settings from the CLI flags.

@@ -67,6 +67,26 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         seed: a.seed,
         ep_shots: a.shots.map(|s| (s, a.beta)),
     };
+    // Each draw holds one EP gradient with its exact oracle at the largest size.
+    let largest = params.sizes.iter().copied().max().unwrap_or(0);
+    let mut plan = qep::state::MemoryPlan::new("qep plateau");
+    plan.extend(&qep::ep::gradient_memory(
+        largest,
+        &qep::ep::EpParams::default(),
+        true,
+    ));
+    if let Some((shots, _)) = params.ep_shots {
+        plan.add(
+            "cumulative distribution",
+            qep::state::memory::state_bytes(largest, 8),
+        )
+        .add_n(
+            "shots and sorted uniforms",
+            2,
+            u128::from(shots).saturating_mul(8),
+        );
+    }
+    plan.check()?;
     let total = (params.sizes.len() * params.samples) as u64;
     let pb = ProgressBar::new(total);
     pb.set_style(
@@ -81,6 +101,9 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         pb.set_position((si * samples + s) as u64);
     })?;
     pb.finish_and_clear();
+    // The measured variances must be numbers; the fitted rates and their errors are
+    // undefined (NaN, written as null) with fewer than two or three sizes.
+    qep::finite::check_finite(&(&result.variance, &result.per_size), "qep plateau")?;
     let out = a.out.clone().unwrap_or_else(|| {
         PathBuf::from("out").join(format!(
             "plateau-{}",

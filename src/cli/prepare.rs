@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use qep::adiabatic::prepare_memory;
 use qep::adiabatic::{
     infidelity_slope, trotter_circuit, KrylovParams, Method, PathScan, PrepareSettings, Prepared,
     Preparer, Profile, ScheduleKind,
@@ -14,9 +15,10 @@ use qep::circuit::{to_qasm, Circuit, Gate};
 use qep::hamiltonian::{Preparation, Schedule};
 use qep::linalg::LanczosParams;
 use qep::report::svg::{render, Panel, Series};
+use qep::state::MemoryPlan;
 
 use super::args::{PrepMethodArg, PrepareArgs, ScheduleArg};
-use super::{in_file, load, print_json, spinner, training_example};
+use super::{finite, in_file, load, print_json, spinner, training_example};
 
 /// The JSON of `qep prepare`: one run's fields at the top level with `--time`, a list under
 /// `runs` with `--times`.
@@ -123,6 +125,9 @@ pub fn run(a: PrepareArgs) -> Result<()> {
             _ => None,
         },
     };
+    let mut plan = MemoryPlan::new("qep prepare");
+    plan.extend(&prepare_memory(model.qubits, &settings));
+    in_file(file, plan.check())?;
     let settings_json = serde_json::to_value(&settings)?;
     let pb = spinner(format!(
         "{}: reference spectrum and path scan ({} points)",
@@ -210,6 +215,7 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         expected_slope,
         qasm,
     };
+    finite(file, &out)?;
     // Files.
     let dir = a
         .out

@@ -21,6 +21,25 @@ pub fn run(a: ShotsArgs) -> Result<()> {
         repeats: a.repeats.max(2),
         seed: a.seed,
     };
+    // Exact free and clamped states, then sampled shots: the EP gradient's buffers plus the
+    // largest shot list and its sorted uniforms.
+    let most = params.shots.iter().copied().max().unwrap_or(0);
+    let mut plan = qep::state::MemoryPlan::new("qep shots");
+    plan.extend(&qep::ep::gradient_memory(
+        model.qubits,
+        &qep::ep::EpParams::default(),
+        true,
+    ))
+    .add(
+        "cumulative distribution",
+        qep::state::memory::state_bytes(model.qubits, 8),
+    )
+    .add_n(
+        "shots and sorted uniforms",
+        2,
+        u128::from(most).saturating_mul(8),
+    );
+    in_file(file, plan.check())?;
     let pb = ProgressBar::new((params.shots.len() * params.betas.len() * params.repeats) as u64);
     pb.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} gradients [{elapsed} < {eta}]")
@@ -31,6 +50,7 @@ pub fn run(a: ShotsArgs) -> Result<()> {
     });
     pb.finish_and_clear();
     let scan = in_file(file, scan)?;
+    super::finite(file, &scan)?;
     let out = a
         .out
         .clone()

@@ -5,11 +5,12 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
-use qep::linalg::eigenpairs;
+use qep::linalg::{eigenpairs, eigenpairs_memory, operator_memory};
 use qep::operator::XMaskOperator;
+use qep::state::MemoryPlan;
 
 use super::args::SpectrumArgs;
-use super::{in_file, lanczos_params, load, print_json, spinner};
+use super::{finite, in_file, lanczos_params, load, print_json, spinner};
 
 /// The JSON of `qep spectrum`.
 #[derive(Serialize)]
@@ -34,9 +35,13 @@ pub fn run(a: SpectrumArgs) -> Result<()> {
     let file = &a.model.file;
     let model = load(file)?;
     let h = in_file(file, model.hamiltonian(&model.theta(), None, 0.0))?;
-    let op = in_file(file, XMaskOperator::new(&h))?;
     let mut params = lanczos_params(&a.solver, a.k);
     params.gap = !a.no_gap;
+    let mut plan = MemoryPlan::new("qep spectrum");
+    plan.extend(&operator_memory(&h))
+        .extend(&eigenpairs_memory(&h, &params));
+    in_file(file, plan.check())?;
+    let op = in_file(file, XMaskOperator::new(&h))?;
     let pb = (op.qubits() >= 18).then(|| {
         spinner(format!(
             "{} lowest levels of {} qubits ({} X-mask groups)",
@@ -63,6 +68,7 @@ pub fn run(a: SpectrumArgs) -> Result<()> {
         arithmetic: if spec.is_real() { "real" } else { "complex" },
         seconds: t0.elapsed().as_secs_f64(),
     };
+    finite(file, &out)?;
     if a.model.json {
         return print_json(
             &out,

@@ -10,17 +10,20 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use qep::adiabatic::KrylovParams;
 use qep::evolve::{
-    cool, cool_trajectories, AncillaStats, CoolingParams, CoolingTrajectoryParams, Davies,
-    DaviesParams, DensityMatrix, GibbsDensity, InitialEnsemble, Options, Relaxation,
+    check_cooling_size, check_davies_size, cool, cool_trajectories, cooling_memory, davies_memory,
+    gibbs_memory, AncillaStats, CoolingParams, CoolingTrajectoryParams, Davies, DaviesParams,
+    DensityMatrix, GibbsDensity, InitialEnsemble, Options, Relaxation,
 };
 use qep::pauli::{PauliString, PauliSum};
 use qep::report::svg::{render, Panel, Series as Plot};
 use qep::state::StateVector;
+use qep::state::{memory, MemoryPlan};
 use qep::C64;
 
 use super::args::{ThermalizeArgs, ThermalizeMethod};
-use super::{in_file, load, print_json, spinner};
+use super::{finite, in_file, load, print_json, spinner};
 
 /// One recorded step.
 #[derive(Serialize)]
@@ -188,6 +191,40 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     if let Some(c) = &cost_op {
         all_obs.push(c.clone());
     }
+    // Every limit and the whole memory plan before any work: the exact Gibbs state alone is
+    // a dense eigensolve that takes minutes at 12 qubits.
+    let mut plan = MemoryPlan::new(match a.method {
+        ThermalizeMethod::Cooling => "qep thermalize --method cooling",
+        ThermalizeMethod::Davies => "qep thermalize --method davies",
+        ThermalizeMethod::Trajectories => "qep thermalize --method trajectories",
+    });
+    in_file(file, GibbsDensity::check_size(n))?;
+    match a.method {
+        ThermalizeMethod::Cooling => {
+            in_file(file, check_cooling_size(n, a.ancillas))?;
+            plan.extend(&cooling_memory(n, a.ancillas, n));
+        }
+        ThermalizeMethod::Davies => {
+            in_file(file, check_davies_size(n))?;
+            plan.extend(&davies_memory(n, 3 * n));
+        }
+        ThermalizeMethod::Trajectories => {
+            let k = a.ancillas;
+            let workers = rayon::current_num_threads().min(a.trajectories.max(1));
+            plan.extend(&gibbs_memory(n))
+                .add_n(
+                    "trajectory states",
+                    a.trajectories,
+                    memory::state_bytes(n, 16),
+                )
+                .add_n(
+                    "per-worker collision workspaces (Krylov basis)",
+                    workers * (KrylovParams::default().max_dim + 2),
+                    memory::state_bytes(n + k, 16),
+                );
+        }
+    }
+    in_file(file, plan.check())?;
     let psi0: Option<Vec<C64>> = match a.initial.as_str() {
         "mixed" => None,
         "plus" => Some(in_file(file, StateVector::<C64>::plus(n))?.into_vec()),
@@ -347,6 +384,7 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
         (cooling_out, davies_out, trajectories_out),
         t0.elapsed().as_secs_f64(),
     );
+    finite(file, &out)?;
     let dir = a
         .out
         .clone()
