@@ -199,6 +199,8 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
         ThermalizeMethod::Trajectories => "qep thermalize --method trajectories",
     });
     in_file(file, GibbsDensity::check_size(n))?;
+    // The exact Gibbs state this command compares with, besides the method's own.
+    plan.extend(&gibbs_memory(n));
     match a.method {
         ThermalizeMethod::Cooling => {
             in_file(file, check_cooling_size(n, a.ancillas))?;
@@ -222,6 +224,16 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
                     workers * (KrylovParams::default().max_dim + 2),
                     memory::state_bytes(n + k, 16),
                 );
+            if n + k <= qep::evolve::COOLING_MAX_QUBITS {
+                // Dense collision propagators, cached up to their budget, with the freed
+                // blocks the allocator keeps between them.
+                let cache =
+                    qep::evolve::propagator_cache_bytes(n, k, n, qep::evolve::DENSE_CACHE_BYTES);
+                plan.add(
+                    "dense collision propagators (cache and freed blocks)",
+                    2 * cache,
+                );
+            }
         }
     }
     in_file(file, plan.check())?;

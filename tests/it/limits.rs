@@ -561,3 +561,161 @@ fn shell_words_follow_the_readme_quoting() {
     assert!(!takes_minutes("20 qubits"));
     assert!(!takes_minutes("Ctrl-C, then --resume"));
 }
+
+/// A network on an open chain of `n` sites: input 0, output `n − 1`, trainable ZZ bonds, fixed
+/// transverse fields, one training example.
+fn network(dir: &Path, n: usize) -> String {
+    let text = format!(
+        "lattice: {{shape: chain, sites: {n}, periodic: false}}\ninputs: [0]\noutputs: [{}]\nseed: 3\ncouplings:\n  - {{type: ZZ, trainable: true, init: {{uniform: [-0.5, 0.5]}}}}\n  - {{type: XX, on: [[0, 1]], trainable: true, value: 0.2}}\n  - {{type: X, value: -0.8}}\ndataset:\n  inputs: [[0.5]]\n  targets: [[1]]\n",
+        n - 1
+    );
+    write(dir, &format!("net{n}.yaml"), &text)
+}
+
+#[test]
+fn ep_commands_plan_their_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = network(dir.path(), 18);
+    memory_plan_holds(&["grad", &f, "--json"], 80 << 20);
+    let out = dir.path().join("run").display().to_string();
+    memory_plan_holds(
+        &["run", &f, "--epochs", "1", "--out", &out, "--json"],
+        80 << 20,
+    );
+    let out = dir.path().join("shots").display().to_string();
+    memory_plan_holds(
+        &[
+            "shots",
+            &f,
+            "--shots",
+            "1000",
+            "--betas",
+            "0.1",
+            "--repeats",
+            "2",
+            "--out",
+            &out,
+        ],
+        80 << 20,
+    );
+    let out = dir.path().join("plateau").display().to_string();
+    memory_plan_holds(
+        &[
+            "plateau",
+            "--sizes",
+            "14,16",
+            "--samples",
+            "2",
+            "--out",
+            &out,
+        ],
+        20 << 20,
+    );
+    let f8 = network(dir.path(), 8);
+    let out = dir.path().join("scan").display().to_string();
+    memory_plan_holds(
+        &["thermal-scan", &f8, "--temperatures", "0.5", "--out", &out],
+        12 << 20,
+    );
+}
+
+#[test]
+fn preparation_bench_and_thermal_states_plan_their_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = chain(dir.path(), 18, false);
+    let out = dir.path().join("prep").display().to_string();
+    memory_plan_holds(
+        &[
+            "prepare",
+            &f,
+            "--time",
+            "1",
+            "--steps",
+            "4",
+            "--gap-points",
+            "0",
+            "--out",
+            &out,
+        ],
+        100 << 20,
+    );
+    memory_plan_holds(
+        &["bench", &f, "--reps", "2", "--shots", "100000", "--json"],
+        20 << 20,
+    );
+    // Small networks: the number of Bohr frequencies (collisions per round) grows as 4^N.
+    let f4 = chain(dir.path(), 4, false);
+    let f7 = chain(dir.path(), 7, false);
+    let out = dir.path().join("th").display().to_string();
+    memory_plan_holds(
+        &[
+            "thermalize",
+            &f4,
+            "--temperature",
+            "1",
+            "--ancillas",
+            "2",
+            "--steps",
+            "2",
+            "--out",
+            &out,
+        ],
+        12 << 20,
+    );
+    memory_plan_holds(
+        &[
+            "thermalize",
+            &f7,
+            "--temperature",
+            "1",
+            "--method",
+            "davies",
+            "--steps",
+            "2",
+            "--out",
+            &out,
+        ],
+        10 << 20,
+    );
+
+    memory_plan_holds(
+        &[
+            "thermalize",
+            &f4,
+            "--temperature",
+            "1",
+            "--method",
+            "trajectories",
+            "--trajectories",
+            "8",
+            "--steps",
+            "1",
+            "--out",
+            &out,
+        ],
+        12 << 20,
+    );
+}
+
+#[test]
+fn info_reports_the_memory_spectrum_checks() {
+    let f = repo("hamiltonians/bench/tfim_4x5.yaml");
+    let v = json(&["info", &f]);
+    let two_pass = v["memory"]["lanczos_two_pass"].as_u64().unwrap();
+    let probe = run_with_peak(
+        &[
+            "spectrum", &f, "--k", "1", "--no-gap", "--method", "lanczos",
+        ],
+        &[("QEP_MEMORY_LIMIT", "1K")],
+    );
+    let plan = needed_bytes(&probe.stderr).unwrap();
+    // The plan adds only the resident memory and the small-buffer margin to info's figure.
+    assert!(
+        plan > two_pass && plan < two_pass + (24 << 20),
+        "{plan} vs {two_pass}"
+    );
+    assert!(
+        two_pass == 64 << 20,
+        "8 MiB diagonal + 7 vectors of 8 MiB: {two_pass}"
+    );
+}
