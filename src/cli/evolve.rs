@@ -7,8 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use qep::evolve::{
-    evolve_lindblad, evolve_trajectories_with_progress, jump_list, DensityMatrix, Options,
-    TrajectoryOptions,
+    evolve_lindblad_with_progress, evolve_trajectories_with_progress, jump_list, DensityMatrix,
+    Options, TrajectoryOptions,
 };
 use qep::evolve::{lindblad_memory, trajectories_memory};
 use qep::linalg::{eigenpairs, eigenpairs_memory, operator_memory, LanczosParams};
@@ -19,7 +19,7 @@ use qep::state::{memory, MemoryPlan};
 use qep::C64;
 
 use super::args::{EvolveArgs, EvolveMethod};
-use super::{finite, in_file, load, print_json, spinner};
+use super::{bar, finite, in_file, load, print_json, spinner};
 use qep::adiabatic::{evolve_schrodinger, krylov_memory, KrylovParams};
 
 /// The JSON of `qep evolve`.
@@ -134,16 +134,27 @@ pub fn run(a: EvolveArgs) -> Result<()> {
         positivity: !a.no_positivity,
         ..Options::default()
     };
-    let pb = (n >= 7).then(|| {
-        spinner(format!(
-            "Lindblad evolution of {n} qubits to t = {}",
-            a.times.last().copied().unwrap_or(0.0)
-        ))
-    });
-    let tr = evolve_lindblad(&h, &jumps, &rho0, &a.times, &observables, &opts);
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
+    // Progress in thousandths of the final time, so that the bar knows the time left.
+    let t_end = a.times.last().copied().unwrap_or(0.0);
+    let pb = bar(
+        1000,
+        format!("Lindblad evolution of {n} qubits to t = {t_end}"),
+        "‰ of t",
+    );
+    let tr = evolve_lindblad_with_progress(
+        &h,
+        &jumps,
+        &rho0,
+        &a.times,
+        &observables,
+        &opts,
+        &|t, end| {
+            if end > 0.0 {
+                pb.set_position((1000.0 * t / end) as u64)
+            }
+        },
+    );
+    pb.finish_and_clear();
     let tr = in_file(file, tr)?;
     let out = EvolveOut {
         qubits: n,

@@ -148,6 +148,21 @@ fn spinner(msg: String) -> ProgressBar {
     pb
 }
 
+/// A bar on stderr for work of known size, with the time left (hidden when stderr is not a
+/// terminal, like [`spinner`]).
+fn bar(len: u64, msg: String, unit: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{msg}} {{bar:30}} {{pos}}/{{len}} {unit} [{{elapsed}} < {{eta}}]"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb.set_message(msg);
+    pb.enable_steady_tick(Duration::from_millis(200));
+    pb
+}
+
 /// `1.5 GiB`-style byte counts.
 fn bytes(b: u128) -> String {
     qep::state::memory::human_bytes(b)

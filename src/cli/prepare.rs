@@ -18,7 +18,7 @@ use qep::report::svg::{render, Panel, Series};
 use qep::state::MemoryPlan;
 
 use super::args::{PrepMethodArg, PrepareArgs, ScheduleArg};
-use super::{finite, in_file, load, print_json, spinner, training_example};
+use super::{bar, finite, in_file, load, print_json, spinner, training_example};
 
 /// The JSON of `qep prepare`: one run's fields at the top level with `--time`, a list under
 /// `runs` with `--times`.
@@ -134,11 +134,23 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         model.name, a.gap_points
     ));
     let mut prep = in_file(file, Preparer::new(start, target, settings))?;
+    pb.finish_and_clear();
+    // Sweeps cost in proportion to their time T: the bar counts sweep time, so that its
+    // estimate of the time left holds for --times 5,10,20,40.
+    let total: f64 = times.iter().sum();
+    let pb = bar(
+        (total.max(0.0) * 10.0).ceil() as u64,
+        format!("{}: sweeps", model.name),
+        "(×0.1 sweep time)",
+    );
     let mut runs = Vec::with_capacity(times.len());
+    let mut done = 0.0;
     for &t in &times {
         pb.set_message(format!("{}: sweep T = {t}", model.name));
         let (r, _) = in_file(file, prep.run(t))?;
         runs.push(r);
+        done += t;
+        pb.set_position((done * 10.0).ceil() as u64);
     }
     pb.finish_and_clear();
     let qasm = match &a.qasm {

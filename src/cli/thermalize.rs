@@ -23,7 +23,7 @@ use qep::state::{memory, MemoryPlan};
 use qep::C64;
 
 use super::args::{ThermalizeArgs, ThermalizeMethod};
-use super::{finite, in_file, load, print_json, spinner};
+use super::{bar, finite, in_file, load, print_json, spinner};
 
 /// One recorded step.
 #[derive(Serialize)]
@@ -282,8 +282,10 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
             };
             let pb = ProgressBar::new(a.steps as u64);
             pb.set_style(
-                ProgressStyle::with_template("cooling {bar:30} {pos}/{len} rounds [{elapsed}]")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "cooling {bar:30} {pos}/{len} rounds [{elapsed} < {eta}]",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             let r = cool(&h, temperature, &rho0()?, &all_obs, &params, |_, _| {
                 pb.inc(1)
@@ -369,10 +371,18 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
                 rtol: 1e-10,
                 ..Options::default()
             };
-            let r = dav.evolve(&rho0()?, &times, &all_obs, &opts);
             if let Some(pb) = pb {
                 pb.finish_and_clear();
             }
+            let pb = bar(
+                times.len() as u64,
+                format!("Davies relaxation of {n} qubits"),
+                "times",
+            );
+            let r = dav.evolve_with_progress(&rho0()?, &times, &all_obs, &opts, &|i| {
+                pb.set_position(i as u64)
+            });
+            pb.finish_and_clear();
             let (r, stats) = in_file(file, r)?;
             let out = DaviesOut {
                 rate: a.rate,

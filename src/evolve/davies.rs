@@ -557,6 +557,22 @@ impl Davies {
         observables: &[PauliSum],
         opts: &Options,
     ) -> Result<(Relaxation, StepStats), EvolveError> {
+        self.evolve_with_progress(rho0, times, observables, opts, &|_| {})
+    }
+
+    /// As [`Davies::evolve`], calling `on_output(i)` after output time `i` is recorded (for a
+    /// progress bar with the time left).
+    ///
+    /// # Errors
+    /// As [`Davies::evolve`].
+    pub fn evolve_with_progress(
+        &self,
+        rho0: &DensityMatrix,
+        times: &[f64],
+        observables: &[PauliSum],
+        opts: &Options,
+        on_output: &dyn Fn(usize),
+    ) -> Result<(Relaxation, StepStats), EvolveError> {
         let d = self.dim;
         if rho0.qubits() != self.n {
             return Err(EvolveError::QubitMismatch {
@@ -602,6 +618,7 @@ impl Davies {
                         .sum();
                     rec.observables[j].push(t.re);
                 }
+                on_output(rec.energy.len());
                 Ok(())
             },
         )?;

@@ -41,7 +41,9 @@ pub use density::{
     propagator_cache_bytes, DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS,
 };
 pub use gibbs::{trace_distance, GibbsDensity, Relaxation};
-pub use lindblad::{evolve_lindblad, Lindbladian, Options, StepStats, Trajectory};
+pub use lindblad::{
+    evolve_lindblad, evolve_lindblad_with_progress, Lindbladian, Options, StepStats, Trajectory,
+};
 pub use trajectories::{
     evolve_trajectories, evolve_trajectories_with_progress, trajectories_memory, TrajectoryOptions,
     TrajectoryResult,

@@ -8,7 +8,9 @@ use crate::pauli::{PauliString, PauliSum};
 use crate::scalar::C64;
 use crate::state::{expectation_pauli, expectation_sum};
 
-use super::{lanczos_memory, lowest_eigenpairs, LanczosParams, SolverError, Spectrum};
+use super::{
+    lanczos_memory, lowest_eigenpairs_with_progress, LanczosParams, SolverError, Spectrum,
+};
 use crate::state::memory::{state_bytes, MemoryPlan};
 
 /// A [`Spectrum`] in real (`f64`) or complex arithmetic, as chosen by [`eigenpairs`].
@@ -27,17 +29,32 @@ pub enum AnySpectrum {
 /// only weakens the warm start).
 ///
 /// # Errors
-/// As [`lowest_eigenpairs`].
+/// As [`lowest_eigenpairs`](super::lowest_eigenpairs).
 pub fn eigenpairs(
     op: &XMaskOperator,
     params: &LanczosParams,
     start: Option<&[C64]>,
 ) -> Result<AnySpectrum, SolverError> {
+    eigenpairs_with_progress(op, params, start, &|_, _| {})
+}
+
+/// As [`eigenpairs`], calling `on_level(found, wanted)` after each converged level.
+///
+/// # Errors
+/// As [`lowest_eigenpairs`](super::lowest_eigenpairs).
+pub fn eigenpairs_with_progress(
+    op: &XMaskOperator,
+    params: &LanczosParams,
+    start: Option<&[C64]>,
+    on_level: &dyn Fn(usize, usize),
+) -> Result<AnySpectrum, SolverError> {
     if op.is_real() {
         let s: Option<Vec<f64>> = start.map(|s| s.iter().map(|c| c.re).collect());
-        lowest_eigenpairs::<f64>(op, params, s.as_deref()).map(AnySpectrum::Real)
+        lowest_eigenpairs_with_progress::<f64>(op, params, s.as_deref(), on_level)
+            .map(AnySpectrum::Real)
     } else {
-        lowest_eigenpairs::<C64>(op, params, start).map(AnySpectrum::Complex)
+        lowest_eigenpairs_with_progress::<C64>(op, params, start, on_level)
+            .map(AnySpectrum::Complex)
     }
 }
 

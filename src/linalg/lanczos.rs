@@ -214,6 +214,20 @@ pub fn lowest_eigenpairs<T: Scalar>(
     params: &LanczosParams,
     start: Option<&[T]>,
 ) -> Result<Spectrum<T>, SolverError> {
+    lowest_eigenpairs_with_progress(op, params, start, &|_, _| {})
+}
+
+/// As [`lowest_eigenpairs`], calling `on_level(found, wanted)` after each converged level
+/// (the gap level included; for a progress bar with the time left).
+///
+/// # Errors
+/// As [`lowest_eigenpairs`].
+pub fn lowest_eigenpairs_with_progress<T: Scalar>(
+    op: &XMaskOperator,
+    params: &LanczosParams,
+    start: Option<&[T]>,
+    on_level: &dyn Fn(usize, usize),
+) -> Result<Spectrum<T>, SolverError> {
     check_scalar::<T>(op)?;
     check_tolerance(op, params.tol)?;
     let dim = op.dim();
@@ -304,6 +318,7 @@ pub fn lowest_eigenpairs<T: Scalar>(
         energies.push(e);
         residuals.push(r);
         locked.push(y);
+        on_level(level + 1, wanted);
     }
     // Sort (sequential deflation finds levels in order up to tolerance; sort to be exact).
     let mut order: Vec<usize> = (0..wanted).collect();

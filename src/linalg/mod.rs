@@ -6,13 +6,15 @@ mod dense;
 mod lanczos;
 mod minres;
 
-pub use auto::{eigenpairs, eigenpairs_memory, operator_memory, AnySpectrum};
+pub use auto::{
+    eigenpairs, eigenpairs_memory, eigenpairs_with_progress, operator_memory, AnySpectrum,
+};
 pub use minres::{minres_projected, MinresInfo, MinresParams};
 
 pub use dense::{dense_spectrum, eigh_dense, eigh_tridiagonal};
 pub use lanczos::{
-    ground_state, lanczos_memory, lowest_eigenpairs, residual_floor, BasisMemory, LanczosParams,
-    Method, Spectrum, DENSE_AUTO_DIM,
+    ground_state, lanczos_memory, lowest_eigenpairs, lowest_eigenpairs_with_progress,
+    residual_floor, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM,
 };
 
 use crate::operator::OperatorError;
