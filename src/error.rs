@@ -66,4 +66,7 @@ pub enum Error {
     /// A computation stopped at a safe point because its cancellation flag was set.
     #[error(transparent)]
     Cancelled(#[from] crate::cancel::Cancelled),
+    /// A result that is not a finite number.
+    #[error(transparent)]
+    Finite(#[from] crate::finite::NonFiniteError),
 }

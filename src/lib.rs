@@ -23,6 +23,7 @@ pub mod circuit;
 pub mod ep;
 pub mod error;
 pub mod evolve;
+pub mod finite;
 pub mod hamiltonian;
 pub mod linalg;
 pub mod measure;

@@ -10,10 +10,10 @@ pub mod schedule;
 pub mod schrodinger;
 pub mod trotter;
 
-pub use krylov::{Krylov, KrylovParams, KrylovStats};
+pub use krylov::{krylov_memory, Krylov, KrylovParams, KrylovStats};
 pub use prepare::{
-    infidelity_slope, PathPoint, PathScan, PrepareSettings, Prepared, Preparer, ScheduleKind,
-    Verification,
+    infidelity_slope, prepare_memory, PathPoint, PathScan, PrepareSettings, Prepared, Preparer,
+    ScheduleKind, Verification,
 };
 pub use propagate::{propagate, Method, Propagation};
 pub use schedule::{local_profile, transverse_field, Profile, Sweep};

@@ -171,6 +171,7 @@ fn print_json<T: Serialize>(
         seed,
         settings,
     );
+    qep::finite::check_finite(result, &model.source.path.display().to_string())?;
     let out = WithProvenance { result, provenance };
     let mut text = serde_json::to_string_pretty(&out)?;
     text.push('\n');
@@ -179,6 +180,13 @@ fn print_json<T: Serialize>(
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// Refuses a result with a NaN or an infinity anywhere in it (the library's central guard),
+/// before anything of it is printed or written.
+fn finite<T: Serialize>(file: &Path, out: &T) -> Result<()> {
+    qep::finite::check_finite(out, &file.display().to_string())?;
+    Ok(())
 }
 
 /// The library's Lanczos settings from the CLI flags.
@@ -212,6 +220,21 @@ fn spinner(msg: String) -> ProgressBar {
     );
     pb.set_message(msg);
     pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// A bar on stderr for work of known size, with the time left (hidden when stderr is not a
+/// terminal, like [`spinner`]).
+fn bar(len: u64, msg: String, unit: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{msg}} {{bar:30}} {{pos}}/{{len}} {unit} [{{elapsed}} < {{eta}}]"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb.set_message(msg);
+    pb.enable_steady_tick(Duration::from_millis(200));
     pb
 }
 

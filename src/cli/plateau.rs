@@ -78,6 +78,26 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         .unwrap_or_else(|| default_out_dir("plateau-", &family_name));
     check_study_out(&out, &FILES, a.overwrite)?;
     let cancel = cooperative();
+    // Each draw holds one EP gradient with its exact oracle at the largest size.
+    let largest = params.sizes.iter().copied().max().unwrap_or(0);
+    let mut plan = qep::state::MemoryPlan::new("qep plateau");
+    plan.extend(&qep::ep::gradient_memory(
+        largest,
+        &qep::ep::EpParams::default(),
+        true,
+    ));
+    if let Some((shots, _)) = params.ep_shots {
+        plan.add(
+            "cumulative distribution",
+            qep::state::memory::state_bytes(largest, 8),
+        )
+        .add_n(
+            "shots and sorted uniforms",
+            2,
+            u128::from(shots).saturating_mul(8),
+        );
+    }
+    plan.check()?;
     let total = (params.sizes.len() * params.samples) as u64;
     let pb = ProgressBar::new(total);
     pb.set_style(
@@ -96,6 +116,9 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         }
     })?;
     pb.finish_and_clear();
+    // The measured variances must be numbers; the fitted rates and their errors are
+    // undefined (NaN, written as null) with fewer than two or three sizes.
+    qep::finite::check_finite(&(&result.variance, &result.per_size), "qep plateau")?;
     if !result.complete && result.per_size.is_empty() {
         return Err(Interrupted(format!(
             "interrupted before the first size (N = {}) was complete; nothing saved",

@@ -4,6 +4,7 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use qep::adiabatic::prepare_memory;
 use qep::adiabatic::{
     infidelity_slope, trotter_circuit, KrylovParams, Method, PathScan, PrepareSettings, Prepared,
     Preparer, Profile, ScheduleKind,
@@ -12,11 +13,12 @@ use qep::circuit::{to_qasm, Circuit, Gate};
 use qep::hamiltonian::{Preparation, Schedule};
 use qep::linalg::LanczosParams;
 use qep::report::svg::{render, Panel, Series};
+use qep::state::MemoryPlan;
 
 use super::args::{PrepMethodArg, PrepareArgs, ScheduleArg};
 use super::{
-    check_study_out, cooperative, in_file, listing, load, print_json, spinner, training_example,
-    write_results, Interrupted,
+    bar, check_study_out, cooperative, finite, in_file, listing, load, print_json, spinner,
+    training_example, write_results, Interrupted,
 };
 
 /// The files `qep prepare` writes.
@@ -129,6 +131,9 @@ pub fn run(a: PrepareArgs) -> Result<()> {
             _ => None,
         },
     };
+    let mut plan = MemoryPlan::new("qep prepare");
+    plan.extend(&prepare_memory(model.qubits, &settings));
+    in_file(file, plan.check())?;
     let settings_json = serde_json::to_value(&settings)?;
     let dir = a
         .out
@@ -142,7 +147,17 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         model.name, a.gap_points
     ));
     let mut prep = in_file(file, Preparer::new(start, target, settings))?;
+    pb.finish_and_clear();
+    // Sweeps cost in proportion to their time T: the bar counts sweep time, so that its
+    // estimate of the time left holds for --times 5,10,20,40.
+    let total: f64 = times.iter().sum();
+    let pb = bar(
+        (total.max(0.0) * 10.0).ceil() as u64,
+        format!("{}: sweeps", model.name),
+        "(×0.1 sweep time)",
+    );
     let mut runs = Vec::with_capacity(times.len());
+    let mut done = 0.0;
     for &t in &times {
         if cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
             break;
@@ -150,6 +165,8 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         pb.set_message(format!("{}: sweep T = {t}", model.name));
         let (r, _) = in_file(file, prep.run(t))?;
         runs.push(r);
+        done += t;
+        pb.set_position((done * 10.0).ceil() as u64);
     }
     pb.finish_and_clear();
     let complete = runs.len() == times.len();
@@ -233,6 +250,7 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         qasm,
         complete,
     };
+    finite(file, &out)?;
     // Files.
     let mut csv = String::from(
         "time,fidelity,energy,target_energy,energy_error,residual,level,seconds,matvecs,norm_error\n",

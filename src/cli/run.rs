@@ -50,6 +50,9 @@ pub fn run(a: RunArgs) -> Result<()> {
     };
     params.cosine_every = a.cosine_every;
     thermal_flags(&a, &model, &mut params)?;
+    let mut plan = qep::state::MemoryPlan::new("qep run");
+    plan.extend(&qep::ep::gradient_memory(model.qubits, &params.ep, true));
+    in_file(&file, plan.check())?;
     let out_dir = a
         .out
         .clone()
@@ -364,6 +367,14 @@ fn free_only(a: &RunArgs, model: &Model, theta: &[f64]) -> Result<()> {
     let file = &a.model.file;
     let example = model.first_example();
     let params = lanczos_params(&a.solver, 1);
+    let mut plan = qep::state::MemoryPlan::new("qep run (free phase)");
+    plan.add_n(
+        "operator diagonals",
+        2,
+        qep::state::memory::state_bytes(model.qubits, 16),
+    )
+    .extend(&qep::linalg::lanczos_memory(model.qubits, 16, &params));
+    in_file(file, plan.check())?;
     let pb =
         (model.qubits >= 18).then(|| spinner(format!("free phase on {} qubits", model.qubits)));
     let free = free_phase(model, theta, example.as_ref(), &params);
@@ -377,6 +388,7 @@ fn free_only(a: &RunArgs, model: &Model, theta: &[f64]) -> Result<()> {
         example,
         free,
     };
+    super::finite(file, &out)?;
     if a.model.json {
         return print_json(
             &out,

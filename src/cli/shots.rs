@@ -32,6 +32,25 @@ pub fn run(a: ShotsArgs) -> Result<()> {
         .unwrap_or_else(|| default_out_dir(&model.name, "-shots"));
     check_study_out(&out, &FILES, a.overwrite)?;
     let cancel = cooperative();
+    // Exact free and clamped states, then sampled shots: the EP gradient's buffers plus the
+    // largest shot list and its sorted uniforms.
+    let most = params.shots.iter().copied().max().unwrap_or(0);
+    let mut plan = qep::state::MemoryPlan::new("qep shots");
+    plan.extend(&qep::ep::gradient_memory(
+        model.qubits,
+        &qep::ep::EpParams::default(),
+        true,
+    ))
+    .add(
+        "cumulative distribution",
+        qep::state::memory::state_bytes(model.qubits, 8),
+    )
+    .add_n(
+        "shots and sorted uniforms",
+        2,
+        u128::from(most).saturating_mul(8),
+    );
+    in_file(file, plan.check())?;
     let total = params.shots.len() * params.betas.len();
     let pb = ProgressBar::new((total * params.repeats) as u64);
     pb.set_style(
@@ -51,6 +70,7 @@ pub fn run(a: ShotsArgs) -> Result<()> {
         }
         r => in_file(file, r)?,
     };
+    super::finite(file, &scan)?;
     if !scan.complete && scan.cells.is_empty() {
         return Err(Interrupted(
             "interrupted before the first cell was complete; nothing saved".into(),

@@ -72,6 +72,27 @@ pub fn run(a: ThermalScanArgs) -> Result<()> {
     };
     let (xx, zz) = (kind('X'), kind('Z'));
     let all: Vec<usize> = (0..model.params.len()).collect();
+    if model.params.is_empty() {
+        anyhow::bail!(
+            "{}: the model has no trainable parameters; expected at least one (the scan compares \
+             gradient estimators)",
+            file.display()
+        );
+    }
+    // Per temperature: the free and two clamped dense Gibbs states and the parameters'
+    // operators in the eigenbasis (Kubo–Mori), checked with the qubit limit before any work.
+    in_file(file, qep::evolve::GibbsDensity::check_size(model.qubits))?;
+    let n = model.qubits;
+    let mut plan = qep::state::MemoryPlan::new("qep thermal-scan");
+    for _ in 0..3 {
+        plan.extend(&qep::evolve::gibbs_memory(n));
+    }
+    plan.add_n(
+        "operators in the eigenbasis",
+        model.params.len() + 1,
+        qep::evolve::density_bytes(n),
+    );
+    in_file(file, plan.check())?;
     let theta = model.theta();
     let dir = a
         .out
@@ -106,6 +127,7 @@ pub fn run(a: ThermalScanArgs) -> Result<()> {
         )
         .into());
     }
+    super::finite(file, &out)?;
     let mut csv = String::from(
         "temperature,covariance_xx,covariance_zz,covariance,clamped,kubo_mori,exact_norm\n",
     );

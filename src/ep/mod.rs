@@ -19,7 +19,8 @@ mod train;
 pub mod typicality;
 
 pub use gradient::{
-    compare, ep_gradient, exact_gradient, EpError, EpGradient, EpParams, ExactGradient,
+    compare, ep_gradient, exact_gradient, gradient_memory, EpError, EpGradient, EpParams,
+    ExactGradient,
 };
 pub use quantum::{free_phase, FreePhase};
 pub use train::{

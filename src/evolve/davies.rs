@@ -35,6 +35,22 @@ use crate::C64;
 /// Largest number of qubits the dense Davies generator accepts.
 pub const DAVIES_MAX_QUBITS: usize = 7;
 
+/// Checks, before any work, that the dense Davies generator of `n` qubits fits its limit
+/// [`DAVIES_MAX_QUBITS`].
+///
+/// # Errors
+/// [`EvolveError::TooManyQubits`] naming `n` and the limit.
+pub fn check_davies_size(n: usize) -> Result<(), EvolveError> {
+    if n > DAVIES_MAX_QUBITS {
+        return Err(EvolveError::TooManyQubits {
+            method: "Davies generator",
+            qubits: n,
+            max: DAVIES_MAX_QUBITS,
+        });
+    }
+    Ok(())
+}
+
 /// Settings of the Davies generator.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DaviesParams {
@@ -131,6 +147,7 @@ impl Davies {
             });
         }
         let n = h.qubits();
+        check_davies_size(n)?;
         let couplings = if params.couplings.is_empty() {
             default_couplings(n)
         } else {
@@ -540,6 +557,22 @@ impl Davies {
         observables: &[PauliSum],
         opts: &Options,
     ) -> Result<(Relaxation, StepStats), EvolveError> {
+        self.evolve_with_progress(rho0, times, observables, opts, &|_| {})
+    }
+
+    /// As [`Davies::evolve`], calling `on_output(i)` after output time `i` is recorded (for a
+    /// progress bar with the time left).
+    ///
+    /// # Errors
+    /// As [`Davies::evolve`].
+    pub fn evolve_with_progress(
+        &self,
+        rho0: &DensityMatrix,
+        times: &[f64],
+        observables: &[PauliSum],
+        opts: &Options,
+        on_output: &dyn Fn(usize),
+    ) -> Result<(Relaxation, StepStats), EvolveError> {
         let d = self.dim;
         if rho0.qubits() != self.n {
             return Err(EvolveError::QubitMismatch {
@@ -585,6 +618,7 @@ impl Davies {
                         .sum();
                     rec.observables[j].push(t.re);
                 }
+                on_output(rec.energy.len());
                 Ok(())
             },
         )?;

@@ -504,6 +504,23 @@ pub fn evolve_lindblad(
     observables: &[PauliSum],
     opts: &Options,
 ) -> Result<Trajectory, EvolveError> {
+    evolve_lindblad_with_progress(h, jumps, rho0, times, observables, opts, &|_, _| {})
+}
+
+/// As [`evolve_lindblad`], calling `on_step(t, t_end)` after every accepted step (for a
+/// progress bar with the time left).
+///
+/// # Errors
+/// As [`evolve_lindblad`].
+pub fn evolve_lindblad_with_progress(
+    h: &PauliSum,
+    jumps: &[(PauliSum, f64)],
+    rho0: &DensityMatrix,
+    times: &[f64],
+    observables: &[PauliSum],
+    opts: &Options,
+    on_step: &dyn Fn(f64, f64),
+) -> Result<Trajectory, EvolveError> {
     let n = h.qubits();
     if rho0.qubits() != n {
         return Err(EvolveError::QubitMismatch {
@@ -613,6 +630,7 @@ pub fn evolve_lindblad(
                 next += 1;
             }
             t = t_new;
+            on_step(t, t_end);
             std::mem::swap(&mut y, &mut ynew);
             k.swap(0, 6);
             hstep = control.accept(hs, hstep, err, hit);

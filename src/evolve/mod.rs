@@ -25,20 +25,28 @@ pub mod lindblad;
 pub mod trajectories;
 
 pub use cooling::{
-    bohr_frequencies, collision_hamiltonian, cool, frequency_groups, partial_trace,
-    system_operators, tensor_product, thermal_qubit, Cooling, CoolingParams, Propagator,
-    COOLING_MAX_QUBITS,
+    bohr_frequencies, check_cooling_size, collision_hamiltonian, cool, frequency_groups,
+    partial_trace, system_operators, tensor_product, thermal_qubit, Cooling, CoolingParams,
+    Propagator, COOLING_CACHE_BYTES, COOLING_MAX_QUBITS,
 };
 pub use cooling_trajectories::{
     cool_trajectories, statistical_floor, AncillaStats, CollisionPropagator, CoolingTrajectories,
     CoolingTrajectoryParams, InitialEnsemble, DENSE_CACHE_BYTES,
 };
-pub use davies::{davies_rate, Davies, DaviesParams, FixedPoint, DAVIES_MAX_QUBITS};
-pub use density::{DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS};
+pub use davies::{
+    check_davies_size, davies_rate, Davies, DaviesParams, FixedPoint, DAVIES_MAX_QUBITS,
+};
+pub use density::{
+    cooling_memory, davies_memory, density_bytes, gibbs_memory, lindblad_memory,
+    propagator_cache_bytes, DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS,
+};
 pub use gibbs::{trace_distance, GibbsDensity, Relaxation};
-pub use lindblad::{evolve_lindblad, Lindbladian, Options, StepStats, Trajectory};
+pub use lindblad::{
+    evolve_lindblad, evolve_lindblad_with_progress, Lindbladian, Options, StepStats, Trajectory,
+};
 pub use trajectories::{
-    evolve_trajectories, evolve_trajectories_with_progress, TrajectoryOptions, TrajectoryResult,
+    evolve_trajectories, evolve_trajectories_with_progress, trajectories_memory, TrajectoryOptions,
+    TrajectoryResult,
 };
 
 use crate::linalg::SolverError;

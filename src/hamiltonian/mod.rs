@@ -95,6 +95,7 @@ pub use settings::{
     ThermalGradient, Training,
 };
 pub use validate::safe_label;
+pub use validate::MAX_COEFF_SUM;
 
 use keypath::Ctx;
 

@@ -91,6 +91,8 @@ pub struct XMaskOperator {
     pub(crate) n_terms: usize,
     pub(crate) identity_shift: C64,
     pub(crate) kernel: Kernel,
+    /// `Σ|c|` over the merged terms (see [`XMaskOperator::norm_bound`]).
+    pub(crate) norm_bound: f64,
 }
 
 /// Which implementation of the hot loop `H·ψ` uses.
@@ -187,6 +189,7 @@ impl XMaskOperator {
             n_terms: s.len(),
             identity_shift,
             kernel: Kernel::Auto,
+            norm_bound: s.norm_bound(),
         };
         op.passes = op.plan(tile_bits(if real { 8 } else { 16 }));
         Ok(op)
@@ -230,6 +233,12 @@ impl XMaskOperator {
     /// Number of streaming passes one application makes over the state.
     pub fn n_passes(&self) -> usize {
         self.passes.len().max(1)
+    }
+
+    /// `Σ|c|` over the merged Pauli terms: an upper bound on the spectral norm, and the scale
+    /// of the rounding error of `H·ψ` (about `ε Σ|c|` per amplitude).
+    pub fn norm_bound(&self) -> f64 {
+        self.norm_bound
     }
 
     /// The coefficient of the identity term (a constant energy shift).

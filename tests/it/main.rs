@@ -13,6 +13,7 @@ mod ep_thermal;
 mod ep_train;
 mod ep_typicality;
 mod hamiltonian;
+mod limits;
 mod linalg;
 mod lindblad;
 mod measure;
