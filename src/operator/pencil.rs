@@ -144,6 +144,7 @@ impl Pencil {
                     r.1 = e.re;
                 }
             }
+            g.build_tables();
         }
         self.op.identity_shift = self.shift.0 * wa + self.shift.1 * wb;
         let dim = self.op.dim();
