@@ -8,16 +8,23 @@
 //! that complex vectors need no complex multiplications.
 
 use std::any::TypeId;
+use std::ops::Range;
 
 use rayon::prelude::*;
 
 use crate::scalar::{Scalar, C64};
 
-use super::xmask::{deposit, pext_soft, Diagonal, Flip, Group, Kernel, Pass, Table, XMaskOperator};
+use super::xmask::{
+    deposit, pext_soft, Diagonal, Flip, Group, Kernel, Pass, Table, XMaskOperator, SUB_BITS,
+};
 
 /// Amplitudes per output sub-block: 512 complex amplitudes are 8 KiB, which stay in the 48 KiB
 /// L1 while up to a few dozen groups add into them.
-const SUB: usize = 512;
+const SUB: usize = 1 << SUB_BITS;
+
+/// Fewest amplitudes one parallel task of a pass covers (256 KiB of complex output): below
+/// that, rayon's hand-off costs more than the work it shares.
+const MIN_TASK: usize = 1 << 14;
 
 /// A raw output pointer shared by the tile workers.
 ///
@@ -73,25 +80,36 @@ impl XMaskOperator {
             Kernel::Auto => Isa::detect(),
             Kernel::Portable | Kernel::Terms => Isa::Base,
         };
+        let threads = rayon::current_num_threads();
         for pass in &self.passes {
             let n_tiles = 1usize << pass.outer.len();
-            let tile = |o: usize| {
+            let sub = (1usize << pass.c).min(SUB);
+            let blocks = pass.chunk_offsets.len() * ((1usize << pass.c) / sub);
+            // Tiles split into runs of sub-blocks when there are too few of them to keep every
+            // thread busy (one tile holds a whole 16-qubit state): a few tasks per thread, none
+            // under MIN_TASK amplitudes. Sub-blocks are computed alike whatever the split.
+            let parts = (blocks * sub / MIN_TASK)
+                .min((4 * threads).div_ceil(n_tiles))
+                .max(1);
+            let task = |t: usize| {
+                let (o, p) = (t / parts, t % parts);
                 let base = deposit(o, &pass.outer);
+                let run = p * blocks / parts..(p + 1) * blocks / parts;
                 // SAFETY: see `OutPtr`; `out` has 2^n amplitudes; `isa` was detected on this CPU.
                 unsafe {
                     match isa {
                         #[cfg(target_arch = "x86_64")]
-                        Isa::Avx512 => self.tile_avx512::<W>(pass, base, psi, ptr),
+                        Isa::Avx512 => self.tile_avx512::<W>(pass, base, run, psi, ptr),
                         #[cfg(target_arch = "x86_64")]
-                        Isa::Avx2 => self.tile_avx2::<W>(pass, base, psi, ptr),
-                        Isa::Base => self.tile::<W>(pass, base, psi, ptr),
+                        Isa::Avx2 => self.tile_avx2::<W>(pass, base, run, psi, ptr),
+                        Isa::Base => self.tile::<W>(pass, base, run, psi, ptr),
                     }
                 }
             };
-            if n_tiles == 1 {
-                tile(0);
+            if n_tiles * parts == 1 {
+                task(0);
             } else {
-                (0..n_tiles).into_par_iter().for_each(tile);
+                (0..n_tiles * parts).into_par_iter().for_each(task);
             }
         }
     }
@@ -106,10 +124,11 @@ impl XMaskOperator {
         &self,
         pass: &Pass,
         base: usize,
+        run: Range<usize>,
         psi: &[f64],
         out: OutPtr,
     ) {
-        self.tile_with::<W, true>(pass, base, psi, out)
+        self.tile_with::<W, true>(pass, base, run, psi, out)
     }
 
     /// [`Self::tile`] compiled for AVX2 + FMA.
@@ -118,19 +137,34 @@ impl XMaskOperator {
     /// As [`Self::tile`], and the CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn tile_avx2<const W: usize>(&self, pass: &Pass, base: usize, psi: &[f64], out: OutPtr) {
-        self.tile_with::<W, false>(pass, base, psi, out)
+    unsafe fn tile_avx2<const W: usize>(
+        &self,
+        pass: &Pass,
+        base: usize,
+        run: Range<usize>,
+        psi: &[f64],
+        out: OutPtr,
+    ) {
+        self.tile_with::<W, false>(pass, base, run, psi, out)
     }
 
     /// [`Self::tile_with`] with the portable fused kernel.
     ///
     /// # Safety
     /// As [`Self::tile_with`].
-    unsafe fn tile<const W: usize>(&self, pass: &Pass, base: usize, psi: &[f64], out: OutPtr) {
-        self.tile_with::<W, false>(pass, base, psi, out)
+    unsafe fn tile<const W: usize>(
+        &self,
+        pass: &Pass,
+        base: usize,
+        run: Range<usize>,
+        psi: &[f64],
+        out: OutPtr,
+    ) {
+        self.tile_with::<W, false>(pass, base, run, psi, out)
     }
 
-    /// Applies one pass to the tile whose outer bits are `base`. Inlined into the
+    /// Applies one pass to the sub-blocks `run` (numbered chunk by chunk) of the tile whose outer
+    /// bits are `base`. Inlined into the
     /// `target_feature` variants, so the same source is compiled once per instruction set;
     /// `AVX512` selects the intrinsic fused kernel (and the BMI2 `pext` instruction).
     ///
@@ -142,6 +176,7 @@ impl XMaskOperator {
         &self,
         pass: &Pass,
         base: usize,
+        run: Range<usize>,
         psi: &[f64],
         out: OutPtr,
     ) {
@@ -164,10 +199,11 @@ impl XMaskOperator {
             _ => None,
         };
         let mut srcs = [Src::EMPTY; FUSE_MAX];
-        for (q, &off) in pass.chunk_offsets.iter().enumerate() {
-            let dst = base + off;
-            for sb in (0..len).step_by(sub) {
-                let b0 = dst + sb;
+        let per_chunk = len / sub;
+        for block in run {
+            let (q, sb) = (block / per_chunk, block % per_chunk * sub);
+            {
+                let b0 = base + pass.chunk_offsets[q] + sb;
                 let o = std::slice::from_raw_parts_mut(out.0.add(b0 * W), sub * W);
                 if pass.first && diag_ptr.is_none() {
                     self.diag_block::<W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
@@ -177,23 +213,14 @@ impl XMaskOperator {
                     let s0 = chunk + (sb ^ (flip.xl & !(sub - 1)));
                     (&psi[s0 * W..(s0 + sub) * W], flip.xl & (sub - 1))
                 };
-                // Where a table's entries for this sub-block start: `pext(b0, mask)`, plus
-                // the offset of `−T` when the parity of the bits above the block is odd.
-                let table_start = |t: &Table| {
-                    let hi = if AVX512 {
-                        pext_hw(b0 as u64, t.mask)
-                    } else {
-                        pext_soft(b0 as u64, t.mask)
-                    } as usize;
-                    let neg = (t.parity & b0 as u64).count_ones() & 1 == 1;
-                    (hi, neg)
-                };
                 // Fused groups first (they may initialise `o` from the diagonal), then the rest.
                 let mut init = diag_ptr.map(|d| Init {
                     diag: d.add(b0),
                     psi: psi.as_ptr().add(b0 * W),
                     w: W,
                 });
+                // No closure may call the fused kernel: closures do not inherit the
+                // instruction set of the `target_feature` function they are written in.
                 let mut n_src = 0;
                 for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
                     let g = &self.groups[*gi];
@@ -201,38 +228,50 @@ impl XMaskOperator {
                         continue;
                     }
                     let (s, xl_lo) = source(flip);
-                    let parts: &[Table] = if g.is_constant() { &[] } else { &g.tables };
-                    let mut push = |src: Src| {
-                        srcs[n_src] = src;
+                    let parts = if g.is_constant() { 1 } else { g.tables.len() };
+                    for k in 0..parts {
+                        srcs[n_src] = if g.is_constant() {
+                            Src {
+                                ptr: s.as_ptr(),
+                                flip: xl_lo * W,
+                                e: g.terms_r[0].1,
+                                ..Src::EMPTY
+                            }
+                        } else {
+                            let t = &g.tables[k];
+                            let (hi, neg) = table_start::<AVX512>(t, b0);
+                            let at = hi + if neg { t.neg_offset() } else { 0 };
+                            let pattern = if W == 1 {
+                                t.pattern_real
+                            } else {
+                                t.pattern_complex
+                            };
+                            if t.mask & (sub as u64 - 1) == 0 {
+                                // No Z bit inside the sub-block: one coefficient for all of it.
+                                Src {
+                                    ptr: s.as_ptr(),
+                                    flip: xl_lo * W,
+                                    e: t.values_r[at],
+                                    ..Src::EMPTY
+                                }
+                            } else {
+                                Src {
+                                    ptr: s.as_ptr(),
+                                    flip: xl_lo * W,
+                                    e: 0.0,
+                                    table: t.values_r.as_ptr().add(at),
+                                    lo: t.lo_idx.as_ptr(),
+                                    // No Z bit inside a register: one entry for all its lanes.
+                                    uniform: pattern == [0; LANES],
+                                    pattern,
+                                }
+                            }
+                        };
                         n_src += 1;
                         if n_src == FUSE_MAX {
                             add_fused::<AVX512>(o, &srcs[..n_src], init.take(), W);
                             n_src = 0;
                         }
-                    };
-                    if parts.is_empty() {
-                        push(Src {
-                            ptr: s.as_ptr(),
-                            flip: xl_lo * W,
-                            e: g.terms_r[0].1,
-                            ..Src::EMPTY
-                        });
-                    }
-                    for t in parts {
-                        let (hi, neg) = table_start(t);
-                        let at = hi + if neg { t.neg_offset() } else { 0 };
-                        push(Src {
-                            ptr: s.as_ptr(),
-                            flip: xl_lo * W,
-                            e: 0.0,
-                            table: t.values_r.as_ptr().add(at),
-                            lo: t.lo_idx.as_ptr(),
-                            pattern: if W == 1 {
-                                t.pattern_real
-                            } else {
-                                t.pattern_complex
-                            },
-                        });
                     }
                 }
                 if n_src > 0 || init.is_some() {
@@ -261,7 +300,7 @@ impl XMaskOperator {
                         }
                     } else {
                         for t in &g.tables {
-                            let (hi, neg) = table_start(t);
+                            let (hi, neg) = table_start::<AVX512>(t, b0);
                             let lo = &t.lo_idx[..sub];
                             if g.is_real() {
                                 let at = hi + if neg { t.neg_offset() } else { 0 };
@@ -398,8 +437,8 @@ const FUSE_MAX: usize = 32;
 /// One fused source: the sub-block-sized source slice of a group (`ptr`, as many floats as the
 /// output sub-block), the in-block flip in float units and the coefficient: the constant `e`
 /// if `table` is null, else per vector of 8 floats starting at amplitude `j0`, the entries
-/// `table[lo[j0] + pattern[f]]` for its floats `f` (see [`Table`]; only the intrinsic kernel
-/// takes table sources).
+/// `table[lo[j0] + pattern[f]]` for its floats `f` (see [`Table`]; `uniform` if the pattern is
+/// all zero; only the intrinsic kernel takes table sources).
 #[derive(Clone, Copy)]
 struct Src {
     ptr: *const f64,
@@ -408,6 +447,7 @@ struct Src {
     table: *const f64,
     lo: *const u16,
     pattern: [u8; LANES],
+    uniform: bool,
 }
 
 /// Where a fused sweep starts from: `o = diag · ψ` (`w` floats per amplitude share one
@@ -427,6 +467,7 @@ impl Src {
         table: std::ptr::null(),
         lo: std::ptr::null(),
         pattern: [0; LANES],
+        uniform: false,
     };
 }
 
@@ -522,6 +563,21 @@ mod avx512 {
         }
     }
 
+    /// The in-register permutation of a flip's low bits `lo` (`None` for 0). Not a closure:
+    /// closures do not inherit the caller's instruction set, and the intrinsics would become
+    /// calls.
+    #[inline(always)]
+    unsafe fn flip_permutation(lo: i64) -> Option<__m512i> {
+        if lo == 0 {
+            None
+        } else {
+            Some(_mm512_xor_si512(
+                _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
+                _mm512_set1_epi64(lo),
+            ))
+        }
+    }
+
     /// The 8 source floats for the output floats at `k`: `ψ[k ⊕ flip]`, whole vectors moved
     /// by the flip's high bits, then permuted within the register by its low bits.
     #[inline(always)]
@@ -538,7 +594,11 @@ mod avx512 {
     #[inline(always)]
     unsafe fn coefficients(g: &Src, k: usize, w: usize, pattern: __m512i) -> __m512d {
         let j0 = *g.lo.add(k / w) as usize;
-        _mm512_permutexvar_pd(pattern, _mm512_loadu_pd(g.table.add(j0)))
+        if g.uniform {
+            _mm512_set1_pd(*g.table.add(j0))
+        } else {
+            _mm512_permutexvar_pd(pattern, _mm512_loadu_pd(g.table.add(j0)))
+        }
     }
 
     /// As [`super::add_fused`]: four independent 8-float accumulators per step, one
@@ -562,12 +622,7 @@ mod avx512 {
             for g in srcs {
                 let hi = g.flip & !(LANES - 1);
                 let lo = (g.flip & (LANES - 1)) as i64;
-                let perm = (lo != 0).then(|| {
-                    _mm512_xor_si512(
-                        _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
-                        _mm512_set1_epi64(lo),
-                    )
-                });
+                let perm = flip_permutation(lo);
                 let p = g.ptr;
                 let v0 = source(p, kb, hi, perm);
                 let v1 = source(p, kb + LANES, hi, perm);
@@ -598,12 +653,7 @@ mod avx512 {
             for g in srcs {
                 let hi = g.flip & !(LANES - 1);
                 let lo = (g.flip & (LANES - 1)) as i64;
-                let perm = (lo != 0).then(|| {
-                    _mm512_xor_si512(
-                        _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
-                        _mm512_set1_epi64(lo),
-                    )
-                });
+                let perm = flip_permutation(lo);
                 let v = source(g.ptr, kb, hi, perm);
                 let e = if g.table.is_null() {
                     _mm512_set1_pd(g.e)
@@ -704,4 +754,20 @@ unsafe fn pext_hw(x: u64, mask: u64) -> u64 {
 #[inline(always)]
 unsafe fn pext_hw(x: u64, mask: u64) -> u64 {
     pext_soft(x, mask)
+}
+
+/// Where a table's entries for the sub-block starting at `b0` begin: `pext(b0, mask)` (with
+/// the BMI2 instruction if `BMI2`), and whether the parity of the bits above the block flips
+/// the sign.
+///
+/// # Safety
+/// With `BMI2` the CPU supports it (the caller is compiled with it).
+#[inline(always)]
+unsafe fn table_start<const BMI2: bool>(t: &Table, b0: usize) -> (usize, bool) {
+    let hi = if BMI2 {
+        pext_hw(b0 as u64, t.mask)
+    } else {
+        pext_soft(b0 as u64, t.mask)
+    };
+    (hi as usize, (t.parity & b0 as u64).count_ones() & 1 == 1)
 }
