@@ -291,6 +291,10 @@ pub(super) fn tile_bits(elem_bytes: usize) -> u32 {
 /// Smallest chunk (2^3 amplitudes = 128 B complex, two cache lines) worth streaming.
 const MIN_CHUNK_BITS: u32 = 3;
 
+/// Chunks a pass keeps when packing groups (2^8 amplitudes = 4 KiB complex): the high masks of
+/// a 24-qubit TFIM (8 single bits above the 2^16 tile) still share one pass.
+const GOOD_CHUNK_BITS: u32 = 8;
+
 impl XMaskOperator {
     /// Groups the terms of `sum` by X-mask and computes the diagonal.
     ///
@@ -475,11 +479,22 @@ impl XMaskOperator {
                 .rev()
                 .find(|&c| c + (u >> c).count_ones() <= k)
         };
+        // A group joins the current pass only if the chunks stay long: runs of at least
+        // 2^GOOD_CHUNK_BITS contiguous amplitudes, unless the pass or the mask alone already
+        // forces shorter ones. Masks mixing low and high qubits (X_2 X_17) would otherwise drag
+        // a whole pass down to 8-amplitude chunks scattered over the state (10× slower than
+        // one more streaming pass).
+        let fits = |union: u64, x: u64| match (best_c(union | x), best_c(x)) {
+            (Some(c), Some(cx)) => {
+                c >= GOOD_CHUNK_BITS.min(cx).min(best_c(union).unwrap_or(k)) || union == 0
+            }
+            _ => false,
+        };
         let mut cur: Vec<usize> = Vec::new();
         let mut union = 0u64;
         for i in rest {
             let x = self.groups[i].x;
-            if best_c(union | x).is_some() {
+            if fits(union, x) {
                 union |= x;
                 cur.push(i);
             } else {
