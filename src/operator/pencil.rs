@@ -147,6 +147,7 @@ impl Pencil {
                     r.1 = e.re;
                 }
             }
+            g.build_tables();
         }
         self.op.identity_shift = self.shift.0 * wa + self.shift.1 * wb;
         self.op.norm_bound = wa.abs() * self.norms.0 + wb.abs() * self.norms.1;
