@@ -31,6 +31,9 @@ pub const MAX_QUBITS: usize = 30;
 /// expression, of gate definitions inside gate definitions, and of blocks in OpenQASM 3.
 pub const MAX_DEPTH: usize = 256;
 
+/// Most classical bits a program may declare (each shot's key holds one character per bit).
+pub const MAX_CLBITS: usize = 1 << 20;
+
 /// Most operations a program may expand to (gate definitions multiply).
 pub const MAX_OPS: usize = 10_000_000;
 

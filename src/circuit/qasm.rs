@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use super::expr::{Code, Expr, Fun};
 use super::gates::{lookup, nearest_name, GateSpec};
 use super::ir::{Circuit, Condition, Op, Register};
-use super::{CircuitError, MAX_DEPTH, MAX_OPS, MAX_QUBITS};
+use super::{CircuitError, MAX_CLBITS, MAX_DEPTH, MAX_OPS, MAX_QUBITS};
 
 /// Deepest chain of `include`s.
 pub const MAX_INCLUDE_DEPTH: usize = 32;
@@ -500,9 +500,8 @@ impl Parser<'_> {
         } else {
             (&mut self.st.cregs, &mut self.st.circuit.clbits)
         };
-        let new_total = total
-            .checked_add(size)
-            .filter(|&t| !quantum || t <= MAX_QUBITS);
+        let max = if quantum { MAX_QUBITS } else { MAX_CLBITS };
+        let new_total = total.checked_add(size).filter(|&t| t <= max);
         let Some(new_total) = new_total else {
             return Err(CircuitError::Syntax {
                 line: size_tok.line,
@@ -511,7 +510,7 @@ impl Parser<'_> {
                 expected: if quantum {
                     format!("at most {MAX_QUBITS} qubits in all")
                 } else {
-                    "a register size that fits in memory".into()
+                    format!("at most {MAX_CLBITS} classical bits in all")
                 },
             });
         };

@@ -30,7 +30,7 @@ use oq3_syntax::SyntaxKind;
 
 use super::gates::{lookup, nearest_name, GateSpec};
 use super::ir::{Circuit, Condition, Op, Register};
-use super::{CircuitError, MAX_DEPTH, MAX_OPS, MAX_QUBITS};
+use super::{CircuitError, MAX_CLBITS, MAX_DEPTH, MAX_OPS, MAX_QUBITS};
 
 /// Line and column (1-based, in characters) of byte offset `off` of `src`.
 fn line_col(src: &str, off: usize) -> (usize, usize) {
@@ -185,13 +185,13 @@ fn check_syntax(src: &str) -> Result<Vec<usize>, CircuitError> {
             let text = node.text().to_string();
             let digits = text.trim_matches(|c: char| c == '[' || c == ']' || c.is_whitespace());
             if let Ok(n) = digits.parse::<u64>() {
-                if n > u32::MAX as u64 {
+                if n > MAX_CLBITS.max(MAX_QUBITS) as u64 {
                     let (line, col) = line_col(src, off);
                     return Err(CircuitError::Syntax {
                         line,
                         col,
                         found: format!("a register of {n} bits"),
-                        expected: format!("at most {} bits", u32::MAX),
+                        expected: format!("at most {MAX_CLBITS} bits"),
                     });
                 }
             } else if digits.chars().all(|c| c.is_ascii_digit()) && !digits.is_empty() {
@@ -200,7 +200,7 @@ fn check_syntax(src: &str) -> Result<Vec<usize>, CircuitError> {
                     line,
                     col,
                     found: format!("the size `{digits}`"),
-                    expected: format!("at most {} bits", u32::MAX),
+                    expected: format!("at most {MAX_CLBITS} bits"),
                 });
             }
         }
@@ -383,13 +383,18 @@ impl Lowering<'_> {
         let start = *total;
         *total += size;
         regs.push(Register { name, start, size });
-        if quantum && self.circuit.qubits > MAX_QUBITS {
+        let (total, max, what) = if quantum {
+            (self.circuit.qubits, MAX_QUBITS, "qubits")
+        } else {
+            (self.circuit.clbits, MAX_CLBITS, "classical bits")
+        };
+        if total > max {
             let (line, col) = self.at();
             return Err(CircuitError::Syntax {
                 line,
                 col,
-                found: format!("{} qubits in all", self.circuit.qubits),
-                expected: format!("at most {MAX_QUBITS} qubits"),
+                found: format!("{total} {what} in all"),
+                expected: format!("at most {max} {what}"),
             });
         }
         self.regs.insert(

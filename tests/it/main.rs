@@ -5,6 +5,7 @@ mod common;
 
 mod adiabatic;
 mod circuit;
+mod circuit_dynamic;
 mod circuit_gates;
 mod cli;
 mod ep;
