@@ -62,7 +62,9 @@ impl Kernel {
                 q,
                 m: gate.matrix2(),
             },
-            (0, &[a, b]) => Kernel::Two {
+            // Two-qubit gates, controlled ones included (cx, cz, cp, …), take the dense 4×4
+            // block kernel: contiguous, vectorised passes beat the masked gather for them.
+            (0 | 1, &[a, b]) => Kernel::Two {
                 a,
                 b,
                 m: gate.matrix4(),
