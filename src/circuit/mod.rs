@@ -1,154 +1,41 @@
-//! Gate circuits: the gate set ([`gate`]), a state-vector executor ([`execute`]) and
-//! OpenQASM 2.0 import and export ([`qasm`]).
+//! Gate circuits: OpenQASM 2 ([`qasm`]) and OpenQASM 3 ([`qasm3`]) front ends lowering to one
+//! op list ([`ir`]), one gate table in Qiskit's conventions ([`gates`]), kernels taking a
+//! `k`-qubit matrix and a control mask ([`kernels`]), the executor ([`execute`]) and shot
+//! branching and sampling ([`branch`]).
 //!
 //! Conventions (docs/DESIGN.md): qubit `i` is bit `i` of the basis index; classical bit `j` of a
 //! result is bit `j` of its outcome index; bitstrings for people put qubit (or clbit) 0
-//! rightmost, as Qiskit does: `x q[0]; measure q -> c;` on 3 qubits gives `"001"`.
+//! rightmost, as Qiskit does: `x q[0]; measure q -> c;` on 3 qubits gives `"001"`; several
+//! classical registers are separated by a space, the last declared leftmost.
 
+pub mod branch;
 pub mod execute;
-pub mod gate;
+mod expr;
+pub mod gates;
+pub mod ir;
+pub mod kernels;
 pub mod qasm;
+pub mod qasm3;
 
-pub use execute::{apply_gate, run, sample_counts, simulate, Counts, Outcome};
-pub use gate::{Gate, Matrix2, Matrix4};
-pub use qasm::{parse_qasm, to_qasm};
+pub use branch::{exact_distribution, sample_counts, Counts};
+pub use execute::{apply_gate, run, simulate, MemoryPlan, Outcome};
+pub use gates::{Gate, Matrix2, Matrix4};
+pub use ir::{Circuit, Condition, Op, Register};
+pub use qasm::{parse_qasm, parse_qasm_file, to_qasm};
+pub use qasm3::parse_qasm3;
 
 /// Largest circuit the executor accepts (a state vector of 2^30 amplitudes is 16 GiB).
 pub const MAX_QUBITS: usize = 30;
 
-/// One instruction of a [`Circuit`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Op {
-    /// A one-qubit gate on qubit `q`.
-    One {
-        /// The gate ([`Gate::arity`] 1).
-        gate: Gate,
-        /// Its qubit.
-        q: usize,
-    },
-    /// A two-qubit gate on `(a, b)`; `a` is the control of [`Gate::Cx`].
-    Two {
-        /// The gate ([`Gate::arity`] 2).
-        gate: Gate,
-        /// First qubit (control of CX).
-        a: usize,
-        /// Second qubit (target of CX).
-        b: usize,
-    },
-    /// Measure qubit `q` in the Z basis (collapsing the state) into classical bit `c`.
-    Measure {
-        /// Measured qubit.
-        q: usize,
-        /// Classical bit written (0 for outcome `|0⟩`, 1 for `|1⟩`).
-        c: usize,
-    },
-    /// Reset qubit `q` to `|0⟩` (measure, then flip if the outcome was 1).
-    Reset {
-        /// The qubit.
-        q: usize,
-    },
-}
+/// Deepest nesting of parentheses, unary operators and function calls in a parameter
+/// expression, of gate definitions inside gate definitions, and of blocks in OpenQASM 3.
+pub const MAX_DEPTH: usize = 256;
 
-/// A circuit on `qubits` qubits and `clbits` classical bits.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct Circuit {
-    /// Number of qubits.
-    pub qubits: usize,
-    /// Number of classical bits.
-    pub clbits: usize,
-    /// The instructions, in order.
-    pub ops: Vec<Op>,
-}
+/// Most classical bits a program may declare (each shot's key holds one character per bit).
+pub const MAX_CLBITS: usize = 1 << 20;
 
-impl Circuit {
-    /// An empty circuit.
-    pub fn new(qubits: usize, clbits: usize) -> Self {
-        Self {
-            qubits,
-            clbits,
-            ops: Vec::new(),
-        }
-    }
-
-    /// Appends a one-qubit gate.
-    ///
-    /// # Panics
-    /// If `gate` is not a one-qubit gate or `q >= qubits` (a caller bug).
-    #[track_caller]
-    pub fn gate1(&mut self, gate: Gate, q: usize) -> &mut Self {
-        assert_eq!(gate.arity(), 1, "{gate:?} is not a one-qubit gate");
-        assert!(
-            q < self.qubits,
-            "qubit {q} out of range ({} qubits)",
-            self.qubits
-        );
-        self.ops.push(Op::One { gate, q });
-        self
-    }
-
-    /// Appends a two-qubit gate on `(a, b)`.
-    ///
-    /// # Panics
-    /// If `gate` is not a two-qubit gate, a qubit is out of range, or `a == b`.
-    #[track_caller]
-    pub fn gate2(&mut self, gate: Gate, a: usize, b: usize) -> &mut Self {
-        assert_eq!(gate.arity(), 2, "{gate:?} is not a two-qubit gate");
-        assert!(
-            a < self.qubits && b < self.qubits,
-            "qubits ({a}, {b}) out of range ({} qubits)",
-            self.qubits
-        );
-        assert_ne!(a, b, "two-qubit gate on the same qubit twice");
-        self.ops.push(Op::Two { gate, a, b });
-        self
-    }
-
-    /// Appends a measurement of qubit `q` into classical bit `c`.
-    ///
-    /// # Panics
-    /// If `q` or `c` is out of range.
-    #[track_caller]
-    pub fn measure(&mut self, q: usize, c: usize) -> &mut Self {
-        assert!(
-            q < self.qubits && c < self.clbits,
-            "measure {q} -> {c} out of range"
-        );
-        self.ops.push(Op::Measure { q, c });
-        self
-    }
-
-    /// Appends a reset of qubit `q`.
-    ///
-    /// # Panics
-    /// If `q` is out of range.
-    #[track_caller]
-    pub fn reset(&mut self, q: usize) -> &mut Self {
-        assert!(q < self.qubits, "qubit {q} out of range");
-        self.ops.push(Op::Reset { q });
-        self
-    }
-
-    /// Whether the circuit measures anything.
-    pub fn has_measurements(&self) -> bool {
-        self.ops.iter().any(|op| matches!(op, Op::Measure { .. }))
-    }
-
-    /// Whether every measurement is final: no reset, and no gate acts on a qubit after it has
-    /// been measured. Such a circuit's shots can all be drawn from one final distribution.
-    pub fn measurements_are_final(&self) -> bool {
-        let mut measured = vec![false; self.qubits];
-        for op in &self.ops {
-            match *op {
-                Op::Reset { .. } => return false,
-                Op::Measure { q, .. } => measured[q] = true,
-                Op::One { q, .. } if measured[q] => return false,
-                Op::Two { a, b, .. } if measured[a] || measured[b] => return false,
-                _ => {}
-            }
-        }
-        true
-    }
-}
+/// Most operations a program may expand to (gate definitions multiply).
+pub const MAX_OPS: usize = 10_000_000;
 
 /// Errors of QASM import and of circuit execution. Parse errors name `line:col` (1-based).
 #[derive(Debug, thiserror::Error)]
@@ -165,8 +52,10 @@ pub enum CircuitError {
         /// What the grammar expected there.
         expected: String,
     },
-    /// A gate name that is not in the supported qelib1.inc set.
-    #[error("{line}:{col}: unknown gate `{name}`; expected one of {expected}")]
+    /// A gate name that is neither in the gate table nor defined in the program.
+    #[error("{line}:{col}: unknown gate `{name}`{}; expected a gate of qelib1.inc, \
+             stdgates.inc, Qiskit's standard library or a `gate` definition",
+            hint.map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
     UnknownGate {
         /// Line (1-based).
         line: usize,
@@ -174,9 +63,65 @@ pub enum CircuitError {
         col: usize,
         /// The name found.
         name: String,
-        /// The supported names.
-        expected: &'static str,
+        /// The nearest known name, if one is close.
+        hint: Option<&'static str>,
     },
+    /// Nesting beyond [`MAX_DEPTH`] (expressions, gate definitions, blocks, includes).
+    #[error("{line}:{col}: {what} nested deeper than {max} levels")]
+    TooDeep {
+        /// Line (1-based).
+        line: usize,
+        /// Column (1-based).
+        col: usize,
+        /// What is nested (`expression`, `gate definition`, …).
+        what: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// A program expanding to more than [`MAX_OPS`] operations.
+    #[error("{line}:{col}: `{name}` expands the program past {max} operations")]
+    TooManyOps {
+        /// Line (1-based).
+        line: usize,
+        /// Column (1-based).
+        col: usize,
+        /// The gate or statement that crossed the limit.
+        name: String,
+        /// [`MAX_OPS`].
+        max: usize,
+    },
+    /// An error inside an included file, or in a file read by [`parse_qasm_file`].
+    #[error("{file}:{inner}")]
+    InFile {
+        /// The file.
+        file: String,
+        /// The error, located in that file.
+        inner: Box<CircuitError>,
+    },
+    /// A file that could not be read.
+    #[error("{file}: {problem}")]
+    Read {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        problem: String,
+    },
+    /// An `opaque` gate applied: it has no definition to simulate.
+    #[error(
+        "{line}:{col}: `{name}` is an opaque gate (declared without a body); expected a \
+             gate of the table or one with a `gate` definition"
+    )]
+    Opaque {
+        /// Line (1-based).
+        line: usize,
+        /// Column (1-based).
+        col: usize,
+        /// The gate's name.
+        name: String,
+    },
+    /// Not enough memory for the state vectors, sampling table and counts.
+    #[error(transparent)]
+    Memory(#[from] crate::state::memory::MemoryError),
     /// A valid OpenQASM 2.0 construct that qep does not support.
     #[error("{line}:{col}: `{construct}` is not supported; expected {expected}")]
     Unsupported {

@@ -1,21 +1,34 @@
-//! OpenQASM 2.0 import ([`parse_qasm`]) and export ([`to_qasm`]).
+//! OpenQASM 2.0 import ([`parse_qasm`], [`parse_qasm_file`]) and export ([`to_qasm`]).
 //!
-//! Accepted: `OPENQASM 2.0;`, `include "qelib1.inc";`, `qreg`/`creg` (several registers,
-//! flattened in declaration order), the qelib1.inc gates `h x y z s sdg t tdg rx ry rz u1 u2 u3
-//! u U cx CX cz swap rxx ryy rzz id`, parameter expressions (reals, `pi`, `+ − * / ^`, unary
-//! minus, parentheses, `sin cos tan exp ln sqrt`), `measure a -> b;`, `reset a;` and
-//! `barrier …;` (ignored). A register argument without an index applies the instruction to
-//! each of its bits (all register arguments of one instruction must have the same size).
-//! Gate definitions, `opaque`, `if` and other includes are errors naming `line:col`.
+//! The language of the OpenQASM 2.0 specification as Qiskit reads it: `OPENQASM 2.0;`,
+//! `include "qelib1.inc";` (built in) and includes of other files (with
+//! [`parse_qasm_file`], relative to the including file), several `qreg`/`creg` (flattened in
+//! declaration order), every gate of [`super::gates::TABLE`] (qelib1.inc and the names
+//! Qiskit's `qasm2.dumps` writes), the built-ins `U` and `CX`, user `gate` definitions
+//! (nested, with parameters; expanded at parse time), `opaque` declarations (an error when
+//! applied), parameter expressions (reals, `pi`, `+ − * / ^`, unary minus, parentheses, `sin
+//! cos tan exp ln sqrt`), whole-register broadcasting, `measure a -> b;`, `reset a;`,
+//! `barrier …;` (no effect on the simulation) and `if (creg == k) <op>;` on any gate, reset or
+//! measurement. A definition named like a gate of the table, with the same numbers of
+//! parameters and qubits, is checked and then run as the table's gate (Qiskit's exporters
+//! write definitions for gates such as `rzx` or `ecr`; the table has their exact matrices).
+//!
+//! Every recursive construct is bounded: expressions and gate definitions nest at most
+//! [`MAX_DEPTH`] deep, includes [`MAX_INCLUDE_DEPTH`] deep, and a program expands to at most
+//! [`MAX_OPS`] operations; beyond, a located error.
 
+use std::collections::HashMap;
 use std::f64::consts::PI;
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
-use super::{Circuit, CircuitError, Gate, Op, MAX_QUBITS};
+use super::expr::{Code, Expr, Fun};
+use super::gates::{lookup, nearest_name, GateSpec};
+use super::ir::{Circuit, Condition, Op, Register};
+use super::{CircuitError, MAX_CLBITS, MAX_DEPTH, MAX_OPS, MAX_QUBITS};
 
-/// The gate names accepted, for error messages.
-const GATES: &str = "h, x, y, z, s, sdg, t, tdg, rx, ry, rz, u1, u2, u3, u, U, cx, CX, cz, swap, \
-                     rxx, ryy, rzz, id";
+/// Deepest chain of `include`s.
+pub const MAX_INCLUDE_DEPTH: usize = 32;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
@@ -169,14 +182,7 @@ fn lex(src: &str) -> Result<Vec<Token>, CircuitError> {
     Ok(out)
 }
 
-/// A register: name, first flat index, size.
-struct Reg {
-    name: String,
-    start: usize,
-    size: usize,
-}
-
-/// A gate/measure argument: flat indices (one for `r[i]`, the whole register for `r`).
+/// A gate argument: flat indices (one for `r[i]`, the whole register for `r`).
 struct Arg {
     bits: Vec<usize>,
     whole: bool,
@@ -184,15 +190,62 @@ struct Arg {
     col: usize,
 }
 
-struct Parser {
-    toks: Vec<Token>,
-    pos: usize,
-    qregs: Vec<Reg>,
-    cregs: Vec<Reg>,
-    circuit: Circuit,
+/// What a gate name refers to.
+#[derive(Clone, Copy)]
+enum Callee {
+    /// A row of the gate table.
+    Table(&'static GateSpec),
+    /// A user definition (index into `Parser::defs`).
+    User(usize),
+    /// An `opaque` declaration.
+    Opaque { params: usize, qubits: usize },
 }
 
-impl Parser {
+/// One gate call inside a definition: formal qubit indices and parameter expressions.
+struct BodyOp {
+    callee: Callee,
+    name: String,
+    params: Vec<Expr>,
+    qubits: Vec<usize>,
+}
+
+/// A user `gate` definition.
+struct GateDef {
+    params: usize,
+    qubits: usize,
+    body: Vec<BodyOp>,
+    /// Nesting depth of definitions (1 = only table gates inside).
+    depth: usize,
+    /// Operations one call expands to (saturating).
+    size: u64,
+}
+
+/// Parser state shared by a file and the files it includes.
+struct State {
+    qregs: Vec<Register>,
+    cregs: Vec<Register>,
+    names: HashMap<String, Callee>,
+    defs: Vec<GateDef>,
+    circuit: Circuit,
+    /// Directory that relative includes are read from (`None`: includes are refused).
+    dir: Option<PathBuf>,
+    include_depth: usize,
+}
+
+struct Parser<'s> {
+    toks: Vec<Token>,
+    pos: usize,
+    st: &'s mut State,
+}
+
+/// Where an op comes from, for errors raised while expanding it.
+#[derive(Clone, Copy)]
+struct At {
+    line: usize,
+    col: usize,
+}
+
+impl Parser<'_> {
     fn peek(&self) -> &Token {
         &self.toks[self.pos]
     }
@@ -233,9 +286,19 @@ impl Parser {
         }
     }
 
-    fn ident(&mut self, what: &str) -> Result<Token, CircuitError> {
-        match self.peek().tok {
-            Tok::Ident(_) => Ok(self.next()),
+    fn ident(&mut self, what: &str) -> Result<(String, At), CircuitError> {
+        match &self.peek().tok {
+            Tok::Ident(s) => {
+                let s = s.clone();
+                let t = self.next();
+                Ok((
+                    s,
+                    At {
+                        line: t.line,
+                        col: t.col,
+                    },
+                ))
+            }
             _ => Err(self.err_here(what)),
         }
     }
@@ -261,6 +324,10 @@ impl Parser {
             }
             self.expect_sym(";")?;
         }
+        self.statements()
+    }
+
+    fn statements(&mut self) -> Result<(), CircuitError> {
         while self.peek().tok != Tok::Eof {
             self.statement()?;
         }
@@ -268,80 +335,157 @@ impl Parser {
     }
 
     fn statement(&mut self) -> Result<(), CircuitError> {
-        let t = self.ident("a statement (qreg, creg, a gate, measure, reset, barrier)")?;
-        let Tok::Ident(name) = &t.tok else {
-            unreachable!()
-        };
+        let (name, at) =
+            self.ident("a statement (qreg, creg, gate, a gate call, measure, reset, if)")?;
         match name.as_str() {
-            "include" => {
-                let f = self.next();
-                match &f.tok {
-                    Tok::Str(s) if s == "qelib1.inc" => {}
-                    Tok::Str(s) => {
-                        return Err(CircuitError::Unsupported {
-                            line: f.line,
-                            col: f.col,
-                            construct: format!("include \"{s}\""),
-                            expected: "include \"qelib1.inc\"",
-                        })
-                    }
-                    _ => {
-                        self.pos -= 1;
-                        return Err(self.err_here("a file name in quotes"));
-                    }
-                }
-                self.expect_sym(";")
-            }
+            "include" => self.include(),
             "qreg" | "creg" => self.register(name == "qreg"),
             "OPENQASM" => Err(CircuitError::Syntax {
-                line: t.line,
-                col: t.col,
+                line: at.line,
+                col: at.col,
                 found: "`OPENQASM` after the first statement".into(),
                 expected: "the `OPENQASM 2.0;` header only at the start".into(),
             }),
-            "gate" | "opaque" | "if" => Err(CircuitError::Unsupported {
-                line: t.line,
-                col: t.col,
-                construct: name.clone(),
-                expected: "qelib1.inc gates, measure, reset and barrier only (no gate \
-                           definitions, opaque gates or classical control)",
-            }),
+            "gate" => self.gate_def(),
+            "opaque" => self.opaque(),
             "barrier" => {
                 self.args(false)?;
                 self.expect_sym(";")
             }
+            "if" => {
+                self.expect_sym("(")?;
+                let (reg, rat) = self.ident("a classical register")?;
+                let r = self.find_reg(&reg, rat, true)?;
+                self.expect_sym("==")?;
+                let value = self.int("an integer")?;
+                self.expect_sym(")")?;
+                let cond = Condition {
+                    start: r.start,
+                    len: r.size,
+                    value: value as u64,
+                };
+                let (name, at) = self.ident("a gate call, measure or reset after `if (…)`")?;
+                self.quantum_op(&name, at, Some(cond))
+            }
+            _ => self.quantum_op(&name, at, None),
+        }
+    }
+
+    fn quantum_op(
+        &mut self,
+        name: &str,
+        at: At,
+        cond: Option<Condition>,
+    ) -> Result<(), CircuitError> {
+        match name {
             "measure" => {
                 let q = self.arg(false)?;
                 self.expect_sym("->")?;
                 let c = self.arg(true)?;
                 self.expect_sym(";")?;
-                let pairs = self.broadcast("measure", &[q, c], t.line, t.col)?;
-                for p in pairs {
-                    self.circuit.ops.push(Op::Measure { q: p[0], c: p[1] });
+                for p in broadcast("measure", &[q, c], at)? {
+                    self.push(
+                        Op::Measure {
+                            q: p[0],
+                            c: p[1],
+                            cond,
+                        },
+                        name,
+                        at,
+                    )?;
                 }
                 Ok(())
             }
             "reset" => {
                 let q = self.arg(false)?;
                 self.expect_sym(";")?;
-                for p in self.broadcast("reset", &[q], t.line, t.col)? {
-                    self.circuit.ops.push(Op::Reset { q: p[0] });
+                for p in broadcast("reset", &[q], at)? {
+                    self.push(Op::Reset { q: p[0], cond }, name, at)?;
                 }
                 Ok(())
             }
-            _ => self.gate_call(&t, name),
+            _ => self.gate_call(name, at, cond),
         }
     }
 
-    fn register(&mut self, quantum: bool) -> Result<(), CircuitError> {
-        let n = self.ident("a register name")?;
-        let Tok::Ident(name) = n.tok else {
-            unreachable!()
+    fn push(&mut self, op: Op, name: &str, at: At) -> Result<(), CircuitError> {
+        if self.st.circuit.ops.len() >= MAX_OPS {
+            return Err(CircuitError::TooManyOps {
+                line: at.line,
+                col: at.col,
+                name: name.into(),
+                max: MAX_OPS,
+            });
+        }
+        self.st.circuit.ops.push(op);
+        Ok(())
+    }
+
+    fn include(&mut self) -> Result<(), CircuitError> {
+        let f = self.next();
+        let Tok::Str(file) = &f.tok else {
+            self.pos -= 1;
+            return Err(self.err_here("a file name in quotes"));
         };
-        if self.qregs.iter().chain(&self.cregs).any(|r| r.name == name) {
+        self.expect_sym(";")?;
+        if file == "qelib1.inc" {
+            return Ok(());
+        }
+        let Some(dir) = self.st.dir.clone() else {
+            return Err(CircuitError::Unsupported {
+                line: f.line,
+                col: f.col,
+                construct: format!("include \"{file}\""),
+                expected: "include \"qelib1.inc\" (other includes need the program to be \
+                           read from a file)",
+            });
+        };
+        if self.st.include_depth >= MAX_INCLUDE_DEPTH {
+            return Err(CircuitError::TooDeep {
+                line: f.line,
+                col: f.col,
+                what: "include",
+                max: MAX_INCLUDE_DEPTH,
+            });
+        }
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| CircuitError::Read {
+            file: path.display().to_string(),
+            problem: format!("{e} (included at {}:{})", f.line, f.col),
+        })?;
+        let wrap = |e: CircuitError| CircuitError::InFile {
+            file: path.display().to_string(),
+            inner: Box::new(e),
+        };
+        let toks = lex(&text).map_err(wrap)?;
+        self.st.include_depth += 1;
+        let saved_dir = std::mem::replace(&mut self.st.dir, path.parent().map(Path::to_path_buf));
+        let r = Parser {
+            toks,
+            pos: 0,
+            st: &mut *self.st,
+        }
+        .statements();
+        self.st.dir = saved_dir;
+        self.st.include_depth -= 1;
+        r.map_err(|e| match e {
+            e @ CircuitError::InFile { .. } => e,
+            e => wrap(e),
+        })
+    }
+
+    fn register(&mut self, quantum: bool) -> Result<(), CircuitError> {
+        let (name, at) = self.ident("a register name")?;
+        if self
+            .st
+            .qregs
+            .iter()
+            .chain(&self.st.cregs)
+            .any(|r| r.name == name)
+        {
             return Err(CircuitError::Syntax {
-                line: n.line,
-                col: n.col,
+                line: at.line,
+                col: at.col,
                 found: format!("`{name}` declared twice"),
                 expected: "a new register name".into(),
             });
@@ -352,68 +496,79 @@ impl Parser {
         self.expect_sym("]")?;
         self.expect_sym(";")?;
         let (regs, total) = if quantum {
-            (&mut self.qregs, &mut self.circuit.qubits)
+            (&mut self.st.qregs, &mut self.st.circuit.qubits)
         } else {
-            (&mut self.cregs, &mut self.circuit.clbits)
+            (&mut self.st.cregs, &mut self.st.circuit.clbits)
         };
-        regs.push(Reg {
+        let max = if quantum { MAX_QUBITS } else { MAX_CLBITS };
+        let new_total = total.checked_add(size).filter(|&t| t <= max);
+        let Some(new_total) = new_total else {
+            return Err(CircuitError::Syntax {
+                line: size_tok.line,
+                col: size_tok.col,
+                found: format!("{size} more {}", if quantum { "qubits" } else { "bits" }),
+                expected: if quantum {
+                    format!("at most {MAX_QUBITS} qubits in all")
+                } else {
+                    format!("at most {MAX_CLBITS} classical bits in all")
+                },
+            });
+        };
+        regs.push(Register {
             name,
             start: *total,
             size,
         });
-        *total += size;
-        if quantum && *total > MAX_QUBITS {
-            return Err(CircuitError::Syntax {
-                line: size_tok.line,
-                col: size_tok.col,
-                found: format!("{} qubits in all", *total),
-                expected: format!("at most {MAX_QUBITS} qubits"),
-            });
-        }
+        *total = new_total;
         Ok(())
+    }
+
+    fn find_reg(&self, name: &str, at: At, classical: bool) -> Result<Register, CircuitError> {
+        let regs = if classical {
+            &self.st.cregs
+        } else {
+            &self.st.qregs
+        };
+        regs.iter()
+            .find(|r| r.name == name)
+            .cloned()
+            .ok_or_else(|| CircuitError::UnknownRegister {
+                line: at.line,
+                col: at.col,
+                name: name.into(),
+                kind: if classical { "classical" } else { "quantum" },
+            })
     }
 
     fn arg(&mut self, classical: bool) -> Result<Arg, CircuitError> {
         let kind = if classical { "classical" } else { "quantum" };
-        let n = self.ident(&format!("a {kind} register"))?;
-        let Tok::Ident(name) = n.tok else {
-            unreachable!()
-        };
-        let regs = if classical { &self.cregs } else { &self.qregs };
-        let Some(r) = regs.iter().find(|r| r.name == name) else {
-            return Err(CircuitError::UnknownRegister {
-                line: n.line,
-                col: n.col,
-                name,
-                kind,
-            });
-        };
-        let (start, size) = (r.start, r.size);
+        let (name, at) = self.ident(&format!("a {kind} register"))?;
+        let r = self.find_reg(&name, at, classical)?;
         if self.eat_sym("[") {
             let it = self.peek().clone();
             let index = self.int("an index")?;
             self.expect_sym("]")?;
-            if index >= size {
+            if index >= r.size {
                 return Err(CircuitError::IndexOutOfRange {
                     line: it.line,
                     col: it.col,
                     register: name,
                     index,
-                    size,
+                    size: r.size,
                 });
             }
             Ok(Arg {
-                bits: vec![start + index],
+                bits: vec![r.start + index],
                 whole: false,
-                line: n.line,
-                col: n.col,
+                line: at.line,
+                col: at.col,
             })
         } else {
             Ok(Arg {
-                bits: (start..start + size).collect(),
+                bits: (r.start..r.start + r.size).collect(),
                 whole: true,
-                line: n.line,
-                col: n.col,
+                line: at.line,
+                col: at.col,
             })
         }
     }
@@ -426,266 +581,582 @@ impl Parser {
         Ok(v)
     }
 
-    /// Expands register arguments: one index tuple per bit of the (equal-sized) registers.
-    fn broadcast(
-        &self,
-        what: &str,
-        args: &[Arg],
-        line: usize,
-        col: usize,
-    ) -> Result<Vec<Vec<usize>>, CircuitError> {
-        let sizes: Vec<usize> = args
-            .iter()
-            .filter(|a| a.whole)
-            .map(|a| a.bits.len())
-            .collect();
-        let n = sizes.first().copied().unwrap_or(1);
-        if sizes.iter().any(|&s| s != n) {
-            return Err(CircuitError::BadCall {
-                line,
-                col,
-                gate: what.into(),
-                problem: format!("applied to registers of different sizes {sizes:?}"),
-            });
+    /// What `name` refers to at `at`, or a located error with a hint.
+    fn callee(&self, name: &str, at: At) -> Result<Callee, CircuitError> {
+        if let Some(c) = self.st.names.get(name) {
+            return Ok(*c);
         }
-        Ok((0..n)
-            .map(|k| {
-                args.iter()
-                    .map(|a| if a.whole { a.bits[k] } else { a.bits[0] })
-                    .collect()
+        lookup(name)
+            .map(Callee::Table)
+            .ok_or_else(|| CircuitError::UnknownGate {
+                line: at.line,
+                col: at.col,
+                name: name.into(),
+                hint: nearest_name(name),
             })
-            .collect())
     }
 
-    fn gate_call(&mut self, t: &Token, name: &str) -> Result<(), CircuitError> {
-        let (nparams, arity) = match name {
-            "h" | "x" | "y" | "z" | "s" | "sdg" | "t" | "tdg" | "id" => (0, 1),
-            "rx" | "ry" | "rz" | "u1" => (1, 1),
-            "u2" => (2, 1),
-            "u3" | "u" | "U" => (3, 1),
-            "cx" | "CX" | "cz" | "swap" => (0, 2),
-            "rxx" | "ryy" | "rzz" => (1, 2),
-            _ => {
-                return Err(CircuitError::UnknownGate {
-                    line: t.line,
-                    col: t.col,
-                    name: name.into(),
-                    expected: GATES,
-                })
-            }
-        };
+    /// `(expr, …)` if present.
+    fn param_list(&mut self, formals: &[String]) -> Result<Vec<Expr>, CircuitError> {
         let mut p = Vec::new();
         if self.eat_sym("(") && !self.eat_sym(")") {
-            p.push(self.expr()?);
+            p.push(self.expr(formals)?);
             while self.eat_sym(",") {
-                p.push(self.expr()?);
+                p.push(self.expr(formals)?);
             }
             self.expect_sym(")")?;
         }
-        if p.len() != nparams {
-            return Err(CircuitError::BadCall {
-                line: t.line,
-                col: t.col,
-                gate: name.into(),
-                problem: format!("takes {nparams} parameter(s), got {}", p.len()),
-            });
-        }
+        Ok(p)
+    }
+
+    fn gate_call(
+        &mut self,
+        name: &str,
+        at: At,
+        cond: Option<Condition>,
+    ) -> Result<(), CircuitError> {
+        let callee = self.callee(name, at)?;
+        let exprs = self.param_list(&[])?;
+        let params: Vec<f64> = exprs.iter().map(|e| e.eval(&[])).collect();
         let args = self.args(false)?;
         self.expect_sym(";")?;
-        if args.len() != arity {
-            return Err(CircuitError::BadCall {
-                line: t.line,
-                col: t.col,
-                gate: name.into(),
-                problem: format!("acts on {arity} qubit(s), got {}", args.len()),
-            });
-        }
-        let gate = match name {
-            "id" => None,
-            "h" => Some(Gate::H),
-            "x" => Some(Gate::X),
-            "y" => Some(Gate::Y),
-            "z" => Some(Gate::Z),
-            "s" => Some(Gate::S),
-            "sdg" => Some(Gate::Sdg),
-            "t" => Some(Gate::T),
-            "tdg" => Some(Gate::Tdg),
-            "rx" => Some(Gate::Rx(p[0])),
-            "ry" => Some(Gate::Ry(p[0])),
-            "rz" => Some(Gate::Rz(p[0])),
-            "u1" => Some(Gate::U(0.0, 0.0, p[0])),
-            "u2" => Some(Gate::U(PI / 2.0, p[0], p[1])),
-            "u3" | "u" | "U" => Some(Gate::U(p[0], p[1], p[2])),
-            "cx" | "CX" => Some(Gate::Cx),
-            "cz" => Some(Gate::Cz),
-            "swap" => Some(Gate::Swap),
-            "rxx" => Some(Gate::Rxx(p[0])),
-            "ryy" => Some(Gate::Ryy(p[0])),
-            "rzz" => Some(Gate::Rzz(p[0])),
-            _ => unreachable!(),
-        };
-        for qs in self.broadcast(name, &args, t.line, t.col)? {
-            match (gate, &qs[..]) {
-                (None, _) => {}
-                (Some(gate), &[q]) => self.circuit.ops.push(Op::One { gate, q }),
-                (Some(gate), &[a, b]) => {
-                    if a == b {
-                        return Err(CircuitError::BadCall {
-                            line: args[1].line,
-                            col: args[1].col,
-                            gate: name.into(),
-                            problem: format!("acts on the same qubit {a} twice"),
-                        });
-                    }
-                    self.circuit.ops.push(Op::Two { gate, a, b })
-                }
-                _ => unreachable!(),
+        let (np, nq) = signature(callee, &self.st.defs, args.len());
+        check_call(name, at, np, params.len(), nq, args.len())?;
+        for qs in broadcast(name, &args, at)? {
+            if let Some(k) = (1..qs.len()).find(|&k| qs[..k].contains(&qs[k])) {
+                return Err(CircuitError::BadCall {
+                    line: args[k].line,
+                    col: args[k].col,
+                    gate: name.into(),
+                    problem: format!("acts on the same qubit {} twice", qs[k]),
+                });
             }
+            self.expand(callee, name, &params, &qs, cond, at)?;
         }
         Ok(())
     }
 
-    fn expr(&mut self) -> Result<f64, CircuitError> {
-        let start = self.peek().clone();
-        let v = self.sum()?;
-        if !v.is_finite() {
-            return Err(CircuitError::Syntax {
-                line: start.line,
-                col: start.col,
-                found: format!("a parameter evaluating to {v}"),
-                expected: "a finite angle".into(),
+    /// Appends the ops of `callee(params) qubits` (definitions expanded; their depth is
+    /// bounded by [`MAX_DEPTH`] when they are defined).
+    fn expand(
+        &mut self,
+        callee: Callee,
+        name: &str,
+        params: &[f64],
+        qubits: &[usize],
+        cond: Option<Condition>,
+        at: At,
+    ) -> Result<(), CircuitError> {
+        if let Some(k) = params.iter().position(|p| !p.is_finite()) {
+            return Err(CircuitError::BadCall {
+                line: at.line,
+                col: at.col,
+                gate: name.into(),
+                problem: format!("parameter {} evaluates to {}", k + 1, params[k]),
             });
+        }
+        match callee {
+            Callee::Table(spec) => {
+                let gate = spec.make(params, qubits.len());
+                self.push(
+                    Op::Gate {
+                        gate,
+                        qubits: qubits.to_vec(),
+                        cond,
+                    },
+                    name,
+                    at,
+                )
+            }
+            Callee::Opaque { .. } => Err(CircuitError::Opaque {
+                line: at.line,
+                col: at.col,
+                name: name.into(),
+            }),
+            Callee::User(d) => {
+                let size = self.st.defs[d].size;
+                if self.st.circuit.ops.len() as u64 + size > MAX_OPS as u64 {
+                    return Err(CircuitError::TooManyOps {
+                        line: at.line,
+                        col: at.col,
+                        name: name.into(),
+                        max: MAX_OPS,
+                    });
+                }
+                for k in 0..self.st.defs[d].body.len() {
+                    let b = &self.st.defs[d].body[k];
+                    let (sub, sub_name) = (b.callee, b.name.clone());
+                    let ps: Vec<f64> = b.params.iter().map(|e| e.eval(params)).collect();
+                    let qs: Vec<usize> = b.qubits.iter().map(|&j| qubits[j]).collect();
+                    self.expand(sub, &sub_name, &ps, &qs, cond, at)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// `gate name(params) qubits { body }`.
+    fn gate_def(&mut self) -> Result<(), CircuitError> {
+        let (name, at) = self.ident("a gate name")?;
+        let formals = self.formal_list("(", ")")?;
+        let qformals = self.ident_list("a qubit name")?;
+        self.expect_sym("{")?;
+        let mut body = Vec::new();
+        let (mut depth, mut size) = (1usize, 0u64);
+        while !self.eat_sym("}") {
+            let (g, gat) = self.ident("a gate call, `barrier` or `}`")?;
+            if g == "barrier" {
+                self.ident_list("a qubit name")?;
+                self.expect_sym(";")?;
+                continue;
+            }
+            let callee = self.callee(&g, gat)?;
+            let params = self.param_list(&formals)?;
+            let mut qubits = Vec::new();
+            loop {
+                let (q, qat) = self.ident("a qubit argument of the gate")?;
+                let Some(j) = qformals.iter().position(|f| *f == q) else {
+                    return Err(CircuitError::Syntax {
+                        line: qat.line,
+                        col: qat.col,
+                        found: format!("`{q}`"),
+                        expected: format!("one of the gate's qubits {}", qformals.join(", ")),
+                    });
+                };
+                if qubits.contains(&j) {
+                    return Err(CircuitError::BadCall {
+                        line: qat.line,
+                        col: qat.col,
+                        gate: g,
+                        problem: format!("acts on the same qubit `{q}` twice"),
+                    });
+                }
+                qubits.push(j);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            self.expect_sym(";")?;
+            let (np, nq) = signature(callee, &self.st.defs, qubits.len());
+            check_call(&g, gat, np, params.len(), nq, qubits.len())?;
+            let (d, s) = match callee {
+                Callee::User(k) => (self.st.defs[k].depth, self.st.defs[k].size),
+                _ => (0, 1),
+            };
+            depth = depth.max(d + 1);
+            size = size.saturating_add(s);
+            body.push(BodyOp {
+                callee,
+                name: g,
+                params,
+                qubits,
+            });
+        }
+        if depth > MAX_DEPTH {
+            return Err(CircuitError::TooDeep {
+                line: at.line,
+                col: at.col,
+                what: "gate definition",
+                max: MAX_DEPTH,
+            });
+        }
+        // A definition of a table gate with the table's signature runs as the table's gate.
+        if let Some(spec) = lookup(&name) {
+            if spec.params == formals.len() && spec.qubits.accepts(qformals.len()) {
+                self.st.names.insert(name, Callee::Table(spec));
+                return Ok(());
+            }
+        }
+        self.st.defs.push(GateDef {
+            params: formals.len(),
+            qubits: qformals.len(),
+            body,
+            depth,
+            size,
+        });
+        let idx = self.st.defs.len() - 1;
+        self.st.names.insert(name, Callee::User(idx));
+        Ok(())
+    }
+
+    /// `opaque name(params) qubits;`
+    fn opaque(&mut self) -> Result<(), CircuitError> {
+        let (name, _) = self.ident("a gate name")?;
+        let formals = self.formal_list("(", ")")?;
+        let qformals = self.ident_list("a qubit name")?;
+        self.expect_sym(";")?;
+        self.st.names.insert(
+            name,
+            Callee::Opaque {
+                params: formals.len(),
+                qubits: qformals.len(),
+            },
+        );
+        Ok(())
+    }
+
+    /// `open a, b, … close` if `open` follows (possibly empty).
+    fn formal_list(
+        &mut self,
+        open: &'static str,
+        close: &'static str,
+    ) -> Result<Vec<String>, CircuitError> {
+        let mut v = Vec::new();
+        if self.eat_sym(open) && !self.eat_sym(close) {
+            v = self.ident_list("a parameter name")?;
+            self.expect_sym(close)?;
         }
         Ok(v)
     }
 
-    fn sum(&mut self) -> Result<f64, CircuitError> {
-        let mut v = self.product()?;
+    fn ident_list(&mut self, what: &str) -> Result<Vec<String>, CircuitError> {
+        let mut v = vec![self.ident(what)?.0];
+        while self.eat_sym(",") {
+            v.push(self.ident(what)?.0);
+        }
+        Ok(v)
+    }
+
+    /// A parameter expression; identifiers other than `pi` and the functions must be among
+    /// `formals` (the enclosing definition's parameters).
+    fn expr(&mut self, formals: &[String]) -> Result<Expr, CircuitError> {
+        let mut code = Vec::new();
+        self.sum(formals, &mut code, 0)?;
+        let e = Expr(code);
+        // Fold constants so that large constant expressions cost nothing per call.
+        Ok(match e.constant() {
+            Some(v) => Expr(vec![Code::Num(v)]),
+            None => e,
+        })
+    }
+
+    fn deeper(&self, depth: usize) -> Result<usize, CircuitError> {
+        if depth >= MAX_DEPTH {
+            let t = self.peek();
+            return Err(CircuitError::TooDeep {
+                line: t.line,
+                col: t.col,
+                what: "expression",
+                max: MAX_DEPTH,
+            });
+        }
+        Ok(depth + 1)
+    }
+
+    fn sum(
+        &mut self,
+        f: &[String],
+        code: &mut Vec<Code>,
+        depth: usize,
+    ) -> Result<(), CircuitError> {
+        self.product(f, code, depth)?;
         loop {
             if self.eat_sym("+") {
-                v += self.product()?;
+                self.product(f, code, depth)?;
+                code.push(Code::Add);
             } else if self.eat_sym("-") {
-                v -= self.product()?;
+                self.product(f, code, depth)?;
+                code.push(Code::Sub);
             } else {
-                return Ok(v);
+                return Ok(());
             }
         }
     }
 
-    fn product(&mut self) -> Result<f64, CircuitError> {
-        let mut v = self.unary()?;
+    fn product(
+        &mut self,
+        f: &[String],
+        code: &mut Vec<Code>,
+        depth: usize,
+    ) -> Result<(), CircuitError> {
+        self.unary(f, code, depth)?;
         loop {
             if self.eat_sym("*") {
-                v *= self.unary()?;
+                self.unary(f, code, depth)?;
+                code.push(Code::Mul);
             } else if self.eat_sym("/") {
-                v /= self.unary()?;
+                self.unary(f, code, depth)?;
+                code.push(Code::Div);
             } else {
-                return Ok(v);
+                return Ok(());
             }
         }
     }
 
-    fn unary(&mut self) -> Result<f64, CircuitError> {
+    fn unary(
+        &mut self,
+        f: &[String],
+        code: &mut Vec<Code>,
+        depth: usize,
+    ) -> Result<(), CircuitError> {
         if self.eat_sym("-") {
-            return Ok(-self.unary()?);
+            let d = self.deeper(depth)?;
+            self.unary(f, code, d)?;
+            code.push(Code::Neg);
+            return Ok(());
         }
         if self.eat_sym("+") {
-            return self.unary();
+            let d = self.deeper(depth)?;
+            return self.unary(f, code, d);
         }
-        let base = self.primary()?;
+        self.primary(f, code, depth)?;
         if self.eat_sym("^") {
-            return Ok(base.powf(self.unary()?));
+            let d = self.deeper(depth)?;
+            self.unary(f, code, d)?;
+            code.push(Code::Pow);
         }
-        Ok(base)
+        Ok(())
     }
 
-    fn primary(&mut self) -> Result<f64, CircuitError> {
+    fn primary(
+        &mut self,
+        f: &[String],
+        code: &mut Vec<Code>,
+        depth: usize,
+    ) -> Result<(), CircuitError> {
         const EXPECTED: &str = "a number, `pi`, a function (sin cos tan exp ln sqrt) or `(`";
         let t = self.peek().clone();
         match &t.tok {
             Tok::Num(x) => {
                 self.next();
-                Ok(*x)
+                code.push(Code::Num(*x));
             }
             Tok::Int(n) => {
                 self.next();
-                Ok(*n as f64)
+                code.push(Code::Num(*n as f64));
             }
             Tok::Sym("(") => {
                 self.next();
-                let v = self.sum()?;
+                let d = self.deeper(depth)?;
+                self.sum(f, code, d)?;
                 self.expect_sym(")")?;
-                Ok(v)
             }
             Tok::Ident(s) if s == "pi" => {
                 self.next();
-                Ok(PI)
+                code.push(Code::Num(PI));
             }
-            Tok::Ident(s)
-                if matches!(s.as_str(), "sin" | "cos" | "tan" | "exp" | "ln" | "sqrt") =>
-            {
+            Tok::Ident(s) if f.contains(s) => {
                 self.next();
-                self.expect_sym("(")?;
-                let x = self.sum()?;
-                self.expect_sym(")")?;
-                Ok(match s.as_str() {
-                    "sin" => x.sin(),
-                    "cos" => x.cos(),
-                    "tan" => x.tan(),
-                    "exp" => x.exp(),
-                    "ln" => x.ln(),
-                    _ => x.sqrt(),
-                })
+                let k = f.iter().position(|x| x == s).unwrap_or(0);
+                code.push(Code::Param(k));
             }
-            _ => Err(self.err_here(EXPECTED)),
+            Tok::Ident(s) if Fun::named(s).is_some() => {
+                let fun = Fun::named(s).unwrap_or(Fun::Sin);
+                self.next();
+                let d = self.deeper(depth)?;
+                self.expect_sym("(")?;
+                self.sum(f, code, d)?;
+                self.expect_sym(")")?;
+                code.push(Code::Call(fun));
+            }
+            _ => return Err(self.err_here(EXPECTED)),
         }
+        Ok(())
     }
 }
 
-/// Parses an OpenQASM 2.0 program into a [`Circuit`] (registers flattened in declaration
-/// order: the first `qreg` holds qubits `0..n₁`, the next `n₁..n₁+n₂`, likewise for `creg`).
+/// `(parameters, qubits)` a callee expects (`given` qubits for the variable-size families).
+fn signature(callee: Callee, defs: &[GateDef], given: usize) -> (usize, Option<usize>) {
+    match callee {
+        Callee::Table(s) => (
+            s.params,
+            (!s.qubits.accepts(given)).then_some(match s.qubits {
+                super::gates::Arity::Exactly(k) | super::gates::Arity::AtLeast(k) => k,
+            }),
+        ),
+        Callee::User(d) => (defs[d].params, Some(defs[d].qubits).filter(|&k| k != given)),
+        Callee::Opaque { params, qubits } => (params, Some(qubits).filter(|&k| k != given)),
+    }
+}
+
+/// Checks the parameter and qubit counts of a call (`want_q` is `Some` only on a mismatch).
+fn check_call(
+    name: &str,
+    at: At,
+    want_p: usize,
+    got_p: usize,
+    want_q: Option<usize>,
+    got_q: usize,
+) -> Result<(), CircuitError> {
+    if want_p != got_p {
+        return Err(CircuitError::BadCall {
+            line: at.line,
+            col: at.col,
+            gate: name.into(),
+            problem: format!("takes {want_p} parameter(s), got {got_p}"),
+        });
+    }
+    if let Some(k) = want_q {
+        return Err(CircuitError::BadCall {
+            line: at.line,
+            col: at.col,
+            gate: name.into(),
+            problem: format!("acts on {k} qubit(s), got {got_q}"),
+        });
+    }
+    Ok(())
+}
+
+/// Expands register arguments: one index tuple per bit of the (equal-sized) registers.
+fn broadcast(what: &str, args: &[Arg], at: At) -> Result<Vec<Vec<usize>>, CircuitError> {
+    let sizes: Vec<usize> = args
+        .iter()
+        .filter(|a| a.whole)
+        .map(|a| a.bits.len())
+        .collect();
+    let n = sizes.first().copied().unwrap_or(1);
+    if sizes.iter().any(|&s| s != n) {
+        return Err(CircuitError::BadCall {
+            line: at.line,
+            col: at.col,
+            gate: what.into(),
+            problem: format!("applied to registers of different sizes {sizes:?}"),
+        });
+    }
+    Ok((0..n)
+        .map(|k| {
+            args.iter()
+                .map(|a| if a.whole { a.bits[k] } else { a.bits[0] })
+                .collect()
+        })
+        .collect())
+}
+
+/// The OpenQASM major version a program declares (`OPENQASM 3…;` → 3), 2 without a header.
+pub fn version(src: &str) -> u32 {
+    let mut rest = src.trim_start_matches('\u{feff}');
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |x| x.1);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |x| x.1);
+        } else {
+            break;
+        }
+    }
+    rest.strip_prefix("OPENQASM")
+        .map(|r| r.trim_start())
+        .and_then(|r| r.chars().next())
+        .and_then(|c| c.to_digit(10))
+        .unwrap_or(2)
+}
+
+fn parse2(src: &str, dir: Option<PathBuf>) -> Result<Circuit, CircuitError> {
+    let mut st = State {
+        qregs: Vec::new(),
+        cregs: Vec::new(),
+        names: HashMap::new(),
+        defs: Vec::new(),
+        circuit: Circuit::default(),
+        dir,
+        include_depth: 0,
+    };
+    Parser {
+        toks: lex(src)?,
+        pos: 0,
+        st: &mut st,
+    }
+    .program()?;
+    let mut c = st.circuit;
+    c.qregs = st.qregs;
+    c.cregs = st.cregs;
+    Ok(c)
+}
+
+/// Parses an OpenQASM program into a [`Circuit`] (registers flattened in declaration order:
+/// the first `qreg` holds qubits `0..n₁`, the next `n₁..n₁+n₂`, likewise for `creg`). The
+/// version comes from the header: `OPENQASM 3` goes to [`super::qasm3::parse_qasm3`] with no
+/// input parameters bound; anything else is OpenQASM 2 (module doc). Includes other than
+/// `qelib1.inc`/`stdgates.inc` need [`parse_qasm_file`].
 ///
 /// # Errors
 /// A [`CircuitError`] naming the line and column of the first problem: a syntax error (what
-/// was found and what was expected), an unknown gate, an unsupported construct (`gate`,
-/// `opaque`, `if`, includes other than qelib1.inc), an undeclared register, an index out of
-/// range, a wrong number of parameters or qubits, or more than [`MAX_QUBITS`] qubits.
+/// was found and what was expected), an unknown gate (with the nearest known name), an opaque
+/// gate applied, an undeclared register, an index out of range, a wrong number of parameters
+/// or qubits, nesting beyond [`MAX_DEPTH`], more than [`MAX_OPS`] operations or more than
+/// [`MAX_QUBITS`] qubits.
 pub fn parse_qasm(src: &str) -> Result<Circuit, CircuitError> {
-    let mut p = Parser {
-        toks: lex(src)?,
-        pos: 0,
-        qregs: Vec::new(),
-        cregs: Vec::new(),
-        circuit: Circuit::default(),
-    };
-    p.program()?;
-    Ok(p.circuit)
+    if version(src) == 3 {
+        return super::qasm3::parse_qasm3(src, &[]);
+    }
+    parse2(src, None)
 }
 
-/// Writes `circuit` as OpenQASM 2.0 with one register `q[qubits]` and, if there are classical
-/// bits, one `c[clbits]`. Angles are written with Rust's shortest round-trip formatting, so
-/// [`parse_qasm`] gives back the same ops bit for bit (`u1`, `u2`, `U` come back as `u3`).
+/// Reads and parses the OpenQASM file `path`; includes are read relative to the including
+/// file. OpenQASM 3 `input` parameters take their values from `params` (`name → value`).
+///
+/// # Errors
+/// As [`parse_qasm`]; [`CircuitError::Read`] if a file cannot be read; errors inside an
+/// included file are [`CircuitError::InFile`] naming it.
+pub fn parse_qasm_file(path: &Path, params: &[(String, f64)]) -> Result<Circuit, CircuitError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CircuitError::Read {
+        file: path.display().to_string(),
+        problem: e.to_string(),
+    })?;
+    if version(&text) == 3 {
+        return super::qasm3::parse_qasm3(&text, params);
+    }
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse2(&text, Some(dir))
+}
+
+/// Writes `circuit` as OpenQASM 2.0: its registers (or one `q[qubits]` and, if there are
+/// classical bits, one `c[clbits]`), one line per op, conditions as `if (reg == k)` (a
+/// condition must cover one whole register). Angles are written with Rust's shortest
+/// round-trip formatting, so [`parse_qasm`] gives back the same ops bit for bit (`u2`, `U`
+/// and `u` come back as `u3`, `p` as `u1`).
 pub fn to_qasm(circuit: &Circuit) -> String {
     let mut s = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");
-    let _ = writeln!(s, "qreg q[{}];", circuit.qubits);
-    if circuit.clbits > 0 {
-        let _ = writeln!(s, "creg c[{}];", circuit.clbits);
+    let qregs = if circuit.qregs.is_empty() {
+        vec![Register {
+            name: "q".into(),
+            start: 0,
+            size: circuit.qubits,
+        }]
+    } else {
+        circuit.qregs.clone()
+    };
+    let cregs = circuit.creg_layout();
+    for r in &qregs {
+        let _ = writeln!(s, "qreg {}[{}];", r.name, r.size);
     }
-    let head = |g: Gate| {
-        let p = g.params();
-        if p.is_empty() {
-            g.name().to_string()
-        } else {
-            let list: Vec<String> = p.iter().map(|x| format!("{x}")).collect();
-            format!("{}({})", g.name(), list.join(","))
-        }
+    for r in &cregs {
+        let _ = writeln!(s, "creg {}[{}];", r.name, r.size);
+    }
+    let name_of = |regs: &[Register], i: usize| {
+        regs.iter()
+            .find(|r| (r.start..r.start + r.size).contains(&i))
+            .map(|r| format!("{}[{}]", r.name, i - r.start))
+            .unwrap_or_else(|| format!("q[{i}]"))
     };
     for op in &circuit.ops {
-        let _ = match *op {
-            Op::One { gate, q } => writeln!(s, "{} q[{q}];", head(gate)),
-            Op::Two { gate, a, b } => writeln!(s, "{} q[{a}],q[{b}];", head(gate)),
-            Op::Measure { q, c } => writeln!(s, "measure q[{q}] -> c[{c}];"),
-            Op::Reset { q } => writeln!(s, "reset q[{q}];"),
+        if let Some(c) = op.cond() {
+            let reg = cregs
+                .iter()
+                .find(|r| r.start == c.start && r.size == c.len)
+                .map_or("c", |r| r.name.as_str());
+            let _ = write!(s, "if ({reg} == {}) ", c.value);
+        }
+        let _ = match op {
+            Op::Gate { gate, qubits, .. } => {
+                let p = gate.params();
+                let head = if p.is_empty() {
+                    gate.name().to_string()
+                } else {
+                    let list: Vec<String> = p.iter().map(|x| format!("{x}")).collect();
+                    format!("{}({})", gate.name(), list.join(","))
+                };
+                let qs: Vec<String> = qubits.iter().map(|&q| name_of(&qregs, q)).collect();
+                writeln!(s, "{head} {};", qs.join(","))
+            }
+            Op::Measure { q, c, .. } => writeln!(
+                s,
+                "measure {} -> {};",
+                name_of(&qregs, *q),
+                name_of(&cregs, *c)
+            ),
+            Op::Reset { q, .. } => writeln!(s, "reset {};", name_of(&qregs, *q)),
         };
     }
     s

@@ -99,7 +99,7 @@ pub enum Command {
         after_help = "Examples:\n  qep thermalize hamiltonians/explicit.yaml --temperature 0.5\n  qep thermalize model.yaml --temperature 2 --method davies --steps 40 --observe \"Z0,Z0 Z1\" --json\n\nCooling: the network plus --ancillas qubits, each of field (ω/2)Z (ground state |1⟩) reset to\nits thermal state after every collision of length --duration with coupling --coupling; the\nfrequencies cycle over the network's Bohr frequencies. Dense: N + ancillas ≤ 10 (davies: N ≤ 7).\nWrites thermalize.csv, thermalize.json and thermalize.svg into --out."
     )]
     Thermalize(ThermalizeArgs),
-    /// Run OpenQASM 2.0 circuits on the state-vector simulator.
+    /// Run OpenQASM 2.0 and 3.0 circuits on the state-vector simulator.
     #[command(after_help = "Example:\n  qep circuit run bell.qasm --shots 1000 --seed 7 --json")]
     Circuit(CircuitArgs),
 }
@@ -618,10 +618,11 @@ pub struct CircuitArgs {
 /// The subcommands of `qep circuit`.
 #[derive(Debug, Subcommand)]
 pub enum CircuitCommand {
-    /// Execute an OpenQASM 2.0 file (qelib1.inc gates, measure, reset) and print the shot
-    /// counts, bitstrings written as Qiskit writes them (qubit/clbit 0 rightmost).
+    /// Execute an OpenQASM 2.0 or 3.0 file and print the shot counts, bitstrings written as
+    /// Qiskit writes them (qubit/clbit 0 rightmost, registers separated by a space, the last
+    /// register leftmost).
     #[command(
-        after_help = "Examples:\n  qep circuit run bell.qasm --shots 1000 --seed 7\n  qep circuit run ghz.qasm --statevector --json\n\nCounts are over the classical bits if the circuit measures, else over all qubits;\nonly outcomes that occurred are listed. --statevector prints the state before the final\nmeasurements (or after one seeded run if measurements are mid-circuit)."
+        after_help = "Examples:\n  qep circuit run bell.qasm --shots 1000 --seed 7\n  qep circuit run ghz.qasm --statevector --json\n  qep circuit run vqe.qasm3 --param theta=0.25\n\nCounts are over the classical bits if the circuit measures, else over all qubits;\nonly outcomes that occurred are listed. --statevector prints the state before the final\nmeasurements (or after one seeded run if measurements are mid-circuit). Circuits with\nmid-circuit measurement, reset or `if` branch the shots at each measurement (one state per\ndistinct measurement record), so many shots cost a few state vectors."
     )]
     Run(CircuitRunArgs),
 }
@@ -629,7 +630,7 @@ pub enum CircuitCommand {
 /// `qep circuit run`.
 #[derive(Debug, Args)]
 pub struct CircuitRunArgs {
-    /// The circuit (OpenQASM 2.0).
+    /// The circuit (OpenQASM 2.0, or 3.0 if its header says so).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Number of shots.
@@ -644,6 +645,9 @@ pub struct CircuitRunArgs {
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Value of an OpenQASM 3 `input float` parameter (repeatable), e.g. `--param theta=0.5`.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `qep circuit run FILE.qasm`.
+//! `qep circuit run FILE.qasm`: OpenQASM 2 or 3 in, shot counts (and amplitudes) out.
 
 use std::io::Write;
 
@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::json;
 
-use qep::circuit::{self, execute, Circuit};
+use qep::circuit::{self, execute, Circuit, MemoryPlan};
 use qep::report::{sha256_hex, Provenance};
 
 use super::args::{CircuitArgs, CircuitCommand, CircuitRunArgs};
@@ -35,20 +35,59 @@ pub fn run(a: CircuitArgs) -> Result<()> {
     }
 }
 
+/// `NAME=VALUE` pairs of `--param`.
+fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
+    raw.iter()
+        .map(|p| {
+            let (k, v) = p
+                .split_once('=')
+                .with_context(|| format!("--param {p}: expected NAME=VALUE"))?;
+            let x: f64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite())
+                .with_context(|| format!("--param {p}: `{v}` is not a finite number"))?;
+            Ok((k.trim().to_string(), x))
+        })
+        .collect()
+}
+
+/// Prefixes a located parse error with the file name as `file:line:col: …`.
+fn located(file: &std::path::Path, e: circuit::CircuitError) -> anyhow::Error {
+    use circuit::CircuitError as E;
+    match e {
+        E::InFile { .. } | E::Read { .. } | E::Memory(_) | E::TooManyQubits { .. } => {
+            anyhow::Error::new(e)
+        }
+        e => anyhow::anyhow!("{}:{e}", file.display()),
+    }
+}
+
 fn run_file(a: CircuitRunArgs) -> Result<()> {
     let file = &a.file;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let text = String::from_utf8(bytes.clone())
-        .with_context(|| format!("{}: not UTF-8 text", file.display()))?;
-    let c: Circuit = in_file(file, circuit::parse_qasm(&text))?;
+    std::str::from_utf8(&bytes).with_context(|| format!("{}: not UTF-8 text", file.display()))?;
+    let params = parse_params(&a.params)?;
+    let c: Circuit = circuit::parse_qasm_file(file, &params).map_err(|e| located(file, e))?;
+    if a.statevector && c.qubits > MAX_PRINTED_QUBITS {
+        bail!(
+            "{}: --statevector prints at most {MAX_PRINTED_QUBITS} qubits, the circuit has {}",
+            file.display(),
+            c.qubits
+        );
+    }
+    // The whole peak, checked before anything is allocated: the sampler's buffers, plus the
+    // printed amplitudes and the state they come from.
+    let mut plan = MemoryPlan::sampling(&c, a.shots);
+    if a.statevector {
+        let sv = qep::state::memory::state_bytes(c.qubits, 16);
+        plan = plan
+            .with("--statevector state", sv)
+            .with("--statevector output", sv);
+    }
+    in_file(file, plan.check())?;
     let statevector = if a.statevector {
-        if c.qubits > MAX_PRINTED_QUBITS {
-            bail!(
-                "{}: --statevector prints at most {MAX_PRINTED_QUBITS} qubits, the circuit has {}",
-                file.display(),
-                c.qubits
-            );
-        }
         let psi = if c.measurements_are_final() {
             in_file(file, execute::unitary_part_state(&c))?
         } else {
@@ -72,7 +111,7 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
             Some(file),
             Some(sha256_hex(&bytes)),
             Some(a.seed),
-            json!({"shots": a.shots, "statevector": a.statevector}),
+            json!({"shots": a.shots, "statevector": a.statevector, "params": a.params}),
         );
         let out = WithProvenance {
             result: &result,
@@ -86,7 +125,13 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
         };
     }
     let over = if c.has_measurements() {
-        format!("{} classical bits", c.clbits)
+        let regs: Vec<String> = c
+            .creg_layout()
+            .iter()
+            .rev()
+            .map(|r| format!("{}[{}]", r.name, r.size))
+            .collect();
+        format!("{} classical bits ({})", c.clbits, regs.join(" "))
     } else {
         format!("{} qubits (no measurement in the circuit)", c.qubits)
     };
@@ -103,7 +148,7 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
     if let Some(sv) = &result.statevector {
         println!("statevector (index: bitstring, qubit 0 rightmost)");
         for (i, [re, im]) in sv.iter().enumerate() {
-            let bits = execute::bitstring((0..c.qubits).map(|q| i >> q & 1 == 1));
+            let bits = circuit::branch::bitstring((0..c.qubits).map(|q| i >> q & 1 == 1));
             println!("  {bits}  {re:+.12} {im:+.12}i");
         }
     }

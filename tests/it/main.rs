@@ -5,6 +5,8 @@ mod common;
 
 mod adiabatic;
 mod circuit;
+mod circuit_dynamic;
+mod circuit_gates;
 mod cli;
 mod ep;
 mod ep_classical;

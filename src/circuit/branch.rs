@@ -1,0 +1,365 @@
+//! Shots: shot branching for dynamic circuits and sampling of final measurements.
+//!
+//! Final measurements (those no later op depends on, [`split_final_measurements`]) are drawn
+//! from the final state, one draw per shot. Everything before them runs once per *distinct
+//! measurement record*, not once per shot: at a mid-circuit measurement or reset the shots of
+//! a branch are split by one binomial draw between the two outcomes, and each outcome that
+//! received shots continues as its own branch (as Aer's shot branching). A circuit without
+//! mid-circuit measurement, reset or condition is one branch: one state vector, as before.
+//!
+//! Branches are explored depth first, the outcome with fewer shots first: the pending
+//! (larger) siblings then number at most `log2(shots) + 1`, and their states are kept only
+//! while they fit in the memory available; a sibling whose state does not fit keeps its
+//! record of outcomes instead and is recomputed from `|0…0⟩` with those outcomes forced. The
+//! random draws happen in the same order either way, so counts for a seed do not depend on
+//! the memory available or the thread count.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Binomial, Distribution};
+
+use super::execute::{
+    branch_weights, check_size, collapse, compile, set_bit, zero_state, MemoryPlan, Step,
+};
+use super::gates::Gate;
+use super::ir::{split_final_measurements, Circuit, Register};
+use super::kernels::apply_matrix2;
+use super::CircuitError;
+use crate::state::memory::{available_bytes, state_bytes};
+use crate::C64;
+
+/// Shot counts: bitstring → number of shots; only outcomes that occurred appear. With several
+/// classical registers the key is the registers separated by one space, the last register
+/// leftmost, each with its bit 0 rightmost (Qiskit's `get_counts`).
+pub type Counts = BTreeMap<String, u64>;
+
+/// `bits` as a string, bit 0 rightmost.
+pub fn bitstring(bits: impl DoubleEndedIterator<Item = bool>) -> String {
+    bits.rev().map(|b| if b { '1' } else { '0' }).collect()
+}
+
+/// The counts key of the classical bits `bits` (bit `j` of word `j / 64` = clbit `j`) under
+/// the register layout `regs` (Qiskit's `get_counts` format).
+pub fn counts_key(bits: &[u64], regs: &[Register]) -> String {
+    let bit = |j: usize| bits.get(j / 64).is_some_and(|w| w >> (j % 64) & 1 == 1);
+    let mut s = String::with_capacity(regs.iter().map(|r| r.size + 1).sum());
+    for (k, r) in regs.iter().rev().enumerate() {
+        if k > 0 {
+            s.push(' ');
+        }
+        s.extend(
+            (r.start..r.start + r.size)
+                .rev()
+                .map(|j| if bit(j) { '1' } else { '0' }),
+        );
+    }
+    s
+}
+
+/// `shots` indices drawn from `|ψ_i|²` (normalised by the total), by binary search in the
+/// cumulative distribution; each draw takes one `f64` from `rng`. Returns index → count.
+/// Allocates the cumulative table (8 bytes per amplitude).
+pub fn sample_indices(psi: &[C64], shots: u64, rng: &mut impl Rng) -> HashMap<usize, u64> {
+    let mut cdf = Vec::with_capacity(psi.len());
+    let mut acc = 0.0;
+    for z in psi {
+        acc += z.norm_sqr();
+        cdf.push(acc);
+    }
+    let mut counts = HashMap::new();
+    for _ in 0..shots {
+        let u = rng.random::<f64>() * acc;
+        // First i with cdf[i] > u; skips zero-probability outcomes.
+        let i = cdf.partition_point(|&c| c <= u).min(psi.len() - 1);
+        *counts.entry(i).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// What the sampler reads the counts from: the circuit's classical registers, or (if it
+/// measures nothing) every qubit as if measured at the end into one register.
+struct Readout {
+    regs: Vec<Register>,
+    words: usize,
+    /// `(qubit, clbit)` drawn from the final state.
+    tail: Vec<(usize, usize)>,
+    steps: Vec<Step>,
+}
+
+fn readout(circuit: &Circuit) -> Readout {
+    if circuit.has_measurements() {
+        let (body, tail) = split_final_measurements(&circuit.ops);
+        Readout {
+            regs: circuit.creg_layout(),
+            words: circuit.clbits.div_ceil(64),
+            tail,
+            steps: compile(&body),
+        }
+    } else {
+        let n = circuit.qubits;
+        Readout {
+            regs: vec![Register {
+                name: "q".into(),
+                start: 0,
+                size: n,
+            }],
+            words: n.div_ceil(64),
+            tail: (0..n).map(|q| (q, q)).collect(),
+            steps: compile(&circuit.ops),
+        }
+    }
+}
+
+/// A branch waiting to be run: from step `step` on, with its shots, classical bits, record
+/// of measurement outcomes and (if it fitted) its state.
+struct Branch {
+    step: usize,
+    shots: u64,
+    bits: Vec<u64>,
+    record: Vec<bool>,
+    state: Option<Vec<C64>>,
+}
+
+/// Re-runs `steps[..upto]` from `|0…0⟩` into `psi`, each measurement and reset taking the
+/// next outcome of `record`; returns the classical bits.
+fn replay(steps: &[Step], upto: usize, record: &[bool], psi: &mut [C64], words: usize) -> Vec<u64> {
+    psi.fill(C64::new(0.0, 0.0));
+    psi[0] = C64::new(1.0, 0.0);
+    let mut bits = vec![0u64; words];
+    let mut next = record.iter();
+    for step in &steps[..upto] {
+        match step {
+            Step::Unitary(k, cond) => {
+                if cond.is_none_or(|c| c.holds(&bits)) {
+                    k.apply(psi);
+                }
+            }
+            Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
+                if cond.is_none_or(|c| c.holds(&bits)) {
+                    let one = *next.next().unwrap_or(&false);
+                    let (w0, w1) = branch_weights(psi, *q);
+                    collapse(psi, *q, one, 1.0 / (if one { w1 } else { w0 }).sqrt());
+                    if let Step::Measure { c, .. } = step {
+                        set_bit(&mut bits, *c, one);
+                    } else if one {
+                        apply_matrix2(psi, *q, &Gate::X.matrix2());
+                    }
+                }
+            }
+        }
+    }
+    bits
+}
+
+/// Runs `circuit` for `shots` shots from `|0…0⟩` and counts the outcomes, seeded by `seed`.
+///
+/// Keys are over the classical registers if the circuit measures (unwritten bits 0), else
+/// over all qubits (as if every qubit were measured at the end). A circuit without
+/// mid-circuit measurement, reset or condition is simulated once and all shots are drawn
+/// from its final state; otherwise shots branch at each measurement and reset (module doc):
+/// the cost is one state-vector run per distinct measurement record.
+///
+/// # Errors
+/// [`CircuitError::TooManyQubits`] above [`super::MAX_QUBITS`]; [`CircuitError::Memory`] if
+/// the [`MemoryPlan::sampling`] of the circuit does not fit.
+pub fn sample_counts(circuit: &Circuit, shots: u64, seed: u64) -> Result<Counts, CircuitError> {
+    check_size(circuit)?;
+    let plan = MemoryPlan::sampling(circuit, shots);
+    plan.check()?;
+    let mut counts = Counts::new();
+    if shots == 0 {
+        return Ok(counts);
+    }
+    let one_state = state_bytes(circuit.qubits, std::mem::size_of::<C64>());
+    let spare = available_bytes().0.saturating_sub(plan.total());
+    let max_live = 1 + (spare / one_state.max(1)).min(1 << 20) as usize;
+    let ro = readout(circuit);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut pending: Vec<Branch> = Vec::new();
+    let mut live = 1usize;
+    let mut cur = Branch {
+        step: 0,
+        shots,
+        bits: vec![0; ro.words],
+        record: Vec::new(),
+        state: Some(zero_state(circuit.qubits)),
+    };
+    let mut spare_buffer: Option<Vec<C64>> = None;
+    loop {
+        let mut psi = match cur.state.take() {
+            Some(s) => s,
+            None => {
+                // Recompute the state from its record, in the buffer of the finished branch.
+                let mut buf = spare_buffer.take().unwrap_or_else(|| {
+                    live += 1;
+                    zero_state(circuit.qubits)
+                });
+                cur.bits = replay(&ro.steps, cur.step, &cur.record, &mut buf, ro.words);
+                buf
+            }
+        };
+        for (i, step) in ro.steps.iter().enumerate().skip(cur.step) {
+            match step {
+                Step::Unitary(k, cond) => {
+                    if cond.is_none_or(|c| c.holds(&cur.bits)) {
+                        k.apply(&mut psi);
+                    }
+                }
+                Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
+                    if !cond.is_none_or(|c| c.holds(&cur.bits)) {
+                        continue;
+                    }
+                    let (w0, w1) = branch_weights(&psi, *q);
+                    let k1 = if w1 <= 0.0 {
+                        0
+                    } else if w0 <= 0.0 {
+                        cur.shots
+                    } else {
+                        let p = (w1 / (w0 + w1)).clamp(0.0, 1.0);
+                        Binomial::new(cur.shots, p).map_or(0, |b| b.sample(&mut rng))
+                    };
+                    let k0 = cur.shots - k1;
+                    // The outcome continued now: the one with fewer shots if both occur.
+                    let one = if k0 > 0 && k1 > 0 { k1 < k0 } else { k1 > 0 };
+                    let outcome_bits = |bits: &[u64], v: bool| {
+                        let mut b = bits.to_vec();
+                        if let Step::Measure { c, .. } = step {
+                            set_bit(&mut b, *c, v);
+                        }
+                        b
+                    };
+                    if k0 > 0 && k1 > 0 {
+                        let other = !one;
+                        let state = (live < max_live).then(|| {
+                            live += 1;
+                            let mut s = psi.clone();
+                            let w = if other { w1 } else { w0 };
+                            collapse(&mut s, *q, other, 1.0 / w.sqrt());
+                            if other && matches!(step, Step::Reset { .. }) {
+                                apply_matrix2(&mut s, *q, &Gate::X.matrix2());
+                            }
+                            s
+                        });
+                        let mut record = cur.record.clone();
+                        record.push(other);
+                        pending.push(Branch {
+                            step: i + 1,
+                            shots: if other { k1 } else { k0 },
+                            bits: outcome_bits(&cur.bits, other),
+                            record,
+                            state,
+                        });
+                        cur.shots = if one { k1 } else { k0 };
+                    }
+                    let w = if one { w1 } else { w0 };
+                    collapse(&mut psi, *q, one, 1.0 / w.sqrt());
+                    if one && matches!(step, Step::Reset { .. }) {
+                        apply_matrix2(&mut psi, *q, &Gate::X.matrix2());
+                    }
+                    cur.bits = outcome_bits(&cur.bits, one);
+                    cur.record.push(one);
+                }
+            }
+        }
+        // Final measurements: one draw per shot from this branch's state.
+        let mut by_key: BTreeMap<String, u64> = BTreeMap::new();
+        for (idx, k) in sample_indices(&psi, cur.shots, &mut rng) {
+            let mut bits = cur.bits.clone();
+            for &(q, c) in &ro.tail {
+                set_bit(&mut bits, c, idx >> q & 1 == 1);
+            }
+            *by_key.entry(counts_key(&bits, &ro.regs)).or_insert(0) += k;
+        }
+        for (key, k) in by_key {
+            *counts.entry(key).or_insert(0) += k;
+        }
+        match pending.pop() {
+            Some(next) => {
+                if next.state.is_some() {
+                    live -= 1;
+                } else {
+                    spare_buffer = Some(psi);
+                }
+                cur = next;
+            }
+            None => break,
+        }
+    }
+    Ok(counts)
+}
+
+/// The exact distribution of the counts keys of `circuit` (as [`sample_counts`] would
+/// report them with infinitely many shots): every branch of nonzero weight is followed, each
+/// holding its own state vector, and the final state's probabilities are added per key.
+/// Meant for small circuits and tests: it keeps one state per pending branch.
+///
+/// # Errors
+/// As [`sample_counts`].
+pub fn exact_distribution(circuit: &Circuit) -> Result<BTreeMap<String, f64>, CircuitError> {
+    check_size(circuit)?;
+    MemoryPlan::sampling(circuit, 1).check()?;
+    let ro = readout(circuit);
+    let mut out: BTreeMap<String, f64> = BTreeMap::new();
+    let mut stack = vec![(
+        0usize,
+        1.0f64,
+        vec![0u64; ro.words],
+        zero_state(circuit.qubits),
+    )];
+    'branch: while let Some((start, p, mut bits, mut psi)) = stack.pop() {
+        for (i, step) in ro.steps.iter().enumerate().skip(start) {
+            match step {
+                Step::Unitary(k, cond) => {
+                    if cond.is_none_or(|c| c.holds(&bits)) {
+                        k.apply(&mut psi);
+                    }
+                }
+                Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
+                    if !cond.is_none_or(|c| c.holds(&bits)) {
+                        continue;
+                    }
+                    let (w0, w1) = branch_weights(&psi, *q);
+                    let t = w0 + w1;
+                    let apply = |psi: &mut Vec<C64>, bits: &mut Vec<u64>, one: bool, w: f64| {
+                        collapse(psi, *q, one, 1.0 / w.sqrt());
+                        match step {
+                            Step::Measure { c, .. } => set_bit(bits, *c, one),
+                            _ if one => apply_matrix2(psi, *q, &Gate::X.matrix2()),
+                            _ => {}
+                        }
+                    };
+                    if w1 / t > 1e-15 && w0 / t > 1e-15 {
+                        let (mut s, mut b) = (psi.clone(), bits.clone());
+                        apply(&mut s, &mut b, true, w1);
+                        stack.push((i + 1, p * w1 / t, b, s));
+                        apply(&mut psi, &mut bits, false, w0);
+                        stack.push((i + 1, p * w0 / t, bits, psi));
+                        continue 'branch;
+                    }
+                    let one = w1 >= w0;
+                    apply(&mut psi, &mut bits, one, if one { w1 } else { w0 });
+                }
+            }
+        }
+        leaf(&mut out, &ro, p, &bits, &psi);
+    }
+    Ok(out)
+}
+
+/// Adds the final-state probabilities of one branch of weight `p` to `out`.
+fn leaf(out: &mut BTreeMap<String, f64>, ro: &Readout, p: f64, bits: &[u64], psi: &[C64]) {
+    let norm: f64 = psi.iter().map(|z| z.norm_sqr()).sum();
+    for (idx, z) in psi.iter().enumerate() {
+        let w = z.norm_sqr();
+        if w == 0.0 {
+            continue;
+        }
+        let mut b = bits.to_vec();
+        for &(q, c) in &ro.tail {
+            set_bit(&mut b, c, idx >> q & 1 == 1);
+        }
+        *out.entry(counts_key(&b, &ro.regs)).or_insert(0.0) += p * w / norm;
+    }
+}
