@@ -4,6 +4,7 @@
 mod common;
 
 mod adiabatic;
+mod bad_inputs;
 mod circuit;
 mod cli;
 mod ep;

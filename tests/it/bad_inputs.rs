@@ -1,0 +1,335 @@
+//! Hostile inputs to the model loader: the depth limit of the YAML, size limits and
+//! regular-file checks of model files and CSV datasets, and the corpus of reproducers in
+//! `tests/data/bad/`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use qep::hamiltonian::{load, load_with, parse_str, Limits, ModelError, MAX_DEPTH};
+use tempfile::TempDir;
+
+use crate::common::{fails, qep, repo};
+
+/// A `qep` child that takes longer than this is hung (reading a device, waiting on a FIFO,
+/// parsing quadratically); every command here fails in milliseconds when it works.
+const HANG: Duration = Duration::from_secs(60);
+
+/// A file of `tests/data/bad/`.
+fn bad(name: &str) -> String {
+    repo(&format!("tests/data/bad/{name}"))
+}
+
+/// Runs `qep ARGS` under the hang timeout; it must fail cleanly (exit 1, `error: …`). Returns
+/// stderr.
+fn qep_fails(args: &[&str]) -> String {
+    fails(qep().args(args).timeout(HANG))
+}
+
+/// Writes `text` to `dir/name`.
+fn write(dir: &TempDir, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// The message of a model that must not load.
+#[track_caller]
+fn parse_err(text: &str) -> String {
+    match parse_str(text, Path::new("m.yaml")) {
+        Ok(_) => panic!("the model must be rejected:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Creates a FIFO (named pipe) at `p`.
+fn mkfifo(p: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path.
+    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    assert_eq!(rc, 0, "mkfifo {}", p.display());
+}
+
+// ---------------------------------------------------------------- the corpus of the review
+
+#[test]
+fn corpus_deep_yaml_fails_at_the_depth_limit() {
+    for (name, line, col) in [("deep_flow.yaml", 3, 263), ("deep_block.yaml", 4, 129)] {
+        let f = bad(name);
+        let err = qep_fails(&["info", &f]);
+        assert_eq!(
+            err.trim_end(),
+            format!(
+                "error: {f}:{line}:{col}: `terms`: the document nests deeper than 64 levels; \
+                 expected at most 64 nested mappings and lists (a model needs fewer than 10)"
+            )
+        );
+    }
+}
+
+#[test]
+fn corpus_alias_bomb_fails_without_expanding() {
+    let f = bad("alias_bomb.yaml");
+    let err = qep_fails(&["info", &f]);
+    assert!(err.starts_with(&format!("error: {f}:1:1: ")), "{err}");
+    assert!(
+        err.contains("aliases (`*name`) expand to more than 100 times the nodes written"),
+        "{err}"
+    );
+}
+
+#[test]
+fn corpus_dataset_on_dev_zero_is_not_a_file() {
+    let f = bad("dataset_dev_zero.yaml");
+    let err = qep_fails(&["info", &f]);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {f}:7:16: `dataset.csv`: `/dev/zero` is a character device, not a regular \
+             file; expected a CSV file (path relative to the model file)"
+        )
+    );
+}
+
+// ---------------------------------------------------------------- nesting depth
+
+/// `qubits: 2` and a `terms` value nested `levels` deep (the root mapping is level 1).
+fn nested_terms(levels: usize) -> String {
+    let n = levels - 1;
+    format!("qubits: 2\nterms: {}{}\n", "[".repeat(n), "]".repeat(n))
+}
+
+#[test]
+fn depth_limit_is_exact_and_located() {
+    assert_eq!(MAX_DEPTH, 64);
+    // At the limit the document reaches the schema (which wants terms, not lists).
+    let at_limit = parse_err(&nested_terms(MAX_DEPTH));
+    assert!(
+        at_limit.contains("`terms[0]`: invalid type: sequence"),
+        "{at_limit}"
+    );
+    // One level more is refused before deserializing, at the bracket that opens it.
+    match parse_str(&nested_terms(MAX_DEPTH + 1), Path::new("m.yaml")) {
+        Err(ModelError::TooDeep { at, max }) => {
+            assert_eq!(max, 64);
+            assert_eq!((at.line, at.col, at.key.as_str()), (2, 8 + 63, "terms"));
+        }
+        other => panic!("expected TooDeep, got {other:?}"),
+    }
+    // Block mappings count the same way.
+    let mut block = String::from("qubits: 2\n");
+    for i in 0..=MAX_DEPTH {
+        block.push_str(&format!("{}k{i}:\n", "  ".repeat(i)));
+    }
+    // The mapping that holds `k64` is level 65: line 66, column 129.
+    assert_eq!(
+        parse_err(&block),
+        "m.yaml:66:129: `k0`: the document nests deeper than 64 levels; expected at most 64 \
+         nested mappings and lists (a model needs fewer than 10)"
+    );
+}
+
+// ---------------------------------------------------------------- model files
+
+#[test]
+fn model_path_must_be_a_regular_file() {
+    let dir = TempDir::new().unwrap();
+    let cases: [(&Path, &str); 2] = [
+        (Path::new("/dev/null"), "a character device"),
+        (dir.path(), "a directory"),
+    ];
+    for (p, kind) in cases {
+        let e = load(p).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: the path is {kind}, not a regular file; expected a model file (YAML text)",
+                p.display()
+            )
+        );
+    }
+    // A FIFO with no writer: opening it would block forever.
+    let fifo = dir.path().join("model.yaml");
+    mkfifo(&fifo);
+    let f = fifo.display().to_string();
+    let err = qep_fails(&["info", &f]);
+    assert_eq!(
+        err.trim_end(),
+        format!("error: {f}: the path is a FIFO (named pipe), not a regular file; expected a model file (YAML text)")
+    );
+}
+
+#[test]
+fn model_file_size_is_capped() {
+    let dir = TempDir::new().unwrap();
+    let text = "qubits: 2\nterms:\n  - {pauli: \"X0 X1\", coeff: 1.0}\n";
+    let p = write(&dir, "m.yaml", text);
+    let small = Limits {
+        max_model_bytes: text.len() as u64 - 1,
+        ..Limits::default()
+    };
+    assert_eq!(
+        load_with(&p, &small).unwrap_err().to_string(),
+        format!(
+            "{}: the file has more than {} bytes; expected a model file of at most {} bytes \
+             (write large datasets as a CSV file)",
+            p.display(),
+            text.len() - 1,
+            text.len() - 1
+        )
+    );
+    let exact = Limits {
+        max_model_bytes: text.len() as u64,
+        ..Limits::default()
+    };
+    assert_eq!(load_with(&p, &exact).unwrap().qubits, 2);
+    // The default: 16 MiB, here of comments after a valid model.
+    assert_eq!(Limits::default().max_model_bytes, 16 << 20);
+    let mut big = text.to_string();
+    let comment = format!("# {}\n", "x".repeat(1000));
+    while big.len() <= 16 << 20 {
+        big.push_str(&comment);
+    }
+    let p = write(&dir, "big.yaml", &big);
+    assert!(matches!(
+        load(&p),
+        Err(ModelError::ModelTooLarge { max, .. }) if max == 16 << 20
+    ));
+}
+
+// ---------------------------------------------------------------- CSV datasets
+
+/// A model with one input and one output reading `csv` (relative to the model).
+fn csv_model(csv: &str) -> String {
+    format!(
+        "qubits: 2\ninputs: [0]\noutputs: [1]\ndataset: {{csv: {csv}, features: [x], target: y}}\n"
+    )
+}
+
+#[test]
+fn dataset_must_be_a_regular_file() {
+    let dir = TempDir::new().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let m = write(&dir, "m.yaml", csv_model("sub"));
+    assert_eq!(
+        load(&m).unwrap_err().to_string(),
+        format!(
+            "{}:4:16: `dataset.csv`: `{}` is a directory, not a regular file; expected a CSV \
+             file (path relative to the model file)",
+            m.display(),
+            dir.path().join("sub").display()
+        )
+    );
+    // A FIFO: the old reader waited for a writer forever.
+    mkfifo(&dir.path().join("pipe.csv"));
+    let m = write(&dir, "fifo.yaml", csv_model("pipe.csv"));
+    let f = m.display().to_string();
+    let err = qep_fails(&["info", &f]);
+    assert!(
+        err.starts_with(&format!("error: {f}:4:16: `dataset.csv`: `"))
+            && err.contains("pipe.csv` is a FIFO (named pipe), not a regular file"),
+        "{err}"
+    );
+}
+
+/// Loads `m.yaml` of `dir` within `limits`; it must fail with [`ModelError::CsvTooLarge`].
+#[track_caller]
+fn csv_too_large(dir: &TempDir, limits: &Limits) -> (usize, &'static str, u64, String) {
+    match load_with(&dir.path().join("m.yaml"), limits) {
+        Err(e @ ModelError::CsvTooLarge { .. }) => {
+            let msg = e.to_string();
+            let ModelError::CsvTooLarge {
+                line,
+                quantity,
+                max,
+                ..
+            } = e
+            else {
+                unreachable!()
+            };
+            (line, quantity, max, msg)
+        }
+        other => panic!("expected CsvTooLarge, got {other:?}"),
+    }
+}
+
+#[test]
+fn dataset_rows_columns_bytes_and_lines_are_capped() {
+    let dir = TempDir::new().unwrap();
+    write(&dir, "m.yaml", csv_model("d.csv"));
+    let csv = write(
+        &dir,
+        "d.csv",
+        "x,y\n# a comment\n0.1,1\n0.2,-1\n0.3,1\n0.4,-1\n",
+    );
+    let limits = |f: &dyn Fn(&mut Limits)| {
+        let mut l = Limits::default();
+        f(&mut l);
+        l
+    };
+    // Four data rows: a limit of 4 loads them, 3 stops at the fourth (line 6).
+    let four = load_with(&dir.path().join("m.yaml"), &limits(&|l| l.max_rows = 4)).unwrap();
+    assert_eq!(four.dataset.unwrap().train.len(), 4);
+    let (line, what, max, msg) = csv_too_large(&dir, &limits(&|l| l.max_rows = 3));
+    assert_eq!((line, what, max), (6, "data rows", 3));
+    assert_eq!(
+        msg,
+        format!(
+            "{}:6: more than 3 data rows; expected a dataset of at most 3 data rows",
+            csv.display()
+        )
+    );
+    // Two columns in the header.
+    let (line, what, max, _) = csv_too_large(&dir, &limits(&|l| l.max_columns = 1));
+    assert_eq!((line, what, max), (1, "columns", 1));
+    // 42 bytes in all: refused from its size before reading.
+    let (line, what, max, _) = csv_too_large(&dir, &limits(&|l| l.max_dataset_bytes = 41));
+    assert_eq!((line, what, max), (1, "bytes", 41));
+    assert!(load_with(
+        &dir.path().join("m.yaml"),
+        &limits(&|l| l.max_dataset_bytes = 42)
+    )
+    .is_ok());
+    // The longest line is `# a comment` (11 bytes).
+    let (line, what, max, _) = csv_too_large(&dir, &limits(&|l| l.max_line_bytes = 10));
+    assert_eq!((line, what, max), (2, "bytes in one line", 10));
+    assert!(load_with(
+        &dir.path().join("m.yaml"),
+        &limits(&|l| l.max_line_bytes = 11)
+    )
+    .is_ok());
+
+    // The defaults.
+    let d = Limits::default();
+    assert_eq!(
+        (
+            d.max_dataset_bytes,
+            d.max_rows,
+            d.max_columns,
+            d.max_line_bytes
+        ),
+        (1 << 30, 10_000_000, 10_000, 1 << 20)
+    );
+    let long = format!("x,y\n0.1,1\n0.{},1\n", "5".repeat(1 << 20));
+    std::fs::write(&csv, long).unwrap();
+    let (line, what, max, _) = csv_too_large(&dir, &Limits::default());
+    assert_eq!((line, what, max), (3, "bytes in one line", 1 << 20));
+}
+
+#[test]
+fn dataset_line_that_is_not_utf8_is_located() {
+    let dir = TempDir::new().unwrap();
+    let m = write(&dir, "m.yaml", csv_model("d.csv"));
+    let csv = write(&dir, "d.csv", b"x,y\n0.1,1\n0.2,\xff1\n");
+    assert_eq!(
+        load(&m).unwrap_err().to_string(),
+        format!(
+            "{}:3: byte 5 of the line is not UTF-8 text; expected a UTF-8 text file of \
+             comma-separated lines",
+            csv.display()
+        )
+    );
+    // CR LF line ends are still plain line ends.
+    std::fs::write(&csv, "x,y\r\n0.1,1\r\n0.2,-1\r\n").unwrap();
+    assert_eq!(load(&m).unwrap().dataset.unwrap().train.len(), 2);
+}
