@@ -42,6 +42,7 @@ use super::error::ModelError;
 use super::keypath::{Ctx, KeyPath};
 use super::limits::{open_regular, Limits, OpenError};
 use super::model::{Column, DatasetFile};
+use super::suggest::{nearest, DidYouMean};
 use super::validate::rng_for;
 
 /// RNG stream (of the model seed) that shuffles the train/test split.
@@ -373,11 +374,18 @@ fn csv_examples(
         found.ok_or_else(|| ModelError::Conflict {
             at: ctx.at(&k),
             problem: format!(
-                "column {} is not in the header of {} ({})",
+                "column {}{} is not in the header of {} ({})",
                 match c {
                     Column::Name(n) => format!("`{n}`"),
                     Column::Index(i) => i.to_string(),
                 },
+                DidYouMean(match c {
+                    Column::Name(n) => {
+                        let names: Vec<&str> = header.iter().map(String::as_str).collect();
+                        nearest(n, &names).map(str::to_string)
+                    }
+                    Column::Index(_) => None,
+                }),
                 path.display(),
                 header.join(", ")
             ),

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::suggest::{backticked, nearest, spaced_pauli_of, DidYouMean};
 use crate::pauli::PauliError;
 
 /// A place in a model file: the file, the 1-based line and column, and the key path.
@@ -90,7 +91,13 @@ pub enum ModelError {
         problem: String,
     },
     /// A key the schema does not know (a typo, or a key of a later schema version).
-    #[error("{at}: unknown key `{name}`; expected {expected}")]
+    ///
+    /// The message suggests the allowed key the unknown one looks like a typo of
+    /// (`` (did you mean `params`?) ``), if any.
+    #[error(
+        "{at}: unknown key `{name}`{}; expected {expected}",
+        DidYouMean(nearest(name, &backticked(expected)))
+    )]
     UnknownKey {
         /// Where the key is; `at.key` ends with the unknown key.
         at: Pos,
@@ -146,7 +153,10 @@ pub enum ModelError {
         lattice: usize,
     },
     /// A Pauli string that does not parse (bad letter, bad index, repeated qubit).
-    #[error("{at}: {source}")]
+    ///
+    /// The message suggests the string with its letters spaced when they were run together
+    /// (`"X0X1"` → `` (did you mean `X0 X1`?) ``).
+    #[error("{at}: {source}{}", DidYouMean(spaced_pauli_of(source)))]
     Pauli {
         /// Where the string is.
         at: Pos,

@@ -5,7 +5,8 @@
 //!   versioned schema (`deny_unknown_fields` structs), `validate.rs` turns it into a
 //!   [`Model`], [`lattice`] yields edge lists, `compile.rs` builds `H`.
 //! * Every error names the file, the line and column, and the key path
-//!   (`{file}:{line}:{col}: `{key}`: {problem}; expected {expected}`), see [`ModelError`].
+//!   (`{file}:{line}:{col}: `{key}`: {problem}; expected {expected}`), see [`ModelError`]; a
+//!   misspelt key or value gets the nearest allowed one (`` (did you mean `params`?) ``).
 //! * What a load reads is bounded ([`Limits`]): the model file and a CSV dataset must be
 //!   regular files (not devices, FIFOs or directories), of at most 16 MiB and 1 GiB by
 //!   default, and mappings and lists may nest at most [`MAX_DEPTH`] levels.
@@ -82,6 +83,7 @@ pub mod lattice;
 mod limits;
 mod model;
 mod settings;
+mod suggest;
 mod validate;
 mod yaml;
 

@@ -19,6 +19,7 @@ use saphyr_parser::{Event, Marker};
 use super::error::{ModelError, Pos};
 use super::keypath::{Ctx, KeyPath, Seg};
 use super::limits::MAX_DEPTH;
+use super::suggest::{backticked, nearest, DidYouMean};
 
 /// Deserializes `ctx.text` into `T`.
 ///
@@ -278,12 +279,28 @@ fn schema_error(ctx: &Ctx<'_>, line: usize, col: usize, path: String, msg: &str)
             "a value of the documented form".to_string(),
         ),
     };
-    let problem = problem.replacen("unknown variant", "unknown value", 1);
+    let mut problem = problem.replacen("unknown variant", "unknown value", 1);
+    if let Some(word) = misspelt_value(&problem) {
+        if let Some(s) = nearest(word, &backticked(&expected)) {
+            problem = format!("{problem}{}", DidYouMean(Some(s)));
+        }
+    }
     ModelError::Schema {
         at: at(path),
         problem,
         expected,
     }
+}
+
+/// The word of ``unknown value `smoth` `` (an enum) or `invalid value: string "grund"` (a
+/// custom visitor), the values a suggestion can be found for.
+fn misspelt_value(problem: &str) -> Option<&str> {
+    if let Some(rest) = problem.strip_prefix("unknown value `") {
+        return rest.split('`').next();
+    }
+    problem
+        .strip_prefix("invalid value: string \"")
+        .and_then(|r| r.strip_suffix('"'))
 }
 
 /// Rust type names in serde's `expected …` turned into words.

@@ -1,6 +1,6 @@
 //! Hostile inputs to the model loader: the depth limit of the YAML, size limits and
-//! regular-file checks of model files and CSV datasets, and the corpus of reproducers in
-//! `tests/data/bad/`.
+//! regular-file checks of model files and CSV datasets, "did you mean" suggestions at every
+//! level of the schema, and the corpus of reproducers in `tests/data/bad/`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -87,6 +87,31 @@ fn corpus_dataset_on_dev_zero_is_not_a_file() {
         format!(
             "error: {f}:7:16: `dataset.csv`: `/dev/zero` is a character device, not a regular \
              file; expected a CSV file (path relative to the model file)"
+        )
+    );
+}
+
+#[test]
+fn corpus_unknown_key_param_suggests_params() {
+    let f = bad("unknown_key_param.yaml");
+    let err = qep_fails(&["info", &f]);
+    assert!(
+        err.starts_with(&format!(
+            "error: {f}:5:1: `param`: unknown key `param` (did you mean `params`?); expected one of the keys `version`, "
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn corpus_pauli_letters_run_together_suggest_spaces() {
+    let f = bad("pauli_concat.yaml");
+    let err = qep_fails(&["info", &f]);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {f}:4:13: `terms[0].pauli`: bad qubit index in `X0X1` of \"X0X1\"; expected a \
+             letter followed by a qubit number, e.g. X3 (did you mean `X0 X1`?)"
         )
     );
 }
@@ -332,4 +357,137 @@ fn dataset_line_that_is_not_utf8_is_located() {
     // CR LF line ends are still plain line ends.
     std::fs::write(&csv, "x,y\r\n0.1,1\r\n0.2,-1\r\n").unwrap();
     assert_eq!(load(&m).unwrap().dataset.unwrap().train.len(), 2);
+}
+
+// ---------------------------------------------------------------- did you mean …?
+
+#[test]
+fn unknown_keys_at_every_level_suggest_the_nearest() {
+    let cases = [
+        ("qubits: 2\nqbits: 3\n", "qbits", "qubits"),
+        ("qubits: 2\nTerms: []\n", "Terms", "terms"),
+        ("lattice: {shape: chain, site: 3}\n", "site", "sites"),
+        ("qubits: 2\nterms:\n  - {pauli: X0, coef: 1}\n", "coef", "coeff"),
+        ("qubits: 2\nterms:\n  - {pauli: X0, coeff: {re: 1, imag: 2}}\n", "imag", "im"),
+        ("qubits: 2\nparams:\n  - {pauli: X0, valeu: 1}\n", "valeu", "value"),
+        ("qubits: 2\nparams:\n  - {pauli: X0, init: {unifrom: [0, 1]}}\n", "unifrom", "uniform"),
+        ("lattice: {shape: chain, sites: 2}\ncouplings:\n  - {type: ZZ, vale: 1}\n", "vale", "value"),
+        ("qubits: 2\nstate: {eigne: 1}\n", "eigne", "eigen"),
+        ("qubits: 2\npreparation: {adiabatic: {time: 1, stpes: 3}}\n", "stpes", "steps"),
+        ("qubits: 2\npreparation: {adiabatc: {time: 1}}\n", "adiabatc", "adiabatic"),
+        ("qubits: 2\ntraining: {epoch: 3}\n", "epoch", "epochs"),
+        ("qubits: 2\nlindblad: {jump: []}\n", "jump", "jumps"),
+        ("qubits: 2\nlindblad: {jumps: [{op: X, rates: 1}]}\n", "rates", "rate"),
+        (
+            "qubits: 2\ninputs: [0]\noutputs: [1]\ndataset: {input: [[1]], targets: [[1]]}\n",
+            "input",
+            "inputs",
+        ),
+        (
+            "qubits: 2\ninputs: [0]\noutputs: [1]\ndataset: {csv: d.csv, features: [0], target: 1, encoding: {scal: [0, 1]}}\n",
+            "scal",
+            "scale",
+        ),
+    ];
+    for (text, key, want) in cases {
+        let msg = parse_err(text);
+        let needle = format!("unknown key `{key}` (did you mean `{want}`?); expected ");
+        assert!(msg.contains(&needle), "{msg:?} should contain {needle:?}");
+    }
+    // Nothing close: no suggestion rather than a wrong one.
+    let msg = parse_err("qubits: 2\nfoo: 1\n");
+    assert!(
+        msg.contains("unknown key `foo`; expected one of the keys"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unknown_values_suggest_the_nearest() {
+    let cases = [
+        (
+            "qubits: 2\npreparation: {adiabatic: {schedule: smoth}}\n",
+            "unknown value `smoth` (did you mean `smooth`?)",
+        ),
+        (
+            "lattice: {shape: chain, sites: 2}\ncouplings:\n  - {type: zz, value: 1}\n",
+            "unknown value `zz` (did you mean `ZZ`?)",
+        ),
+        (
+            "lattice: {shape: chian, sites: 2}\n",
+            "unknown value `chian` (did you mean `chain`?)",
+        ),
+        ("qubits: 2\nkind: quantm\n", "unknown value `quantm` (did you mean `quantum`?)"),
+        (
+            "qubits: 2\ntraining: {optimizer: adm}\n",
+            "unknown value `adm` (did you mean `adam`?)",
+        ),
+        (
+            "qubits: 2\nthermal_gradient: kubo\n",
+            "unknown value `kubo` (did you mean `kubo-mori`?)",
+        ),
+        (
+            "qubits: 2\nstate: grund\n",
+            "invalid value: string \"grund\" (did you mean `ground`?)",
+        ),
+        (
+            "qubits: 2\npreparation: adiabatc\n",
+            "invalid value: string \"adiabatc\" (did you mean `adiabatic`?)",
+        ),
+        (
+            "lattice: {shape: grid, rows: 2, cols: 2}\ncouplings:\n  - {type: X, on: hiden, value: 1}\n",
+            "`hiden` is not a site set here (did you mean `hidden`?)",
+        ),
+        (
+            "lattice: {shape: chain, sites: 3}\ncouplings:\n  - {type: ZZ, on: edgs, value: 1}\n",
+            "`edgs` is not a set of pairs (did you mean `edges`?)",
+        ),
+        (
+            "lattice: {shape: grid, rows: 2, cols: 2}\ninputs: left-colum\n",
+            "`left-colum` is not a site set here (did you mean `left-column`?)",
+        ),
+        (
+            "qubits: 2\nlindblad: {jumps: [{op: sigmam, rate: 1}]}\n",
+            "unknown jump operator `sigmam` (did you mean `sigma-`?)",
+        ),
+        (
+            "qubits: 2\nlindblad: {jumps: [{op: Z, qubits: al, rate: 1}]}\n",
+            "`al` is not a site set here (did you mean `all`?)",
+        ),
+        (
+            "qubits: 3\nparams:\n  - {pauli: \"z0Z2\", value: 1}\n",
+            "(did you mean `z0 Z2`?)",
+        ),
+        (
+            "qubits: 3\nlindblad: {jumps: [{op: [{pauli: \"X0Y1\", coeff: 1}], rate: 1}]}\n",
+            "(did you mean `X0 Y1`?)",
+        ),
+    ];
+    for (text, needle) in cases {
+        let msg = parse_err(text);
+        assert!(msg.contains(needle), "{msg:?} should contain {needle:?}");
+    }
+    // A string that spaced out is still wrong gets no suggestion.
+    let msg = parse_err("qubits: 3\nterms:\n  - {pauli: \"X0X0\", coeff: 1}\n");
+    assert!(!msg.contains("did you mean"), "{msg}");
+}
+
+#[test]
+fn csv_column_typo_suggests_the_header_name() {
+    let dir = TempDir::new().unwrap();
+    write(
+        &dir,
+        "d.csv",
+        "sepal_length,petal_width,species\n1,2,a\n3,4,b\n",
+    );
+    let m = write(
+        &dir,
+        "m.yaml",
+        "qubits: 2\ninputs: [0]\noutputs: [1]\ndataset: {csv: d.csv, features: [sepal_lenght], target: species}\n",
+    );
+    let msg = load(&m).unwrap_err().to_string();
+    assert!(
+        msg.contains("column `sepal_lenght` (did you mean `sepal_length`?) is not in the header"),
+        "{msg}"
+    );
 }
