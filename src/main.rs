@@ -6,7 +6,15 @@ use clap::Parser;
 
 fn main() {
     keep_freed_memory();
-    let args = cli::args::Cli::parse();
+    let args = match cli::args::Cli::try_parse() {
+        Ok(args) => args,
+        // `--help` and `--version` print to stdout and succeed; a usage error is bad input, so
+        // it exits with 1 like every other bad input (clap's own default would be 2).
+        Err(e) => {
+            let _ = e.print();
+            std::process::exit(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     if let Some(n) = args.threads {
         // Only fails if a pool exists already, which cannot happen this early.
         let _ = rayon::ThreadPoolBuilder::new()

@@ -1,6 +1,6 @@
 //! Hostile inputs to the model loader: the depth limit of the YAML, size limits and
 //! regular-file checks of model files and CSV datasets, "did you mean" suggestions at every
-//! level of the schema, and the corpus of reproducers in `tests/data/bad/`.
+//! level of the schema, usage errors, and the corpus of reproducers in `tests/data/bad/`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -490,4 +490,18 @@ fn csv_column_typo_suggests_the_header_name() {
         msg.contains("column `sepal_lenght` (did you mean `sepal_length`?) is not in the header"),
         "{msg}"
     );
+}
+
+// ---------------------------------------------------------------- usage errors
+
+#[test]
+fn usage_errors_exit_1_and_help_exits_0() {
+    // clap's own exit code for a usage error is 2; qep's contract is 1 for every bad input.
+    let err = fails(qep().args(["info", "--frobnicate"]));
+    assert!(err.contains("unexpected argument '--frobnicate'"), "{err}");
+    let err = fails(qep().args(["spectrum", "x.yaml", "--k", "many"]));
+    assert!(err.contains("invalid value 'many'"), "{err}");
+    let out = qep().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: qep"));
 }
