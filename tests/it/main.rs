@@ -13,6 +13,7 @@ mod ep_langevin;
 mod ep_thermal;
 mod ep_train;
 mod ep_typicality;
+mod fuzz;
 mod hamiltonian;
 mod linalg;
 mod lindblad;
