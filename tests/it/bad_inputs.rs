@@ -116,6 +116,34 @@ fn corpus_pauli_letters_run_together_suggest_spaces() {
     );
 }
 
+#[test]
+#[ignore = "fixed on another branch; un-ignore at merge"]
+fn corpus_names_that_leave_the_output_folder_are_refused() {
+    for name in ["name_parent.yaml", "name_dotdot.yaml", "name_absolute.yaml"] {
+        let f = bad(name);
+        let err = qep_fails(&["info", &f]);
+        assert!(
+            err.starts_with(&format!("error: {f}:2:7: `name`: ")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "fixed on another branch; un-ignore at merge"]
+fn corpus_huge_coefficients_are_refused() {
+    for (name, key) in [
+        ("coeff_1e300.yaml", "terms[0].coeff"),
+        ("heisenberg_xx_1e308.yaml", "couplings[0]"),
+        ("init_uniform_1e308.yaml", "params[0]"),
+    ] {
+        let f = bad(name);
+        let err = qep_fails(&["spectrum", &f, "--k", "1"]);
+        assert!(err.starts_with(&format!("error: {f}:")), "{err}");
+        assert!(err.contains(key), "{err} should name `{key}`");
+    }
+}
+
 // ---------------------------------------------------------------- nesting depth
 
 /// `qubits: 2` and a `terms` value nested `levels` deep (the root mapping is level 1).
