@@ -234,7 +234,7 @@ impl<R: BufRead> CsvLines<'_, R> {
             self.buf.clear();
             // Room for the longest allowed line and its `\r\n`, no more.
             let n = (&mut self.reader)
-                .take(max_line as u64 + 2)
+                .take((max_line as u64).saturating_add(2))
                 .read_until(b'\n', &mut self.buf)
                 .map_err(|e| self.error(self.line + 1, format!("cannot read the line: {e}")))?;
             if n == 0 {
@@ -252,6 +252,10 @@ impl<R: BufRead> CsvLines<'_, R> {
                 return Err(too_large(self.line, "bytes", self.limits.max_dataset_bytes));
             }
             let mut content = self.buf.as_slice();
+            if self.line == 1 {
+                // Spreadsheets often start a UTF-8 file with a byte-order mark.
+                content = content.strip_prefix(b"\xef\xbb\xbf").unwrap_or(content);
+            }
             if let Some(c) = content.strip_suffix(b"\n") {
                 content = c.strip_suffix(b"\r").unwrap_or(c);
             }

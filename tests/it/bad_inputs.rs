@@ -382,9 +382,27 @@ fn dataset_line_that_is_not_utf8_is_located() {
             csv.display()
         )
     );
-    // CR LF line ends are still plain line ends.
-    std::fs::write(&csv, "x,y\r\n0.1,1\r\n0.2,-1\r\n").unwrap();
+    // CR LF line ends are still plain line ends, and a byte-order mark is not part of the
+    // first column's name.
+    std::fs::write(&csv, "\u{feff}x,y\r\n0.1,1\r\n0.2,-1\r\n").unwrap();
     assert_eq!(load(&m).unwrap().dataset.unwrap().train.len(), 2);
+    // No limit at all is a limit too.
+    let unbounded = Limits {
+        max_dataset_bytes: u64::MAX,
+        max_rows: usize::MAX,
+        max_columns: usize::MAX,
+        max_line_bytes: usize::MAX,
+        max_model_bytes: u64::MAX,
+    };
+    assert_eq!(
+        load_with(&m, &unbounded)
+            .unwrap()
+            .dataset
+            .unwrap()
+            .train
+            .len(),
+        2
+    );
 }
 
 // ---------------------------------------------------------------- did you mean …?
