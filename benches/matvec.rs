@@ -1,6 +1,9 @@
-//! `H·ψ` on the peer benchmark problem (TFIM, open grid, h = 3.04; `shared/peers`), complex
-//! and real arithmetic. Throughput = the minimal bytes of one application (read ψ and the
-//! diagonal, write the output), so criterion's GiB/s is the effective bandwidth.
+//! `H·ψ` on the benchmark model families (`benches/peers/models.py`): the open-grid TFIM of the
+//! peer baselines (h = 3.04, constant X-mask groups only), the quantum-EP phase sensor
+//! (cluster-Ising chain + 2 sensor qubits: most groups have Z-dependent signs, read from
+//! tables) and a random EP network (XX + ZZ + XZ couplings), complex and real arithmetic.
+//! Throughput = the minimal bytes of one application (read ψ and the diagonal, write the
+//! output), so criterion's GiB/s is the effective bandwidth.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -10,8 +13,8 @@ use qep::operator::XMaskOperator;
 use qep::state::StateVector;
 use qep::C64;
 
-fn operator(grid: &str) -> XMaskOperator {
-    let path = format!("hamiltonians/bench/tfim_{grid}.yaml");
+fn operator(file: &str) -> XMaskOperator {
+    let path = format!("hamiltonians/bench/{file}.yaml");
     let model = qep::hamiltonian::load(Path::new(&path)).expect("benchmark model loads");
     let h = model
         .hamiltonian(&model.theta(), None, 0.0)
@@ -19,31 +22,41 @@ fn operator(grid: &str) -> XMaskOperator {
     XMaskOperator::new(&h).expect("fits in memory")
 }
 
+/// The models of one family at 16, 20 and 24 qubits.
+fn family(name: &str) -> [String; 3] {
+    match name {
+        "tfim" => ["tfim_4x4", "tfim_4x5", "tfim_4x6"].map(String::from),
+        _ => [16, 20, 24].map(|n| format!("{name}_{n}")),
+    }
+}
+
 fn matvec(c: &mut Criterion) {
-    let mut g = c.benchmark_group("tfim_grid_matvec_complex");
-    g.sample_size(10);
-    for grid in ["4x4", "4x5", "4x6"] {
-        let op = operator(grid);
-        let psi = StateVector::<C64>::random(op.qubits(), 7).expect("fits");
-        let mut out = vec![C64::default(); psi.len()];
-        g.throughput(Throughput::Bytes(op.bytes_per_apply(16) as u64));
-        g.bench_function(BenchmarkId::from_parameter(op.qubits()), |b| {
-            b.iter(|| op.apply_into(black_box(psi.as_slice()), &mut out))
-        });
+    for name in ["tfim", "sensor", "randnet"] {
+        let mut g = c.benchmark_group(format!("{name}_matvec_complex"));
+        g.sample_size(10);
+        for file in family(name) {
+            let op = operator(&file);
+            let psi = StateVector::<C64>::random(op.qubits(), 7).expect("fits");
+            let mut out = vec![C64::default(); psi.len()];
+            g.throughput(Throughput::Bytes(op.bytes_per_apply(16) as u64));
+            g.bench_function(BenchmarkId::from_parameter(op.qubits()), |b| {
+                b.iter(|| op.apply_into(black_box(psi.as_slice()), &mut out))
+            });
+        }
+        g.finish();
+        let mut g = c.benchmark_group(format!("{name}_matvec_real"));
+        g.sample_size(10);
+        for file in family(name) {
+            let op = operator(&file);
+            let psi = StateVector::<f64>::random(op.qubits(), 7).expect("fits");
+            let mut out = vec![0.0; psi.len()];
+            g.throughput(Throughput::Bytes(op.bytes_per_apply(8) as u64));
+            g.bench_function(BenchmarkId::from_parameter(op.qubits()), |b| {
+                b.iter(|| op.apply_into(black_box(psi.as_slice()), &mut out))
+            });
+        }
+        g.finish();
     }
-    g.finish();
-    let mut g = c.benchmark_group("tfim_grid_matvec_real");
-    g.sample_size(10);
-    for grid in ["4x4", "4x5", "4x6"] {
-        let op = operator(grid);
-        let psi = StateVector::<f64>::random(op.qubits(), 7).expect("fits");
-        let mut out = vec![0.0; psi.len()];
-        g.throughput(Throughput::Bytes(op.bytes_per_apply(8) as u64));
-        g.bench_function(BenchmarkId::from_parameter(op.qubits()), |b| {
-            b.iter(|| op.apply_into(black_box(psi.as_slice()), &mut out))
-        });
-    }
-    g.finish();
 }
 
 criterion_group!(benches, matvec);

@@ -63,4 +63,10 @@ pub enum Error {
     /// Gibbs expectations by typicality.
     #[error(transparent)]
     Typicality(#[from] crate::ep::typicality::TypicalityError),
+    /// A computation stopped at a safe point because its cancellation flag was set.
+    #[error(transparent)]
+    Cancelled(#[from] crate::cancel::Cancelled),
+    /// A result that is not a finite number.
+    #[error(transparent)]
+    Finite(#[from] crate::finite::NonFiniteError),
 }

@@ -71,6 +71,15 @@ pub struct Krylov {
 /// Breakdown threshold relative to the scale of `T_m`: the Krylov space is invariant.
 const HAPPY: f64 = 1e-13;
 
+/// The Krylov basis [`Krylov::new`] allocates for states of `n` qubits:
+/// `min(max_dim, 2^n) + 1` complex vectors.
+pub fn krylov_memory(n: usize, params: &KrylovParams) -> memory::MemoryPlan {
+    let m = (params.max_dim as u128).min(memory::state_bytes(n, 1).max(1)) + 1;
+    let mut plan = memory::MemoryPlan::part("Krylov propagator");
+    plan.add_n("Krylov basis", m as usize, memory::state_bytes(n, 16));
+    plan
+}
+
 impl Krylov {
     /// A workspace for states of dimension `dim`.
     ///

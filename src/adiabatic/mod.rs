@@ -1,4 +1,4 @@
-//! Adiabatic state preparation (issue 6; DESIGN.md "How states are prepared"): sweeps
+//! Adiabatic state preparation (issue 6; docs/DESIGN.md "How states are prepared"): sweeps
 //! `H(s) = (1 − s) H_start + s H_target` ([`schedule`]), the Krylov propagator ([`krylov`]),
 //! fourth-order Magnus, midpoint and Trotter integrators ([`propagate`], [`trotter`]), and
 //! the preparation verified by Lanczos ([`prepare`]).
@@ -10,10 +10,10 @@ pub mod schedule;
 pub mod schrodinger;
 pub mod trotter;
 
-pub use krylov::{Krylov, KrylovParams, KrylovStats};
+pub use krylov::{krylov_memory, Krylov, KrylovParams, KrylovStats};
 pub use prepare::{
-    infidelity_slope, PathPoint, PathScan, PrepareSettings, Prepared, Preparer, ScheduleKind,
-    Verification,
+    infidelity_slope, prepare_memory, PathPoint, PathScan, PrepareSettings, Prepared, Preparer,
+    ScheduleKind, Verification,
 };
 pub use propagate::{propagate, Method, Propagation};
 pub use schedule::{local_profile, transverse_field, Profile, Sweep};

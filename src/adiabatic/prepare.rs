@@ -52,6 +52,25 @@ pub struct PrepareSettings {
     pub gap_points: usize,
 }
 
+/// The buffers a [`Preparer`] on `n` qubits holds at its peak with `settings`: the pencil's
+/// diagonals, the eigensolver of the reference levels (complex, the conservative case), the
+/// start, target, evolving and work states, and the Krylov basis.
+pub fn prepare_memory(n: usize, settings: &PrepareSettings) -> crate::state::MemoryPlan {
+    use crate::state::memory::state_bytes;
+    let vec = state_bytes(n, 16);
+    let mut plan = crate::state::MemoryPlan::part("adiabatic preparation");
+    let lanczos = LanczosParams {
+        k: settings.eigen + 1,
+        gap: true,
+        ..settings.lanczos.clone()
+    };
+    plan.add_n("pencil diagonals", 3, vec)
+        .extend(&crate::linalg::lanczos_memory(n, 16, &lanczos))
+        .add_n("start, reference, evolving and work states", 5, vec)
+        .extend(&super::krylov_memory(n, &settings.krylov));
+    plan
+}
+
 impl Default for PrepareSettings {
     fn default() -> Self {
         Self {

@@ -1,6 +1,6 @@
 //! The gate set (qelib1.inc names) and each gate's explicit matrix.
 //!
-//! Matrix convention (DESIGN.md: qubit i = bit i): a two-qubit gate applied to the qubit pair
+//! Matrix convention (docs/DESIGN.md: qubit i = bit i): a two-qubit gate applied to the qubit pair
 //! `(a, b)` has the 4×4 matrix indexed by `bit_a + 2·bit_b`, so for [`Gate::Cx`] `a` is the
 //! control and `b` the target: `CX|bit_a = 1, bit_b⟩ = |1, bit_b ⊕ 1⟩`.
 

@@ -1,7 +1,7 @@
 //! Gate circuits: the gate set ([`gate`]), a state-vector executor ([`execute`]) and
 //! OpenQASM 2.0 import and export ([`qasm`]).
 //!
-//! Conventions (DESIGN.md): qubit `i` is bit `i` of the basis index; classical bit `j` of a
+//! Conventions (docs/DESIGN.md): qubit `i` is bit `i` of the basis index; classical bit `j` of a
 //! result is bit `j` of its outcome index; bitstrings for people put qubit (or clbit) 0
 //! rightmost, as Qiskit does: `x q[0]; measure q -> c;` on 3 qubits gives `"001"`.
 

@@ -82,7 +82,7 @@ pub enum Command {
     /// and write metrics.csv, params.json, summary.json, training.svg into --out; for a model
     /// without a dataset, solve its free phase (energies, ⟨Z⟩ on the outputs).
     #[command(
-        after_help = "Examples:\n  qep run hamiltonians/ising_grid.yaml\n  qep run hamiltonians/xor.yaml --epochs 30 --out runs/xor\n  qep run hamiltonians/iris.yaml --out runs/iris --resume      # after a Ctrl-C\n\nEach epoch's files are written atomically: an interrupted run keeps the last completed\nepoch, and --resume continues from it bit for bit (the example order is seeded per epoch)."
+        after_help = "Examples:\n  qep run hamiltonians/ising_grid.yaml\n  qep run hamiltonians/xor.yaml --epochs 30 --out runs/xor\n  qep run hamiltonians/iris.yaml --out runs/iris --resume      # after a Ctrl-C\n\nEach epoch's files are written atomically. Ctrl-C stops before the next example, saves the\nlast completed epoch and exits with code 130; --resume continues from it bit for bit (the\nexample order is seeded per epoch) and refuses a checkpoint made with other settings\n(--force overrides). A folder that holds a run is refused without --resume or --overwrite."
     )]
     Run(RunArgs),
     /// State-preparation benchmark: sweep H(s) = (1 − s) H_start + s H_target from an
@@ -198,9 +198,14 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
-    /// Output file (default: standard output).
+    /// Output file (default: standard output). Written to a temporary file in the same
+    /// folder and renamed into place, so a failed or interrupted export leaves no partial file.
     #[arg(long, short = 'o', value_name = "OUT")]
     pub out: Option<PathBuf>,
+    /// Largest output allowed, e.g. 8G or 500M (default: 1G, and no more than the free space
+    /// of the target's file system). The size is estimated before anything is written.
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
 }
 
 /// `qep bench`.
@@ -332,6 +337,10 @@ pub struct ShotsArgs {
     /// Output folder (default: out/<model>-shots).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the result files of an earlier study in the output folder (without it, a
+    /// folder that holds them is refused).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `qep evolve`.
@@ -431,6 +440,10 @@ pub struct ThermalScanArgs {
     /// Output folder (default: out/<model>-thermal).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the result files of an earlier study in the output folder (without it, a
+    /// folder that holds them is refused).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `--method` of `qep thermalize`.
@@ -488,6 +501,10 @@ pub struct ThermalizeArgs {
     /// Output folder (default: out/<model>-thermalize).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the result files of an earlier study in the output folder (without it, a
+    /// folder that holds them is refused).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `qep plateau`.
@@ -521,6 +538,10 @@ pub struct PlateauArgs {
     /// Output folder (default: out/plateau-<family>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the result files of an earlier study in the output folder (without it, a
+    /// folder that holds them is refused).
+    #[arg(long)]
+    pub overwrite: bool,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -548,9 +569,18 @@ pub struct RunArgs {
     /// Epochs (default: the model's `training.epochs`).
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
-    /// Continue from the checkpoint in --out after its last completed epoch.
+    /// Continue from the checkpoint in --out after its last completed epoch (the model,
+    /// dataset and settings must be those of the checkpointed run).
     #[arg(long)]
     pub resume: bool,
+    /// With --resume: continue even though the model, dataset or settings differ from the
+    /// checkpointed run's (the summary lists what changed).
+    #[arg(long, requires = "resume")]
+    pub force: bool,
+    /// Replace the results of an earlier run in --out (without it, a folder that holds a run
+    /// is refused).
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
     /// Initial parameters from a params.json written by an earlier run.
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,
@@ -674,6 +704,10 @@ pub struct PrepareArgs {
     /// Output folder (default: out/<model>-prepare).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace the result files of an earlier study in the output folder (without it, a
+    /// folder that holds them is refused).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `--schedule`.

@@ -3,8 +3,10 @@
 use anyhow::Result;
 use serde::Serialize;
 
+use qep::linalg::operator_memory;
 use qep::measure::{time_sampling, SamplingTiming};
 use qep::operator::{ApplyTiming, ApplyTimingParams, XMaskOperator};
+use qep::state::{memory, MemoryPlan};
 
 /// The JSON of `qep bench`: the H·ψ timing, plus the sampler's with --shots.
 #[derive(Serialize)]
@@ -16,12 +18,28 @@ struct BenchOut {
 }
 
 use super::args::BenchArgs;
-use super::{bytes, in_file, load, print_json, spinner};
+use super::{bytes, finite, in_file, load, print_json, spinner};
 
 pub fn run(a: BenchArgs) -> Result<()> {
     let file = &a.model.file;
     let model = load(file)?;
     let h = in_file(file, model.hamiltonian(&model.theta(), None, 0.0))?;
+    // The operator, the timed ψ and H·ψ, and with --shots the sampled state, its cumulative
+    // distribution and the shot and uniform lists.
+    let n = model.qubits;
+    let mut plan = MemoryPlan::new("qep bench");
+    plan.extend(&operator_memory(&h))
+        .add_n("ψ and H·ψ", 2, memory::state_bytes(n, 16));
+    if let Some(s) = a.shots {
+        plan.add("sampled state", memory::state_bytes(n, 16))
+            .add("cumulative distribution", memory::state_bytes(n, 8))
+            .add_n(
+                "shots and sorted uniforms",
+                2,
+                u128::from(s).saturating_mul(8),
+            );
+    }
+    in_file(file, plan.check())?;
     let op = in_file(file, XMaskOperator::new(&h))?;
     let params = ApplyTimingParams {
         reps: a.reps,
@@ -49,6 +67,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         )?),
         None => None,
     };
+    finite(file, &(&t, &sampling))?;
     if a.model.json {
         let out = BenchOut { apply: t, sampling };
         return print_json(&out, &model, Some(a.seed), serde_json::to_value(&params)?);

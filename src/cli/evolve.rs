@@ -7,18 +7,20 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use qep::evolve::{
-    evolve_lindblad, evolve_trajectories_with_progress, jump_list, DensityMatrix, Options,
-    TrajectoryOptions,
+    evolve_lindblad_with_progress, evolve_trajectories_with_progress, jump_list, DensityMatrix,
+    Options, TrajectoryOptions,
 };
-use qep::linalg::{eigenpairs, LanczosParams};
+use qep::evolve::{lindblad_memory, trajectories_memory};
+use qep::linalg::{eigenpairs, eigenpairs_memory, operator_memory, LanczosParams};
 use qep::operator::XMaskOperator;
 use qep::pauli::{PauliString, PauliSum};
 use qep::state::StateVector;
+use qep::state::{memory, MemoryPlan};
 use qep::C64;
 
 use super::args::{EvolveArgs, EvolveMethod};
-use super::{in_file, load, print_json, spinner};
-use qep::adiabatic::{evolve_schrodinger, KrylovParams};
+use super::{bar, finite, in_file, load, print_json, spinner};
+use qep::adiabatic::{evolve_schrodinger, krylov_memory, KrylovParams};
 
 /// The JSON of `qep evolve`.
 #[derive(Serialize)]
@@ -30,7 +32,8 @@ struct EvolveOut {
     observables: BTreeMap<String, Vec<f64>>,
     purity: Vec<f64>,
     trace: Vec<f64>,
-    min_eigenvalue: Option<Vec<f64>>,
+    /// The smallest eigenvalue of ρ where it was computed, `null` at the other times.
+    min_eigenvalue: Option<Vec<Option<f64>>>,
     steps: usize,
     rejected_steps: usize,
     seconds: f64,
@@ -71,6 +74,13 @@ pub fn run(a: EvolveArgs) -> Result<()> {
     let model = load(file)?;
     let n = model.qubits;
     let h = in_file(file, model.hamiltonian(&model.theta(), None, 0.0))?;
+    let jumps = jump_list(&model.settings.jumps);
+    let method = a.method.unwrap_or(if jumps.is_empty() {
+        EvolveMethod::Krylov
+    } else {
+        EvolveMethod::Rho
+    });
+    in_file(file, evolve_memory(&a, n, &h, jumps.len(), method).check())?;
     let psi0: Vec<C64> = match a.initial.as_str() {
         "plus" => in_file(file, StateVector::<C64>::plus(n))?.into_vec(),
         "zero" => in_file(file, StateVector::<C64>::basis(n, 0))?.into_vec(),
@@ -98,12 +108,6 @@ pub fn run(a: EvolveArgs) -> Result<()> {
         s.add(p, 1.0);
         observables.push(s);
     }
-    let jumps = jump_list(&model.settings.jumps);
-    let method = a.method.unwrap_or(if jumps.is_empty() {
-        EvolveMethod::Krylov
-    } else {
-        EvolveMethod::Rho
-    });
     match method {
         EvolveMethod::Trajectories => {
             return trajectories(&a, &model, &h, &jumps, &psi0, &observables, t0)
@@ -130,16 +134,27 @@ pub fn run(a: EvolveArgs) -> Result<()> {
         positivity: !a.no_positivity,
         ..Options::default()
     };
-    let pb = (n >= 7).then(|| {
-        spinner(format!(
-            "Lindblad evolution of {n} qubits to t = {}",
-            a.times.last().copied().unwrap_or(0.0)
-        ))
-    });
-    let tr = evolve_lindblad(&h, &jumps, &rho0, &a.times, &observables, &opts);
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
+    // Progress in thousandths of the final time, so that the bar knows the time left.
+    let t_end = a.times.last().copied().unwrap_or(0.0);
+    let pb = bar(
+        1000,
+        format!("Lindblad evolution of {n} qubits to t = {t_end}"),
+        "‰ of t",
+    );
+    let tr = evolve_lindblad_with_progress(
+        &h,
+        &jumps,
+        &rho0,
+        &a.times,
+        &observables,
+        &opts,
+        &|t, end| {
+            if end > 0.0 {
+                pb.set_position((1000.0 * t / end) as u64)
+            }
+        },
+    );
+    pb.finish_and_clear();
     let tr = in_file(file, tr)?;
     let out = EvolveOut {
         qubits: n,
@@ -154,11 +169,16 @@ pub fn run(a: EvolveArgs) -> Result<()> {
             .collect(),
         purity: tr.purity.clone(),
         trace: tr.trace.clone(),
-        min_eigenvalue: tr.min_eigenvalue.clone(),
+        // The library marks the times without an eigensolve by NaN: not numbers, so `null`.
+        min_eigenvalue: tr
+            .min_eigenvalue
+            .as_ref()
+            .map(|v| v.iter().map(|&x| (!x.is_nan()).then_some(x)).collect()),
         steps: tr.stats.steps,
         rejected_steps: tr.stats.rejected,
         seconds: t0.elapsed().as_secs_f64(),
     };
+    finite(file, &out)?;
     if a.model.json {
         return print_json(
             &out,
@@ -184,6 +204,58 @@ pub fn run(a: EvolveArgs) -> Result<()> {
         n, out.jumps, out.steps, out.rejected_steps, out.seconds
     );
     Ok(())
+}
+
+/// Every buffer `qep evolve` holds at its peak, by method: the start state (and the ground
+/// state's eigensolver for `--initial ground`), then the Krylov propagator, the Lindblad
+/// integrator's density matrices or the trajectories' per-worker workspaces.
+fn evolve_memory(
+    a: &EvolveArgs,
+    n: usize,
+    h: &PauliSum,
+    jumps: usize,
+    method: EvolveMethod,
+) -> MemoryPlan {
+    let vec = memory::state_bytes(n, 16);
+    let mut plan = MemoryPlan::new(match method {
+        EvolveMethod::Krylov => "qep evolve --method krylov",
+        EvolveMethod::Rho => "qep evolve --method rho",
+        EvolveMethod::Trajectories => "qep evolve --method trajectories",
+    });
+    plan.add("initial state", vec);
+    if a.initial == "ground" {
+        plan.extend(&operator_memory(h))
+            .extend(&eigenpairs_memory(h, &LanczosParams::default()));
+    }
+    match method {
+        EvolveMethod::Krylov => {
+            let params = KrylovParams {
+                tol: a.krylov_tol,
+                ..KrylovParams::default()
+            };
+            plan.add("evolving state", vec)
+                .extend(&operator_memory(h))
+                .extend(&krylov_memory(n, &params));
+        }
+        EvolveMethod::Rho => {
+            plan.extend(&operator_memory(h)).extend(&lindblad_memory(n));
+        }
+        EvolveMethod::Trajectories => {
+            let pair_bytes = vec
+                .saturating_mul(a.times.len() as u128)
+                .saturating_mul(rayon::current_num_threads() as u128);
+            plan.extend(&operator_memory(h))
+                .extend(&trajectories_memory(
+                    n,
+                    jumps,
+                    a.trajectories,
+                    a.times.len(),
+                    pair_bytes <= PURITY_MAX_BYTES,
+                    rayon::current_num_threads(),
+                ));
+        }
+    }
+    plan
 }
 
 /// `--method trajectories`: runs the library's trajectories with a progress bar and prints.
@@ -247,6 +319,7 @@ fn trajectories(
         rhs_evals: tr.stats.rhs_evals,
         seconds: t0.elapsed().as_secs_f64(),
     };
+    finite(file, &out)?;
     if a.model.json {
         return print_json(
             &out,
@@ -352,6 +425,7 @@ fn krylov(
         error_estimate: r.krylov.error_estimate,
         seconds: t0.elapsed().as_secs_f64(),
     };
+    finite(file, &out)?;
     if a.model.json {
         return print_json(
             &out,

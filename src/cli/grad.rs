@@ -14,14 +14,17 @@ use qep::ep::thermal::{
     ThermalMethod, ThermalParams, ThermalStep,
 };
 use qep::ep::typicality::TypicalityParams;
-use qep::ep::{compare, ep_gradient, exact_gradient, EpGradient, EpParams, ExactGradient};
+use qep::ep::{
+    compare, ep_gradient, exact_gradient, gradient_memory, EpGradient, EpParams, ExactGradient,
+};
 use qep::hamiltonian::{
     Adiabatic, Example, Model, ModelKind, Preparation, StateChoice, ThermalGradient,
 };
 use qep::operator::DENSE_MAX_QUBITS;
+use qep::state::MemoryPlan;
 
 use super::args::GradArgs;
-use super::{in_file, lanczos_params, load, print_json, spinner};
+use super::{finite, in_file, lanczos_params, load, print_json, spinner};
 
 /// The JSON of `qep grad`.
 #[derive(Serialize)]
@@ -112,6 +115,9 @@ pub fn run(a: GradArgs) -> Result<()> {
         }
         return thermal(&a, &model, &theta, &ex, t, params.beta, params.shots);
     }
+    let mut plan = MemoryPlan::new("qep grad");
+    plan.extend(&gradient_memory(model.qubits, &params, !a.no_exact));
+    in_file(file, plan.check())?;
     let pb =
         (model.qubits >= 16).then(|| spinner(format!("EP gradient on {} qubits", model.qubits)));
 
@@ -143,6 +149,7 @@ pub fn run(a: GradArgs) -> Result<()> {
         ep,
         prepared,
     };
+    finite(file, &out)?;
     if a.model.json {
         return print_json(
             &out,

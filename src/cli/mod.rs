@@ -16,14 +16,18 @@ mod spectrum;
 mod thermal_scan;
 mod thermalize;
 
+use std::fmt;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use qep::cancel::Cancel;
 use qep::hamiltonian::{self, Model};
 use qep::linalg::{BasisMemory, LanczosParams, Method};
 use qep::report::Provenance;
@@ -47,6 +51,77 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Circuit(a) => circuit::run(a),
         Command::Prepare(a) => prepare::run(a),
     }
+}
+
+/// The process's cancellation flag, set by the Ctrl-C handler of `main`.
+pub fn cancel_flag() -> &'static Cancel {
+    static FLAG: OnceLock<Cancel> = OnceLock::new();
+    FLAG.get_or_init(Cancel::new)
+}
+
+/// Whether the running command checks [`cancel_flag`] at safe points; until one says so, a
+/// Ctrl-C ends the process at once (as it always did for the short commands).
+static COOPERATIVE: AtomicBool = AtomicBool::new(false);
+
+/// Whether a Ctrl-C should set the flag (true) or end the process at once (false).
+pub fn is_cooperative() -> bool {
+    COOPERATIVE.load(Ordering::SeqCst)
+}
+
+/// Declares that the running command stops at safe points once the flag is set, saves what
+/// it has and returns [`Interrupted`]; returns the flag to hand to the library.
+fn cooperative() -> Cancel {
+    COOPERATIVE.store(true, Ordering::SeqCst);
+    cancel_flag().clone()
+}
+
+/// A command stopped by Ctrl-C after saving what it could; the message says what was saved
+/// and how to go on. `main` prints it and exits with code 130.
+#[derive(Debug)]
+pub struct Interrupted(pub String);
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Whether an error is (or wraps) the library's [`qep::cancel::Cancelled`].
+pub fn is_cancelled(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<qep::cancel::Cancelled>().is_some()
+            || matches!(
+                c.downcast_ref::<qep::Error>(),
+                Some(qep::Error::Cancelled(_))
+            )
+    })
+}
+
+/// Refuses an output folder that holds any of a study's result `files` (unless
+/// `--overwrite`): checked before the study runs, so that no work is lost to the refusal.
+fn check_study_out(dir: &Path, files: &[&str], overwrite: bool) -> Result<()> {
+    Ok(qep::report::check_fresh(
+        dir,
+        files,
+        overwrite,
+        "--overwrite replaces its results, --out DIR writes elsewhere",
+    )?)
+}
+
+/// Creates `dir` and writes each `(name, text)` into it atomically.
+fn write_results(dir: &Path, files: &[(&str, String)]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    for (name, text) in files {
+        qep::report::write_atomic(&dir.join(name), text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// `DIR/{a, b, c}` for messages.
+fn listing(dir: &Path, files: &[&str]) -> String {
+    format!("{}/{{{}}}", dir.display(), files.join(", "))
 }
 
 /// Loads a model. Model errors already start with `file:line:col`, so no context is added.
@@ -96,6 +171,7 @@ fn print_json<T: Serialize>(
         seed,
         settings,
     );
+    qep::finite::check_finite(result, &model.source.path.display().to_string())?;
     let out = WithProvenance { result, provenance };
     let mut text = serde_json::to_string_pretty(&out)?;
     text.push('\n');
@@ -104,6 +180,13 @@ fn print_json<T: Serialize>(
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// Refuses a result with a NaN or an infinity anywhere in it (the library's central guard),
+/// before anything of it is printed or written.
+fn finite<T: Serialize>(file: &Path, out: &T) -> Result<()> {
+    qep::finite::check_finite(out, &file.display().to_string())?;
+    Ok(())
 }
 
 /// The library's Lanczos settings from the CLI flags.
@@ -137,6 +220,21 @@ fn spinner(msg: String) -> ProgressBar {
     );
     pb.set_message(msg);
     pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// A bar on stderr for work of known size, with the time left (hidden when stderr is not a
+/// terminal, like [`spinner`]).
+fn bar(len: u64, msg: String, unit: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{msg}} {{bar:30}} {{pos}}/{{len}} {unit} [{{elapsed}} < {{eta}}]"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb.set_message(msg);
+    pb.enable_steady_tick(Duration::from_millis(200));
     pb
 }
 

@@ -1,17 +1,18 @@
 //! `qep plateau [FILE | --family F] --sizes A..B --samples M`.
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use qep::hamiltonian::Lattice;
 use qep::report::svg::{render, Panel, Series};
-use qep::report::Provenance;
-use qep::study::plateau::{plateau_scan, Family, Plateau, PlateauParams};
+use qep::report::{default_out_dir, Provenance};
+use qep::study::plateau::{plateau_scan_until, Family, Plateau, PlateauParams};
 
 use super::args::{FamilyArg, PlateauArgs};
-use super::load;
+use super::{check_study_out, cooperative, listing, load, write_results, Interrupted};
+
+/// The files `qep plateau` writes.
+const FILES: [&str; 3] = ["plateau.csv", "plateau.json", "plateau.svg"];
 
 /// `A..B`, `A..B:S` or `a,b,c`.
 fn parse_sizes(s: &str) -> Result<Vec<usize>> {
@@ -67,6 +68,36 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         seed: a.seed,
         ep_shots: a.shots.map(|s| (s, a.beta)),
     };
+    let family_name = serde_json::to_value(family)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir("plateau-", &family_name));
+    check_study_out(&out, &FILES, a.overwrite)?;
+    let cancel = cooperative();
+    // Each draw holds one EP gradient with its exact oracle at the largest size.
+    let largest = params.sizes.iter().copied().max().unwrap_or(0);
+    let mut plan = qep::state::MemoryPlan::new("qep plateau");
+    plan.extend(&qep::ep::gradient_memory(
+        largest,
+        &qep::ep::EpParams::default(),
+        true,
+    ));
+    if let Some((shots, _)) = params.ep_shots {
+        plan.add(
+            "cumulative distribution",
+            qep::state::memory::state_bytes(largest, 8),
+        )
+        .add_n(
+            "shots and sorted uniforms",
+            2,
+            u128::from(shots).saturating_mul(8),
+        );
+    }
+    plan.check()?;
     let total = (params.sizes.len() * params.samples) as u64;
     let pb = ProgressBar::new(total);
     pb.set_style(
@@ -76,21 +107,25 @@ pub fn run(a: PlateauArgs) -> Result<()> {
     let sizes = params.sizes.clone();
     let samples = params.samples;
     let t0 = std::time::Instant::now();
-    let result = plateau_scan(&params, |si, s| {
+    let result = plateau_scan_until(&params, &cancel, |si, s| {
         pb.set_message(format!("N = {}", sizes[si]));
         pb.set_position((si * samples + s) as u64);
+        // A hidden bar (stderr not a terminal) shows nothing: log each finished size.
+        if pb.is_hidden() && s == samples {
+            eprintln!("N = {}: {samples} draws done", sizes[si]);
+        }
     })?;
     pb.finish_and_clear();
-    let out = a.out.clone().unwrap_or_else(|| {
-        PathBuf::from("out").join(format!(
-            "plateau-{}",
-            serde_json::to_value(family)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default()
+    // The measured variances must be numbers; the fitted rates and their errors are
+    // undefined (NaN, written as null) with fewer than two or three sizes.
+    qep::finite::check_finite(&(&result.variance, &result.per_size), "qep plateau")?;
+    if !result.complete && result.per_size.is_empty() {
+        return Err(Interrupted(format!(
+            "interrupted before the first size (N = {}) was complete; nothing saved",
+            sizes.first().copied().unwrap_or(0)
         ))
-    });
-    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+        .into());
+    }
     let provenance = Provenance::new(
         input.as_ref().map(|(p, _)| p.as_path()),
         input.as_ref().map(|(_, h)| h.clone()),
@@ -109,12 +144,33 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         "family": result.family,
         "samples": result.samples,
         "per_size": result.per_size,
+        "complete": result.complete,
         "seconds": t0.elapsed().as_secs_f64(),
         "provenance": provenance,
     }))?;
-    write(&out, "plateau.json", &(json.clone() + "\n"))?;
-    write(&out, "plateau.csv", &csv(&result))?;
-    write(&out, "plateau.svg", &svg(&result))?;
+    write_results(
+        &out,
+        &[
+            ("plateau.json", json.clone() + "\n"),
+            ("plateau.csv", csv(&result)),
+            ("plateau.svg", svg(&result)),
+        ],
+    )?;
+    if !result.complete {
+        return Err(Interrupted(format!(
+            "interrupted after {} of {} sizes (N = {}); their results are saved in {}",
+            result.per_size.len(),
+            sizes.len(),
+            result
+                .sizes
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            listing(&out, &FILES)
+        ))
+        .into());
+    }
     if a.json {
         println!("{json}");
         return Ok(());
@@ -150,11 +206,6 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         out.display()
     );
     Ok(())
-}
-
-fn write(dir: &std::path::Path, name: &str, text: &str) -> Result<()> {
-    let p = dir.join(name);
-    std::fs::write(&p, text).with_context(|| format!("{}: write failed", p.display()))
 }
 
 fn csv(r: &Plateau) -> String {

@@ -1,11 +1,10 @@
 //! `qep prepare FILE [--start START.yaml] [--time T | --times …]`: the state-preparation
 //! benchmark (issue 6).
 
-use std::path::PathBuf;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 
+use qep::adiabatic::prepare_memory;
 use qep::adiabatic::{
     infidelity_slope, trotter_circuit, KrylovParams, Method, PathScan, PrepareSettings, Prepared,
     Preparer, Profile, ScheduleKind,
@@ -14,9 +13,16 @@ use qep::circuit::{to_qasm, Circuit, Gate};
 use qep::hamiltonian::{Preparation, Schedule};
 use qep::linalg::LanczosParams;
 use qep::report::svg::{render, Panel, Series};
+use qep::state::MemoryPlan;
 
 use super::args::{PrepMethodArg, PrepareArgs, ScheduleArg};
-use super::{in_file, load, print_json, spinner, training_example};
+use super::{
+    bar, check_study_out, cooperative, finite, in_file, listing, load, print_json, spinner,
+    training_example, write_results, Interrupted,
+};
+
+/// The files `qep prepare` writes.
+const FILES: [&str; 3] = ["prepare.csv", "prepare.json", "prepare.svg"];
 
 /// The JSON of `qep prepare`: one run's fields at the top level with `--time`, a list under
 /// `runs` with `--times`.
@@ -37,6 +43,8 @@ struct Out<'a> {
     infidelity_slope: Option<f64>,
     expected_slope: Option<f64>,
     qasm: Option<String>,
+    /// Whether every sweep time asked for was run (false after a Ctrl-C).
+    complete: bool,
 }
 
 #[derive(Serialize)]
@@ -123,21 +131,53 @@ pub fn run(a: PrepareArgs) -> Result<()> {
             _ => None,
         },
     };
+    let mut plan = MemoryPlan::new("qep prepare");
+    plan.extend(&prepare_memory(model.qubits, &settings));
+    in_file(file, plan.check())?;
     let settings_json = serde_json::to_value(&settings)?;
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| qep::report::default_out_dir(&model.name, "-prepare"));
+    check_study_out(&dir, &FILES, a.overwrite)?;
+    // Several sweeps stop between sweeps on Ctrl-C; a single sweep has no safe point.
+    let cancel = a.times.is_some().then(cooperative);
     let pb = spinner(format!(
         "{}: reference spectrum and path scan ({} points)",
         model.name, a.gap_points
     ));
     let mut prep = in_file(file, Preparer::new(start, target, settings))?;
+    pb.finish_and_clear();
+    // Sweeps cost in proportion to their time T: the bar counts sweep time, so that its
+    // estimate of the time left holds for --times 5,10,20,40.
+    let total: f64 = times.iter().sum();
+    let pb = bar(
+        (total.max(0.0) * 10.0).ceil() as u64,
+        format!("{}: sweeps", model.name),
+        "(×0.1 sweep time)",
+    );
     let mut runs = Vec::with_capacity(times.len());
+    let mut done = 0.0;
     for &t in &times {
+        if cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            break;
+        }
         pb.set_message(format!("{}: sweep T = {t}", model.name));
         let (r, _) = in_file(file, prep.run(t))?;
         runs.push(r);
+        done += t;
+        pb.set_position((done * 10.0).ceil() as u64);
     }
     pb.finish_and_clear();
+    let complete = runs.len() == times.len();
+    if runs.is_empty() && !complete {
+        return Err(Interrupted(
+            "interrupted before the first sweep was complete; nothing saved".into(),
+        )
+        .into());
+    }
     let qasm = match &a.qasm {
-        Some(path) => {
+        Some(path) if complete => {
             let sweep = in_file(file, prep.sweep(t_max))?;
             let trotter = in_file(file, trotter_circuit(&sweep, steps, a.trotter_order))?;
             // From |0…0⟩: the default start |+…+⟩ is one layer of H; another start state is
@@ -170,11 +210,10 @@ pub fn run(a: PrepareArgs) -> Result<()> {
                     )
                 }
             );
-            std::fs::write(path, header + &to_qasm(&circ))
-                .with_context(|| format!("{}: cannot write", path.display()))?;
+            qep::report::write_atomic(path, (header + &to_qasm(&circ)).as_bytes())?;
             Some(path.display().to_string())
         }
-        None => None,
+        _ => None,
     };
     let path = prep.path();
     let wrapped: Vec<RunOut> = runs
@@ -209,13 +248,10 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         infidelity_slope: if multi { infidelity_slope(&runs) } else { None },
         expected_slope,
         qasm,
+        complete,
     };
+    finite(file, &out)?;
     // Files.
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-prepare", model.name)));
-    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let mut csv = String::from(
         "time,fidelity,energy,target_energy,energy_error,residual,level,seconds,matvecs,norm_error\n",
     );
@@ -235,11 +271,7 @@ pub fn run(a: PrepareArgs) -> Result<()> {
             r.propagation.norm_error
         ));
     }
-    std::fs::write(dir.join("prepare.csv"), csv)
-        .with_context(|| format!("{}: cannot write prepare.csv", dir.display()))?;
     let json = serde_json::to_string_pretty(&out)?;
-    std::fs::write(dir.join("prepare.json"), json)
-        .with_context(|| format!("{}: cannot write prepare.json", dir.display()))?;
     let mut panels = vec![Panel {
         title: format!("{}: infidelity vs sweep time", model.name),
         x_label: "log10 T".into(),
@@ -279,8 +311,32 @@ pub fn run(a: PrepareArgs) -> Result<()> {
             series,
         });
     }
-    std::fs::write(dir.join("prepare.svg"), render(&panels))
-        .with_context(|| format!("{}: cannot write prepare.svg", dir.display()))?;
+    write_results(
+        &dir,
+        &[
+            ("prepare.csv", csv),
+            ("prepare.json", json),
+            ("prepare.svg", render(&panels)),
+        ],
+    )?;
+    if !complete {
+        return Err(Interrupted(format!(
+            "interrupted after {} of {} sweep times (T = {}); their results are saved in {}{}",
+            runs.len(),
+            times.len(),
+            runs.iter()
+                .map(|r| r.time.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            listing(&dir, &FILES),
+            if a.qasm.is_some() {
+                "; the --qasm circuit was not written"
+            } else {
+                ""
+            }
+        ))
+        .into());
+    }
 
     if a.model.json {
         return print_json(&out, &model, None, settings_json);

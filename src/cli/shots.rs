@@ -1,15 +1,20 @@
 //! `qep shots FILE [--shots …] [--betas …] [--repeats R]`.
 
-use std::path::PathBuf;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use qep::report::default_out_dir;
 use qep::report::svg::{render, Panel, Series};
-use qep::study::shots::{shot_scan, ShotScan, ShotScanParams};
+use qep::study::shots::{shot_scan_until, ShotScan, ShotScanParams};
 
 use super::args::ShotsArgs;
-use super::{in_file, load, print_json, training_example};
+use super::{
+    check_study_out, cooperative, in_file, listing, load, print_json, training_example,
+    write_results, Interrupted,
+};
+
+/// The files `qep shots` writes.
+const FILES: [&str; 3] = ["shots.csv", "shots.json", "shots.svg"];
 
 pub fn run(a: ShotsArgs) -> Result<()> {
     let file = &a.model.file;
@@ -21,28 +26,73 @@ pub fn run(a: ShotsArgs) -> Result<()> {
         repeats: a.repeats.max(2),
         seed: a.seed,
     };
-    let pb = ProgressBar::new((params.shots.len() * params.betas.len() * params.repeats) as u64);
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&model.name, "-shots"));
+    check_study_out(&out, &FILES, a.overwrite)?;
+    let cancel = cooperative();
+    // Exact free and clamped states, then sampled shots: the EP gradient's buffers plus the
+    // largest shot list and its sorted uniforms.
+    let most = params.shots.iter().copied().max().unwrap_or(0);
+    let mut plan = qep::state::MemoryPlan::new("qep shots");
+    plan.extend(&qep::ep::gradient_memory(
+        model.qubits,
+        &qep::ep::EpParams::default(),
+        true,
+    ))
+    .add(
+        "cumulative distribution",
+        qep::state::memory::state_bytes(model.qubits, 8),
+    )
+    .add_n(
+        "shots and sorted uniforms",
+        2,
+        u128::from(most).saturating_mul(8),
+    );
+    in_file(file, plan.check())?;
+    let total = params.shots.len() * params.betas.len();
+    let pb = ProgressBar::new((total * params.repeats) as u64);
     pb.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} gradients [{elapsed} < {eta}]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let scan = shot_scan(&model, &model.theta(), &ex, &params, |d, _| {
+    let scan = shot_scan_until(&model, &model.theta(), &ex, &params, &cancel, |d, _| {
         pb.set_position(d as u64)
     });
     pb.finish_and_clear();
-    let scan = in_file(file, scan)?;
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-shots", model.name)));
-    std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
-    let write = |name: &str, text: String| {
-        let p = out.join(name);
-        std::fs::write(&p, text).with_context(|| format!("{}: write failed", p.display()))
+    let scan = match scan {
+        Err(qep::Error::Cancelled(_)) => {
+            return Err(Interrupted(
+                "interrupted before the first cell was complete; nothing saved".into(),
+            )
+            .into())
+        }
+        r => in_file(file, r)?,
     };
-    write("shots.json", serde_json::to_string_pretty(&scan)? + "\n")?;
-    write("shots.csv", csv(&scan))?;
-    write("shots.svg", svg(&scan, &params.betas))?;
+    super::finite(file, &scan)?;
+    if !scan.complete && scan.cells.is_empty() {
+        return Err(Interrupted(
+            "interrupted before the first cell was complete; nothing saved".into(),
+        )
+        .into());
+    }
+    write_results(
+        &out,
+        &[
+            ("shots.json", serde_json::to_string_pretty(&scan)? + "\n"),
+            ("shots.csv", csv(&scan)),
+            ("shots.svg", svg(&scan, &params.betas)),
+        ],
+    )?;
+    if !scan.complete {
+        return Err(Interrupted(format!(
+            "interrupted after {} of {total} cells (shots, β); their results are saved in {}",
+            scan.cells.len(),
+            listing(&out, &FILES)
+        ))
+        .into());
+    }
     if a.model.json {
         return print_json(&scan, &model, Some(a.seed), serde_json::to_value(&params)?);
     }

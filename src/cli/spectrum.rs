@@ -5,11 +5,12 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
-use qep::linalg::eigenpairs;
+use qep::linalg::{eigenpairs_memory, eigenpairs_with_progress, operator_memory};
 use qep::operator::XMaskOperator;
+use qep::state::MemoryPlan;
 
 use super::args::SpectrumArgs;
-use super::{in_file, lanczos_params, load, print_json, spinner};
+use super::{bar, finite, in_file, lanczos_params, load, print_json};
 
 /// The JSON of `qep spectrum`.
 #[derive(Serialize)]
@@ -34,21 +35,28 @@ pub fn run(a: SpectrumArgs) -> Result<()> {
     let file = &a.model.file;
     let model = load(file)?;
     let h = in_file(file, model.hamiltonian(&model.theta(), None, 0.0))?;
-    let op = in_file(file, XMaskOperator::new(&h))?;
     let mut params = lanczos_params(&a.solver, a.k);
     params.gap = !a.no_gap;
-    let pb = (op.qubits() >= 18).then(|| {
-        spinner(format!(
-            "{} lowest levels of {} qubits ({} X-mask groups)",
-            a.k,
+    let mut plan = MemoryPlan::new("qep spectrum");
+    plan.extend(&operator_memory(&h))
+        .extend(&eigenpairs_memory(&h, &params));
+    in_file(file, plan.check())?;
+    let op = in_file(file, XMaskOperator::new(&h))?;
+    // Levels are found one at a time: the bar counts them (the gap level too), so its estimate
+    // of the time left holds after the first.
+    let pb = bar(
+        (params.k + usize::from(params.gap)) as u64,
+        format!(
+            "lowest levels of {} qubits ({} X-mask groups)",
             op.qubits(),
             op.n_groups()
-        ))
+        ),
+        "levels",
+    );
+    let spec = eigenpairs_with_progress(&op, &params, None, &|found, _| {
+        pb.set_position(found as u64)
     });
-    let spec = eigenpairs(&op, &params, None);
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
+    pb.finish_and_clear();
     let spec = in_file(file, spec)?;
     let out = SpectrumOut {
         qubits: op.qubits(),
@@ -63,6 +71,7 @@ pub fn run(a: SpectrumArgs) -> Result<()> {
         arithmetic: if spec.is_real() { "real" } else { "complex" },
         seconds: t0.elapsed().as_secs_f64(),
     };
+    finite(file, &out)?;
     if a.model.json {
         return print_json(
             &out,

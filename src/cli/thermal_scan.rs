@@ -1,15 +1,20 @@
 //! `qep thermal-scan FILE --temperatures …`: where the covariance formula of Eq. 43 fails.
 
-use std::path::PathBuf;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use qep::ep::thermal::thermal_gradients;
+use qep::report::default_out_dir;
 use qep::report::svg::{render, Panel, Series};
 
 use super::args::ThermalScanArgs;
-use super::{in_file, load, print_json, training_example};
+use super::{
+    check_study_out, cooperative, in_file, listing, load, print_json, training_example,
+    write_results, Interrupted,
+};
+
+/// The files `qep thermal-scan` writes.
+const FILES: [&str; 3] = ["thermal-scan.csv", "thermal-scan.json", "thermal-scan.svg"];
 
 /// One temperature: relative errors `‖est − exact‖/‖exact‖` over the XX, ZZ and all parameters.
 #[derive(Serialize)]
@@ -27,6 +32,8 @@ struct Row {
 struct ScanOut {
     beta: f64,
     rows: Vec<Row>,
+    /// Whether every temperature asked for was computed (false after a Ctrl-C).
+    complete: bool,
 }
 
 /// `‖a − b‖/‖b‖` over the indices `idx` (None when empty).
@@ -65,9 +72,39 @@ pub fn run(a: ThermalScanArgs) -> Result<()> {
     };
     let (xx, zz) = (kind('X'), kind('Z'));
     let all: Vec<usize> = (0..model.params.len()).collect();
+    if model.params.is_empty() {
+        anyhow::bail!(
+            "{}: the model has no trainable parameters; expected at least one (the scan compares \
+             gradient estimators)",
+            file.display()
+        );
+    }
+    // Per temperature: the free and two clamped dense Gibbs states and the parameters'
+    // operators in the eigenbasis (Kubo–Mori), checked with the qubit limit before any work.
+    in_file(file, qep::evolve::GibbsDensity::check_size(model.qubits))?;
+    let n = model.qubits;
+    let mut plan = qep::state::MemoryPlan::new("qep thermal-scan");
+    for _ in 0..3 {
+        plan.extend(&qep::evolve::gibbs_memory(n));
+    }
+    plan.add_n(
+        "operators in the eigenbasis",
+        model.params.len() + 1,
+        qep::evolve::density_bytes(n),
+    );
+    in_file(file, plan.check())?;
     let theta = model.theta();
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&model.name, "-thermal"));
+    check_study_out(&dir, &FILES, a.overwrite)?;
+    let cancel = cooperative();
     let mut rows = Vec::new();
     for &t in &a.temperatures {
+        if cancel.is_cancelled() {
+            break;
+        }
         let g = in_file(file, thermal_gradients(&model, &theta, &ex, t, a.beta))?;
         rows.push(Row {
             temperature: t,
@@ -79,12 +116,18 @@ pub fn run(a: ThermalScanArgs) -> Result<()> {
             exact_norm: g.exact.iter().map(|x| x * x).sum::<f64>().sqrt(),
         });
     }
-    let out = ScanOut { beta: a.beta, rows };
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-thermal", model.name)));
-    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let out = ScanOut {
+        beta: a.beta,
+        complete: rows.len() == a.temperatures.len(),
+        rows,
+    };
+    if out.rows.is_empty() && !out.complete {
+        return Err(Interrupted(
+            "interrupted before the first temperature was complete; nothing saved".into(),
+        )
+        .into());
+    }
+    super::finite(file, &out)?;
     let mut csv = String::from(
         "temperature,covariance_xx,covariance_zz,covariance,clamped,kubo_mori,exact_norm\n",
     );
@@ -132,16 +175,25 @@ pub fn run(a: ThermalScanArgs) -> Result<()> {
             },
         ],
     }]);
-    for (name, text) in [
-        ("thermal-scan.csv", csv),
-        (
-            "thermal-scan.json",
-            serde_json::to_string_pretty(&out)? + "\n",
-        ),
-        ("thermal-scan.svg", svg),
-    ] {
-        let p = dir.join(name);
-        std::fs::write(&p, text).with_context(|| format!("{}: write failed", p.display()))?;
+    write_results(
+        &dir,
+        &[
+            ("thermal-scan.csv", csv),
+            (
+                "thermal-scan.json",
+                serde_json::to_string_pretty(&out)? + "\n",
+            ),
+            ("thermal-scan.svg", svg),
+        ],
+    )?;
+    if !out.complete {
+        return Err(Interrupted(format!(
+            "interrupted after {} of {} temperatures; their results are saved in {}",
+            out.rows.len(),
+            a.temperatures.len(),
+            listing(&dir, &FILES)
+        ))
+        .into());
     }
     if a.model.json {
         return print_json(

@@ -4,23 +4,28 @@
 //! errors; its trace distance (N ≤ 10) is that of the mean of the M pure states.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use qep::adiabatic::KrylovParams;
 use qep::evolve::{
-    cool, cool_trajectories, AncillaStats, CoolingParams, CoolingTrajectoryParams, Davies,
-    DaviesParams, DensityMatrix, GibbsDensity, InitialEnsemble, Options, Relaxation,
+    check_cooling_size, check_davies_size, cool, cool_trajectories, cooling_memory, davies_memory,
+    gibbs_memory, AncillaStats, CoolingParams, CoolingTrajectoryParams, Davies, DaviesParams,
+    DensityMatrix, GibbsDensity, InitialEnsemble, Options, Relaxation,
 };
 use qep::pauli::{PauliString, PauliSum};
 use qep::report::svg::{render, Panel, Series as Plot};
 use qep::state::StateVector;
+use qep::state::{memory, MemoryPlan};
 use qep::C64;
 
 use super::args::{ThermalizeArgs, ThermalizeMethod};
-use super::{in_file, load, print_json, spinner};
+use super::{bar, finite, in_file, load, print_json, spinner};
+
+/// The files `qep thermalize` writes.
+const FILES: [&str; 3] = ["thermalize.csv", "thermalize.json", "thermalize.svg"];
 
 /// One recorded step.
 #[derive(Serialize)]
@@ -162,6 +167,11 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     if a.steps == 0 {
         bail!("--steps 0: expected at least 1 step");
     }
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| qep::report::default_out_dir(&model.name, "-thermalize"));
+    super::check_study_out(&dir, &FILES, a.overwrite)?;
     let n = model.qubits;
     // The free network for the first example (its input fields), cost C(d) of Eq. 18.
     let example = model.first_example();
@@ -188,6 +198,52 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     if let Some(c) = &cost_op {
         all_obs.push(c.clone());
     }
+    // Every limit and the whole memory plan before any work: the exact Gibbs state alone is
+    // a dense eigensolve that takes minutes at 12 qubits.
+    let mut plan = MemoryPlan::new(match a.method {
+        ThermalizeMethod::Cooling => "qep thermalize --method cooling",
+        ThermalizeMethod::Davies => "qep thermalize --method davies",
+        ThermalizeMethod::Trajectories => "qep thermalize --method trajectories",
+    });
+    in_file(file, GibbsDensity::check_size(n))?;
+    // The exact Gibbs state this command compares with, besides the method's own.
+    plan.extend(&gibbs_memory(n));
+    match a.method {
+        ThermalizeMethod::Cooling => {
+            in_file(file, check_cooling_size(n, a.ancillas))?;
+            plan.extend(&cooling_memory(n, a.ancillas, n));
+        }
+        ThermalizeMethod::Davies => {
+            in_file(file, check_davies_size(n))?;
+            plan.extend(&davies_memory(n, 3 * n));
+        }
+        ThermalizeMethod::Trajectories => {
+            let k = a.ancillas;
+            let workers = rayon::current_num_threads().min(a.trajectories.max(1));
+            plan.extend(&gibbs_memory(n))
+                .add_n(
+                    "trajectory states",
+                    a.trajectories,
+                    memory::state_bytes(n, 16),
+                )
+                .add_n(
+                    "per-worker collision workspaces (Krylov basis)",
+                    workers * (KrylovParams::default().max_dim + 2),
+                    memory::state_bytes(n + k, 16),
+                );
+            if n + k <= qep::evolve::COOLING_MAX_QUBITS {
+                // Dense collision propagators, cached up to their budget, with the freed
+                // blocks the allocator keeps between them.
+                let cache =
+                    qep::evolve::propagator_cache_bytes(n, k, n, qep::evolve::DENSE_CACHE_BYTES);
+                plan.add(
+                    "dense collision propagators (cache and freed blocks)",
+                    2 * cache,
+                );
+            }
+        }
+    }
+    in_file(file, plan.check())?;
     let psi0: Option<Vec<C64>> = match a.initial.as_str() {
         "mixed" => None,
         "plus" => Some(in_file(file, StateVector::<C64>::plus(n))?.into_vec()),
@@ -233,8 +289,10 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
             };
             let pb = ProgressBar::new(a.steps as u64);
             pb.set_style(
-                ProgressStyle::with_template("cooling {bar:30} {pos}/{len} rounds [{elapsed}]")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "cooling {bar:30} {pos}/{len} rounds [{elapsed} < {eta}]",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             let r = cool(&h, temperature, &rho0()?, &all_obs, &params, |_, _| {
                 pb.inc(1)
@@ -320,10 +378,18 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
                 rtol: 1e-10,
                 ..Options::default()
             };
-            let r = dav.evolve(&rho0()?, &times, &all_obs, &opts);
             if let Some(pb) = pb {
                 pb.finish_and_clear();
             }
+            let pb = bar(
+                times.len() as u64,
+                format!("Davies relaxation of {n} qubits"),
+                "times",
+            );
+            let r = dav.evolve_with_progress(&rho0()?, &times, &all_obs, &opts, &|i| {
+                pb.set_position(i as u64)
+            });
+            pb.finish_and_clear();
             let (r, stats) = in_file(file, r)?;
             let out = DaviesOut {
                 rate: a.rate,
@@ -347,10 +413,7 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
         (cooling_out, davies_out, trajectories_out),
         t0.elapsed().as_secs_f64(),
     );
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-thermalize", model.name)));
+    finite(file, &out)?;
     write_files(&dir, &out)?;
     if a.model.json {
         return print_json(
@@ -499,7 +562,6 @@ fn summarise(
 }
 
 fn write_files(dir: &std::path::Path, out: &ThermalizeOut) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let labels: Vec<&String> = out.observables.keys().collect();
     let with_errors = out.std_errors.is_some();
     let mut csv = format!("{},trace_distance,energy,cost", out.step_unit);
@@ -573,13 +635,12 @@ fn write_files(dir: &std::path::Path, out: &ThermalizeOut) -> Result<()> {
         ],
     });
     let svg = render(&panels);
-    for (name, text) in [
-        ("thermalize.csv", csv),
-        ("thermalize.json", serde_json::to_string_pretty(out)? + "\n"),
-        ("thermalize.svg", svg),
-    ] {
-        let p = dir.join(name);
-        std::fs::write(&p, text).with_context(|| format!("{}: write failed", p.display()))?;
-    }
-    Ok(())
+    super::write_results(
+        dir,
+        &[
+            ("thermalize.csv", csv),
+            ("thermalize.json", serde_json::to_string_pretty(out)? + "\n"),
+            ("thermalize.svg", svg),
+        ],
+    )
 }

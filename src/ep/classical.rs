@@ -1,5 +1,5 @@
 //! Classical equilibrium propagation, the limit case of quantum EP (Section II of Massar &
-//! Mognetti, arXiv:2405.08467; DESIGN.md, "Classical EP (Section II) is the limit case").
+//! Mognetti, arXiv:2405.08467; docs/DESIGN.md, "Classical EP (Section II) is the limit case").
 //!
 //! # The network
 //!
@@ -23,7 +23,7 @@
 //! `g_k = (Π ρ(z⁺) − Π ρ(z⁻)) / 2β → +dC/dθ_k`. The paper's Eq. 1 writes the couplings as
 //! `−W_ij ρ_i ρ_j` and the biases as `−b_i ρ_i`, so a term `θ_k Z_a Z_b` is `W_ab = −θ_k` (and
 //! `θ_k Z_a` is `b_a = −θ_k`); that is why the classical Eq. 13/14 read
-//! `∂C/∂W_ij ≈ −(ρ_iρ_j|₊ − ρ_iρ_j|₋)/2β` (DESIGN.md, "Known slips in the paper").
+//! `∂C/∂W_ij ≈ −(ρ_iρ_j|₊ − ρ_iρ_j|₋)/2β` (docs/DESIGN.md, "Known slips in the paper").
 //!
 //! # Activations
 //!

@@ -157,6 +157,27 @@ pub fn ep_gradient(
     }
 }
 
+/// The buffers of one EP gradient on `n` qubits (complex amplitudes, the conservative case)
+/// with `params`: the free and two clamped operators' diagonals, the eigensolver of level
+/// `params.level` (plus the followed neighbour), the free and clamped states, and with
+/// `oracle` the exact gradient's MINRES vectors and `C·ψ`.
+pub fn gradient_memory(n: usize, params: &EpParams, oracle: bool) -> crate::state::MemoryPlan {
+    let vec = memory::state_bytes(n, 16);
+    let lanczos = LanczosParams {
+        k: params.level + 2,
+        gap: true,
+        ..params.lanczos.clone()
+    };
+    let mut plan = crate::state::MemoryPlan::part("EP gradient");
+    plan.add_n("operator diagonals", 3, vec)
+        .extend(&crate::linalg::lanczos_memory(n, 16, &lanczos))
+        .add_n("free and clamped states", 3, vec);
+    if oracle {
+        plan.add_n("exact gradient (MINRES vectors and C·ψ)", 9, vec);
+    }
+    plan
+}
+
 /// One eigenstate with its evidence.
 struct Level<T> {
     energy: f64,

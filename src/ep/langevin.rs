@@ -1,5 +1,5 @@
 //! Classical thermal EP by Langevin sampling (Section IV of Massar & Mognetti,
-//! arXiv:2405.08467, the classical limit case; DESIGN.md, "Thermal case").
+//! arXiv:2405.08467, the classical limit case; docs/DESIGN.md, "Thermal case").
 //!
 //! # Sampling (Eq. 30, 33)
 //!
@@ -47,7 +47,7 @@
 //!
 //! **Signs.** `θ_k` enters `f` as `+θ_k Π ρ`, so neither formula has an extra sign; the
 //! paper's minus in the classical Eq. 13/14 comes from writing couplings as `−W ρρ`
-//! (DESIGN.md, "Known slips"). [`ThermalNet::thermal_gradient`] computes both from one run with
+//! (docs/DESIGN.md, "Known slips"). [`ThermalNet::thermal_gradient`] computes both from one run with
 //! the replicas `β = 0, +β, −β` and reports their paired difference.
 
 use std::f64::consts::TAU;

@@ -1,6 +1,6 @@
 //! The low-temperature expansion of classical thermal EP (Eq. 44–51 of Massar & Mognetti,
 //! arXiv:2405.08467), analytic: everything follows from the free minimum `z̄` of `f` at the
-//! phase's `β`, the Hessian `H` there (App. A1 with the full diagonal, DESIGN.md) and the third
+//! phase's `β`, the Hessian `H` there (App. A1 with the full diagonal, docs/DESIGN.md) and the third
 //! derivatives `f_{abc}`.
 //!
 //! Write `z = z̄ + x`, `f = f̄ + ½ xᵀHx + (1/6) f_{abc} x_a x_b x_c + …` and expand the
@@ -22,7 +22,7 @@
 //!   minima `z̄(β ± b)`, `z̄(β ± 2b)`. Truncation error `O(b⁴) ≈ 10⁻¹²`, rounding about
 //!   `tol / b` with the relaxation tolerance `tol` (10⁻¹⁰ by default): ≈ 10⁻⁷, far below any
 //!   sampling error. The paper's Eq. 50 has the wrong overall sign on its first line
-//!   (DESIGN.md, "Known slips"); the code follows the derivation above, and the tests check it
+//!   (docs/DESIGN.md, "Known slips"); the code follows the derivation above, and the tests check it
 //!   against sampling.
 //!
 //! Third derivatives are analytic: a term `c Π_{m∈t} ρ(z_m)` has

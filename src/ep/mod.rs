@@ -1,4 +1,4 @@
-//! Equilibrium propagation on quantum networks (DESIGN.md, Eq. 16–29).
+//! Equilibrium propagation on quantum networks (docs/DESIGN.md, Eq. 16–29).
 //!
 //! * [`free_phase`]: the free (β = 0) eigenstate of `H(0, θ, u)` for one example, its energy,
 //!   gap, the prediction `⟨Z_i⟩` on the outputs and the cost `⟨C⟩` (Eq. 18).
@@ -19,9 +19,11 @@ mod train;
 pub mod typicality;
 
 pub use gradient::{
-    compare, ep_gradient, exact_gradient, EpError, EpGradient, EpParams, ExactGradient,
+    compare, ep_gradient, exact_gradient, gradient_memory, EpError, EpGradient, EpParams,
+    ExactGradient,
 };
 pub use quantum::{free_phase, FreePhase};
 pub use train::{
-    correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, TrainError, TrainParams, Trainer,
+    correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, RunStamp, TrainError, TrainParams,
+    Trainer,
 };

@@ -1,4 +1,4 @@
-//! Thermal EP (Section IV of the paper, DESIGN.md "Thermal case"): the Gibbs state of a small
+//! Thermal EP (Section IV of the paper, docs/DESIGN.md "Thermal case"): the Gibbs state of a small
 //! network by dense diagonalisation and four estimates of the thermal gradient
 //! `∂⟨C⟩_T/∂θ_k`, side by side.
 //!
@@ -10,7 +10,7 @@
 //!   = ∂⟨C⟩_T/∂θ_k` as `β → 0`, bias O(β²);
 //! * **covariance** (Eq. 43, "training for free"): `−(1/T) (½⟨{P_k, C}⟩_T − ⟨P_k⟩_T⟨C⟩_T)`
 //!   from the free (`β = 0`) state only. Exact only if `H` is diagonal or `[C, H] = 0`
-//!   (DESIGN.md, "Known slips in the paper");
+//!   (docs/DESIGN.md, "Known slips in the paper");
 //! * **Kubo–Mori**: `−(1/T) (∫₀¹ Tr(ρ^s P_k ρ^{1−s} C) ds − ⟨P_k⟩_T⟨C⟩_T)`, the exact
 //!   derivative of `⟨C⟩_T = Tr(e^{−H/T} C)/Z` (Duhamel's formula for `∂e^{−H/T}`);
 //! * **exact**: finite differences of `⟨C⟩_T` in `θ_k`, the oracle.
@@ -458,7 +458,7 @@ pub fn thermal_gradients(
 }
 
 /// `Tr(P M)` for a Pauli string and a `dim × dim` matrix: `Σ_b phase(b) M_{b, b⊕x}` from
-/// `P|b⟩ = phase(b)|b ⊕ x⟩` (DESIGN.md conventions). Cost `O(dim)`.
+/// `P|b⟩ = phase(b)|b ⊕ x⟩` (docs/DESIGN.md conventions). Cost `O(dim)`.
 ///
 /// # Panics
 /// If `M` is not square or `P` acts beyond its dimension (a caller bug).

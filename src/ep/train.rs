@@ -14,7 +14,9 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
+use crate::cancel::Cancel;
 use crate::hamiltonian::{
     Adiabatic, Example, Model, ModelKind, Optimizer, Preparation, StateChoice, ThermalGradient,
     Training,
@@ -208,33 +210,42 @@ impl TrainParams {
     }
 }
 
-/// The metrics of one epoch (a row of `metrics.csv`).
+/// The metrics of one epoch (a row of `metrics.csv`). In `checkpoint.json` every float
+/// round-trips exactly, NaN and ±∞ included (written as `"NaN"`, `"inf"`, `"-inf"`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct EpochMetrics {
     /// Epoch number, from 1.
     pub epoch: usize,
     /// Mean free-phase cost `⟨C⟩` over the training set, after the epoch's updates.
+    #[serde(with = "json_float")]
     pub train_cost: f64,
     /// Fraction of training examples classified right (sign, or argmax for one-hot targets).
+    #[serde(with = "json_float")]
     pub train_accuracy: f64,
     /// Mean cost over the test set (NaN without a test set).
+    #[serde(with = "json_float")]
     pub test_cost: f64,
     /// Test accuracy (NaN without a test set).
+    #[serde(with = "json_float")]
     pub test_accuracy: f64,
     /// Mean norm of the batch gradients of the epoch.
+    #[serde(with = "json_float")]
     pub grad_norm: f64,
     /// Learning rate used in the epoch.
+    #[serde(with = "json_float")]
     pub learning_rate: f64,
     /// EP-vs-exact cosine similarity of the epoch's first batch, when computed.
+    #[serde(default, with = "json_float_opt")]
     pub cosine: Option<f64>,
     /// Wall time of the epoch, seconds.
+    #[serde(with = "json_float")]
     pub seconds: f64,
     /// Measurement shots spent so far in the run (0 with exact expectations).
     #[serde(default)]
     pub shots: u64,
     /// With shots: the mean over batches of the signal-to-noise ratio `‖g‖ / ‖σ_g‖` of the
     /// batch gradient, `σ_g` from the shots' own standard errors.
-    #[serde(default)]
+    #[serde(default, with = "json_float_opt")]
     pub snr: Option<f64>,
 }
 
@@ -244,9 +255,180 @@ pub struct OptimizerState {
     /// Updates made so far.
     pub step: u64,
     /// SGD velocity or Adam's first moment.
+    #[serde(with = "json_floats")]
     pub m: Vec<f64>,
     /// Adam's second moment.
+    #[serde(with = "json_floats")]
     pub v: Vec<f64>,
+}
+
+/// What a run was started with, recorded in its checkpoint so that `--resume` can refuse to
+/// continue it under other conditions (which would not give the run the checkpoint belongs
+/// to): the model's Hamiltonian, its dataset, the initial parameters and every training
+/// setting except the number of epochs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunStamp {
+    /// SHA-256 of the model file's bytes (provenance; not compared: comments may change).
+    pub model_sha256: String,
+    /// SHA-256 of the compiled network: qubits, kind, inputs, outputs, fixed terms with their
+    /// coefficients' bits, and the trainable Pauli strings.
+    pub hamiltonian_sha256: String,
+    /// SHA-256 of the training and test examples (inputs and targets, bit for bit).
+    pub dataset_sha256: String,
+    /// `θ` at epoch 0.
+    #[serde(with = "json_floats")]
+    pub initial_theta: Vec<f64>,
+    /// The training settings ([`TrainParams`] without `epochs` and `cosine_every`, plus the
+    /// model's `preparation`), as JSON.
+    pub settings: serde_json::Value,
+}
+
+/// Feeds `x` to a hash as its exact bits.
+fn hash_f64(h: &mut Sha256, x: f64) {
+    h.update(x.to_bits().to_le_bytes());
+}
+
+/// Feeds a string to a hash, length first (so that concatenations cannot collide).
+fn hash_str(h: &mut Sha256, s: &str) {
+    h.update((s.len() as u64).to_le_bytes());
+    h.update(s.as_bytes());
+}
+
+fn hex(h: Sha256) -> String {
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl RunStamp {
+    /// The stamp of a run of `model` with `params`, started from `theta0`.
+    pub fn new(model: &Model, params: &TrainParams, theta0: &[f64]) -> Self {
+        let mut h = Sha256::new();
+        h.update((model.qubits as u64).to_le_bytes());
+        hash_str(&mut h, &format!("{:?}", model.kind));
+        for list in [&model.inputs, &model.outputs] {
+            h.update((list.len() as u64).to_le_bytes());
+            for &q in list {
+                h.update((q as u64).to_le_bytes());
+            }
+        }
+        for (p, c) in model.fixed.terms() {
+            hash_str(&mut h, &p.to_string());
+            hash_f64(&mut h, c.re);
+            hash_f64(&mut h, c.im);
+        }
+        hash_str(&mut h, "params");
+        for p in &model.params {
+            hash_str(&mut h, &p.label);
+            hash_str(&mut h, &p.pauli.to_string());
+        }
+        let mut d = Sha256::new();
+        if let Some(ds) = &model.dataset {
+            for (part, rows) in [("train", &ds.train), ("test", &ds.test)] {
+                hash_str(&mut d, part);
+                d.update((rows.len() as u64).to_le_bytes());
+                for ex in rows.iter() {
+                    for v in [&ex.inputs, &ex.targets] {
+                        d.update((v.len() as u64).to_le_bytes());
+                        v.iter().for_each(|&x| hash_f64(&mut d, x));
+                    }
+                }
+            }
+        }
+        Self {
+            model_sha256: model.source.sha256.clone(),
+            hamiltonian_sha256: hex(h),
+            dataset_sha256: hex(d),
+            initial_theta: theta0.to_vec(),
+            settings: settings_json(model, params),
+        }
+    }
+
+    /// What differs between the run this stamp records and `now`, one line per difference
+    /// (`training.learning_rate: 0.1 → 0.2`); empty when `now` continues the same run.
+    pub fn changes(&self, now: &RunStamp) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.hamiltonian_sha256 != now.hamiltonian_sha256 {
+            out.push("the network (qubits, inputs, outputs, terms or parameters) changed".into());
+        }
+        if self.dataset_sha256 != now.dataset_sha256 {
+            out.push("the dataset changed".into());
+        }
+        if self.initial_theta.len() != now.initial_theta.len() {
+            out.push(format!(
+                "parameters: {} → {}",
+                self.initial_theta.len(),
+                now.initial_theta.len()
+            ));
+        } else {
+            let differ: Vec<String> = self
+                .initial_theta
+                .iter()
+                .zip(&now.initial_theta)
+                .enumerate()
+                .filter(|(_, (a, b))| a.to_bits() != b.to_bits())
+                .map(|(k, (a, b))| format!("initial θ[{k}]: {a} → {b}"))
+                .collect();
+            // A new seed redraws every value: name a few, count the rest.
+            out.extend(differ.iter().take(3).cloned());
+            if differ.len() > 3 {
+                out.push(format!("{} more initial values", differ.len() - 3));
+            }
+        }
+        diff_json("", &self.settings, &now.settings, &mut out);
+        out
+    }
+}
+
+/// The settings of a run as JSON, normalised by one round trip through text (so that a stamp
+/// read back from a checkpoint compares equal to a fresh one).
+fn settings_json(model: &Model, params: &TrainParams) -> serde_json::Value {
+    let mut v = serde_json::to_value(params).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("cosine_every");
+        if let Some(t) = o.get_mut("training").and_then(|t| t.as_object_mut()) {
+            t.remove("epochs");
+        }
+        o.insert(
+            "preparation".into(),
+            serde_json::to_value(&model.settings.preparation).unwrap_or_default(),
+        );
+    }
+    serde_json::to_string(&v)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(v)
+}
+
+/// Appends `path: old → new` for every leaf where `a` and `b` differ.
+fn diff_json(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let null = Value::Null;
+                diff_json(
+                    &join(k),
+                    x.get(k).unwrap_or(&null),
+                    y.get(k).unwrap_or(&null),
+                    out,
+                );
+            }
+        }
+        _ if a != b => out.push(format!(
+            "{}: {a} → {b}",
+            if path.is_empty() { "settings" } else { path }
+        )),
+        _ => {}
+    }
 }
 
 /// Everything needed to continue a run after its last completed epoch.
@@ -255,11 +437,116 @@ pub struct Checkpoint {
     /// Completed epochs.
     pub epoch: usize,
     /// Parameters after that epoch.
+    #[serde(with = "json_floats")]
     pub theta: Vec<f64>,
     /// Optimiser state after that epoch.
     pub optimizer: OptimizerState,
     /// Metrics of every completed epoch.
     pub history: Vec<EpochMetrics>,
+    /// What the run was started with (`None` in checkpoints of older qep versions).
+    #[serde(default)]
+    pub stamp: Option<RunStamp>,
+}
+
+impl Checkpoint {
+    /// Epoch 0 of a run of `model` with `params` from `theta0`: zero optimiser state, no
+    /// history, the run's [`RunStamp`].
+    pub fn start(model: &Model, params: &TrainParams, theta0: Vec<f64>) -> Self {
+        let k = theta0.len();
+        Self {
+            epoch: 0,
+            stamp: Some(RunStamp::new(model, params, &theta0)),
+            theta: theta0,
+            optimizer: OptimizerState {
+                step: 0,
+                m: vec![0.0; k],
+                v: vec![0.0; k],
+            },
+            history: Vec::new(),
+        }
+    }
+}
+
+/// `f64` in JSON as a number, or `"NaN"`, `"inf"`, `"-inf"` (JSON has no such numbers and
+/// serde_json would write `null`, which does not read back as a float); `null` reads as NaN.
+mod json_float {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_finite() {
+            s.serialize_f64(*x)
+        } else if x.is_nan() {
+            s.serialize_str("NaN")
+        } else if *x > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Number(f64),
+        Text(String),
+    }
+
+    fn from_repr<E: serde::de::Error>(r: Option<Repr>) -> Result<f64, E> {
+        match r {
+            None => Ok(f64::NAN),
+            Some(Repr::Number(x)) => Ok(x),
+            Some(Repr::Text(t)) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                _ => Err(E::custom(format!(
+                    "{t:?} is not a number; expected a number, \"NaN\", \"inf\" or \"-inf\""
+                ))),
+            },
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        from_repr(Option::<Repr>::deserialize(d)?)
+    }
+
+    /// One float of a list, for [`super::json_floats`].
+    #[derive(serde::Serialize, Deserialize)]
+    pub(super) struct Item(#[serde(with = "super::json_float")] pub f64);
+}
+
+/// `Option<f64>` in JSON: `null` for `None`, else as [`json_float`].
+mod json_float_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match x {
+            None => s.serialize_none(),
+            Some(v) => super::json_float::serialize(v, s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(Option::<super::json_float::Item>::deserialize(d)?.map(|i| i.0))
+    }
+}
+
+/// `Vec<f64>` in JSON, each element as [`json_float`].
+mod json_floats {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::json_float::Item;
+
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|&x| Item(x)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Ok(Vec::<Item>::deserialize(d)?
+            .into_iter()
+            .map(|i| i.0)
+            .collect())
+    }
 }
 
 /// A training run in progress.
@@ -270,6 +557,7 @@ pub struct Trainer<'a> {
     test: Vec<Example>,
     state: Checkpoint,
     engine: Engine,
+    cancel: Cancel,
 }
 
 /// Errors of the training loop.
@@ -288,6 +576,23 @@ pub enum TrainError {
         got: usize,
         /// Parameters of the model.
         expected: usize,
+    },
+    /// A checkpoint made with another model, dataset, initial parameters or settings.
+    #[error("the checkpoint was made with other settings: {}; expected the model and settings of the checkpointed run", changes.join("; "))]
+    CheckpointChanged {
+        /// One line per difference, `key: old → new`.
+        changes: Vec<String>,
+    },
+    /// A checkpoint without a record of its settings (written by an older qep).
+    #[error("the checkpoint records no settings (written by an older qep), so it cannot be checked against this run; expected a checkpoint with a `stamp`")]
+    CheckpointUnstamped,
+    /// A checkpoint further than the epochs asked for.
+    #[error("the checkpoint is at epoch {epoch}, beyond the {epochs} epochs asked for; expected at least {epoch} epochs")]
+    CheckpointBeyond {
+        /// Completed epochs in the checkpoint.
+        epoch: usize,
+        /// Epochs asked for.
+        epochs: usize,
     },
     /// Thermal training with `shots`: not implemented (the thermal estimators use exact or
     /// typicality expectations).
@@ -342,21 +647,27 @@ pub fn evaluate(
         theta,
         examples,
         params,
+        None,
     )
 }
 
+/// [`evaluate`] with a given engine; checks `cancel` before each example.
 fn evaluate_with(
     engine: &Engine,
     model: &Model,
     theta: &[f64],
     examples: &[Example],
     params: &EpParams,
+    cancel: Option<&Cancel>,
 ) -> Result<(f64, f64), Error> {
     if examples.is_empty() {
         return Ok((f64::NAN, f64::NAN));
     }
     let (mut cost, mut right) = (0.0, 0usize);
     for ex in examples {
+        if let Some(c) = cancel {
+            c.check()?;
+        }
         let (z, c) = engine.predict(model, theta, ex, params)?;
         cost += c;
         right += usize::from(correct(&z, &ex.targets));
@@ -370,12 +681,30 @@ impl<'a> Trainer<'a> {
     /// model trains the classical network of Section II ([`super::classical`]).
     ///
     /// # Errors
-    /// [`TrainError::NoData`] without training examples; [`TrainError::CheckpointMismatch`];
-    /// a classical model with X or Y terms; thermal settings that cannot run (Kubo–Mori or the
-    /// cosine oracle above the dense limit, [`TrainError::ThermalShots`]).
+    /// As [`Trainer::with_start`] with the model's own initial parameters.
     pub fn new(
         model: &'a Model,
         params: TrainParams,
+        resume: Option<Checkpoint>,
+    ) -> Result<Self, Error> {
+        Self::with_start(model, params, model.theta(), resume)
+    }
+
+    /// A run that starts (or started, for `resume`) from `theta0`. A resumed checkpoint must
+    /// record the same run: its [`RunStamp`] must equal the stamp of `model`, `params` and
+    /// `theta0` (replace it with [`Checkpoint::stamp`] to continue under new settings on
+    /// purpose), and it must not be beyond `params.training.epochs`.
+    ///
+    /// # Errors
+    /// [`TrainError::NoData`] without training examples; [`TrainError::CheckpointMismatch`],
+    /// [`TrainError::CheckpointChanged`], [`TrainError::CheckpointUnstamped`],
+    /// [`TrainError::CheckpointBeyond`] for a checkpoint of another run; a classical model
+    /// with X or Y terms; thermal settings that cannot run (Kubo–Mori or the cosine oracle
+    /// above the dense limit, [`TrainError::ThermalShots`]).
+    pub fn with_start(
+        model: &'a Model,
+        params: TrainParams,
+        theta0: Vec<f64>,
         resume: Option<Checkpoint>,
     ) -> Result<Self, Error> {
         let Some(d) = model.dataset.as_ref().filter(|d| !d.train.is_empty()) else {
@@ -385,25 +714,39 @@ impl<'a> Trainer<'a> {
             .into());
         };
         let k = model.params.len();
-        let state = match resume {
-            Some(c) if c.theta.len() != k => {
-                return Err(TrainError::CheckpointMismatch {
-                    got: c.theta.len(),
-                    expected: k,
-                }
-                .into())
+        if theta0.len() != k {
+            return Err(TrainError::CheckpointMismatch {
+                got: theta0.len(),
+                expected: k,
             }
-            Some(c) => c,
-            None => Checkpoint {
-                epoch: 0,
-                theta: model.theta(),
-                optimizer: OptimizerState {
-                    step: 0,
-                    m: vec![0.0; k],
-                    v: vec![0.0; k],
-                },
-                history: Vec::new(),
-            },
+            .into());
+        }
+        let state = match resume {
+            Some(c) => {
+                if c.theta.len() != k {
+                    return Err(TrainError::CheckpointMismatch {
+                        got: c.theta.len(),
+                        expected: k,
+                    }
+                    .into());
+                }
+                let Some(stamp) = &c.stamp else {
+                    return Err(TrainError::CheckpointUnstamped.into());
+                };
+                let changes = stamp.changes(&RunStamp::new(model, &params, &theta0));
+                if !changes.is_empty() {
+                    return Err(TrainError::CheckpointChanged { changes }.into());
+                }
+                if c.epoch > params.training.epochs {
+                    return Err(TrainError::CheckpointBeyond {
+                        epoch: c.epoch,
+                        epochs: params.training.epochs,
+                    }
+                    .into());
+                }
+                c
+            }
+            None => Checkpoint::start(model, &params, theta0),
         };
         if let (ModelKind::Quantum, Some(t)) = (model.kind, params.thermal.as_ref()) {
             if params.ep.shots.is_some() {
@@ -429,7 +772,15 @@ impl<'a> Trainer<'a> {
             train: d.train.clone(),
             test: d.test.clone(),
             state,
+            cancel: Cancel::default(),
         })
+    }
+
+    /// Makes the run stop at its next safe point (before an example's gradient or
+    /// evaluation) once `cancel` is set: [`Trainer::run_epoch`] then returns
+    /// [`Error::Cancelled`] and the state stays that of the last completed epoch.
+    pub fn set_cancel(&mut self, cancel: Cancel) {
+        self.cancel = cancel;
     }
 
     /// The state after the last completed epoch.
@@ -454,10 +805,13 @@ impl<'a> Trainer<'a> {
 
     /// One epoch: shuffle (seeded per epoch), one update per mini-batch with the mean EP
     /// gradient of its examples, then the metrics on the training and test sets.
-    /// `on_batch(done, total)` is called after each batch (for progress bars).
+    /// `on_batch(done, total)` is called after each batch (for progress bars). The epoch works
+    /// on a copy of the parameters and optimiser state and commits them only when it
+    /// completes, so after any error the trainer still holds the last completed epoch.
     ///
     /// # Errors
-    /// EP, model, memory and solver errors; [`TrainError::NotFinite`] on a blow-up.
+    /// EP, model, memory and solver errors; [`TrainError::NotFinite`] on a blow-up;
+    /// [`Error::Cancelled`] when the cancellation flag ([`Trainer::set_cancel`]) is set.
     pub fn run_epoch(
         &mut self,
         mut on_batch: impl FnMut(usize, usize),
@@ -471,7 +825,9 @@ impl<'a> Trainer<'a> {
         rng.set_stream(3 << 32 | epoch as u64);
         order.shuffle(&mut rng);
         let batches: Vec<&[usize]> = order.chunks(tr.batch_size.max(1)).collect();
-        let k = self.state.theta.len();
+        let mut theta = self.state.theta.clone();
+        let mut opt = self.state.optimizer.clone();
+        let k = theta.len();
         let mut grad_norms = 0.0;
         let mut cosine = None;
         let mut shots = self.state.history.last().map_or(0, |m| m.shots);
@@ -484,6 +840,7 @@ impl<'a> Trainer<'a> {
                 && bi == 0
                 && (epoch - 1).is_multiple_of(self.params.cosine_every);
             for &i in batch.iter() {
+                self.cancel.check()?;
                 let ex = &self.train[i];
                 // Fresh shots for every example of every epoch, all from the run's seed.
                 let mut ep = self.params.ep.clone();
@@ -495,9 +852,7 @@ impl<'a> Trainer<'a> {
                     ep: e,
                     shots: spent,
                     std,
-                } = self
-                    .engine
-                    .gradient(self.model, &self.state.theta, ex, &ep)?;
+                } = self.engine.gradient(self.model, &theta, ex, &ep)?;
                 shots += spent;
                 for (a, b) in g.iter_mut().zip(&e) {
                     *a += b / batch.len() as f64;
@@ -510,9 +865,7 @@ impl<'a> Trainer<'a> {
                     }
                 }
                 if want_cos {
-                    let o =
-                        self.engine
-                            .exact(self.model, &self.state.theta, ex, &self.params.ep)?;
+                    let o = self.engine.exact(self.model, &theta, ex, &self.params.ep)?;
                     for (a, b) in exact.iter_mut().zip(&o) {
                         *a += b / batch.len() as f64;
                     }
@@ -535,22 +888,25 @@ impl<'a> Trainer<'a> {
                 snr_sum += gn / noise;
                 snr_n += 1;
             }
-            self.update(&g, lr);
+            update(&self.params.training, &mut theta, &mut opt, &g, lr);
             on_batch(bi + 1, batches.len());
         }
+        let cancel = Some(&self.cancel);
         let (train_cost, train_accuracy) = evaluate_with(
             &self.engine,
             self.model,
-            &self.state.theta,
+            &theta,
             &self.train,
             &self.params.ep,
+            cancel,
         )?;
         let (test_cost, test_accuracy) = evaluate_with(
             &self.engine,
             self.model,
-            &self.state.theta,
+            &theta,
             &self.test,
             &self.params.ep,
+            cancel,
         )?;
         if !train_cost.is_finite() {
             return Err(TrainError::NotFinite {
@@ -559,6 +915,8 @@ impl<'a> Trainer<'a> {
             }
             .into());
         }
+        self.state.theta = theta;
+        self.state.optimizer = opt;
         self.state.epoch = epoch;
         self.state.history.push(EpochMetrics {
             epoch,
@@ -575,35 +933,26 @@ impl<'a> Trainer<'a> {
         });
         Ok(self.state.history.last().expect("just pushed"))
     }
+}
 
-    /// One optimiser step with gradient `g` of the mean cost.
-    fn update(&mut self, g: &[f64], lr: f64) {
-        let tr = &self.params.training;
-        let s = &mut self.state.optimizer;
-        s.step += 1;
-        match tr.optimizer {
-            Optimizer::Sgd => {
-                for ((th, m), gi) in self.state.theta.iter_mut().zip(&mut s.m).zip(g) {
-                    *m = tr.momentum * *m + gi;
-                    *th -= lr * *m;
-                }
+/// One optimiser step on `theta` with gradient `g` of the mean cost.
+fn update(tr: &Training, theta: &mut [f64], s: &mut OptimizerState, g: &[f64], lr: f64) {
+    s.step += 1;
+    match tr.optimizer {
+        Optimizer::Sgd => {
+            for ((th, m), gi) in theta.iter_mut().zip(&mut s.m).zip(g) {
+                *m = tr.momentum * *m + gi;
+                *th -= lr * *m;
             }
-            Optimizer::Adam => {
-                let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
-                let c1 = 1.0 - b1.powi(s.step as i32);
-                let c2 = 1.0 - b2.powi(s.step as i32);
-                for (((th, m), v), gi) in self
-                    .state
-                    .theta
-                    .iter_mut()
-                    .zip(&mut s.m)
-                    .zip(&mut s.v)
-                    .zip(g)
-                {
-                    *m = b1 * *m + (1.0 - b1) * gi;
-                    *v = b2 * *v + (1.0 - b2) * gi * gi;
-                    *th -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
-                }
+        }
+        Optimizer::Adam => {
+            let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+            let c1 = 1.0 - b1.powi(s.step as i32);
+            let c2 = 1.0 - b2.powi(s.step as i32);
+            for (((th, m), v), gi) in theta.iter_mut().zip(&mut s.m).zip(&mut s.v).zip(g) {
+                *m = b1 * *m + (1.0 - b1) * gi;
+                *v = b2 * *v + (1.0 - b2) * gi * gi;
+                *th -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
             }
         }
     }

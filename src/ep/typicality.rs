@@ -1,5 +1,5 @@
 //! Gibbs expectations beyond the dense limit by *typicality* (thermal pure quantum states):
-//! `⟨A⟩_T = Tr(e^{−H/T} A)/Tr e^{−H/T}` (Section IV of the paper, DESIGN.md "Thermal case")
+//! `⟨A⟩_T = Tr(e^{−H/T} A)/Tr e^{−H/T}` (Section IV of the paper, docs/DESIGN.md "Thermal case")
 //! estimated from `R` random vectors, matrix-free, for any number of qubits that fits five
 //! state vectors in memory.
 //!

@@ -1,11 +1,11 @@
 //! Algorithmic cooling by collisions with thermal ancillas (heat-bath algorithmic cooling as a
-//! collision model; DESIGN.md, "How states are prepared: algorithmic cooling"; paper Section IV
+//! collision model; docs/DESIGN.md, "How states are prepared: algorithmic cooling"; paper Section IV
 //! needs the Gibbs state `e^{−H/T}/Z` of the network as the computation).
 //!
 //! The `N` network qubits (indices `0..N`, Hamiltonian `H_S`) are joined by `k` ancilla qubits
 //! (indices `N..N+k`). Ancilla `a` has its own field, `H_a = (ω_a/2) Z_a`, so with
-//! `Z|0⟩ = +|0⟩` (DESIGN.md) **`|1⟩` is its ground state and `|0⟩` its excited state**, and
-//! DESIGN.md's `σ⁻ = |1⟩⟨0|` is its decay. Its thermal state at temperature `T` is
+//! `Z|0⟩ = +|0⟩` (docs/DESIGN.md) **`|1⟩` is its ground state and `|0⟩` its excited state**, and
+//! docs/DESIGN.md's `σ⁻ = |1⟩⟨0|` is its decay. Its thermal state at temperature `T` is
 //! `τ_a = p₀|0⟩⟨0| + p₁|1⟩⟨1|` with `p₀/p₁ = e^{−ω_a/T}`.
 //!
 //! One *collision*: prepare `ρ_S ⊗ τ_1 ⊗ … ⊗ τ_k`, evolve for a time `τ` under
@@ -31,7 +31,7 @@ use std::collections::hash_map::{Entry, HashMap};
 
 use faer::Mat;
 
-use super::density::{check_density_alloc, DensityMatrix};
+use super::density::{self, check_density_alloc, DensityMatrix};
 use super::gibbs::{check_temperature, dense_eigen, GibbsDensity, Relaxation};
 use super::lindblad::{evolve_lindblad, Options};
 use super::EvolveError;
@@ -41,6 +41,10 @@ use crate::C64;
 /// Largest total number of qubits (network + ancillas) of the cooling simulation (dense
 /// propagator and trace distances).
 pub const COOLING_MAX_QUBITS: usize = 10;
+
+/// Bytes of dense collision propagators [`cool`] keeps between rounds (one per frequency group
+/// and coupled operator, `16·4^{N+k}` bytes each); further ones are rebuilt when needed.
+pub const COOLING_CACHE_BYTES: usize = 256 << 20;
 
 /// How a collision is propagated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,13 +243,7 @@ pub fn cool(
     let n = h.qubits();
     let k = params.ancillas;
     let total = n + k;
-    if total > COOLING_MAX_QUBITS {
-        return Err(EvolveError::TooManyQubits {
-            method: "cooling (network + ancillas)",
-            qubits: total,
-            max: COOLING_MAX_QUBITS,
-        });
-    }
+    check_cooling_size(n, k)?;
     if rho0.qubits() != n {
         return Err(EvolveError::QubitMismatch {
             what: "initial state".into(),
@@ -305,11 +303,18 @@ pub fn cool(
             let evolved = match params.propagator {
                 Propagator::Dense => {
                     let key = (gi, op0);
-                    let u = match cache.entry(key) {
-                        Entry::Occupied(e) => e.into_mut(),
-                        Entry::Vacant(e) => e.insert(unitary(&h_tot(), params.duration)?),
-                    };
-                    conjugate(u, &full)
+                    // The cache holds at most `COOLING_CACHE_BYTES` of propagators (the memory
+                    // plan counts that much); beyond it a propagator is used once and dropped.
+                    let room = (cache.len() + 1)
+                        .saturating_mul(density::density_bytes(total) as usize)
+                        <= COOLING_CACHE_BYTES;
+                    match cache.entry(key) {
+                        Entry::Occupied(e) => conjugate(e.into_mut(), &full),
+                        Entry::Vacant(e) if room => {
+                            conjugate(e.insert(unitary(&h_tot(), params.duration)?), &full)
+                        }
+                        Entry::Vacant(_) => conjugate(&unitary(&h_tot(), params.duration)?, &full),
+                    }
                 }
                 Propagator::Lindblad => {
                     evolve_lindblad(
@@ -335,6 +340,22 @@ pub fn cool(
         frequencies,
         collisions,
     })
+}
+
+/// Checks, before any work, that the dense cooling simulation of `n` network qubits with `k`
+/// ancillas fits its limit `n + k ≤` [`COOLING_MAX_QUBITS`].
+///
+/// # Errors
+/// [`EvolveError::TooManyQubits`] naming the total and the limit.
+pub fn check_cooling_size(n: usize, k: usize) -> Result<(), EvolveError> {
+    if n + k > COOLING_MAX_QUBITS {
+        return Err(EvolveError::TooManyQubits {
+            method: "cooling (network + ancillas)",
+            qubits: n + k,
+            max: COOLING_MAX_QUBITS,
+        });
+    }
+    Ok(())
 }
 
 /// Checks the settings shared by [`cool`] and the trajectory unravelling

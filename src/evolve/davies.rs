@@ -1,5 +1,5 @@
 //! The Davies (weak-coupling, detailed-balance) generator: the exact thermalisation oracle for
-//! small networks (DESIGN.md, "How states are prepared: algorithmic cooling"; paper Section IV,
+//! small networks (docs/DESIGN.md, "How states are prepared: algorithmic cooling"; paper Section IV,
 //! where the thermal state `e^{−H/T}/Z` is the computation).
 //!
 //! With `H = Σ_n E_n |n⟩⟨n|`, degenerate levels grouped into blocks with projectors `Π_ε`, and
@@ -8,7 +8,7 @@
 //!
 //! `L(ρ) = −i[H, ρ] + Σ_α Σ_ω γ(ω) (A_α(ω) ρ A_α(ω)† − ½{A_α(ω)† A_α(ω), ρ})`
 //!
-//! (no Lamb shift; DESIGN.md rate convention). The rates obey detailed balance
+//! (no Lamb shift; docs/DESIGN.md rate convention). The rates obey detailed balance
 //! `γ(−ω) = e^{−ω/T} γ(ω)`; qep uses the Glauber (logistic) form
 //! `γ(ω) = 2γ₀ / (1 + e^{−ω/T})`: smooth, bounded by `2γ₀` (no stiffness at large `ω`),
 //! `γ(0) = γ₀`. Hence `ρ_G A(ω) = e^{ω/T} A(ω) ρ_G` and `L(ρ_G) = 0`; the fixed point is unique
@@ -34,6 +34,22 @@ use crate::C64;
 
 /// Largest number of qubits the dense Davies generator accepts.
 pub const DAVIES_MAX_QUBITS: usize = 7;
+
+/// Checks, before any work, that the dense Davies generator of `n` qubits fits its limit
+/// [`DAVIES_MAX_QUBITS`].
+///
+/// # Errors
+/// [`EvolveError::TooManyQubits`] naming `n` and the limit.
+pub fn check_davies_size(n: usize) -> Result<(), EvolveError> {
+    if n > DAVIES_MAX_QUBITS {
+        return Err(EvolveError::TooManyQubits {
+            method: "Davies generator",
+            qubits: n,
+            max: DAVIES_MAX_QUBITS,
+        });
+    }
+    Ok(())
+}
 
 /// Settings of the Davies generator.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,6 +147,7 @@ impl Davies {
             });
         }
         let n = h.qubits();
+        check_davies_size(n)?;
         let couplings = if params.couplings.is_empty() {
             default_couplings(n)
         } else {
@@ -540,6 +557,22 @@ impl Davies {
         observables: &[PauliSum],
         opts: &Options,
     ) -> Result<(Relaxation, StepStats), EvolveError> {
+        self.evolve_with_progress(rho0, times, observables, opts, &|_| {})
+    }
+
+    /// As [`Davies::evolve`], calling `on_output(i)` after output time `i` is recorded (for a
+    /// progress bar with the time left).
+    ///
+    /// # Errors
+    /// As [`Davies::evolve`].
+    pub fn evolve_with_progress(
+        &self,
+        rho0: &DensityMatrix,
+        times: &[f64],
+        observables: &[PauliSum],
+        opts: &Options,
+        on_output: &dyn Fn(usize),
+    ) -> Result<(Relaxation, StepStats), EvolveError> {
         let d = self.dim;
         if rho0.qubits() != self.n {
             return Err(EvolveError::QubitMismatch {
@@ -585,6 +618,7 @@ impl Davies {
                         .sum();
                     rec.observables[j].push(t.re);
                 }
+                on_output(rec.energy.len());
                 Ok(())
             },
         )?;

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 
 use super::EvolveError;
 use crate::pauli::{PauliSum, Phase};
-use crate::state::memory::{check_alloc_u128, zeroed};
+use crate::state::memory::{check_alloc_u128, zeroed, MemoryPlan};
 use crate::C64;
 
 /// Qubits up to which [`DensityMatrix::min_eigenvalue`] runs a dense eigensolve.
@@ -22,6 +22,86 @@ pub fn density_bytes(n: usize) -> u128 {
     }
 }
 
+/// A plan of `copies` density matrices of `n` qubits named `what`.
+fn density_plan(what: &str, parts: &[(&str, usize, usize)]) -> MemoryPlan {
+    let mut plan = MemoryPlan::part(what);
+    for &(name, copies, n) in parts {
+        plan.add_n(
+            &format!("{name} ({n}-qubit density matrices)"),
+            copies,
+            density_bytes(n),
+        );
+    }
+    plan
+}
+
+/// The dense Gibbs state of `n` qubits ([`super::GibbsDensity::new`]): the matrix of `H`,
+/// the eigensolver's copy, its eigenvectors twice, and `ρ_G`.
+pub fn gibbs_memory(n: usize) -> MemoryPlan {
+    density_plan("Gibbs state", &[("dense eigensolve and ρ_G", 5, n)])
+}
+
+/// [`super::evolve_lindblad`] on `n` qubits: the start, seven Dormand–Prince stages, the
+/// stage, new and scratch states, the recorded final state and the caller's copy.
+pub fn lindblad_memory(n: usize) -> MemoryPlan {
+    density_plan(
+        "Lindblad integrator",
+        &[("ρ and Dormand–Prince stages", 14, n)],
+    )
+}
+
+/// Bytes of the dense collision propagators a cooling simulation of `n` network qubits, `k`
+/// ancillas and `ops` system operators caches within `budget`: at most one per (frequency
+/// group, operator), with groups ≤ ⌈#Bohr frequencies/k⌉ and #Bohr frequencies ≤ d(d − 1)/2,
+/// `d = 2^n`; each `16·4^{n+k}` bytes.
+pub fn propagator_cache_bytes(n: usize, k: usize, ops: usize, budget: usize) -> u128 {
+    let d = 1u128 << n.min(60);
+    let groups = (d * d.saturating_sub(1) / 2)
+        .div_ceil(k.max(1) as u128)
+        .max(1);
+    let each = density_bytes(n + k);
+    groups
+        .saturating_mul(ops.max(1) as u128)
+        .saturating_mul(each)
+        .min((budget as u128 / each).max(1) * each)
+}
+
+/// [`super::cool`] of `n` qubits with `k` ancillas and `ops` system operators: the exact
+/// Gibbs state of the network, the working states of network + ancillas, the dense
+/// eigensolve of a collision Hamiltonian and the cached propagators.
+pub fn cooling_memory(n: usize, k: usize, ops: usize) -> MemoryPlan {
+    let mut plan = density_plan(
+        "cooling",
+        &[
+            ("network Gibbs state", 5, n),
+            ("collision states", 6, n + k),
+            ("collision propagator (eigensolve and products)", 9, n + k),
+        ],
+    );
+    let cache = propagator_cache_bytes(n, k, ops, super::cooling::COOLING_CACHE_BYTES);
+    // The propagators are built between temporaries of the same size, and the allocator
+    // keeps the freed blocks between them (see `keep_freed_memory` in main.rs): measured on
+    // 7 + 2 qubits, the heap holds about twice the cache (553 MB peak for a 256 MiB cache).
+    plan.add(
+        "cached propagators and the freed blocks between them (2 × cache)",
+        cache.saturating_mul(2),
+    );
+    plan
+}
+
+/// The Davies generator of `n` qubits with `couplings` coupling operators: the Gibbs state,
+/// the generator's matrices and its Dormand–Prince integrator.
+pub fn davies_memory(n: usize, couplings: usize) -> MemoryPlan {
+    density_plan(
+        "Davies generator",
+        &[
+            ("Gibbs state", 5, n),
+            ("generator", 3 + couplings, n),
+            ("integrator", 14, n),
+        ],
+    )
+}
+
 /// Checks that `copies` density matrices of `n` qubits (`copies · 16 · 4^n` bytes) can be
 /// allocated for `what`.
 ///
@@ -37,7 +117,7 @@ pub fn check_density_alloc(n: usize, copies: usize, what: &str) -> Result<(), Ev
 }
 
 /// A density matrix on `n` qubits: `4^n` complex entries, row-major, `ρ[r][c]` at `r·2^n + c`,
-/// qubit `i` = bit `i` of the row/column index (DESIGN.md).
+/// qubit `i` = bit `i` of the row/column index (docs/DESIGN.md).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DensityMatrix {
     n: usize,

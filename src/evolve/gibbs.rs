@@ -1,4 +1,4 @@
-//! The references algorithmic cooling is measured against (DESIGN.md, "How states are
+//! The references algorithmic cooling is measured against (docs/DESIGN.md, "How states are
 //! prepared"): the exact Gibbs state `e^{−H/T}/Z` as a density matrix, the trace distance, and
 //! the per-step record ([`Relaxation`]) of a state relaxing towards it.
 
@@ -130,6 +130,22 @@ pub struct GibbsDensity {
 }
 
 impl GibbsDensity {
+    /// Checks, before any work, that the dense Gibbs state of `n` qubits fits its limit
+    /// [`DENSE_MAX_QUBITS`].
+    ///
+    /// # Errors
+    /// [`EvolveError::TooManyQubits`] naming `n` and the limit.
+    pub fn check_size(n: usize) -> Result<(), EvolveError> {
+        if n > DENSE_MAX_QUBITS {
+            return Err(EvolveError::TooManyQubits {
+                method: "Gibbs state",
+                qubits: n,
+                max: DENSE_MAX_QUBITS,
+            });
+        }
+        Ok(())
+    }
+
     /// Diagonalises `h` densely and forms `ρ_G = Σ_n p_n |n⟩⟨n|`.
     /// Cost: three `16·4^N`-byte matrices (checked first) and an `O(8^N)` eigensolve.
     ///

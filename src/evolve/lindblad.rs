@@ -11,7 +11,7 @@ use crate::C64;
 /// Coefficients with `|c| ≤` this are dropped when `Σ γ_k L_k† L_k` is simplified.
 const SIMPLIFY_TOL: f64 = 1e-15;
 
-/// The Lindbladian `L(ρ) = −i[H, ρ] + Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (DESIGN.md rate
+/// The Lindbladian `L(ρ) = −i[H, ρ] + Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (docs/DESIGN.md rate
 /// convention), applied matrix-free as `L(ρ) = Gρ + ρG† + Σ_k γ_k L_k ρ L_k†` with the
 /// effective non-Hermitian generator `G = −iH − ½ Σ_k γ_k L_k† L_k` (the `L_k† L_k` are
 /// precomputed as Pauli sums). Every operator is grouped by X-mask ([`GroupedOperator`]); no
@@ -480,7 +480,7 @@ fn scaled_rms(v: &[C64], y: &[C64], atol: f64, rtol: f64) -> f64 {
 }
 
 /// Evolves `ρ₀` under the Lindblad equation `dρ/dt = −i[H, ρ] + Σ_k γ_k (L_k ρ L_k† −
-/// ½{L_k† L_k, ρ})` (DESIGN.md rate convention; `jumps` are `(L_k, γ_k)`) from `t = 0` with an
+/// ½{L_k† L_k, ρ})` (docs/DESIGN.md rate convention; `jumps` are `(L_k, γ_k)`) from `t = 0` with an
 /// adaptive Dormand–Prince 5(4) integrator (error per entry against `atol + rtol·|ρ_ij|`, RMS
 /// norm, step factor `0.9·err^{−1/5}` clipped to [0.2, 10], no growth after a rejection,
 /// values at the output times from the order-4 continuous extension). At each output time it records `Tr ρA_j` for the
@@ -503,6 +503,23 @@ pub fn evolve_lindblad(
     times: &[f64],
     observables: &[PauliSum],
     opts: &Options,
+) -> Result<Trajectory, EvolveError> {
+    evolve_lindblad_with_progress(h, jumps, rho0, times, observables, opts, &|_, _| {})
+}
+
+/// As [`evolve_lindblad`], calling `on_step(t, t_end)` after every accepted step (for a
+/// progress bar with the time left).
+///
+/// # Errors
+/// As [`evolve_lindblad`].
+pub fn evolve_lindblad_with_progress(
+    h: &PauliSum,
+    jumps: &[(PauliSum, f64)],
+    rho0: &DensityMatrix,
+    times: &[f64],
+    observables: &[PauliSum],
+    opts: &Options,
+    on_step: &dyn Fn(f64, f64),
 ) -> Result<Trajectory, EvolveError> {
     let n = h.qubits();
     if rho0.qubits() != n {
@@ -613,6 +630,7 @@ pub fn evolve_lindblad(
                 next += 1;
             }
             t = t_new;
+            on_step(t, t_end);
             std::mem::swap(&mut y, &mut ynew);
             k.swap(0, 6);
             hstep = control.accept(hs, hstep, err, hit);

@@ -6,7 +6,7 @@
 //! * [`GroupedOperator`]: a Pauli sum grouped by X-mask, applied matrix-free to `ρ` from the
 //!   left (`Aρ`, on the row index) and from the right (`ρA`, `ρA†`, on the column index); no
 //!   `4^n × 4^n` superoperator is ever formed.
-//! * [`Lindbladian`]: `L(ρ) = −i[H, ρ] + Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (DESIGN.md rate
+//! * [`Lindbladian`]: `L(ρ) = −i[H, ρ] + Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (docs/DESIGN.md rate
 //!   convention; `sigma-` = |1⟩⟨0| drives every qubit to |1⟩).
 //! * [`evolve_lindblad`]: adaptive Dormand–Prince 5(4) with absolute/relative tolerances,
 //!   returning observables, trace, purity and the monitors at the requested times.
@@ -25,20 +25,28 @@ pub mod lindblad;
 pub mod trajectories;
 
 pub use cooling::{
-    bohr_frequencies, collision_hamiltonian, cool, frequency_groups, partial_trace,
-    system_operators, tensor_product, thermal_qubit, Cooling, CoolingParams, Propagator,
-    COOLING_MAX_QUBITS,
+    bohr_frequencies, check_cooling_size, collision_hamiltonian, cool, frequency_groups,
+    partial_trace, system_operators, tensor_product, thermal_qubit, Cooling, CoolingParams,
+    Propagator, COOLING_CACHE_BYTES, COOLING_MAX_QUBITS,
 };
 pub use cooling_trajectories::{
     cool_trajectories, statistical_floor, AncillaStats, CollisionPropagator, CoolingTrajectories,
     CoolingTrajectoryParams, InitialEnsemble, DENSE_CACHE_BYTES,
 };
-pub use davies::{davies_rate, Davies, DaviesParams, FixedPoint, DAVIES_MAX_QUBITS};
-pub use density::{DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS};
+pub use davies::{
+    check_davies_size, davies_rate, Davies, DaviesParams, FixedPoint, DAVIES_MAX_QUBITS,
+};
+pub use density::{
+    cooling_memory, davies_memory, density_bytes, gibbs_memory, lindblad_memory,
+    propagator_cache_bytes, DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS,
+};
 pub use gibbs::{trace_distance, GibbsDensity, Relaxation};
-pub use lindblad::{evolve_lindblad, Lindbladian, Options, StepStats, Trajectory};
+pub use lindblad::{
+    evolve_lindblad, evolve_lindblad_with_progress, Lindbladian, Options, StepStats, Trajectory,
+};
 pub use trajectories::{
-    evolve_trajectories, evolve_trajectories_with_progress, TrajectoryOptions, TrajectoryResult,
+    evolve_trajectories, evolve_trajectories_with_progress, trajectories_memory, TrajectoryOptions,
+    TrajectoryResult,
 };
 
 use crate::linalg::SolverError;

@@ -7,7 +7,7 @@
 //! norm decays as `d‖ψ‖²/dt = −Σ_k γ_k ‖L_k ψ‖²`. Waiting-time method: draw `r ~ U(0, 1]`,
 //! integrate until `‖ψ‖² = r` (the crossing is located on the step's dense output), pick channel
 //! `k` with probability `∝ γ_k ‖L_k ψ‖²`, set `ψ ← L_k ψ / ‖L_k ψ‖`, redraw `r`. The average of
-//! `|ψ⟩⟨ψ| / ‖ψ‖²` over trajectories is the Lindblad `ρ(t)` (DESIGN.md rate convention
+//! `|ψ⟩⟨ψ| / ‖ψ‖²` over trajectories is the Lindblad `ρ(t)` (docs/DESIGN.md rate convention
 //! `γ (LρL† − ½{L†L, ρ})`).
 
 use rand::{Rng, SeedableRng};
@@ -19,7 +19,7 @@ use super::lindblad::StepStats;
 use super::EvolveError;
 use crate::operator::XMaskOperator;
 use crate::pauli::{PauliSum, Phase};
-use crate::state::memory;
+use crate::state::memory::{self, MemoryPlan};
 use crate::C64;
 
 /// Coefficients with `|c| ≤` this are dropped when `L_k† L_k` is simplified.
@@ -165,7 +165,7 @@ struct TrajOut {
 }
 
 /// Evolves `ψ₀` by `ntraj` quantum trajectories of the Lindblad equation `dρ/dt = −i[H, ρ] +
-/// Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (`jumps` are `(L_k, γ_k)`, DESIGN.md convention) and
+/// Σ_k γ_k (L_k ρ L_k† − ½{L_k† L_k, ρ})` (`jumps` are `(L_k, γ_k)`, docs/DESIGN.md convention) and
 /// returns, at each output time, the trajectory mean of `⟨ψ|A_j|ψ⟩/⟨ψ|ψ⟩` for the Hermitian
 /// `observables` with its standard error, the pair estimate of the purity, jump counts and
 /// integrator statistics. See [`evolve_trajectories_with_progress`] for the algorithm.
@@ -181,6 +181,39 @@ pub fn evolve_trajectories(
     opts: &TrajectoryOptions,
 ) -> Result<TrajectoryResult, EvolveError> {
     evolve_trajectories_with_progress(h, jumps, psi0, times, observables, opts, &|| {})
+}
+
+/// The buffers [`evolve_trajectories`] allocates for `n` qubits, `jumps` jump operators,
+/// `ntraj` trajectories and `times` output times (with `purity` pair states), with `threads`
+/// workers: the effective Hamiltonian's and every channel's stored diagonal, the normalised
+/// start, and per worker [`WORK_VECTORS`] state vectors (plus one per output time for the
+/// purity).
+pub fn trajectories_memory(
+    n: usize,
+    jumps: usize,
+    ntraj: usize,
+    times: usize,
+    purity: bool,
+    threads: usize,
+) -> MemoryPlan {
+    let vec = memory::state_bytes(n, 16);
+    let npairs = ntraj.max(1).div_ceil(2);
+    let workers = if n <= TRAJ_PARALLEL_MAX_QUBITS && npairs > 1 {
+        threads.max(1).min(npairs)
+    } else {
+        1
+    };
+    let vectors = WORK_VECTORS + if purity { times } else { 0 };
+    let mut plan = MemoryPlan::part("trajectories");
+    plan.add("H_eff diagonal", vec)
+        .add_n("jump operator diagonals", jumps, vec)
+        .add("initial state", vec)
+        .add_n(
+            &format!("trajectory workspaces ({workers} worker(s) × {vectors} vectors)"),
+            workers * vectors,
+            vec,
+        );
+    plan
 }
 
 /// [`evolve_trajectories`], calling `progress()` once per finished trajectory (from worker

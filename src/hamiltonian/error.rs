@@ -328,6 +328,24 @@ pub enum ModelError {
         /// Number of outputs.
         expected: usize,
     },
+    /// The coefficients are so large that no eigensolver can verify a result: their
+    /// magnitudes sum past [`MAX_COEFF_SUM`](super::MAX_COEFF_SUM) (or overflow).
+    #[error(
+        "{at}: coefficient {value:.3e} brings the sum of |coefficients| of the Hamiltonian to \
+         {sum:.3e}; expected a sum ≤ {max:.0e}: eigensolver residuals are absolute (--tol, \
+         default 1e-9) while rounding alone leaves residuals near 16·ε·Σ|c| (relative to the \
+         coefficients' scale); rescale the model (divide every coefficient by the largest)"
+    )]
+    CoefficientScale {
+        /// Where the largest (or first non-finite) contribution is.
+        at: Pos,
+        /// That coefficient (or initial value, or input field).
+        value: f64,
+        /// Σ|c| over fixed terms, initial parameters and the largest example's input fields.
+        sum: f64,
+        /// The limit.
+        max: f64,
+    },
     /// A clamped Hamiltonian (`β ≠ 0`) was asked for without an example to take targets from.
     #[error("model `{model}`: beta = {beta} clamps the outputs to targets, but no example was given; expected beta = 0 without an example")]
     BetaWithoutExample {

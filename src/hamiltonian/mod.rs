@@ -102,6 +102,8 @@ pub use settings::{
     Adiabatic, Jump, ModelKind, Optimizer, Preparation, Schedule, Settings, StateChoice,
     ThermalGradient, Training,
 };
+pub use validate::safe_label;
+pub use validate::MAX_COEFF_SUM;
 
 use keypath::Ctx;
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pauli::PauliSum;
 
-/// Whether the network is a quantum Hamiltonian or the classical EP limit (DESIGN.md,
+/// Whether the network is a quantum Hamiltonian or the classical EP limit (docs/DESIGN.md,
 /// Section II of the paper). `kind: quantum` (default) or `kind: classical`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -150,7 +150,7 @@ impl Default for Adiabatic {
     }
 }
 
-/// How the state is prepared (DESIGN.md, "How states are prepared"):
+/// How the state is prepared (docs/DESIGN.md, "How states are prepared"):
 /// `preparation: exact` (default), `cooling`, or `{adiabatic: {time, steps, schedule, table}}`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -179,7 +179,7 @@ pub enum ThermalGradient {
 
 /// One Lindblad jump operator `L` with rate `γ`: the dissipator is
 /// `γ (L ρ L† − ½{L†L, ρ})`. Named single-qubit operators are expanded to one jump per qubit;
-/// `sigma-` = |1⟩⟨0| = (X − iY)/2 (DESIGN.md conventions).
+/// `sigma-` = |1⟩⟨0| = (X − iY)/2 (docs/DESIGN.md conventions).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Jump {
     /// `sigma-@3`, `Z@0`, or `explicit` for a written Pauli sum.

@@ -28,6 +28,13 @@ use crate::scalar::C64;
 /// rounding, not input.
 const HERMITIAN_TOL: f64 = 1e-12;
 
+/// Largest sum of coefficient magnitudes `Σ|c|` a model may have (fixed terms, initial
+/// parameter values and the largest example's input fields). `Σ|c|` bounds `‖H‖`, and the
+/// rounding error of `H·ψ` is about `ε‖H‖`: above `1e12` even the loosest useful absolute
+/// tolerance (1e-3) is below the rounding floor, and the squares in residual norms approach
+/// overflow long before `f64::MAX`.
+pub const MAX_COEFF_SUM: f64 = 1e12;
+
 /// RNG streams of the model seed: `params[i]` draws from stream `i`, `couplings[k]` from
 /// `COUPLING_STREAM + k` (so adding one family does not change the others' values).
 const COUPLING_STREAM: u64 = 1 << 32;
@@ -83,10 +90,13 @@ pub(crate) fn build(file: ModelFile, ctx: &Ctx<'_>, sha256: String) -> Result<Mo
     // Fixed part: explicit terms, then fixed families.
     let mut fixed = PauliSum::new(qubits);
     let mut fixed_keys: Vec<(PauliString, KeyPath)> = Vec::new();
+    // Every coefficient of H with the key it comes from, for the scale check.
+    let mut scale = CoefficientScale::default();
     for (i, t) in file.terms.iter().enumerate() {
         let k = root.key("terms").index(i);
         let p = pauli(&t.pauli, qubits, &k.key("pauli"), ctx)?;
         fixed.add(p, t.coeff.0);
+        scale.add(t.coeff.0.norm(), || k.key("coeff"));
         fixed_keys.push((p, k.key("coeff")));
     }
 
@@ -110,6 +120,7 @@ pub(crate) fn build(file: ModelFile, ctx: &Ctx<'_>, sha256: String) -> Result<Mo
         claim(p, k.key("pauli"))?;
         let mut rng = rng_for(seed, i as u64);
         let value = value_or_init(pf.value, pf.init, &k, &mut rng, ctx)?;
+        scale.add(value.abs(), || value_key(&k, pf.value));
         params.push(Param {
             label: pf.pauli.clone(),
             pauli: p,
@@ -124,6 +135,7 @@ pub(crate) fn build(file: ModelFile, ctx: &Ctx<'_>, sha256: String) -> Result<Mo
         check_value_or_init(c.value, c.init, &k, ctx)?;
         for p in strings {
             let v = value_or_init(c.value, c.init, &k, &mut rng, ctx)?;
+            scale.add(v.abs(), || value_key(&k, c.value));
             if c.trainable {
                 claim(p, k.clone())?;
                 params.push(Param {
@@ -167,11 +179,42 @@ pub(crate) fn build(file: ModelFile, ctx: &Ctx<'_>, sha256: String) -> Result<Mo
         .as_ref()
         .map(|d| dataset::build(d, ctx, geo.inputs.len(), geo.outputs.len(), seed))
         .transpose()?;
-    let name = file.name.clone().unwrap_or_else(|| {
-        ctx.file
+    if let Some(d) = &dataset {
+        // The input fields u_i Z_i of the example with the largest ones.
+        let largest = d
+            .train
+            .iter()
+            .chain(&d.test)
+            .map(|ex| ex.inputs.iter().map(|u| u.abs()).sum::<f64>())
+            .fold(0.0, |a: f64, b| {
+                if b.is_nan() || a.is_nan() {
+                    f64::NAN
+                } else {
+                    a.max(b)
+                }
+            });
+        scale.add(largest, || root.key("dataset"));
+    }
+    scale.check(ctx)?;
+    let name = match &file.name {
+        Some(n) => {
+            if let Some(problem) = label_problem(n) {
+                return Err(ModelError::Schema {
+                    at: ctx.at(&root.key("name")),
+                    problem,
+                    expected: "a label of letters, digits, `-`, `_` and `.`, not starting with \
+                               a dot (it names the default output folder out/<name>)"
+                        .into(),
+                });
+            }
+            n.clone()
+        }
+        // A file stem is not the user's label: odd characters become `_` instead of an error.
+        None => ctx
+            .file
             .file_stem()
-            .map_or_else(|| "model".to_string(), |s| s.to_string_lossy().into_owned())
-    });
+            .map_or_else(|| "model".to_string(), |s| safe_label(&s.to_string_lossy())),
+    };
     Ok(Model {
         version,
         name,
@@ -190,6 +233,94 @@ pub(crate) fn build(file: ModelFile, ctx: &Ctx<'_>, sha256: String) -> Result<Mo
         dataset,
         settings,
     })
+}
+
+/// Longest model name accepted (a folder name must fit every file system).
+const MAX_LABEL: usize = 100;
+
+/// Whether `c` may appear in a model name: letters, digits, `-`, `_`, `.`.
+fn label_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// Why `name` cannot be a model name, or `None` if it can. A name is a label that becomes one
+/// folder name (`out/<name>`): no separators, no `..`, nothing hidden, nothing empty.
+fn label_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the name is empty".into());
+    }
+    if let Some(c) = name.chars().find(|&c| !label_char(c)) {
+        return Some(format!("name {name:?} contains {c:?}"));
+    }
+    if name.starts_with('.') {
+        return Some(format!("name {name:?} starts with a dot"));
+    }
+    if name.len() > MAX_LABEL {
+        return Some(format!(
+            "the name has {} characters, more than {MAX_LABEL}",
+            name.len()
+        ));
+    }
+    None
+}
+
+/// `s` made into a safe label: every character other than letters, digits, `-`, `_`, `.`
+/// becomes `_`, a leading dot becomes `_`, the result is cut to 100 characters, and an empty
+/// result is `model`. Valid names come back unchanged; the result always names one folder
+/// inside its parent.
+pub fn safe_label(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if label_char(c) { c } else { '_' })
+        .take(MAX_LABEL)
+        .collect();
+    if out.starts_with('.') {
+        out.replace_range(..1, "_");
+    }
+    if out.is_empty() {
+        out.push_str("model");
+    }
+    out
+}
+
+/// The running sum `Σ|c|` of a model's coefficients and the key of its largest (or first
+/// non-finite) contribution.
+#[derive(Default)]
+struct CoefficientScale {
+    sum: f64,
+    worst: Option<(f64, KeyPath)>,
+}
+
+impl CoefficientScale {
+    fn add(&mut self, magnitude: f64, key: impl FnOnce() -> KeyPath) {
+        self.sum += magnitude;
+        let replace = match &self.worst {
+            None => true,
+            Some((w, _)) => w.is_finite() && (magnitude > *w || magnitude.is_nan()),
+        };
+        if replace {
+            self.worst = Some((magnitude, key()));
+        }
+    }
+
+    /// [`ModelError::CoefficientScale`] if the sum is not finite or above [`MAX_COEFF_SUM`].
+    fn check(self, ctx: &Ctx<'_>) -> Result<(), ModelError> {
+        if self.sum <= MAX_COEFF_SUM {
+            return Ok(());
+        }
+        let (value, key) = self.worst.unwrap_or((self.sum, KeyPath::root()));
+        Err(ModelError::CoefficientScale {
+            at: ctx.at(&key),
+            value,
+            sum: self.sum,
+            max: MAX_COEFF_SUM,
+        })
+    }
+}
+
+/// The key of a family's or parameter's number: `value` if given, else `init`.
+fn value_key(k: &KeyPath, value: Option<f64>) -> KeyPath {
+    k.key(if value.is_some() { "value" } else { "init" })
 }
 
 /// What named site sets refer to.

@@ -8,7 +8,10 @@ use crate::pauli::{PauliString, PauliSum};
 use crate::scalar::C64;
 use crate::state::{expectation_pauli, expectation_sum};
 
-use super::{lowest_eigenpairs, LanczosParams, SolverError, Spectrum};
+use super::{
+    lanczos_memory, lowest_eigenpairs_with_progress, LanczosParams, SolverError, Spectrum,
+};
+use crate::state::memory::{state_bytes, MemoryPlan};
 
 /// A [`Spectrum`] in real (`f64`) or complex arithmetic, as chosen by [`eigenpairs`].
 #[derive(Clone, Debug, Serialize)]
@@ -26,18 +29,61 @@ pub enum AnySpectrum {
 /// only weakens the warm start).
 ///
 /// # Errors
-/// As [`lowest_eigenpairs`].
+/// As [`lowest_eigenpairs`](super::lowest_eigenpairs).
 pub fn eigenpairs(
     op: &XMaskOperator,
     params: &LanczosParams,
     start: Option<&[C64]>,
 ) -> Result<AnySpectrum, SolverError> {
+    eigenpairs_with_progress(op, params, start, &|_, _| {})
+}
+
+/// As [`eigenpairs`], calling `on_level(found, wanted)` after each converged level.
+///
+/// # Errors
+/// As [`lowest_eigenpairs`](super::lowest_eigenpairs).
+pub fn eigenpairs_with_progress(
+    op: &XMaskOperator,
+    params: &LanczosParams,
+    start: Option<&[C64]>,
+    on_level: &dyn Fn(usize, usize),
+) -> Result<AnySpectrum, SolverError> {
     if op.is_real() {
         let s: Option<Vec<f64>> = start.map(|s| s.iter().map(|c| c.re).collect());
-        lowest_eigenpairs::<f64>(op, params, s.as_deref()).map(AnySpectrum::Real)
+        lowest_eigenpairs_with_progress::<f64>(op, params, s.as_deref(), on_level)
+            .map(AnySpectrum::Real)
     } else {
-        lowest_eigenpairs::<C64>(op, params, start).map(AnySpectrum::Complex)
+        lowest_eigenpairs_with_progress::<C64>(op, params, start, on_level)
+            .map(AnySpectrum::Complex)
     }
+}
+
+/// The bytes of the matrix-free operator of `h`: its stored diagonal (`2^n` reals for a
+/// Hermitian sum with diagonal terms, complex otherwise, none without diagonal terms).
+pub fn operator_memory(h: &PauliSum) -> MemoryPlan {
+    let mut plan = MemoryPlan::part("operator");
+    let diag: Vec<C64> = h
+        .terms()
+        .iter()
+        .filter(|(p, _)| p.x() == 0)
+        .map(|&(_, c)| c)
+        .collect();
+    if !diag.is_empty() {
+        let elem = if diag.iter().all(|c| c.im == 0.0) {
+            8
+        } else {
+            16
+        };
+        plan.add("operator diagonal", state_bytes(h.qubits(), elem));
+    }
+    plan
+}
+
+/// What [`eigenpairs`] on the operator of `h` allocates at the least (see
+/// [`lanczos_memory`]): real vectors when `h` is real in the Z basis, complex otherwise.
+pub fn eigenpairs_memory(h: &PauliSum, params: &LanczosParams) -> MemoryPlan {
+    let elem = if h.is_real_in_z_basis(0.0) { 8 } else { 16 };
+    lanczos_memory(h.qubits(), elem, params)
 }
 
 impl AnySpectrum {

@@ -50,6 +50,42 @@ pub enum Method {
     Dense,
 }
 
+/// Vectors the Lanczos solver holds besides the locked levels and the stored basis:
+/// `v_prev`, `v`, `w`, the cycle's start, the Ritz vector, a fresh random start.
+const WORK_VECTORS: usize = 6;
+
+/// The buffers [`lowest_eigenpairs`] allocates on `n` qubits with `elem_bytes`-byte amplitudes
+/// (8 real, 16 complex), at the least: the dense matrices on the dense path; on the Lanczos
+/// path its work vectors and locked levels, plus the whole Krylov cycle with
+/// [`BasisMemory::Store`]. With [`BasisMemory::Auto`] the stored basis adapts to the memory
+/// left once this plan is allocated (two passes when little is).
+pub fn lanczos_memory(n: usize, elem_bytes: usize, params: &LanczosParams) -> memory::MemoryPlan {
+    let dim = memory::state_bytes(n, 1);
+    let wanted = (params.k + usize::from(params.gap)) as u128;
+    let dense = match params.method {
+        Method::Dense => true,
+        Method::Lanczos => false,
+        Method::Auto => dim <= DENSE_AUTO_DIM as u128,
+    };
+    let vec = memory::state_bytes(n, elem_bytes);
+    let mut plan = memory::MemoryPlan::part("eigensolver");
+    if dense {
+        plan.extend(&dense_memory(n));
+        plan.add_n("eigenvectors", wanted.min(dim) as usize, vec);
+        return plan;
+    }
+    plan.add_n(
+        "Lanczos vectors",
+        WORK_VECTORS + wanted.min(dim) as usize,
+        vec,
+    );
+    if params.memory == BasisMemory::Store {
+        let c = (params.cycle as u128).min(dim + 1) as usize;
+        plan.add_n("Krylov basis", c, vec);
+    }
+    plan
+}
+
 /// Dimension up to which [`Method::Auto`] diagonalises densely.
 pub const DENSE_AUTO_DIM: usize = 256;
 
@@ -129,6 +165,29 @@ impl<T: Scalar> Spectrum<T> {
     }
 }
 
+/// Multiple of `ε Σ|c|` below which no residual `‖Hψ − Eψ‖` can be verified: the rounding
+/// error of one `H·ψ` is about `ε Σ|c|` per amplitude, and the residual adds a few of them.
+const FLOOR_ULPS: f64 = 16.0;
+
+/// The smallest absolute residual tolerance that can be verified for `op`:
+/// `16 ε Σ|c|` (a floor relative to the coefficients' scale; infinite if they overflow).
+pub fn residual_floor(op: &XMaskOperator) -> f64 {
+    FLOOR_ULPS * f64::EPSILON * op.norm_bound()
+}
+
+/// Checks that `tol` is a number the solver can verify for `op`.
+fn check_tolerance(op: &XMaskOperator, tol: f64) -> Result<(), SolverError> {
+    let floor = residual_floor(op);
+    if tol >= floor && tol.is_finite() && floor.is_finite() {
+        return Ok(());
+    }
+    Err(SolverError::ToleranceBelowFloor {
+        tol,
+        floor,
+        norm_bound: op.norm_bound(),
+    })
+}
+
 /// Whether scalar type `T` can represent the operator (real path needs a real operator).
 fn check_scalar<T: Scalar>(op: &XMaskOperator) -> Result<(), SolverError> {
     if !op.is_hermitian() {
@@ -155,7 +214,22 @@ pub fn lowest_eigenpairs<T: Scalar>(
     params: &LanczosParams,
     start: Option<&[T]>,
 ) -> Result<Spectrum<T>, SolverError> {
+    lowest_eigenpairs_with_progress(op, params, start, &|_, _| {})
+}
+
+/// As [`lowest_eigenpairs`], calling `on_level(found, wanted)` after each converged level
+/// (the gap level included; for a progress bar with the time left).
+///
+/// # Errors
+/// As [`lowest_eigenpairs`].
+pub fn lowest_eigenpairs_with_progress<T: Scalar>(
+    op: &XMaskOperator,
+    params: &LanczosParams,
+    start: Option<&[T]>,
+    on_level: &dyn Fn(usize, usize),
+) -> Result<Spectrum<T>, SolverError> {
     check_scalar::<T>(op)?;
+    check_tolerance(op, params.tol)?;
     let dim = op.dim();
     let wanted = params.k + usize::from(params.gap);
     if params.k == 0 || params.k > dim {
@@ -172,21 +246,27 @@ pub fn lowest_eigenpairs<T: Scalar>(
     }
     let elem = std::mem::size_of::<T>();
     let vec_bytes = dim * elem;
-    // Workspace: v_prev, v, w, the Ritz vector, locked vectors.
-    let fixed = (4 + wanted) as u128 * vec_bytes as u128;
+    let fixed = (WORK_VECTORS + wanted) as u128 * vec_bytes as u128;
     memory::check_alloc_u128(
-        fixed,
-        &format!("Lanczos workspace ({} vectors)", 4 + wanted),
+        fixed.saturating_add(memory::resident_bytes()),
+        &format!(
+            "Lanczos workspace ({} vectors) and the memory already resident",
+            WORK_VECTORS + wanted
+        ),
     )?;
     let (avail, _) = memory::available_bytes();
-    let store_max = ((avail.saturating_sub(fixed)) / 2 / vec_bytes as u128) as usize;
+    // The stored basis takes at most half of what is left after the workspace and what the
+    // process already holds (operator diagonal, the caller's states), so that a command whose
+    // plan fits never crosses the limit.
+    let free = avail.saturating_sub(fixed.saturating_add(memory::resident_bytes()));
+    let store_max = (free / 2 / vec_bytes as u128) as usize;
     let (two_pass, cycle) = match params.memory {
         BasisMemory::TwoPass => (true, params.cycle),
         BasisMemory::Store => {
             let c = params.cycle.min(dim + 1);
             memory::check_alloc_u128(
-                fixed + c as u128 * vec_bytes as u128,
-                &format!("Lanczos basis ({c} vectors)"),
+                (fixed + c as u128 * vec_bytes as u128).saturating_add(memory::resident_bytes()),
+                &format!("Lanczos basis ({c} vectors), workspace and the memory already resident"),
             )?;
             (false, c)
         }
@@ -238,6 +318,7 @@ pub fn lowest_eigenpairs<T: Scalar>(
         energies.push(e);
         residuals.push(r);
         locked.push(y);
+        on_level(level + 1, wanted);
     }
     // Sort (sequential deflation finds levels in order up to tolerance; sort to be exact).
     let mut order: Vec<usize> = (0..wanted).collect();
@@ -290,10 +371,20 @@ fn dense_pairs<T: Scalar>(
     params: &LanczosParams,
     wanted: usize,
 ) -> Result<Spectrum<T>, SolverError> {
+    let k = params.k.min(wanted);
+    // Each returned pair is verified by one H·ψ, which the budget must cover.
+    if params.max_matvecs < k {
+        return Err(SolverError::BudgetTooSmall {
+            method: "dense",
+            needed: k,
+            budget: params.max_matvecs,
+        });
+    }
+    dense_memory(op.qubits()).check()?;
     let m = op.to_dense()?;
     let dim = op.dim();
     let (e, v) = eigh_dense(&m, dim)?;
-    let k = params.k.min(wanted);
+    drop(m);
     let mut vectors = Vec::with_capacity(k);
     let mut residuals = Vec::with_capacity(k);
     let mut hy = vec![T::zero(); dim];
@@ -316,7 +407,18 @@ fn dense_pairs<T: Scalar>(
             y
         };
         op.apply_into(&y, &mut hy);
-        residuals.push(residual_norm(&hy, &y, e[j]));
+        let r = residual_norm(&hy, &y, e[j]);
+        // Rounding in the dense solver is relative to ‖H‖; the tolerance is absolute, and an
+        // answer whose residual misses it is not returned, as on the Lanczos path.
+        if r > params.tol || r.is_nan() {
+            return Err(SolverError::Unverified {
+                method: "dense",
+                level: j,
+                residual: r,
+                tol: params.tol,
+            });
+        }
+        residuals.push(r);
         vectors.push(y);
     }
     Ok(Spectrum {
@@ -329,6 +431,18 @@ fn dense_pairs<T: Scalar>(
         reorthogonalizations: 0,
         method: "dense",
     })
+}
+
+/// The buffers of the dense path on `n` qubits: the `2^n × 2^n` matrix, faer's copy of it,
+/// its eigenvectors and their copy as columns (`16 · 4^n` bytes each).
+pub(crate) fn dense_memory(n: usize) -> memory::MemoryPlan {
+    let mut plan = memory::MemoryPlan::part(format!("dense eigensolver ({n} qubits)"));
+    plan.add_n(
+        "dense matrices",
+        4,
+        memory::state_bytes(n, 16).saturating_mul(memory::state_bytes(n, 1)),
+    );
+    plan
 }
 
 #[derive(Default)]
@@ -417,7 +531,17 @@ fn find_level<T: Scalar>(
         } else {
             budget.saturating_sub(1)
         };
-        let steps = cycle.min(remaining).min(affordable).max(1);
+        // Not even one step and its check fit: stop with the true count, never above it.
+        if affordable == 0 {
+            return Err(SolverError::NotConverged {
+                wanted: 0,
+                converged: 0,
+                iterations: stats.matvecs,
+                residual: last_res,
+                tol: params.tol,
+            });
+        }
+        let steps = cycle.min(remaining).min(affordable);
         let (theta, s) = run_cycle(op, locked, &start, params.tol, steps, two_pass, ws, stats)?;
         // Ritz vector y = Σ s_i v_i.
         let mut y: Vec<T> = memory::zeroed(dim);
@@ -437,6 +561,14 @@ fn find_level<T: Scalar>(
         let _ = theta;
         if r <= params.tol {
             return Ok((e, y, r));
+        }
+        if !r.is_finite() {
+            return Err(SolverError::Unverified {
+                method: "Lanczos",
+                level: locked.len(),
+                residual: r,
+                tol: params.tol,
+            });
         }
         last_res = last_res.min(r);
         // The smallest further cycle costs 2 applications (one step and the residual check).

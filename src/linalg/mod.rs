@@ -6,12 +6,15 @@ mod dense;
 mod lanczos;
 mod minres;
 
-pub use auto::{eigenpairs, AnySpectrum};
+pub use auto::{
+    eigenpairs, eigenpairs_memory, eigenpairs_with_progress, operator_memory, AnySpectrum,
+};
 pub use minres::{minres_projected, MinresInfo, MinresParams};
 
 pub use dense::{dense_spectrum, eigh_dense, eigh_tridiagonal};
 pub use lanczos::{
-    ground_state, lowest_eigenpairs, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM,
+    ground_state, lanczos_memory, lowest_eigenpairs, lowest_eigenpairs_with_progress,
+    residual_floor, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM,
 };
 
 use crate::operator::OperatorError;
@@ -36,6 +39,51 @@ pub enum SolverError {
         residual: f64,
         /// The tolerance.
         tol: f64,
+    },
+    /// A computed pair failed its explicit residual check (the dense path), or its residual
+    /// is not a finite number (overflowing coefficients): the result is not verified.
+    #[error(
+        "{method}: level {level} has residual ‖Hψ − Eψ‖ = {residual:.2e} > tol {tol:.2e}; \
+         the pair is not verified (raise --tol, or rescale the coefficients if the residual \
+         is not finite)"
+    )]
+    Unverified {
+        /// `dense` or `Lanczos`.
+        method: &'static str,
+        /// The level (0 = lowest).
+        level: usize,
+        /// Its residual norm.
+        residual: f64,
+        /// The tolerance.
+        tol: f64,
+    },
+    /// The tolerance is below what rounding lets any solver verify for this operator.
+    #[error(
+        "tol {tol:.2e} is below the rounding floor {floor:.2e} of this operator \
+         (16·ε·Σ|c| with Σ|c| = {norm_bound:.3e}, relative to the coefficients' scale): no \
+         residual can be verified below it; raise --tol to at least {floor:.1e} or rescale \
+         the coefficients"
+    )]
+    ToleranceBelowFloor {
+        /// The tolerance asked for.
+        tol: f64,
+        /// `16 ε Σ|c|`.
+        floor: f64,
+        /// `Σ|c|`.
+        norm_bound: f64,
+    },
+    /// The budget of operator applications cannot even pay for verifying the result.
+    #[error(
+        "{method}: verifying {needed} pair(s) needs {needed} operator applications but the \
+         budget is {budget}; expected --max-matvecs ≥ {needed}"
+    )]
+    BudgetTooSmall {
+        /// `dense`.
+        method: &'static str,
+        /// Applications needed.
+        needed: usize,
+        /// The budget.
+        budget: usize,
     },
     /// The operator has complex coefficients on Pauli strings (not Hermitian).
     #[error("the operator is not Hermitian; eigensolvers need real coefficients on Pauli strings")]

@@ -200,7 +200,7 @@ pub fn group_sum(h: &PauliSum) -> Grouping {
     group_qubitwise(&strings)
 }
 
-/// The paper's grouping for EP (DESIGN.md: "all `<X_iX_j>` come from the same shots"): every
+/// The paper's grouping for EP (docs/DESIGN.md: "all `<X_iX_j>` come from the same shots"): every
 /// X-type string (only X and I letters, not the identity) in one group measured in the X basis,
 /// every Z-type string (only Z and I, identity included) in one group measured in the Z basis,
 /// and the remaining strings (with a Y, or mixing X and Z) by [`group_qubitwise`]'s greedy

@@ -3,7 +3,7 @@
 //! `O(2^N + S)` ([`shots`]), and estimates of every string of a group from the same shots with
 //! standard errors ([`estimate`]).
 //!
-//! Conventions (DESIGN.md): qubit `i` is bit `i` of the basis index; a shot is a basis index
+//! Conventions (docs/DESIGN.md): qubit `i` is bit `i` of the basis index; a shot is a basis index
 //! `b`, printed with qubit 0 rightmost ([`shots::Counts::bitstring`]). A group is measured by
 //! rotating each qubit to the Z basis: `H` where the group needs X, `H·S†` (apply `S†` first,
 //! then `H`) where it needs Y, nothing where it needs Z or I.

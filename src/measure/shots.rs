@@ -56,7 +56,7 @@ impl Counts {
         self.outcomes.iter().copied().collect()
     }
 
-    /// The counts keyed by bitstring of `n` qubits, qubit 0 rightmost (DESIGN.md, Qiskit).
+    /// The counts keyed by bitstring of `n` qubits, qubit 0 rightmost (docs/DESIGN.md, Qiskit).
     pub fn to_bitstring_map(&self, n: usize) -> BTreeMap<String, u64> {
         self.outcomes
             .iter()

@@ -8,16 +8,23 @@
 //! that complex vectors need no complex multiplications.
 
 use std::any::TypeId;
+use std::ops::Range;
 
 use rayon::prelude::*;
 
 use crate::scalar::{Scalar, C64};
 
-use super::xmask::{deposit, Diagonal, Flip, Kernel, Pass, XMaskOperator};
+use super::xmask::{
+    deposit, pext_soft, Diagonal, Flip, Group, Kernel, Pass, Table, XMaskOperator, SUB_BITS,
+};
 
 /// Amplitudes per output sub-block: 512 complex amplitudes are 8 KiB, which stay in the 48 KiB
 /// L1 while up to a few dozen groups add into them.
-const SUB: usize = 512;
+const SUB: usize = 1 << SUB_BITS;
+
+/// Fewest amplitudes one parallel task of a pass covers (256 KiB of complex output): below
+/// that, rayon's hand-off costs more than the work it shares.
+const MIN_TASK: usize = 1 << 14;
 
 /// A raw output pointer shared by the tile workers.
 ///
@@ -71,27 +78,38 @@ impl XMaskOperator {
         let ptr = OutPtr(out.as_mut_ptr());
         let isa = match self.kernel {
             Kernel::Auto => Isa::detect(),
-            Kernel::Portable => Isa::Base,
+            Kernel::Portable | Kernel::Terms => Isa::Base,
         };
+        let threads = rayon::current_num_threads();
         for pass in &self.passes {
             let n_tiles = 1usize << pass.outer.len();
-            let tile = |o: usize| {
+            let sub = (1usize << pass.c).min(SUB);
+            let blocks = pass.chunk_offsets.len() * ((1usize << pass.c) / sub);
+            // Tiles split into runs of sub-blocks when there are too few of them to keep every
+            // thread busy (one tile holds a whole 16-qubit state): a few tasks per thread, none
+            // under MIN_TASK amplitudes. Sub-blocks are computed alike whatever the split.
+            let parts = (blocks * sub / MIN_TASK)
+                .min((4 * threads).div_ceil(n_tiles))
+                .max(1);
+            let task = |t: usize| {
+                let (o, p) = (t / parts, t % parts);
                 let base = deposit(o, &pass.outer);
+                let run = p * blocks / parts..(p + 1) * blocks / parts;
                 // SAFETY: see `OutPtr`; `out` has 2^n amplitudes; `isa` was detected on this CPU.
                 unsafe {
                     match isa {
                         #[cfg(target_arch = "x86_64")]
-                        Isa::Avx512 => self.tile_avx512::<W>(pass, base, psi, ptr),
+                        Isa::Avx512 => self.tile_avx512::<W>(pass, base, run, psi, ptr),
                         #[cfg(target_arch = "x86_64")]
-                        Isa::Avx2 => self.tile_avx2::<W>(pass, base, psi, ptr),
-                        Isa::Base => self.tile::<W>(pass, base, psi, ptr),
+                        Isa::Avx2 => self.tile_avx2::<W>(pass, base, run, psi, ptr),
+                        Isa::Base => self.tile::<W>(pass, base, run, psi, ptr),
                     }
                 }
             };
-            if n_tiles == 1 {
-                tile(0);
+            if n_tiles * parts == 1 {
+                task(0);
             } else {
-                (0..n_tiles).into_par_iter().for_each(tile);
+                (0..n_tiles * parts).into_par_iter().for_each(task);
             }
         }
     }
@@ -99,17 +117,18 @@ impl XMaskOperator {
     /// [`Self::tile`] compiled for AVX-512 (the kernels are streams of FMAs on `f64`).
     ///
     /// # Safety
-    /// As [`Self::tile`], and the CPU must support AVX-512F.
+    /// As [`Self::tile`], and the CPU must support AVX-512F and BMI2.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[target_feature(enable = "avx512f,avx2,fma,bmi2")]
     unsafe fn tile_avx512<const W: usize>(
         &self,
         pass: &Pass,
         base: usize,
+        run: Range<usize>,
         psi: &[f64],
         out: OutPtr,
     ) {
-        self.tile_with::<W, true>(pass, base, psi, out)
+        self.tile_with::<W, true>(pass, base, run, psi, out)
     }
 
     /// [`Self::tile`] compiled for AVX2 + FMA.
@@ -118,40 +137,61 @@ impl XMaskOperator {
     /// As [`Self::tile`], and the CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn tile_avx2<const W: usize>(&self, pass: &Pass, base: usize, psi: &[f64], out: OutPtr) {
-        self.tile_with::<W, false>(pass, base, psi, out)
+    unsafe fn tile_avx2<const W: usize>(
+        &self,
+        pass: &Pass,
+        base: usize,
+        run: Range<usize>,
+        psi: &[f64],
+        out: OutPtr,
+    ) {
+        self.tile_with::<W, false>(pass, base, run, psi, out)
     }
 
     /// [`Self::tile_with`] with the portable fused kernel.
     ///
     /// # Safety
     /// As [`Self::tile_with`].
-    unsafe fn tile<const W: usize>(&self, pass: &Pass, base: usize, psi: &[f64], out: OutPtr) {
-        self.tile_with::<W, false>(pass, base, psi, out)
+    unsafe fn tile<const W: usize>(
+        &self,
+        pass: &Pass,
+        base: usize,
+        run: Range<usize>,
+        psi: &[f64],
+        out: OutPtr,
+    ) {
+        self.tile_with::<W, false>(pass, base, run, psi, out)
     }
 
-    /// Applies one pass to the tile whose outer bits are `base`. Inlined into the
+    /// Applies one pass to the sub-blocks `run` (numbered chunk by chunk) of the tile whose outer
+    /// bits are `base`. Inlined into the
     /// `target_feature` variants, so the same source is compiled once per instruction set;
-    /// `AVX512` selects the intrinsic fused kernel.
+    /// `AVX512` selects the intrinsic fused kernel (and the BMI2 `pext` instruction).
     ///
     /// # Safety
     /// `out` points to `2^n · W` floats and no other thread touches this tile's indices; with
-    /// `AVX512` the CPU must support AVX-512F.
+    /// `AVX512` the CPU must support AVX-512F and BMI2.
     #[inline(always)]
     unsafe fn tile_with<const W: usize, const AVX512: bool>(
         &self,
         pass: &Pass,
         base: usize,
+        run: Range<usize>,
         psi: &[f64],
         out: OutPtr,
     ) {
         let len = 1usize << pass.c;
         let sub = len.min(SUB);
-        // Constant real groups (fields X_i, couplings X_iX_j, …: all of a TFIM) are fused:
-        // each 8-float vector of the output is loaded once, receives every such group's
-        // contribution in a register, and is stored once (the gather form of H·ψ), which cuts
-        // the L1 traffic per group from load + store + load to one load.
+        let plain = self.kernel == Kernel::Terms;
+        // Real groups are fused: each 8-float vector of the output is loaded once, receives
+        // every such group's contribution in a register, and is stored once (the gather form
+        // of H·ψ), which cuts the L1 traffic per group from load + store + load to one load.
+        // Constant groups (fields X_i, couplings X_iX_j, …: all of a TFIM) fuse in every
+        // kernel; groups with Z-dependent signs fuse in the intrinsic kernel, which reads their
+        // coefficients from the group's tables (one load and one in-register permutation per
+        // vector and table).
         let fusable = sub * W >= LANES;
+        let fuses = |g: &Group| fusable && g.is_real() && (g.is_constant() || (AVX512 && !plain));
         // With the intrinsic kernel the first pass also fuses `diag · ψ` into the accumulators'
         // initial values, saving a store and a reload of every output block.
         let diag_ptr = match &self.diag {
@@ -159,10 +199,11 @@ impl XMaskOperator {
             _ => None,
         };
         let mut srcs = [Src::EMPTY; FUSE_MAX];
-        for (q, &off) in pass.chunk_offsets.iter().enumerate() {
-            let dst = base + off;
-            for sb in (0..len).step_by(sub) {
-                let b0 = dst + sb;
+        let per_chunk = len / sub;
+        for block in run {
+            let (q, sb) = (block / per_chunk, block % per_chunk * sub);
+            {
+                let b0 = base + pass.chunk_offsets[q] + sb;
                 let o = std::slice::from_raw_parts_mut(out.0.add(b0 * W), sub * W);
                 if pass.first && diag_ptr.is_none() {
                     self.diag_block::<W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
@@ -178,42 +219,103 @@ impl XMaskOperator {
                     psi: psi.as_ptr().add(b0 * W),
                     w: W,
                 });
+                // No closure may call the fused kernel: closures do not inherit the
+                // instruction set of the `target_feature` function they are written in.
                 let mut n_src = 0;
                 for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
                     let g = &self.groups[*gi];
-                    if !(fusable && g.is_real() && g.is_constant()) {
+                    if !fuses(g) {
                         continue;
                     }
                     let (s, xl_lo) = source(flip);
-                    srcs[n_src] = Src {
-                        ptr: s.as_ptr(),
-                        flip: xl_lo * W,
-                        e: g.terms_r[0].1,
-                    };
-                    n_src += 1;
-                    if n_src == FUSE_MAX {
-                        add_fused::<AVX512>(o, &srcs[..n_src], init.take());
-                        n_src = 0;
+                    let parts = if g.is_constant() { 1 } else { g.tables.len() };
+                    for k in 0..parts {
+                        srcs[n_src] = if g.is_constant() {
+                            Src {
+                                ptr: s.as_ptr(),
+                                flip: xl_lo * W,
+                                e: g.terms_r[0].1,
+                                ..Src::EMPTY
+                            }
+                        } else {
+                            let t = &g.tables[k];
+                            let (hi, neg) = table_start::<AVX512>(t, b0);
+                            let at = hi + if neg { t.neg_offset() } else { 0 };
+                            let pattern = if W == 1 {
+                                t.pattern_real
+                            } else {
+                                t.pattern_complex
+                            };
+                            if t.mask & (sub as u64 - 1) == 0 {
+                                // No Z bit inside the sub-block: one coefficient for all of it.
+                                Src {
+                                    ptr: s.as_ptr(),
+                                    flip: xl_lo * W,
+                                    e: t.values_r[at],
+                                    ..Src::EMPTY
+                                }
+                            } else {
+                                Src {
+                                    ptr: s.as_ptr(),
+                                    flip: xl_lo * W,
+                                    e: 0.0,
+                                    table: t.values_r.as_ptr().add(at),
+                                    lo: t.lo_idx.as_ptr(),
+                                    // No Z bit inside a register: one entry for all its lanes.
+                                    uniform: pattern == [0; LANES],
+                                    pattern,
+                                }
+                            }
+                        };
+                        n_src += 1;
+                        if n_src == FUSE_MAX {
+                            add_fused::<AVX512>(o, &srcs[..n_src], init.take(), W);
+                            n_src = 0;
+                        }
                     }
                 }
                 if n_src > 0 || init.is_some() {
-                    add_fused::<AVX512>(o, &srcs[..n_src], init.take());
+                    add_fused::<AVX512>(o, &srcs[..n_src], init.take(), W);
                 }
                 for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
                     let g = &self.groups[*gi];
-                    if fusable && g.is_real() && g.is_constant() {
+                    if fuses(g) {
                         continue;
                     }
                     let (s, xl_lo) = source(flip);
-                    if g.is_real() {
-                        if g.is_constant() {
-                            add_const(o, s, xl_lo * W, g.terms_r[0].1);
-                        } else {
+                    if g.is_real() && g.is_constant() {
+                        add_const(o, s, xl_lo * W, g.terms_r[0].1);
+                    } else if plain {
+                        if g.is_real() {
                             add_signed_real::<W>(o, s, xl_lo, &g.terms_r, b0 as u64);
+                        } else {
+                            // A complex coefficient makes the operator complex, so W = 2 here.
+                            add_signed_complex(
+                                as_c64_mut(o),
+                                as_c64(s),
+                                xl_lo,
+                                &g.terms_c,
+                                b0 as u64,
+                            );
                         }
                     } else {
-                        // A complex coefficient makes the operator complex, so W = 2 here.
-                        add_signed_complex(as_c64_mut(o), as_c64(s), xl_lo, &g.terms_c, b0 as u64);
+                        for t in &g.tables {
+                            let (hi, neg) = table_start::<AVX512>(t, b0);
+                            let lo = &t.lo_idx[..sub];
+                            if g.is_real() {
+                                let at = hi + if neg { t.neg_offset() } else { 0 };
+                                add_table_real::<W>(o, s, xl_lo, &t.values_r[at..], lo);
+                            } else {
+                                add_table_complex(
+                                    as_c64_mut(o),
+                                    as_c64(s),
+                                    xl_lo,
+                                    &t.values_c[hi..],
+                                    lo,
+                                    if neg { -1.0 } else { 1.0 },
+                                );
+                            }
+                        }
                     }
                 }
             }
@@ -260,7 +362,9 @@ impl Isa {
     fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
-            if is_x86_feature_detected!("avx512f") {
+            // Every CPU with AVX-512 has BMI2, and a fast `pext` (the slow microcoded one of
+            // AMD Zen 1/2 comes without AVX-512).
+            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("bmi2") {
                 return Isa::Avx512;
             }
             if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
@@ -331,12 +435,19 @@ const LANES: usize = 8;
 const FUSE_MAX: usize = 32;
 
 /// One fused source: the sub-block-sized source slice of a group (`ptr`, as many floats as the
-/// output sub-block), the in-block flip in float units and the coefficient.
+/// output sub-block), the in-block flip in float units and the coefficient: the constant `e`
+/// if `table` is null, else per vector of 8 floats starting at amplitude `j0`, the entries
+/// `table[lo[j0] + pattern[f]]` for its floats `f` (see [`Table`]; `uniform` if the pattern is
+/// all zero; only the intrinsic kernel takes table sources).
 #[derive(Clone, Copy)]
 struct Src {
     ptr: *const f64,
     flip: usize,
     e: f64,
+    table: *const f64,
+    lo: *const u16,
+    pattern: [u8; LANES],
+    uniform: bool,
 }
 
 /// Where a fused sweep starts from: `o = diag · ψ` (`w` floats per amplitude share one
@@ -353,6 +464,10 @@ impl Src {
         ptr: std::ptr::null(),
         flip: 0,
         e: 0.0,
+        table: std::ptr::null(),
+        lo: std::ptr::null(),
+        pattern: [0; LANES],
+        uniform: false,
     };
 }
 
@@ -364,14 +479,18 @@ impl Src {
 /// Every `ptr` points to `o.len()` readable floats; `o.len()` is a multiple of [`LANES`] and
 /// every `flip < o.len()`.
 #[inline(always)]
-unsafe fn add_fused<const AVX512: bool>(o: &mut [f64], srcs: &[Src], init: Option<Init>) {
+unsafe fn add_fused<const AVX512: bool>(o: &mut [f64], srcs: &[Src], init: Option<Init>, w: usize) {
     #[cfg(target_arch = "x86_64")]
     if AVX512 {
-        return avx512::add_fused(o, srcs, init);
+        return avx512::add_fused(o, srcs, init, w);
     }
     debug_assert!(
         init.is_none(),
         "the portable kernel never fuses the diagonal"
+    );
+    debug_assert!(
+        srcs.iter().all(|g| g.table.is_null()),
+        "the portable kernel never fuses tables"
     );
     // BLOCK floats per step: several independent register blocks per group keep the FMA
     // pipelines busy (one block alone is a chain of dependent FMAs, one per group).
@@ -444,13 +563,54 @@ mod avx512 {
         }
     }
 
+    /// The in-register permutation of a flip's low bits `lo` (`None` for 0). Not a closure:
+    /// closures do not inherit the caller's instruction set, and the intrinsics would become
+    /// calls.
+    #[inline(always)]
+    unsafe fn flip_permutation(lo: i64) -> Option<__m512i> {
+        if lo == 0 {
+            None
+        } else {
+            Some(_mm512_xor_si512(
+                _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
+                _mm512_set1_epi64(lo),
+            ))
+        }
+    }
+
+    /// The 8 source floats for the output floats at `k`: `ψ[k ⊕ flip]`, whole vectors moved
+    /// by the flip's high bits, then permuted within the register by its low bits.
+    #[inline(always)]
+    unsafe fn source(p: *const f64, k: usize, hi: usize, perm: Option<__m512i>) -> __m512d {
+        let v = _mm512_loadu_pd(p.add(k ^ hi));
+        match perm {
+            Some(idx) => _mm512_permutexvar_pd(idx, v),
+            None => v,
+        }
+    }
+
+    /// The coefficients of the output floats at `k` (`w` floats per amplitude) from a table
+    /// source: 8 consecutive entries from the vector's index, arranged by the lane pattern.
+    #[inline(always)]
+    unsafe fn coefficients(g: &Src, k: usize, w: usize, pattern: __m512i) -> __m512d {
+        let j0 = *g.lo.add(k / w) as usize;
+        if g.uniform {
+            _mm512_set1_pd(*g.table.add(j0))
+        } else {
+            _mm512_permutexvar_pd(pattern, _mm512_loadu_pd(g.table.add(j0)))
+        }
+    }
+
     /// As [`super::add_fused`]: four independent 8-float accumulators per step, one
-    /// `vpermpd` for in-register flips, one FMA per group and register.
+    /// `vpermpd` for in-register flips, one FMA per group and register; table sources add one
+    /// load and one `vpermpd` per register for their coefficients.
     ///
     /// # Safety
-    /// As [`super::add_fused`], and the CPU supports AVX-512F (the caller is compiled with it).
+    /// As [`super::add_fused`], and the CPU supports AVX-512F (the caller is compiled with it);
+    /// a table source's `table` has 8 readable entries from every index its `lo` and
+    /// `pattern` produce, and its `lo` covers the sub-block's amplitudes.
     #[inline(always)]
-    pub(super) unsafe fn add_fused(o: &mut [f64], srcs: &[Src], init: Option<Init>) {
+    pub(super) unsafe fn add_fused(o: &mut [f64], srcs: &[Src], init: Option<Init>, w: usize) {
         let n = o.len();
         let op = o.as_mut_ptr();
         let mut kb = 0;
@@ -460,28 +620,27 @@ mod avx512 {
             let mut a2 = start(op, kb + 2 * LANES, init);
             let mut a3 = start(op, kb + 3 * LANES, init);
             for g in srcs {
-                let e = _mm512_set1_pd(g.e);
                 let hi = g.flip & !(LANES - 1);
                 let lo = (g.flip & (LANES - 1)) as i64;
+                let perm = flip_permutation(lo);
                 let p = g.ptr;
-                let mut v0 = _mm512_loadu_pd(p.add(kb ^ hi));
-                let mut v1 = _mm512_loadu_pd(p.add((kb + LANES) ^ hi));
-                let mut v2 = _mm512_loadu_pd(p.add((kb + 2 * LANES) ^ hi));
-                let mut v3 = _mm512_loadu_pd(p.add((kb + 3 * LANES) ^ hi));
-                if lo != 0 {
-                    let idx = _mm512_xor_si512(
-                        _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
-                        _mm512_set1_epi64(lo),
-                    );
-                    v0 = _mm512_permutexvar_pd(idx, v0);
-                    v1 = _mm512_permutexvar_pd(idx, v1);
-                    v2 = _mm512_permutexvar_pd(idx, v2);
-                    v3 = _mm512_permutexvar_pd(idx, v3);
+                let v0 = source(p, kb, hi, perm);
+                let v1 = source(p, kb + LANES, hi, perm);
+                let v2 = source(p, kb + 2 * LANES, hi, perm);
+                let v3 = source(p, kb + 3 * LANES, hi, perm);
+                if g.table.is_null() {
+                    let e = _mm512_set1_pd(g.e);
+                    a0 = _mm512_fmadd_pd(e, v0, a0);
+                    a1 = _mm512_fmadd_pd(e, v1, a1);
+                    a2 = _mm512_fmadd_pd(e, v2, a2);
+                    a3 = _mm512_fmadd_pd(e, v3, a3);
+                } else {
+                    let pat = _mm512_cvtepu8_epi64(_mm_loadl_epi64(g.pattern.as_ptr() as *const _));
+                    a0 = _mm512_fmadd_pd(coefficients(g, kb, w, pat), v0, a0);
+                    a1 = _mm512_fmadd_pd(coefficients(g, kb + LANES, w, pat), v1, a1);
+                    a2 = _mm512_fmadd_pd(coefficients(g, kb + 2 * LANES, w, pat), v2, a2);
+                    a3 = _mm512_fmadd_pd(coefficients(g, kb + 3 * LANES, w, pat), v3, a3);
                 }
-                a0 = _mm512_fmadd_pd(e, v0, a0);
-                a1 = _mm512_fmadd_pd(e, v1, a1);
-                a2 = _mm512_fmadd_pd(e, v2, a2);
-                a3 = _mm512_fmadd_pd(e, v3, a3);
             }
             _mm512_storeu_pd(op.add(kb), a0);
             _mm512_storeu_pd(op.add(kb + LANES), a1);
@@ -494,15 +653,15 @@ mod avx512 {
             for g in srcs {
                 let hi = g.flip & !(LANES - 1);
                 let lo = (g.flip & (LANES - 1)) as i64;
-                let mut v = _mm512_loadu_pd(g.ptr.add(kb ^ hi));
-                if lo != 0 {
-                    let idx = _mm512_xor_si512(
-                        _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
-                        _mm512_set1_epi64(lo),
-                    );
-                    v = _mm512_permutexvar_pd(idx, v);
-                }
-                a = _mm512_fmadd_pd(_mm512_set1_pd(g.e), v, a);
+                let perm = flip_permutation(lo);
+                let v = source(g.ptr, kb, hi, perm);
+                let e = if g.table.is_null() {
+                    _mm512_set1_pd(g.e)
+                } else {
+                    let pat = _mm512_cvtepu8_epi64(_mm_loadl_epi64(g.pattern.as_ptr() as *const _));
+                    coefficients(g, kb, w, pat)
+                };
+                a = _mm512_fmadd_pd(e, v, a);
             }
             _mm512_storeu_pd(op.add(kb), a);
             kb += LANES;
@@ -557,4 +716,58 @@ fn add_signed_complex(o: &mut [C64], s: &[C64], xl: usize, terms: &[(u64, C64)],
     for (j, a) in o.iter_mut().enumerate() {
         *a += coefficient(terms, b0 | j as u64) * s[j ^ xl];
     }
+}
+
+/// `o[j] += T[lo[j]] · s[j ⊕ xl]`, `W` floats per amplitude: a real group's coefficient read
+/// from its table (`t` starts at the sub-block's entries, see [`Table`]).
+#[inline(always)]
+fn add_table_real<const W: usize>(o: &mut [f64], s: &[f64], xl: usize, t: &[f64], lo: &[u16]) {
+    for (j, (oc, &l)) in o.chunks_exact_mut(W).zip(lo).enumerate() {
+        let c = t[l as usize];
+        let sj = (j ^ xl) * W;
+        for r in 0..W {
+            oc[r] += c * s[sj + r];
+        }
+    }
+}
+
+/// `o[j] += sign · T[lo[j]] · s[j ⊕ xl]` with a complex table.
+#[inline(always)]
+fn add_table_complex(o: &mut [C64], s: &[C64], xl: usize, t: &[C64], lo: &[u16], sign: f64) {
+    for (j, (a, &l)) in o.iter_mut().zip(lo).enumerate() {
+        *a += t[l as usize] * s[j ^ xl] * sign;
+    }
+}
+
+/// `pext(x, mask)` with the BMI2 instruction.
+///
+/// # Safety
+/// The CPU supports BMI2 (the caller is compiled with it).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn pext_hw(x: u64, mask: u64) -> u64 {
+    std::arch::x86_64::_pext_u64(x, mask)
+}
+
+/// `pext(x, mask)` (no BMI2 off x86-64).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn pext_hw(x: u64, mask: u64) -> u64 {
+    pext_soft(x, mask)
+}
+
+/// Where a table's entries for the sub-block starting at `b0` begin: `pext(b0, mask)` (with
+/// the BMI2 instruction if `BMI2`), and whether the parity of the bits above the block flips
+/// the sign.
+///
+/// # Safety
+/// With `BMI2` the CPU supports it (the caller is compiled with it).
+#[inline(always)]
+unsafe fn table_start<const BMI2: bool>(t: &Table, b0: usize) -> (usize, bool) {
+    let hi = if BMI2 {
+        pext_hw(b0 as u64, t.mask)
+    } else {
+        pext_soft(b0 as u64, t.mask)
+    };
+    (hi as usize, (t.parity & b0 as u64).count_ones() & 1 == 1)
 }

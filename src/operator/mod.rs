@@ -8,7 +8,7 @@ mod pencil;
 mod timing;
 mod xmask;
 
-pub use csr::DENSE_MAX_QUBITS;
+pub use csr::{matrix_market_bytes, DENSE_MAX_QUBITS};
 pub use pencil::Pencil;
 pub use timing::{ApplyTiming, ApplyTimingParams};
 pub use xmask::{Kernel, XMaskOperator};

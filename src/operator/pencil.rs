@@ -25,6 +25,8 @@ pub struct Pencil {
     diag_a: Option<Vec<C64>>,
     diag_b: Option<Vec<C64>>,
     shift: (C64, C64),
+    /// `(Σ|a_t|, Σ|b_t|)`: the operator's norm bound is `|w_a| Σ|a| + |w_b| Σ|b|`.
+    norms: (f64, f64),
     weights: (f64, f64),
 }
 
@@ -122,6 +124,7 @@ impl Pencil {
             diag_a,
             diag_b,
             shift: (shift_of(&a), shift_of(&b)),
+            norms: (a.norm_bound(), b.norm_bound()),
             weights: (f64::NAN, f64::NAN),
         };
         pencil.set_weights(1.0, 0.0);
@@ -144,8 +147,10 @@ impl Pencil {
                     r.1 = e.re;
                 }
             }
+            g.build_tables();
         }
         self.op.identity_shift = self.shift.0 * wa + self.shift.1 * wb;
+        self.op.norm_bound = wa.abs() * self.norms.0 + wb.abs() * self.norms.1;
         let dim = self.op.dim();
         let combine = |i: usize| -> C64 {
             let da = self.diag_a.as_ref().map_or(C64::new(0.0, 0.0), |d| d[i]);

@@ -7,7 +7,7 @@ use crate::state::memory;
 use super::OperatorError;
 
 /// One X-mask group: `(G ψ)[b] = Σ_t e_t (−1)^{|z_t ∧ b|} ψ[b ⊕ x]`, with the effective
-/// coefficient `e_t = c_t · i^{n_Y} · (−1)^{|z_t ∧ x|}` (gather form of DESIGN.md's action).
+/// coefficient `e_t = c_t · i^{n_Y} · (−1)^{|z_t ∧ x|}` (gather form of docs/DESIGN.md's action).
 #[derive(Clone, Debug)]
 pub(crate) struct Group {
     /// The X-mask shared by every term of the group.
@@ -18,9 +18,179 @@ pub(crate) struct Group {
     /// real and imaginary parts of a complex ψ alike, so the kernels treat complex vectors as
     /// interleaved `f64` arrays (half the multiplications of complex arithmetic).
     pub terms_r: Vec<(u64, f64)>,
+    /// The coefficient `Σ_t e_t (−1)^{|z_t ∧ b|}` as lookup tables over the bits it depends
+    /// on (one table per part of the terms; see [`Table`]); rebuilt by [`Group::build_tables`]
+    /// whenever the coefficients change.
+    pub tables: Vec<Table>,
+}
+
+/// Bits of the basis index spanned by one output sub-block of the kernels (`2^9` amplitudes):
+/// the tables keep the index of every in-block offset precomputed.
+pub(crate) const SUB_BITS: u32 = 9;
+
+/// Largest number of Z bits one table covers: `2^12` entries are 32 KiB (real) or 64 KiB
+/// (complex), of which a sub-block touches at most `2^9`. A group whose Z-masks span more
+/// bits is split into parts with a table each.
+pub(crate) const TABLE_BITS: u32 = 12;
+
+/// Entries beyond the end of a real table, so that the AVX-512 kernel may load 8 entries
+/// from any valid index.
+const TABLE_PAD: usize = 8;
+
+/// One part of a group's coefficient, `c_p(b) = (−1)^{|parity ∧ b|} · T[pext(b, mask)]`, with
+/// `T[k] = Σ_{t ∈ part} e_t (−1)^{|pext(z_t, mask) ∧ k|}` (pext = bit extraction: the bits of
+/// `b` at the positions of `mask`, packed). A group's coefficient is the sum over its parts.
+///
+/// Within a sub-block `b = b0 | j` (`j < 2^SUB_BITS`, `b0` with no bit below the sub-block
+/// size), `pext(b, mask) = pext(b0, mask) + pext(j, mask)`: the first term and the sign are
+/// computed once per sub-block, the second is read from [`Table::lo_idx`], so each amplitude
+/// costs one table load instead of one sign evaluation per term.
+#[derive(Clone, Debug)]
+pub(crate) struct Table {
+    /// The Z bits the table is indexed by (the union of the part's Z-masks, ≤ [`TABLE_BITS`]).
+    pub mask: u64,
+    /// Z bits above the sub-block whose parity flips the sign (only for a single string with
+    /// more than [`TABLE_BITS`] Z bits: its table covers the bits inside a sub-block).
+    pub parity: u64,
+    /// `pext(j, mask)` for every in-block offset `j < 2^SUB_BITS`.
+    pub lo_idx: Vec<u16>,
+    /// `T` in complex form (`2^m` entries).
+    pub values_c: Vec<C64>,
+    /// `T` in real form when the group is real: `2^m` entries, padded, then (with a parity)
+    /// `−T`, so that a sub-block picks its sign by an offset.
+    pub values_r: Vec<f64>,
+    /// For a vector of 8 real amplitudes: the index offset of each lane from the vector's
+    /// first (`pext(lane, mask)`: the mask's bits below 8).
+    pub pattern_real: [u8; 8],
+    /// The same for 4 complex amplitudes (8 floats, two per amplitude).
+    pub pattern_complex: [u8; 8],
+}
+
+impl Table {
+    /// Where `−T` starts in `values_r` (0 without a parity: the sign never flips).
+    pub fn neg_offset(&self) -> usize {
+        if self.parity == 0 {
+            0
+        } else {
+            self.values_r.len() / 2
+        }
+    }
+
+    /// Builds the table of `terms` (all with `z & !mask` inside `parity`), real form if given.
+    fn new(mask: u64, parity: u64, terms: &[(u64, C64)], real: Option<&[(u64, f64)]>) -> Self {
+        let m = mask.count_ones();
+        let size = 1usize << m;
+        // pext(j, mask) = pext(j without its lowest bit, mask) | the lowest bit's packed place.
+        let mut lo_idx = vec![0u16; 1 << SUB_BITS];
+        for j in 1..lo_idx.len() {
+            let low = j & j.wrapping_neg();
+            let bit = if mask & low as u64 != 0 {
+                1u16 << (mask & (low as u64 - 1)).count_ones()
+            } else {
+                0
+            };
+            lo_idx[j] = lo_idx[j ^ low] | bit;
+        }
+        let packed: Vec<u64> = terms.iter().map(|&(z, _)| pext_soft(z, mask)).collect();
+        // Summed in term order with `+=` / `−=`, as the per-term evaluation does, so that both
+        // give bit-identical coefficients.
+        let values_c = (0..size as u64)
+            .map(|k| {
+                let mut c = C64::new(0.0, 0.0);
+                for (&(_, e), &zp) in terms.iter().zip(&packed) {
+                    if (zp & k).count_ones() & 1 == 0 {
+                        c += e;
+                    } else {
+                        c -= e;
+                    }
+                }
+                c
+            })
+            .collect();
+        let values_r = match real {
+            None => Vec::new(),
+            Some(terms_r) => {
+                let half = size + TABLE_PAD;
+                let mut v = vec![0.0; if parity == 0 { half } else { 2 * half }];
+                for k in 0..size as u64 {
+                    let mut c = 0.0;
+                    for (&(_, e), &zp) in terms_r.iter().zip(&packed) {
+                        if (zp & k).count_ones() & 1 == 0 {
+                            c += e;
+                        } else {
+                            c -= e;
+                        }
+                    }
+                    v[k as usize] = c;
+                    if parity != 0 {
+                        v[half + k as usize] = -c;
+                    }
+                }
+                v
+            }
+        };
+        let pattern = |w: u64| std::array::from_fn(|f| pext_soft(f as u64 / w, mask) as u8);
+        Self {
+            mask,
+            parity,
+            lo_idx,
+            values_c,
+            values_r,
+            pattern_real: pattern(1),
+            pattern_complex: pattern(2),
+        }
+    }
 }
 
 impl Group {
+    /// (Re)builds [`Group::tables`] from the current coefficients: terms are packed greedily,
+    /// in order, into parts whose Z bits fit one table; a string with more Z bits than that
+    /// gets a part of its own whose table covers its bits inside a sub-block and whose sign
+    /// comes from the parity of the rest.
+    pub fn build_tables(&mut self) {
+        let lo_bits: u64 = (1 << SUB_BITS) - 1;
+        let real = self.is_real();
+        let mut tables = Vec::new();
+        let mut start = 0;
+        let mut union = 0u64;
+        let flush = |tables: &mut Vec<Table>, a: usize, b: usize, mask: u64| {
+            if b > a {
+                let r = if real {
+                    Some(&self.terms_r[a..b])
+                } else {
+                    None
+                };
+                tables.push(Table::new(mask, 0, &self.terms_c[a..b], r));
+            }
+        };
+        for (i, &(z, _)) in self.terms_c.iter().enumerate() {
+            if z.count_ones() > TABLE_BITS {
+                flush(&mut tables, start, i, union);
+                let r = if real {
+                    Some(&self.terms_r[i..=i])
+                } else {
+                    None
+                };
+                tables.push(Table::new(
+                    z & lo_bits,
+                    z & !lo_bits,
+                    &self.terms_c[i..=i],
+                    r,
+                ));
+                start = i + 1;
+                union = 0;
+            } else if (union | z).count_ones() > TABLE_BITS {
+                flush(&mut tables, start, i, union);
+                start = i;
+                union = z;
+            } else {
+                union |= z;
+            }
+        }
+        flush(&mut tables, start, self.terms_c.len(), union);
+        self.tables = tables;
+    }
+
     /// Whether the coefficient is the same for every `b` (all `z_t = 0`, e.g. a field `X_i`).
     pub fn is_constant(&self) -> bool {
         self.terms_c.len() == 1 && self.terms_c[0].0 == 0
@@ -77,7 +247,7 @@ pub(crate) struct Flip {
 }
 
 /// A Hermitian (or general) Pauli sum prepared for fast `H·ψ`: terms grouped by X-mask, the
-/// x = 0 group stored as one diagonal, and a plan of cache-blocked passes (DESIGN.md, "Speed").
+/// x = 0 group stored as one diagonal, and a plan of cache-blocked passes (docs/DESIGN.md, "Speed").
 ///
 /// Build with [`XMaskOperator::new`]; apply with [`XMaskOperator::apply_into`].
 #[derive(Clone, Debug)]
@@ -91,6 +261,8 @@ pub struct XMaskOperator {
     pub(crate) n_terms: usize,
     pub(crate) identity_shift: C64,
     pub(crate) kernel: Kernel,
+    /// `Σ|c|` over the merged terms (see [`XMaskOperator::norm_bound`]).
+    pub(crate) norm_bound: f64,
 }
 
 /// Which implementation of the hot loop `H·ψ` uses.
@@ -101,6 +273,9 @@ pub enum Kernel {
     Auto,
     /// Portable Rust only (the code every CPU runs; for tests and comparisons).
     Portable,
+    /// The plain term-by-term evaluation: each amplitude sums the signs `±e_t` of every term
+    /// of its group instead of reading a table (portable code; the oracle of the kernel tests).
+    Terms,
 }
 
 /// Bits per tile for an element size: 2^16 complex (2^17 real) amplitudes, 1 MiB of ψ per
@@ -117,6 +292,10 @@ pub(super) fn tile_bits(elem_bytes: usize) -> u32 {
 
 /// Smallest chunk (2^3 amplitudes = 128 B complex, two cache lines) worth streaming.
 const MIN_CHUNK_BITS: u32 = 3;
+
+/// Chunks a pass keeps when packing groups (2^8 amplitudes = 4 KiB complex): the high masks of
+/// a 24-qubit TFIM (8 single bits above the 2^16 tile) still share one pass.
+const GOOD_CHUNK_BITS: u32 = 8;
 
 impl XMaskOperator {
     /// Groups the terms of `sum` by X-mask and computes the diagonal.
@@ -153,6 +332,7 @@ impl XMaskOperator {
                         x: p.x(),
                         terms_c: vec![(p.z(), e)],
                         terms_r: Vec::new(),
+                        tables: Vec::new(),
                     }),
                 }
             }
@@ -165,6 +345,7 @@ impl XMaskOperator {
             if g.terms_c.iter().all(|(_, e)| e.im == 0.0) {
                 g.terms_r = g.terms_c.iter().map(|&(z, e)| (z, e.re)).collect();
             }
+            g.build_tables();
         }
         let dim = 1usize << n;
         let diag_real = diag_terms.iter().all(|(_, e)| e.im == 0.0);
@@ -187,6 +368,7 @@ impl XMaskOperator {
             n_terms: s.len(),
             identity_shift,
             kernel: Kernel::Auto,
+            norm_bound: s.norm_bound(),
         };
         op.passes = op.plan(tile_bits(if real { 8 } else { 16 }));
         Ok(op)
@@ -227,9 +409,26 @@ impl XMaskOperator {
         self.groups.len() + usize::from(!matches!(self.diag, Diagonal::Zero))
     }
 
+    /// Number of coefficient tables the kernels read: one per part of every X-mask group whose
+    /// coefficient depends on the basis state (Z or Y letters), more than one where a group's
+    /// Z bits do not fit one table. Constant groups (no Z bits) need none.
+    pub fn n_tables(&self) -> usize {
+        self.groups
+            .iter()
+            .filter(|g| !g.is_constant())
+            .map(|g| g.tables.len())
+            .sum()
+    }
+
     /// Number of streaming passes one application makes over the state.
     pub fn n_passes(&self) -> usize {
         self.passes.len().max(1)
+    }
+
+    /// `Σ|c|` over the merged Pauli terms: an upper bound on the spectral norm, and the scale
+    /// of the rounding error of `H·ψ` (about `ε Σ|c|` per amplitude).
+    pub fn norm_bound(&self) -> f64 {
+        self.norm_bound
     }
 
     /// The coefficient of the identity term (a constant energy shift).
@@ -289,11 +488,22 @@ impl XMaskOperator {
                 .rev()
                 .find(|&c| c + (u >> c).count_ones() <= k)
         };
+        // A group joins the current pass only if the chunks stay long: runs of at least
+        // 2^GOOD_CHUNK_BITS contiguous amplitudes, unless the pass or the mask alone already
+        // forces shorter ones. Masks mixing low and high qubits (X_2 X_17) would otherwise drag
+        // a whole pass down to 8-amplitude chunks scattered over the state (10× slower than
+        // one more streaming pass).
+        let fits = |union: u64, x: u64| match (best_c(union | x), best_c(x)) {
+            (Some(c), Some(cx)) => {
+                c >= GOOD_CHUNK_BITS.min(cx).min(best_c(union).unwrap_or(k)) || union == 0
+            }
+            _ => false,
+        };
         let mut cur: Vec<usize> = Vec::new();
         let mut union = 0u64;
         for i in rest {
             let x = self.groups[i].x;
-            if best_c(union | x).is_some() {
+            if fits(union, x) {
                 union |= x;
                 cur.push(i);
             } else {
@@ -355,6 +565,23 @@ impl XMaskOperator {
             first,
         }
     }
+}
+
+/// `pext(x, mask)`: the bits of `x` at the positions set in `mask`, packed into the low bits
+/// (software PEXT; the kernels use the BMI2 instruction where it is fast).
+#[inline]
+pub(crate) fn pext_soft(x: u64, mut mask: u64) -> u64 {
+    let mut r = 0u64;
+    let mut k = 0;
+    while mask != 0 {
+        let low = mask & mask.wrapping_neg();
+        if x & low != 0 {
+            r |= 1 << k;
+        }
+        k += 1;
+        mask &= mask - 1;
+    }
+    r
 }
 
 /// `Σ_i bit_i(q) 2^{positions[i]}` (software PDEP; used when planning, never per amplitude).

@@ -1,5 +1,5 @@
 //! Pauli algebra: strings as X/Z bitmasks ([`PauliString`]) and complex linear combinations
-//! ([`PauliSum`]). Conventions (DESIGN.md): qubit `i` is bit `i`, `Y = iXZ`,
+//! ([`PauliSum`]). Conventions (docs/DESIGN.md): qubit `i` is bit `i`, `Y = iXZ`,
 //! `P|b⟩ = i^{n_Y} (−1)^{|b∧z|} |b⊕x⟩`.
 
 mod string;

@@ -25,7 +25,7 @@ impl Phase {
 }
 
 /// Pauli string on ≤ 64 qubits: qubit `i` carries X if bit `i` of `x` is set, Z if bit `i` of
-/// `z` is, Y if both (DESIGN.md: qubit i is bit i of the basis index).
+/// `z` is, Y if both (docs/DESIGN.md: qubit i is bit i of the basis index).
 ///
 /// With `n_Y = |x ∧ z|` the operator is `P = i^{n_Y} X^x Z^z`, so that on a basis state
 /// `P|b⟩ = i^{n_Y} (−1)^{|b ∧ z|} |b ⊕ x⟩` (one letter `Y = iXZ`). The identity is `x = z = 0`.

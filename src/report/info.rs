@@ -42,9 +42,11 @@ pub struct MemoryEstimate {
     pub state_vector: u128,
     /// The operator's diagonal.
     pub operator: u128,
-    /// A ground-state search keeping a 60-vector Krylov basis (plus 5 work vectors).
+    /// A ground-state search keeping a 60-vector Krylov basis besides its work vectors.
     pub lanczos_stored: u128,
-    /// The two-pass Lanczos that keeps no basis (5 vectors).
+    /// The two-pass Lanczos that keeps no basis: the plan `qep spectrum --k 1 --no-gap`
+    /// checks before allocating (work vectors and operator diagonal), less what the process
+    /// already holds.
     pub lanczos_two_pass: u128,
     /// What the process may allocate now.
     pub available: u128,
@@ -66,6 +68,15 @@ impl ModelInfo {
         let n = model.qubits;
         let sv = memory::state_bytes(n, elem);
         let diag = memory::state_bytes(n, 8) * u128::from(has_diag);
+        // The ground state's memory plan, as `qep spectrum --k 1 --no-gap` checks it (its
+        // work vectors, the operator diagonal), without what the process already holds.
+        let lanczos = crate::linalg::LanczosParams {
+            method: crate::linalg::Method::Lanczos,
+            ..Default::default()
+        };
+        let two_pass = crate::linalg::lanczos_memory(n, elem, &lanczos)
+            .total()
+            .saturating_add(diag);
         // The pass plan comes with the operator, whose diagonal costs 8·2^n bytes: only for
         // models small enough that this is instant.
         let passes = (n <= 20)
@@ -89,8 +100,8 @@ impl ModelInfo {
             memory: MemoryEstimate {
                 state_vector: sv,
                 operator: diag,
-                lanczos_stored: sv.saturating_mul(65).saturating_add(diag),
-                lanczos_two_pass: sv.saturating_mul(5).saturating_add(diag),
+                lanczos_stored: two_pass.saturating_add(sv.saturating_mul(60)),
+                lanczos_two_pass: two_pass,
                 available: memory::available_bytes().0,
             },
         })

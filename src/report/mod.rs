@@ -1,11 +1,16 @@
-//! Reports: provenance of every result (and, in later issues, CSV/SVG writers).
+//! Reports: provenance of every result, run folders, output folders, SVG charts, and the one
+//! atomic file writer every result file goes through ([`write_atomic`]).
 
+mod atomic;
 mod info;
+mod output;
 mod provenance;
 pub mod run_dir;
 pub mod svg;
 
+pub use atomic::{free_space, write_atomic, write_atomic_with};
 pub use info::{MemoryEstimate, ModelInfo};
+pub use output::{check_fresh, default_out_dir};
 pub use provenance::{sha256_hex, Provenance};
 
 /// The median of a non-empty sample (mean of the two middle values for an even count): what

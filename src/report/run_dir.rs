@@ -1,9 +1,9 @@
 //! The output folder of a training run (`qep run --out DIR`): `metrics.csv`, `params.json`,
 //! `checkpoint.json`, `summary.json` and `training.svg`.
 //!
-//! Every file is written whole to a temporary name and renamed into place after each epoch,
-//! so an interrupted run (Ctrl-C, a kill) leaves the last completed epoch's files intact and
-//! never a half-written one; `checkpoint.json` lets `--resume` continue from there.
+//! Every file is written by [`super::write_atomic`] before the first epoch and after each
+//! one, so an interrupted run (Ctrl-C, a kill) leaves the last completed epoch's files intact
+//! and never a half-written one; `checkpoint.json` lets `--resume` continue from there.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -34,6 +34,16 @@ pub enum ReportError {
         path: PathBuf,
         /// The parser's error.
         source: serde_json::Error,
+    },
+    /// An output folder that already holds results of an earlier run.
+    #[error("{}: already holds `{file}` from an earlier run; expected a new or empty folder ({remedy})", dir.display())]
+    Exists {
+        /// The folder.
+        dir: PathBuf,
+        /// The result file found there.
+        file: String,
+        /// How to go on (which flags continue or replace the earlier results).
+        remedy: &'static str,
     },
     /// A parameter file that does not match the model.
     #[error("{}: {problem}; expected the parameters of model `{model}`", path.display())]
@@ -118,6 +128,12 @@ pub struct Summary {
     pub test_cost: Option<f64>,
     /// Wall time of the whole run (this invocation), seconds.
     pub wall_seconds: f64,
+    /// The epoch this invocation resumed from (`--resume`), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<usize>,
+    /// With `--resume --force`: what differed from the checkpointed run's settings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forced_changes: Vec<String>,
     /// Seconds per training example and epoch (free + two clamped states).
     pub seconds_per_example: f64,
     /// Settings, seed, version, input hash.
@@ -128,6 +144,9 @@ pub struct Summary {
 pub struct RunDir {
     path: PathBuf,
 }
+
+/// The files of a run folder that mark a run (finished or not).
+pub const RUN_FILES: [&str; 2] = ["checkpoint.json", "summary.json"];
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
     move |source| ReportError::Io {
@@ -173,12 +192,9 @@ impl RunDir {
         read_json(&p).map(Some)
     }
 
-    /// Writes `bytes` to `name` atomically (temporary file, then rename).
+    /// Writes `bytes` to `name` atomically ([`super::write_atomic`]).
     fn write(&self, name: &str, bytes: &[u8]) -> Result<(), ReportError> {
-        let dst = self.path.join(name);
-        let tmp = self.path.join(format!(".{name}.tmp"));
-        fs::write(&tmp, bytes).map_err(io(&tmp))?;
-        fs::rename(&tmp, &dst).map_err(io(&dst))
+        super::write_atomic(&self.path.join(name), bytes)
     }
 
     /// Saves everything an epoch produced: checkpoint, parameters, metrics table and plot.
@@ -203,6 +219,18 @@ impl RunDir {
         self.write("params.json", pretty(&params).as_bytes())?;
         self.write("metrics.csv", metrics_csv(&ckpt.history).as_bytes())?;
         self.write("training.svg", training_svg(&ckpt.history).as_bytes())
+    }
+
+    /// The `summary.json` of a finished run, if the folder has one.
+    ///
+    /// # Errors
+    /// [`ReportError::Json`] for a damaged file.
+    pub fn summary(&self) -> Result<Option<serde_json::Value>, ReportError> {
+        let p = self.path.join("summary.json");
+        if !p.exists() {
+            return Ok(None);
+        }
+        read_json(&p).map(Some)
     }
 
     /// Writes `summary.json`.

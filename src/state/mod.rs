@@ -5,7 +5,7 @@ pub mod memory;
 mod ops;
 mod vector;
 
-pub use memory::MemoryError;
+pub use memory::{MemoryError, MemoryPlan};
 pub use ops::{
     axpy, dot, expectation_pauli, expectation_sum, matrix_element_pauli, norm, normalize,
     project_out, scale,

@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::cancel::Cancel;
 use crate::ep::{ep_gradient, exact_gradient, EpParams};
 use crate::hamiltonian::{parse_str, Example, Lattice, Model};
 use crate::Error;
@@ -98,6 +99,9 @@ pub struct Plateau {
     pub per_size: Vec<SizeResult>,
     /// Draws per size.
     pub samples: usize,
+    /// Whether every size asked for was scanned (false when the scan was cancelled: the
+    /// fields then hold the sizes completed before).
+    pub complete: bool,
 }
 
 /// The network of `n` qubits of `family`, with every coupling drawn from `rng` (YAML text
@@ -198,6 +202,20 @@ pub fn fit_line(x: &[f64], y: &[f64]) -> (f64, f64) {
 /// gradient is undefined there).
 pub fn plateau_scan(
     p: &PlateauParams,
+    progress: impl FnMut(usize, usize),
+) -> Result<Plateau, Error> {
+    plateau_scan_until(p, &Cancel::default(), progress)
+}
+
+/// [`plateau_scan`] that stops before the next draw once `cancel` is set, and returns the
+/// sizes completed until then (the size in progress is dropped: its variance needs all its
+/// draws) with `complete: false`; the fits then use those sizes (NaN below two).
+///
+/// # Errors
+/// As [`plateau_scan`].
+pub fn plateau_scan_until(
+    p: &PlateauParams,
+    cancel: &Cancel,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Plateau, Error> {
     let ex = Example {
@@ -215,7 +233,12 @@ pub fn plateau_scan(
         let (mut s1, mut s2) = (vec![0.0; 2 * m], vec![0.0; 2 * m]);
         let mut sq = Vec::with_capacity(p.samples);
         let (mut e1, mut e2) = (vec![0.0; 2 * m], vec![0.0; 2 * m]);
+        let mut cancelled = false;
         for sample in 0..p.samples {
+            if cancel.is_cancelled() {
+                cancelled = true;
+                break;
+            }
             let model = network(p.family, n, p.init_range, &mut rng)?;
             let g = exact_gradient(&model, &model.theta(), &ex, &ep)?;
             for (k, v) in g.exact.iter().enumerate() {
@@ -237,6 +260,9 @@ pub fn plateau_scan(
                 }
             }
             progress(si, sample + 1);
+        }
+        if cancelled {
+            break;
         }
         let s = p.samples as f64;
         let var: Vec<f64> = s1
@@ -278,7 +304,7 @@ pub fn plateau_scan(
             seconds: t0.elapsed().as_secs_f64(),
         });
     }
-    let xs: Vec<f64> = p.sizes.iter().map(|&n| n as f64).collect();
+    let xs: Vec<f64> = per_size.iter().map(|r| r.qubits as f64).collect();
     let fit = |f: fn(&SizeResult) -> f64| {
         let ys: Vec<f64> = per_size
             .iter()
@@ -292,7 +318,8 @@ pub fn plateau_scan(
     let (smed, emed) = fit(|r| r.median_sq);
     Ok(Plateau {
         family: p.family,
-        sizes: p.sizes.clone(),
+        complete: per_size.len() == p.sizes.len(),
+        sizes: per_size.iter().map(|r| r.qubits).collect(),
         variance: per_size.iter().map(|r| r.variance).collect(),
         decay_rate: -slope,
         decay_rate_err: err,

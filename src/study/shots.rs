@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::cancel::Cancel;
 use crate::ep::{ep_gradient, exact_gradient, EpParams};
 use crate::hamiltonian::{Example, Model};
 use crate::Error;
@@ -53,6 +54,9 @@ pub struct ShotScan {
     /// Per budget: `(S, β with the smallest measured RMS, β* = (c² / (2 b² S))^{1/6} of the
     /// model)`.
     pub optimal_beta: Vec<(u64, f64, f64)>,
+    /// Whether every cell asked for was computed (false when the scan was cancelled: `cells`
+    /// then holds the cells completed before, and the fits use them).
+    pub complete: bool,
 }
 
 /// Runs the scan on one example; `progress(done, total)` after every gradient.
@@ -64,6 +68,24 @@ pub fn shot_scan(
     theta: &[f64],
     example: &Example,
     p: &ShotScanParams,
+    progress: impl FnMut(usize, usize),
+) -> Result<ShotScan, Error> {
+    shot_scan_until(model, theta, example, p, &Cancel::default(), progress)
+}
+
+/// [`shot_scan`] that stops before the next gradient once `cancel` is set and returns the
+/// cells completed until then (a cell in progress is dropped: its statistics need all its
+/// repeats) with `complete: false`.
+///
+/// # Errors
+/// As [`shot_scan`]; [`Error::Cancelled`] if cancelled before the exact gradient and the
+/// bias scan are done (nothing to report yet).
+pub fn shot_scan_until(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    p: &ShotScanParams,
+    cancel: &Cancel,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ShotScan, Error> {
     let base = EpParams::default();
@@ -75,6 +97,7 @@ pub fn shot_scan(
     // The clamping bias alone, from exact expectations: b = mean of bias / β².
     let mut b_est = Vec::new();
     for &beta in &p.betas {
+        cancel.check()?;
         let g = ep_gradient(
             model,
             theta,
@@ -90,12 +113,15 @@ pub fn shot_scan(
     let total = p.shots.len() * p.betas.len() * p.repeats;
     let mut done = 0;
     let mut cells = Vec::new();
-    for &s in &p.shots {
+    'scan: for &s in &p.shots {
         for &beta in &p.betas {
             let mut runs: Vec<Vec<f64>> = Vec::with_capacity(p.repeats);
             let mut reported = 0.0;
             let mut spent = 0;
             for r in 0..p.repeats {
+                if cancel.is_cancelled() {
+                    break 'scan;
+                }
                 let params = EpParams {
                     beta,
                     shots: Some(s),
@@ -134,9 +160,11 @@ pub fn shot_scan(
         .map(|c| c.noise * c.beta * (c.shots as f64).sqrt())
         .collect();
     let noise_coefficient = c.iter().sum::<f64>() / c.len().max(1) as f64;
+    let complete = cells.len() == p.shots.len() * p.betas.len();
     let optimal_beta = p
         .shots
         .iter()
+        .filter(|&&s| cells.iter().any(|c| c.shots == s))
         .map(|&s| {
             let best = cells
                 .iter()
@@ -154,5 +182,6 @@ pub fn shot_scan(
         bias_coefficient,
         noise_coefficient,
         optimal_beta,
+        complete,
     })
 }

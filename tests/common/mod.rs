@@ -71,3 +71,138 @@ pub fn net3_model(dir: &Path) -> PathBuf {
     .expect("writes the model");
     p
 }
+
+/// Runs `qep ARGS` with stderr piped, waits until a line of its stderr contains `needle`, then
+/// sends it SIGINT (what Ctrl-C sends) and waits for it to end. Returns its exit code and its
+/// whole stderr. Panics, with the stderr so far, if qep ends without printing `needle`.
+pub fn interrupt_when(args: &[&str], needle: &str) -> (Option<i32>, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qep"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qep starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(900)) {
+            Ok(line) => {
+                seen.push_str(&line);
+                seen.push('\n');
+                if line.contains(needle) {
+                    break;
+                }
+            }
+            Err(_) => {
+                let _ = child.kill();
+                panic!("qep ended or stalled before printing {needle:?}; stderr:\n{seen}");
+            }
+        }
+    }
+    let pid = i32::try_from(child.id()).expect("a pid fits in i32");
+    // SAFETY: kill(2) on the child we spawned and still own (not yet waited for).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0, "SIGINT sent");
+    let status = child.wait().expect("qep ends");
+    let _ = reader.join();
+    for line in rx.try_iter() {
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    (status.code(), seen)
+}
+
+/// What a `qep` run left behind: exit code, stdout, stderr and the child's peak resident size.
+pub struct PeakRun {
+    /// Exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Peak resident set size of the child in bytes (`VmHWM` of `/proc/<pid>/status`).
+    pub peak_bytes: u64,
+}
+
+/// `VmHWM` of a live process in bytes, `None` once it has released its memory (exited).
+fn vm_hwm(pid: u32) -> Option<u64> {
+    let t = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: u64 = t
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// Runs `qep ARGS` with the extra environment `env` and measures its peak resident size:
+/// `VmHWM` of `/proc/<pid>/status`, read every millisecond while the child is alive. `VmHWM` is
+/// a high-water mark, so any read after the peak sees it. (`wait4`'s `ru_maxrss` would not do:
+/// it keeps the high-water mark of the test process the child was forked from.)
+pub fn run_with_peak(args: &[&str], env: &[(&str, &str)]) -> PeakRun {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("qep"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qep starts");
+    let mut out = child.stdout.take().expect("piped stdout");
+    let mut err = child.stderr.take().expect("piped stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let pid = child.id();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(h) = vm_hwm(pid) {
+            peak = peak.max(h);
+        }
+        if let Some(st) = child.try_wait().expect("waits for qep") {
+            break st;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    PeakRun {
+        code: status.code(),
+        stdout: t_out.join().expect("stdout reader"),
+        stderr: t_err.join().expect("stderr reader"),
+        peak_bytes: peak,
+    }
+}
+/// Parses the `needs 1.5 GiB` of a memory error into bytes (binary units, as printed).
+pub fn needed_bytes(stderr: &str) -> Option<u64> {
+    let rest = stderr.split(" needs ").nth(1)?;
+    let mut it = rest.split_whitespace();
+    let v: f64 = it.next()?.parse().ok()?;
+    let unit = match it.next()? {
+        "B" => 1u64,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        _ => return None,
+    };
+    Some((v * unit as f64) as u64)
+}

@@ -448,7 +448,7 @@ fn cli_prepare_matches_the_qutip_reference_and_writes_files() {
                 "--times",
                 "2,4,8",
             ])
-            .args(["--gap-points", "0", "--json", "--out"])
+            .args(["--gap-points", "0", "--json", "--overwrite", "--out"])
             .arg(dir.path()),
     );
     let runs = v["runs"].as_array().unwrap();
@@ -461,7 +461,7 @@ fn cli_prepare_matches_the_qutip_reference_and_writes_files() {
             &repo("hamiltonians/bench/anneal_2x4.yaml"),
             "--time=-1",
         ])
-        .args(["--out"])
+        .args(["--overwrite", "--out"])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -643,7 +643,15 @@ fn schedule_table_from_yaml() {
         let out = qep()
             .arg("prepare")
             .arg(&f)
-            .args(["--gap-points", "0", "--steps", "100", "--json", "--out"])
+            .args([
+                "--gap-points",
+                "0",
+                "--steps",
+                "100",
+                "--json",
+                "--overwrite",
+            ])
+            .arg("--out")
             .arg(dir.path())
             .output()
             .unwrap();

@@ -478,3 +478,270 @@ fn portable_and_selected_kernels_agree() {
         }
     }
 }
+
+// ---------------------------------------------------------------- coefficient tables
+
+/// A Pauli sum whose X-mask groups mostly have Z-dependent signs: `groups` random X-masks, each
+/// with `per_group` strings whose Z/Y letters are random (a letter on an X qubit is Y, so Y
+/// letters come in every group), plus a constant field, a few diagonal terms and, with
+/// `wide`, strings whose Z bits cover every qubit but the X ones (more bits than one table).
+fn z_dependent_sum(
+    n: usize,
+    groups: usize,
+    per_group: usize,
+    kind: Coeffs,
+    wide: bool,
+    seed: u64,
+) -> PauliSum {
+    use crate::oracle::{gauss, rng};
+    use rand::Rng;
+    let mut r = rng(seed);
+    let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+    let coef = |r: &mut rand_chacha::ChaCha8Rng, s: PauliString| {
+        let a = gauss(r);
+        match kind {
+            Coeffs::Hermitian => c(a, 0.0),
+            Coeffs::Complex => c(a, gauss(r)),
+            Coeffs::RealInZ if s.n_y() % 2 == 1 => c(0.0, a),
+            Coeffs::RealInZ => c(a, 0.0),
+        }
+    };
+    let mut h = PauliSum::new(n);
+    for _ in 0..groups {
+        let x = loop {
+            let x = r.random::<u64>() & all & r.random::<u64>();
+            if x != 0 {
+                break x;
+            }
+        };
+        for _ in 0..per_group {
+            let z = r.random::<u64>() & all;
+            let s = PauliString::from_masks(x, z);
+            let e = coef(&mut r, s);
+            h.add(s, e);
+        }
+        if wide {
+            let s = PauliString::from_masks(x, all & !x);
+            let e = coef(&mut r, s);
+            h.add(s, e);
+        }
+    }
+    let field = PauliString::from_masks(1, 0);
+    let e = coef(&mut r, field);
+    h.add(field, e);
+    for _ in 0..3 {
+        let s = PauliString::from_masks(0, r.random::<u64>() & all);
+        let e = coef(&mut r, s);
+        h.add(s, e);
+    }
+    h
+}
+
+/// The table kernels (selected and portable) against the term-by-term oracle kernel and the
+/// naive loop: complex vectors, and real ones where the operator is real.
+fn check_against_the_term_oracle(h: &PauliSum, kind: Coeffs, seed: u64, what: &str) {
+    let auto = XMaskOperator::new(h).unwrap();
+    let mut portable = auto.clone();
+    portable.set_kernel(Kernel::Portable);
+    let mut terms = auto.clone();
+    terms.set_kernel(Kernel::Terms);
+    let d = auto.dim();
+    let psi = random_cvec(d, seed);
+    let want = apply_c(&terms, &psi);
+    assert_close(
+        &want,
+        &naive_apply(h, &psi),
+        1e-12,
+        &format!("{what}: oracle vs naive"),
+    );
+    assert_close(
+        &apply_c(&auto, &psi),
+        &want,
+        1e-12,
+        &format!("{what}: selected"),
+    );
+    assert_close(
+        &apply_c(&portable, &psi),
+        &want,
+        1e-12,
+        &format!("{what}: portable"),
+    );
+    if kind == Coeffs::RealInZ {
+        assert!(auto.is_real(), "{what}: premise: real operator");
+        let psi_r = random_rvec(d, seed ^ 7);
+        let want = to_c(&apply_r(&terms, &psi_r));
+        assert_close(
+            &want,
+            &naive_apply(h, &to_c(&psi_r)),
+            1e-12,
+            &format!("{what}: real oracle"),
+        );
+        assert_close(
+            &to_c(&apply_r(&auto, &psi_r)),
+            &want,
+            1e-12,
+            &format!("{what}: real selected"),
+        );
+        assert_close(
+            &to_c(&apply_r(&portable, &psi_r)),
+            &want,
+            1e-12,
+            &format!("{what}: real portable"),
+        );
+    }
+}
+
+/// `(n, groups, terms per group, kind, wide, seed)` on 1..=13 qubits.
+fn z_dependent_case() -> impl Strategy<Value = (usize, usize, usize, Coeffs, bool, u64)> {
+    (
+        1usize..=13,
+        1usize..=12,
+        1usize..=6,
+        prop_oneof![
+            Just(Coeffs::Hermitian),
+            Just(Coeffs::Complex),
+            Just(Coeffs::RealInZ)
+        ],
+        any::<bool>(),
+        any::<u64>(),
+    )
+}
+
+proptest! {
+    #![proptest_config(prop_config(64))]
+
+    #[test]
+    fn table_kernels_match_the_term_oracle(
+        (n, groups, per, kind, wide, seed) in z_dependent_case()
+    ) {
+        let h = z_dependent_sum(n, groups, per, kind, wide, seed);
+        check_against_the_term_oracle(&h, kind, seed ^ 3, &format!("n = {n}, {kind:?}"));
+    }
+}
+
+#[test]
+fn groups_wider_than_a_table_are_split_and_match_the_oracle() {
+    // 18 qubits: groups whose Z bits cover up to 16 qubits (several tables each), strings with
+    // Z on every non-X qubit (a table over the in-block bits and a parity above), several
+    // passes with X-masks on high qubits.
+    for (kind, seed) in [
+        (Coeffs::RealInZ, 51),
+        (Coeffs::Complex, 52),
+        (Coeffs::Hermitian, 53),
+    ] {
+        let h = z_dependent_sum(18, 10, 8, kind, true, seed);
+        let op = XMaskOperator::new(&h).unwrap();
+        let constant = 1; // the field X0 (the diagonal is no group with tables)
+        assert!(
+            op.n_tables() > op.n_groups() - constant,
+            "premise: some group is split ({} tables, {} groups)",
+            op.n_tables(),
+            op.n_groups()
+        );
+        assert!(op.n_passes() >= 2, "premise: {} passes", op.n_passes());
+        check_against_the_term_oracle(&h, kind, seed, &format!("18 qubits, {kind:?}"));
+    }
+}
+
+#[test]
+fn the_phase_sensor_shape_uses_one_small_table_per_signed_group() {
+    // Cluster-Ising chain Z X Z + Z Z + X on 10 qubits, coupled to 2 sensor qubits by
+    // X·X, X·Z, Z·X, Z·Z terms: every chain site's group has signs that depend on Z, each
+    // fits one table.
+    let (ns, a, b) = (10, 10, 11);
+    let mut h = PauliSum::new(12);
+    for j in 0..ns {
+        let (k, l) = ((j + 1) % ns, (j + 2) % ns);
+        h.add(p(&format!("Z{j} X{k} Z{l}")), 0.7 + 0.01 * j as f64);
+        h.add(p(&format!("Z{j} Z{k}")), -0.9);
+        h.add(p(&format!("X{j}")), -1.1);
+    }
+    for (q, s) in [(0, a), (0, b), (1, a), (1, b)] {
+        for (lq, ls, v) in [
+            ("X", "X", 0.3),
+            ("X", "Z", -0.2),
+            ("Z", "X", 0.25),
+            ("Z", "Z", 0.1),
+        ] {
+            h.add(p(&format!("{lq}{q} {ls}{s}")), v + 0.01 * q as f64);
+        }
+    }
+    let op = XMaskOperator::new(&h).unwrap();
+    // Groups: the 10 chain sites (signed), sensors a and b (signed, Z0/Z1 · X), the 4 constant
+    // X·X pairs, and the diagonal.
+    assert_eq!(op.n_groups(), 10 + 2 + 4 + 1);
+    assert_eq!(op.n_tables(), 12);
+    check_against_the_term_oracle(&h, Coeffs::RealInZ, 61, "phase sensor");
+    // Bit-identical on one and two threads, complex and real vectors.
+    let psi = random_cvec(op.dim(), 62);
+    let one = in_pool(1, || apply_c(&op, &psi));
+    let two = in_pool(2, || apply_c(&op, &psi));
+    assert!(one
+        .iter()
+        .zip(&two)
+        .all(|(a, b)| a.re.to_bits() == b.re.to_bits() && a.im.to_bits() == b.im.to_bits()));
+    let psi = random_rvec(op.dim(), 63);
+    let one = in_pool(1, || apply_r(&op, &psi));
+    let two = in_pool(2, || apply_r(&op, &psi));
+    assert!(one
+        .iter()
+        .zip(&two)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+#[test]
+fn table_kernels_give_identical_bits_on_one_and_two_threads() {
+    for (kind, seed) in [(Coeffs::Complex, 71), (Coeffs::RealInZ, 72)] {
+        let h = z_dependent_sum(18, 12, 6, kind, true, seed);
+        let op = XMaskOperator::new(&h).unwrap();
+        assert!(op.n_tables() >= 12, "premise: {} tables", op.n_tables());
+        let psi = random_cvec(op.dim(), seed);
+        let one = in_pool(1, || apply_c(&op, &psi));
+        let two = in_pool(2, || apply_c(&op, &psi));
+        assert!(
+            one.iter()
+                .zip(&two)
+                .all(|(a, b)| a.re.to_bits() == b.re.to_bits() && a.im.to_bits() == b.im.to_bits()),
+            "{kind:?} complex"
+        );
+        if kind == Coeffs::RealInZ {
+            let psi = random_rvec(op.dim(), seed);
+            let one = in_pool(1, || apply_r(&op, &psi));
+            let two = in_pool(2, || apply_r(&op, &psi));
+            assert!(
+                one.iter()
+                    .zip(&two)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "real"
+            );
+        }
+    }
+}
+
+#[test]
+fn pencil_tables_follow_the_weights() {
+    // A pencil whose groups have Z-dependent signs: after each change of weights the tables
+    // must be rebuilt, or H·ψ would use the coefficients of the previous point.
+    use qep::operator::Pencil;
+    let a = z_dependent_sum(12, 6, 4, Coeffs::Hermitian, false, 81);
+    let b = z_dependent_sum(12, 6, 4, Coeffs::Hermitian, true, 82);
+    let mut pencil = Pencil::new(&a, &b).unwrap();
+    let psi = random_cvec(1 << 12, 83);
+    for (wa, wb) in [(1.0, 0.0), (0.3, 0.7), (0.0, 1.0), (-0.5, 2.0)] {
+        pencil.set_weights(wa, wb);
+        let mut h = PauliSum::new(12);
+        for &(s, e) in a.terms() {
+            h.add(s, e * wa);
+        }
+        for &(s, e) in b.terms() {
+            h.add(s, e * wb);
+        }
+        let what = format!("weights ({wa}, {wb})");
+        assert_close(
+            &apply_c(pencil.operator(), &psi),
+            &naive_apply(&h, &psi),
+            1e-12,
+            &what,
+        );
+    }
+}
