@@ -3,7 +3,7 @@
 //! are regular files, so that a dataset naming `/dev/zero` or a FIFO fails at once instead of
 //! being read until the machine runs out of memory (or waiting for a writer forever).
 
-use std::fs::{File, FileType, OpenOptions};
+use std::fs::{File, FileType};
 use std::io;
 use std::path::Path;
 
@@ -58,7 +58,7 @@ pub(crate) fn open_regular(path: &Path) -> Result<(File, u64), OpenError> {
     if let Some(kind) = special_kind(&meta.file_type()) {
         return Err(OpenError::NotRegular(kind));
     }
-    let mut options = OpenOptions::new();
+    let mut options = File::options();
     options.read(true);
     #[cfg(unix)]
     {
