@@ -5,7 +5,11 @@
 //!   versioned schema (`deny_unknown_fields` structs), `validate.rs` turns it into a
 //!   [`Model`], [`lattice`] yields edge lists, `compile.rs` builds `H`.
 //! * Every error names the file, the line and column, and the key path
-//!   (`{file}:{line}:{col}: `{key}`: {problem}; expected {expected}`), see [`ModelError`].
+//!   (`{file}:{line}:{col}: `{key}`: {problem}; expected {expected}`), see [`ModelError`]; a
+//!   misspelt key or value gets the nearest allowed one (`` (did you mean `params`?) ``).
+//! * What a load reads is bounded ([`Limits`]): the model file and a CSV dataset must be
+//!   regular files (not devices, FIFOs or directories), of at most 16 MiB and 1 GiB by
+//!   default, and mappings and lists may nest at most [`MAX_DEPTH`] levels.
 //!
 //! # Schema (version 1)
 //!
@@ -76,11 +80,14 @@ mod domain;
 mod error;
 mod keypath;
 pub mod lattice;
+mod limits;
 mod model;
 mod settings;
+mod suggest;
 mod validate;
 mod yaml;
 
+use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -90,6 +97,7 @@ pub use dataset::Dataset;
 pub use domain::{Model, Param, Source};
 pub use error::{ModelError, Pos};
 pub use lattice::Lattice;
+pub use limits::{Limits, MAX_DEPTH};
 pub use settings::{
     Adiabatic, Jump, ModelKind, Optimizer, Preparation, Schedule, Settings, StateChoice,
     ThermalGradient, Training,
@@ -99,20 +107,57 @@ pub use validate::MAX_COEFF_SUM;
 
 use keypath::Ctx;
 
-/// Reads and parses a model file (see the [module docs](self) for the schema).
+/// Reads and parses a model file (see the [module docs](self) for the schema), within the
+/// default [`Limits`].
 ///
 /// # Errors
-/// [`ModelError::Read`] if the file cannot be read, and every error of [`parse_str`].
+/// Every error of [`load_with`].
 pub fn load(path: &Path) -> Result<Model, ModelError> {
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Read {
+    load_with(path, &Limits::default())
+}
+
+/// Reads and parses a model file within `limits`: the file must be a regular file of at most
+/// `limits.max_model_bytes` bytes, and its CSV dataset (if any) must fit the dataset limits.
+///
+/// # Errors
+/// [`ModelError::NotAFile`] for a directory, device, FIFO or socket,
+/// [`ModelError::ModelTooLarge`] beyond the size limit, [`ModelError::Read`] if the file cannot
+/// be read or is not UTF-8, and every error of [`parse_str_with`].
+pub fn load_with(path: &Path, limits: &Limits) -> Result<Model, ModelError> {
+    let read_err = |source| ModelError::Read {
         file: path.to_path_buf(),
         source,
+    };
+    let (file, len) = limits::open_regular(path).map_err(|e| match e {
+        limits::OpenError::NotRegular(kind) => ModelError::NotAFile {
+            file: path.to_path_buf(),
+            kind,
+        },
+        limits::OpenError::Io(source) => read_err(source),
     })?;
-    let text = String::from_utf8(bytes).map_err(|e| ModelError::Read {
+    let max = limits.max_model_bytes;
+    let too_large = || ModelError::ModelTooLarge {
         file: path.to_path_buf(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+        max,
+    };
+    if len > max {
+        return Err(too_large());
+    }
+    // The length may have grown since it was read: never take more than one byte past the cap.
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        read_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e.utf8_error(),
+        ))
     })?;
-    parse_str(&text, path)
+    parse_str_with(&text, path, limits)
 }
 
 /// Parses a model from `text`; `path` names the file in messages, gives the default name
@@ -125,7 +170,18 @@ pub fn load(path: &Path) -> Result<Model, ModelError> {
 /// [`ModelError::DuplicateParam`], [`ModelError::NonHermitian`], …) while validating; CSV
 /// errors while loading a dataset.
 pub fn parse_str(text: &str, path: &Path) -> Result<Model, ModelError> {
-    let ctx = Ctx::new(path, text);
+    parse_str_with(text, path, &Limits::default())
+}
+
+/// [`parse_str`] with the CSV dataset (if any) read within `limits` (`max_model_bytes` is not
+/// applied: `text` is already in memory). Mappings and lists nested deeper than [`MAX_DEPTH`]
+/// are refused before the document is deserialized.
+///
+/// # Errors
+/// [`ModelError::TooDeep`], [`ModelError::CsvNotAFile`], [`ModelError::CsvTooLarge`] and every
+/// error of [`parse_str`].
+pub fn parse_str_with(text: &str, path: &Path, limits: &Limits) -> Result<Model, ModelError> {
+    let ctx = Ctx::new(path, text, *limits);
     let file: model::ModelFile = yaml::parse(&ctx)?;
     let sha256 = Sha256::digest(text.as_bytes())
         .iter()

@@ -20,6 +20,7 @@ use super::model::{
     TermFile,
 };
 use super::settings::{Jump, Preparation, Settings, StateChoice, Training};
+use super::suggest::{self, DidYouMean};
 use crate::pauli::{Letter, PauliString, PauliSum, MAX_QUBITS};
 use crate::scalar::C64;
 
@@ -486,7 +487,10 @@ fn named_sites(
     if !allowed.contains(&name) {
         return Err(ModelError::Conflict {
             at: ctx.at(k),
-            problem: format!("`{name}` is not a site set here"),
+            problem: format!(
+                "`{name}` is not a site set here{}",
+                DidYouMean(suggest::nearest(name, allowed))
+            ),
             expected: format!(
                 "one of {} or a list of qubit indices",
                 allowed
@@ -595,11 +599,17 @@ fn family_strings(
             None => lattice_edges(geo, &kon, fam, ctx)?,
             Some(Selector::Named(s)) if s == "edges" => lattice_edges(geo, &kon, fam, ctx)?,
             Some(Selector::Named(s)) => {
+                let problem = if SITE_SETS.contains(&s.as_str()) {
+                    format!("`{s}` selects single qubits but {fam} couples pairs")
+                } else {
+                    let edges = suggest::nearest(s, &["edges"]).map(str::to_string);
+                    format!("`{s}` is not a set of pairs{}", DidYouMean(edges))
+                };
                 return Err(ModelError::Conflict {
                     at: ctx.at(&kon),
-                    problem: format!("`{s}` selects single qubits but {fam} couples pairs"),
+                    problem,
                     expected: "`edges` or a list of [i, j] pairs".to_string(),
-                })
+                });
             }
             Some(Selector::List(items)) => {
                 let mut v = Vec::with_capacity(items.len());
@@ -968,12 +978,16 @@ fn build_jump(
                 "Y" => &[(Letter::Y, C64::new(1.0, 0.0))],
                 "Z" => &[(Letter::Z, C64::new(1.0, 0.0))],
                 _ => {
+                    let ops = ["sigma-", "sigma+", "X", "Y", "Z"];
                     return Err(ModelError::Conflict {
                         at: ctx.at(&k.key("op")),
-                        problem: format!("unknown jump operator `{name}`"),
+                        problem: format!(
+                            "unknown jump operator `{name}`{}",
+                            DidYouMean(suggest::nearest(name, &ops))
+                        ),
                         expected: "sigma-, sigma+, X, Y, Z or a list of {pauli, coeff} terms"
                             .to_string(),
-                    })
+                    });
                 }
             };
             let sites = match &j.qubits {

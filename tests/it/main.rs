@@ -4,6 +4,7 @@
 mod common;
 
 mod adiabatic;
+mod bad_inputs;
 mod circuit;
 mod circuit_dynamic;
 mod circuit_gates;
@@ -14,6 +15,7 @@ mod ep_langevin;
 mod ep_thermal;
 mod ep_train;
 mod ep_typicality;
+mod fuzz;
 mod hamiltonian;
 mod limits;
 mod linalg;
