@@ -25,6 +25,7 @@ pub mod error;
 pub mod evolve;
 pub mod finite;
 pub mod hamiltonian;
+pub mod input;
 pub mod linalg;
 pub mod measure;
 pub mod operator;

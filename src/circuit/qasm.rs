@@ -449,10 +449,11 @@ impl Parser<'_> {
             });
         }
         let path = dir.join(file);
-        let text = std::fs::read_to_string(&path).map_err(|e| CircuitError::Read {
-            file: path.display().to_string(),
-            problem: format!("{e} (included at {}:{})", f.line, f.col),
-        })?;
+        let text =
+            crate::input::read_text(&path, MAX_QASM_BYTES).map_err(|e| CircuitError::Read {
+                file: path.display().to_string(),
+                problem: format!("{e} (included at {}:{})", f.line, f.col),
+            })?;
         let wrap = |e: CircuitError| CircuitError::InFile {
             file: path.display().to_string(),
             inner: Box::new(e),
@@ -1083,6 +1084,10 @@ pub fn parse_qasm(src: &str) -> Result<Circuit, CircuitError> {
     parse2(src, None)
 }
 
+/// Largest OpenQASM file (or included file) read: 64 MiB of text, far above any published
+/// circuit, so that a path naming a device or a runaway file fails at once.
+pub const MAX_QASM_BYTES: u64 = 64 << 20;
+
 /// Reads and parses the OpenQASM file `path`; includes are read relative to the including
 /// file. OpenQASM 3 `input` parameters take their values from `params` (`name → value`).
 ///
@@ -1090,15 +1095,36 @@ pub fn parse_qasm(src: &str) -> Result<Circuit, CircuitError> {
 /// As [`parse_qasm`]; [`CircuitError::Read`] if a file cannot be read; errors inside an
 /// included file are [`CircuitError::InFile`] naming it.
 pub fn parse_qasm_file(path: &Path, params: &[(String, f64)]) -> Result<Circuit, CircuitError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CircuitError::Read {
+    let text = read_qasm(path)?;
+    parse_qasm_source(&text, path, params)
+}
+
+/// Reads the OpenQASM file `path` (a regular file of at most [`MAX_QASM_BYTES`], UTF-8).
+///
+/// # Errors
+/// [`CircuitError::Read`] naming the file.
+pub fn read_qasm(path: &Path) -> Result<String, CircuitError> {
+    crate::input::read_text(path, MAX_QASM_BYTES).map_err(|e| CircuitError::Read {
         file: path.display().to_string(),
         problem: e.to_string(),
-    })?;
-    if version(&text) == 3 {
-        return super::qasm3::parse_qasm3(&text, params);
+    })
+}
+
+/// Parses `text`, the contents of the file `path` (OpenQASM 2 or 3, from its header):
+/// includes are read relative to `path`'s folder, `params` bind OpenQASM 3 `input float`s.
+///
+/// # Errors
+/// As [`parse_qasm_file`], without the read.
+pub fn parse_qasm_source(
+    text: &str,
+    path: &Path,
+    params: &[(String, f64)],
+) -> Result<Circuit, CircuitError> {
+    if version(text) == 3 {
+        return super::qasm3::parse_qasm3(text, params);
     }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse2(&text, Some(dir))
+    parse2(text, Some(dir))
 }
 
 /// Writes `circuit` as OpenQASM 2.0: its registers (or one `q[qubits]` and, if there are

@@ -1,11 +1,8 @@
 //! How much a model load may read: the size of the model file and of a CSV dataset (bytes,
 //! rows, columns, line length), and how deeply the YAML may nest. Files are opened only if they
-//! are regular files, so that a dataset naming `/dev/zero` or a FIFO fails at once instead of
-//! being read until the machine runs out of memory (or waiting for a writer forever).
-
-use std::fs::{File, FileType};
-use std::io;
-use std::path::Path;
+//! are regular files ([`crate::input`]), so that a dataset naming `/dev/zero` or a FIFO fails at
+//! once instead of being read until the machine runs out of memory (or waiting for a writer
+//! forever).
 
 /// Deepest nesting of mappings and sequences a model file may have. The deepest valid model
 /// nests 7 levels (`lindblad.jumps[0].op[0].coeff` as `[re, im]`), so 64 leaves room for every
@@ -42,62 +39,4 @@ impl Default for Limits {
     }
 }
 
-/// Why a file was not opened.
-pub(crate) enum OpenError {
-    /// The path exists but is a directory, device, FIFO or socket (its kind, with article).
-    NotRegular(&'static str),
-    /// Opening or inspecting it failed.
-    Io(io::Error),
-}
-
-/// Opens `path` for reading if it is a regular file (after following symbolic links), and
-/// returns it with its length. The kind is checked before opening (opening a FIFO would block
-/// until a writer appears) and again on the open handle (the path may have changed in between).
-pub(crate) fn open_regular(path: &Path) -> Result<(File, u64), OpenError> {
-    let meta = std::fs::metadata(path).map_err(OpenError::Io)?;
-    if let Some(kind) = special_kind(&meta.file_type()) {
-        return Err(OpenError::NotRegular(kind));
-    }
-    let mut options = File::options();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        // Never block in `open`, whatever replaced the file since the check above.
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options.open(path).map_err(OpenError::Io)?;
-    let meta = file.metadata().map_err(OpenError::Io)?;
-    if let Some(kind) = special_kind(&meta.file_type()) {
-        return Err(OpenError::NotRegular(kind));
-    }
-    Ok((file, meta.len()))
-}
-
-/// The kind of a file that is not a regular file, with its article (`"a character device"`);
-/// `None` for a regular file.
-fn special_kind(t: &FileType) -> Option<&'static str> {
-    if t.is_file() {
-        return None;
-    }
-    if t.is_dir() {
-        return Some("a directory");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_char_device() {
-            return Some("a character device");
-        }
-        if t.is_block_device() {
-            return Some("a block device");
-        }
-        if t.is_fifo() {
-            return Some("a FIFO (named pipe)");
-        }
-        if t.is_socket() {
-            return Some("a socket");
-        }
-    }
-    Some("a special file")
-}
+pub(crate) use crate::input::{open_regular, OpenError};

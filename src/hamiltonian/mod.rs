@@ -87,7 +87,6 @@ mod suggest;
 mod validate;
 mod yaml;
 
-use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -128,34 +127,17 @@ pub fn load_with(path: &Path, limits: &Limits) -> Result<Model, ModelError> {
         file: path.to_path_buf(),
         source,
     };
-    let (file, len) = limits::open_regular(path).map_err(|e| match e {
-        limits::OpenError::NotRegular(kind) => ModelError::NotAFile {
+    let max = limits.max_model_bytes;
+    let text = crate::input::read_text(path, max).map_err(|e| match e {
+        crate::input::ReadError::NotRegular(kind) => ModelError::NotAFile {
             file: path.to_path_buf(),
             kind,
         },
-        limits::OpenError::Io(source) => read_err(source),
-    })?;
-    let max = limits.max_model_bytes;
-    let too_large = || ModelError::ModelTooLarge {
-        file: path.to_path_buf(),
-        max,
-    };
-    if len > max {
-        return Err(too_large());
-    }
-    // The length may have grown since it was read: never take more than one byte past the cap.
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
-    if bytes.len() as u64 > max {
-        return Err(too_large());
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        read_err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            e.utf8_error(),
-        ))
+        crate::input::ReadError::TooLarge { max } => ModelError::ModelTooLarge {
+            file: path.to_path_buf(),
+            max,
+        },
+        crate::input::ReadError::Io(source) => read_err(source),
     })?;
     parse_str_with(&text, path, limits)
 }

@@ -552,3 +552,33 @@ fn usage_errors_exit_1_and_help_exits_0() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: qep"));
 }
+
+#[test]
+fn qasm_path_must_be_a_bounded_regular_file() {
+    // /dev/zero never ends: it must be refused before a byte is read.
+    let err = qep_fails(&["circuit", "run", "/dev/zero"]);
+    assert_eq!(
+        err.trim_end(),
+        "error: /dev/zero: the path is a character device, not a regular file"
+    );
+    let dir = TempDir::new().unwrap();
+    let fifo = dir.path().join("c.qasm");
+    mkfifo(&fifo);
+    let f = fifo.display().to_string();
+    let err = qep_fails(&["circuit", "run", &f]);
+    assert!(
+        err.contains("a FIFO (named pipe), not a regular file"),
+        "{err}"
+    );
+    // One byte over the cap (a sparse file: no disk is used).
+    let big = dir.path().join("big.qasm");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(qep::circuit::qasm::MAX_QASM_BYTES + 1)
+        .unwrap();
+    let b = big.display().to_string();
+    let err = qep_fails(&["circuit", "run", &b]);
+    assert_eq!(
+        err.trim_end(),
+        format!("error: {b}: the file is larger than 64.0 MiB")
+    );
+}
