@@ -10,4 +10,4 @@ pub use ops::{
     axpy, dot, expectation_pauli, expectation_sum, matrix_element_pauli, norm, normalize,
     project_out, scale,
 };
-pub use vector::StateVector;
+pub use vector::{random_amplitudes, StateVector};
