@@ -22,6 +22,7 @@ pub mod density;
 mod dopri;
 pub mod gibbs;
 pub mod lindblad;
+pub mod runner;
 pub mod setup;
 pub mod thermalize;
 pub mod trajectories;
@@ -247,6 +248,15 @@ pub enum EvolveError {
         label: String,
         /// Qubits of the model.
         qubits: usize,
+    },
+    /// The Krylov propagator was asked for a model with jump operators.
+    #[error(
+        "--method krylov evolves pure states under the Schrödinger equation, but the model has \
+         {jumps} Lindblad jump operators; use --method rho or trajectories"
+    )]
+    KrylovWithJumps {
+        /// Jump operators of the model.
+        jumps: usize,
     },
     /// No temperature was given and the model sets none.
     #[error("no temperature: pass --temperature T or set `temperature:` in the model")]

@@ -331,7 +331,7 @@ fn thermalize_memory(n: usize, s: &ThermalizeSettings) -> MemoryPlan {
 /// use qep::evolve::thermalize::{thermalize, ThermalizeSettings};
 /// let model = qep::hamiltonian::parse_str(
 ///     "qubits: 2\nterms:\n  - {pauli: X0, coeff: -1.0}\n  - {pauli: Z0 Z1, coeff: 0.5}\n",
-///     "two.yaml",
+///     std::path::Path::new("two.yaml"),
 /// )?;
 /// let settings = ThermalizeSettings {
 ///     temperature: Some(1.0),
