@@ -24,6 +24,9 @@ pub mod lindblad;
 pub use crate::state::density;
 /// The Gibbs state, moved to [`crate::state::gibbs`]; the path stays for callers.
 pub use crate::state::gibbs;
+pub mod runner;
+pub mod setup;
+pub mod thermalize;
 pub mod trajectories;
 
 pub use cooling::{
@@ -46,6 +49,8 @@ pub use gibbs::{trace_distance, Gibbs, GibbsDensity, Relaxation};
 pub use lindblad::{
     evolve_lindblad, evolve_lindblad_with_progress, Lindbladian, Options, StepStats, Trajectory,
 };
+pub use setup::StartState;
+pub use thermalize::{thermalize, Thermalization, ThermalizeMethod, ThermalizeSettings};
 pub use trajectories::{
     evolve_trajectories, evolve_trajectories_with_progress, trajectories_memory, TrajectoryOptions,
     TrajectoryResult,
@@ -220,6 +225,57 @@ pub enum EvolveError {
         /// The tolerance it was compared with.
         tol: f64,
     },
+    /// A start state given by a name that is not one of the accepted ones.
+    #[error("--initial {spec:?}: expected {expected} or basis:B with B < 2^{qubits}")]
+    BadStartState {
+        /// The text given.
+        spec: String,
+        /// The accepted names, comma-separated.
+        expected: String,
+        /// Qubits of the model.
+        qubits: usize,
+    },
+    /// An observable label that is not a Pauli string.
+    #[error("--observe {label:?}: {source}")]
+    BadObservable {
+        /// The label given.
+        label: String,
+        /// Why it is not a Pauli string.
+        source: crate::pauli::PauliError,
+    },
+    /// An observable that acts on a qubit the model does not have.
+    #[error("--observe {label:?}: acts on a qubit ≥ {qubits}, the model has {qubits} qubits")]
+    ObservableOutOfRange {
+        /// The label given.
+        label: String,
+        /// Qubits of the model.
+        qubits: usize,
+    },
+    /// The Krylov propagator was asked for a model with jump operators.
+    #[error(
+        "--method krylov evolves pure states under the Schrödinger equation, but the model has \
+         {jumps} Lindblad jump operators; use --method rho or trajectories"
+    )]
+    KrylovWithJumps {
+        /// Jump operators of the model.
+        jumps: usize,
+    },
+    /// No temperature was given and the model sets none.
+    #[error("no temperature: pass --temperature T or set `temperature:` in the model")]
+    NoTemperature,
+    /// The model could not be compiled into a Hamiltonian (boxed: model errors carry
+    /// locations and would make every evolution result large).
+    #[error(transparent)]
+    Model(Box<crate::hamiltonian::ModelError>),
+    /// A computation stopped at a safe point because its cancellation flag was set.
+    #[error(transparent)]
+    Cancelled(#[from] crate::cancel::Cancelled),
+}
+
+impl From<crate::hamiltonian::ModelError> for EvolveError {
+    fn from(e: crate::hamiltonian::ModelError) -> Self {
+        EvolveError::Model(Box::new(e))
+    }
 }
 
 /// Checks that every observable acts on at most `n` qubits and is Hermitian (no imaginary

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use super::dopri::{StepControl, A, D, E};
 use super::lindblad::StepStats;
 use super::EvolveError;
+use crate::measure::stats::Welford;
 use crate::operator::XMaskOperator;
 use crate::pauli::{PauliSum, Phase};
 use crate::state::memory::{self, MemoryPlan};
@@ -398,7 +399,7 @@ pub fn evolve_trajectories_with_progress(
         (Some(vec![1.0; nt]), Some(vec![0.0; nt]))
     } else {
         (
-            Some(pur_acc.iter().map(|a| a.mean).collect()),
+            Some(pur_acc.iter().map(|a| a.mean()).collect()),
             Some(pur_acc.iter().map(Welford::sem).collect()),
         )
     };
@@ -409,7 +410,7 @@ pub fn evolve_trajectories_with_progress(
     };
     Ok(TrajectoryResult {
         times: times.to_vec(),
-        observables: per_obs(&|a| a.mean),
+        observables: per_obs(&|a| a.mean()),
         std_errors: per_obs(&Welford::sem),
         purity,
         purity_std_errors,
@@ -475,33 +476,6 @@ fn validate(
         return Err(EvolveError::NoTrajectories);
     }
     Ok(())
-}
-
-/// Running mean and sum of squared deviations (Welford), fed in trajectory order.
-#[derive(Clone, Copy, Default)]
-struct Welford {
-    count: u64,
-    mean: f64,
-    m2: f64,
-}
-
-impl Welford {
-    fn push(&mut self, x: f64) {
-        self.count += 1;
-        let d = x - self.mean;
-        self.mean += d / self.count as f64;
-        self.m2 += d * (x - self.mean);
-    }
-
-    /// `s/√M`, 0 below two samples.
-    fn sem(&self) -> f64 {
-        if self.count < 2 {
-            0.0
-        } else {
-            let m = self.count as f64;
-            (self.m2 / (m - 1.0) / m).max(0.0).sqrt()
-        }
-    }
 }
 
 /// The first crossing of `p(θ) = r` on `[0, 1]` for the polynomial `p(θ) = Σ_m c_m θ^m`, with

@@ -122,4 +122,20 @@ impl Model {
         let d = self.dataset.as_ref()?;
         d.train.first().or_else(|| d.test.first()).cloned()
     }
+
+    /// Training example `index` of the dataset.
+    ///
+    /// # Errors
+    /// [`ModelError::NoSuchExample`] naming the model file and the valid range.
+    pub fn training_example(&self, index: usize) -> Result<Example, ModelError> {
+        let train = self.dataset.as_ref().map_or(&[][..], |d| &d.train[..]);
+        train
+            .get(index)
+            .cloned()
+            .ok_or_else(|| ModelError::NoSuchExample {
+                file: self.source.path.clone(),
+                index,
+                count: train.len(),
+            })
+    }
 }

@@ -354,4 +354,22 @@ pub enum ModelError {
         /// The β given.
         beta: f64,
     },
+    /// A training example was asked for by an index the dataset does not have.
+    #[error("{}: training example {index} does not exist; expected 0..{count}", file.display())]
+    NoSuchExample {
+        /// The model file.
+        file: PathBuf,
+        /// The index asked for.
+        index: usize,
+        /// Training examples in the dataset.
+        count: usize,
+    },
+    /// A computation that compares gradients was given a model without parameters.
+    #[error("{}: the model has no trainable parameters; expected at least one ({purpose})", file.display())]
+    NoParameters {
+        /// The model file.
+        file: PathBuf,
+        /// What the parameters are needed for.
+        purpose: &'static str,
+    },
 }

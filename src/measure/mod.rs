@@ -11,6 +11,7 @@
 pub mod estimate;
 pub mod grouping;
 pub mod shots;
+pub mod stats;
 pub mod timing;
 
 pub use estimate::{estimate_group, estimate_paulis, ShotEstimate};

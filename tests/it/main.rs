@@ -27,6 +27,7 @@ mod pauli;
 mod runs;
 mod state;
 mod study;
+mod thermal_scan;
 mod thermalize;
 mod thermalize_trajectories;
 mod trajectories;
