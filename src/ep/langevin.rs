@@ -854,9 +854,7 @@ impl ThermalNet {
         beta: f64,
         params: &LangevinParams,
     ) -> Result<ThermalGradient, LangevinError> {
-        if !(beta > 0.0 && beta.is_finite()) {
-            return Err(ClassicalError::BetaNotPositive { beta }.into());
-        }
+        super::classical::check_beta(beta)?;
         let (s, minimum) = self.sample(theta, example, &[0.0, beta, -beta], params)?;
         let t = params.temperature;
         let cost_ix = self.observable(0, NetObservable::Cost);

@@ -95,9 +95,7 @@ pub fn ep_gradient_prepared(
     ad: &Adiabatic,
     reference: bool,
 ) -> Result<PreparedGradient, Error> {
-    if !(params.beta > 0.0 && params.beta.is_finite()) {
-        return Err(EpError::BetaNotPositive { beta: params.beta }.into());
-    }
+    super::params::check_beta(params.beta)?;
     if example.targets.is_empty() {
         return Err(EpError::NoTargets.into());
     }
