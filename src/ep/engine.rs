@@ -7,10 +7,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::classical::{ClassicalGradient, ClassicalNet, ClassicalParams, ImplicitGradient};
-use super::gradient::{ep_gradient, exact_gradient, EpGradient, ExactGradient};
 use super::params::EpParams;
-use super::prepared::{ep_gradient_prepared, prepared_free_phase, PreparedGradient};
 use super::quantum::free_phase;
+use super::quantum::prepared::{ep_gradient_prepared, prepared_free_phase, PreparedGradient};
+use super::quantum::{ep_gradient, exact_gradient, EpGradient, ExactGradient};
 use super::thermal::{
     thermal_gradient, thermal_prediction, ThermalMethod, ThermalParams, ThermalStep,
 };

@@ -14,22 +14,21 @@
 
 pub mod classical;
 mod engine;
-mod gradient;
-pub mod langevin;
-pub mod lowtemp;
 mod params;
-pub mod prepared;
 mod quantum;
 pub mod thermal;
 mod train;
-pub mod typicality;
+
+pub use classical::{langevin, lowtemp};
+pub use quantum::prepared;
+pub use thermal::typicality;
 
 pub use engine::{Engine, Gradient, GradientDetails, Prediction};
-pub use gradient::{
-    compare, ep_gradient, exact_gradient, gradient_memory, EpGradient, ExactGradient,
-};
 pub use params::{check_beta, check_temperature, EpError, EpOverrides, EpParams};
-pub use quantum::{free_phase, FreePhase};
+pub use quantum::{
+    compare, ep_gradient, exact_gradient, free_phase, gradient_memory, EpGradient, ExactGradient,
+    FreePhase,
+};
 pub use train::{
     correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, RunStamp, TrainError, TrainParams,
     Trainer,

@@ -10,7 +10,7 @@ use crate::scalar::{Scalar, C64};
 use crate::state::{expectation_pauli, expectation_sum, matrix_element_pauli, memory};
 use crate::Error;
 
-pub use super::params::{EpError, EpParams};
+pub use crate::ep::params::{EpError, EpParams};
 
 /// The EP estimate of `∂⟨C⟩/∂θ_k` for every parameter, with the evidence of the states used.
 #[derive(Clone, Debug, Serialize)]
@@ -74,7 +74,7 @@ pub fn ep_gradient(
     example: &Example,
     params: &EpParams,
 ) -> Result<EpGradient, Error> {
-    super::params::check_beta(params.beta)?;
+    crate::ep::params::check_beta(params.beta)?;
     if example.targets.is_empty() {
         return Err(EpError::NoTargets.into());
     }

@@ -1409,7 +1409,7 @@ pub fn ising_ep_gradient(
     })
 }
 
-/// [`super::params::check_beta`] as a classical error.
+/// [`crate::ep::params::check_beta`] as a classical error.
 pub(crate) fn check_beta(beta: f64) -> Result<(), ClassicalError> {
-    super::params::check_beta(beta).map_err(|_| ClassicalError::BetaNotPositive { beta })
+    crate::ep::params::check_beta(beta).map_err(|_| ClassicalError::BetaNotPositive { beta })
 }

@@ -20,10 +20,10 @@ use crate::cancel::Cancel;
 use crate::hamiltonian::{Example, Model, ModelKind, Optimizer, Training};
 use crate::Error;
 
-use super::engine::{Engine, Gradient};
-use super::gradient::compare;
-use super::params::{EpError, EpOverrides, EpParams};
-use super::thermal::{ThermalMethod, ThermalParams};
+use crate::ep::engine::{Engine, Gradient};
+use crate::ep::params::{EpError, EpOverrides, EpParams};
+use crate::ep::quantum::compare;
+use crate::ep::thermal::{ThermalMethod, ThermalParams};
 
 /// Settings of a training run.
 #[derive(Clone, Debug, Serialize)]

@@ -871,13 +871,13 @@ pub struct ShotCovariance {
 }
 
 fn check_temperature(temperature: f64) -> Result<(), ThermalError> {
-    super::params::check_temperature(temperature)
+    crate::ep::params::check_temperature(temperature)
         .map_err(|_| ThermalError::TemperatureNotPositive { temperature })
 }
 
-/// [`super::params::check_beta`] as a thermal error.
+/// [`crate::ep::params::check_beta`] as a thermal error.
 fn check_beta(beta: f64) -> Result<(), ThermalError> {
-    super::params::check_beta(beta).map_err(|_| ThermalError::BetaNotPositive { beta })
+    crate::ep::params::check_beta(beta).map_err(|_| ThermalError::BetaNotPositive { beta })
 }
 
 fn check_qubits(qubits: usize) -> Result<(), ThermalError> {
