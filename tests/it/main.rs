@@ -11,6 +11,7 @@ mod circuit_gates;
 mod cli;
 mod ep;
 mod ep_classical;
+mod ep_engine;
 mod ep_langevin;
 mod ep_thermal;
 mod ep_train;

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::gradient::{compare, ep_gradient, EpError, EpParams};
+use super::eigen::{compare, ep_gradient, EpError, EpParams};
 use crate::adiabatic::{Method, PrepareSettings, Preparer, Profile, ScheduleKind};
 use crate::hamiltonian::{Adiabatic, Example, Model, Schedule};
 use crate::measure::estimate_paulis;
@@ -95,9 +95,7 @@ pub fn ep_gradient_prepared(
     ad: &Adiabatic,
     reference: bool,
 ) -> Result<PreparedGradient, Error> {
-    if !(params.beta > 0.0 && params.beta.is_finite()) {
-        return Err(EpError::BetaNotPositive { beta: params.beta }.into());
-    }
+    crate::ep::params::check_beta(params.beta)?;
     if example.targets.is_empty() {
         return Err(EpError::NoTargets.into());
     }

@@ -32,8 +32,8 @@
 
 use serde::Serialize;
 
-use super::classical::{Activation, ClassicalError, Relaxed};
 use super::langevin::ThermalNet;
+use super::{Activation, ClassicalError, Relaxed};
 use crate::hamiltonian::Example;
 
 /// Step `b` in `β` of the five-point difference that gives the `O(T)` gradient coefficient.

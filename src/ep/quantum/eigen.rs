@@ -4,81 +4,13 @@
 use serde::Serialize;
 
 use crate::hamiltonian::{Example, Model};
-use crate::linalg::{lowest_eigenpairs, minres_projected, LanczosParams, MinresParams};
+use crate::linalg::{lowest_eigenpairs, minres_projected, LanczosParams};
 use crate::operator::XMaskOperator;
 use crate::scalar::{Scalar, C64};
 use crate::state::{expectation_pauli, expectation_sum, matrix_element_pauli, memory};
 use crate::Error;
 
-/// Errors specific to EP.
-#[derive(Debug, thiserror::Error)]
-pub enum EpError {
-    /// `β` must be a positive finite number.
-    #[error("beta = {beta} is not a clamping strength; expected a finite number > 0")]
-    BetaNotPositive {
-        /// The value given.
-        beta: f64,
-    },
-    /// The example has no targets: there is no cost to differentiate.
-    #[error("the example has no targets; EP needs targets d_i on the outputs")]
-    NoTargets,
-    /// The chosen eigenstate is degenerate: its derivative is not defined.
-    #[error("level {level} is degenerate (gap {gap:.2e} < {threshold:.2e}); EP and its oracle are ill-defined at a degeneracy")]
-    Degenerate {
-        /// The level.
-        level: usize,
-        /// The gap to its nearest neighbour.
-        gap: f64,
-        /// The threshold.
-        threshold: f64,
-    },
-}
-
-/// Settings of [`ep_gradient`] and [`exact_gradient`].
-#[derive(Clone, Debug, Serialize)]
-pub struct EpParams {
-    /// Clamping strength β > 0.
-    pub beta: f64,
-    /// One-sided estimate `(⟨P⟩_β − ⟨P⟩_0)/β` (bias O(β)) instead of the symmetric one
-    /// `(⟨P⟩_{+β} − ⟨P⟩_{−β})/2β` (bias O(β²), Eq. 28).
-    pub one_sided: bool,
-    /// Which eigenstate computes (0 = ground state).
-    pub level: usize,
-    /// Gaps below this are reported as degeneracies (an error for the oracle).
-    pub gap_threshold: f64,
-    /// Start each clamped ground-state search from the free state (off only to measure what
-    /// the warm start saves).
-    pub warm_start: bool,
-    /// Measure every `⟨P_k⟩` from this many shots per commuting group and state (the X-type
-    /// and Z-type strings of an EP network share one group each), instead of reading it from
-    /// the state vector; `None` = exact expectations.
-    pub shots: Option<u64>,
-    /// Seed of the shots (state `j` of the estimate uses a stream derived from it).
-    pub shot_seed: u64,
-    /// Eigensolver settings (`k` and `gap` are set per call).
-    pub lanczos: LanczosParams,
-    /// Linear-solver settings of the oracle.
-    pub minres: MinresParams,
-}
-
-impl Default for EpParams {
-    fn default() -> Self {
-        Self {
-            beta: 0.01,
-            one_sided: false,
-            level: 0,
-            gap_threshold: 1e-8,
-            warm_start: true,
-            shots: None,
-            shot_seed: 0,
-            lanczos: LanczosParams {
-                tol: 1e-10,
-                ..LanczosParams::default()
-            },
-            minres: MinresParams::default(),
-        }
-    }
-}
+pub use crate::ep::params::{EpError, EpParams};
 
 /// The EP estimate of `∂⟨C⟩/∂θ_k` for every parameter, with the evidence of the states used.
 #[derive(Clone, Debug, Serialize)]
@@ -142,9 +74,7 @@ pub fn ep_gradient(
     example: &Example,
     params: &EpParams,
 ) -> Result<EpGradient, Error> {
-    if !(params.beta > 0.0 && params.beta.is_finite()) {
-        return Err(EpError::BetaNotPositive { beta: params.beta }.into());
-    }
+    crate::ep::params::check_beta(params.beta)?;
     if example.targets.is_empty() {
         return Err(EpError::NoTargets.into());
     }

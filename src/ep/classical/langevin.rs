@@ -57,7 +57,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::classical::{Activation, ClassicalError, ClassicalNet, ClassicalParams, Relaxed};
+use super::{Activation, ClassicalError, ClassicalNet, ClassicalParams, Relaxed};
 use crate::hamiltonian::{Example, Model};
 
 /// Sokal's window constant: the autocorrelation sum stops at the first lag `W ≥ c·τ(W)`.
@@ -854,9 +854,7 @@ impl ThermalNet {
         beta: f64,
         params: &LangevinParams,
     ) -> Result<ThermalGradient, LangevinError> {
-        if !(beta > 0.0 && beta.is_finite()) {
-            return Err(ClassicalError::BetaNotPositive { beta }.into());
-        }
+        super::check_beta(beta)?;
         let (s, minimum) = self.sample(theta, example, &[0.0, beta, -beta], params)?;
         let t = params.temperature;
         let cost_ix = self.observable(0, NetObservable::Cost);

@@ -1005,9 +1005,7 @@ impl ClassicalNet {
         beta: f64,
         one_sided: bool,
     ) -> Result<ClassicalGradient, ClassicalError> {
-        if !(beta > 0.0 && beta.is_finite()) {
-            return Err(ClassicalError::BetaNotPositive { beta });
-        }
+        check_beta(beta)?;
         if example.targets.is_empty() {
             return Err(ClassicalError::NoTargets);
         }
@@ -1382,9 +1380,7 @@ pub fn ising_ep_gradient(
     example: &Example,
     beta: f64,
 ) -> Result<IsingGradient, ClassicalError> {
-    if !(beta > 0.0 && beta.is_finite()) {
-        return Err(ClassicalError::BetaNotPositive { beta });
-    }
+    check_beta(beta)?;
     if example.targets.is_empty() {
         return Err(ClassicalError::NoTargets);
     }
@@ -1411,4 +1407,9 @@ pub fn ising_ep_gradient(
         plus,
         minus,
     })
+}
+
+/// [`crate::ep::params::check_beta`] as a classical error.
+pub(crate) fn check_beta(beta: f64) -> Result<(), ClassicalError> {
+    crate::ep::params::check_beta(beta).map_err(|_| ClassicalError::BetaNotPositive { beta })
 }

@@ -17,148 +17,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::cancel::Cancel;
-use crate::hamiltonian::{
-    Adiabatic, Example, Model, ModelKind, Optimizer, Preparation, StateChoice, ThermalGradient,
-    Training,
-};
+use crate::hamiltonian::{Example, Model, ModelKind, Optimizer, Training};
 use crate::Error;
 
-use super::classical::{ClassicalNet, ClassicalParams};
-use super::gradient::{compare, ep_gradient, exact_gradient, EpParams};
-use super::prepared::{ep_gradient_prepared, prepared_free_phase};
-use super::quantum::free_phase;
-use super::thermal::{thermal_gradient, thermal_prediction, ThermalMethod, ThermalParams};
-
-/// One example's EP gradient, the shots it spent and (with shots) its standard errors.
-struct ExampleGradient {
-    ep: Vec<f64>,
-    shots: u64,
-    std: Option<Vec<f64>>,
-}
-
-/// What computes the states: the quantum eigenstate (`kind: quantum`), the quantum Gibbs state
-/// (`kind: quantum` with `temperature`) or the classical relaxed network of Section II
-/// (`kind: classical`), behind one interface.
-enum Engine {
-    Quantum,
-    /// Eigenstates prepared by adiabatic sweeps (`preparation: adiabatic`).
-    Prepared(Adiabatic),
-    Thermal(ThermalParams),
-    Classical(Box<ClassicalNet>),
-}
-
-impl Engine {
-    fn new(model: &Model, thermal: Option<&ThermalParams>) -> Result<Self, Error> {
-        Ok(match (model.kind, thermal) {
-            (ModelKind::Quantum, None) => match &model.settings.preparation {
-                Preparation::Adiabatic(ad) => Engine::Prepared(ad.clone()),
-                _ => Engine::Quantum,
-            },
-            (ModelKind::Quantum, Some(t)) => Engine::Thermal(t.clone()),
-            (ModelKind::Classical, _) => Engine::Classical(Box::new(ClassicalNet::new(
-                model,
-                ClassicalParams::default(),
-            )?)),
-        })
-    }
-
-    /// The EP estimate of `dC/dθ` for one example, and the shots it spent.
-    fn gradient(
-        &self,
-        m: &Model,
-        theta: &[f64],
-        ex: &Example,
-        p: &EpParams,
-    ) -> Result<ExampleGradient, Error> {
-        Ok(match self {
-            Engine::Quantum => {
-                let g = ep_gradient(m, theta, ex, p)?;
-                ExampleGradient {
-                    ep: g.ep,
-                    shots: g.shots_total.unwrap_or(0),
-                    std: g.ep_std,
-                }
-            }
-            Engine::Prepared(ad) => {
-                let g = ep_gradient_prepared(m, theta, ex, p, ad, false)?;
-                let groups = crate::measure::best_grouping(
-                    &m.params.iter().map(|q| q.pauli).collect::<Vec<_>>(),
-                )
-                .n_groups() as u64;
-                ExampleGradient {
-                    ep: g.ep,
-                    shots: p.shots.map_or(0, |s| 2 * s * groups),
-                    std: g.ep_std,
-                }
-            }
-            Engine::Thermal(t) => {
-                // Fresh random vectors per example and epoch, from the run's seed.
-                let mut t = t.clone();
-                t.typicality.seed ^= p.shot_seed;
-                ExampleGradient {
-                    ep: thermal_gradient(m, theta, ex, &t, p.beta)?.gradient,
-                    shots: 0,
-                    std: None,
-                }
-            }
-            Engine::Classical(net) => ExampleGradient {
-                ep: net.ep_gradient(theta, ex, p.beta, p.one_sided)?.gradient,
-                shots: 0,
-                std: None,
-            },
-        })
-    }
-
-    /// The exact gradient (quantum oracle, or implicit differentiation, Eq. 49).
-    fn exact(
-        &self,
-        m: &Model,
-        theta: &[f64],
-        ex: &Example,
-        p: &EpParams,
-    ) -> Result<Vec<f64>, Error> {
-        Ok(match self {
-            // The oracle of the prepared engine is the exact-eigenstate gradient: the cosine
-            // then measures what the imperfect preparation costs.
-            Engine::Quantum | Engine::Prepared(_) => exact_gradient(m, theta, ex, p)?.exact,
-            Engine::Thermal(t) => {
-                // The Kubo–Mori covariance is the exact thermal gradient (dense).
-                let exact = ThermalParams {
-                    estimator: ThermalGradient::KuboMori,
-                    method: ThermalMethod::Dense,
-                    ..t.clone()
-                };
-                thermal_gradient(m, theta, ex, &exact, p.beta)?.gradient
-            }
-            Engine::Classical(net) => net.implicit_gradient(theta, ex)?.gradient,
-        })
-    }
-
-    /// The prediction on the outputs and the cost of one example.
-    fn predict(
-        &self,
-        m: &Model,
-        theta: &[f64],
-        ex: &Example,
-        p: &EpParams,
-    ) -> Result<(Vec<f64>, f64), Error> {
-        Ok(match self {
-            Engine::Quantum => {
-                let f = free_phase(m, theta, Some(ex), &p.lanczos)?;
-                (f.z_outputs, f.cost.unwrap_or(f64::NAN))
-            }
-            Engine::Prepared(ad) => {
-                let f = prepared_free_phase(m, theta, ex, p.level, ad)?;
-                (f.z_outputs, f.cost)
-            }
-            Engine::Thermal(t) => thermal_prediction(m, theta, ex, t)?,
-            Engine::Classical(net) => {
-                let f = net.predict(theta, ex)?;
-                (f.z_outputs, f.cost.unwrap_or(f64::NAN))
-            }
-        })
-    }
-}
+use crate::ep::engine::{Engine, Gradient};
+use crate::ep::params::{EpError, EpOverrides, EpParams};
+use crate::ep::quantum::compare;
+use crate::ep::thermal::{ThermalMethod, ThermalParams};
 
 /// Settings of a training run.
 #[derive(Clone, Debug, Serialize)]
@@ -179,33 +44,27 @@ pub struct TrainParams {
 
 impl TrainParams {
     /// The settings a model file asks for: its `training` section (defaults otherwise), its
-    /// `beta` (default 0.01), its `state`, its `seed`.
+    /// `beta` (default [`EpParams::DEFAULT_BETA`]), its `state`, its `seed`, its temperature.
     pub fn from_model(model: &Model) -> Self {
-        let level = match model.settings.state {
-            StateChoice::Ground => 0,
-            StateChoice::Eigen(k) => k,
-        };
+        Self::with_ep(model, EpParams::resolve(model, &EpOverrides::default()))
+    }
+
+    /// The settings of `model` with the caller's overrides of its EP settings, validated
+    /// ([`EpParams::from_model`]).
+    ///
+    /// # Errors
+    /// As [`EpParams::from_model`].
+    pub fn with_overrides(model: &Model, o: &EpOverrides) -> Result<Self, EpError> {
+        Ok(Self::with_ep(model, EpParams::from_model(model, o)?))
+    }
+
+    fn with_ep(model: &Model, ep: EpParams) -> Self {
         Self {
             training: model.settings.training.clone().unwrap_or_default(),
-            ep: EpParams {
-                beta: model.settings.beta.unwrap_or(0.01),
-                level,
-                shots: model.settings.shots,
-                shot_seed: model.seed,
-                ..EpParams::default()
-            },
+            thermal: ep.thermal.clone(),
+            ep,
             seed: model.seed,
             cosine_every: 0,
-            thermal: model.settings.temperature.map(|t| {
-                ThermalParams::new(
-                    t,
-                    model
-                        .settings
-                        .thermal_gradient
-                        .unwrap_or(ThermalGradient::Clamped),
-                    model.seed,
-                )
-            }),
         }
     }
 }
@@ -640,13 +499,18 @@ pub fn evaluate(
     examples: &[Example],
     params: &EpParams,
 ) -> Result<(f64, f64), Error> {
-    let thermal = TrainParams::from_model(model).thermal;
+    // A model with a temperature is evaluated in its Gibbs state even when `params` has no
+    // thermal settings of its own.
+    let mut params = params.clone();
+    if params.thermal.is_none() {
+        params.thermal = TrainParams::from_model(model).thermal;
+    }
     evaluate_with(
-        &Engine::new(model, thermal.as_ref())?,
+        &Engine::for_model(model, &params)?,
         model,
         theta,
         examples,
-        params,
+        &params,
         None,
     )
 }
@@ -668,9 +532,9 @@ fn evaluate_with(
         if let Some(c) = cancel {
             c.check()?;
         }
-        let (z, c) = engine.predict(model, theta, ex, params)?;
-        cost += c;
-        right += usize::from(correct(&z, &ex.targets));
+        let f = engine.predict(model, theta, ex, params)?;
+        cost += f.cost;
+        right += usize::from(correct(&f.z_outputs, &ex.targets));
     }
     let n = examples.len() as f64;
     Ok((cost / n, right as f64 / n))
@@ -703,7 +567,7 @@ impl<'a> Trainer<'a> {
     /// above the dense limit, [`TrainError::ThermalShots`]).
     pub fn with_start(
         model: &'a Model,
-        params: TrainParams,
+        mut params: TrainParams,
         theta0: Vec<f64>,
         resume: Option<Checkpoint>,
     ) -> Result<Self, Error> {
@@ -765,8 +629,10 @@ impl<'a> Trainer<'a> {
                 .resolve(model.qubits)?;
             }
         }
+        // `thermal` is the setting a run records; the engine reads it from the EP settings.
+        params.ep.thermal = params.thermal.clone();
         Ok(Self {
-            engine: Engine::new(model, params.thermal.as_ref())?,
+            engine: Engine::for_model(model, &params.ep)?,
             model,
             params,
             train: d.train.clone(),
@@ -848,12 +714,18 @@ impl<'a> Trainer<'a> {
                     ^ ((epoch as u64) << 40)
                     ^ ((bi as u64) << 20)
                     ^ i as u64;
-                let ExampleGradient {
+                // Fresh random vectors per example and epoch, from the run's seed.
+                if let Some(t) = ep.thermal.as_mut() {
+                    t.typicality.seed ^= ep.shot_seed;
+                }
+                ep.exact = false;
+                let Gradient {
                     ep: e,
-                    shots: spent,
-                    std,
+                    shots_total,
+                    ep_std: std,
+                    ..
                 } = self.engine.gradient(self.model, &theta, ex, &ep)?;
-                shots += spent;
+                shots += shots_total.unwrap_or(0);
                 for (a, b) in g.iter_mut().zip(&e) {
                     *a += b / batch.len() as f64;
                 }
@@ -865,7 +737,7 @@ impl<'a> Trainer<'a> {
                     }
                 }
                 if want_cos {
-                    let o = self.engine.exact(self.model, &theta, ex, &self.params.ep)?;
+                    let o = self.oracle(&theta, ex)?;
                     for (a, b) in exact.iter_mut().zip(&o) {
                         *a += b / batch.len() as f64;
                     }
@@ -932,6 +804,18 @@ impl<'a> Trainer<'a> {
             snr: (snr_n > 0).then(|| snr_sum / snr_n as f64),
         });
         Ok(self.state.history.last().expect("just pushed"))
+    }
+}
+
+impl Trainer<'_> {
+    /// The engine's exact gradient of one example (the cosine's reference).
+    fn oracle(&self, theta: &[f64], ex: &Example) -> Result<Vec<f64>, Error> {
+        self.engine.exact(self.model, theta, ex, &self.params.ep)
+    }
+
+    /// The engine the run trains with.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 }
 

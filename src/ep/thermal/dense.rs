@@ -398,9 +398,7 @@ pub fn thermal_gradients(
     beta: f64,
 ) -> Result<ThermalGradients, ThermalError> {
     check_temperature(temperature)?;
-    if !(beta > 0.0 && beta.is_finite()) {
-        return Err(ThermalError::BetaNotPositive { beta });
-    }
+    check_beta(beta)?;
     check_qubits(model.qubits)?;
     if example.targets.is_empty() {
         return Err(ThermalError::NoTargets);
@@ -592,8 +590,8 @@ pub fn thermal_gradient(
 ) -> Result<ThermalStep, ThermalError> {
     let t = params.temperature;
     check_temperature(t)?;
-    if params.estimator == ThermalGradient::Clamped && !(beta > 0.0 && beta.is_finite()) {
-        return Err(ThermalError::BetaNotPositive { beta });
+    if params.estimator == ThermalGradient::Clamped {
+        check_beta(beta)?;
     }
     if example.targets.is_empty() {
         return Err(ThermalError::NoTargets);
@@ -873,11 +871,13 @@ pub struct ShotCovariance {
 }
 
 fn check_temperature(temperature: f64) -> Result<(), ThermalError> {
-    if temperature > 0.0 && temperature.is_finite() {
-        Ok(())
-    } else {
-        Err(ThermalError::TemperatureNotPositive { temperature })
-    }
+    crate::ep::params::check_temperature(temperature)
+        .map_err(|_| ThermalError::TemperatureNotPositive { temperature })
+}
+
+/// [`crate::ep::params::check_beta`] as a thermal error.
+fn check_beta(beta: f64) -> Result<(), ThermalError> {
+    crate::ep::params::check_beta(beta).map_err(|_| ThermalError::BetaNotPositive { beta })
 }
 
 fn check_qubits(qubits: usize) -> Result<(), ThermalError> {
