@@ -15,8 +15,6 @@
 //! (bitwise identical, the kernels being deterministic) basis vectors to accumulate the
 //! eigenvector.
 
-use serde::Serialize;
-
 use crate::operator::{LinearOperator, XMaskOperator};
 use crate::scalar::{Scalar, C64};
 use crate::state::{axpy, dot, memory, norm, normalize, project_out, random_amplitudes, scale};
@@ -24,146 +22,10 @@ use crate::state::{axpy, dot, memory, norm, normalize, project_out, random_ampli
 use super::dense::{eigh_dense, eigh_tridiagonal};
 use super::SolverError;
 
-/// How the Krylov basis is kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum BasisMemory {
-    /// Store it if it fits in half the available memory, else two passes.
-    #[default]
-    Auto,
-    /// Store the basis (fast, with partial reorthogonalisation).
-    Store,
-    /// Keep three vectors; regenerate the basis in a second pass (no reorthogonalisation).
-    TwoPass,
-}
+mod settings;
 
-/// Which algorithm computes the spectrum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    /// Dense diagonalisation up to [`DENSE_AUTO_DIM`], Lanczos above.
-    #[default]
-    Auto,
-    /// Always Lanczos.
-    Lanczos,
-    /// Always dense (≤ 12 qubits).
-    Dense,
-}
-
-/// Vectors the Lanczos solver holds besides the locked levels and the stored basis:
-/// `v_prev`, `v`, `w`, the cycle's start, the Ritz vector, a fresh random start.
-const WORK_VECTORS: usize = 6;
-
-/// The buffers [`lowest_eigenpairs`] allocates on `n` qubits with `elem_bytes`-byte amplitudes
-/// (8 real, 16 complex), at the least: the dense matrices on the dense path; on the Lanczos
-/// path its work vectors and locked levels, plus the whole Krylov cycle with
-/// [`BasisMemory::Store`]. With [`BasisMemory::Auto`] the stored basis adapts to the memory
-/// left once this plan is allocated (two passes when little is).
-pub fn lanczos_memory(n: usize, elem_bytes: usize, params: &LanczosParams) -> memory::MemoryPlan {
-    let dim = memory::state_bytes(n, 1);
-    let wanted = (params.k + usize::from(params.gap)) as u128;
-    let dense = match params.method {
-        Method::Dense => true,
-        Method::Lanczos => false,
-        Method::Auto => dim <= DENSE_AUTO_DIM as u128,
-    };
-    let vec = memory::state_bytes(n, elem_bytes);
-    let mut plan = memory::MemoryPlan::part("eigensolver");
-    if dense {
-        plan.extend(&dense_memory(n));
-        plan.add_n("eigenvectors", wanted.min(dim) as usize, vec);
-        return plan;
-    }
-    plan.add_n(
-        "Lanczos vectors",
-        WORK_VECTORS + wanted.min(dim) as usize,
-        vec,
-    );
-    if params.memory == BasisMemory::Store {
-        let c = (params.cycle as u128).min(dim + 1) as usize;
-        plan.add_n("Krylov basis", c, vec);
-    }
-    plan
-}
-
-/// Dimension up to which [`Method::Auto`] diagonalises densely.
-pub const DENSE_AUTO_DIM: usize = 256;
-
-/// Settings of [`lowest_eigenpairs`].
-#[derive(Clone, Debug, Serialize)]
-pub struct LanczosParams {
-    /// Number of lowest levels wanted (with multiplicity).
-    pub k: usize,
-    /// Absolute residual tolerance: every pair satisfies `‖Hψ − Eψ‖ ≤ tol`.
-    pub tol: f64,
-    /// Budget of operator applications over all levels and restarts.
-    pub max_matvecs: usize,
-    /// Lanczos steps per cycle before an explicit restart.
-    pub cycle: usize,
-    /// Seed of the random start vectors (level `j` uses `seed + j`).
-    pub seed: u64,
-    /// Also compute the level just above the `k` wanted, to report the gap above them.
-    pub gap: bool,
-    /// Basis storage.
-    pub memory: BasisMemory,
-    /// Algorithm.
-    pub method: Method,
-}
-
-impl Default for LanczosParams {
-    fn default() -> Self {
-        Self {
-            k: 1,
-            tol: 1e-9,
-            max_matvecs: 20_000,
-            cycle: 300,
-            seed: 0x9e37_79b9,
-            gap: false,
-            memory: BasisMemory::Auto,
-            method: Method::Auto,
-        }
-    }
-}
-
-/// The k lowest eigenpairs with their evidence.
-#[derive(Clone, Debug, Serialize)]
-pub struct Spectrum<T: Scalar> {
-    /// Energies, ascending, with multiplicity.
-    pub energies: Vec<f64>,
-    /// Normalised eigenvectors, one per energy.
-    #[serde(skip)]
-    pub vectors: Vec<Vec<T>>,
-    /// Residual norms `‖Hψ − Eψ‖`, one per energy.
-    pub residuals: Vec<f64>,
-    /// The level just above the wanted ones (when [`LanczosParams::gap`]).
-    pub next_energy: Option<f64>,
-    /// Operator applications used.
-    pub matvecs: usize,
-    /// Explicit restarts (cycles beyond the first) over all levels.
-    pub restarts: usize,
-    /// Full reorthogonalisations triggered by the ω-recurrence.
-    pub reorthogonalizations: usize,
-    /// `"dense"`, `"lanczos"` or `"lanczos-two-pass"`.
-    pub method: &'static str,
-}
-
-impl<T: Scalar> Spectrum<T> {
-    /// `E_1 − E_0`, when at least two levels are known.
-    pub fn gap(&self) -> Option<f64> {
-        match (
-            self.energies.first(),
-            self.energies.get(1).or(self.next_energy.as_ref()),
-        ) {
-            (Some(e0), Some(e1)) => Some(e1 - e0),
-            _ => None,
-        }
-    }
-
-    /// The gap between the highest wanted level and the next one, when known.
-    pub fn gap_above(&self) -> Option<f64> {
-        Some(self.next_energy? - self.energies.last()?)
-    }
-}
+use settings::{dense_memory_dim, WORK_VECTORS};
+pub use settings::{lanczos_memory, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM};
 
 /// Multiple of `ε Σ|c|` below which no residual `‖Hψ − Eψ‖` can be verified: the rounding
 /// error of one `H·ψ` is about `ε Σ|c|` per amplitude, and the residual adds a few of them.
@@ -441,32 +303,6 @@ fn dense_pairs<T: Scalar, A: LinearOperator<T> + ?Sized>(
     })
 }
 
-/// The buffers of the dense path on `n` qubits: the `2^n × 2^n` matrix, faer's copy of it,
-/// its eigenvectors and their copy as columns (`16 · 4^n` bytes each).
-pub(crate) fn dense_memory(n: usize) -> memory::MemoryPlan {
-    let mut plan = memory::MemoryPlan::part(format!("dense eigensolver ({n} qubits)"));
-    plan.add_n(
-        "dense matrices",
-        4,
-        memory::state_bytes(n, 16).saturating_mul(memory::state_bytes(n, 1)),
-    );
-    plan
-}
-
-/// [`dense_memory`] for a space of dimension `dim` (qubits when `dim` is a power of two).
-fn dense_memory_dim(dim: usize) -> memory::MemoryPlan {
-    if dim.is_power_of_two() {
-        return dense_memory(dim.trailing_zeros() as usize);
-    }
-    let mut plan = memory::MemoryPlan::part(format!("dense eigensolver (dimension {dim})"));
-    plan.add_n(
-        "dense matrices",
-        4,
-        (dim as u128 * 16).saturating_mul(dim as u128),
-    );
-    plan
-}
-
 #[derive(Default)]
 struct Stats {
     matvecs: usize,
@@ -607,6 +443,29 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
     }
 }
 
+/// One three-term step from `ws.v`: `w = A v` (deflated against the locked levels),
+/// `w −= β_prev v_prev` (when there is a previous vector), `α = ⟨v, w⟩`, `w −= α v`. Returns
+/// `(α, ‖w‖)`; the caller decides on reorthogonalisation and the next vector.
+fn lanczos_step<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
+    locked: &[Vec<T>],
+    ws: &mut Workspace<T>,
+    stats: &mut Stats,
+    beta_prev: Option<f64>,
+) -> (f64, f64) {
+    op.apply(&ws.v, &mut ws.w);
+    stats.matvecs += 1;
+    if !locked.is_empty() {
+        deflate(&mut ws.w, locked);
+    }
+    if let Some(b) = beta_prev {
+        axpy(T::from_f64(-b), &ws.v_prev, &mut ws.w);
+    }
+    let a = dot(&ws.v, &ws.w).re();
+    axpy(T::from_f64(-a), &ws.v, &mut ws.w);
+    (a, norm(&ws.w))
+}
+
 /// One Lanczos cycle from `start` (normalised, deflated). Returns the lowest Ritz value and
 /// its coefficient vector in the Krylov basis. Stores the basis in `ws.basis` unless
 /// `two_pass`.
@@ -648,17 +507,7 @@ fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 ws.basis[i].copy_from_slice(&ws.v);
             }
         }
-        op.apply(&ws.v, &mut ws.w);
-        stats.matvecs += 1;
-        if !locked.is_empty() {
-            deflate(&mut ws.w, locked);
-        }
-        if i > 0 {
-            axpy(T::from_f64(-beta[i - 1]), &ws.v_prev, &mut ws.w);
-        }
-        let a = dot(&ws.v, &ws.w).re();
-        axpy(T::from_f64(-a), &ws.v, &mut ws.w);
-        let mut b = norm(&ws.w);
+        let (a, mut b) = lanczos_step(op, locked, ws, stats, (i > 0).then(|| beta[i - 1]));
         alpha.push(a);
         anorm = anorm.max(a.abs() + b + if i > 0 { beta[i - 1] } else { 0.0 });
         if !two_pass && i > 0 {
@@ -741,17 +590,7 @@ fn regenerate<T: Scalar, A: LinearOperator<T> + ?Sized>(
         if i + 1 == s.len() {
             break;
         }
-        op.apply(&ws.v, &mut ws.w);
-        stats.matvecs += 1;
-        if !locked.is_empty() {
-            deflate(&mut ws.w, locked);
-        }
-        if i > 0 {
-            axpy(T::from_f64(-b_prev), &ws.v_prev, &mut ws.w);
-        }
-        let a = dot(&ws.v, &ws.w).re();
-        axpy(T::from_f64(-a), &ws.v, &mut ws.w);
-        let b = norm(&ws.w);
+        let (_, b) = lanczos_step(op, locked, ws, stats, (i > 0).then_some(b_prev));
         b_prev = b;
         std::mem::swap(&mut ws.v_prev, &mut ws.v);
         std::mem::swap(&mut ws.v, &mut ws.w);

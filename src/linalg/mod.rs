@@ -1,4 +1,7 @@
-//! Eigensolvers: Lanczos on the matrix-free operator ([`lowest_eigenpairs`]) and the dense
+//! Solvers written against the operator trait [`crate::operator::LinearOperator`] (any
+//! operator, statically dispatched): Lanczos for the lowest eigenpairs
+//! ([`lowest_eigenpairs`]), MINRES for the projected shifted systems of perturbation theory
+//! ([`minres_projected`]), the Krylov propagator `e^{−iAτ}ψ` ([`Krylov`]); and the dense
 //! oracle ([`dense_spectrum`]).
 
 mod auto;
