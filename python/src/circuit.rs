@@ -199,6 +199,13 @@ impl Circuit {
         self.inner.has_measurements()
     }
 
+    /// Whether every measurement is final and nothing is reset or classically controlled:
+    /// the state before measurement is then fixed, and every shot is drawn from it.
+    #[getter]
+    fn measurements_are_final(&self) -> bool {
+        self.inner.measurements_are_final()
+    }
+
     /// sample(shots, seed=0)
     /// --
     ///
