@@ -152,9 +152,6 @@ fn final_state(c: &circuit::Circuit, seed: u64) -> Result<Vec<C64>> {
 
 #[pymethods]
 impl Circuit {
-    /// Circuit(num_qubits, num_clbits, instructions)
-    /// --
-    ///
     /// A circuit from `(name, qubits, clbits, params, condition)` tuples: `name` a gate of
     /// qep's table (`gate_names()`), `"measure"` or `"reset"`; `condition` None or
     /// `(first_clbit, num_clbits, value)`.
@@ -165,9 +162,6 @@ impl Circuit {
         })
     }
 
-    /// Circuit.from_qasm(text)
-    /// --
-    ///
     /// Parses an OpenQASM 2 or 3 program (errors name line and column).
     #[staticmethod]
     fn from_qasm(py: Python<'_>, text: String) -> PyResult<Self> {
@@ -206,9 +200,6 @@ impl Circuit {
         self.inner.measurements_are_final()
     }
 
-    /// sample(shots, seed=0)
-    /// --
-    ///
     /// Shot counts `{bitstring: count}` over the classical bits (over the qubits if nothing
     /// is measured), bit 0 rightmost; registers separated by a space, the last declared
     /// leftmost (Qiskit's `get_counts`). Mid-circuit measurements branch.
@@ -217,9 +208,6 @@ impl Circuit {
         Ok(py.detach(|| -> Result<_> { Ok(circuit::sample_counts(&self.inner, shots, seed)?) })?)
     }
 
-    /// statevector(seed=0)
-    /// --
-    ///
     /// The final state (complex128, qubit i = bit i): the state before measurement when
     /// every measurement is final, else the state after one run whose mid-circuit draws are
     /// seeded by `seed`.
@@ -229,18 +217,12 @@ impl Circuit {
         Ok(state_array(py, v))
     }
 
-    /// probabilities()
-    /// --
-    ///
     /// The exact distribution of the counts keys `{bitstring: probability}` (every branch of
     /// a mid-circuit measurement followed; meant for small circuits).
     fn probabilities(&self, py: Python<'_>) -> PyResult<BTreeMap<String, f64>> {
         Ok(py.detach(|| -> Result<_> { Ok(circuit::exact_distribution(&self.inner)?) })?)
     }
 
-    /// to_qasm()
-    /// --
-    ///
     /// The circuit as OpenQASM 2 text.
     fn to_qasm(&self) -> String {
         circuit::to_qasm(&self.inner)
@@ -256,9 +238,6 @@ impl Circuit {
     }
 }
 
-/// run_qasm(text, shots=1024, seed=0, statevector=False)
-/// --
-///
 /// Runs an OpenQASM 2 or 3 program as `qep circuit run --json` does: a dict with `qubits`,
 /// `clbits`, `shots`, `seed`, `counts` ({bitstring: count}, bit 0 rightmost) and, with
 /// `statevector=True`, `statevector` (complex128 array of the final state).
@@ -299,9 +278,6 @@ pub fn run_qasm<'py>(
     Ok(d)
 }
 
-/// gate_names()
-/// --
-///
 /// The gate names qep's executor knows, with their parameter counts: `{name: params}`.
 #[pyfunction]
 pub fn gate_names() -> BTreeMap<&'static str, usize> {

@@ -166,9 +166,6 @@ fn sample_estimate(psi: &[C64], op: &Operator, precision: f64, seed: u64) -> Res
     })
 }
 
-/// estimate_expectation(psi, op, precision, seed=0)
-/// --
-///
 /// `⟨ψ|O|ψ⟩/⟨ψ|ψ⟩` of a Hermitian operator estimated from samples with standard error at
 /// most `precision`: a dict with `ev`, `std` (the standard error computed from the samples),
 /// `shots` (per measurement group) and `bases` (each group's measurement basis as a Qiskit

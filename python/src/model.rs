@@ -59,9 +59,6 @@ fn vec_of(x: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Vec<f64>>
 
 #[pymethods]
 impl Model {
-    /// Model.from_yaml(path)
-    /// --
-    ///
     /// Loads a model file (docs/DESIGN.md has the schema). Raises ModelError with the file,
     /// line, column and key of the problem, and the CLI's message.
     #[staticmethod]
@@ -72,9 +69,6 @@ impl Model {
         }
     }
 
-    /// Model.from_yaml_text(text, path="<text>.yaml")
-    /// --
-    ///
     /// Parses a model from YAML (or JSON) text; `path` names it in messages and is the
     /// directory CSV datasets are read relative to.
     #[staticmethod]
@@ -87,9 +81,6 @@ impl Model {
         }
     }
 
-    /// Model.from_dict(d, path=None)
-    /// --
-    ///
     /// A model from a dictionary with the YAML schema's keys, e.g.
     /// `{"qubits": 2, "inputs": [0], "outputs": [1], "params": [{"pauli": "Z0 Z1",
     /// "value": 0.5}]}`. Messages locate problems in the dictionary's JSON text;
@@ -194,9 +185,6 @@ impl Model {
             .unwrap_or_default()
     }
 
-    /// hamiltonian(inputs=None, beta=0.0, targets=None)
-    /// --
-    ///
     /// `H(β, θ, u, d)` of Eq. 16 at the current `theta` as an Operator: input fields
     /// `inputs` (one per input qubit), and for `beta != 0` the clamp towards `targets` (one
     /// per output qubit). Without inputs there are no fields and beta must be 0.

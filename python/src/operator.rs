@@ -120,9 +120,6 @@ fn check_qubits(num_qubits: usize) -> PyResult<()> {
 
 #[pymethods]
 impl Operator {
-    /// Operator.from_terms(terms, num_qubits)
-    /// --
-    ///
     /// The operator `Σ c_t P_t` from `(pauli, coefficient)` pairs in qep's sparse Pauli
     /// syntax (`"X0 Z3"`, `"Y2"`, `""` for the identity; qubit indices, any order), e.g.
     /// `Operator.from_terms([("Z0 Z1", 1.0), ("X0", 0.5)], 2)`. Terms are kept as given
@@ -146,9 +143,6 @@ impl Operator {
         Ok(Self::from_sum(sum))
     }
 
-    /// Operator.from_sparse_pauli_op(op)
-    /// --
-    ///
     /// The operator of a Qiskit `SparsePauliOp` (labels in Qiskit's order: qubit 0 is the
     /// rightmost letter). Coefficients must be numbers, not Parameters.
     #[staticmethod]
@@ -176,9 +170,6 @@ impl Operator {
         Ok(Self::from_sum(sum))
     }
 
-    /// to_sparse_pauli_op()
-    /// --
-    ///
     /// The operator as a Qiskit `SparsePauliOp` (terms in the order stored; needs qiskit).
     fn to_sparse_pauli_op<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let n = self.sum.qubits();
@@ -223,9 +214,6 @@ impl Operator {
         self.sum.is_hermitian(0.0)
     }
 
-    /// apply(psi)
-    /// --
-    ///
     /// `H ψ` as a new complex128 array (qubit i is bit i of the index, as in Qiskit). psi is
     /// any array-like of `2**n` amplitudes; a contiguous complex128 array is read in place.
     fn apply<'py>(
@@ -251,9 +239,6 @@ impl Operator {
         Ok(out)
     }
 
-    /// expectation(psi)
-    /// --
-    ///
     /// `⟨ψ|H|ψ⟩` (psi is not normalised first): a float for a Hermitian operator, a complex
     /// number otherwise.
     fn expectation<'py>(&self, py: Python<'py>, psi: &Bound<'py, PyAny>) -> PyResult<Py<PyAny>> {
@@ -267,9 +252,6 @@ impl Operator {
         }
     }
 
-    /// spectrum(k=1, tol=1e-9, max_matvecs=20000, seed=2654435769)
-    /// --
-    ///
     /// The `k` lowest eigenpairs by Lanczos (dense diagonalisation up to 256 dimensions),
     /// each verified: `‖Hψ − Eψ‖ ≤ tol` (residuals reported). The level above them is also
     /// computed, so `gap` is known even for `k = 1`.
@@ -304,9 +286,6 @@ impl Operator {
         Ok(Spectrum::new(s, 1usize << self.sum.qubits()))
     }
 
-    /// to_scipy()
-    /// --
-    ///
     /// The operator as a `scipy.sparse.csr_matrix` (complex128), for at most 20 qubits
     /// (larger matrices are refused: apply the operator matrix-free instead).
     fn to_scipy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
