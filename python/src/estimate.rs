@@ -32,7 +32,7 @@ fn group_value(terms: &[(u64, f64)], b: u64) -> f64 {
     terms
         .iter()
         .map(|&(mask, c)| {
-            if (b & mask).count_ones() % 2 == 0 {
+            if (b & mask).count_ones().is_multiple_of(2) {
                 c
             } else {
                 -c
