@@ -18,10 +18,12 @@
 pub mod cooling;
 pub mod cooling_trajectories;
 pub mod davies;
-pub mod density;
 mod dopri;
-pub mod gibbs;
 pub mod lindblad;
+/// Density matrices, moved to [`crate::state::density`]; the path stays for callers.
+pub use crate::state::density;
+/// The Gibbs state, moved to [`crate::state::gibbs`]; the path stays for callers.
+pub use crate::state::gibbs;
 pub mod trajectories;
 
 pub use cooling::{
@@ -40,7 +42,7 @@ pub use density::{
     cooling_memory, davies_memory, density_bytes, gibbs_memory, lindblad_memory,
     propagator_cache_bytes, DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS,
 };
-pub use gibbs::{trace_distance, GibbsDensity, Relaxation};
+pub use gibbs::{trace_distance, Gibbs, GibbsDensity, Relaxation};
 pub use lindblad::{
     evolve_lindblad, evolve_lindblad_with_progress, Lindbladian, Options, StepStats, Trajectory,
 };

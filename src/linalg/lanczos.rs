@@ -17,9 +17,9 @@
 
 use serde::Serialize;
 
-use crate::operator::XMaskOperator;
+use crate::operator::{LinearOperator, XMaskOperator};
 use crate::scalar::{Scalar, C64};
-use crate::state::{axpy, dot, memory, norm, normalize, project_out, scale, StateVector};
+use crate::state::{axpy, dot, memory, norm, normalize, project_out, random_amplitudes, scale};
 
 use super::dense::{eigh_dense, eigh_tridiagonal};
 use super::SolverError;
@@ -172,12 +172,20 @@ const FLOOR_ULPS: f64 = 16.0;
 /// The smallest absolute residual tolerance that can be verified for `op`:
 /// `16 ε Σ|c|` (a floor relative to the coefficients' scale; infinite if they overflow).
 pub fn residual_floor(op: &XMaskOperator) -> f64 {
-    FLOOR_ULPS * f64::EPSILON * op.norm_bound()
+    floor_of(op.norm_bound())
+}
+
+/// `16 ε b` for an operator of norm bound `b`.
+fn floor_of(norm_bound: f64) -> f64 {
+    FLOOR_ULPS * f64::EPSILON * norm_bound
 }
 
 /// Checks that `tol` is a number the solver can verify for `op`.
-fn check_tolerance(op: &XMaskOperator, tol: f64) -> Result<(), SolverError> {
-    let floor = residual_floor(op);
+fn check_tolerance<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
+    tol: f64,
+) -> Result<(), SolverError> {
+    let floor = floor_of(op.norm_bound());
     if tol >= floor && tol.is_finite() && floor.is_finite() {
         return Ok(());
     }
@@ -189,7 +197,7 @@ fn check_tolerance(op: &XMaskOperator, tol: f64) -> Result<(), SolverError> {
 }
 
 /// Whether scalar type `T` can represent the operator (real path needs a real operator).
-fn check_scalar<T: Scalar>(op: &XMaskOperator) -> Result<(), SolverError> {
+fn check_scalar<T: Scalar, A: LinearOperator<T> + ?Sized>(op: &A) -> Result<(), SolverError> {
     if !op.is_hermitian() {
         return Err(SolverError::NotHermitian);
     }
@@ -210,7 +218,7 @@ fn check_scalar<T: Scalar>(op: &XMaskOperator) -> Result<(), SolverError> {
 /// workspace does not fit, [`SolverError::NotHermitian`], [`SolverError::NotReal`] (real `T`
 /// on a complex operator), [`SolverError::BadK`].
 pub fn lowest_eigenpairs<T: Scalar>(
-    op: &XMaskOperator,
+    op: &(impl LinearOperator<T> + ?Sized),
     params: &LanczosParams,
     start: Option<&[T]>,
 ) -> Result<Spectrum<T>, SolverError> {
@@ -223,12 +231,12 @@ pub fn lowest_eigenpairs<T: Scalar>(
 /// # Errors
 /// As [`lowest_eigenpairs`].
 pub fn lowest_eigenpairs_with_progress<T: Scalar>(
-    op: &XMaskOperator,
+    op: &(impl LinearOperator<T> + ?Sized),
     params: &LanczosParams,
     start: Option<&[T]>,
     on_level: &dyn Fn(usize, usize),
 ) -> Result<Spectrum<T>, SolverError> {
-    check_scalar::<T>(op)?;
+    check_scalar(op)?;
     check_tolerance(op, params.tol)?;
     let dim = op.dim();
     let wanted = params.k + usize::from(params.gap);
@@ -354,7 +362,7 @@ pub fn lowest_eigenpairs_with_progress<T: Scalar>(
 /// # Errors
 /// As [`lowest_eigenpairs`].
 pub fn ground_state<T: Scalar>(
-    op: &XMaskOperator,
+    op: &(impl LinearOperator<T> + ?Sized),
     params: &LanczosParams,
     start: Option<&[T]>,
 ) -> Result<(f64, Vec<T>, f64), SolverError> {
@@ -366,8 +374,8 @@ pub fn ground_state<T: Scalar>(
     Ok((s.energies[0], s.vectors.swap_remove(0), s.residuals[0]))
 }
 
-fn dense_pairs<T: Scalar>(
-    op: &XMaskOperator,
+fn dense_pairs<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
     params: &LanczosParams,
     wanted: usize,
 ) -> Result<Spectrum<T>, SolverError> {
@@ -380,9 +388,9 @@ fn dense_pairs<T: Scalar>(
             budget: params.max_matvecs,
         });
     }
-    dense_memory(op.qubits()).check()?;
-    let m = op.to_dense()?;
     let dim = op.dim();
+    dense_memory_dim(dim).check()?;
+    let m = op.to_dense()?;
     let (e, v) = eigh_dense(&m, dim)?;
     drop(m);
     let mut vectors = Vec::with_capacity(k);
@@ -406,7 +414,7 @@ fn dense_pairs<T: Scalar>(
             normalize(&mut y);
             y
         };
-        op.apply_into(&y, &mut hy);
+        op.apply(&y, &mut hy);
         let r = residual_norm(&hy, &y, e[j]);
         // Rounding in the dense solver is relative to ‖H‖; the tolerance is absolute, and an
         // answer whose residual misses it is not returned, as on the Lanczos path.
@@ -445,6 +453,20 @@ pub(crate) fn dense_memory(n: usize) -> memory::MemoryPlan {
     plan
 }
 
+/// [`dense_memory`] for a space of dimension `dim` (qubits when `dim` is a power of two).
+fn dense_memory_dim(dim: usize) -> memory::MemoryPlan {
+    if dim.is_power_of_two() {
+        return dense_memory(dim.trailing_zeros() as usize);
+    }
+    let mut plan = memory::MemoryPlan::part(format!("dense eigensolver (dimension {dim})"));
+    plan.add_n(
+        "dense matrices",
+        4,
+        (dim as u128 * 16).saturating_mul(dim as u128),
+    );
+    plan
+}
+
 #[derive(Default)]
 struct Stats {
     matvecs: usize,
@@ -472,12 +494,12 @@ impl<T: Scalar> Workspace<T> {
     }
 }
 
+/// A normalised seeded Gaussian vector (the workspace check in `lowest_eigenpairs` already
+/// covered its size); bitwise the amplitudes of [`crate::state::StateVector::random`].
 fn random_vector<T: Scalar>(dim: usize, seed: u64) -> Vec<T> {
-    let n = dim.trailing_zeros() as usize;
-    // The workspace check in `lowest_eigenpairs` already covered this size.
-    StateVector::<T>::random(n, seed)
-        .map(StateVector::into_vec)
-        .unwrap_or_else(|_| vec![T::from_f64(1.0 / (dim as f64).sqrt()); dim])
+    let mut v = random_amplitudes::<T>(dim, seed);
+    normalize(&mut v);
+    v
 }
 
 /// Removes the components along the locked vectors (classical Gram–Schmidt, twice).
@@ -498,8 +520,8 @@ fn residual_norm<T: Scalar>(hy: &[T], y: &[T], e: f64) -> f64 {
 /// One level: Lanczos cycles with explicit restarts until the lowest pair of the deflated
 /// operator has residual ≤ tol.
 #[allow(clippy::too_many_arguments)]
-fn find_level<T: Scalar>(
-    op: &XMaskOperator,
+fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
     locked: &[Vec<T>],
     mut start: Vec<T>,
     params: &LanczosParams,
@@ -554,7 +576,7 @@ fn find_level<T: Scalar>(
         }
         deflate(&mut y, locked);
         normalize(&mut y);
-        op.apply_into(&y, &mut ws.w);
+        op.apply(&y, &mut ws.w);
         stats.matvecs += 1;
         let e = dot(&y, &ws.w).re();
         let r = residual_norm(&ws.w, &y, e);
@@ -589,8 +611,8 @@ fn find_level<T: Scalar>(
 /// its coefficient vector in the Krylov basis. Stores the basis in `ws.basis` unless
 /// `two_pass`.
 #[allow(clippy::too_many_arguments)]
-fn run_cycle<T: Scalar>(
-    op: &XMaskOperator,
+fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
     locked: &[Vec<T>],
     start: &[T],
     tol: f64,
@@ -626,7 +648,7 @@ fn run_cycle<T: Scalar>(
                 ws.basis[i].copy_from_slice(&ws.v);
             }
         }
-        op.apply_into(&ws.v, &mut ws.w);
+        op.apply(&ws.v, &mut ws.w);
         stats.matvecs += 1;
         if !locked.is_empty() {
             deflate(&mut ws.w, locked);
@@ -702,8 +724,8 @@ fn run_cycle<T: Scalar>(
 /// Second pass of the two-pass variant: regenerate the Lanczos vectors from `start` and
 /// accumulate `y = Σ s_i v_i`. Only valid when no reorthogonalisation happened in the first
 /// pass (the two-pass mode never reorthogonalises).
-fn regenerate<T: Scalar>(
-    op: &XMaskOperator,
+fn regenerate<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
     locked: &[Vec<T>],
     start: &[T],
     s: &[f64],
@@ -719,7 +741,7 @@ fn regenerate<T: Scalar>(
         if i + 1 == s.len() {
             break;
         }
-        op.apply_into(&ws.v, &mut ws.w);
+        op.apply(&ws.v, &mut ws.w);
         stats.matvecs += 1;
         if !locked.is_empty() {
             deflate(&mut ws.w, locked);

@@ -616,3 +616,35 @@ fn bench_dissipative_tfim_chain() {
         );
     }
 }
+
+#[test]
+fn the_lindbladian_is_a_linear_operator_on_vectorised_density_matrices() {
+    use qep::operator::LinearOperator;
+    // Two qubits: H = Z0 Z1 + 0.5 X0, decay on qubit 1 at rate 0.3.
+    let mut h = PauliSum::new(2);
+    h.add(PauliString::parse("Z0 Z1").unwrap(), 1.0);
+    h.add(PauliString::parse("X0").unwrap(), 0.5);
+    let mut l = PauliSum::new(2);
+    l.add(PauliString::parse("X1").unwrap(), 0.5);
+    l.add(PauliString::parse("Y1").unwrap(), c(0.0, 0.5));
+    let lind = Lindbladian::new(&h, &[(l, 0.3)]).unwrap();
+    assert_eq!(LinearOperator::<C64>::dim(&lind), 16);
+    assert!(!LinearOperator::<C64>::is_hermitian(&lind));
+    let m = LinearOperator::<C64>::to_dense(&lind).unwrap();
+    // Trace preservation: Tr L(ρ) = 0 for every ρ, so the rows of the diagonal entries sum to
+    // zero column by column.
+    for col in 0..16 {
+        let tr: C64 = (0..4).map(|i| m[(i * 4 + i) * 16 + col]).sum();
+        assert!(tr.norm() < 1e-12, "column {col}: Tr = {tr}");
+    }
+    // The norm bound holds for random inputs.
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let x: Vec<C64> = (0..16).map(|_| c(rng.random(), rng.random())).collect();
+    let mut y = vec![c(0.0, 0.0); 16];
+    LinearOperator::apply(&lind, &x, &mut y);
+    let nx = x.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+    let ny = y.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
+    assert!(ny <= LinearOperator::<C64>::norm_bound(&lind) * nx);
+    assert!(ny > 0.0);
+    assert!(LinearOperator::<C64>::cost_hint(&lind) >= 16);
+}

@@ -192,7 +192,7 @@ fn davies_fixed_point_is_the_gibbs_state() {
             }
             let fp = dav.fixed_point().unwrap();
             let gibbs = GibbsDensity::new(h, t).unwrap();
-            let d = trace_distance(&fp.state, &gibbs.rho).unwrap();
+            let d = trace_distance(&fp.state, gibbs.rho()).unwrap();
             println!(
                 "{name} T={t}: D(fixed point, Gibbs) = {:.2e} (eigenbasis {:.2e}), sector {} gap {:.4}, levels {:?}",
                 d,
@@ -205,7 +205,7 @@ fn davies_fixed_point_is_the_gibbs_state() {
             assert!(fp.trace_distance < 1e-8);
             assert!(fp.gap > 1e-3, "{name}: gap {}", fp.gap);
             // It is stationary: ‖L(ρ_G)‖ in the eigenbasis.
-            let eig = dav.to_eigenbasis(&gibbs.rho);
+            let eig = dav.to_eigenbasis(gibbs.rho());
             let mut out = vec![c(0.0); eig.len()];
             dav.apply(&eig, &mut out);
             let r = out.iter().map(|z| z.norm()).fold(0.0, f64::max);
@@ -248,7 +248,7 @@ fn davies_evolution_relaxes_to_gibbs() {
         assert!(d[39] < 1e-6, "{name}: final {:e}", d[39]);
         assert!((rel.energy[39] - rel.gibbs_energy).abs() < 1e-6);
         let gibbs = GibbsDensity::new(&h, t).unwrap();
-        assert!(trace_distance(&rel.final_state, &gibbs.rho).unwrap() < 1e-6);
+        assert!(trace_distance(&rel.final_state, gibbs.rho()).unwrap() < 1e-6);
         let z0 = gibbs.expectation(&pauli_sum(h.qubits(), &[("Z0", 1.0)]));
         assert!((rel.observables[0][39] - z0).abs() < 1e-6);
     }

@@ -10,13 +10,15 @@
 //! the step restarts from the new state. No full reorthogonalisation: for the exponential,
 //! Lanczos in finite precision converges like exact Lanczos (Druskin–Knizhnerman), and the
 //! estimate (checked against dense exponentials in the tests) stays reliable.
+//!
+//! Works on any Hermitian [`LinearOperator`] over complex vectors (static dispatch: the
+//! operator's `apply` is inlined into the Lanczos loop).
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::AdiabaticError;
-use crate::linalg::eigh_tridiagonal;
-use crate::operator::XMaskOperator;
+use super::{eigh_tridiagonal, SolverError};
+use crate::operator::LinearOperator;
 use crate::scalar::C64;
 use crate::state::{dot, memory, norm, scale};
 
@@ -84,11 +86,11 @@ impl Krylov {
     /// A workspace for states of dimension `dim`.
     ///
     /// # Errors
-    /// [`AdiabaticError::BadKrylov`] for `max_dim < 2` or a non-positive tolerance;
-    /// [`AdiabaticError::Memory`] if the vectors do not fit.
-    pub fn new(dim: usize, params: KrylovParams) -> Result<Self, AdiabaticError> {
+    /// [`SolverError::BadKrylov`] for `max_dim < 2` or a non-positive tolerance;
+    /// [`SolverError::Memory`] if the vectors do not fit.
+    pub fn new(dim: usize, params: KrylovParams) -> Result<Self, SolverError> {
         if params.max_dim < 2 || !(params.tol.is_finite() && params.tol > 0.0) {
-            return Err(AdiabaticError::BadKrylov {
+            return Err(SolverError::BadKrylov {
                 max_dim: params.max_dim,
                 tol: params.tol,
             });
@@ -122,7 +124,7 @@ impl Krylov {
     /// `ψ ← exp(−i A τ) ψ` with `A = op` (Hermitian), in adaptive sub-steps.
     ///
     /// # Errors
-    /// [`AdiabaticError::KrylovStalled`] if a sub-step would have to be shorter than
+    /// [`SolverError::KrylovStalled`] if a sub-step would have to be shorter than
     /// `1e-12·τ` (the tolerance is below round-off for this operator norm).
     ///
     /// # Panics
@@ -130,11 +132,11 @@ impl Krylov {
     #[track_caller]
     pub fn step(
         &mut self,
-        op: &XMaskOperator,
+        op: &(impl LinearOperator<C64> + ?Sized),
         psi: &mut [C64],
         tau: f64,
         stats: &mut KrylovStats,
-    ) -> Result<(), AdiabaticError> {
+    ) -> Result<(), SolverError> {
         assert_eq!(psi.len(), self.basis[0].len(), "state has the wrong length");
         let mut done = 0.0;
         while done < tau {
@@ -158,7 +160,7 @@ impl Krylov {
             for j in 0..max {
                 let (head, tail) = self.basis.split_at_mut(j + 1);
                 let w = &mut tail[0];
-                op.apply_into(&head[j], w);
+                op.apply(&head[j], w);
                 stats.matvecs += 1;
                 let a = dot(&head[j], w).re;
                 let prev = (j > 0).then(|| (self.beta[j - 1], &head[j - 1][..]));
@@ -203,7 +205,7 @@ impl Krylov {
                 while err > self.params.tol * h {
                     h *= 0.5 * (self.params.tol * h / err).powf(1.0 / m as f64).min(1.0);
                     if h < floor {
-                        return Err(AdiabaticError::KrylovStalled {
+                        return Err(SolverError::KrylovStalled {
                             tau,
                             tol: self.params.tol,
                             max_dim: self.params.max_dim,

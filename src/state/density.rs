@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::EvolveError;
+use crate::evolve::EvolveError;
 use crate::pauli::{PauliSum, Phase};
 use crate::state::memory::{check_alloc_u128, zeroed, MemoryPlan};
 use crate::C64;
@@ -35,13 +35,13 @@ fn density_plan(what: &str, parts: &[(&str, usize, usize)]) -> MemoryPlan {
     plan
 }
 
-/// The dense Gibbs state of `n` qubits ([`super::GibbsDensity::new`]): the matrix of `H`,
+/// The dense Gibbs state of `n` qubits ([`super::Gibbs::new`]): the matrix of `H`,
 /// the eigensolver's copy, its eigenvectors twice, and `ρ_G`.
 pub fn gibbs_memory(n: usize) -> MemoryPlan {
     density_plan("Gibbs state", &[("dense eigensolve and ρ_G", 5, n)])
 }
 
-/// [`super::evolve_lindblad`] on `n` qubits: the start, seven Dormand–Prince stages, the
+/// [`crate::evolve::evolve_lindblad`] on `n` qubits: the start, seven Dormand–Prince stages, the
 /// stage, new and scratch states, the recorded final state and the caller's copy.
 pub fn lindblad_memory(n: usize) -> MemoryPlan {
     density_plan(
@@ -66,7 +66,7 @@ pub fn propagator_cache_bytes(n: usize, k: usize, ops: usize, budget: usize) -> 
         .min((budget as u128 / each).max(1) * each)
 }
 
-/// [`super::cool`] of `n` qubits with `k` ancillas and `ops` system operators: the exact
+/// [`crate::evolve::cool`] of `n` qubits with `k` ancillas and `ops` system operators: the exact
 /// Gibbs state of the network, the working states of network + ancillas, the dense
 /// eigensolve of a collision Hamiltonian and the cached propagators.
 pub fn cooling_memory(n: usize, k: usize, ops: usize) -> MemoryPlan {
@@ -78,7 +78,7 @@ pub fn cooling_memory(n: usize, k: usize, ops: usize) -> MemoryPlan {
             ("collision propagator (eigensolve and products)", 9, n + k),
         ],
     );
-    let cache = propagator_cache_bytes(n, k, ops, super::cooling::COOLING_CACHE_BYTES);
+    let cache = propagator_cache_bytes(n, k, ops, crate::evolve::cooling::COOLING_CACHE_BYTES);
     // The propagators are built between temporaries of the same size, and the allocator
     // keeps the freed blocks between them (see `keep_freed_memory` in main.rs): measured on
     // 7 + 2 qubits, the heap holds about twice the cache (553 MB peak for a 256 MiB cache).
