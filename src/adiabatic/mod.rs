@@ -1,7 +1,7 @@
 //! Adiabatic state preparation (docs/DESIGN.md "How states are prepared"): sweeps
 //! `H(s) = (1 − s) H_start + s H_target` ([`schedule`]), the Krylov propagator ([`Krylov`],
 //! re-exported from [`crate::linalg`]), fourth-order Magnus, midpoint and Trotter integrators
-//! ([`propagate`], [`trotter`]), and the preparation verified by Lanczos ([`prepare`]).
+//! ([`propagate`](mod@propagate), [`trotter`]), and the preparation verified by Lanczos ([`prepare`]).
 
 pub mod prepare;
 pub mod propagate;

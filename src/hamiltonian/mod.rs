@@ -111,6 +111,14 @@ use keypath::Ctx;
 ///
 /// # Errors
 /// Every error of [`load_with`].
+/// # Examples
+/// ```
+/// let model = qep::hamiltonian::load(std::path::Path::new("hamiltonians/xor.yaml"))?;
+/// assert_eq!((model.name.as_str(), model.qubits), ("xor", 5));
+/// assert_eq!(model.theta().len(), model.params.len());
+/// assert_eq!(model.dataset.as_ref().map(|d| d.train.len()), Some(4));
+/// # Ok::<(), qep::hamiltonian::ModelError>(())
+/// ```
 pub fn load(path: &Path) -> Result<Model, ModelError> {
     load_with(path, &Limits::default())
 }
@@ -151,6 +159,19 @@ pub fn load_with(path: &Path, limits: &Limits) -> Result<Model, ModelError> {
 /// [`ModelError::Schema`] while reading; the semantic variants ([`ModelError::QubitOutOfRange`],
 /// [`ModelError::DuplicateParam`], [`ModelError::NonHermitian`], …) while validating; CSV
 /// errors while loading a dataset.
+/// # Examples
+/// A misspelt key is reported with its file, line and column, and the nearest allowed key.
+/// ```
+/// use std::path::Path;
+/// let ok = qep::hamiltonian::parse_str("qubits: 1\nterms:\n  - {pauli: X0, coeff: 1.0}\n", Path::new("x.yaml"))?;
+/// assert_eq!(ok.name, "x"); // the file stem
+/// let err = qep::hamiltonian::parse_str("qubits: 1\nterm:\n  - {pauli: X0, coeff: 1.0}\n", Path::new("x.yaml"))
+///     .unwrap_err()
+///     .to_string();
+/// assert!(err.starts_with("x.yaml:2:"), "{err}");
+/// assert!(err.contains("did you mean `terms`?"), "{err}");
+/// # Ok::<(), qep::hamiltonian::ModelError>(())
+/// ```
 pub fn parse_str(text: &str, path: &Path) -> Result<Model, ModelError> {
     parse_str_with(text, path, &Limits::default())
 }

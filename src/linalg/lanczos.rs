@@ -79,6 +79,24 @@ fn check_scalar<T: Scalar, A: LinearOperator<T> + ?Sized>(op: &A) -> Result<(), 
 /// [`SolverError::NotConverged`] when the budget runs out, [`SolverError::Memory`] when the
 /// workspace does not fit, [`SolverError::NotHermitian`], [`SolverError::NotReal`] (real `T`
 /// on a complex operator), [`SolverError::BadK`].
+/// # Examples
+/// Two spins, `H = −Z0 Z1 − X0 − X1`: the ground energy is `−√5`, the next level `−1`.
+/// ```
+/// use qep::linalg::{lowest_eigenpairs, LanczosParams};
+/// use qep::operator::XMaskOperator;
+/// use qep::pauli::{PauliString, PauliSum};
+/// let mut h = PauliSum::new(2);
+/// for (p, c) in [("Z0 Z1", -1.0), ("X0", -1.0), ("X1", -1.0)] {
+///     h.add(PauliString::parse(p)?, c);
+/// }
+/// let op = XMaskOperator::new(&h)?;
+/// let params = LanczosParams { k: 2, tol: 1e-12, ..LanczosParams::default() };
+/// let s = lowest_eigenpairs::<f64>(&op, &params, None)?;
+/// assert!((s.energies[0] + 5f64.sqrt()).abs() < 1e-10);
+/// assert!((s.energies[1] + 1.0).abs() < 1e-10);
+/// assert!(s.residuals[0] < 1e-8);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn lowest_eigenpairs<T: Scalar>(
     op: &(impl LinearOperator<T> + ?Sized),
     params: &LanczosParams,

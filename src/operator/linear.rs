@@ -23,6 +23,33 @@ use super::{OperatorError, Pencil, XMaskOperator, DENSE_MAX_QUBITS};
 /// A linear operator `A` on `T^dim`, known through `y = A x`.
 ///
 /// See the module docs for required and provided methods.
+/// # Examples
+/// A solver written once for every operator: the Rayleigh quotient `⟨x|A|x⟩/⟨x|x⟩`, applied to
+/// a dense matrix and to a Pauli sum that is the same matrix.
+/// ```
+/// use qep::operator::{DenseOperator, LinearOperator, XMaskOperator};
+/// use qep::pauli::{PauliString, PauliSum};
+/// use qep::C64;
+///
+/// fn rayleigh(a: &(impl LinearOperator<C64> + ?Sized), x: &[C64]) -> f64 {
+///     let mut y = vec![C64::new(0.0, 0.0); a.dim()];
+///     a.apply(x, &mut y);
+///     let num: C64 = x.iter().zip(&y).map(|(p, q)| p.conj() * q).sum();
+///     num.re / x.iter().map(|p| p.norm_sqr()).sum::<f64>()
+/// }
+///
+/// // X on one qubit, as a matrix and as a Pauli sum.
+/// let (o, l) = (C64::new(0.0, 0.0), C64::new(1.0, 0.0));
+/// let dense = DenseOperator::new(2, vec![o, l, l, o]);
+/// let mut x = PauliSum::new(1);
+/// x.add(PauliString::parse("X0")?, 1.0);
+/// let pauli = XMaskOperator::new(&x)?;
+/// let plus = [C64::new(1.0, 0.0), C64::new(1.0, 0.0)];
+/// assert!((rayleigh(&dense, &plus) - 1.0).abs() < 1e-15);
+/// assert!((rayleigh(&pauli, &plus) - 1.0).abs() < 1e-15);
+/// assert!(<XMaskOperator as LinearOperator<f64>>::is_real(&pauli));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait LinearOperator<T: Scalar>: Sync {
     /// The dimension `dim` of the space `A` acts on (`2^n` for `n` qubits).
     fn dim(&self) -> usize;

@@ -16,6 +16,7 @@ mod ep_langevin;
 mod ep_thermal;
 mod ep_train;
 mod ep_typicality;
+mod examples;
 mod fuzz;
 mod hamiltonian;
 mod limits;
