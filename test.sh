@@ -24,5 +24,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps ./python
 "$venv/bin/python" -m pip install --quiet "./python[test]"
-cd python
-"$venv/bin/python" -m pytest -q -p no:cacheprovider tests
+# From inside tests/: `python -m pytest` puts the working directory on sys.path, and from
+# python/ that would import the source folder qep/ (no compiled extension) instead of the
+# installed package.
+cd python/tests
+"$venv/bin/python" -m pytest -q -p no:cacheprovider .
