@@ -5,6 +5,10 @@
 //! * [`typicality`]: the same expectations from random vectors, matrix-free, any size.
 
 mod dense;
+mod gradient;
+mod shots;
 pub mod typicality;
 
 pub use dense::*;
+pub use gradient::*;
+pub use shots::*;
