@@ -240,21 +240,8 @@ fn dopri5(
     opts: &Options,
     mut record: impl FnMut(&[C64]) -> Result<(), EvolveError>,
 ) -> Result<(Vec<C64>, StepStats), EvolveError> {
-    let mut prev = 0.0;
-    for (i, &t) in times.iter().enumerate() {
-        if !t.is_finite() || t < prev {
-            return Err(EvolveError::BadTimes {
-                index: i,
-                time: t,
-                previous: prev,
-            });
-        }
-        prev = t;
-    }
     let (atol, rtol) = (opts.atol, opts.rtol);
-    if !(atol > 0.0 && rtol >= 0.0 && atol.is_finite() && rtol.is_finite()) {
-        return Err(EvolveError::BadTolerance { atol, rtol });
-    }
+    crate::evolve::check_times_and_tolerance(times, atol, rtol)?;
     let len = y0.len();
     let mut y = y0;
     let mut ynew = vec![C64::new(0.0, 0.0); len];

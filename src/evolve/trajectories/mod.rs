@@ -454,23 +454,7 @@ fn validate(
         }
     }
     super::check_observables(observables, n)?;
-    let mut prev = 0.0;
-    for (i, &t) in times.iter().enumerate() {
-        if !t.is_finite() || t < prev {
-            return Err(EvolveError::BadTimes {
-                index: i,
-                time: t,
-                previous: prev,
-            });
-        }
-        prev = t;
-    }
-    if !(opts.atol > 0.0 && opts.rtol >= 0.0 && opts.atol.is_finite() && opts.rtol.is_finite()) {
-        return Err(EvolveError::BadTolerance {
-            atol: opts.atol,
-            rtol: opts.rtol,
-        });
-    }
+    super::check_times_and_tolerance(times, opts.atol, opts.rtol)?;
     if opts.ntraj == 0 {
         return Err(EvolveError::NoTrajectories);
     }
