@@ -51,22 +51,8 @@ fn example(a: &GradArgs, model: &Model) -> Result<Example> {
     let file = a.model.file.display();
     if let Some(targets) = &a.targets {
         let inputs = a.inputs.clone().unwrap_or_default();
-        if inputs.len() != model.inputs.len() {
-            bail!(
-                "{file}: --inputs has {} values; expected {}, one per model input {:?}",
-                inputs.len(),
-                model.inputs.len(),
-                model.inputs
-            );
-        }
-        if targets.len() != model.outputs.len() {
-            bail!(
-                "{file}: --targets has {} values; expected {}, one per model output {:?}",
-                targets.len(),
-                model.outputs.len(),
-                model.outputs
-            );
-        }
+        check_count(&file, "--inputs", inputs.len(), "input", &model.inputs)?;
+        check_count(&file, "--targets", targets.len(), "output", &model.outputs)?;
         return Ok(Example {
             inputs,
             targets: targets.clone(),
@@ -85,6 +71,23 @@ fn example(a: &GradArgs, model: &Model) -> Result<Example> {
             d.train.len()
         ),
     }
+}
+
+/// Refuses a `flag` that gives `given` values for a model with one `what` per site of `sites`.
+fn check_count(
+    file: &impl std::fmt::Display,
+    flag: &str,
+    given: usize,
+    what: &str,
+    sites: &[usize],
+) -> Result<()> {
+    if given != sites.len() {
+        bail!(
+            "{file}: {flag} has {given} values; expected {}, one per model {what} {sites:?}",
+            sites.len()
+        );
+    }
+    Ok(())
 }
 
 pub fn run(a: GradArgs) -> Result<()> {

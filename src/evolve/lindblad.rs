@@ -574,23 +574,7 @@ pub fn evolve_lindblad_with_progress(
         });
     }
     super::check_observables(observables, n)?;
-    let mut prev = 0.0;
-    for (i, &t) in times.iter().enumerate() {
-        if !t.is_finite() || t < prev {
-            return Err(EvolveError::BadTimes {
-                index: i,
-                time: t,
-                previous: prev,
-            });
-        }
-        prev = t;
-    }
-    if !(opts.atol > 0.0 && opts.rtol >= 0.0 && opts.atol.is_finite() && opts.rtol.is_finite()) {
-        return Err(EvolveError::BadTolerance {
-            atol: opts.atol,
-            rtol: opts.rtol,
-        });
-    }
+    super::check_times_and_tolerance(times, opts.atol, opts.rtol)?;
     let defect = rho0.hermiticity_defect();
     if defect > 1e-12 {
         return Err(EvolveError::NonHermitianState { defect });

@@ -305,3 +305,31 @@ pub(crate) fn check_observables(observables: &[PauliSum], n: usize) -> Result<()
     }
     Ok(())
 }
+
+/// Checks what every time integrator of this module needs of its output times and error
+/// tolerances: times finite and non-decreasing from 0, `atol > 0` and `rtol ≥ 0`, both finite.
+///
+/// # Errors
+/// [`EvolveError::BadTimes`] naming the first offending time, else
+/// [`EvolveError::BadTolerance`].
+pub(crate) fn check_times_and_tolerance(
+    times: &[f64],
+    atol: f64,
+    rtol: f64,
+) -> Result<(), EvolveError> {
+    let mut prev = 0.0;
+    for (i, &t) in times.iter().enumerate() {
+        if !t.is_finite() || t < prev {
+            return Err(EvolveError::BadTimes {
+                index: i,
+                time: t,
+                previous: prev,
+            });
+        }
+        prev = t;
+    }
+    if !(atol > 0.0 && rtol >= 0.0 && atol.is_finite() && rtol.is_finite()) {
+        return Err(EvolveError::BadTolerance { atol, rtol });
+    }
+    Ok(())
+}
