@@ -1,4 +1,4 @@
-//! Open-system evolution: density matrices and the Lindblad master equation (issue 7, item 1).
+//! Open-system evolution: density matrices and the Lindblad master equation.
 //!
 //! * [`DensityMatrix`]: `ρ` on `n` qubits, `4^n` complex entries, row-major `ρ[r][c]`, with the
 //!   monitors (trace, purity, Hermiticity defect, smallest eigenvalue) and `Tr ρA` for a
@@ -11,7 +11,7 @@
 //! * [`evolve_lindblad`]: adaptive Dormand–Prince 5(4) with absolute/relative tolerances,
 //!   returning observables, trace, purity and the monitors at the requested times.
 //! * [`evolve_trajectories`]: the same equation unravelled into quantum trajectories (Monte
-//!   Carlo wave function, issue 7 item 2): means ± standard errors over seeded trajectories.
+//!   Carlo wave function): means ± standard errors over seeded trajectories.
 //! * [`cool`] / [`cool_trajectories`]: algorithmic cooling by collisions with thermal ancillas,
 //!   on density matrices or unravelled into pure-state trajectories (ancilla `Z` measurements).
 

@@ -1,5 +1,5 @@
 //! Barren plateaus: how the variance of `∂⟨C⟩/∂θ_k` over random initial parameters falls
-//! with the number of qubits (issue 5, `qep plateau`).
+//! with the number of qubits (`qep plateau`).
 //!
 //! For each size `N` a network of the chosen family is built — trainable XX and ZZ couplings
 //! on the lattice's edges (uniform in `[−a, a]`), a fixed transverse field −1 on every site,

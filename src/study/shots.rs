@@ -1,4 +1,4 @@
-//! Shot noise against clamping bias (issue 5, `qep shots`): how the error of the shot-based EP
+//! Shot noise against clamping bias (`qep shots`): how the error of the shot-based EP
 //! gradient (Eq. 28 from finite measurements) splits into the O(β²) bias of the symmetric
 //! estimate and the O(1/(β√S)) noise of the shots, and which β minimises their sum.
 

@@ -1,4 +1,4 @@
-//! Adiabatic preparation (src/adiabatic, issue 6): the pencil against a rebuilt operator, the
+//! Adiabatic preparation (src/adiabatic): the pencil against a rebuilt operator, the
 //! Krylov propagator and Magnus/midpoint/Trotter integrators against dense exponentials and a
 //! fine-step RK4 oracle (fitted orders), Landau–Zener, the 8-qubit TFIM chain, a level
 //! crossing followed from an excited state, and the Trotter circuit through OpenQASM.
@@ -470,7 +470,7 @@ fn cli_prepare_matches_the_qutip_reference_and_writes_files() {
     assert!(err.contains("T = -1"), "{err}");
 }
 
-/// EP on adiabatically prepared states (issue 6, item 4): as T grows the prepared free and
+/// EP on adiabatically prepared states: as T grows the prepared free and
 /// clamped states approach the eigenstates and the gradient's cosine with the exact-state EP
 /// gradient approaches 1. Measured on xor.yaml (β = 0.05, smooth schedule): T = 16 gives
 /// fidelities 0.99989 yet cosine 0.988 (relative error 25 %): an infidelity ε moves ⟨P⟩ by

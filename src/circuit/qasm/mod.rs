@@ -14,8 +14,8 @@
 //! write definitions for gates such as `rzx` or `ecr`; the table has their exact matrices).
 //!
 //! Every recursive construct is bounded: expressions and gate definitions nest at most
-//! [`MAX_DEPTH`] deep, includes [`MAX_INCLUDE_DEPTH`] deep, and a program expands to at most
-//! [`MAX_OPS`] operations; beyond, a located error.
+//! [`MAX_DEPTH`](crate::circuit::MAX_DEPTH) deep, includes [`MAX_INCLUDE_DEPTH`] deep, and a program expands to at most
+//! [`MAX_OPS`](crate::circuit::MAX_OPS) operations; beyond, a located error.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -151,8 +151,8 @@ fn parse2(src: &str, dir: Option<PathBuf>) -> Result<Circuit, CircuitError> {
 /// A [`CircuitError`] naming the line and column of the first problem: a syntax error (what
 /// was found and what was expected), an unknown gate (with the nearest known name), an opaque
 /// gate applied, an undeclared register, an index out of range, a wrong number of parameters
-/// or qubits, nesting beyond [`MAX_DEPTH`], more than [`MAX_OPS`] operations or more than
-/// [`MAX_QUBITS`] qubits.
+/// or qubits, nesting beyond [`MAX_DEPTH`](crate::circuit::MAX_DEPTH), more than [`MAX_OPS`](crate::circuit::MAX_OPS) operations or more than
+/// [`MAX_QUBITS`](crate::circuit::MAX_QUBITS) qubits.
 pub fn parse_qasm(src: &str) -> Result<Circuit, CircuitError> {
     if version(src) == 3 {
         return super::qasm3::parse_qasm3(src, &[]);

@@ -7,7 +7,7 @@ use crate::circuit::ir::{Circuit, Op, Register};
 /// Writes `circuit` as OpenQASM 2.0: its registers (or one `q[qubits]` and, if there are
 /// classical bits, one `c[clbits]`), one line per op, conditions as `if (reg == k)` (a
 /// condition must cover one whole register). Angles are written with Rust's shortest
-/// round-trip formatting, so [`parse_qasm`] gives back the same ops bit for bit (`u2`, `U`
+/// round-trip formatting, so [`parse_qasm`](super::parse_qasm) gives back the same ops bit for bit (`u2`, `U`
 /// and `u` come back as `u3`, `p` as `u1`).
 pub fn to_qasm(circuit: &Circuit) -> String {
     let mut s = String::from("OPENQASM 2.0;\ninclude \"qelib1.inc\";\n");

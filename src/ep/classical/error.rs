@@ -91,7 +91,7 @@ pub enum ClassicalError {
     TooManySpins {
         /// Spins of the model.
         qubits: usize,
-        /// [`MAX_ISING_SPINS`].
+        /// [`MAX_ISING_SPINS`](super::ising::MAX_ISING_SPINS).
         limit: usize,
     },
     /// The Ising ground state is degenerate.
@@ -101,7 +101,7 @@ pub enum ClassicalError {
         beta: f64,
         /// `E_1 − E_0`.
         gap: f64,
-        /// [`ISING_GAP_THRESHOLD`].
+        /// [`ISING_GAP_THRESHOLD`](super::ising::ISING_GAP_THRESHOLD).
         threshold: f64,
         /// Lowest configuration found.
         first: String,

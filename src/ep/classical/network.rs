@@ -268,7 +268,7 @@ pub(super) struct Local {
 }
 
 /// A classical EP network compiled from a [`Model`]: every term as a list of units and a
-/// coefficient (fixed, or `θ_k` passed per call). See the [module docs](self).
+/// coefficient (fixed, or `θ_k` passed per call). See the module docs of `qep::ep::classical`.
 #[derive(Clone, Debug)]
 pub struct ClassicalNet {
     pub(super) qubits: usize,

@@ -1,4 +1,4 @@
-//! EP on *prepared* states (issue 6, item 4): the free and clamped states come from adiabatic
+//! EP on *prepared* states: the free and clamped states come from adiabatic
 //! sweeps of finite time `T` instead of the exact eigensolver, so the gradient carries the
 //! preparation error. Reported next to the EP gradient from exact eigenstates: how much does
 //! an imperfect physical preparation cost the learning signal?

@@ -236,7 +236,7 @@ impl GibbsState {
     /// matrix of `a` in the eigenbasis and `W_{mn}` the logarithmic mean of `p_m, p_n`
     /// (`kubo_mori`) or their arithmetic mean. Then for any `B`,
     /// `Tr(B G) = Σ_{m,n} B_{mn} A_{nm} W_{mn}`: the Kubo–Mori resp. symmetrised
-    /// `⟨B A⟩`-term of the covariance for every `B` from one matrix ([`trace_pauli`]).
+    /// `⟨B A⟩`-term of the covariance for every `B` from one matrix ([`trace_pauli`](super::gradient::trace_pauli)).
     /// Cost: three `O(dim³)` products.
     ///
     /// # Errors

@@ -154,7 +154,7 @@ pub fn correct(z: &[f64], targets: &[f64]) -> bool {
 /// evaluated in its Gibbs state ([`TrainParams::from_model`]'s thermal settings).
 ///
 /// # Errors
-/// Model, memory and solver errors of [`free_phase`]; classical relaxation errors; thermal
+/// Model, memory and solver errors of [`free_phase`](crate::ep::free_phase); classical relaxation errors; thermal
 /// errors.
 pub fn evaluate(
     model: &Model,
@@ -205,7 +205,7 @@ fn evaluate_with(
 
 impl<'a> Trainer<'a> {
     /// A fresh run from the model's initial parameters, or from `resume`. A `kind: classical`
-    /// model trains the classical network of Section II ([`super::classical`]).
+    /// model trains the classical network of Section II ([`classical`](crate::ep::classical)).
     ///
     /// # Errors
     /// As [`Trainer::with_start`] with the model's own initial parameters.
