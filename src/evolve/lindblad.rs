@@ -104,19 +104,7 @@ impl Lindbladian {
         let mut grouped = Vec::with_capacity(jumps.len());
         let mut norm_bound = 2.0 * h.norm_bound();
         for (k, (l, rate)) in jumps.iter().enumerate() {
-            if !rate.is_finite() || *rate < 0.0 {
-                return Err(EvolveError::BadRate {
-                    index: k,
-                    rate: *rate,
-                });
-            }
-            if l.qubits() > n {
-                return Err(EvolveError::QubitMismatch {
-                    what: format!("jump {k}"),
-                    expected: n,
-                    found: l.qubits(),
-                });
-            }
+            super::check_jump(k, l, *rate, n)?;
             let mut l = l.clone();
             if l.qubits() < n {
                 let mut wide = PauliSum::new(n);

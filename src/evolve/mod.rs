@@ -333,3 +333,25 @@ pub(crate) fn check_times_and_tolerance(
     }
     Ok(())
 }
+
+/// Checks jump operator `k` of a Lindblad model on `n` qubits: its rate is finite and ≥ 0 and
+/// it acts on no qubit beyond `n`. Shared by the density-matrix and trajectory integrators so
+/// both refuse the same models with the same messages.
+pub(crate) fn check_jump(
+    k: usize,
+    l: &crate::pauli::PauliSum,
+    rate: f64,
+    n: usize,
+) -> Result<(), EvolveError> {
+    if !rate.is_finite() || rate < 0.0 {
+        return Err(EvolveError::BadRate { index: k, rate });
+    }
+    if l.qubits() > n {
+        return Err(EvolveError::QubitMismatch {
+            what: format!("jump {k}"),
+            expected: n,
+            found: l.qubits(),
+        });
+    }
+    Ok(())
+}

@@ -439,19 +439,7 @@ fn validate(
         }
     }
     for (k, (l, rate)) in jumps.iter().enumerate() {
-        if !rate.is_finite() || *rate < 0.0 {
-            return Err(EvolveError::BadRate {
-                index: k,
-                rate: *rate,
-            });
-        }
-        if l.qubits() > n {
-            return Err(EvolveError::QubitMismatch {
-                what: format!("jump {k}"),
-                expected: n,
-                found: l.qubits(),
-            });
-        }
+        super::check_jump(k, l, *rate, n)?;
     }
     super::check_observables(observables, n)?;
     super::check_times_and_tolerance(times, opts.atol, opts.rtol)?;
