@@ -24,6 +24,11 @@ use crate::operator::Operator;
 /// (the YAML schema as a dictionary). `params` names the trainable terms P_k, `theta` holds
 /// their values (settable), `hamiltonian(inputs, beta, targets)` builds the Operator of one
 /// example, whose `spectrum()` gives the ground state that computes the answer.
+///
+/// `grad(example)` is the EP gradient of one example (what `qep grad --json` prints) and
+/// `train(epochs)` trains `theta` in place (what `qep run --json` prints), both through the
+/// engine the model asks for: eigenstates, adiabatic preparation, the Gibbs state or the
+/// classical network.
 #[pyclass(module = "qep", frozen)]
 pub struct Model {
     model: hamiltonian::Model,

@@ -55,6 +55,12 @@ def test_grad_options_equal_cli_flags(repo, cli):
     got = m.grad(example=([-3, 3], [1]), exact=False)
     assert_same(got, want)
     assert got["exact"] is None and got["cosine"] is None
+    # Prepared states at several sweep times, compared with the exact-state estimate.
+    f = repo / "hamiltonians" / "xor_adiabatic.yaml"
+    want = cli("grad", f, "--prep-times", "1,2", "--one-sided")
+    got = qep.Model.from_yaml(f).grad(prep_times=[1, 2], one_sided=True)
+    assert_same(got, want)
+    assert [p["time"] for p in got["prepared"]] == [1.0, 2.0] and got["one_sided"] is True
 
 
 def test_grad_uses_the_current_theta():
@@ -114,6 +120,15 @@ def test_train_equals_cli_run(repo, cli, tmp_path):
     again = qep.Model.from_yaml(f).train(epochs=3)
     np.testing.assert_array_equal(again["theta"], got["theta"])
     assert again["final_cost"] == got["final_cost"]
+
+
+@pytest.mark.parametrize("name", ["xor_classical", "xor_thermal", "xor_adiabatic", "parity3"])
+def test_train_equals_cli_run_on_every_engine(repo, cli, tmp_path, name):
+    f = repo / "hamiltonians" / f"{name}.yaml"
+    want = cli("run", f, "--epochs", "2", "--out", tmp_path / "cli")
+    got = qep.Model.from_yaml(f).train(epochs=2, out=tmp_path / "py")
+    assert_same({k: v for k, v in got.items() if k not in ("theta", "history")}, want)
+    assert _run_dir(tmp_path / "py")["params.json"] == _run_dir(tmp_path / "cli")["params.json"]
 
 
 def test_train_resumes_and_refuses_a_used_folder(repo, tmp_path):
