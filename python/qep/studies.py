@@ -18,7 +18,8 @@ __all__ = ["StudyResult", "plateau", "shots_study", "prepare", "thermalize"]
 class StudyResult(dict):
     """A study's result: the command's JSON object as a dict, plus :meth:`to_pandas`.
 
-    ``table`` names the key whose rows :meth:`to_pandas` turns into a DataFrame.
+    ``table`` names the key whose rows :meth:`to_pandas` turns into a DataFrame (dotted for
+    a nested key: ``"path.points"``).
     """
 
     def __init__(self, data, table):
@@ -26,8 +27,8 @@ class StudyResult(dict):
         self.table = table
 
     def to_pandas(self):
-        """The study's table (``self[self.table]``, one row per entry; nested dicts become
-        ``a.b`` columns) as a ``pandas.DataFrame``. Needs pandas."""
+        """The study's table (the list at ``self.table``, one row per entry; nested dicts
+        become ``a.b`` columns) as a ``pandas.DataFrame``. Needs pandas."""
         try:
             import pandas
         except ImportError as e:
@@ -35,12 +36,12 @@ class StudyResult(dict):
                 "to_pandas() needs pandas, which is not installed; pip install pandas "
                 f"(the result itself is a dict: its table is result[{self.table!r}])"
             ) from e
-        rows = self.get(self.table)
+        rows = self
+        for key in self.table.split("."):
+            rows = rows.get(key) if isinstance(rows, dict) else None
         if rows is None:
-            rows = []
-        if isinstance(rows, dict):
-            return pandas.DataFrame(rows)
-        return pandas.json_normalize(rows)
+            raise ValueError(f"this result has no table {self.table!r}")
+        return pandas.json_normalize(list(rows))
 
     def __repr__(self):
         return f"StudyResult(table={self.table!r}, {dict.__repr__(self)})"
@@ -172,7 +173,8 @@ def prepare(
     against the exact eigenstate — what ``qep prepare --json`` prints.
 
     ``time`` is one sweep time T (top-level ``fidelity``, ``energy``, …), ``times`` several
-    (``runs``, the table, and ``infidelity_slope``); ``schedule`` is ``"linear"``,
+    (``runs``, the table, and ``infidelity_slope``; for one sweep the table is the gaps along
+    the path, ``path.points``); ``schedule`` is ``"linear"``,
     ``"smooth"`` or ``"local"`` (default: the model's); ``method`` ``"magnus"``, ``"krylov"``
     or ``"trotter"``; ``gap_points`` samples the gap along the path (``path``). Ctrl-C stops
     between sweeps of ``times``.
@@ -196,7 +198,7 @@ def prepare(
         krylov_dim=krylov_dim,
         example=example,
     )
-    return StudyResult(data, "runs" if "runs" in data else "path")
+    return StudyResult(data, "runs" if "runs" in data else "path.points")
 
 
 def thermalize(

@@ -625,7 +625,18 @@ pub(crate) fn train(
             None => Ok(()),
         }
     };
-    if !trainer.finished() {
+    if let (Some(d), true) = (&dir, r.resume && trainer.finished()) {
+        // Nothing to train: the folder's summary (written when the run finished), as
+        // `qep run --resume` prints it; one made from the checkpoint if it is missing.
+        if let Some(v) = d.summary().map_err(|e| lib(e.into()))? {
+            let c = trainer.checkpoint();
+            return Ok(Trained {
+                summary: v,
+                theta: c.theta.clone(),
+                history: history(&c.history)?,
+            });
+        }
+    } else {
         save(&trainer)?;
     }
     let total = (epochs.saturating_sub(start_epoch) * n_train) as u64;

@@ -303,6 +303,7 @@ impl Model {
     /// CLI's default when None); `temperature` switches to the Gibbs state; `exact=False`
     /// skips the oracle. `one_sided`, `level`, `samples` and `prep_times` are `qep grad`'s
     /// `--one-sided`, `--eigen`, `--samples` and `--prep-times`. Uses the current `theta`.
+    /// One gradient has no safe point to stop at: a Ctrl-C is raised when it is done.
     #[pyo3(signature = (example=None, beta=None, shots=None, seed=None, temperature=None,
                         exact=true, *, one_sided=false, level=None, samples=8, prep_times=None))]
     #[allow(clippy::too_many_arguments)]

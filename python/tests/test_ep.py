@@ -140,6 +140,10 @@ def test_train_resumes_and_refuses_a_used_folder(repo, tmp_path):
     resumed = qep.Model.from_yaml(f).train(epochs=2, out=tmp_path, resume=True)
     assert resumed["resumed_from"] == 1 and resumed["epochs"] == 2
     np.testing.assert_array_equal(resumed["theta"], whole["theta"])
+    # A finished run resumed again trains nothing and returns its summary.
+    again = qep.Model.from_yaml(f).train(epochs=2, out=tmp_path, resume=True)
+    assert again["wall_seconds"] == resumed["wall_seconds"]
+    np.testing.assert_array_equal(again["theta"], whole["theta"])
 
 
 class _InterruptingBar:

@@ -79,6 +79,16 @@ def test_to_pandas_tables(repo):
     np.testing.assert_allclose(df["variance"], r["variance"])
 
 
+def test_prepare_to_pandas_tables(repo):
+    pytest.importorskip("pandas")
+    f = repo / "hamiltonians" / "xor.yaml"
+    several = qep.prepare(f, times=[1, 2], gap_points=0).to_pandas()
+    assert list(several["time"]) == [1.0, 2.0] and "fidelity" in several
+    one = qep.prepare(f, time=1.0, gap_points=4)
+    path = one.to_pandas()
+    assert len(path) == 4 and list(path["s"]) == list(np.linspace(0, 1, 4))
+
+
 def test_to_pandas_without_pandas_says_so(monkeypatch):
     r = qep.plateau(sizes=[3, 4], samples=2)
     monkeypatch.setitem(sys.modules, "pandas", None)
