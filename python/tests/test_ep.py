@@ -3,11 +3,12 @@
 import json
 import os
 import signal
+import subprocess
 import threading
 
 import numpy as np
 import pytest
-from conftest import assert_same
+from conftest import assert_same, cli_binary
 
 import qep
 
@@ -20,6 +21,7 @@ GRAD_MODELS = {
     "xor_adiabatic": "prepared",
     "parity3": "eigen",
     "iris": "eigen",
+    "ising_grid": "eigen",
 }
 
 
@@ -93,6 +95,21 @@ def test_grad_errors_carry_the_cli_messages(repo):
         m.grad(beta=-1.0)
     with pytest.raises(ValueError, match=r"targets has 2 values; expected 1, one per model output \[4\]"):
         m.grad(example=([1, 1], [1, 1]))
+
+
+def test_grad_error_message_is_the_clis(repo):
+    # explicit.yaml's ground state at these inputs is degenerate: no gradient exists.
+    f = repo / "hamiltonians" / "explicit.yaml"
+    out = subprocess.run(
+        [str(cli_binary()), "grad", str(f), "--inputs=1,-1", "--targets=1", "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1
+    with pytest.raises(qep.QepError) as e:
+        qep.Model.from_yaml(f).grad(example=([1, -1], [1]))
+    assert "level 0 is degenerate" in str(e.value)
+    assert out.stderr.strip() == f"error: {e.value}"
 
 
 def _run_dir(d):
