@@ -94,3 +94,18 @@ def test_to_pandas_without_pandas_says_so(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match=r"to_pandas\(\) needs pandas.*result\['per_size'\]"):
         r.to_pandas()
+
+
+def test_keyboard_interrupt_stops_a_plateau_scan():
+    import os
+    import signal
+    import threading
+
+    # A scan far too long to finish; Ctrl-C arrives while it runs in Rust.
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt, match=r"interrupted after 0 of 3 sizes"):
+            qep.plateau(sizes="8..10", samples=1_000_000)
+    finally:
+        timer.join()
