@@ -334,6 +334,23 @@ pub(crate) fn check_times_and_tolerance(
     Ok(())
 }
 
+/// Checks that a Hamiltonian is Hermitian: no imaginary coefficient above 1e-12 after merging.
+/// Shared by the density-matrix and trajectory integrators so both refuse the same models.
+///
+/// # Errors
+/// [`EvolveError::NonHermitianHamiltonian`] naming the worst term.
+pub(crate) fn check_hamiltonian(h: &PauliSum) -> Result<(), EvolveError> {
+    if let Some((p, imag)) = h.worst_imaginary() {
+        if imag.abs() > 1e-12 {
+            return Err(EvolveError::NonHermitianHamiltonian {
+                term: p.label(),
+                imag,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks jump operator `k` of a Lindblad model on `n` qubits: its rate is finite and ≥ 0 and
 /// it acts on no qubit beyond `n`. Shared by the density-matrix and trajectory integrators so
 /// both refuse the same models with the same messages.
