@@ -9,8 +9,8 @@ use qep::study::shots::{shot_scan_until, ShotScan, ShotScanParams};
 
 use super::args::ShotsArgs;
 use super::{
-    check_study_out, cooperative, in_file, listing, load, print_json, training_example,
-    write_results, Interrupted,
+    cooperative, in_file, listing, load, print_json, study_dir, training_example, write_results,
+    Interrupted,
 };
 
 /// The files `qep shots` writes.
@@ -26,11 +26,7 @@ pub fn run(a: ShotsArgs) -> Result<()> {
         repeats: a.repeats.max(2),
         seed: a.seed,
     };
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&model.name, "-shots"));
-    check_study_out(&out, &FILES, a.overwrite)?;
+    let out = study_dir(&a.out, || default_out_dir(&model.name, "-shots"), &FILES)?;
     let cancel = cooperative();
     // Exact free and clamped states, then sampled shots: the EP gradient's buffers plus the
     // largest shot list and its sorted uniforms.

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use qep::evolve::thermalize::{thermalize, Thermalization, ThermalizeMethod, ThermalizeSettings};
 
 use super::args::{self, ThermalizeArgs};
-use super::{check_study_out, finite, in_file, load, print_json, write_results, ProgressView};
+use super::{finite, in_file, load, print_json, study_dir, write_results, ProgressView};
 
 /// The files `qep thermalize` writes.
 const FILES: [&str; 3] = ["thermalize.csv", "thermalize.json", "thermalize.svg"];
@@ -26,11 +26,11 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     if a.steps == 0 {
         bail!("--steps 0: expected at least 1 step");
     }
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| qep::report::default_out_dir(&model.name, "-thermalize"));
-    check_study_out(&dir, &FILES, a.overwrite)?;
+    let dir = study_dir(
+        &a.out,
+        || qep::report::default_out_dir(&model.name, "-thermalize"),
+        &FILES,
+    )?;
     let settings = ThermalizeSettings {
         method: match a.method {
             args::ThermalizeMethod::Cooling => ThermalizeMethod::Cooling,
