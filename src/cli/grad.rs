@@ -205,11 +205,7 @@ pub fn run(a: GradArgs) -> Result<()> {
         "exact"
     );
     for (i, label) in e.params.iter().enumerate() {
-        let ex = out
-            .exact
-            .as_ref()
-            .map(|x| format!("{:>16.9e}", x[i]))
-            .unwrap_or_default();
+        let ex = exact_cell(out.exact.as_deref(), i);
         let sd = match &e.ep_std {
             Some(s) => format!("{:>12.3e}", s[i]),
             None => format!("{:>12}", ""),
@@ -678,15 +674,20 @@ fn classical(
     );
     println!("{:<16} {:>16} {:>16}", "param", "EP", "exact (Eq. 49)");
     for (i, label) in out.params.iter().enumerate() {
-        let x = out
-            .exact
-            .as_ref()
-            .map(|x| format!("{:>16.9e}", x[i]))
-            .unwrap_or_default();
+        let x = exact_cell(out.exact.as_deref(), i);
         println!("{:<16} {:>16.9e} {x}", label, out.ep[i]);
     }
     if let (Some(c), Some(r)) = (out.cosine, out.relative_error) {
         println!("cosine similarity {c:.9}, relative error {r:.3e}");
     }
     Ok(())
+}
+
+/// Entry `i` of the exact gradient as a 16-wide column of the text table; blank without an
+/// exact gradient.
+fn exact_cell(exact: Option<&[f64]>, i: usize) -> String {
+    exact
+        .and_then(|x| x.get(i))
+        .map(|v| format!("{v:>16.9e}"))
+        .unwrap_or_default()
 }
