@@ -285,14 +285,38 @@ impl From<crate::hamiltonian::ModelError> for EvolveError {
 /// [`EvolveError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
 /// offending observable.
 pub(crate) fn check_observables(observables: &[PauliSum], n: usize) -> Result<(), EvolveError> {
-    for (j, a) in observables.iter().enumerate() {
-        if a.qubits() > n {
-            return Err(EvolveError::QubitMismatch {
-                what: format!("observable {j}"),
-                expected: n,
-                found: a.qubits(),
-            });
-        }
+    check_hermitian_operators(observables, n, "observable")
+}
+
+/// Checks operator `j` of a list of `what`s (`"observable"`, `"system operator"`): it acts on
+/// at most `n` qubits.
+///
+/// # Errors
+/// [`EvolveError::QubitMismatch`] naming it as `"{what} {j}"`.
+pub(crate) fn check_width(a: &PauliSum, n: usize, what: &str, j: usize) -> Result<(), EvolveError> {
+    if a.qubits() > n {
+        return Err(EvolveError::QubitMismatch {
+            what: format!("{what} {j}"),
+            expected: n,
+            found: a.qubits(),
+        });
+    }
+    Ok(())
+}
+
+/// As [`check_observables`] for any list of operators that must be Hermitian on at most `n`
+/// qubits, named `what` in the errors.
+///
+/// # Errors
+/// [`EvolveError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
+/// offending operator.
+pub(crate) fn check_hermitian_operators(
+    ops: &[PauliSum],
+    n: usize,
+    what: &str,
+) -> Result<(), EvolveError> {
+    for (j, a) in ops.iter().enumerate() {
+        check_width(a, n, what, j)?;
         if let Some((p, imag)) = a.worst_imaginary() {
             if imag.abs() > 1e-12 {
                 return Err(EvolveError::NonHermitianObservable {
