@@ -117,6 +117,13 @@ fn study_dir(
     Ok(dir)
 }
 
+/// Writes a study's three result files, named `files` = `[csv, json, svg]`, into `dir` (see
+/// [`write_results`]).
+fn write_study(dir: &Path, files: &[&str; 3], [csv, json, svg]: [String; 3]) -> Result<()> {
+    let [c, j, s] = *files;
+    write_results(dir, &[(c, csv), (j, json), (s, svg)])
+}
+
 /// Creates `dir` and writes each `(name, text)` into it atomically.
 fn write_results(dir: &Path, files: &[(&str, String)]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;

@@ -9,7 +9,7 @@ use qep::report::{default_out_dir, Provenance};
 use qep::study::plateau::{plateau_scan_until, Family, Plateau, PlateauParams};
 
 use super::args::{FamilyArg, PlateauArgs};
-use super::{cooperative, listing, load, study_dir, write_results, Interrupted};
+use super::{cooperative, listing, load, study_dir, write_study, Interrupted};
 
 /// The files `qep plateau` writes.
 const FILES: [&str; 3] = ["plateau.csv", "plateau.json", "plateau.svg"];
@@ -144,13 +144,10 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         "seconds": t0.elapsed().as_secs_f64(),
         "provenance": provenance,
     }))?;
-    write_results(
+    write_study(
         &out,
-        &[
-            ("plateau.json", json.clone() + "\n"),
-            ("plateau.csv", csv(&result)),
-            ("plateau.svg", svg(&result)),
-        ],
+        &FILES,
+        [csv(&result), json.clone() + "\n", svg(&result)],
     )?;
     if !result.complete {
         return Err(Interrupted(format!(
@@ -197,10 +194,7 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         "median squared gradient: r = {:.4} ± {:.4} (robust to the heavy tail of nearly degenerate draws)",
         result.decay_rate_median, result.decay_rate_median_err
     );
-    println!(
-        "wrote {}/{{plateau.csv, plateau.json, plateau.svg}}",
-        out.display()
-    );
+    println!("wrote {}", listing(&out, &FILES));
     Ok(())
 }
 

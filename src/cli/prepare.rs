@@ -9,7 +9,7 @@ use qep::study::prepare::{prepare_study, PrepareStudy, PrepareStudySettings};
 
 use super::args::{PrepMethodArg, PrepareArgs, ScheduleArg};
 use super::{
-    cooperative, finite, in_file, listing, load, print_json, study_dir, write_results, Interrupted,
+    cooperative, finite, in_file, listing, load, print_json, study_dir, write_study, Interrupted,
     ProgressView,
 };
 
@@ -76,13 +76,10 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         out.qasm = Some(path.display().to_string());
     }
     finite(file, &out)?;
-    write_results(
+    write_study(
         &dir,
-        &[
-            ("prepare.csv", out.csv()),
-            ("prepare.json", serde_json::to_string_pretty(&out)?),
-            ("prepare.svg", out.svg()),
-        ],
+        &FILES,
+        [out.csv(), serde_json::to_string_pretty(&out)?, out.svg()],
     )?;
     if !out.complete {
         return Err(Interrupted(format!(

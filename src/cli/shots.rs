@@ -9,7 +9,7 @@ use qep::study::shots::{shot_scan_until, ShotScan, ShotScanParams};
 
 use super::args::ShotsArgs;
 use super::{
-    cooperative, in_file, listing, load, print_json, study_dir, training_example, write_results,
+    cooperative, in_file, listing, load, print_json, study_dir, training_example, write_study,
     Interrupted,
 };
 
@@ -73,12 +73,13 @@ pub fn run(a: ShotsArgs) -> Result<()> {
         )
         .into());
     }
-    write_results(
+    write_study(
         &out,
-        &[
-            ("shots.json", serde_json::to_string_pretty(&scan)? + "\n"),
-            ("shots.csv", csv(&scan)),
-            ("shots.svg", svg(&scan, &params.betas)),
+        &FILES,
+        [
+            csv(&scan),
+            serde_json::to_string_pretty(&scan)? + "\n",
+            svg(&scan, &params.betas),
         ],
     )?;
     if !scan.complete {
@@ -109,10 +110,7 @@ pub fn run(a: ShotsArgs) -> Result<()> {
     for (s, best, m) in &scan.optimal_beta {
         println!("S = {s:>9}: best β measured {best}, model β* = {m:.4}");
     }
-    println!(
-        "wrote {}/{{shots.csv, shots.json, shots.svg}}",
-        out.display()
-    );
+    println!("wrote {}", listing(&out, &FILES));
     Ok(())
 }
 

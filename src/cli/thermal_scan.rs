@@ -8,7 +8,7 @@ use qep::study::thermal_scan::{thermal_scan, ThermalScan, ThermalScanSettings};
 
 use super::args::ThermalScanArgs;
 use super::{
-    cooperative, finite, in_file, listing, load, print_json, study_dir, write_results, Interrupted,
+    cooperative, finite, in_file, listing, load, print_json, study_dir, write_study, Interrupted,
     ProgressView,
 };
 
@@ -35,15 +35,13 @@ pub fn run(a: ThermalScanArgs) -> Result<()> {
         .into());
     }
     finite(file, &out)?;
-    write_results(
+    write_study(
         &dir,
-        &[
-            ("thermal-scan.csv", out.csv()),
-            (
-                "thermal-scan.json",
-                serde_json::to_string_pretty(&out)? + "\n",
-            ),
-            ("thermal-scan.svg", out.svg()),
+        &FILES,
+        [
+            out.csv(),
+            serde_json::to_string_pretty(&out)? + "\n",
+            out.svg(),
         ],
     )?;
     if !out.complete {

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use qep::evolve::thermalize::{thermalize, Thermalization, ThermalizeMethod, ThermalizeSettings};
 
 use super::args::{self, ThermalizeArgs};
-use super::{finite, in_file, load, print_json, study_dir, write_results, ProgressView};
+use super::{finite, in_file, load, print_json, study_dir, write_study, ProgressView};
 
 /// The files `qep thermalize` writes.
 const FILES: [&str; 3] = ["thermalize.csv", "thermalize.json", "thermalize.svg"];
@@ -53,15 +53,13 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     let out = in_file(file, thermalize(&model, &settings, &|p| view.report(p)))?;
     drop(view);
     finite(file, &out)?;
-    write_results(
+    write_study(
         &dir,
-        &[
-            ("thermalize.csv", out.csv()),
-            (
-                "thermalize.json",
-                serde_json::to_string_pretty(&out)? + "\n",
-            ),
-            ("thermalize.svg", out.svg()),
+        &FILES,
+        [
+            out.csv(),
+            serde_json::to_string_pretty(&out)? + "\n",
+            out.svg(),
         ],
     )?;
     if a.model.json {
