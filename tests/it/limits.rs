@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{fails, floats, json, model, needed_bytes, qep, repo, run_with_peak, PeakRun};
+use crate::common::{
+    fails, floats, json, json_of, model, needed_bytes, qep, repo, run_with_peak, PeakRun,
+};
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let p: PathBuf = dir.join(name);
@@ -128,25 +130,20 @@ fn the_dense_path_refuses_a_pair_above_the_tolerance() {
 #[test]
 fn matvec_budgets_are_exact() {
     let f = model("tfim_chain.yaml");
-    // Lanczos with a budget it cannot meet: the error message.
-    let lanczos_fails = |budget: usize| {
-        fails(qep().args([
-            "spectrum",
-            &f,
-            "--k",
-            "1",
-            "--no-gap",
-            "--method",
-            "lanczos",
-            "--max-matvecs",
-            &budget.to_string(),
-        ]))
+    // The lowest level of the chain by Lanczos, under a budget of `budget` matvecs.
+    let lanczos = |budget: usize| {
+        let mut cmd = qep();
+        cmd.args([
+            "spectrum", &f, "--k", "1", "--no-gap", "--method", "lanczos",
+        ])
+        .args(["--max-matvecs", &budget.to_string()]);
+        cmd
     };
     // A budget of 1 cannot pay for a step and its check; nothing is applied.
-    let err = lanczos_fails(1);
+    let err = fails(&mut lanczos(1));
     assert!(err.contains("after 0 operator applications"), "{err}");
     for budget in [2usize, 3, 7, 40] {
-        let err = lanczos_fails(budget);
+        let err = fails(&mut lanczos(budget));
         let used: usize = err
             .split("after ")
             .nth(1)
@@ -160,19 +157,7 @@ fn matvec_budgets_are_exact() {
         );
     }
     for memory in ["store", "two-pass"] {
-        let v = json(&[
-            "spectrum",
-            &f,
-            "--k",
-            "1",
-            "--no-gap",
-            "--method",
-            "lanczos",
-            "--memory",
-            memory,
-            "--max-matvecs",
-            "400",
-        ]);
+        let v = json_of(lanczos(400).args(["--memory", memory, "--json"]));
         let used = v["matvecs"].as_u64().unwrap();
         assert!(used <= 400, "{memory}: {used}");
     }
