@@ -313,12 +313,7 @@ struct ThermalOut {
 /// `qep grad --temperature T` (≤ 12 qubits): the four thermal gradients side by side, and
 /// with shots the covariance of Eq. 43 from Z-basis shots.
 fn thermal(job: Job<'_>, t: f64, beta: f64, shots: Option<u64>) -> Result<()> {
-    let Job {
-        a,
-        model,
-        theta,
-        ex,
-    } = job;
+    let (a, model, theta, ex) = (job.a, job.model, job.theta, job.ex);
     let g = in_file(&a.model.file, thermal_gradients(model, theta, ex, t, beta))?;
     let seed = a.solver.seed;
     let sc = shots
@@ -413,12 +408,7 @@ struct TypicalOut {
 /// with jackknife standard errors (Kubo–Mori and the finite-difference oracle need the dense
 /// Gibbs state).
 fn thermal_typical(job: Job<'_>, thermal: &ThermalParams, beta: f64) -> Result<()> {
-    let Job {
-        a,
-        model,
-        theta,
-        ex,
-    } = job;
+    let (a, model, theta, ex) = (job.a, job.model, job.theta, job.ex);
     let t = thermal.temperature;
     if a.shots.is_some() {
         anyhow::bail!(
@@ -514,12 +504,7 @@ struct ClassicalThermalOut {
 /// Eq. 33 (clamped and covariance estimates with standard errors) beside the low-temperature
 /// expansion and the T = 0 gradient.
 fn classical_thermal(job: Job<'_>, t: f64, beta: f64) -> Result<()> {
-    let Job {
-        a,
-        model,
-        theta,
-        ex,
-    } = job;
+    let (a, model, theta, ex) = (job.a, job.model, job.theta, job.ex);
     let file = &a.model.file;
     let net = in_file(file, ThermalNet::new(model, ClassicalParams::default()))?;
     let lp = LangevinParams {
@@ -615,12 +600,7 @@ struct ClassicalOut {
 /// `qep grad` on a `kind: classical` model: the classical network's EP gradient and its
 /// oracle, the engine `qep run` trains it with.
 fn classical(job: Job<'_>, engine: &Engine, params: &EpParams) -> Result<()> {
-    let Job {
-        a,
-        model,
-        theta,
-        ex,
-    } = job;
+    let (a, model, theta, ex) = (job.a, job.model, job.theta, job.ex);
     let file = &a.model.file;
     let g = in_file(file, engine.gradient(model, theta, ex, params))?;
     let GradientDetails::Classical { ep, oracle } = g.details else {
