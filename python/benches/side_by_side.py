@@ -2,7 +2,10 @@
 
 1. ``Operator.apply`` on the 20-qubit TFIM grid (``hamiltonians/bench/tfim_4x5.yaml``): median
    seconds per ``H·ψ`` through Python against ``qep bench`` (the same kernel from the CLI).
-2. ``EstimatorV2`` at precision 0 on a 20-qubit circuit with a 200-term observable, against
+2. ``Model.grad`` on the 16-qubit sensor network (``hamiltonians/bench/sensor_16.yaml``, 20
+   parameters, free and two clamped ground states plus the oracle) in-process against a
+   ``qep grad --json`` process (load, solve, print and parse), alternating runs.
+3. ``EstimatorV2`` at precision 0 on a 20-qubit circuit with a 200-term observable, against
    ``qiskit_aer.primitives.EstimatorV2`` (exact expectation values too).
 
 Run from the repository root after ``cargo build --release`` and ``pip install ./python``:
@@ -13,6 +16,7 @@ Run from the repository root after ``cargo build --release`` and ``pip install .
 import argparse
 import json
 import pathlib
+import resource
 import subprocess
 import time
 
@@ -51,6 +55,48 @@ def apply_side_by_side(reps):
     return {"python_apply_seconds": py, "cli_apply_seconds": cli, "ratio": py / cli}
 
 
+def _cpu(who):
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def grad_side_by_side(reps):
+    """Wall and CPU seconds per gradient (CPU: all threads; for the CLI, of the child
+    processes). On a loaded machine the wall time mostly measures the load; the CPU time
+    is the cost."""
+    model = ROOT / "hamiltonians" / "bench" / "sensor_16.yaml"
+    targets = [1.0, -1.0]
+    cmd = [str(ROOT / "target" / "release" / "qep"), "grad", str(model), "--targets=1,-1", "--json"]
+
+    def cli():
+        return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+    m = qep.Model.from_yaml(model)
+
+    def py():
+        return m.grad(example=([], targets))
+
+    a, b = py(), cli()  # warm-up, and the two must agree
+    wall = {"py": [], "cli": []}
+    cpu = {"py": 0.0, "cli": 0.0}
+    for _ in range(reps):  # alternate, so that load from other processes hits both alike
+        for name, f, who in (("py", py, resource.RUSAGE_SELF), ("cli", cli, resource.RUSAGE_CHILDREN)):
+            c, t = _cpu(who), time.perf_counter()
+            f()
+            wall[name].append(time.perf_counter() - t)
+            cpu[name] += _cpu(who) - c
+    py_s, cli_s = float(np.median(wall["py"])), float(np.median(wall["cli"]))
+    return {
+        "python_seconds": py_s,
+        "cli_process_seconds": cli_s,
+        "wall_ratio": py_s / cli_s,
+        "python_cpu_seconds": cpu["py"] / reps,
+        "cli_cpu_seconds": cpu["cli"] / reps,
+        "matvecs": a["matvecs"],
+        "max_abs_difference": float(np.max(np.abs(a["ep"] - np.asarray(b["ep"])))),
+    }
+
+
 def estimator_side_by_side(reps):
     from qiskit.circuit.library import efficient_su2
     from qiskit.quantum_info import SparsePauliOp
@@ -84,6 +130,7 @@ def main():
     p.add_argument("--reps", type=int, default=7)
     args = p.parse_args()
     print(json.dumps({"apply_tfim_4x5": apply_side_by_side(args.reps)}, indent=1))
+    print(json.dumps({"grad_sensor_16": grad_side_by_side(args.reps)}, indent=1))
     print(json.dumps({"estimator_20q_200_terms": estimator_side_by_side(args.reps)}, indent=1))
 
 

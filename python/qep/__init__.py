@@ -14,7 +14,10 @@ Main names:
 
 * :class:`Operator` — ``from_terms``, ``from_sparse_pauli_op``, ``apply``, ``expectation``,
   ``spectrum`` (→ :class:`Spectrum`), ``to_scipy``, ``to_sparse_pauli_op``;
-* :class:`Model` — ``from_yaml``, ``from_dict``, ``params``, ``theta``, ``hamiltonian``;
+* :class:`Model` — ``from_yaml``, ``from_dict``, ``params``, ``theta``, ``hamiltonian``,
+  ``grad`` (the EP gradient, as ``qep grad --json``), ``train`` (as ``qep run --json``);
+* studies — :func:`plateau`, :func:`shots_study`, :func:`prepare`, :func:`thermalize`
+  (the dicts of ``qep plateau/shots/prepare/thermalize --json``, with ``to_pandas()``);
 * :mod:`qep.circuit` — ``run_qasm`` and :class:`~qep.circuit.Circuit`;
 * :mod:`qep.qiskit` — ``SamplerV2``, ``EstimatorV2``, ``QepBackend`` (needs qiskit ≥ 2.0);
 * errors: :class:`QepError` and its subclasses :class:`ModelError` (with ``file``, ``line``,
@@ -28,6 +31,10 @@ Example::
     h = model.hamiltonian(inputs=[3, -3])
     spec = h.spectrum(k=2)
     print(spec.energies, spec.gap, spec.residuals)
+    g = model.grad(example=0)            # EP estimate and its oracle
+    print(g["engine"], g["ep"], g["exact"], g["cosine"])
+    run = model.train(epochs=20)         # trains theta in place
+    print(run["final_cost"], run["history"]["train_cost"])
 """
 
 from ._qep import (
@@ -42,6 +49,7 @@ from ._qep import (
     __version__,
 )
 from . import circuit
+from .studies import StudyResult, plateau, prepare, shots_study, thermalize
 
 __all__ = [
     "CircuitError",
@@ -52,6 +60,11 @@ __all__ = [
     "Operator",
     "QepError",
     "Spectrum",
+    "StudyResult",
     "circuit",
+    "plateau",
+    "prepare",
+    "shots_study",
+    "thermalize",
     "__version__",
 ]

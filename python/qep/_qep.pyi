@@ -138,6 +138,35 @@ class Model:
         targets: npt.ArrayLike | None = None,
     ) -> Operator:
         """``H(β, θ, u, d)`` at the current θ as an Operator."""
+    def grad(
+        self,
+        example: int | tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+        beta: float | None = None,
+        shots: int | None = None,
+        seed: int | None = None,
+        temperature: float | None = None,
+        exact: bool = True,
+        *,
+        one_sided: bool = False,
+        level: int | None = None,
+        samples: int = 8,
+        prep_times: Sequence[float] | None = None,
+    ) -> dict[str, Any]:
+        """The EP gradient of one example (index, default 0, or ``(inputs, targets)``) at the
+        current θ: the dict ``qep grad --json`` prints (``engine``, ``params``, ``ep``,
+        ``exact``, ``ep_std``, ``cosine``, …, ``provenance``; numpy arrays for vectors)."""
+    def train(
+        self,
+        epochs: int | None = None,
+        out: str | PathLike[str] | None = None,
+        resume: bool = False,
+        progress: bool = False,
+        *,
+        overwrite: bool = False,
+    ) -> dict[str, Any]:
+        """Trains θ in place as ``qep run`` does; returns the ``qep run --json`` summary plus
+        ``theta`` and ``history`` (per-epoch metrics as numpy columns). ``out`` writes the
+        run folder, ``resume`` continues it; Ctrl-C stops at a mini-batch boundary."""
 
 class Circuit:
     """A circuit in qep's op list form (qubit i = bit i; clbit 0 printed rightmost)."""
@@ -182,6 +211,66 @@ def run_qasm(
     text: str, shots: int = 1024, seed: int = 0, statevector: bool = False
 ) -> dict[str, Any]:
     """Runs an OpenQASM program like ``qep circuit run --json``."""
+
+def plateau(
+    model: Model | None = None,
+    *,
+    family: str = "chain",
+    sizes: Sequence[int] = ...,
+    samples: int = 100,
+    init_range: float = 1.0,
+    shots: int | None = None,
+    beta: float = 0.05,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The barren-plateau scan, as ``qep plateau --json`` (see ``qep.plateau``)."""
+
+def shots_study(
+    model: Model,
+    *,
+    shots: Sequence[int] = ...,
+    betas: Sequence[float] = ...,
+    repeats: int = 20,
+    example: int = 0,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The shot-noise study, as ``qep shots --json`` (see ``qep.shots_study``)."""
+
+def prepare(
+    model: Model,
+    *,
+    time: float | None = None,
+    times: Sequence[float] | None = None,
+    schedule: str | None = None,
+    start: Model | None = None,
+    method: str = "magnus",
+    trotter_order: int = 2,
+    steps: int | None = None,
+    eigen: int = 0,
+    gap_points: int = 21,
+    krylov_tol: float = 1e-10,
+    krylov_dim: int = 30,
+    example: int | None = None,
+) -> dict[str, Any]:
+    """The state-preparation study, as ``qep prepare --json`` (see ``qep.prepare``)."""
+
+def thermalize(
+    model: Model,
+    temperature: float | None = None,
+    *,
+    method: str = "cooling",
+    steps: int = 30,
+    observe: Sequence[str] = ...,
+    initial: str = "mixed",
+    coupling: float = 0.02,
+    duration: float = 100.0,
+    ancillas: int = 2,
+    rate: float = 1.0,
+    dt: float | None = None,
+    trajectories: int = 200,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Gibbs-state preparation, as ``qep thermalize --json`` (see ``qep.thermalize``)."""
 
 def gate_names() -> dict[str, int]:
     """qep's gate names with their parameter counts."""

@@ -191,3 +191,36 @@ pub(crate) fn model_error(py: Python<'_>, e: &LibModelError) -> Error {
         Err(other) => Error(other),
     }
 }
+
+/// A crate-wide library error as the matching exception, its message prefixed with the model
+/// `file` as the CLI prints it (`file: message`, once: a message that already names the file
+/// is left as it is). A cancelled computation becomes `KeyboardInterrupt`.
+pub(crate) fn lib_error(e: qep::Error, file: Option<&std::path::Path>) -> Error {
+    let msg = e.to_string();
+    let msg = match file {
+        Some(f) if !msg.starts_with(&f.display().to_string()) => {
+            format!("{}: {msg}", f.display())
+        }
+        _ => msg,
+    };
+    match &e {
+        // Model errors name their file themselves, with line and column as attributes.
+        qep::Error::Model(m) => Python::attach(|py| model_error(py, m)),
+        qep::Error::Cancelled(_) => Error(pyo3::exceptions::PyKeyboardInterrupt::new_err(msg)),
+        qep::Error::Memory(_) => Error(MemoryLimitError::new_err(msg)),
+        qep::Error::Operator(OperatorError::TooLarge(_)) => Error(MemoryLimitError::new_err(msg)),
+        qep::Error::Solver(s) => match s {
+            SolverError::Memory(_) | SolverError::Operator(OperatorError::TooLarge(_)) => {
+                Error(MemoryLimitError::new_err(msg))
+            }
+            SolverError::NotConverged { .. } | SolverError::Unverified { .. } => {
+                Error(NotConvergedError::new_err(msg))
+            }
+            _ => Error(QepError::new_err(msg)),
+        },
+        qep::Error::Measure(MeasureError::Memory(_))
+        | qep::Error::Circuit(LibCircuitError::Memory(_)) => Error(MemoryLimitError::new_err(msg)),
+        qep::Error::Circuit(_) => Error(CircuitError::new_err(msg)),
+        _ => Error(QepError::new_err(msg)),
+    }
+}

@@ -5,10 +5,13 @@
 //! and adds the Qiskit primitives in plain Python.
 
 mod circuit;
+mod ep;
 mod errors;
 mod estimate;
+mod json;
 mod model;
 mod operator;
+mod study;
 
 use pyo3::prelude::*;
 
@@ -23,6 +26,10 @@ fn _qep(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(circuit::run_qasm, m)?)?;
     m.add_function(wrap_pyfunction!(circuit::gate_names, m)?)?;
     m.add_function(wrap_pyfunction!(estimate::estimate_expectation, m)?)?;
+    m.add_function(wrap_pyfunction!(study::plateau, m)?)?;
+    m.add_function(wrap_pyfunction!(study::shots_study, m)?)?;
+    m.add_function(wrap_pyfunction!(study::prepare, m)?)?;
+    m.add_function(wrap_pyfunction!(study::thermalize, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

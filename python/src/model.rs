@@ -10,6 +10,10 @@ use pyo3::prelude::*;
 
 use qep::hamiltonian::{self, Example};
 
+use pyo3::exceptions::PyKeyboardInterrupt;
+use qep::cancel::Cancel;
+
+use crate::ep::{self, GradRequest, TrainRequest, TrainStop};
 use crate::errors::model_error;
 use crate::operator::Operator;
 
@@ -20,6 +24,11 @@ use crate::operator::Operator;
 /// (the YAML schema as a dictionary). `params` names the trainable terms P_k, `theta` holds
 /// their values (settable), `hamiltonian(inputs, beta, targets)` builds the Operator of one
 /// example, whose `spectrum()` gives the ground state that computes the answer.
+///
+/// `grad(example)` is the EP gradient of one example (what `qep grad --json` prints) and
+/// `train(epochs)` trains `theta` in place (what `qep run --json` prints), both through the
+/// engine the model asks for: eigenstates, adiabatic preparation, the Gibbs state or the
+/// classical network.
 #[pyclass(module = "qep", frozen)]
 pub struct Model {
     model: hamiltonian::Model,
@@ -34,6 +43,70 @@ fn theta_of(m: &Model) -> Vec<f64> {
 }
 
 impl Model {
+    /// The library model (for the studies).
+    pub(crate) fn lib(&self) -> &hamiltonian::Model {
+        &self.model
+    }
+
+    /// The current parameter values.
+    pub(crate) fn theta_now(&self) -> Vec<f64> {
+        theta_of(self)
+    }
+
+    fn store_theta(&self, new: Vec<f64>) {
+        match self.theta.write() {
+            Ok(mut t) => *t = new,
+            Err(p) => *p.into_inner() = new,
+        }
+    }
+
+    /// The example `grad` names: a training-example index (default 0), or an
+    /// `(inputs, targets)` pair checked against the model's input and output qubits.
+    pub(crate) fn example_of(&self, example: Option<&Bound<'_, PyAny>>) -> PyResult<Example> {
+        let m = &self.model;
+        let file = m.source.path.display();
+        let index = match example {
+            None => Some(0),
+            Some(e) if e.is_none() => Some(0),
+            Some(e) => e.extract::<usize>().ok(),
+        };
+        if let Some(i) = index {
+            let Some(d) = &m.dataset else {
+                return Err(PyValueError::new_err(format!(
+                    "{file}: the model has no dataset; give the example as (inputs, targets)"
+                )));
+            };
+            return d.train.get(i).cloned().ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "{file}: example {i} does not exist; expected 0..{} (training examples)",
+                    d.train.len()
+                ))
+            });
+        }
+        let bad = || {
+            PyValueError::new_err(
+                "example: expected a training-example index or an (inputs, targets) pair",
+            )
+        };
+        let e = example.ok_or_else(bad)?;
+        let (i, t): (Bound<'_, PyAny>, Bound<'_, PyAny>) = e.extract().map_err(|_| bad())?;
+        let inputs = vec_of(Some(&i), "inputs")?.unwrap_or_default();
+        let targets = vec_of(Some(&t), "targets")?.unwrap_or_default();
+        for (what, given, sites) in [
+            ("inputs", inputs.len(), &m.inputs),
+            ("targets", targets.len(), &m.outputs),
+        ] {
+            if given != sites.len() {
+                return Err(PyValueError::new_err(format!(
+                    "{file}: {what} has {given} values; expected {}, one per model {} {sites:?}",
+                    sites.len(),
+                    if what == "inputs" { "input" } else { "output" }
+                )));
+            }
+        }
+        Ok(Example { inputs, targets })
+    }
+
     fn new(model: hamiltonian::Model) -> Self {
         let theta = model.theta();
         Self {
@@ -136,10 +209,7 @@ impl Model {
                 "theta: {x} is not a finite number"
             )));
         }
-        match self.theta.write() {
-            Ok(mut t) => *t = new,
-            Err(p) => *p.into_inner() = new,
-        }
+        self.store_theta(new);
         Ok(())
     }
 
@@ -214,6 +284,144 @@ impl Model {
         match py.detach(|| self.model.hamiltonian(&theta, example.as_ref(), beta)) {
             Ok(h) => Ok(Operator::from_sum(h)),
             Err(e) => Err(model_error(py, &e).into()),
+        }
+    }
+
+    /// The EP gradient of one example, exactly as `qep grad FILE --json` computes and prints
+    /// it: a dict with the same keys (`engine`, `example`, `params`, `ep`, `exact`, `ep_std`,
+    /// `cosine`, … and `provenance`), every list of numbers a numpy array.
+    ///
+    /// The model's engine decides the keys: eigenstates (Eq. 16–29; `oracle` the MINRES
+    /// gradient), adiabatically prepared states (`prepared`, per sweep time), the Gibbs state
+    /// with a temperature (`clamped`, `covariance`, `kubo_mori`, `exact`; by typicality above
+    /// 12 qubits) or the classical relaxed network (`kind: classical`).
+    ///
+    /// `example` is a training-example index or an `(inputs, targets)` pair; `beta` the
+    /// clamping strength (default: the model's, else 0.01); `shots` estimates every ⟨P_k⟩
+    /// from that many shots per commuting group and state (`ep_std` then holds standard
+    /// errors); `seed` seeds the eigensolver's start vectors, shots and random vectors (the
+    /// CLI's default when None); `temperature` switches to the Gibbs state; `exact=False`
+    /// skips the oracle. `one_sided`, `level`, `samples` and `prep_times` are `qep grad`'s
+    /// `--one-sided`, `--eigen`, `--samples` and `--prep-times`. Uses the current `theta`.
+    /// One gradient has no safe point to stop at: a Ctrl-C is raised when it is done.
+    #[pyo3(signature = (example=None, beta=None, shots=None, seed=None, temperature=None,
+                        exact=true, *, one_sided=false, level=None, samples=8, prep_times=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn grad<'py>(
+        &self,
+        py: Python<'py>,
+        example: Option<&Bound<'py, PyAny>>,
+        beta: Option<f64>,
+        shots: Option<u64>,
+        seed: Option<u64>,
+        temperature: Option<f64>,
+        exact: bool,
+        one_sided: bool,
+        level: Option<usize>,
+        samples: usize,
+        prep_times: Option<Vec<f64>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ex = self.example_of(example)?;
+        let mut r = GradRequest::new(ex);
+        r.beta = beta;
+        r.shots = shots;
+        r.seed = seed;
+        r.temperature = temperature;
+        r.exact = exact;
+        r.one_sided = one_sided;
+        r.level = level;
+        r.samples = samples;
+        r.prep_times = prep_times;
+        let theta = theta_of(self);
+        let v = py.detach(|| ep::grad(&self.model, &theta, &r))?;
+        crate::json::to_py(py, &v)
+    }
+
+    /// Trains the network by equilibrium propagation exactly as `qep run FILE --json` does
+    /// (the model's `training` section: optimiser, learning rate, batch size, epochs, seed)
+    /// and returns the same summary dict (`model`, `epochs`, `final_cost`, `train_accuracy`,
+    /// `test_accuracy`, `test_cost`, `wall_seconds`, `seconds_per_example`, `provenance`),
+    /// plus `theta` (the trained parameters, numpy) and `history` (per-epoch metrics as numpy
+    /// columns: `epoch`, `train_cost`, `train_accuracy`, `test_cost`, `grad_norm`, …).
+    ///
+    /// Starts from the current `theta` and leaves the trained values in it. `epochs`
+    /// overrides the model's; `out=DIR` writes the run folder `qep run --out DIR` writes
+    /// (checkpoint.json, params.json, summary.json) after every epoch, and `resume=True`
+    /// continues the run saved there; `overwrite=True` replaces one. `progress=True` shows a
+    /// progress bar (tqdm when installed). Ctrl-C (KeyboardInterrupt) stops at the end of the
+    /// current mini-batch; `theta` then holds the last completed epoch, saved in `out`.
+    #[pyo3(signature = (epochs=None, out=None, resume=false, progress=false, *, overwrite=false))]
+    fn train<'py>(
+        &self,
+        py: Python<'py>,
+        epochs: Option<usize>,
+        out: Option<PathBuf>,
+        resume: bool,
+        progress: bool,
+        overwrite: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let r = TrainRequest {
+            epochs,
+            out,
+            resume,
+            overwrite,
+        };
+        let bar: Option<Py<PyAny>> = if progress {
+            let name = format!("{}: training", self.model.name);
+            Some(
+                py.import("qep._progress")?
+                    .call_method1("Bar", (name,))?
+                    .unbind(),
+            )
+        } else {
+            None
+        };
+        let cancel = Cancel::new();
+        let theta0 = theta_of(self);
+        // A Ctrl-C that lands while the display's Python code runs is raised there.
+        let in_display: std::sync::Mutex<Option<PyErr>> = std::sync::Mutex::new(None);
+        let (res, pending) = ep::interruptible(py, &cancel, |poll| {
+            ep::train(&self.model, theta0, &r, &cancel, &mut |done, total| {
+                if let Some(b) = &bar {
+                    Python::attach(|py| {
+                        // A broken progress display must not stop the training; an
+                        // interrupt must.
+                        if let Err(e) = b.call_method1(py, "update_to", (done, total)) {
+                            if e.is_instance_of::<PyKeyboardInterrupt>(py) {
+                                cancel.cancel();
+                                if let Ok(mut p) = in_display.lock() {
+                                    *p = Some(e);
+                                }
+                            }
+                        }
+                    });
+                }
+                poll();
+            })
+        });
+        let pending = pending.or(in_display.into_inner().unwrap_or_else(|p| p.into_inner()));
+        if let Some(b) = &bar {
+            b.call_method0(py, "close")?;
+        }
+        match res {
+            Ok(t) => {
+                self.store_theta(t.theta.clone());
+                let d = crate::json::to_py(py, &t.summary)?;
+                d.set_item("theta", PyArray1::from_vec(py, t.theta))?;
+                d.set_item("history", crate::json::to_py(py, &t.history)?)?;
+                Ok(d)
+            }
+            Err(TrainStop::Interrupted(i)) => {
+                self.store_theta(i.theta);
+                Err(match pending {
+                    Some(e) if e.is_instance_of::<PyKeyboardInterrupt>(py) => {
+                        PyKeyboardInterrupt::new_err(i.message)
+                    }
+                    Some(e) => e,
+                    None => PyKeyboardInterrupt::new_err(i.message),
+                })
+            }
+            Err(TrainStop::Failed(e)) => Err(pending.unwrap_or_else(|| e.into())),
         }
     }
 

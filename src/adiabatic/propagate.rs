@@ -68,58 +68,49 @@ pub fn propagate(
     // Run on a pool thread: every parallel vector operation of the step loop then forks from
     // inside the pool instead of waking it from outside (a futex round trip per operation,
     // which dominated 12-qubit sweeps).
-    rayon::scope(|_| propagate_in_pool(sweep, method, steps, pencil, krylov, psi))
-}
-
-fn propagate_in_pool(
-    sweep: &Sweep,
-    method: Method,
-    steps: usize,
-    pencil: &mut Pencil,
-    krylov: &mut Krylov,
-    psi: &mut [C64],
-) -> Result<Propagation, AdiabaticError> {
-    let n0 = norm(psi);
-    let h = sweep.time / steps as f64;
-    let mut out = Propagation {
-        steps,
-        ..Default::default()
-    };
-    match method {
-        Method::Krylov => {
-            for j in 0..steps {
-                let (a, b) = sweep.weights((j as f64 + 0.5) * h);
-                pencil.set_weights(a, b);
-                krylov.step(pencil.operator(), psi, h, &mut out.krylov)?;
+    rayon::scope(|_| {
+        let n0 = norm(psi);
+        let h = sweep.time / steps as f64;
+        let mut out = Propagation {
+            steps,
+            ..Default::default()
+        };
+        match method {
+            Method::Krylov => {
+                for j in 0..steps {
+                    let (a, b) = sweep.weights((j as f64 + 0.5) * h);
+                    pencil.set_weights(a, b);
+                    krylov.step(pencil.operator(), psi, h, &mut out.krylov)?;
+                }
+            }
+            Method::Magnus => {
+                let r = 3f64.sqrt();
+                let (c1, c2) = (0.5 - r / 6.0, 0.5 + r / 6.0);
+                let (a1, a2) = ((3.0 - 2.0 * r) / 12.0, (3.0 + 2.0 * r) / 12.0);
+                for j in 0..steps {
+                    let t = j as f64 * h;
+                    let (p1, q1) = sweep.weights(t + c1 * h);
+                    let (p2, q2) = sweep.weights(t + c2 * h);
+                    pencil.set_weights(a2 * p1 + a1 * p2, a2 * q1 + a1 * q2);
+                    krylov.step(pencil.operator(), psi, h, &mut out.krylov)?;
+                    pencil.set_weights(a1 * p1 + a2 * p2, a1 * q1 + a2 * q2);
+                    krylov.step(pencil.operator(), psi, h, &mut out.krylov)?;
+                }
+            }
+            Method::Trotter { order } => {
+                let c = trotter_circuit(sweep, steps, order)?;
+                out.gates = c.ops.len();
+                // A circuit without measurements draws no random numbers; the seed is inert.
+                let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+                circuit::run(&c, psi, &mut rng);
             }
         }
-        Method::Magnus => {
-            let r = 3f64.sqrt();
-            let (c1, c2) = (0.5 - r / 6.0, 0.5 + r / 6.0);
-            let (a1, a2) = ((3.0 - 2.0 * r) / 12.0, (3.0 + 2.0 * r) / 12.0);
-            for j in 0..steps {
-                let t = j as f64 * h;
-                let (p1, q1) = sweep.weights(t + c1 * h);
-                let (p2, q2) = sweep.weights(t + c2 * h);
-                pencil.set_weights(a2 * p1 + a1 * p2, a2 * q1 + a1 * q2);
-                krylov.step(pencil.operator(), psi, h, &mut out.krylov)?;
-                pencil.set_weights(a1 * p1 + a2 * p2, a1 * q1 + a2 * q2);
-                krylov.step(pencil.operator(), psi, h, &mut out.krylov)?;
-            }
+        out.norm_error = (norm(psi) - n0).abs();
+        if out.norm_error > 1e-8 * n0.max(1.0) {
+            return Err(AdiabaticError::NotUnitary {
+                drift: out.norm_error,
+            });
         }
-        Method::Trotter { order } => {
-            let c = trotter_circuit(sweep, steps, order)?;
-            out.gates = c.ops.len();
-            // A circuit without measurements draws no random numbers; the seed is inert.
-            let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
-            circuit::run(&c, psi, &mut rng);
-        }
-    }
-    out.norm_error = (norm(psi) - n0).abs();
-    if out.norm_error > 1e-8 * n0.max(1.0) {
-        return Err(AdiabaticError::NotUnitary {
-            drift: out.norm_error,
-        });
-    }
-    Ok(out)
+        Ok(out)
+    })
 }

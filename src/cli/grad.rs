@@ -90,6 +90,16 @@ fn check_count(
     Ok(())
 }
 
+/// What every engine's branch of `qep grad` works on: the flags, the model, its parameters
+/// and the example.
+#[derive(Clone, Copy)]
+struct Job<'a> {
+    a: &'a GradArgs,
+    model: &'a Model,
+    theta: &'a [f64],
+    ex: &'a Example,
+}
+
 pub fn run(a: GradArgs) -> Result<()> {
     let file = &a.model.file;
     let model = load(file)?;
@@ -114,27 +124,21 @@ pub fn run(a: GradArgs) -> Result<()> {
         None => model.theta(),
     };
     let engine = in_file(file, Engine::for_model(&model, &params))?;
+    let job = Job {
+        a: &a,
+        model: &model,
+        theta: &theta,
+        ex: &ex,
+    };
     match (&engine, &params.thermal) {
         (Engine::Classical(_), Some(t)) => {
-            return classical_thermal(&a, &model, &theta, &ex, t.temperature, params.beta)
+            return classical_thermal(job, t.temperature, params.beta)
         }
-        (Engine::Classical(_), None) => {
-            return classical(&a, &model, &engine, &theta, &ex, &params)
-        }
+        (Engine::Classical(_), None) => return classical(job, &engine, &params),
         (Engine::Thermal(t), _) if model.qubits > DENSE_MAX_QUBITS => {
-            return thermal_typical(&a, &model, &theta, &ex, t, params.beta)
+            return thermal_typical(job, t, params.beta)
         }
-        (Engine::Thermal(t), _) => {
-            return thermal(
-                &a,
-                &model,
-                &theta,
-                &ex,
-                t.temperature,
-                params.beta,
-                params.shots,
-            )
-        }
+        (Engine::Thermal(t), _) => return thermal(job, t.temperature, params.beta, params.shots),
         (Engine::Eigen | Engine::Prepared(_), _) => {}
     }
     let mut plan = MemoryPlan::new("qep grad");
@@ -205,11 +209,7 @@ pub fn run(a: GradArgs) -> Result<()> {
         "exact"
     );
     for (i, label) in e.params.iter().enumerate() {
-        let ex = out
-            .exact
-            .as_ref()
-            .map(|x| format!("{:>16.9e}", x[i]))
-            .unwrap_or_default();
+        let ex = exact_cell(out.exact.as_deref(), i);
         let sd = match &e.ep_std {
             Some(s) => format!("{:>12.3e}", s[i]),
             None => format!("{:>12}", ""),
@@ -312,15 +312,8 @@ struct ThermalOut {
 
 /// `qep grad --temperature T` (≤ 12 qubits): the four thermal gradients side by side, and
 /// with shots the covariance of Eq. 43 from Z-basis shots.
-fn thermal(
-    a: &GradArgs,
-    model: &Model,
-    theta: &[f64],
-    ex: &Example,
-    t: f64,
-    beta: f64,
-    shots: Option<u64>,
-) -> Result<()> {
+fn thermal(job: Job<'_>, t: f64, beta: f64, shots: Option<u64>) -> Result<()> {
+    let (a, model, theta, ex) = (job.a, job.model, job.theta, job.ex);
     let g = in_file(&a.model.file, thermal_gradients(model, theta, ex, t, beta))?;
     let seed = a.solver.seed;
     let sc = shots
@@ -414,14 +407,8 @@ struct TypicalOut {
 /// `qep grad --temperature T` above 12 qubits: clamped and covariance estimates by typicality,
 /// with jackknife standard errors (Kubo–Mori and the finite-difference oracle need the dense
 /// Gibbs state).
-fn thermal_typical(
-    a: &GradArgs,
-    model: &Model,
-    theta: &[f64],
-    ex: &Example,
-    thermal: &ThermalParams,
-    beta: f64,
-) -> Result<()> {
+fn thermal_typical(job: Job<'_>, thermal: &ThermalParams, beta: f64) -> Result<()> {
+    let (a, model, theta, ex) = (job.a, job.model, job.theta, job.ex);
     let t = thermal.temperature;
     if a.shots.is_some() {
         anyhow::bail!(
@@ -516,14 +503,8 @@ struct ClassicalThermalOut {
 /// `qep grad --temperature T` on a `kind: classical` model: Langevin sampling of Eq. 30 by
 /// Eq. 33 (clamped and covariance estimates with standard errors) beside the low-temperature
 /// expansion and the T = 0 gradient.
-fn classical_thermal(
-    a: &GradArgs,
-    model: &Model,
-    theta: &[f64],
-    ex: &Example,
-    t: f64,
-    beta: f64,
-) -> Result<()> {
+fn classical_thermal(job: Job<'_>, t: f64, beta: f64) -> Result<()> {
+    let (a, model, theta, ex) = (job.a, job.model, job.theta, job.ex);
     let file = &a.model.file;
     let net = in_file(file, ThermalNet::new(model, ClassicalParams::default()))?;
     let lp = LangevinParams {
@@ -618,14 +599,8 @@ struct ClassicalOut {
 
 /// `qep grad` on a `kind: classical` model: the classical network's EP gradient and its
 /// oracle, the engine `qep run` trains it with.
-fn classical(
-    a: &GradArgs,
-    model: &Model,
-    engine: &Engine,
-    theta: &[f64],
-    ex: &Example,
-    params: &EpParams,
-) -> Result<()> {
+fn classical(job: Job<'_>, engine: &Engine, params: &EpParams) -> Result<()> {
+    let (a, model, theta, ex) = (job.a, job.model, job.theta, job.ex);
     let file = &a.model.file;
     let g = in_file(file, engine.gradient(model, theta, ex, params))?;
     let GradientDetails::Classical { ep, oracle } = g.details else {
@@ -678,15 +653,20 @@ fn classical(
     );
     println!("{:<16} {:>16} {:>16}", "param", "EP", "exact (Eq. 49)");
     for (i, label) in out.params.iter().enumerate() {
-        let x = out
-            .exact
-            .as_ref()
-            .map(|x| format!("{:>16.9e}", x[i]))
-            .unwrap_or_default();
+        let x = exact_cell(out.exact.as_deref(), i);
         println!("{:<16} {:>16.9e} {x}", label, out.ep[i]);
     }
     if let (Some(c), Some(r)) = (out.cosine, out.relative_error) {
         println!("cosine similarity {c:.9}, relative error {r:.3e}");
     }
     Ok(())
+}
+
+/// Entry `i` of the exact gradient as a 16-wide column of the text table; blank without an
+/// exact gradient.
+fn exact_cell(exact: Option<&[f64]>, i: usize) -> String {
+    exact
+        .and_then(|x| x.get(i))
+        .map(|v| format!("{v:>16.9e}"))
+        .unwrap_or_default()
 }

@@ -18,7 +18,7 @@ mod thermalize;
 
 use std::fmt;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -99,15 +99,29 @@ pub fn is_cancelled(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Refuses an output folder that holds any of a study's result `files` (unless
-/// `--overwrite`): checked before the study runs, so that no work is lost to the refusal.
-fn check_study_out(dir: &Path, files: &[&str], overwrite: bool) -> Result<()> {
-    Ok(qep::report::check_fresh(
-        dir,
+/// The output folder of a study: `--out`, else `default()`. Refuses a folder that holds any of
+/// the study's result `files` (unless `--overwrite`): checked before the study runs, so that no
+/// work is lost to the refusal.
+fn study_dir(
+    out: &args::StudyOut,
+    default: impl FnOnce() -> PathBuf,
+    files: &[&str],
+) -> Result<PathBuf> {
+    let dir = out.out.clone().unwrap_or_else(default);
+    qep::report::check_fresh(
+        &dir,
         files,
-        overwrite,
+        out.overwrite,
         "--overwrite replaces its results, --out DIR writes elsewhere",
-    )?)
+    )?;
+    Ok(dir)
+}
+
+/// Writes a study's three result files, named `files` = `[csv, json, svg]`, into `dir` (see
+/// [`write_results`]).
+fn write_study(dir: &Path, files: &[&str; 3], [csv, json, svg]: [String; 3]) -> Result<()> {
+    let [c, j, s] = *files;
+    write_results(dir, &[(c, csv), (j, json), (s, svg)])
 }
 
 /// Creates `dir` and writes each `(name, text)` into it atomically.

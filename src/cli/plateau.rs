@@ -9,7 +9,7 @@ use qep::report::{default_out_dir, Provenance};
 use qep::study::plateau::{plateau_scan_until, Family, Plateau, PlateauParams};
 
 use super::args::{FamilyArg, PlateauArgs};
-use super::{check_study_out, cooperative, listing, load, write_results, Interrupted};
+use super::{cooperative, listing, load, study_dir, write_study, Interrupted};
 
 /// The files `qep plateau` writes.
 const FILES: [&str; 3] = ["plateau.csv", "plateau.json", "plateau.svg"];
@@ -72,11 +72,7 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         .ok()
         .and_then(|v| v.as_str().map(String::from))
         .unwrap_or_default();
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir("plateau-", &family_name));
-    check_study_out(&out, &FILES, a.overwrite)?;
+    let out = study_dir(&a.out, || default_out_dir("plateau-", &family_name), &FILES)?;
     let cancel = cooperative();
     // Each draw holds one EP gradient with its exact oracle at the largest size.
     let largest = params.sizes.iter().copied().max().unwrap_or(0);
@@ -148,13 +144,10 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         "seconds": t0.elapsed().as_secs_f64(),
         "provenance": provenance,
     }))?;
-    write_results(
+    write_study(
         &out,
-        &[
-            ("plateau.json", json.clone() + "\n"),
-            ("plateau.csv", csv(&result)),
-            ("plateau.svg", svg(&result)),
-        ],
+        &FILES,
+        [csv(&result), json.clone() + "\n", svg(&result)],
     )?;
     if !result.complete {
         return Err(Interrupted(format!(
@@ -201,10 +194,7 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         "median squared gradient: r = {:.4} ± {:.4} (robust to the heavy tail of nearly degenerate draws)",
         result.decay_rate_median, result.decay_rate_median_err
     );
-    println!(
-        "wrote {}/{{plateau.csv, plateau.json, plateau.svg}}",
-        out.display()
-    );
+    println!("wrote {}", listing(&out, &FILES));
     Ok(())
 }
 
@@ -233,22 +223,10 @@ fn svg(r: &Plateau) -> String {
         log_y: true,
         y_range: None,
         series: vec![
-            Series {
-                name: "all".into(),
-                points: pts(|x| x.variance),
-            },
-            Series {
-                name: "XX".into(),
-                points: pts(|x| x.variance_xx),
-            },
-            Series {
-                name: "ZZ".into(),
-                points: pts(|x| x.variance_zz),
-            },
-            Series {
-                name: "median g²".into(),
-                points: pts(|x| x.median_sq),
-            },
+            Series::new("all", pts(|x| x.variance)),
+            Series::new("XX", pts(|x| x.variance_xx)),
+            Series::new("ZZ", pts(|x| x.variance_zz)),
+            Series::new("median g²", pts(|x| x.median_sq)),
         ],
     }])
 }

@@ -9,8 +9,8 @@ use qep::study::prepare::{prepare_study, PrepareStudy, PrepareStudySettings};
 
 use super::args::{PrepMethodArg, PrepareArgs, ScheduleArg};
 use super::{
-    check_study_out, cooperative, finite, in_file, listing, load, print_json, write_results,
-    Interrupted, ProgressView,
+    cooperative, finite, in_file, listing, load, print_json, study_dir, write_study, Interrupted,
+    ProgressView,
 };
 
 /// The files `qep prepare` writes.
@@ -46,11 +46,11 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         },
         circuit: a.qasm.is_some(),
     };
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| qep::report::default_out_dir(&model.name, "-prepare"));
-    check_study_out(&dir, &FILES, a.overwrite)?;
+    let dir = study_dir(
+        &a.out,
+        || qep::report::default_out_dir(&model.name, "-prepare"),
+        &FILES,
+    )?;
     // Several sweeps stop between sweeps on Ctrl-C; a single sweep has no safe point.
     let cancel = if a.times.is_some() {
         cooperative()
@@ -76,13 +76,10 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         out.qasm = Some(path.display().to_string());
     }
     finite(file, &out)?;
-    write_results(
+    write_study(
         &dir,
-        &[
-            ("prepare.csv", out.csv()),
-            ("prepare.json", serde_json::to_string_pretty(&out)?),
-            ("prepare.svg", out.svg()),
-        ],
+        &FILES,
+        [out.csv(), serde_json::to_string_pretty(&out)?, out.svg()],
     )?;
     if !out.complete {
         return Err(Interrupted(format!(

@@ -9,8 +9,8 @@ use qep::study::shots::{shot_scan_until, ShotScan, ShotScanParams};
 
 use super::args::ShotsArgs;
 use super::{
-    check_study_out, cooperative, in_file, listing, load, print_json, training_example,
-    write_results, Interrupted,
+    cooperative, in_file, listing, load, print_json, study_dir, training_example, write_study,
+    Interrupted,
 };
 
 /// The files `qep shots` writes.
@@ -26,11 +26,7 @@ pub fn run(a: ShotsArgs) -> Result<()> {
         repeats: a.repeats.max(2),
         seed: a.seed,
     };
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&model.name, "-shots"));
-    check_study_out(&out, &FILES, a.overwrite)?;
+    let out = study_dir(&a.out, || default_out_dir(&model.name, "-shots"), &FILES)?;
     let cancel = cooperative();
     // Exact free and clamped states, then sampled shots: the EP gradient's buffers plus the
     // largest shot list and its sorted uniforms.
@@ -77,12 +73,13 @@ pub fn run(a: ShotsArgs) -> Result<()> {
         )
         .into());
     }
-    write_results(
+    write_study(
         &out,
-        &[
-            ("shots.json", serde_json::to_string_pretty(&scan)? + "\n"),
-            ("shots.csv", csv(&scan)),
-            ("shots.svg", svg(&scan, &params.betas)),
+        &FILES,
+        [
+            csv(&scan),
+            serde_json::to_string_pretty(&scan)? + "\n",
+            svg(&scan, &params.betas),
         ],
     )?;
     if !scan.complete {
@@ -113,10 +110,7 @@ pub fn run(a: ShotsArgs) -> Result<()> {
     for (s, best, m) in &scan.optimal_beta {
         println!("S = {s:>9}: best β measured {best}, model β* = {m:.4}");
     }
-    println!(
-        "wrote {}/{{shots.csv, shots.json, shots.svg}}",
-        out.display()
-    );
+    println!("wrote {}", listing(&out, &FILES));
     Ok(())
 }
 

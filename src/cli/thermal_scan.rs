@@ -8,8 +8,8 @@ use qep::study::thermal_scan::{thermal_scan, ThermalScan, ThermalScanSettings};
 
 use super::args::ThermalScanArgs;
 use super::{
-    check_study_out, cooperative, finite, in_file, listing, load, print_json, write_results,
-    Interrupted, ProgressView,
+    cooperative, finite, in_file, listing, load, print_json, study_dir, write_study, Interrupted,
+    ProgressView,
 };
 
 /// The files `qep thermal-scan` writes.
@@ -18,11 +18,7 @@ const FILES: [&str; 3] = ["thermal-scan.csv", "thermal-scan.json", "thermal-scan
 pub fn run(a: ThermalScanArgs) -> Result<()> {
     let file = &a.model.file;
     let model = load(file)?;
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&model.name, "-thermal"));
-    check_study_out(&dir, &FILES, a.overwrite)?;
+    let dir = study_dir(&a.out, || default_out_dir(&model.name, "-thermal"), &FILES)?;
     let settings = ThermalScanSettings {
         temperatures: a.temperatures.clone(),
         beta: a.beta,
@@ -39,15 +35,13 @@ pub fn run(a: ThermalScanArgs) -> Result<()> {
         .into());
     }
     finite(file, &out)?;
-    write_results(
+    write_study(
         &dir,
-        &[
-            ("thermal-scan.csv", out.csv()),
-            (
-                "thermal-scan.json",
-                serde_json::to_string_pretty(&out)? + "\n",
-            ),
-            ("thermal-scan.svg", out.svg()),
+        &FILES,
+        [
+            out.csv(),
+            serde_json::to_string_pretty(&out)? + "\n",
+            out.svg(),
         ],
     )?;
     if !out.complete {

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use qep::evolve::thermalize::{thermalize, Thermalization, ThermalizeMethod, ThermalizeSettings};
 
 use super::args::{self, ThermalizeArgs};
-use super::{check_study_out, finite, in_file, load, print_json, write_results, ProgressView};
+use super::{finite, in_file, load, print_json, study_dir, write_study, ProgressView};
 
 /// The files `qep thermalize` writes.
 const FILES: [&str; 3] = ["thermalize.csv", "thermalize.json", "thermalize.svg"];
@@ -26,11 +26,11 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     if a.steps == 0 {
         bail!("--steps 0: expected at least 1 step");
     }
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| qep::report::default_out_dir(&model.name, "-thermalize"));
-    check_study_out(&dir, &FILES, a.overwrite)?;
+    let dir = study_dir(
+        &a.out,
+        || qep::report::default_out_dir(&model.name, "-thermalize"),
+        &FILES,
+    )?;
     let settings = ThermalizeSettings {
         method: match a.method {
             args::ThermalizeMethod::Cooling => ThermalizeMethod::Cooling,
@@ -53,15 +53,13 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     let out = in_file(file, thermalize(&model, &settings, &|p| view.report(p)))?;
     drop(view);
     finite(file, &out)?;
-    write_results(
+    write_study(
         &dir,
-        &[
-            ("thermalize.csv", out.csv()),
-            (
-                "thermalize.json",
-                serde_json::to_string_pretty(&out)? + "\n",
-            ),
-            ("thermalize.svg", out.svg()),
+        &FILES,
+        [
+            out.csv(),
+            serde_json::to_string_pretty(&out)? + "\n",
+            out.svg(),
         ],
     )?;
     if a.model.json {

@@ -412,13 +412,7 @@ pub fn system_operators(params: &CoolingParams, n: usize) -> Result<Vec<PauliSum
         params.system_operators.clone()
     };
     for (j, a) in ops.iter().enumerate() {
-        if a.qubits() > n {
-            return Err(EvolveError::QubitMismatch {
-                what: format!("system operator {j}"),
-                expected: n,
-                found: a.qubits(),
-            });
-        }
+        super::check_width(a, n, "system operator", j)?;
     }
     Ok(ops)
 }

@@ -2,6 +2,9 @@
 //! its order-4 dense output (`CONTD5` of DOPRI5) and the step-size controller constants, shared
 //! by the density-matrix ([`super::evolve_lindblad`]), trajectory and Davies integrators.
 
+use super::{EvolveError, StepStats};
+use crate::C64;
+
 /// Stage coefficients `a_{sj}`; row 6 is the fifth-order solution `b` (FSAL).
 pub(crate) const A: [&[f64]; 7] = [
     &[],
@@ -63,15 +66,103 @@ pub(crate) const FAC_MAX: f64 = 10.0;
 /// The step-size controller of the three integrators: factor `SAFETY · err^{−1/5}` clipped to
 /// `[FAC_MIN, FAC_MAX]`, no growth right after a rejection, and no shrinking of the proposed
 /// step when the accepted one was only cut short to land on a target time.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct StepControl {
     last_rejected: bool,
+    /// A step rejected below it is an error.
+    h_min: f64,
+    /// Budget of attempted (accepted + rejected) steps.
+    max_steps: usize,
+}
+
+/// Hairer's first step (*Solving ODEs I*, II.4) from `y₀` and its slope `f₀ = f(y₀)`:
+/// `0.01 · d₀/d₁` with the scaled RMS norms `d₀ = ‖y₀‖`, `d₁ = ‖f₀‖` (weights
+/// `atol + rtol·|y₀|`), or `1e-6` when either is below `1e-5`.
+pub(crate) fn initial_step(y0: &[C64], f0: &[C64], atol: f64, rtol: f64) -> f64 {
+    let (d0, d1) = (
+        scaled_rms(y0, y0, atol, rtol),
+        scaled_rms(f0, y0, atol, rtol),
+    );
+    if d0 < 1e-5 || d1 < 1e-5 {
+        1e-6
+    } else {
+        0.01 * d0 / d1
+    }
+}
+
+/// `√(Σ_b |v_b|²/(atol + rtol·|y_b|)² / len)`: the RMS of `v` in units of the error weights of
+/// `y`.
+fn scaled_rms(v: &[C64], y: &[C64], atol: f64, rtol: f64) -> f64 {
+    let s: f64 = v
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (a.norm() / (atol + rtol * b.norm())).powi(2))
+        .sum();
+    (s / v.len() as f64).sqrt()
+}
+
+/// The six stages of one Dormand–Prince step: for `s = 1..=6`, `stage(dst, a_s, done, k_s)`
+/// builds the stage point in `dst` from `a_s` and the earlier slopes `done = k[..s]`, then
+/// evaluates its slope into `k_s = k[s]`. The last stage point is the fifth-order solution
+/// (FSAL) and lands in `ynew`; the others use `ystage`.
+pub(crate) fn stages(
+    k: &mut [Vec<C64>],
+    ystage: &mut [C64],
+    ynew: &mut [C64],
+    mut stage: impl FnMut(&mut [C64], &[f64], &[Vec<C64>], &mut [C64]),
+) {
+    for (s, a_s) in A.iter().enumerate().skip(1) {
+        let (done, rest) = k.split_at_mut(s);
+        let dst: &mut [C64] = if s == 6 { &mut *ynew } else { &mut *ystage };
+        stage(dst, a_s, done, &mut rest[0]);
+    }
 }
 
 impl StepControl {
-    /// The next step after accepting a step `hs` (proposed `hstep`) with scaled error `err`;
-    /// `hit` says the step was cut to land on a target time.
-    pub(crate) fn accept(&mut self, hs: f64, hstep: f64, err: f64, hit: bool) -> f64 {
+    /// A controller that refuses steps below `h_min` and more than `max_steps` attempts.
+    pub(crate) fn new(h_min: f64, max_steps: usize) -> Self {
+        Self {
+            last_rejected: false,
+            h_min,
+            max_steps,
+        }
+    }
+
+    /// The step to attempt from `t` towards the end time `t_end`: `hstep`, or the `t_end − t`
+    /// that remains when `hstep` reaches it to within a relative `1e-12` (then `hit` is true
+    /// and the step lands on `t_end` exactly).
+    ///
+    /// # Errors
+    /// [`EvolveError::TooManySteps`] once `stats` counts `max_steps` attempted steps;
+    /// `target` is the output time being integrated towards.
+    pub(crate) fn attempt(
+        &self,
+        stats: &StepStats,
+        hstep: f64,
+        t: f64,
+        target: f64,
+        t_end: f64,
+    ) -> Result<(f64, bool), EvolveError> {
+        let steps = stats.steps + stats.rejected;
+        if steps >= self.max_steps {
+            return Err(EvolveError::TooManySteps { steps, t, target });
+        }
+        let remaining = t_end - t;
+        let hit = hstep >= remaining * (1.0 - 1e-12);
+        Ok((if hit { remaining } else { hstep }, hit))
+    }
+
+    /// The next step after accepting a step `hs` (proposed `hstep`) with scaled error `err`,
+    /// counted in `stats`; `hit` says the step was cut to land on a target time.
+    pub(crate) fn accept(
+        &mut self,
+        stats: &mut StepStats,
+        hs: f64,
+        hstep: f64,
+        err: f64,
+        hit: bool,
+    ) -> f64 {
+        stats.steps += 1;
         let mut fac = if err == 0.0 {
             FAC_MAX
         } else {
@@ -88,21 +179,24 @@ impl StepControl {
         }
     }
 
-    /// The retry step after rejecting a step `hs` at time `t` with scaled error `err`.
+    /// The retry step after rejecting a step `hs` at time `t` with scaled error `err`, counted
+    /// in `stats`.
     ///
     /// # Errors
-    /// [`super::EvolveError::StepTooSmall`] below `h_min` (or for a NaN error).
+    /// [`EvolveError::StepTooSmall`] below `h_min` (or for a NaN error).
     pub(crate) fn reject(
         &mut self,
+        stats: &mut StepStats,
         t: f64,
         hs: f64,
         err: f64,
-        h_min: f64,
-    ) -> Result<f64, super::EvolveError> {
+    ) -> Result<f64, EvolveError> {
+        stats.rejected += 1;
         self.last_rejected = true;
         let h = hs * (SAFETY * err.powf(-0.2)).clamp(FAC_MIN, 1.0);
+        let h_min = self.h_min;
         if h.is_nan() || h < h_min {
-            return Err(super::EvolveError::StepTooSmall { t, h, h_min, err });
+            return Err(EvolveError::StepTooSmall { t, h, h_min, err });
         }
         Ok(h)
     }

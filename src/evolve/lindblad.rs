@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use super::density::{self, check_density_alloc, DensityMatrix, GroupedOperator, PAR_FROM};
-use super::dopri::{StepControl, A, D, E};
+use super::dopri::{initial_step, stages, StepControl, D, E};
 use super::EvolveError;
 use crate::operator::LinearOperator;
 use crate::pauli::PauliSum;
@@ -90,14 +90,7 @@ impl Lindbladian {
     /// [`EvolveError::BadRate`] for a negative or non-finite rate.
     pub fn new(h: &PauliSum, jumps: &[(PauliSum, f64)]) -> Result<Self, EvolveError> {
         let n = h.qubits();
-        if let Some((p, imag)) = h.worst_imaginary() {
-            if imag.abs() > 1e-12 {
-                return Err(EvolveError::NonHermitianHamiltonian {
-                    term: p.label(),
-                    imag,
-                });
-            }
-        }
+        super::check_hamiltonian(h)?;
         // G = −iH − ½ Σ γ L†L
         let mut g = PauliSum::new(n);
         g.add_sum(h, C64::new(0.0, -1.0));
@@ -502,15 +495,6 @@ fn error_norm(y: &[C64], ynew: &[C64], ks: &[Vec<C64>], h: f64, atol: f64, rtol:
     (parts.iter().sum::<f64>() / y.len() as f64).sqrt()
 }
 
-fn scaled_rms(v: &[C64], y: &[C64], atol: f64, rtol: f64) -> f64 {
-    let s: f64 = v
-        .iter()
-        .zip(y)
-        .map(|(a, b)| (a.norm() / (atol + rtol * b.norm())).powi(2))
-        .sum();
-    (s / v.len() as f64).sqrt()
-}
-
 /// Evolves `ρ₀` under the Lindblad equation `dρ/dt = −i[H, ρ] + Σ_k γ_k (L_k ρ L_k† −
 /// ½{L_k† L_k, ρ})` (docs/DESIGN.md rate convention; `jumps` are `(L_k, γ_k)`) from `t = 0` with an
 /// adaptive Dormand–Prince 5(4) integrator (error per entry against `atol + rtol·|ρ_ij|`, RMS
@@ -582,15 +566,9 @@ pub fn evolve_lindblad_with_progress(
     stats.rhs_evals += 1;
 
     let (atol, rtol) = (opts.atol, opts.rtol);
-    let mut hstep = opts.h_init.unwrap_or_else(|| {
-        let d0 = scaled_rms(&y, &y, atol, rtol);
-        let d1 = scaled_rms(&k[0], &y, atol, rtol);
-        if d0 < 1e-5 || d1 < 1e-5 {
-            1e-6
-        } else {
-            0.01 * d0 / d1
-        }
-    });
+    let mut hstep = opts
+        .h_init
+        .unwrap_or_else(|| initial_step(&y, &k[0], atol, rtol));
     let with_eigs = opts.positivity && n <= super::MAX_EIGEN_QUBITS;
     let mut traj = Trajectory {
         times: times.to_vec(),
@@ -603,7 +581,7 @@ pub fn evolve_lindblad_with_progress(
         final_state: rho0.clone(),
     };
     let mut t = 0.0f64;
-    let mut control = StepControl::default();
+    let mut control = StepControl::new(opts.h_min, opts.max_steps);
     let mut yout: Vec<C64> = crate::state::memory::zeroed(len);
     let t_end = times.last().copied().unwrap_or(0.0);
     let mut next = 0;
@@ -615,26 +593,14 @@ pub fn evolve_lindblad_with_progress(
     // interpolates inside a step (one pass over the stages per output time), so 101 output
     // times cost no extra right-hand sides.
     while next < times.len() {
-        if stats.steps + stats.rejected >= opts.max_steps {
-            return Err(EvolveError::TooManySteps {
-                steps: stats.steps + stats.rejected,
-                t,
-                target: times[next],
-            });
-        }
-        let remaining = t_end - t;
-        let hit = hstep >= remaining * (1.0 - 1e-12);
-        let hs = if hit { remaining } else { hstep };
-        for (s, a_s) in A.iter().enumerate().skip(1) {
-            let (done, rest) = k.split_at_mut(s);
-            let dst = if s == 6 { &mut ynew } else { &mut ystage };
+        let (hs, hit) = control.attempt(&stats, hstep, t, times[next], t_end)?;
+        stages(&mut k, &mut ystage, &mut ynew, |dst, a_s, done, k_s| {
             lincomb(dst, &y, hs, a_s, done);
-            lind.apply_hermitian(dst, &mut rest[0], &mut scratch);
+            lind.apply_hermitian(dst, k_s, &mut scratch);
             stats.rhs_evals += 1;
-        }
+        });
         let err = error_norm(&y, &ynew, &k, hs, atol, rtol);
         if err <= 1.0 {
-            stats.steps += 1;
             let t_new = if hit { t_end } else { t + hs };
             while next < times.len() && times[next] <= t_new {
                 if times[next] >= t_new {
@@ -649,10 +615,9 @@ pub fn evolve_lindblad_with_progress(
             on_step(t, t_end);
             std::mem::swap(&mut y, &mut ynew);
             k.swap(0, 6);
-            hstep = control.accept(hs, hstep, err, hit);
+            hstep = control.accept(&mut stats, hs, hstep, err, hit);
         } else {
-            stats.rejected += 1;
-            hstep = control.reject(t, hs, err, opts.h_min)?;
+            hstep = control.reject(&mut stats, t, hs, err)?;
         }
     }
     traj.stats = stats;

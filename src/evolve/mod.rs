@@ -285,14 +285,38 @@ impl From<crate::hamiltonian::ModelError> for EvolveError {
 /// [`EvolveError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
 /// offending observable.
 pub(crate) fn check_observables(observables: &[PauliSum], n: usize) -> Result<(), EvolveError> {
-    for (j, a) in observables.iter().enumerate() {
-        if a.qubits() > n {
-            return Err(EvolveError::QubitMismatch {
-                what: format!("observable {j}"),
-                expected: n,
-                found: a.qubits(),
-            });
-        }
+    check_hermitian_operators(observables, n, "observable")
+}
+
+/// Checks operator `j` of a list of `what`s (`"observable"`, `"system operator"`): it acts on
+/// at most `n` qubits.
+///
+/// # Errors
+/// [`EvolveError::QubitMismatch`] naming it as `"{what} {j}"`.
+pub(crate) fn check_width(a: &PauliSum, n: usize, what: &str, j: usize) -> Result<(), EvolveError> {
+    if a.qubits() > n {
+        return Err(EvolveError::QubitMismatch {
+            what: format!("{what} {j}"),
+            expected: n,
+            found: a.qubits(),
+        });
+    }
+    Ok(())
+}
+
+/// As [`check_observables`] for any list of operators that must be Hermitian on at most `n`
+/// qubits, named `what` in the errors.
+///
+/// # Errors
+/// [`EvolveError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
+/// offending operator.
+pub(crate) fn check_hermitian_operators(
+    ops: &[PauliSum],
+    n: usize,
+    what: &str,
+) -> Result<(), EvolveError> {
+    for (j, a) in ops.iter().enumerate() {
+        check_width(a, n, what, j)?;
         if let Some((p, imag)) = a.worst_imaginary() {
             if imag.abs() > 1e-12 {
                 return Err(EvolveError::NonHermitianObservable {
@@ -330,6 +354,23 @@ pub(crate) fn check_times_and_tolerance(
     }
     if !(atol > 0.0 && rtol >= 0.0 && atol.is_finite() && rtol.is_finite()) {
         return Err(EvolveError::BadTolerance { atol, rtol });
+    }
+    Ok(())
+}
+
+/// Checks that a Hamiltonian is Hermitian: no imaginary coefficient above 1e-12 after merging.
+/// Shared by the density-matrix and trajectory integrators so both refuse the same models.
+///
+/// # Errors
+/// [`EvolveError::NonHermitianHamiltonian`] naming the worst term.
+pub(crate) fn check_hamiltonian(h: &PauliSum) -> Result<(), EvolveError> {
+    if let Some((p, imag)) = h.worst_imaginary() {
+        if imag.abs() > 1e-12 {
+            return Err(EvolveError::NonHermitianHamiltonian {
+                term: p.label(),
+                imag,
+            });
+        }
     }
     Ok(())
 }

@@ -114,16 +114,24 @@ pub struct Step {
     pub std_errors: Option<StdErrors>,
 }
 
-/// Standard errors of a trajectory average (`s/√M`).
+/// A number for `⟨H⟩`, for `⟨C⟩` (if the model has a cost) and for each observable by label:
+/// the exact Gibbs values ([`GibbsValues`]) or the standard errors of trajectory means
+/// ([`StdErrors`]).
 #[derive(Serialize, Clone, Debug)]
-pub struct StdErrors {
-    /// Of `⟨H⟩`.
+pub struct ThermalValues {
+    /// `⟨H⟩` (or its standard error).
     pub energy: f64,
-    /// Of `⟨C⟩`.
+    /// `⟨C⟩` (or its standard error).
     pub cost: Option<f64>,
-    /// Of each observable, by label.
+    /// Each observable, by label (or its standard error).
     pub observables: BTreeMap<String, f64>,
 }
+
+/// Standard errors of a trajectory average (`s/√M`).
+pub type StdErrors = ThermalValues;
+
+/// Expectations in the exact Gibbs state `e^{−H/T}/Z`.
+pub type GibbsValues = ThermalValues;
 
 /// The result of [`thermalize`]: the final state's numbers, the exact Gibbs values and the
 /// whole trace (the JSON of `qep thermalize`).
@@ -167,17 +175,6 @@ pub struct Thermalization {
     /// The settings, with the temperature resolved (for provenance).
     #[serde(skip)]
     pub settings: ThermalizeSettings,
-}
-
-/// Expectations in the exact Gibbs state `e^{−H/T}/Z`.
-#[derive(Clone, Debug, Serialize)]
-pub struct GibbsValues {
-    /// `⟨H⟩_G`.
-    pub energy: f64,
-    /// `⟨C⟩_G`.
-    pub cost: Option<f64>,
-    /// Each observable, by label.
-    pub observables: BTreeMap<String, f64>,
 }
 
 /// The cooling protocol's settings and counts.

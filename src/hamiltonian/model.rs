@@ -285,6 +285,30 @@ fn static_key(k: &str) -> &'static str {
     }
 }
 
+/// The one entry `{key: value}` of a map whose key must be one of `keys` (the YAML forms
+/// `{uniform: [lo, hi]}`, `{eigen: 2}`, `{adiabatic: {…}}`): the key and its value.
+///
+/// # Errors
+/// serde's `invalid_length` for an empty map or one with a second entry, `unknown_field` for
+/// a key not in `keys` (checked before the value is read), and the value's own errors.
+fn single_entry<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    mut m: A,
+    keys: &'static [&'static str],
+    expected: &dyn de::Expected,
+) -> Result<(String, T), A::Error> {
+    let k: String = m
+        .next_key()?
+        .ok_or_else(|| de::Error::invalid_length(0, expected))?;
+    if !keys.contains(&k.as_str()) {
+        return Err(de::Error::unknown_field(&k, keys));
+    }
+    let v: T = m.next_value()?;
+    if m.next_key::<de::IgnoredAny>()?.is_some() {
+        return Err(de::Error::invalid_length(2, expected));
+    }
+    Ok((k, v))
+}
+
 /// A random initial value: `{uniform: [lo, hi]}` or `{normal: [mean, std]}`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Init {
@@ -300,25 +324,13 @@ impl<'de> Deserialize<'de> for Init {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("{uniform: [lo, hi]} or {normal: [mean, std]}")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Init, A::Error> {
-                let k: String = m
-                    .next_key()?
-                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                let init = match k.as_str() {
-                    "uniform" => {
-                        let [a, b]: [f64; 2] = m.next_value()?;
-                        Init::Uniform(a, b)
-                    }
-                    "normal" => {
-                        let [a, b]: [f64; 2] = m.next_value()?;
-                        Init::Normal(a, b)
-                    }
-                    _ => return Err(de::Error::unknown_field(&k, &["uniform", "normal"])),
-                };
-                if m.next_key::<de::IgnoredAny>()?.is_some() {
-                    return Err(de::Error::invalid_length(2, &self));
-                }
-                Ok(init)
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Init, A::Error> {
+                let (k, [a, b]) = single_entry(m, &["uniform", "normal"], &self)?;
+                Ok(if k == "uniform" {
+                    Init::Uniform(a, b)
+                } else {
+                    Init::Normal(a, b)
+                })
             }
         }
         d.deserialize_any(V)
@@ -434,17 +446,8 @@ impl<'de> Deserialize<'de> for StateChoice {
                     _ => Err(de::Error::invalid_value(de::Unexpected::Str(v), &self)),
                 }
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<StateChoice, A::Error> {
-                let k: String = m
-                    .next_key()?
-                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                if k != "eigen" {
-                    return Err(de::Error::unknown_field(&k, &["eigen"]));
-                }
-                let n: usize = m.next_value()?;
-                if m.next_key::<de::IgnoredAny>()?.is_some() {
-                    return Err(de::Error::invalid_length(2, &self));
-                }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<StateChoice, A::Error> {
+                let (_, n) = single_entry(m, &["eigen"], &self)?;
                 Ok(StateChoice::Eigen(n))
             }
         }
@@ -471,17 +474,8 @@ impl<'de> Deserialize<'de> for Preparation {
                     _ => Err(de::Error::invalid_value(de::Unexpected::Str(v), &self)),
                 }
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Preparation, A::Error> {
-                let k: String = m
-                    .next_key()?
-                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                if k != "adiabatic" {
-                    return Err(de::Error::unknown_field(&k, &["adiabatic"]));
-                }
-                let a: Adiabatic = m.next_value()?;
-                if m.next_key::<de::IgnoredAny>()?.is_some() {
-                    return Err(de::Error::invalid_length(2, &self));
-                }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Preparation, A::Error> {
+                let (_, a) = single_entry(m, &["adiabatic"], &self)?;
                 Ok(Preparation::Adiabatic(a))
             }
         }

@@ -102,7 +102,8 @@ impl XMaskOperator {
                         Isa::Avx512 => self.tile_avx512::<W>(pass, base, run, psi, ptr),
                         #[cfg(target_arch = "x86_64")]
                         Isa::Avx2 => self.tile_avx2::<W>(pass, base, run, psi, ptr),
-                        Isa::Base => self.tile::<W>(pass, base, run, psi, ptr),
+                        // The portable fused kernel, compiled for the baseline target.
+                        Isa::Base => self.tile_with::<W, false>(pass, base, run, psi, ptr),
                     }
                 }
             };
@@ -114,10 +115,10 @@ impl XMaskOperator {
         }
     }
 
-    /// [`Self::tile`] compiled for AVX-512 (the kernels are streams of FMAs on `f64`).
+    /// [`Self::tile_with`] compiled for AVX-512 (the kernels are streams of FMAs on `f64`).
     ///
     /// # Safety
-    /// As [`Self::tile`], and the CPU must support AVX-512F and BMI2.
+    /// As [`Self::tile_with`], and the CPU must support AVX-512F and BMI2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma,bmi2")]
     unsafe fn tile_avx512<const W: usize>(
@@ -131,28 +132,13 @@ impl XMaskOperator {
         self.tile_with::<W, true>(pass, base, run, psi, out)
     }
 
-    /// [`Self::tile`] compiled for AVX2 + FMA.
+    /// [`Self::tile_with`] compiled for AVX2 + FMA.
     ///
     /// # Safety
-    /// As [`Self::tile`], and the CPU must support AVX2 and FMA.
+    /// As [`Self::tile_with`], and the CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn tile_avx2<const W: usize>(
-        &self,
-        pass: &Pass,
-        base: usize,
-        run: Range<usize>,
-        psi: &[f64],
-        out: OutPtr,
-    ) {
-        self.tile_with::<W, false>(pass, base, run, psi, out)
-    }
-
-    /// [`Self::tile_with`] with the portable fused kernel.
-    ///
-    /// # Safety
-    /// As [`Self::tile_with`].
-    unsafe fn tile<const W: usize>(
         &self,
         pass: &Pass,
         base: usize,

@@ -291,14 +291,8 @@ pub fn training_svg(history: &[EpochMetrics]) -> String {
             log_y: true,
             y_range: None,
             series: vec![
-                Series {
-                    name: "train".into(),
-                    points: pts(|m| m.train_cost),
-                },
-                Series {
-                    name: "test".into(),
-                    points: pts(|m| m.test_cost),
-                },
+                Series::new("train", pts(|m| m.train_cost)),
+                Series::new("test", pts(|m| m.test_cost)),
             ],
         },
         Panel {
@@ -308,14 +302,8 @@ pub fn training_svg(history: &[EpochMetrics]) -> String {
             log_y: false,
             y_range: Some((0.0, 1.0)),
             series: vec![
-                Series {
-                    name: "train".into(),
-                    points: pts(|m| m.train_accuracy),
-                },
-                Series {
-                    name: "test".into(),
-                    points: pts(|m| m.test_accuracy),
-                },
+                Series::new("train", pts(|m| m.train_accuracy)),
+                Series::new("test", pts(|m| m.test_accuracy)),
             ],
         },
     ])

@@ -15,6 +15,16 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+impl Series {
+    /// A curve named `name` through `points`.
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            name: name.into(),
+            points,
+        }
+    }
+}
+
 /// One panel: axes, curves, labels.
 #[derive(Clone, Debug)]
 pub struct Panel {

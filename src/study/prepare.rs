@@ -370,20 +370,17 @@ impl PrepareStudy {
             }],
         }];
         if let Some(p) = &self.path {
-            let mut series = vec![Series {
-                name: "gap to nearest level".into(),
-                points: p.points.iter().map(|q| (q.s, q.gap.max(1e-16))).collect(),
-            }];
+            let mut series = vec![Series::new(
+                "gap to nearest level",
+                p.points.iter().map(|q| (q.s, q.gap.max(1e-16))).collect(),
+            )];
             let coupled: Vec<(f64, f64)> = p
                 .points
                 .iter()
                 .filter_map(|q| q.coupled_gap.map(|g| (q.s, g.max(1e-16))))
                 .collect();
             if !coupled.is_empty() {
-                series.push(Series {
-                    name: "gap to nearest coupled level".into(),
-                    points: coupled,
-                });
+                series.push(Series::new("gap to nearest coupled level", coupled));
             }
             panels.push(Panel {
                 title: format!("gap of level {} along the path", self.eigen),

@@ -208,22 +208,10 @@ impl ThermalScan {
             log_y: true,
             y_range: None,
             series: vec![
-                Series {
-                    name: "covariance XX".into(),
-                    points: pts(&|r| r.covariance_xx),
-                },
-                Series {
-                    name: "covariance ZZ".into(),
-                    points: pts(&|r| r.covariance_zz),
-                },
-                Series {
-                    name: "clamped".into(),
-                    points: pts(&|r| Some(r.clamped)),
-                },
-                Series {
-                    name: "Kubo–Mori".into(),
-                    points: pts(&|r| Some(r.kubo_mori)),
-                },
+                Series::new("covariance XX", pts(&|r| r.covariance_xx)),
+                Series::new("covariance ZZ", pts(&|r| r.covariance_zz)),
+                Series::new("clamped", pts(&|r| Some(r.clamped))),
+                Series::new("Kubo–Mori", pts(&|r| Some(r.kubo_mori))),
             ],
         }])
     }

@@ -31,13 +31,19 @@ pub fn json(args: &[&str]) -> Value {
 
 /// Runs a prepared `qep` command, asserts success, parses its stdout as JSON.
 pub fn json_of(cmd: &mut Command) -> Value {
+    serde_json::from_slice(&succeeds(cmd).stdout).expect("stdout is JSON")
+}
+
+/// Runs a prepared `qep` command and asserts that it succeeds (with its stderr as the
+/// message if not). Returns its output.
+pub fn succeeds(cmd: &mut Command) -> std::process::Output {
     let out = cmd.output().expect("qep runs");
     assert!(
         out.status.success(),
         "qep failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+    out
 }
 
 /// Runs a prepared `qep` command that must fail cleanly: exit code 1, a non-empty message
@@ -69,6 +75,17 @@ pub fn net3_model(dir: &Path) -> PathBuf {
         "qubits: 3\ninputs: [0]\noutputs: [2]\nterms:\n  - {pauli: \"X0\", coeff: -1.0}\n  - {pauli: \"X1\", coeff: -0.8}\n  - {pauli: \"X2\", coeff: -0.6}\nparams:\n  - {pauli: \"Z0 Z1\", value: 0.7}\n  - {pauli: \"Z1 Z2\", value: -0.5}\n  - {pauli: \"X1 X2\", value: 0.3}\ndataset:\n  inputs: [[0.4]]\n  targets: [[1]]\n",
     )
     .expect("writes the model");
+    p
+}
+
+/// Two uncoupled qubits: qubit 1 decays at γ = 0.5 (σ⁻ drives it to |1⟩: ⟨Z1⟩ = 2e^{−γt} − 1);
+/// qubit 0 is driven by 0.65 X0 (from |0⟩: ⟨Z0⟩ = cos 1.3t).
+pub const DECAY_YAML: &str = "qubits: 2\nterms:\n  - {pauli: X0, coeff: 0.65}\nlindblad:\n  jumps:\n    - {op: sigma-, qubits: [1], rate: 0.5}\n";
+
+/// [`DECAY_YAML`] written as `decay.yaml` in `dir`.
+pub fn decay_model(dir: &Path) -> PathBuf {
+    let p = dir.join("decay.yaml");
+    std::fs::write(&p, DECAY_YAML).expect("writes the model");
     p
 }
 

@@ -14,8 +14,10 @@ use qep::pauli::{PauliString, PauliSum};
 use qep::C64;
 use rand::SeedableRng;
 
-use crate::common::{json_of, qep, repo};
-use crate::oracle::{c, kron_matrix, matvec, random_cvec, random_sum, tfim_chain, Coeffs};
+use crate::common::{json_of, qep, repo, succeeds};
+use crate::oracle::{
+    c, kron_matrix, log_slope, matvec, random_cvec, random_sum, tfim_chain, Coeffs,
+};
 
 fn normalized(mut v: Vec<C64>) -> Vec<C64> {
     let n = v.iter().map(|x| x.norm_sqr()).sum::<f64>().sqrt();
@@ -52,14 +54,10 @@ fn phase_dist(a: &[C64], b: &[C64]) -> f64 {
     (2.0 - 2.0 * o.norm()).max(0.0).sqrt()
 }
 
-fn slope(xs: &[f64], ys: &[f64]) -> f64 {
-    let lx: Vec<f64> = xs.iter().map(|x| x.ln()).collect();
-    let ly: Vec<f64> = ys.iter().map(|y| y.ln()).collect();
-    let m = lx.len() as f64;
-    let (mx, my) = (lx.iter().sum::<f64>() / m, ly.iter().sum::<f64>() / m);
-    let sxy: f64 = lx.iter().zip(&ly).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = lx.iter().map(|x| (x - mx) * (x - mx)).sum();
-    sxy / sxx
+/// A Krylov workspace for `n` qubits with error `tol` per unit time and at most `max_dim`
+/// vectors.
+fn krylov(n: usize, tol: f64, max_dim: usize) -> Krylov {
+    Krylov::new(1 << n, KrylovParams { tol, max_dim }).unwrap()
 }
 
 #[test]
@@ -101,14 +99,7 @@ fn krylov_matches_the_dense_exponential() {
         let op = XMaskOperator::new(&h).unwrap();
         let psi0 = normalized(random_cvec(1 << n, seed + 100));
         let exact = dense_exp(&h, &psi0, t);
-        let mut k = Krylov::new(
-            1 << n,
-            KrylovParams {
-                tol: 1e-12,
-                max_dim: dim,
-            },
-        )
-        .unwrap();
+        let mut k = krylov(n, 1e-12, dim);
         let mut psi = psi0.clone();
         let mut stats = Default::default();
         k.step(&op, &mut psi, t, &mut stats).unwrap();
@@ -168,14 +159,7 @@ fn magnus_is_fourth_order_and_midpoint_second_order_against_rk4() {
     let psi0 = normalized(vec![c(1.0, 0.0); 1 << n]);
     let reference = rk4_reference(&sweep, &psi0, 40_000);
     let mut pencil = Pencil::new(&start, &target).unwrap();
-    let mut k = Krylov::new(
-        1 << n,
-        KrylovParams {
-            tol: 1e-14,
-            max_dim: 16,
-        },
-    )
-    .unwrap();
+    let mut k = krylov(n, 1e-14, 16);
     let steps = [8usize, 16, 32, 64];
     let mut errs = |m: Method| -> Vec<f64> {
         steps
@@ -190,7 +174,7 @@ fn magnus_is_fourth_order_and_midpoint_second_order_against_rk4() {
     let magnus = errs(Method::Magnus);
     let midpoint = errs(Method::Krylov);
     let hs: Vec<f64> = steps.iter().map(|&s| 1.0 / s as f64).collect();
-    let (pm, p2) = (slope(&hs, &magnus), slope(&hs, &midpoint));
+    let (pm, p2) = (log_slope(&hs, &magnus), log_slope(&hs, &midpoint));
     assert!((pm - 4.0).abs() < 0.3, "Magnus slope {pm} ({magnus:?})");
     assert!((p2 - 2.0).abs() < 0.2, "midpoint slope {p2} ({midpoint:?})");
     // Converged Magnus agrees with the oracle to 1e-10.
@@ -208,14 +192,7 @@ fn constant_hamiltonian_krylov_and_magnus_equal_the_dense_exponential() {
     let psi0 = normalized(random_cvec(1 << n, 32));
     let exact = dense_exp(&h, &psi0, 2.5);
     let mut pencil = Pencil::new(&h, &h).unwrap();
-    let mut k = Krylov::new(
-        1 << n,
-        KrylovParams {
-            tol: 1e-12,
-            max_dim: 30,
-        },
-    )
-    .unwrap();
+    let mut k = krylov(n, 1e-12, 30);
     for m in [Method::Krylov, Method::Magnus] {
         let mut psi = psi0.clone();
         let p = propagate(&sweep, m, 5, &mut pencil, &mut k, &mut psi).unwrap();
@@ -254,7 +231,7 @@ fn trotter_orders_one_and_two_by_fitted_slopes() {
                 phase_dist(&psi, &exact)
             })
             .collect();
-        let p = slope(&hs, &errs);
+        let p = log_slope(&hs, &errs);
         assert!(
             (p - order as f64).abs() < 0.15,
             "order {order}: slope {p} ({errs:?})"
@@ -604,21 +581,16 @@ fn exported_trotter_qasm_reproduces_the_prepared_state() {
 #[test]
 fn cli_run_trains_on_prepared_states_and_logs_the_cosine() {
     let dir = tempfile::tempdir().unwrap();
-    let out = qep()
-        .args([
-            "run",
-            &repo("hamiltonians/xor_adiabatic.yaml"),
-            "--epochs",
-            "2",
-        ])
-        .args(["--cosine-every", "1", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeds(
+        qep()
+            .args([
+                "run",
+                &repo("hamiltonians/xor_adiabatic.yaml"),
+                "--epochs",
+                "2",
+            ])
+            .args(["--cosine-every", "1", "--out"])
+            .arg(dir.path()),
     );
     let csv = std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
@@ -640,25 +612,20 @@ fn schedule_table_from_yaml() {
     let run = |name: &str, prep: &str| -> serde_json::Value {
         let f = dir.path().join(name);
         std::fs::write(&f, format!("{body}{prep}")).unwrap();
-        let out = qep()
-            .arg("prepare")
-            .arg(&f)
-            .args([
-                "--gap-points",
-                "0",
-                "--steps",
-                "100",
-                "--json",
-                "--overwrite",
-            ])
-            .arg("--out")
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeeds(
+            qep()
+                .arg("prepare")
+                .arg(&f)
+                .args([
+                    "--gap-points",
+                    "0",
+                    "--steps",
+                    "100",
+                    "--json",
+                    "--overwrite",
+                ])
+                .arg("--out")
+                .arg(dir.path()),
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };

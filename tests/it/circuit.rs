@@ -13,7 +13,7 @@ use qep::C64;
 use rand::Rng;
 use serde_json::Value;
 
-use crate::common::qep;
+use crate::common::{qep, succeeds};
 use crate::oracle::{c, in_pool, kron, matmul, matvec, max_abs_diff, random_cvec, rng};
 
 const O: C64 = C64::new(0.0, 0.0);
@@ -572,23 +572,18 @@ fn cli_circuit_run_prints_counts_and_provenance() {
     let path = dir.path().join("bell.qasm");
     let src = format!("{HEADER}qreg q[2];\ncreg c[2];\nh q[0];\ncx q[0], q[1];\nmeasure q -> c;\n");
     std::fs::write(&path, &src).unwrap();
-    let out = qep()
-        .args([
-            "circuit",
-            "run",
-            path.to_str().unwrap(),
-            "--shots",
-            "1000",
-            "--seed",
-            "5",
-        ])
-        .args(["--statevector", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeds(
+        qep()
+            .args([
+                "circuit",
+                "run",
+                path.to_str().unwrap(),
+                "--shots",
+                "1000",
+                "--seed",
+                "5",
+            ])
+            .args(["--statevector", "--json"]),
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["shots"], 1000);

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{floats, json, model, qep};
+use crate::common::{decay_model, floats, json, model, qep};
 
 #[test]
 fn info_reports_structure_and_memory() {
@@ -336,12 +336,7 @@ fn evolve_follows_decay_and_rabi_oscillation() {
     // Qubit 1 decays at γ = 0.5 (σ⁻ drives it to |1⟩: ⟨Z1⟩ = 2e^{−γt} − 1); qubit 0 is driven by
     // 0.65 X0 from |0⟩ (⟨Z0⟩ = cos 1.3t); the two are uncoupled.
     let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("decay.yaml");
-    std::fs::write(
-        &f,
-        "qubits: 2\nterms:\n  - {pauli: X0, coeff: 0.65}\nlindblad:\n  jumps:\n    - {op: sigma-, qubits: [1], rate: 0.5}\n",
-    )
-    .unwrap();
+    let f = decay_model(dir.path());
     let v = json(&[
         "evolve",
         f.to_str().unwrap(),

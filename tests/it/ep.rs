@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::oracle::log_slope;
 use qep::ep::{compare, ep_gradient, exact_gradient, free_phase, EpParams};
 use qep::hamiltonian::{parse_str, Example, Model};
 use qep::linalg::{eigenpairs, LanczosParams, Method};
@@ -60,19 +61,6 @@ fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
-/// Least-squares slope of log(err) against log(β).
-fn slope(betas: &[f64], errs: &[f64]) -> f64 {
-    let xs: Vec<f64> = betas.iter().map(|b| b.ln()).collect();
-    let ys: Vec<f64> = errs.iter().map(|e| e.ln()).collect();
-    let (mx, my) = (
-        xs.iter().sum::<f64>() / xs.len() as f64,
-        ys.iter().sum::<f64>() / ys.len() as f64,
-    );
-    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
-    sxy / sxx
-}
-
 /// `⟨C⟩` of level `level` of `H(0, θ, u)` by dense diagonalisation (an independent path).
 fn cost_dense(m: &Model, theta: &[f64], ex: &Example, level: usize) -> f64 {
     let lp = LanczosParams {
@@ -117,7 +105,7 @@ fn ep_converges_to_the_oracle_with_the_predicted_bias() {
                 assert!(cos > 0.999, "n = {n}: cosine {cos} at β = 0.01");
             }
         }
-        let (ks, ko) = (slope(&betas, &sym), slope(&betas, &one));
+        let (ks, ko) = (log_slope(&betas, &sym), log_slope(&betas, &one));
         assert!(
             (ks - 2.0).abs() < 0.25,
             "n = {n}: symmetric bias slope {ks} ({sym:?})"
@@ -258,6 +246,6 @@ fn shot_based_ep_converges_as_one_over_root_shots() {
         rms.push(emp);
     }
     let xs: Vec<f64> = budgets.iter().map(|&s| s as f64).collect();
-    let k = slope(&xs, &rms);
+    let k = log_slope(&xs, &rms);
     assert!((k + 0.5).abs() < 0.1, "error ∝ S^{k} ({rms:?})");
 }

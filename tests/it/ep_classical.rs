@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::oracle::log_slope;
 use qep::ep::classical::{
     ising_ep_gradient, ising_ground_state, Activation, ClassicalError, ClassicalNet,
     ClassicalParams,
@@ -78,17 +79,6 @@ fn max_abs(a: &[f64]) -> f64 {
 fn min_eigenvalue(h: &[f64], n: usize) -> f64 {
     let m = faer::Mat::<f64>::from_fn(n, n, |i, j| h[i * n + j]);
     m.self_adjoint_eigenvalues(faer::Side::Lower).unwrap()[0]
-}
-
-/// Least-squares slope of `ln y` against `ln x`.
-fn log_slope(x: &[f64], y: &[f64]) -> f64 {
-    let lx: Vec<f64> = x.iter().map(|v| v.ln()).collect();
-    let ly: Vec<f64> = y.iter().map(|v| v.ln()).collect();
-    let n = lx.len() as f64;
-    let (mx, my) = (lx.iter().sum::<f64>() / n, ly.iter().sum::<f64>() / n);
-    let sxy: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = lx.iter().map(|a| (a - mx) * (a - mx)).sum();
-    sxy / sxx
 }
 
 /// Five units with 2- and 3-body terms, fixed and trainable, and a constant.

@@ -18,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::ep_classical::{small_example, SMALL};
+use crate::oracle::log_slope;
 
 fn model(yaml: &str) -> Model {
     parse_str(yaml, Path::new("test.yaml")).expect("test model parses")
@@ -336,17 +337,6 @@ fn low_temperature_expansion_is_consistent() {
     assert!(worst_a0 < 1e-7 && worst_a1 < 1e-6);
     assert!(worst_g1 < 1e-5, "{worst_g1}");
     assert!(norm(&lt.gradient_t) > 1e-2 && norm(&lt.mean_shift) > 1e-2);
-}
-
-/// Log-log least-squares slope.
-fn log_slope(x: &[f64], y: &[f64]) -> f64 {
-    let lx: Vec<f64> = x.iter().map(|v| v.ln()).collect();
-    let ly: Vec<f64> = y.iter().map(|v| v.ln()).collect();
-    let n = lx.len() as f64;
-    let (mx, my) = (lx.iter().sum::<f64>() / n, ly.iter().sum::<f64>() / n);
-    let sxy: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let sxx: f64 = lx.iter().map(|a| (a - mx) * (a - mx)).sum();
-    sxy / sxx
 }
 
 fn net_params(t: f64, seed: u64) -> LangevinParams {

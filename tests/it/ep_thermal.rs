@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::oracle::log_slope;
 use qep::ep::thermal::{log_mean_weight, thermal_gradients, GibbsState, ThermalError};
 use qep::ep::{exact_gradient, EpParams};
 use qep::hamiltonian::{parse_str, Example, Model};
@@ -103,17 +104,6 @@ fn commutator_norm(a: &PauliSum, b: &PauliSum) -> f64 {
     s.sqrt()
 }
 
-/// Least-squares slope of log(err) against log(β).
-fn slope(betas: &[f64], errs: &[f64]) -> f64 {
-    let xs: Vec<f64> = betas.iter().map(|b| b.ln()).collect();
-    let ys: Vec<f64> = errs.iter().map(|e| e.ln()).collect();
-    let n = xs.len() as f64;
-    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
-    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
-    sxy / sxx
-}
-
 #[test]
 fn gibbs_state_of_one_spin_is_analytic() {
     // H = h Z: ⟨Z⟩ = −tanh(h/T), F = −T ln(2 cosh(h/T)); at T = 1e-3 with h = 50 the
@@ -189,7 +179,7 @@ fn clamped_converges_quadratically_in_beta() {
         let g = thermal_gradients(&m, &m.theta(), &example(), t, b).unwrap();
         errs.push(rel_err(&g.clamped, &g.exact, &vec![true; g.exact.len()]));
     }
-    let s = slope(&betas, &errs);
+    let s = log_slope(&betas, &errs);
     eprintln!("clamped rel. errors at β = {betas:?}: {errs:?}; slope {s:.3}");
     assert!(errs[3] < 1e-3, "clamped off by {:.2e} at β = 0.01", errs[3]);
     assert!((s - 2.0).abs() < 0.3, "slope {s}, expected 2 ± 0.3");

@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{fails, floats, json, model, needed_bytes, qep, repo, run_with_peak, PeakRun};
+use crate::common::{
+    fails, floats, json, json_of, model, needed_bytes, qep, repo, run_with_peak, PeakRun,
+};
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let p: PathBuf = dir.join(name);
@@ -128,32 +130,20 @@ fn the_dense_path_refuses_a_pair_above_the_tolerance() {
 #[test]
 fn matvec_budgets_are_exact() {
     let f = model("tfim_chain.yaml");
-    // Lanczos: a budget of 1 cannot pay for a step and its check; nothing is applied.
-    let err = fails(qep().args([
-        "spectrum",
-        &f,
-        "--k",
-        "1",
-        "--no-gap",
-        "--method",
-        "lanczos",
-        "--max-matvecs",
-        "1",
-    ]));
+    // The lowest level of the chain by Lanczos, under a budget of `budget` matvecs.
+    let lanczos = |budget: usize| {
+        let mut cmd = qep();
+        cmd.args([
+            "spectrum", &f, "--k", "1", "--no-gap", "--method", "lanczos",
+        ])
+        .args(["--max-matvecs", &budget.to_string()]);
+        cmd
+    };
+    // A budget of 1 cannot pay for a step and its check; nothing is applied.
+    let err = fails(&mut lanczos(1));
     assert!(err.contains("after 0 operator applications"), "{err}");
     for budget in [2usize, 3, 7, 40] {
-        let b = budget.to_string();
-        let err = fails(qep().args([
-            "spectrum",
-            &f,
-            "--k",
-            "1",
-            "--no-gap",
-            "--method",
-            "lanczos",
-            "--max-matvecs",
-            &b,
-        ]));
+        let err = fails(&mut lanczos(budget));
         let used: usize = err
             .split("after ")
             .nth(1)
@@ -167,19 +157,7 @@ fn matvec_budgets_are_exact() {
         );
     }
     for memory in ["store", "two-pass"] {
-        let v = json(&[
-            "spectrum",
-            &f,
-            "--k",
-            "1",
-            "--no-gap",
-            "--method",
-            "lanczos",
-            "--memory",
-            memory,
-            "--max-matvecs",
-            "400",
-        ]);
+        let v = json_of(lanczos(400).args(["--memory", memory, "--json"]));
         let used = v["matvecs"].as_u64().unwrap();
         assert!(used <= 400, "{memory}: {used}");
     }
@@ -388,47 +366,33 @@ fn thermalize_limits_are_checked_before_any_work() {
     let f = model("tfim_chain.yaml");
     let out = tempfile::tempdir().unwrap();
     let o = out.path().display().to_string();
-    let r = run_with_peak(
-        &["thermalize", &f, "--temperature", "0.5", "--out", &o],
-        &[],
+    let refused_at_once = |method: &str, message: &str| {
+        let r = run_with_peak(
+            &[
+                "thermalize",
+                &f,
+                "--temperature",
+                "0.5",
+                "--method",
+                method,
+                "--out",
+                &o,
+            ],
+            &[],
+        );
+        assert_eq!(r.code, Some(1), "{}", r.stderr);
+        assert!(r.stderr.contains(message), "{}", r.stderr);
+        assert!(
+            r.peak_bytes < 64 << 20,
+            "peak {}: work started",
+            r.peak_bytes
+        );
+    };
+    refused_at_once(
+        "cooling",
+        "cooling (network + ancillas): 14 qubits; limited to 10 (dense matrices)",
     );
-    assert_eq!(r.code, Some(1), "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("cooling (network + ancillas): 14 qubits; limited to 10 (dense matrices)"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.peak_bytes < 64 << 20,
-        "peak {}: work started",
-        r.peak_bytes
-    );
-    let r = run_with_peak(
-        &[
-            "thermalize",
-            &f,
-            "--temperature",
-            "0.5",
-            "--method",
-            "davies",
-            "--out",
-            &o,
-        ],
-        &[],
-    );
-    assert_eq!(r.code, Some(1), "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("Davies generator: 12 qubits; limited to 7"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.peak_bytes < 64 << 20,
-        "peak {}: work started",
-        r.peak_bytes
-    );
+    refused_at_once("davies", "Davies generator: 12 qubits; limited to 7");
 }
 
 /// Splits a shell line into words (double and single quotes, no escapes) up to an unquoted

@@ -8,27 +8,11 @@ use qep::C64;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-fn c(re: f64, im: f64) -> C64 {
-    C64::new(re, im)
-}
+use crate::oracle::{c, pauli, sigma_minus, tfim_chain};
 
 fn single(n: usize, letter: Letter, q: usize, coef: C64) -> PauliSum {
     let mut s = PauliSum::new(n);
     s.add(PauliString::single(letter, q), coef);
-    s
-}
-
-fn pauli(n: usize, text: &str) -> PauliSum {
-    let mut s = PauliSum::new(n);
-    s.add(PauliString::parse(text).unwrap(), c(1.0, 0.0));
-    s
-}
-
-/// σ⁻ = |1⟩⟨0| = (X − iY)/2 on qubit `q` (DESIGN.md).
-fn sigma_minus(n: usize, q: usize) -> PauliSum {
-    let mut s = PauliSum::new(n);
-    s.add(PauliString::single(Letter::X, q), c(0.5, 0.0));
-    s.add(PauliString::single(Letter::Y, q), c(0.0, -0.5));
     s
 }
 
@@ -457,24 +441,10 @@ fn lindblad_matches_dense_superoperator_exponential() {
     }
 }
 
-fn tfim(n: usize, j: f64, hx: f64) -> PauliSum {
-    let mut h = PauliSum::new(n);
-    for q in 0..n.saturating_sub(1) {
-        h.add(
-            PauliString::parse(&format!("Z{q} Z{}", q + 1)).unwrap(),
-            c(-j, 0.0),
-        );
-    }
-    for q in 0..n {
-        h.add(PauliString::single(Letter::X, q), c(-hx, 0.0));
-    }
-    h
-}
-
 #[test]
 fn trace_hermiticity_and_positivity_are_preserved_on_four_qubits() {
     let n = 4;
-    let h = tfim(n, 1.0, 0.7);
+    let h = tfim_chain(n, 1.0, 0.7);
     let mut jumps: Vec<(PauliSum, f64)> = (0..n).map(|q| (sigma_minus(n, q), 0.2)).collect();
     jumps.push((single(n, Letter::Z, 2, c(1.0, 0.0)), 0.3));
     let times: Vec<f64> = (0..=20).map(|i| 0.5 * i as f64).collect();
@@ -533,7 +503,7 @@ fn twenty_qubit_density_matrix_is_a_memory_error() {
 
 #[test]
 fn bad_inputs_are_errors() {
-    let h = tfim(2, 1.0, 1.0);
+    let h = tfim_chain(2, 1.0, 1.0);
     let rho = plus_state(2);
     let opts = Options::default();
     let e = evolve_lindblad(&h, &[(sigma_minus(2, 0), -1.0)], &rho, &[1.0], &[], &opts);
@@ -571,7 +541,7 @@ fn peer_chain(
     atol: f64,
     rtol: f64,
 ) -> (f64, f64, std::time::Duration, qep::evolve::StepStats) {
-    let h = tfim(n, 1.0, 1.0);
+    let h = tfim_chain(n, 1.0, 1.0);
     let jumps: Vec<(PauliSum, f64)> = (0..n).map(|q| (sigma_minus(n, q), 0.1)).collect();
     let times: Vec<f64> = (0..=100).map(|i| i as f64 / 10.0).collect();
     let opts = Options {
@@ -651,11 +621,10 @@ fn the_lindbladian_is_a_linear_operator_on_vectorised_density_matrices() {
 
 // ---------- library: the runner behind `qep evolve` ----------
 
-/// Qubit 1 decays at γ = 0.5 (σ⁻ drives it to |1⟩: ⟨Z1⟩ = 2e^{−γt} − 1); qubit 0 is driven by
-/// 0.65 X0 from |0⟩ (⟨Z0⟩ = cos 1.3t); the two are uncoupled.
+/// [`crate::common::DECAY_YAML`], parsed.
 fn decay_and_rabi() -> qep::hamiltonian::Model {
     qep::hamiltonian::parse_str(
-        "qubits: 2\nterms:\n  - {pauli: X0, coeff: 0.65}\nlindblad:\n  jumps:\n    - {op: sigma-, qubits: [1], rate: 0.5}\n",
+        crate::common::DECAY_YAML,
         std::path::Path::new("decay.yaml"),
     )
     .unwrap()

@@ -365,39 +365,39 @@ fn every_single_x_mask_on_sixteen_qubits() {
     );
 }
 
+/// The bit patterns of a complex vector: equal iff two vectors agree to the last bit.
+fn bits(v: &[C64]) -> Vec<[u64; 2]> {
+    v.iter().map(|a| [a.re.to_bits(), a.im.to_bits()]).collect()
+}
+
+/// The operator of `h`, after checking the premise of the thread tests: several passes.
+fn multi_pass(h: &PauliSum) -> XMaskOperator {
+    let op = XMaskOperator::new(h).unwrap();
+    assert!(op.n_passes() >= 3, "premise: {} passes", op.n_passes());
+    op
+}
+
 #[test]
 fn one_and_two_threads_give_identical_bits() {
     // 18 qubits: several passes and many tiles per pass whatever the tile size.
     let h = high_mask_operator(18, Coeffs::Complex, 31);
-    let op = XMaskOperator::new(&h).unwrap();
-    assert!(op.n_passes() >= 3, "premise: {} passes", op.n_passes());
+    let op = multi_pass(&h);
     let psi = random_cvec(1 << 18, 32);
     let one = in_pool(1, || apply_c(&op, &psi));
     let two = in_pool(2, || apply_c(&op, &psi));
-    assert!(one
-        .iter()
-        .zip(&two)
-        .all(|(a, b)| a.re.to_bits() == b.re.to_bits() && a.im.to_bits() == b.im.to_bits()));
+    assert!(bits(&one) == bits(&two));
 
-    let hr = high_mask_operator(18, Coeffs::RealInZ, 33);
-    let opr = XMaskOperator::new(&hr).unwrap();
-    assert!(opr.n_passes() >= 3, "premise: {} passes", opr.n_passes());
+    let opr = multi_pass(&high_mask_operator(18, Coeffs::RealInZ, 33));
     let psi = random_rvec(1 << 18, 34);
     let one = in_pool(1, || apply_r(&opr, &psi));
     let two = in_pool(2, || apply_r(&opr, &psi));
-    assert!(one
-        .iter()
-        .zip(&two)
-        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    let rbits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+    assert!(rbits(&one) == rbits(&two));
     // The diagonal is built in parallel too: construction inside each pool agrees.
     let a = in_pool(1, || XMaskOperator::new(&h).unwrap());
     let b = in_pool(2, || XMaskOperator::new(&h).unwrap());
     let psi = random_cvec(1 << 18, 35);
-    let (ya, yb) = (apply_c(&a, &psi), apply_c(&b, &psi));
-    assert!(ya
-        .iter()
-        .zip(&yb)
-        .all(|(a, b)| a.re.to_bits() == b.re.to_bits() && a.im.to_bits() == b.im.to_bits()));
+    assert!(bits(&apply_c(&a, &psi)) == bits(&apply_c(&b, &psi)));
 }
 
 #[test]

@@ -283,6 +283,30 @@ pub fn pauli_sum(n: usize, terms: &[(&str, f64)]) -> PauliSum {
     s
 }
 
+/// One Pauli string with coefficient 1 on `n` qubits (`pauli(2, "Z0 Z1")`).
+pub fn pauli(n: usize, text: &str) -> PauliSum {
+    pauli_sum(n, &[(text, 1.0)])
+}
+
+/// σ⁻ = |1⟩⟨0| = (X − iY)/2 on qubit `q` (DESIGN.md).
+pub fn sigma_minus(n: usize, q: usize) -> PauliSum {
+    let mut s = PauliSum::new(n);
+    s.add(PauliString::from_masks(1 << q, 0), c(0.5, 0.0));
+    s.add(PauliString::from_masks(1 << q, 1 << q), c(0.0, -0.5));
+    s
+}
+
+/// Least-squares slope of `ln y` against `ln x`: the order of a power law `y ∝ x^p`.
+pub fn log_slope(x: &[f64], y: &[f64]) -> f64 {
+    let lx: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+    let ly: Vec<f64> = y.iter().map(|v| v.ln()).collect();
+    let n = lx.len() as f64;
+    let (mx, my) = (lx.iter().sum::<f64>() / n, ly.iter().sum::<f64>() / n);
+    let sxy: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = lx.iter().map(|a| (a - mx) * (a - mx)).sum();
+    sxy / sxx
+}
+
 /// Open transverse-field Ising chain `H = −J Σ_{i<N−1} Z_i Z_{i+1} − h Σ_i X_i`.
 pub fn tfim_chain(n: usize, j: f64, h: f64) -> PauliSum {
     let mut s = PauliSum::new(n);

@@ -10,7 +10,7 @@ use qep::evolve::{
 use qep::pauli::{PauliString, PauliSum};
 use qep::C64;
 
-use crate::common::{net3_model, qep};
+use crate::common::{json_of, net3_model, qep};
 use crate::oracle::{pauli_sum, tfim_chain};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -355,30 +355,21 @@ fn cli_thermalize_json_for_both_methods() {
     let model = net3_model(tmp.path());
     for method in ["cooling", "davies"] {
         let out_dir = tmp.path().join(method);
-        let out = qep()
-            .args([
-                "thermalize",
-                model.to_str().unwrap(),
-                "--temperature",
-                "0.5",
-                "--method",
-                method,
-                "--steps",
-                "20",
-                "--observe",
-                "Z0,Z1 Z2",
-                "--out",
-                out_dir.to_str().unwrap(),
-                "--json",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = json_of(qep().args([
+            "thermalize",
+            model.to_str().unwrap(),
+            "--temperature",
+            "0.5",
+            "--method",
+            method,
+            "--steps",
+            "20",
+            "--observe",
+            "Z0,Z1 Z2",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--json",
+        ]));
         let d = v["trace_distance"].as_f64().unwrap();
         let e = v["energy"].as_f64().unwrap();
         let eg = v["gibbs"]["energy"].as_f64().unwrap();

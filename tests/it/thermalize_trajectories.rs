@@ -10,8 +10,8 @@ use qep::evolve::{
 use qep::pauli::PauliSum;
 use qep::C64;
 
-use crate::common::{net3_model, qep};
-use crate::oracle::{pauli_sum, tfim_chain};
+use crate::common::{net3_model, qep, succeeds};
+use crate::oracle::{in_pool, pauli_sum, tfim_chain};
 
 fn mixed(n: usize) -> DensityMatrix {
     let d = 1usize << n;
@@ -134,6 +134,9 @@ fn trajectories_reproduce_the_density_matrix_cooling() {
 fn trajectories_are_deterministic_and_propagators_agree() {
     let h = tfim_chain(3, 1.0, 0.7);
     let obs = observables(3);
+    let cool = |p: &CoolingTrajectoryParams| {
+        cool_trajectories(&h, 0.7, InitialEnsemble::MaximallyMixed, &obs, p, |_, _| {})
+    };
     let run = |threads: usize, propagator: CollisionPropagator| -> CoolingTrajectories {
         let p = CoolingTrajectoryParams {
             cooling: CoolingParams {
@@ -145,21 +148,7 @@ fn trajectories_are_deterministic_and_propagators_agree() {
             propagator,
             ..CoolingTrajectoryParams::default()
         };
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| {
-                cool_trajectories(
-                    &h,
-                    0.7,
-                    InitialEnsemble::MaximallyMixed,
-                    &obs,
-                    &p,
-                    |_, _| {},
-                )
-            })
-            .unwrap()
+        in_pool(threads, || cool(&p)).unwrap()
     };
     for prop in [CollisionPropagator::Dense, CollisionPropagator::Krylov] {
         let a = run(1, prop);
@@ -185,15 +174,7 @@ fn trajectories_are_deterministic_and_propagators_agree() {
         seed: 6,
         ..CoolingTrajectoryParams::default()
     };
-    let e = cool_trajectories(
-        &h,
-        0.7,
-        InitialEnsemble::MaximallyMixed,
-        &obs,
-        &p,
-        |_, _| {},
-    )
-    .unwrap();
+    let e = cool(&p).unwrap();
     assert_ne!(e.energy[1], d.energy[1]);
 }
 
@@ -303,37 +284,29 @@ fn cli_thermalize_trajectories_json() {
     let model = net3_model(tmp.path());
     let run = |method: &str, dir: &str| -> serde_json::Value {
         let out_dir = tmp.path().join(dir);
-        let out = qep()
-            .args([
-                "thermalize",
-                model.to_str().unwrap(),
-                "--temperature",
-                "0.5",
-                "--method",
-                method,
-                "--steps",
-                "8",
-                "--coupling",
-                "0.1",
-                "--duration",
-                "20",
-                "--trajectories",
-                "300",
-                "--seed",
-                "9",
-                "--observe",
-                "Z0,Z1 Z2",
-                "--out",
-                out_dir.to_str().unwrap(),
-                "--json",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = succeeds(qep().args([
+            "thermalize",
+            model.to_str().unwrap(),
+            "--temperature",
+            "0.5",
+            "--method",
+            method,
+            "--steps",
+            "8",
+            "--coupling",
+            "0.1",
+            "--duration",
+            "20",
+            "--trajectories",
+            "300",
+            "--seed",
+            "9",
+            "--observe",
+            "Z0,Z1 Z2",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--json",
+        ]));
         for f in ["thermalize.csv", "thermalize.json", "thermalize.svg"] {
             assert!(out_dir.join(f).exists(), "{f}");
         }

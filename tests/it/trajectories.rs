@@ -11,37 +11,8 @@ use qep::C64;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-fn c(re: f64, im: f64) -> C64 {
-    C64::new(re, im)
-}
-
-fn pauli(n: usize, text: &str) -> PauliSum {
-    let mut s = PauliSum::new(n);
-    s.add(PauliString::parse(text).unwrap(), c(1.0, 0.0));
-    s
-}
-
-/// σ⁻ = |1⟩⟨0| = (X − iY)/2 on qubit `q` (DESIGN.md).
-fn sigma_minus(n: usize, q: usize) -> PauliSum {
-    let mut s = PauliSum::new(n);
-    s.add(PauliString::single(Letter::X, q), c(0.5, 0.0));
-    s.add(PauliString::single(Letter::Y, q), c(0.0, -0.5));
-    s
-}
-
-fn tfim(n: usize, j: f64, hx: f64) -> PauliSum {
-    let mut h = PauliSum::new(n);
-    for q in 0..n.saturating_sub(1) {
-        h.add(
-            PauliString::parse(&format!("Z{q} Z{}", q + 1)).unwrap(),
-            c(-j, 0.0),
-        );
-    }
-    for q in 0..n {
-        h.add(PauliString::single(Letter::X, q), c(-hx, 0.0));
-    }
-    h
-}
+use crate::common::decay_model;
+use crate::oracle::{c, pauli, sigma_minus, tfim_chain};
 
 fn plus(n: usize) -> Vec<C64> {
     let d = 1usize << n;
@@ -77,7 +48,7 @@ fn z_scores(tr: &TrajectoryResult, exact: &[Vec<f64>]) -> Vec<f64> {
 #[test]
 fn four_qubit_chains_match_the_density_matrix_within_five_sigma() {
     let n = 4;
-    let h = tfim(n, 1.0, 1.0);
+    let h = tfim_chain(n, 1.0, 1.0);
     let decay: Vec<(PauliSum, f64)> = (0..n).map(|q| (sigma_minus(n, q), 0.2)).collect();
     let mut dephasing = decay.clone();
     dephasing.push((pauli(n, "Z2"), 0.3));
@@ -223,7 +194,7 @@ fn single_qubit_decay_has_exponential_waiting_times() {
 #[test]
 fn without_jumps_a_trajectory_is_the_schrodinger_evolution() {
     let n = 4;
-    let mut h = tfim(n, 0.8, 0.6);
+    let mut h = tfim_chain(n, 0.8, 0.6);
     h.add(PauliString::parse("Y1 Y2").unwrap(), c(0.3, 0.0));
     h.add(PauliString::parse("Z3").unwrap(), c(0.45, 0.0));
     let psi0: Vec<C64> = (0..1 << n)
@@ -274,7 +245,7 @@ fn without_jumps_a_trajectory_is_the_schrodinger_evolution() {
 #[test]
 fn same_seed_gives_the_same_bits_on_one_and_two_threads() {
     let n = 4;
-    let h = tfim(n, 1.0, 0.7);
+    let h = tfim_chain(n, 1.0, 0.7);
     let mut jumps: Vec<(PauliSum, f64)> = (0..n).map(|q| (sigma_minus(n, q), 0.3)).collect();
     jumps.push((pauli(n, "Z1"), 0.2));
     let times = [0.5, 1.0, 2.0];
@@ -375,7 +346,7 @@ fn seventeen_qubits_use_the_parallel_kernels() {
 
 #[test]
 fn invalid_inputs_are_errors() {
-    let h = tfim(2, 1.0, 1.0);
+    let h = tfim_chain(2, 1.0, 1.0);
     let jumps = [(sigma_minus(2, 0), 0.1)];
     let zero = TrajectoryOptions {
         ntraj: 0,
@@ -425,12 +396,7 @@ fn invalid_inputs_are_errors() {
 #[test]
 fn cli_trajectories_json_has_means_errors_and_jumps() {
     let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("decay.yaml");
-    std::fs::write(
-        &f,
-        "qubits: 2\nterms:\n  - {pauli: X0, coeff: 0.65}\nlindblad:\n  jumps:\n    - {op: sigma-, qubits: [1], rate: 0.5}\n",
-    )
-    .unwrap();
+    let f = decay_model(dir.path());
     let run = |extra: &[&str]| -> serde_json::Value {
         crate::common::json_of(
             crate::common::qep()

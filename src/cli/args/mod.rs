@@ -145,6 +145,20 @@ pub struct ModelArg {
     pub json: bool,
 }
 
+/// `--out DIR --overwrite` of the study commands (`shots`, `prepare`, `thermalize`,
+/// `thermal-scan`, `plateau`). Each command names its default folder in the help of `--out`
+/// with `#[command(mut_arg("out", …))]`.
+#[derive(Debug, Args)]
+pub struct StudyOut {
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace the result files of an earlier study in the output folder (without it, a
+    /// folder that holds them is refused).
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;

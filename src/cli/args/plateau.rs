@@ -4,8 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::StudyOut;
+
 /// `qep plateau`.
 #[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help("Output folder (default: out/plateau-<family>)")))]
 pub struct PlateauArgs {
     /// A model file whose lattice family is scanned (instead of --family).
     #[arg(value_name = "FILE")]
@@ -32,13 +35,8 @@ pub struct PlateauArgs {
     /// Seed of every draw.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub seed: u64,
-    /// Output folder (default: out/plateau-<family>).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Replace the result files of an earlier study in the output folder (without it, a
-    /// folder that holds them is refused).
-    #[arg(long)]
-    pub overwrite: bool,
+    #[command(flatten)]
+    pub out: StudyOut,
     /// Print a JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::ModelArg;
+use super::{ModelArg, StudyOut};
 
 /// `qep prepare`.
 #[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help("Output folder (default: out/<model>-prepare)")))]
 pub struct PrepareArgs {
     #[command(flatten)]
     pub model: ModelArg,
@@ -50,13 +51,8 @@ pub struct PrepareArgs {
     /// Also write the Trotter circuit of the sweep (at the last T) as OpenQASM 2.0.
     #[arg(long, value_name = "FILE.qasm")]
     pub qasm: Option<PathBuf>,
-    /// Output folder (default: out/<model>-prepare).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Replace the result files of an earlier study in the output folder (without it, a
-    /// folder that holds them is refused).
-    #[arg(long)]
-    pub overwrite: bool,
+    #[command(flatten)]
+    pub out: StudyOut,
 }
 
 /// `--schedule`.

@@ -1,13 +1,12 @@
 //! Flags of `qep shots`.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
-use super::ModelArg;
+use super::{ModelArg, StudyOut};
 
 /// `qep shots`.
 #[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help("Output folder (default: out/<model>-shots)")))]
 pub struct ShotsArgs {
     #[command(flatten)]
     pub model: ModelArg,
@@ -36,11 +35,6 @@ pub struct ShotsArgs {
     /// Seed of the first repeat.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub seed: u64,
-    /// Output folder (default: out/<model>-shots).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Replace the result files of an earlier study in the output folder (without it, a
-    /// folder that holds them is refused).
-    #[arg(long)]
-    pub overwrite: bool,
+    #[command(flatten)]
+    pub out: StudyOut,
 }

@@ -1,13 +1,12 @@
 //! Flags of `qep thermal-scan`.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
-use super::ModelArg;
+use super::{ModelArg, StudyOut};
 
 /// `qep thermal-scan`.
 #[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help("Output folder (default: out/<model>-thermal)")))]
 pub struct ThermalScanArgs {
     #[command(flatten)]
     pub model: ModelArg,
@@ -25,11 +24,6 @@ pub struct ThermalScanArgs {
     /// β of the clamped estimate.
     #[arg(long, default_value_t = 0.01, value_name = "B")]
     pub beta: f64,
-    /// Output folder (default: out/<model>-thermal).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Replace the result files of an earlier study in the output folder (without it, a
-    /// folder that holds them is refused).
-    #[arg(long)]
-    pub overwrite: bool,
+    #[command(flatten)]
+    pub out: StudyOut,
 }

@@ -1,10 +1,8 @@
 //! Flags of `qep thermalize`.
 
-use std::path::PathBuf;
-
 use clap::{Args, ValueEnum};
 
-use super::ModelArg;
+use super::{ModelArg, StudyOut};
 
 /// `--method` of `qep thermalize`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -19,6 +17,7 @@ pub enum ThermalizeMethod {
 
 /// `qep thermalize`.
 #[derive(Debug, Args)]
+#[command(mut_arg("out", |a| a.help("Output folder (default: out/<model>-thermalize)")))]
 pub struct ThermalizeArgs {
     #[command(flatten)]
     pub model: ModelArg,
@@ -58,11 +57,6 @@ pub struct ThermalizeArgs {
     /// Trajectories: seed (trajectory j uses ChaCha8 stream j).
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub seed: u64,
-    /// Output folder (default: out/<model>-thermalize).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Replace the result files of an earlier study in the output folder (without it, a
-    /// folder that holds them is refused).
-    #[arg(long)]
-    pub overwrite: bool,
+    #[command(flatten)]
+    pub out: StudyOut,
 }

@@ -6,7 +6,7 @@ use faer::Mat;
 
 use super::Davies;
 use crate::evolve::density::DensityMatrix;
-use crate::evolve::dopri::{StepControl, A, E};
+use crate::evolve::dopri::{initial_step, stages, StepControl, E};
 use crate::evolve::gibbs::{half_trace_norm, Relaxation};
 use crate::evolve::lindblad::{Options, StepStats};
 use crate::evolve::EvolveError;
@@ -250,39 +250,15 @@ fn dopri5(
     let mut stats = StepStats::default();
     f(&y, &mut k[0]);
     stats.rhs_evals += 1;
-    let rms = |v: &[C64], y: &[C64]| -> f64 {
-        (v.iter()
-            .zip(y)
-            .map(|(a, b)| (a.norm() / (atol + rtol * b.norm())).powi(2))
-            .sum::<f64>()
-            / len as f64)
-            .sqrt()
-    };
-    let mut hstep = opts.h_init.unwrap_or_else(|| {
-        let (d0, d1) = (rms(&y, &y), rms(&k[0], &y));
-        if d0 < 1e-5 || d1 < 1e-5 {
-            1e-6
-        } else {
-            0.01 * d0 / d1
-        }
-    });
+    let mut hstep = opts
+        .h_init
+        .unwrap_or_else(|| initial_step(&y, &k[0], atol, rtol));
     let mut t = 0.0f64;
-    let mut control = StepControl::default();
+    let mut control = StepControl::new(opts.h_min, opts.max_steps);
     for &tout in times {
         while t < tout {
-            if stats.steps + stats.rejected >= opts.max_steps {
-                return Err(EvolveError::TooManySteps {
-                    steps: stats.steps + stats.rejected,
-                    t,
-                    target: tout,
-                });
-            }
-            let remaining = tout - t;
-            let hit = hstep >= remaining * (1.0 - 1e-12);
-            let hs = if hit { remaining } else { hstep };
-            for (s, a_s) in A.iter().enumerate().skip(1) {
-                let (done, rest) = k.split_at_mut(s);
-                let dst = if s == 6 { &mut ynew } else { &mut ys };
+            let (hs, hit) = control.attempt(&stats, hstep, t, tout, tout)?;
+            stages(&mut k, &mut ys, &mut ynew, |dst, a_s, done, k_s| {
                 for (i, o) in dst.iter_mut().enumerate() {
                     let mut acc = y[i];
                     for (aj, kj) in a_s.iter().zip(done.iter()) {
@@ -292,9 +268,9 @@ fn dopri5(
                     }
                     *o = acc;
                 }
-                f(dst, &mut rest[0]);
+                f(dst, k_s);
                 stats.rhs_evals += 1;
-            }
+            });
             let err = ((0..len)
                 .map(|i| {
                     let mut e = C64::new(0.0, 0.0);
@@ -308,14 +284,12 @@ fn dopri5(
                 / len as f64)
                 .sqrt();
             if err <= 1.0 {
-                stats.steps += 1;
                 t = if hit { tout } else { t + hs };
                 std::mem::swap(&mut y, &mut ynew);
                 k.swap(0, 6);
-                hstep = control.accept(hs, hstep, err, hit);
+                hstep = control.accept(&mut stats, hs, hstep, err, hit);
             } else {
-                stats.rejected += 1;
-                hstep = control.reject(t, hs, err, opts.h_min)?;
+                hstep = control.reject(&mut stats, t, hs, err)?;
             }
         }
         record(&y)?;

@@ -23,7 +23,7 @@ use faer::Mat;
 
 use super::density::{check_density_alloc, DensityMatrix};
 use super::gibbs::{boltzmann, check_temperature, dense_eigen};
-use super::EvolveError;
+use super::{check_hermitian_operators, EvolveError};
 use crate::operator::XMaskOperator;
 use crate::pauli::{Letter, PauliString, PauliSum};
 use crate::C64;
@@ -153,24 +153,7 @@ impl Davies {
         } else {
             params.couplings.clone()
         };
-        for (j, c) in couplings.iter().enumerate() {
-            if c.qubits() > n {
-                return Err(EvolveError::QubitMismatch {
-                    what: format!("coupling operator {j}"),
-                    expected: n,
-                    found: c.qubits(),
-                });
-            }
-            if let Some((p, imag)) = c.worst_imaginary() {
-                if imag.abs() > 1e-12 {
-                    return Err(EvolveError::NonHermitianObservable {
-                        index: j,
-                        term: p.label(),
-                        imag,
-                    });
-                }
-            }
-        }
+        check_hermitian_operators(&couplings, n, "coupling operator")?;
         let (energies, v) = dense_eigen(h, DAVIES_MAX_QUBITS, "Davies generator")?;
         check_density_alloc(n, 3 + couplings.len(), "Davies generator")?;
         let dim = energies.len();

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::{Problem, Record, TrajOut, Work, CHUNK};
-use crate::evolve::dopri::{StepControl, A, D, E};
+use crate::evolve::dopri::{initial_step, stages, StepControl, D, E};
 use crate::evolve::lindblad::StepStats;
 use crate::evolve::EvolveError;
 use crate::pauli::{PauliSum, Phase};
@@ -210,35 +210,16 @@ impl Problem<'_> {
         let (atol, rtol) = (opts.atol, opts.rtol);
         self.heff.apply_into(y, &mut k[0]);
         out.stats.rhs_evals += 1;
-        let mut hstep = {
-            let d0 = scaled_rms(y, y, atol, rtol);
-            let d1 = scaled_rms(&k[0], y, atol, rtol);
-            if d0 < 1e-5 || d1 < 1e-5 {
-                1e-6
-            } else {
-                0.01 * d0 / d1
-            }
-        };
-        let mut control = StepControl::default();
+        let mut hstep = initial_step(y, &k[0], atol, rtol);
+        let mut control = StepControl::new(opts.h_min, opts.max_steps);
         while next < nt {
-            if out.stats.steps + out.stats.rejected >= opts.max_steps {
-                return Err(EvolveError::TooManySteps {
-                    steps: out.stats.steps + out.stats.rejected,
-                    t,
-                    target: times[next],
-                });
-            }
-            let remaining = tend - t;
-            let hit = hstep >= remaining * (1.0 - 1e-12);
-            let hs = if hit { remaining } else { hstep };
-            for (s, a_s) in A.iter().enumerate().skip(1) {
-                let (done, rest) = k.split_at_mut(s);
-                let dst: &mut [C64] = if s == 6 { &mut *ynew } else { &mut *ystage };
+            let (hs, hit) = control.attempt(&out.stats, hstep, t, times[next], tend)?;
+            stages(k, ystage, ynew, |dst, a_s, done, k_s| {
                 // dst = y + Σ_j (−i h a_j) k_j with k_j = H_eff · stage_j.
                 self.stage(dst, y, hs, a_s, done);
-                self.heff.apply_into(dst, &mut rest[0]);
+                self.heff.apply_into(dst, k_s);
                 out.stats.rhs_evals += 1;
-            }
+            });
             // Scaled RMS error and ‖y_new‖² in one pass.
             let (yr, ynr, kr): (&[C64], &[C64], &[Vec<C64>]) = (y, ynew, k);
             let s = self.reduce(partials, |lo, hi| {
@@ -271,9 +252,8 @@ impl Problem<'_> {
             let err = (s[0] * hs * hs / self.dim as f64).sqrt();
             let n1 = s[1];
             if err <= 1.0 {
-                out.stats.steps += 1;
                 let t1 = if hit { tend } else { t + hs };
-                hstep = control.accept(hs, hstep, err, hit);
+                hstep = control.accept(&mut out.stats, hs, hstep, err, hit);
                 if n1 <= r {
                     // A jump inside this step: locate ‖ψ(t + θh)‖² = r on the dense output.
                     let c = self.gram(y, ynew, k, hs, partials);
@@ -339,8 +319,7 @@ impl Problem<'_> {
                     t = t1;
                 }
             } else {
-                out.stats.rejected += 1;
-                hstep = control.reject(t, hs, err, opts.h_min)?;
+                hstep = control.reject(&mut out.stats, t, hs, err)?;
             }
         }
         Ok(out)
@@ -498,13 +477,4 @@ fn rcont(y0: &[C64], y1: &[C64], k: &[Vec<C64>], mi: C64, b: usize) -> [C64; 5] 
         s += k[j][b] * D[j];
     }
     [r1, r2, r3, r4, mi * s]
-}
-
-fn scaled_rms(v: &[C64], y: &[C64], atol: f64, rtol: f64) -> f64 {
-    let s: f64 = v
-        .iter()
-        .zip(y)
-        .map(|(a, b)| (a.norm() / (atol + rtol * b.norm())).powi(2))
-        .sum();
-    (s / v.len() as f64).sqrt()
 }

@@ -430,14 +430,7 @@ fn validate(
     opts: &TrajectoryOptions,
 ) -> Result<(), EvolveError> {
     let n = h.qubits();
-    if let Some((p, imag)) = h.worst_imaginary() {
-        if imag.abs() > 1e-12 {
-            return Err(EvolveError::NonHermitianHamiltonian {
-                term: p.label(),
-                imag,
-            });
-        }
-    }
+    super::check_hamiltonian(h)?;
     for (k, (l, rate)) in jumps.iter().enumerate() {
         super::check_jump(k, l, *rate, n)?;
     }
