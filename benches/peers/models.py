@@ -100,6 +100,30 @@ def randnet(n):
 FAMILIES = {"tfim": tfim, "sensor": sensor, "randnet": randnet}
 
 
+def tfim_ep(n):
+    """The TFIM grid as an EP network for gradients: the same H, its Z.Z couplings trainable
+    (value -1), the fields fixed, input qubit 0 (its field u Z_0 breaks the spin-flip symmetry
+    that would make every gradient vanish), output the last qubit."""
+    m = tfim(n)
+    rows, cols = GRIDS[n]
+    return {"file": f"tfim_ep_{rows}x{cols}.yaml",
+            "terms": [t for t in m["terms"] if len(t[0]) == 1],
+            "params": [t for t in m["terms"] if len(t[0]) == 2],
+            "inputs": [0], "outputs": [n - 1]}
+
+
+# EP gradients: the model per family (the TFIM with trainable couplings), and one example:
+# the input fields u and targets d that `qep grad --inputs --targets` and the scipy script use.
+EP_FAMILIES = {"tfim": tfim_ep, "sensor": sensor, "randnet": randnet}
+
+
+def ep_example(m):
+    """Inputs (0.7, -0.4, ...) on the model's inputs; targets +1, -1, ... on its outputs."""
+    u = [0.7, -0.4][: len(m["inputs"])]
+    d = [1.0 if i % 2 == 0 else -1.0 for i in range(len(m["outputs"]))]
+    return u, d
+
+
 def write_yaml(family, n, m):
     path = os.path.join(BENCH, m["file"])
     if family == "tfim":
@@ -174,6 +198,8 @@ def main():
     for fam, make in FAMILIES.items():
         for n in a.sizes:
             print(write_yaml(fam, n, make(n)))
+    for n in a.sizes:
+        print(write_yaml("tfim_ep", n, tfim_ep(n)))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::classical::{ClassicalGradient, ClassicalNet, ClassicalParams, ImplicitGradient};
 use super::params::EpParams;
-use super::quantum::free_phase;
+use super::quantum::free_phase_with;
 use super::quantum::prepared::{ep_gradient_prepared, prepared_free_phase, PreparedGradient};
-use super::quantum::{ep_gradient, exact_gradient, EpGradient, ExactGradient};
+use super::quantum::{ep_gradient_in, exact_gradient, EpGradient, EpWorkspace, ExactGradient};
 use super::thermal::{
     thermal_gradient, thermal_prediction, ThermalMethod, ThermalParams, ThermalStep,
 };
@@ -160,12 +160,28 @@ impl Engine {
         example: &Example,
         p: &EpParams,
     ) -> Result<Gradient, Error> {
+        self.gradient_in(model, theta, example, p, &mut EpWorkspace::default())
+    }
+
+    /// As [`Engine::gradient`], with the eigen engine's solves (free, clamped, the oracle's
+    /// MINRES from the same free state) working in the caller's `workspace`, which a loop over
+    /// examples and epochs keeps (see [`EpWorkspace`]). The other engines do not use it.
+    ///
+    /// # Errors
+    /// As [`Engine::gradient`].
+    pub fn gradient_in(
+        &self,
+        model: &Model,
+        theta: &[f64],
+        example: &Example,
+        p: &EpParams,
+        workspace: &mut EpWorkspace,
+    ) -> Result<Gradient, Error> {
         let t0 = Instant::now();
         let params: Vec<String> = model.params.iter().map(|q| q.label.clone()).collect();
         let mut g = match self {
             Engine::Eigen => {
-                let ep = ep_gradient(model, theta, example, p)?;
-                let oracle = self.eigen_oracle(model, theta, example, p)?;
+                let (ep, oracle) = ep_gradient_in(model, theta, example, p, workspace)?;
                 Gradient {
                     engine: self.name(),
                     params,
@@ -298,7 +314,8 @@ impl Engine {
     ) -> Result<Prediction, Error> {
         let (z_outputs, cost) = match self {
             Engine::Eigen => {
-                let f = free_phase(model, theta, Some(example), &p.lanczos)?;
+                // A prediction reads no gap: the level above is not solved for.
+                let f = free_phase_with(model, theta, Some(example), &p.lanczos, false)?;
                 (f.z_outputs, f.cost.unwrap_or(f64::NAN))
             }
             Engine::Prepared(ad) => {

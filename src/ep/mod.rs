@@ -29,6 +29,7 @@ pub use quantum::{
     compare, ep_gradient, exact_gradient, free_phase, gradient_memory, EpGradient, ExactGradient,
     FreePhase,
 };
+pub use quantum::{ep_gradient_in, free_phase_with, EpWorkspace};
 pub use train::{
     correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, RunStamp, TrainError, TrainParams,
     Trainer,

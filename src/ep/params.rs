@@ -66,6 +66,10 @@ pub struct EpParams {
     /// Start each clamped ground-state search from the free state (off only to measure what
     /// the warm start saves).
     pub warm_start: bool,
+    /// Also find the level above the free one, to report the free level's gap (one more
+    /// eigensolve of the free Hamiltonian). The oracle turns it on for its degeneracy check;
+    /// training, which reads no gap, turns it off.
+    pub gap: bool,
     /// Measure every `⟨P_k⟩` from this many shots per commuting group and state (the X-type
     /// and Z-type strings of an EP network share one group each), instead of reading it from
     /// the state vector; `None` = exact expectations.
@@ -98,6 +102,7 @@ impl Default for EpParams {
             level: 0,
             gap_threshold: 1e-8,
             warm_start: true,
+            gap: true,
             shots: None,
             shot_seed: 0,
             lanczos: LanczosParams {

@@ -23,9 +23,11 @@ use super::dense::{eigh_dense, eigh_tridiagonal};
 use super::SolverError;
 
 mod settings;
+mod workspace;
 
 use settings::{dense_memory_dim, WORK_VECTORS};
 pub use settings::{lanczos_memory, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM};
+pub use workspace::LanczosWorkspace;
 
 /// Multiple of `ε Σ|c|` below which no residual `‖Hψ − Eψ‖` can be verified: the rounding
 /// error of one `H·ψ` is about `ε Σ|c|` per amplitude, and the residual adds a few of them.
@@ -116,6 +118,32 @@ pub fn lowest_eigenpairs_with_progress<T: Scalar>(
     start: Option<&[T]>,
     on_level: &dyn Fn(usize, usize),
 ) -> Result<Spectrum<T>, SolverError> {
+    solve(op, params, start, &mut LanczosWorkspace::new(), on_level)
+}
+
+/// As [`lowest_eigenpairs`], working in the caller's `workspace`: its vectors and Krylov basis
+/// are reused (no allocation and no fresh page once it has grown to the longest cycle), and
+/// what the solve allocates stays in it for the next one. The result is the same, bit for
+/// bit, as with a fresh workspace.
+///
+/// # Errors
+/// As [`lowest_eigenpairs`].
+pub fn lowest_eigenpairs_in<T: Scalar>(
+    op: &(impl LinearOperator<T> + ?Sized),
+    params: &LanczosParams,
+    start: Option<&[T]>,
+    workspace: &mut LanczosWorkspace<T>,
+) -> Result<Spectrum<T>, SolverError> {
+    solve(op, params, start, workspace, &|_, _| {})
+}
+
+fn solve<T: Scalar>(
+    op: &(impl LinearOperator<T> + ?Sized),
+    params: &LanczosParams,
+    start: Option<&[T]>,
+    ws: &mut LanczosWorkspace<T>,
+    on_level: &dyn Fn(usize, usize),
+) -> Result<Spectrum<T>, SolverError> {
     check_scalar(op)?;
     check_tolerance(op, params.tol)?;
     let dim = op.dim();
@@ -135,8 +163,12 @@ pub fn lowest_eigenpairs_with_progress<T: Scalar>(
     let elem = std::mem::size_of::<T>();
     let vec_bytes = dim * elem;
     let fixed = (WORK_VECTORS + wanted) as u128 * vec_bytes as u128;
+    // What the workspace already holds is resident but is this solve's own memory, reused:
+    // it counts once, as part of the plan, not again as memory other buffers took.
+    let held = if ws.v.len() == dim { ws.bytes() } else { 0 };
+    let resident = memory::resident_bytes().saturating_sub(held);
     memory::check_alloc_u128(
-        fixed.saturating_add(memory::resident_bytes()),
+        fixed.saturating_add(resident),
         &format!(
             "Lanczos workspace ({} vectors) and the memory already resident",
             WORK_VECTORS + wanted
@@ -146,14 +178,14 @@ pub fn lowest_eigenpairs_with_progress<T: Scalar>(
     // The stored basis takes at most half of what is left after the workspace and what the
     // process already holds (operator diagonal, the caller's states), so that a command whose
     // plan fits never crosses the limit.
-    let free = avail.saturating_sub(fixed.saturating_add(memory::resident_bytes()));
+    let free = avail.saturating_sub(fixed.saturating_add(resident));
     let store_max = (free / 2 / vec_bytes as u128) as usize;
     let (two_pass, cycle) = match params.memory {
         BasisMemory::TwoPass => (true, params.cycle),
         BasisMemory::Store => {
             let c = params.cycle.min(dim + 1);
             memory::check_alloc_u128(
-                (fixed + c as u128 * vec_bytes as u128).saturating_add(memory::resident_bytes()),
+                (fixed + c as u128 * vec_bytes as u128).saturating_add(resident),
                 &format!("Lanczos basis ({c} vectors), workspace and the memory already resident"),
             )?;
             (false, c)
@@ -167,7 +199,7 @@ pub fn lowest_eigenpairs_with_progress<T: Scalar>(
             }
         }
     };
-    let mut ws = Workspace::<T>::new(dim, if two_pass { 0 } else { cycle });
+    ws.prepare(dim);
     let mut stats = Stats::default();
     let mut locked: Vec<Vec<T>> = Vec::with_capacity(wanted);
     let mut energies = Vec::with_capacity(wanted);
@@ -185,24 +217,22 @@ pub fn lowest_eigenpairs_with_progress<T: Scalar>(
                 }
             }
         }
-        let (e, y, r) = find_level(
-            op, &locked, v0, params, cycle, two_pass, &mut ws, &mut stats,
-        )
-        .map_err(|e| match e {
-            SolverError::NotConverged {
-                iterations,
-                residual,
-                tol,
-                ..
-            } => SolverError::NotConverged {
-                wanted,
-                converged: level,
-                iterations,
-                residual,
-                tol,
-            },
-            other => other,
-        })?;
+        let (e, y, r) = find_level(op, &locked, v0, params, cycle, two_pass, ws, &mut stats)
+            .map_err(|e| match e {
+                SolverError::NotConverged {
+                    iterations,
+                    residual,
+                    tol,
+                    ..
+                } => SolverError::NotConverged {
+                    wanted,
+                    converged: level,
+                    iterations,
+                    residual,
+                    tol,
+                },
+                other => other,
+            })?;
         energies.push(e);
         residuals.push(r);
         locked.push(y);
@@ -328,26 +358,6 @@ struct Stats {
     reorth: usize,
 }
 
-/// Buffers allocated once per solve.
-struct Workspace<T> {
-    v_prev: Vec<T>,
-    v: Vec<T>,
-    w: Vec<T>,
-    basis: Vec<Vec<T>>,
-}
-
-impl<T: Scalar> Workspace<T> {
-    fn new(dim: usize, basis_cap: usize) -> Self {
-        let _ = basis_cap; // the basis grows on demand up to the cycle length
-        Self {
-            v_prev: memory::zeroed(dim),
-            v: memory::zeroed(dim),
-            w: memory::zeroed(dim),
-            basis: Vec::new(),
-        }
-    }
-}
-
 /// A normalised seeded Gaussian vector (the workspace check in `lowest_eigenpairs` already
 /// covered its size); bitwise the amplitudes of [`crate::state::StateVector::random`].
 fn random_vector<T: Scalar>(dim: usize, seed: u64) -> Vec<T> {
@@ -360,6 +370,31 @@ fn random_vector<T: Scalar>(dim: usize, seed: u64) -> Vec<T> {
 fn deflate<T: Scalar>(w: &mut [T], locked: &[Vec<T>]) {
     for _ in 0..2 {
         project_out(locked, w);
+    }
+}
+
+/// `y += Σ_i s_i v_i`, cache-blocked: each chunk of `y` stays in cache while every `v_i`
+/// streams past it, so the basis is read once and `y` once (an `axpy` per vector reads and
+/// writes all of `y` for each of them: three passes per basis vector instead of one). The
+/// same operations in the same order per entry as that loop, hence the same bits, whatever
+/// the thread count.
+fn combine<T: Scalar>(basis: &[Vec<T>], s: &[f64], y: &mut [T]) {
+    use rayon::prelude::*;
+    /// Entries per chunk (32 KiB of complex amplitudes).
+    const CHUNK: usize = 1 << 11;
+    let work = |(ci, yc): (usize, &mut [T])| {
+        let (off, len) = (ci * CHUNK, yc.len());
+        for (v, &si) in basis.iter().zip(s) {
+            let a = T::from_f64(si);
+            for (b, &x) in yc.iter_mut().zip(&v[off..off + len]) {
+                *b += a * x;
+            }
+        }
+    };
+    if y.len() < 1 << 15 {
+        y.chunks_mut(CHUNK).enumerate().for_each(work);
+    } else {
+        y.par_chunks_mut(CHUNK).enumerate().for_each(work);
     }
 }
 
@@ -381,7 +416,7 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
     params: &LanczosParams,
     cycle: usize,
     two_pass: bool,
-    ws: &mut Workspace<T>,
+    ws: &mut LanczosWorkspace<T>,
     stats: &mut Stats,
 ) -> Result<(f64, Vec<T>, f64), SolverError> {
     let dim = op.dim();
@@ -419,14 +454,13 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
         }
         let steps = cycle.min(remaining).min(affordable);
         let (theta, s) = run_cycle(op, locked, &start, params.tol, steps, two_pass, ws, stats)?;
-        // Ritz vector y = Σ s_i v_i.
-        let mut y: Vec<T> = memory::zeroed(dim);
+        // Ritz vector y = Σ s_i v_i (in a vector the workspace has spare, if any).
+        let mut y: Vec<T> = ws.take(dim, ws.basis.len());
+        y.iter_mut().for_each(|x| *x = T::zero());
         if two_pass {
             regenerate(op, locked, &start, &s, ws, stats, &mut y);
         } else {
-            for (i, &si) in s.iter().enumerate() {
-                axpy(T::from_f64(si), &ws.basis[i], &mut y);
-            }
+            combine(&ws.basis[..s.len()], &s, &mut y);
         }
         deflate(&mut y, locked);
         normalize(&mut y);
@@ -467,7 +501,7 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
 fn lanczos_step<T: Scalar, A: LinearOperator<T> + ?Sized>(
     op: &A,
     locked: &[Vec<T>],
-    ws: &mut Workspace<T>,
+    ws: &mut LanczosWorkspace<T>,
     stats: &mut Stats,
     beta_prev: Option<f64>,
 ) -> (f64, f64) {
@@ -495,7 +529,7 @@ fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
     tol: f64,
     steps: usize,
     two_pass: bool,
-    ws: &mut Workspace<T>,
+    ws: &mut LanczosWorkspace<T>,
     stats: &mut Stats,
 ) -> Result<(f64, Vec<f64>), SolverError> {
     let eps = f64::EPSILON;
@@ -515,15 +549,10 @@ fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
     let mut best = (f64::INFINITY, Vec::new());
     for i in 0..steps {
         if !two_pass {
-            if ws.basis.len() <= i {
-                // Fresh memory through `zeroed` (huge pages): first touches of 4 KiB pages are
-                // what a growing basis costs on this kind of VM, more than the H·ψ themselves.
-                let mut v: Vec<T> = memory::zeroed(ws.v.len());
-                v.copy_from_slice(&ws.v);
-                ws.basis.push(v);
-            } else {
-                ws.basis[i].copy_from_slice(&ws.v);
-            }
+            // The basis stays in the workspace: a vector is allocated (and its pages
+            // touched) once, by the first cycle that reaches this length.
+            ws.grow_basis(i + 1);
+            ws.basis[i].copy_from_slice(&ws.v);
         }
         let (a, mut b) = lanczos_step(op, locked, ws, stats, (i > 0).then(|| beta[i - 1]));
         alpha.push(a);
@@ -546,11 +575,19 @@ fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
             om_next[i] = eps1 / b.max(f64::MIN_POSITIVE);
             om_next[i + 1] = 1.0;
             if wmax > sqrt_eps || force_reorth {
-                // Full reorthogonalisation of w against the stored basis (CGS2).
-                for _ in 0..2 {
+                // Full reorthogonalisation of w against the stored basis: classical
+                // Gram–Schmidt, repeated only when the first pass removed more than a third
+                // of w's length (Daniel–Gragg–Kaufman–Stewart): here w has components of
+                // about √ε along the basis, so one pass almost always suffices, and each pass
+                // reads the whole basis twice.
+                project_out(&ws.basis[..=i], &mut ws.w);
+                let after = norm(&ws.w);
+                if after < std::f64::consts::FRAC_1_SQRT_2 * b {
                     project_out(&ws.basis[..=i], &mut ws.w);
+                    b = norm(&ws.w);
+                } else {
+                    b = after;
                 }
-                b = norm(&ws.w);
                 for x in om_next.iter_mut().take(i + 1) {
                     *x = eps1;
                 }
@@ -596,7 +633,7 @@ fn regenerate<T: Scalar, A: LinearOperator<T> + ?Sized>(
     locked: &[Vec<T>],
     start: &[T],
     s: &[f64],
-    ws: &mut Workspace<T>,
+    ws: &mut LanczosWorkspace<T>,
     stats: &mut Stats,
     y: &mut [T],
 ) {

@@ -12,7 +12,7 @@ use crate::operator::{LinearOperator, Projected, Shifted};
 use crate::scalar::Scalar;
 use crate::state::{axpy, dot, memory, norm};
 
-use super::SolverError;
+use super::{LanczosWorkspace, SolverError};
 
 /// Settings of [`minres_projected`].
 #[derive(Clone, Debug, Serialize)]
@@ -54,19 +54,60 @@ pub fn minres_projected<T: Scalar>(
     b: &[T],
     params: &MinresParams,
 ) -> Result<(Vec<T>, MinresInfo), SolverError> {
+    minres_projected_in(op, sigma, q, b, params, &mut LanczosWorkspace::new())
+}
+
+/// As [`minres_projected`], with its work vectors lent by `workspace` (the Krylov basis and
+/// spare vectors an eigensolve left there, already in memory) and given back at the end; only
+/// the solution `x` leaves it. The result is the same, bit for bit, as with a fresh workspace.
+///
+/// # Errors
+/// As [`minres_projected`].
+pub fn minres_projected_in<T: Scalar>(
+    op: &(impl LinearOperator<T> + ?Sized),
+    sigma: f64,
+    q: &[T],
+    b: &[T],
+    params: &MinresParams,
+    workspace: &mut LanczosWorkspace<T>,
+) -> Result<(Vec<T>, MinresInfo), SolverError> {
     let dim = op.dim();
     assert_eq!(q.len(), dim, "q has the wrong length");
     assert_eq!(b.len(), dim, "b has the wrong length");
     memory::check_alloc(8 * dim * std::mem::size_of::<T>(), "MINRES work vectors")?;
+    workspace.prepare(dim);
+    let mut bufs: Vec<Vec<T>> = (0..7).map(|_| workspace.take(dim, 0)).collect();
+    let result = minres_with(op, sigma, q, b, params, &mut bufs);
+    for v in bufs {
+        workspace.give(v);
+    }
+    result
+}
+
+/// The MINRES iteration in the seven work vectors `bufs` (contents arbitrary on entry).
+fn minres_with<T: Scalar>(
+    op: &(impl LinearOperator<T> + ?Sized),
+    sigma: f64,
+    q: &[T],
+    b: &[T],
+    params: &MinresParams,
+    bufs: &mut [Vec<T>],
+) -> Result<(Vec<T>, MinresInfo), SolverError> {
+    let dim = op.dim();
     // A v = Q (H − σ) Q v; v stays in Q's range up to round-off, which the projections remove.
     let shifted = Shifted { inner: op, sigma };
     let a = Projected { inner: &shifted, q };
     let project = |v: &mut [T]| a.project(v);
     let apply = |v: &[T], out: &mut [T]| a.apply(v, out);
-    let mut r1: Vec<T> = memory::zeroed(dim);
+    let [r1, r2, y, v, w, w1, w2] = bufs else {
+        panic!("MINRES needs seven work vectors");
+    };
+    let (mut r1, mut r2) = (r1, r2);
+    let (mut w, mut w1, mut w2) = (w, w1, w2);
     r1.copy_from_slice(b);
-    project(&mut r1);
-    let beta1 = norm(&r1);
+    project(r1);
+    let beta1 = norm(r1);
+    // x is the answer and leaves the solver: a fresh zeroed vector.
     let mut x: Vec<T> = memory::zeroed(dim);
     if beta1 == 0.0 {
         return Ok((
@@ -77,30 +118,29 @@ pub fn minres_projected<T: Scalar>(
             },
         ));
     }
-    let mut r2 = r1.clone();
-    let mut y = r1.clone();
-    let mut v: Vec<T> = memory::zeroed(dim);
-    let mut w: Vec<T> = memory::zeroed(dim);
-    let mut w1: Vec<T> = memory::zeroed(dim);
-    let mut w2: Vec<T> = memory::zeroed(dim);
+    r2.copy_from_slice(r1);
+    y.copy_from_slice(r1);
+    for buf in [&mut *w, &mut *w1, &mut *w2] {
+        buf.iter_mut().for_each(|e| *e = T::zero());
+    }
     let (mut oldb, mut beta, mut dbar, mut epsln, mut phibar) = (0.0, beta1, 0.0, 0.0, beta1);
     let (mut cs, mut sn) = (-1.0f64, 0.0f64);
     let mut iterations = 0;
     for itn in 1..=params.max_iterations {
         iterations = itn;
         // v = y / β; y = A v − (β/β_old) r1 − (α/β) r2 (Lanczos step of scipy's minres, M = I).
-        v.copy_from_slice(&y);
-        crate::state::scale(T::from_f64(1.0 / beta), &mut v);
-        apply(&v, &mut y);
+        v.copy_from_slice(y);
+        crate::state::scale(T::from_f64(1.0 / beta), v);
+        apply(v, y);
         if itn >= 2 {
-            axpy(T::from_f64(-beta / oldb), &r1, &mut y);
+            axpy(T::from_f64(-beta / oldb), r1, y);
         }
-        let alfa = dot(&v, &y).re();
-        axpy(T::from_f64(-alfa / beta), &r2, &mut y);
+        let alfa = dot(v, y).re();
+        axpy(T::from_f64(-alfa / beta), r2, y);
         std::mem::swap(&mut r1, &mut r2);
-        r2.copy_from_slice(&y);
+        r2.copy_from_slice(y);
         oldb = beta;
-        beta = norm(&r2);
+        beta = norm(r2);
         // Apply the previous rotation, then a new one that annihilates β.
         let oldeps = epsln;
         let delta = cs * dbar + sn * alfa;
@@ -115,22 +155,22 @@ pub fn minres_projected<T: Scalar>(
         // w = (v − ε w1 − δ w2) / γ, rotating (w1, w2, w) ← (w2, w, new).
         std::mem::swap(&mut w1, &mut w2);
         std::mem::swap(&mut w2, &mut w);
-        w.copy_from_slice(&v);
-        axpy(T::from_f64(-oldeps), &w1, &mut w);
-        axpy(T::from_f64(-delta), &w2, &mut w);
-        crate::state::scale(T::from_f64(1.0 / gamma), &mut w);
-        axpy(T::from_f64(phi), &w, &mut x);
+        w.copy_from_slice(v);
+        axpy(T::from_f64(-oldeps), w1, w);
+        axpy(T::from_f64(-delta), w2, w);
+        crate::state::scale(T::from_f64(1.0 / gamma), w);
+        axpy(T::from_f64(phi), w, &mut x);
         if phibar <= 0.1 * params.tol * beta1 || beta == 0.0 {
             break;
         }
     }
     project(&mut x);
     // Explicit residual: the recurrence's estimate drifts on long runs.
-    apply(&x, &mut y);
+    apply(&x, y);
     r1.copy_from_slice(b);
-    project(&mut r1);
-    axpy(T::from_f64(-1.0), &y, &mut r1);
-    let residual = norm(&r1) / beta1;
+    project(r1);
+    axpy(T::from_f64(-1.0), y, r1);
+    let residual = norm(r1) / beta1;
     if residual > params.tol {
         return Err(SolverError::NotConverged {
             wanted: 1,

@@ -14,12 +14,13 @@ pub use auto::{
     eigenpairs, eigenpairs_memory, eigenpairs_with_progress, operator_memory, AnySpectrum,
 };
 pub use krylov::{krylov_memory, Krylov, KrylovParams, KrylovStats};
-pub use minres::{minres_projected, MinresInfo, MinresParams};
+pub use minres::{minres_projected, minres_projected_in, MinresInfo, MinresParams};
 
 pub use dense::{dense_spectrum, eigh_dense, eigh_tridiagonal};
 pub use lanczos::{
-    ground_state, lanczos_memory, lowest_eigenpairs, lowest_eigenpairs_with_progress,
-    residual_floor, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM,
+    ground_state, lanczos_memory, lowest_eigenpairs, lowest_eigenpairs_in,
+    lowest_eigenpairs_with_progress, residual_floor, BasisMemory, LanczosParams, LanczosWorkspace,
+    Method, Spectrum, DENSE_AUTO_DIM,
 };
 
 use crate::operator::OperatorError;

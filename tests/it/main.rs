@@ -27,6 +27,7 @@ mod operator;
 mod oracle;
 mod pauli;
 mod runs;
+mod solver_workspace;
 mod state;
 mod study;
 mod thermal_scan;

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::hamiltonian::{Example, Model};
-use crate::linalg::{lowest_eigenpairs, minres_projected, LanczosParams};
+use crate::linalg::{lowest_eigenpairs_in, minres_projected_in, LanczosParams, LanczosWorkspace};
 use crate::operator::XMaskOperator;
 use crate::scalar::{Scalar, C64};
 use crate::state::{expectation_pauli, expectation_sum, matrix_element_pauli, memory};
@@ -65,6 +65,7 @@ pub struct ExactGradient {
 /// `params.level`) of `H(±β, θ, u, d)` (Eq. 16); with `one_sided`, `(⟨P_k⟩_β − ⟨P_k⟩_0)/β`.
 /// Clamped levels are followed by overlap with the free one (an excited level may cross
 /// another as β grows); the clamped ground state is warm-started from the free one.
+/// `params.exact` is ignored here (see [`ep_gradient_in`]).
 ///
 /// # Errors
 /// [`EpError::BetaNotPositive`], [`EpError::NoTargets`]; model, memory and solver errors.
@@ -74,6 +75,45 @@ pub fn ep_gradient(
     example: &Example,
     params: &EpParams,
 ) -> Result<EpGradient, Error> {
+    let p = EpParams {
+        exact: false,
+        ..params.clone()
+    };
+    Ok(ep_gradient_in(model, theta, example, &p, &mut EpWorkspace::default())?.0)
+}
+
+/// The solver buffers of EP gradients, owned by the caller and passed down so that every
+/// eigensolve (free, clamped) and the oracle's MINRES of every gradient computed with it work
+/// in the same, already allocated vectors: one [`LanczosWorkspace`] for real and one for
+/// complex amplitudes (a model is one or the other; both only if it changes).
+#[derive(Debug, Default)]
+pub struct EpWorkspace {
+    real: LanczosWorkspace<f64>,
+    complex: LanczosWorkspace<C64>,
+}
+
+impl EpWorkspace {
+    /// Bytes its vectors hold.
+    pub fn bytes(&self) -> u128 {
+        self.real.bytes() + self.complex.bytes()
+    }
+}
+
+/// The EP gradient of [`ep_gradient`] and, with `params.exact`, the oracle of
+/// [`exact_gradient`] from the same free state: the oracle then costs one MINRES solve, not a
+/// second free eigensolve as well. Every solve works in `workspace` (see [`EpWorkspace`]);
+/// the numbers are those of [`ep_gradient`] and [`exact_gradient`], bit for bit.
+///
+/// # Errors
+/// As [`ep_gradient`]; with `params.exact` also those of [`exact_gradient`]
+/// ([`EpError::Degenerate`] is reported before the clamped solves).
+pub fn ep_gradient_in(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &EpParams,
+    workspace: &mut EpWorkspace,
+) -> Result<(EpGradient, Option<ExactGradient>), Error> {
     crate::ep::params::check_beta(params.beta)?;
     if example.targets.is_empty() {
         return Err(EpError::NoTargets.into());
@@ -81,9 +121,9 @@ pub fn ep_gradient(
     let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
     let op0 = XMaskOperator::new(&h0)?;
     if op0.is_real() {
-        ep_impl::<f64>(model, theta, example, params, &op0)
+        ep_impl::<f64>(model, theta, example, params, &op0, &mut workspace.real)
     } else {
-        ep_impl::<C64>(model, theta, example, params, &op0)
+        ep_impl::<C64>(model, theta, example, params, &op0, &mut workspace.complex)
     }
 }
 
@@ -118,13 +158,15 @@ struct Level<T> {
 }
 
 /// Level `level` of `op`, or with `follow`, the one of the lowest `level + 2` with the largest
-/// overlap with `follow`.
+/// overlap with `follow`; with `gap`, the free level's neighbour above as well.
 fn solve_level<T: Scalar>(
     op: &XMaskOperator,
     level: usize,
     lanczos: &LanczosParams,
     follow: Option<&[T]>,
     warm: bool,
+    gap: bool,
+    ws: &mut LanczosWorkspace<T>,
 ) -> Result<(Level<T>, f64), Error> {
     // A clamped level is followed among the lowest `level + 2` (an excited level may cross a
     // neighbour as β grows); the clamped ground state is the ground state by definition, so it
@@ -132,11 +174,11 @@ fn solve_level<T: Scalar>(
     let extra = usize::from(follow.is_some() && level > 0);
     let p = LanczosParams {
         k: (level + 1 + extra).min(op.dim()),
-        gap: follow.is_none(),
+        gap: follow.is_none() && gap,
         ..lanczos.clone()
     };
     let start = if level == 0 && warm { follow } else { None };
-    let mut s = lowest_eigenpairs::<T>(op, &p, start)?;
+    let mut s = lowest_eigenpairs_in::<T>(op, &p, start, ws)?;
     let (j, overlap) = match follow {
         Some(f) => (0..s.vectors.len())
             .map(|j| (j, crate::state::dot(&s.vectors[j], f).abs2()))
@@ -158,6 +200,10 @@ fn solve_level<T: Scalar>(
         gap,
         matvecs: s.matvecs,
     };
+    // The other levels' vectors go back to the workspace for the next solve.
+    for v in s.vectors {
+        ws.give(v);
+    }
     Ok((lvl, overlap))
 }
 
@@ -167,8 +213,13 @@ fn ep_impl<T: Scalar>(
     example: &Example,
     params: &EpParams,
     op0: &XMaskOperator,
-) -> Result<EpGradient, Error> {
-    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None, false)?;
+    ws: &mut LanczosWorkspace<T>,
+) -> Result<(EpGradient, Option<ExactGradient>), Error> {
+    let gap = params.gap || params.exact;
+    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None, false, gap, ws)?;
+    if params.exact {
+        check_gap(&free, params)?;
+    }
     let strings: Vec<crate::pauli::PauliString> = model.params.iter().map(|p| p.pauli).collect();
     let groups = crate::measure::best_grouping(&strings).n_groups() as u64;
     let mut measured_states = 0u64;
@@ -216,11 +267,14 @@ fn ep_impl<T: Scalar>(
             &params.lanczos,
             Some(&free.state),
             params.warm_start,
+            false,
+            ws,
         )?;
         matvecs += lvl.matvecs;
         residuals.push(lvl.residual);
         overlaps.push(ov);
         clamped.push(expect_all(&lvl.state)?);
+        ws.give(lvl.state);
     }
     let ((a, sa), (b, sb), scale) = if params.one_sided {
         let a0 = expect_all(&free.state)?;
@@ -252,7 +306,13 @@ fn ep_impl<T: Scalar>(
             .re
         })
         .collect();
-    Ok(EpGradient {
+    let oracle = if params.exact {
+        Some(oracle_at(model, example, params, op0, &free, ws)?)
+    } else {
+        None
+    };
+    ws.give(free.state);
+    let g = EpGradient {
         params: model.params.iter().map(|p| p.label.clone()).collect(),
         ep,
         beta: params.beta,
@@ -267,7 +327,8 @@ fn ep_impl<T: Scalar>(
         matvecs,
         ep_std,
         shots_total: params.shots.map(|s| s * groups * measured_states),
-    })
+    };
+    Ok((g, oracle))
 }
 
 /// The exact `d⟨C⟩_K/dθ_k` at β = 0 for every parameter, by first-order perturbation theory
@@ -303,30 +364,57 @@ fn exact_impl<T: Scalar>(
     params: &EpParams,
     op0: &XMaskOperator,
 ) -> Result<ExactGradient, Error> {
-    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None, false)?;
-    if let Some(g) = free.gap {
-        if g < params.gap_threshold {
-            return Err(EpError::Degenerate {
-                level: params.level,
-                gap: g,
-                threshold: params.gap_threshold,
-            }
-            .into());
+    let mut ws = LanczosWorkspace::<T>::new();
+    let (free, _) = solve_level::<T>(
+        op0,
+        params.level,
+        &params.lanczos,
+        None,
+        false,
+        true,
+        &mut ws,
+    )?;
+    check_gap(&free, params)?;
+    oracle_at(model, example, params, op0, &free, &mut ws)
+}
+
+/// [`EpError::Degenerate`] when the free level's gap is below `params.gap_threshold`.
+fn check_gap<T>(free: &Level<T>, params: &EpParams) -> Result<(), Error> {
+    match free.gap {
+        Some(g) if g < params.gap_threshold => Err(EpError::Degenerate {
+            level: params.level,
+            gap: g,
+            threshold: params.gap_threshold,
         }
+        .into()),
+        _ => Ok(()),
     }
+}
+
+/// The oracle's linear solve around the free level `free` of `op0` (see
+/// [`exact_gradient`]), in `ws`.
+fn oracle_at<T: Scalar>(
+    model: &Model,
+    example: &Example,
+    params: &EpParams,
+    op0: &XMaskOperator,
+    free: &Level<T>,
+    ws: &mut LanczosWorkspace<T>,
+) -> Result<ExactGradient, Error> {
     let c = XMaskOperator::new(&model.cost_operator(&example.targets))?;
     let psi = &free.state;
-    let mut cpsi: Vec<T> = {
-        memory::check_alloc(psi.len() * std::mem::size_of::<T>(), "C·ψ")?;
-        memory::zeroed(psi.len())
-    };
+    memory::check_alloc(psi.len() * std::mem::size_of::<T>(), "C·ψ")?;
+    let mut cpsi: Vec<T> = ws.take(psi.len(), 0);
     c.apply_into(psi, &mut cpsi);
-    let (y, info) = minres_projected(op0, free.energy, psi, &cpsi, &params.minres)?;
+    let solved = minres_projected_in(op0, free.energy, psi, &cpsi, &params.minres, ws);
+    ws.give(cpsi);
+    let (y, info) = solved?;
     let exact = model
         .params
         .iter()
         .map(|p| -2.0 * matrix_element_pauli(&y, p.pauli, psi).re)
         .collect();
+    ws.give(y);
     Ok(ExactGradient {
         params: model.params.iter().map(|p| p.label.clone()).collect(),
         exact,

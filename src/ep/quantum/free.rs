@@ -50,6 +50,22 @@ pub fn free_phase(
     example: Option<&Example>,
     lanczos: &LanczosParams,
 ) -> Result<FreePhase, Error> {
+    free_phase_with(model, theta, example, lanczos, true)
+}
+
+/// As [`free_phase`]; without `gap`, the level above `K` is not solved for (one eigensolve
+/// less, for callers that read only the prediction), and `gap` is then the distance to the
+/// level below (none for the ground state).
+///
+/// # Errors
+/// As [`free_phase`].
+pub fn free_phase_with(
+    model: &Model,
+    theta: &[f64],
+    example: Option<&Example>,
+    lanczos: &LanczosParams,
+    gap: bool,
+) -> Result<FreePhase, Error> {
     let level = match model.settings.state {
         StateChoice::Ground => 0,
         StateChoice::Eigen(k) => k,
@@ -58,7 +74,7 @@ pub fn free_phase(
     let op = XMaskOperator::new(&h)?;
     let params = LanczosParams {
         k: level + 1,
-        gap: true,
+        gap,
         ..lanczos.clone()
     };
     let spec = eigenpairs(&op, &params, None)?;

@@ -24,7 +24,7 @@ use crate::Error;
 
 use crate::ep::engine::{Engine, Gradient};
 use crate::ep::params::{EpError, EpOverrides, EpParams};
-use crate::ep::quantum::compare;
+use crate::ep::quantum::{compare, EpWorkspace};
 use crate::ep::thermal::{ThermalMethod, ThermalParams};
 
 /// Settings of a training run.
@@ -80,6 +80,8 @@ pub struct Trainer<'a> {
     state: Checkpoint,
     engine: Engine,
     cancel: Cancel,
+    /// The solvers' vectors, kept across examples and epochs.
+    workspace: EpWorkspace,
 }
 
 /// Errors of the training loop.
@@ -302,6 +304,7 @@ impl<'a> Trainer<'a> {
             test: d.test.clone(),
             state,
             cancel: Cancel::default(),
+            workspace: EpWorkspace::default(),
         })
     }
 
@@ -382,12 +385,16 @@ impl<'a> Trainer<'a> {
                     t.typicality.seed ^= ep.shot_seed;
                 }
                 ep.exact = false;
+                // Training reads no gap: the free level's neighbour is not solved for.
+                ep.gap = false;
                 let Gradient {
                     ep: e,
                     shots_total,
                     ep_std: std,
                     ..
-                } = self.engine.gradient(self.model, &theta, ex, &ep)?;
+                } = self
+                    .engine
+                    .gradient_in(self.model, &theta, ex, &ep, &mut self.workspace)?;
                 shots += shots_total.unwrap_or(0);
                 for (a, b) in g.iter_mut().zip(&e) {
                     *a += b / batch.len() as f64;

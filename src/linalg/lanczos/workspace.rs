@@ -1,0 +1,101 @@
+//! The buffers of the Krylov solvers, kept from one solve to the next.
+
+use crate::scalar::Scalar;
+use crate::state::memory;
+
+/// The vectors Lanczos ([`super::lowest_eigenpairs_in`]) and MINRES
+/// ([`crate::linalg::minres_projected_in`]) work in, owned by the caller and reused across
+/// solves: the free and clamped solves of an EP gradient, its oracle, the examples of an epoch
+/// and the epochs of a run share one.
+///
+/// Every vector is allocated through [`memory::zeroed`], which writes it once: its pages are
+/// faulted in when it is first made and never again, so a solve after the first touches no
+/// fresh memory (on this kind of VM a first touch costs more than the `H·ψ` that fills it).
+/// The Krylov basis grows on demand up to the longest cycle run so far and stays allocated;
+/// vectors lent out ([`LanczosWorkspace::take`]) and given back ([`LanczosWorkspace::give`])
+/// come from the same store. A solve on another dimension drops what it holds and starts over.
+#[derive(Debug, Default)]
+pub struct LanczosWorkspace<T> {
+    dim: usize,
+    pub(super) v_prev: Vec<T>,
+    pub(super) v: Vec<T>,
+    pub(super) w: Vec<T>,
+    /// The Krylov basis of the current cycle (its first `steps` entries), longer when an
+    /// earlier cycle was.
+    pub(super) basis: Vec<Vec<T>>,
+    /// Vectors given back, ready to be lent again.
+    spare: Vec<Vec<T>>,
+}
+
+impl<T: Scalar> LanczosWorkspace<T> {
+    /// An empty workspace (it allocates on the first solve).
+    pub fn new() -> Self {
+        Self {
+            dim: 0,
+            v_prev: Vec::new(),
+            v: Vec::new(),
+            w: Vec::new(),
+            basis: Vec::new(),
+            spare: Vec::new(),
+        }
+    }
+
+    /// Makes the three work vectors `dim` long, dropping everything held for another
+    /// dimension. The caller has checked that `dim` vectors fit.
+    pub(crate) fn prepare(&mut self, dim: usize) {
+        if self.dim != dim || self.v.len() != dim {
+            *self = Self::new();
+            self.dim = dim;
+            self.v_prev = memory::zeroed(dim);
+            self.v = memory::zeroed(dim);
+            self.w = memory::zeroed(dim);
+        }
+    }
+
+    /// Bytes held (work vectors, basis and spare vectors).
+    pub fn bytes(&self) -> u128 {
+        let vectors = 3 + self.basis.len() + self.spare.len();
+        vectors as u128 * self.dim as u128 * std::mem::size_of::<T>() as u128
+    }
+
+    /// Vectors of the stored Krylov basis currently allocated.
+    pub fn basis_len(&self) -> usize {
+        self.basis.len()
+    }
+
+    /// Lends a `dim`-long vector with arbitrary contents (the caller overwrites it): a spare
+    /// one, else a basis vector beyond `keep` (the basis vectors a solve in progress uses),
+    /// else a fresh zeroed one. The caller has checked that it fits.
+    pub fn take(&mut self, dim: usize, keep: usize) -> Vec<T> {
+        if dim == self.dim {
+            if let Some(v) = self.spare.pop() {
+                return v;
+            }
+            if self.basis.len() > keep {
+                if let Some(v) = self.basis.pop() {
+                    return v;
+                }
+            }
+        }
+        memory::zeroed(dim)
+    }
+
+    /// Gives a vector back for later solves (dropped unless it has this workspace's length).
+    pub fn give(&mut self, v: Vec<T>) {
+        if v.len() == self.dim && self.dim > 0 {
+            self.spare.push(v);
+        }
+    }
+
+    /// Makes the stored basis at least `len` vectors long (spare vectors first, then fresh
+    /// zeroed ones).
+    pub(super) fn grow_basis(&mut self, len: usize) {
+        while self.basis.len() < len {
+            let v = match self.spare.pop() {
+                Some(v) => v,
+                None => memory::zeroed(self.dim),
+            };
+            self.basis.push(v);
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Solvers working in a caller's workspace: Lanczos and MINRES give the numbers of a fresh
+//! solve; the EP gradient with warm-started clamped solves, a workspace kept across examples
+//! and epochs, and the oracle from the same free state, gives the gradient and the oracle of
+//! fresh, separate solves.
+
+use std::path::Path;
+
+use qep::ep::{ep_gradient, ep_gradient_in, exact_gradient, EpParams, EpWorkspace};
+use qep::hamiltonian::{load, parse_str, Example, Model};
+use qep::linalg::{
+    lowest_eigenpairs, lowest_eigenpairs_in, minres_projected, minres_projected_in, LanczosParams,
+    LanczosWorkspace, Method, MinresParams,
+};
+use qep::operator::XMaskOperator;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// A random EP network as `benches/peers/models.py` builds it: `n` distinct random edges, each
+/// with trainable `X_i X_j`, `Z_i Z_j` and `X_i Z_j` (uniform in ±0.5), a field `−X` on every
+/// qubit; inputs 0 and 1, output `n − 1`.
+fn randnet(n: usize, seed: u64) -> Model {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    let mut edges = std::collections::BTreeSet::new();
+    while edges.len() < n {
+        let (i, j) = (r.random_range(0..n), r.random_range(0..n));
+        if i != j {
+            edges.insert((i.min(j), i.max(j)));
+        }
+    }
+    let mut y = format!(
+        "qubits: {n}\ninputs: [0, 1]\noutputs: [{}]\nparams:\n",
+        n - 1
+    );
+    for (i, j) in edges {
+        for p in [
+            format!("X{i} X{j}"),
+            format!("Z{i} Z{j}"),
+            format!("X{i} Z{j}"),
+        ] {
+            let v: f64 = r.random_range(-0.5..0.5);
+            y.push_str(&format!("  - {{pauli: \"{p}\", value: {v}}}\n"));
+        }
+    }
+    y.push_str("terms:\n");
+    for q in 0..n {
+        y.push_str(&format!("  - {{pauli: X{q}, coeff: -1.0}}\n"));
+    }
+    parse_str(&y, Path::new("randnet.yaml")).expect("test model parses")
+}
+
+fn xor() -> (Model, Vec<Example>) {
+    let m = load(Path::new(&crate::common::model("xor.yaml"))).expect("xor loads");
+    let train = m.dataset.as_ref().expect("xor has a dataset").train.clone();
+    (m, train)
+}
+
+fn randnet_examples() -> Vec<Example> {
+    [(0.7, -0.4, 1.0), (-0.5, 0.9, -1.0), (0.2, 0.3, 1.0)]
+        .iter()
+        .map(|&(a, b, d)| Example {
+            inputs: vec![a, b],
+            targets: vec![d],
+        })
+        .collect()
+}
+
+/// Lanczos even on xor's 32 amplitudes (the dense path would take no warm start and no
+/// workspace); tight tolerances so that solves from different starts agree to 1e-10.
+fn params() -> EpParams {
+    EpParams {
+        beta: 0.1,
+        lanczos: LanczosParams {
+            tol: 5e-12,
+            method: Method::Lanczos,
+            ..LanczosParams::default()
+        },
+        minres: MinresParams {
+            tol: 1e-12,
+            ..MinresParams::default()
+        },
+        ..EpParams::default()
+    }
+}
+
+fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// Two epochs over the examples with one workspace and warm-started clamped solves, against
+/// fresh solves from random starts (a new workspace each): the same gradient to 1e-10, and
+/// the warm start spends fewer products.
+fn same_gradient_as_fresh_solves(m: &Model, examples: &[Example]) {
+    let p = params();
+    let cold = EpParams {
+        warm_start: false,
+        ..p.clone()
+    };
+    let mut ws = EpWorkspace::default();
+    let (mut warm_mv, mut cold_mv) = (0, 0);
+    for epoch in 0..2 {
+        // θ moves between epochs, as training moves it.
+        let theta: Vec<f64> = m.theta().iter().map(|t| t + 0.03 * epoch as f64).collect();
+        for ex in examples {
+            let (g, oracle) = ep_gradient_in(m, &theta, ex, &p, &mut ws).unwrap();
+            assert!(oracle.is_none(), "no oracle unless asked");
+            let f = ep_gradient(m, &theta, ex, &cold).unwrap();
+            assert!(norm(&f.ep) > 1e-3, "premise: a non-zero gradient");
+            let d = max_diff(&g.ep, &f.ep);
+            assert!(
+                d < 1e-10,
+                "epoch {epoch}: reused/warm vs fresh differ by {d:e}"
+            );
+            assert!((g.energy - f.energy).abs() < 1e-10);
+            warm_mv += g.matvecs;
+            cold_mv += f.matvecs;
+        }
+    }
+    assert!(ws.bytes() > 0, "the workspace kept its vectors");
+    assert!(
+        warm_mv < cold_mv,
+        "warm-started clamped solves should spend fewer products ({warm_mv} vs {cold_mv})"
+    );
+}
+
+#[test]
+fn reused_workspace_and_warm_start_give_the_fresh_gradient_on_xor() {
+    let (m, train) = xor();
+    same_gradient_as_fresh_solves(&m, &train);
+}
+
+#[test]
+fn reused_workspace_and_warm_start_give_the_fresh_gradient_on_a_10_qubit_network() {
+    let m = randnet(10, 7);
+    same_gradient_as_fresh_solves(&m, &randnet_examples());
+}
+
+/// The oracle from the EP gradient's free state, in a workspace already used by other
+/// examples, against the separate oracle (its own free solve, fresh buffers).
+fn same_oracle_as_before(m: &Model, examples: &[Example]) {
+    let p = EpParams {
+        exact: true,
+        ..params()
+    };
+    let mut ws = EpWorkspace::default();
+    for ex in examples {
+        let (g, oracle) = ep_gradient_in(m, &m.theta(), ex, &p, &mut ws).unwrap();
+        let oracle = oracle.expect("the oracle was asked for");
+        let before = exact_gradient(m, &m.theta(), ex, &p).unwrap();
+        assert!(norm(&before.exact) > 1e-3, "premise: a non-zero gradient");
+        let d = max_diff(&oracle.exact, &before.exact);
+        assert!(d < 1e-9, "oracle differs from the separate oracle by {d:e}");
+        assert_eq!(oracle.iterations, before.iterations);
+        // The EP estimate beside it is the plain one.
+        let plain = ep_gradient(m, &m.theta(), ex, &params()).unwrap();
+        assert!(max_diff(&g.ep, &plain.ep) < 1e-12);
+        assert_eq!(g.matvecs, plain.matvecs);
+    }
+}
+
+#[test]
+fn oracle_from_the_free_state_equals_the_separate_oracle_on_xor() {
+    let (m, train) = xor();
+    same_oracle_as_before(&m, &train);
+}
+
+#[test]
+fn oracle_from_the_free_state_equals_the_separate_oracle_on_a_10_qubit_network() {
+    same_oracle_as_before(&randnet(10, 7), &randnet_examples());
+}
+
+#[test]
+fn without_the_gap_level_the_gradient_is_the_same_for_fewer_products() {
+    let m = randnet(10, 7);
+    let ex = &randnet_examples()[0];
+    let with = ep_gradient(&m, &m.theta(), ex, &params()).unwrap();
+    let without = ep_gradient(
+        &m,
+        &m.theta(),
+        ex,
+        &EpParams {
+            gap: false,
+            ..params()
+        },
+    )
+    .unwrap();
+    let gap = with.gap.expect("the gap is reported by default");
+    assert!(gap > 0.1, "premise: a gapped ground state ({gap})");
+    assert_eq!(without.gap, None);
+    assert!(max_diff(&with.ep, &without.ep) < 1e-12);
+    assert!(
+        without.matvecs + 20 < with.matvecs,
+        "the gap level costs products: {} without, {} with",
+        without.matvecs,
+        with.matvecs
+    );
+}
+
+/// A real and a complex operator of different sizes, to dirty the workspace.
+fn operators() -> Vec<(Model, XMaskOperator)> {
+    [randnet(9, 3), randnet(10, 5)]
+        .into_iter()
+        .map(|m| {
+            let h = m
+                .hamiltonian(&m.theta(), Some(&randnet_examples()[0]), 0.0)
+                .unwrap();
+            let op = XMaskOperator::new(&h).unwrap();
+            (m, op)
+        })
+        .collect()
+}
+
+#[test]
+fn lanczos_and_minres_in_a_reused_workspace_match_fresh_solves_bit_for_bit() {
+    let params = LanczosParams {
+        k: 2,
+        tol: 1e-11,
+        method: Method::Lanczos,
+        ..LanczosParams::default()
+    };
+    let mut ws = LanczosWorkspace::<f64>::new();
+    // Twice over two sizes: the second round finds a workspace grown by the first.
+    for round in 0..2 {
+        for (_, op) in operators() {
+            let fresh = lowest_eigenpairs::<f64>(&op, &params, None).unwrap();
+            let reused = lowest_eigenpairs_in::<f64>(&op, &params, None, &mut ws).unwrap();
+            assert_eq!(fresh.energies, reused.energies, "round {round}");
+            assert_eq!(fresh.vectors, reused.vectors);
+            assert_eq!(fresh.matvecs, reused.matvecs);
+            assert!(ws.basis_len() > 0, "the basis stays allocated");
+            // MINRES around the ground state, its vectors lent by the same workspace.
+            let q = &fresh.vectors[0];
+            let b: Vec<f64> = (0..q.len()).map(|i| ((i * 7 % 13) as f64) - 6.0).collect();
+            let mp = MinresParams::default();
+            let (x0, i0) = minres_projected(&op, fresh.energies[0], q, &b, &mp).unwrap();
+            let (x1, i1) =
+                minres_projected_in(&op, fresh.energies[0], q, &b, &mp, &mut ws).unwrap();
+            assert!(i0.iterations > 5, "premise: a real solve");
+            assert_eq!(i0.iterations, i1.iterations);
+            assert_eq!(x0, x1);
+            ws.give(x1);
+        }
+    }
+}
