@@ -6,6 +6,7 @@ mod common;
 mod adiabatic;
 mod circuit;
 mod circuit_dynamic;
+mod circuit_fast;
 mod circuit_gates;
 mod cli;
 mod ep;
