@@ -1,4 +1,4 @@
-//! Shot sampling (issue 5): 10^6 shots from `|ψ|²` of a random 20-qubit state, the whole
+//! Shot sampling: 10^6 shots from `|ψ|²` of a random 20-qubit state, the whole
 //! `O(2^N + S)` pipeline (cumulative distribution, sorted uniforms, counts). Peers:
 //! numpy's `Generator.choice(p=…)` ≈ 0.2 s, sorted uniforms against `cumsum` ≈ 0.03 s
 //! (`../shared/peers/`).

@@ -30,6 +30,16 @@ pub struct NonFiniteError {
 ///
 /// # Errors
 /// [`NonFiniteError`] with the key path of the first NaN or infinity.
+/// # Examples
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Levels { energies: Vec<f64>, gap: Option<f64> }
+/// let ok = Levels { energies: vec![-1.0, 0.5], gap: None };
+/// assert!(qep::finite::check_finite(&ok, "spectrum").is_ok());
+/// let bad = Levels { energies: vec![-1.0, f64::NAN], gap: Some(1.5) };
+/// let e = qep::finite::check_finite(&bad, "spectrum").unwrap_err();
+/// assert_eq!(e.path, "energies[1]");
+/// ```
 pub fn check_finite<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<(), NonFiniteError> {
     let mut w = Walker { path: Vec::new() };
     match value.serialize(&mut w) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""qep against scipy, side by side in one run on this machine (issue 3's speed goals).
+"""qep against scipy, side by side in one run on this machine.
 
 Measures, alternating tools so that machine drift hits both alike:
   * H·psi, complex128, TFIM on the open 4x6 grid (24 qubits, h = 3.04): scipy CSR matvec

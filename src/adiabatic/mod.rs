@@ -1,16 +1,15 @@
-//! Adiabatic state preparation (issue 6; docs/DESIGN.md "How states are prepared"): sweeps
-//! `H(s) = (1 − s) H_start + s H_target` ([`schedule`]), the Krylov propagator ([`krylov`]),
-//! fourth-order Magnus, midpoint and Trotter integrators ([`propagate`], [`trotter`]), and
-//! the preparation verified by Lanczos ([`prepare`]).
+//! Adiabatic state preparation (docs/DESIGN.md "How states are prepared"): sweeps
+//! `H(s) = (1 − s) H_start + s H_target` ([`schedule`]), the Krylov propagator ([`Krylov`],
+//! re-exported from [`crate::linalg`]), fourth-order Magnus, midpoint and Trotter integrators
+//! ([`propagate`](mod@propagate), [`trotter`]), and the preparation verified by Lanczos ([`prepare`]).
 
-pub mod krylov;
 pub mod prepare;
 pub mod propagate;
 pub mod schedule;
 pub mod schrodinger;
 pub mod trotter;
 
-pub use krylov::{krylov_memory, Krylov, KrylovParams, KrylovStats};
+pub use crate::linalg::{krylov_memory, Krylov, KrylovParams, KrylovStats};
 pub use prepare::{
     infidelity_slope, prepare_memory, PathPoint, PathScan, PrepareSettings, Prepared, Preparer,
     ScheduleKind, Verification,
@@ -73,29 +72,6 @@ pub enum AdiabaticError {
     BadTable {
         /// What is wrong.
         why: String,
-    },
-    /// Krylov settings out of range.
-    #[error(
-        "Krylov settings max_dim = {max_dim}, tol = {tol:e}; expected max_dim ≥ 2 and tol > 0"
-    )]
-    BadKrylov {
-        /// Largest dimension.
-        max_dim: usize,
-        /// Tolerance.
-        tol: f64,
-    },
-    /// The Krylov step shrank below round-off.
-    #[error(
-        "Krylov propagator: a step of {tau:e} cannot meet tol = {tol:e} with dimension ≤ \
-         {max_dim}; raise the tolerance or the Krylov dimension"
-    )]
-    KrylovStalled {
-        /// The step being taken.
-        tau: f64,
-        /// Tolerance per unit time.
-        tol: f64,
-        /// Largest dimension.
-        max_dim: usize,
     },
     /// The norm of the state drifted: the propagator is not unitary.
     #[error("the propagated state's norm drifted by {drift:.3e}; the propagation is not unitary")]

@@ -1,4 +1,4 @@
-//! State preparation verified by Lanczos (issue 6): start in an eigenstate of `H_start`, sweep,
+//! State preparation verified by Lanczos: start in an eigenstate of `H_start`, sweep,
 //! and measure how close the result is to the target eigenstate — fidelity, energy error,
 //! residual — with the gaps along the path that explain it.
 

@@ -1,6 +1,6 @@
 //! Schrödinger evolution of a state vector under a constant Hamiltonian, `ψ(t) = e^{−iHt}ψ(0)`,
 //! sampled at output times by the Krylov propagator: the pure-state path of `qep evolve`, and
-//! the operation benchmarked against scipy's `expm_multiply` (issue 6).
+//! the operation benchmarked against scipy's `expm_multiply`.
 
 use serde::Serialize;
 

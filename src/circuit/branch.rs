@@ -169,6 +169,21 @@ fn replay<A: Amp>(
 /// # Errors
 /// [`CircuitError::TooManyQubits`] above [`super::MAX_QUBITS`]; [`CircuitError::Memory`] if
 /// the [`MemoryPlan::sampling`] of the circuit does not fit.
+/// # Examples
+/// GHZ on three qubits: only `000` and `111`, each about half of the shots.
+/// ```
+/// use qep::circuit::{exact_distribution, parse_qasm, sample_counts};
+/// let c = parse_qasm(
+///     "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[3];\ncreg c[3];\n\
+///      h q[0];\ncx q[0],q[1];\ncx q[1],q[2];\nmeasure q -> c;\n",
+/// )?;
+/// let counts = sample_counts(&c, 2_000, 3)?;
+/// assert_eq!(counts.keys().collect::<Vec<_>>(), ["000", "111"]);
+/// assert!((counts["111"] as f64 - 1_000.0).abs() < 5.0 * 22.4); // 5σ, σ = √(2000/4)
+/// let exact = exact_distribution(&c)?;
+/// assert!((exact["000"] - 0.5).abs() < 1e-12);
+/// # Ok::<(), qep::circuit::CircuitError>(())
+/// ```
 pub fn sample_counts(circuit: &Circuit, shots: u64, seed: u64) -> Result<Counts, CircuitError> {
     sample_counts_with(circuit, shots, seed, &RunOptions::default())
 }

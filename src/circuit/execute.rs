@@ -476,6 +476,23 @@ pub fn zero_state_of<A: Amp>(qubits: usize) -> Vec<A> {
 /// # Errors
 /// [`CircuitError::TooManyQubits`] above [`MAX_QUBITS`]; [`CircuitError::Memory`] if one
 /// state vector does not fit.
+/// # Examples
+/// A Bell pair measured: both classical bits agree on every seed.
+/// ```
+/// use qep::circuit::{parse_qasm, simulate};
+/// let c = parse_qasm(
+///     "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\n\
+///      h q[0];\ncx q[0],q[1];\nmeasure q -> c;\n",
+/// )?;
+/// for seed in 0..8 {
+///     let out = simulate(&c, seed)?;
+///     assert_eq!(out.clbits[0], out.clbits[1]);
+///     // The state collapsed to |00⟩ or |11⟩.
+///     let p11 = out.state[3].norm_sqr();
+///     assert!((p11 - if out.clbits[0] { 1.0 } else { 0.0 }).abs() < 1e-12);
+/// }
+/// # Ok::<(), qep::circuit::CircuitError>(())
+/// ```
 pub fn simulate(circuit: &Circuit, seed: u64) -> Result<Outcome, CircuitError> {
     simulate_with(circuit, seed, &RunOptions::default())
 }

@@ -66,10 +66,10 @@ fn located(file: &std::path::Path, e: circuit::CircuitError) -> anyhow::Error {
 
 fn run_file(a: CircuitRunArgs) -> Result<()> {
     let file = &a.file;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    std::str::from_utf8(&bytes).with_context(|| format!("{}: not UTF-8 text", file.display()))?;
     let params = parse_params(&a.params)?;
-    let c: Circuit = circuit::parse_qasm_file(file, &params).map_err(|e| located(file, e))?;
+    let text = circuit::read_qasm(file)?;
+    let c: Circuit =
+        circuit::parse_qasm_source(&text, file, &params).map_err(|e| located(file, e))?;
     if a.statevector && c.qubits > MAX_PRINTED_QUBITS {
         bail!(
             "{}: --statevector prints at most {MAX_PRINTED_QUBITS} qubits, the circuit has {}",
@@ -109,7 +109,7 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
     if a.json {
         let provenance = Provenance::new(
             Some(file),
-            Some(sha256_hex(&bytes)),
+            Some(sha256_hex(text.as_bytes())),
             Some(a.seed),
             json!({"shots": a.shots, "statevector": a.statevector, "params": a.params}),
         );

@@ -1,11 +1,13 @@
 //! `qep grad FILE [--example I | --inputs … --targets …] [--beta B] [--one-sided] [--eigen K]`,
 //! and with `--temperature T` the thermal gradients (dense comparison, typicality above 12
-//! qubits, Eq. 43 from shots with `--shots S`).
+//! qubits, Eq. 43 from shots with `--shots S`). Every model is differentiated by the engine
+//! `qep run` trains it with (`engine` in the JSON): a `kind: classical` model by the classical
+//! network, with implicit differentiation (Eq. 49) as its oracle.
 
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use qep::ep::classical::ClassicalParams;
+use qep::ep::classical::{ClassicalParams, Relaxed};
 use qep::ep::langevin::{LangevinParams, ThermalNet};
 use qep::ep::lowtemp::low_temperature;
 use qep::ep::prepared::{ep_gradient_prepared, PreparedGradient};
@@ -15,11 +17,10 @@ use qep::ep::thermal::{
 };
 use qep::ep::typicality::TypicalityParams;
 use qep::ep::{
-    compare, ep_gradient, exact_gradient, gradient_memory, EpGradient, EpParams, ExactGradient,
+    compare, gradient_memory, Engine, EpGradient, EpOverrides, EpParams, ExactGradient,
+    GradientDetails,
 };
-use qep::hamiltonian::{
-    Adiabatic, Example, Model, ModelKind, Preparation, StateChoice, ThermalGradient,
-};
+use qep::hamiltonian::{Adiabatic, Example, Model, Preparation, ThermalGradient};
 use qep::operator::DENSE_MAX_QUBITS;
 use qep::state::MemoryPlan;
 
@@ -29,6 +30,8 @@ use super::{finite, in_file, lanczos_params, load, print_json, spinner};
 /// The JSON of `qep grad`.
 #[derive(Serialize)]
 struct GradOut {
+    /// The engine `qep run` trains this model with.
+    engine: &'static str,
     example: Example,
     #[serde(flatten)]
     ep: EpGradient,
@@ -48,22 +51,8 @@ fn example(a: &GradArgs, model: &Model) -> Result<Example> {
     let file = a.model.file.display();
     if let Some(targets) = &a.targets {
         let inputs = a.inputs.clone().unwrap_or_default();
-        if inputs.len() != model.inputs.len() {
-            bail!(
-                "{file}: --inputs has {} values; expected {}, one per model input {:?}",
-                inputs.len(),
-                model.inputs.len(),
-                model.inputs
-            );
-        }
-        if targets.len() != model.outputs.len() {
-            bail!(
-                "{file}: --targets has {} values; expected {}, one per model output {:?}",
-                targets.len(),
-                model.outputs.len(),
-                model.outputs
-            );
-        }
+        check_count(&file, "--inputs", inputs.len(), "input", &model.inputs)?;
+        check_count(&file, "--targets", targets.len(), "output", &model.outputs)?;
         return Ok(Example {
             inputs,
             targets: targets.clone(),
@@ -84,54 +73,88 @@ fn example(a: &GradArgs, model: &Model) -> Result<Example> {
     }
 }
 
+/// Refuses a `flag` that gives `given` values for a model with one `what` per site of `sites`.
+fn check_count(
+    file: &impl std::fmt::Display,
+    flag: &str,
+    given: usize,
+    what: &str,
+    sites: &[usize],
+) -> Result<()> {
+    if given != sites.len() {
+        bail!(
+            "{file}: {flag} has {given} values; expected {}, one per model {what} {sites:?}",
+            sites.len()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(a: GradArgs) -> Result<()> {
     let file = &a.model.file;
     let model = load(file)?;
     let ex = example(&a, &model)?;
-    let level = a.eigen.unwrap_or(match model.settings.state {
-        StateChoice::Ground => 0,
-        StateChoice::Eigen(k) => k,
-    });
-    let params = EpParams {
-        beta: a.beta.or(model.settings.beta).unwrap_or(0.01),
+    let has_temperature = a.temperature.or(model.settings.temperature).is_some();
+    let overrides = EpOverrides {
+        beta: a.beta,
         one_sided: a.one_sided,
-        level,
-        warm_start: !a.no_warm_start,
-        shots: a.shots.or(model.settings.shots),
-        shot_seed: a.solver.seed,
-        lanczos: lanczos_params(&a.solver, 1),
-        ..EpParams::default()
+        level: a.eigen,
+        shots: a.shots,
+        seed: Some(a.solver.seed),
+        temperature: a.temperature,
+        samples: has_temperature.then_some(a.samples),
+        no_warm_start: a.no_warm_start,
+        exact: !a.no_exact,
+        lanczos: Some(lanczos_params(&a.solver, 1)),
+        ..EpOverrides::default()
     };
+    let params = in_file(file, EpParams::from_model(&model, &overrides))?;
     let theta = match &a.params {
         Some(p) => qep::report::run_dir::ParamsFile::load_theta(p, &model)?,
         None => model.theta(),
     };
-    if let Some(t) = a.temperature.or(model.settings.temperature) {
-        if model.kind == ModelKind::Classical {
-            return classical_thermal(&a, &model, &theta, &ex, t, params.beta);
+    let engine = in_file(file, Engine::for_model(&model, &params))?;
+    match (&engine, &params.thermal) {
+        (Engine::Classical(_), Some(t)) => {
+            return classical_thermal(&a, &model, &theta, &ex, t.temperature, params.beta)
         }
-        if model.qubits > DENSE_MAX_QUBITS {
-            return thermal_typical(&a, &model, &theta, &ex, t, params.beta);
+        (Engine::Classical(_), None) => {
+            return classical(&a, &model, &engine, &theta, &ex, &params)
         }
-        return thermal(&a, &model, &theta, &ex, t, params.beta, params.shots);
+        (Engine::Thermal(t), _) if model.qubits > DENSE_MAX_QUBITS => {
+            return thermal_typical(&a, &model, &theta, &ex, t, params.beta)
+        }
+        (Engine::Thermal(t), _) => {
+            return thermal(
+                &a,
+                &model,
+                &theta,
+                &ex,
+                t.temperature,
+                params.beta,
+                params.shots,
+            )
+        }
+        (Engine::Eigen | Engine::Prepared(_), _) => {}
     }
     let mut plan = MemoryPlan::new("qep grad");
-    plan.extend(&gradient_memory(model.qubits, &params, !a.no_exact));
+    plan.extend(&gradient_memory(model.qubits, &params, params.exact));
     in_file(file, plan.check())?;
     let pb =
         (model.qubits >= 16).then(|| spinner(format!("EP gradient on {} qubits", model.qubits)));
-
-    let ep = ep_gradient(&model, &theta, &ex, &params);
-    let oracle = if a.no_exact {
-        None
-    } else {
-        Some(exact_gradient(&model, &theta, &ex, &params))
-    };
+    // The prepared engine's estimate is reported per sweep time in `prepared`, beside the
+    // estimate on exact eigenstates it is compared with.
+    let g = Engine::Eigen.gradient(&model, &theta, &ex, &params);
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    let ep = in_file(file, ep)?;
-    let oracle = oracle.map(|o| in_file(file, o)).transpose()?;
+    let g = in_file(file, g)?;
+    let GradientDetails::Eigen { ep, oracle } = g.details else {
+        bail!(
+            "{}: the eigen engine returned another engine's evidence",
+            file.display()
+        );
+    };
     let (cosine, relative_error) = match &oracle {
         Some(o) => {
             let (c, r) = compare(&ep.ep, &o.exact);
@@ -141,6 +164,7 @@ pub fn run(a: GradArgs) -> Result<()> {
     };
     let prepared = prepared_runs(&a, &model, &theta, &ex, &params, &ep.ep)?;
     let out = GradOut {
+        engine: engine.name(),
         example: ex,
         exact: oracle.as_ref().map(|o| o.exact.clone()),
         oracle,
@@ -160,8 +184,9 @@ pub fn run(a: GradArgs) -> Result<()> {
     }
     let e = &out.ep;
     println!(
-        "{}: level {} at E = {:.10}, gap {}, ⟨C⟩ = {:.8}, β = {}{}",
+        "{} ({} engine): level {} at E = {:.10}, gap {}, ⟨C⟩ = {:.8}, β = {}{}",
         model.name,
+        out.engine,
         e.level,
         e.energy,
         e.gap
@@ -270,6 +295,8 @@ fn prepared_runs(
 /// The JSON of `qep grad --temperature T` (dense).
 #[derive(Serialize)]
 struct ThermalOut {
+    /// The engine `qep run` trains this model with.
+    engine: &'static str,
     #[serde(flatten)]
     gradients: ThermalGradients,
     /// Eq. 43 from Z-basis shots: one entry per parameter, null if not Z-type.
@@ -305,6 +332,7 @@ fn thermal(
         })
         .transpose()?;
     let out = ThermalOut {
+        engine: "thermal",
         gradients: g,
         covariance_shots: sc.as_ref().map(|s| s.covariance.clone()),
         covariance_shots_std: sc.as_ref().map(|s| s.std_err.clone()),
@@ -372,6 +400,8 @@ fn thermal(
 /// The JSON of `qep grad --temperature T` above 12 qubits.
 #[derive(Serialize)]
 struct TypicalOut {
+    /// The engine `qep run` trains this model with.
+    engine: &'static str,
     params: Vec<String>,
     temperature: f64,
     beta: f64,
@@ -389,9 +419,10 @@ fn thermal_typical(
     model: &Model,
     theta: &[f64],
     ex: &Example,
-    t: f64,
+    thermal: &ThermalParams,
     beta: f64,
 ) -> Result<()> {
+    let t = thermal.temperature;
     if a.shots.is_some() {
         anyhow::bail!(
             "{}: {} qubits: shots of the Gibbs state need its dense diagonal (≤ {DENSE_MAX_QUBITS} \
@@ -405,14 +436,17 @@ fn thermal_typical(
         "thermal gradients by typicality on {} qubits, {} random vectors",
         model.qubits, a.samples
     ));
-    let mut p = ThermalParams::new(t, ThermalGradient::Clamped, a.solver.seed);
-    p.method = ThermalMethod::Typicality;
-    p.typicality.samples = a.samples;
+    let mut p = ThermalParams {
+        estimator: ThermalGradient::Clamped,
+        method: ThermalMethod::Typicality,
+        ..thermal.clone()
+    };
     let clamped = thermal_gradient(model, theta, ex, &p, beta);
     p.estimator = ThermalGradient::Covariance;
     let covariance = thermal_gradient(model, theta, ex, &p, beta);
     pb.finish_and_clear();
     let out = TypicalOut {
+        engine: "thermal",
         params: model.params.iter().map(|p| p.label.clone()).collect(),
         temperature: t,
         beta,
@@ -457,6 +491,8 @@ fn thermal_typical(
 /// The JSON of `qep grad --temperature T` on a classical model (Section IV's limit case).
 #[derive(Serialize)]
 struct ClassicalThermalOut {
+    /// The engine `qep run` trains this model with.
+    engine: &'static str,
     params: Vec<String>,
     temperature: f64,
     beta: f64,
@@ -501,6 +537,7 @@ fn classical_thermal(
     let g = g?;
     let low = in_file(file, low_temperature(&net, theta, ex, beta))?;
     let out = ClassicalThermalOut {
+        engine: "classical",
         params: g.params.clone(),
         temperature: t,
         beta,
@@ -543,6 +580,113 @@ fn classical_thermal(
             out.low_temperature[i],
             out.zero_temperature[i]
         );
+    }
+    Ok(())
+}
+
+/// The JSON of `qep grad` on a `kind: classical` model (Section II): the EP estimate of the
+/// relaxed network (Eq. 14) and its oracle, implicit differentiation at the free minimum
+/// (Eq. 49).
+#[derive(Serialize)]
+struct ClassicalOut {
+    /// `classical`.
+    engine: &'static str,
+    example: Example,
+    params: Vec<String>,
+    /// The EP estimates, in `params` order.
+    ep: Vec<f64>,
+    /// Implicit differentiation (Eq. 49), in `params` order.
+    exact: Option<Vec<f64>>,
+    cosine: Option<f64>,
+    relative_error: Option<f64>,
+    beta: f64,
+    one_sided: bool,
+    /// Free-phase cost `C(z̄)`.
+    cost: f64,
+    /// Free-phase `z̄` on the outputs.
+    z_outputs: Vec<f64>,
+    /// `‖∂f/∂z‖` of the free and clamped minima.
+    residuals: Vec<f64>,
+    /// The free phase.
+    free: Relaxed,
+    /// The clamped phases: `+β`, then `−β` unless one-sided.
+    clamped: Vec<Relaxed>,
+    /// Relative residual of the oracle's adjoint solve.
+    oracle_residual: Option<f64>,
+    seconds: f64,
+}
+
+/// `qep grad` on a `kind: classical` model: the classical network's EP gradient and its
+/// oracle, the engine `qep run` trains it with.
+fn classical(
+    a: &GradArgs,
+    model: &Model,
+    engine: &Engine,
+    theta: &[f64],
+    ex: &Example,
+    params: &EpParams,
+) -> Result<()> {
+    let file = &a.model.file;
+    let g = in_file(file, engine.gradient(model, theta, ex, params))?;
+    let GradientDetails::Classical { ep, oracle } = g.details else {
+        bail!(
+            "{}: the classical engine returned another engine's evidence",
+            file.display()
+        );
+    };
+    let (cosine, relative_error) = match &g.exact {
+        Some(x) => {
+            let (c, r) = compare(&g.ep, x);
+            (Some(c), Some(r))
+        }
+        None => (None, None),
+    };
+    let out = ClassicalOut {
+        engine: g.engine,
+        example: ex.clone(),
+        params: g.params,
+        ep: g.ep,
+        exact: g.exact,
+        cosine,
+        relative_error,
+        beta: ep.beta,
+        one_sided: ep.one_sided,
+        cost: ep.cost,
+        z_outputs: ep.z_outputs,
+        residuals: g.residuals,
+        free: ep.free,
+        clamped: ep.clamped,
+        oracle_residual: oracle.map(|o| o.residual),
+        seconds: g.seconds,
+    };
+    finite(file, &out)?;
+    if a.model.json {
+        return print_json(
+            &out,
+            model,
+            None,
+            serde_json::json!({"beta": params.beta, "one_sided": params.one_sided,
+                               "classical": ClassicalParams::default()}),
+        );
+    }
+    println!(
+        "{} (classical engine): C = {:.8}, β = {}{}",
+        model.name,
+        out.cost,
+        out.beta,
+        if out.one_sided { " (one-sided)" } else { "" }
+    );
+    println!("{:<16} {:>16} {:>16}", "param", "EP", "exact (Eq. 49)");
+    for (i, label) in out.params.iter().enumerate() {
+        let x = out
+            .exact
+            .as_ref()
+            .map(|x| format!("{:>16.9e}", x[i]))
+            .unwrap_or_default();
+        println!("{:<16} {:>16.9e} {x}", label, out.ep[i]);
+    }
+    if let (Some(c), Some(r)) = (out.cosine, out.relative_error) {
+        println!("cosine similarity {c:.9}, relative error {r:.3e}");
     }
     Ok(())
 }

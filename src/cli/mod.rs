@@ -20,7 +20,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -30,7 +30,7 @@ use serde::Serialize;
 use qep::cancel::Cancel;
 use qep::hamiltonian::{self, Model};
 use qep::linalg::{BasisMemory, LanczosParams, Method};
-use qep::report::Provenance;
+use qep::report::{Progress, Provenance};
 
 use args::{Command, MemoryArg, MethodArg, SolverArgs};
 
@@ -145,9 +145,18 @@ fn training_example(model: &Model, file: &Path, i: usize) -> Result<qep::hamilto
         })
 }
 
-/// Prefixes a library error with the model's file name, so that every message starts with it.
+/// Prefixes a library error with the model's file name, so that every message starts with it
+/// (once: a message that already starts with it is left as it is).
 fn in_file<T, E: Into<anyhow::Error>>(file: &Path, r: Result<T, E>) -> Result<T> {
-    r.map_err(|e| e.into().context(file.display().to_string()))
+    r.map_err(|e| {
+        let e = e.into();
+        let name = file.display().to_string();
+        if e.to_string().starts_with(&name) {
+            e
+        } else {
+            e.context(name)
+        }
+    })
 }
 
 /// A command's JSON: its result fields plus `provenance`.
@@ -236,6 +245,57 @@ fn bar(len: u64, msg: String, unit: &str) -> ProgressBar {
     pb.set_message(msg);
     pb.enable_steady_tick(Duration::from_millis(200));
     pb
+}
+
+/// Shows the library's [`Progress`] reports on stderr: a spinner for a phase of unknown
+/// length, a bar for one of known length (hidden when stderr is not a terminal).
+struct ProgressView(Mutex<Option<(String, ProgressBar)>>);
+
+impl ProgressView {
+    fn new() -> Self {
+        Self(Mutex::new(None))
+    }
+
+    /// Shows one report, replacing the previous display when the phase changes.
+    fn report(&self, p: Progress) {
+        let mut shown = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match p {
+            Progress::Phase { what } => {
+                if let Some((_, old)) = shown.take() {
+                    old.finish_and_clear();
+                }
+                *shown = Some((what.clone(), spinner(what)));
+            }
+            Progress::Steps {
+                what,
+                done,
+                total,
+                unit,
+            } => {
+                let same = shown
+                    .as_ref()
+                    .is_some_and(|(w, b)| *w == what && b.length() == Some(total));
+                if !same {
+                    if let Some((_, old)) = shown.take() {
+                        old.finish_and_clear();
+                    }
+                    *shown = Some((what.clone(), bar(total, what, unit)));
+                }
+                if let Some((_, b)) = shown.as_ref() {
+                    b.set_position(done);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for ProgressView {
+    fn drop(&mut self) {
+        let shown = self.0.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, b)) = shown.take() {
+            b.finish_and_clear();
+        }
+    }
 }
 
 /// `1.5 GiB`-style byte counts.

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use qep::ep::thermal::ThermalParams;
-use qep::ep::{free_phase, FreePhase, RunStamp, TrainParams, Trainer};
+use qep::ep::{free_phase, EpOverrides, FreePhase, RunStamp, TrainParams, Trainer};
 use qep::hamiltonian::{Example, Model, ThermalGradient};
 use qep::report::run_dir::{ParamsFile, RunDir, Summary, RUN_FILES};
 use qep::report::{check_fresh, default_out_dir, Provenance};
@@ -37,19 +37,26 @@ pub fn run(a: RunArgs) -> Result<()> {
     }
     let cancel = cooperative();
     let t0 = Instant::now();
-    let mut params = TrainParams::from_model(&model);
+    let overrides = EpOverrides {
+        beta: a.beta,
+        temperature: a.temperature,
+        thermal_gradient: a.thermal_gradient.as_deref().map(|e| match e {
+            "covariance" => ThermalGradient::Covariance,
+            "kubo-mori" => ThermalGradient::KuboMori,
+            _ => ThermalGradient::Clamped,
+        }),
+        samples: a.samples,
+        lanczos: Some(qep::linalg::LanczosParams {
+            tol: a.solver.tol.min(1e-10),
+            ..lanczos_params(&a.solver, 1)
+        }),
+        ..EpOverrides::default()
+    };
+    let mut params = in_file(&file, TrainParams::with_overrides(&model, &overrides))?;
     if let Some(e) = a.epochs {
         params.training.epochs = e;
     }
-    if let Some(b) = a.beta {
-        params.ep.beta = b;
-    }
-    params.ep.lanczos = qep::linalg::LanczosParams {
-        tol: a.solver.tol.min(1e-10),
-        ..lanczos_params(&a.solver, 1)
-    };
     params.cosine_every = a.cosine_every;
-    thermal_flags(&a, &model, &mut params)?;
     let mut plan = qep::state::MemoryPlan::new("qep run");
     plan.extend(&qep::ep::gradient_memory(model.qubits, &params.ep, true));
     in_file(&file, plan.check())?;
@@ -127,8 +134,9 @@ pub fn run(a: RunArgs) -> Result<()> {
         );
     } else {
         eprintln!(
-            "{}: training on {n_train} examples for {epochs} epochs, writing {}",
+            "{}: training on {n_train} examples for {epochs} epochs ({} engine), writing {}",
             model.name,
+            trainer.engine().name(),
             dir.path().display()
         );
     }
@@ -308,38 +316,6 @@ fn already_complete(
             .map(|x| format!("{x:.3}"))
             .unwrap_or_else(|| "—".into()),
     );
-    Ok(())
-}
-
-/// `--temperature`, `--thermal-gradient`, `--samples` over the model's thermal settings.
-fn thermal_flags(a: &RunArgs, model: &Model, params: &mut TrainParams) -> Result<()> {
-    if let Some(t) = a.temperature {
-        let est = params
-            .thermal
-            .as_ref()
-            .map_or(ThermalGradient::Clamped, |p| p.estimator);
-        params.thermal = Some(ThermalParams::new(t, est, model.seed));
-    }
-    let Some(th) = params.thermal.as_mut() else {
-        if a.thermal_gradient.is_some() || a.samples.is_some() {
-            bail!(
-                "{}: --thermal-gradient and --samples need a temperature (--temperature T or \
-                 `temperature:` in the model)",
-                a.model.file.display()
-            );
-        }
-        return Ok(());
-    };
-    if let Some(e) = a.thermal_gradient.as_deref() {
-        th.estimator = match e {
-            "covariance" => ThermalGradient::Covariance,
-            "kubo-mori" => ThermalGradient::KuboMori,
-            _ => ThermalGradient::Clamped,
-        };
-    }
-    if let Some(r) = a.samples {
-        th.typicality.samples = r;
-    }
     Ok(())
 }
 

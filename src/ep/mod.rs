@@ -6,23 +6,29 @@
 //! * [`ep_gradient`]: the EP estimate of `∂⟨C⟩/∂θ_k` from two clamped eigenstates (Eq. 28)
 //!   or one (the one-sided variant);
 //! * [`exact_gradient`]: the oracle, first-order perturbation theory as one MINRES solve;
+//! * [`EpParams::from_model`]: β, level, shots, temperature, preparation resolved once from the
+//!   model and the caller's [`EpOverrides`];
+//! * [`Engine`]: eigen, prepared, thermal or classical, chosen by [`Engine::for_model`], with
+//!   the one entry point [`Engine::gradient`] returning a [`Gradient`];
 //! * [`Trainer`]: mini-batch training with SGD/Adam, metrics, checkpoints.
 
 pub mod classical;
-mod gradient;
-pub mod langevin;
-pub mod lowtemp;
-pub mod prepared;
+mod engine;
+mod params;
 mod quantum;
 pub mod thermal;
 mod train;
-pub mod typicality;
 
-pub use gradient::{
-    compare, ep_gradient, exact_gradient, gradient_memory, EpError, EpGradient, EpParams,
-    ExactGradient,
+pub use classical::{langevin, lowtemp};
+pub use quantum::prepared;
+pub use thermal::typicality;
+
+pub use engine::{Engine, Gradient, GradientDetails, Prediction};
+pub use params::{check_beta, check_temperature, EpError, EpOverrides, EpParams};
+pub use quantum::{
+    compare, ep_gradient, exact_gradient, free_phase, gradient_memory, EpGradient, ExactGradient,
+    FreePhase,
 };
-pub use quantum::{free_phase, FreePhase};
 pub use train::{
     correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, RunStamp, TrainError, TrainParams,
     Trainer,

@@ -58,6 +58,7 @@ use super::density::{check_density_alloc, DensityMatrix};
 use super::gibbs::{check_temperature, dense_eigen, GibbsDensity};
 use super::EvolveError;
 use crate::adiabatic::{Krylov, KrylovParams, KrylovStats};
+use crate::measure::stats::Welford;
 use crate::operator::{XMaskOperator, DENSE_MAX_QUBITS};
 use crate::pauli::PauliSum;
 use crate::state::{expectation_sum, memory};
@@ -183,33 +184,6 @@ pub fn statistical_floor(effective_dimension: f64, trajectories: usize) -> f64 {
     0.5 * (effective_dimension.max(1.0) / trajectories.max(1) as f64)
         .sqrt()
         .min(1.0)
-}
-
-/// Running mean and sum of squared deviations (Welford), fed in trajectory order.
-#[derive(Clone, Copy, Default)]
-struct Welford {
-    count: u64,
-    mean: f64,
-    m2: f64,
-}
-
-impl Welford {
-    fn push(&mut self, x: f64) {
-        self.count += 1;
-        let d = x - self.mean;
-        self.mean += d / self.count as f64;
-        self.m2 += d * (x - self.mean);
-    }
-
-    /// `s/√M`, 0 below two samples.
-    fn sem(&self) -> f64 {
-        if self.count < 2 {
-            0.0
-        } else {
-            let m = self.count as f64;
-            (self.m2 / (m - 1.0) / m).max(0.0).sqrt()
-        }
-    }
 }
 
 /// One trajectory between collisions.
@@ -421,10 +395,10 @@ pub fn cool_trajectories(
                 }
             }
             out.steps.push(round as f64);
-            out.energy.push(acc[0].mean);
+            out.energy.push(acc[0].mean());
             out.energy_std_errors.push(acc[0].sem());
             for j in 0..nobs {
-                out.observables[j].push(acc[j + 1].mean);
+                out.observables[j].push(acc[j + 1].mean());
                 out.std_errors[j].push(acc[j + 1].sem());
             }
             if let Some(g) = &gibbs {

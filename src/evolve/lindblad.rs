@@ -5,6 +5,7 @@ use rayon::prelude::*;
 use super::density::{self, check_density_alloc, DensityMatrix, GroupedOperator, PAR_FROM};
 use super::dopri::{StepControl, A, D, E};
 use super::EvolveError;
+use crate::operator::LinearOperator;
 use crate::pauli::PauliSum;
 use crate::C64;
 
@@ -26,6 +27,8 @@ pub struct Lindbladian {
     jumps: Vec<JumpGroups>,
     /// Per jump, the right factors `L_k†` as [`RightGroup`]s (for the Hermitian path).
     right: Vec<Vec<RightGroup>>,
+    /// `2 Σ|h| + 2 Σ_k γ_k (Σ|l_k|)²`, a bound on `‖L‖` in the Frobenius norm of `ρ`.
+    norm_bound: f64,
 }
 
 /// `(γ, L grouped, conj(D_x) of L)` for one jump operator.
@@ -99,20 +102,9 @@ impl Lindbladian {
         let mut g = PauliSum::new(n);
         g.add_sum(h, C64::new(0.0, -1.0));
         let mut grouped = Vec::with_capacity(jumps.len());
+        let mut norm_bound = 2.0 * h.norm_bound();
         for (k, (l, rate)) in jumps.iter().enumerate() {
-            if !rate.is_finite() || *rate < 0.0 {
-                return Err(EvolveError::BadRate {
-                    index: k,
-                    rate: *rate,
-                });
-            }
-            if l.qubits() > n {
-                return Err(EvolveError::QubitMismatch {
-                    what: format!("jump {k}"),
-                    expected: n,
-                    found: l.qubits(),
-                });
-            }
+            super::check_jump(k, l, *rate, n)?;
             let mut l = l.clone();
             if l.qubits() < n {
                 let mut wide = PauliSum::new(n);
@@ -121,6 +113,7 @@ impl Lindbladian {
                 }
                 l = wide;
             }
+            norm_bound += 2.0 * rate * l.norm_bound().powi(2);
             let ldl = l.adjoint().product(&l).simplified(SIMPLIFY_TOL);
             g.add_sum(&ldl, C64::new(-0.5 * rate, 0.0));
             if *rate > 0.0 {
@@ -146,6 +139,7 @@ impl Lindbladian {
             g_conj,
             jumps: grouped,
             right,
+            norm_bound,
         })
     }
 
@@ -289,6 +283,44 @@ impl Lindbladian {
         } else {
             out.chunks_mut(t * d).enumerate().for_each(sym);
         }
+    }
+}
+
+/// The Lindbladian as a linear operator on vectorised density matrices (row-major `4^n`
+/// entries): `apply` is [`Lindbladian::apply`], so generic solvers (Krylov, eigensolvers of
+/// the steady state) can act on it. Not Hermitian, not real.
+impl LinearOperator<C64> for Lindbladian {
+    fn dim(&self) -> usize {
+        1usize << (2 * self.n)
+    }
+
+    #[inline]
+    fn apply(&self, x: &[C64], y: &mut [C64]) {
+        Lindbladian::apply(self, x, y);
+    }
+
+    fn is_real(&self) -> bool {
+        false
+    }
+
+    fn is_hermitian(&self) -> bool {
+        false
+    }
+
+    fn norm_bound(&self) -> f64 {
+        self.norm_bound
+    }
+
+    /// Entries read per application: per row of `ρ`, `2^n` per X-mask of `G` (twice) and per
+    /// pair of X-masks of each jump.
+    fn cost_hint(&self) -> usize {
+        let d = 1usize << self.n;
+        let jumps: usize = self
+            .jumps
+            .iter()
+            .map(|(_, gl, cj)| gl.groups().len() * cj.len())
+            .sum();
+        (d * d).saturating_mul(2 * self.g.groups().len() + jumps)
     }
 }
 
@@ -530,23 +562,7 @@ pub fn evolve_lindblad_with_progress(
         });
     }
     super::check_observables(observables, n)?;
-    let mut prev = 0.0;
-    for (i, &t) in times.iter().enumerate() {
-        if !t.is_finite() || t < prev {
-            return Err(EvolveError::BadTimes {
-                index: i,
-                time: t,
-                previous: prev,
-            });
-        }
-        prev = t;
-    }
-    if !(opts.atol > 0.0 && opts.rtol >= 0.0 && opts.atol.is_finite() && opts.rtol.is_finite()) {
-        return Err(EvolveError::BadTolerance {
-            atol: opts.atol,
-            rtol: opts.rtol,
-        });
-    }
+    super::check_times_and_tolerance(times, opts.atol, opts.rtol)?;
     let defect = rho0.hermiticity_defect();
     if defect > 1e-12 {
         return Err(EvolveError::NonHermitianState { defect });

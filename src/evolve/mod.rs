@@ -1,4 +1,4 @@
-//! Open-system evolution: density matrices and the Lindblad master equation (issue 7, item 1).
+//! Open-system evolution: density matrices and the Lindblad master equation.
 //!
 //! * [`DensityMatrix`]: `ρ` on `n` qubits, `4^n` complex entries, row-major `ρ[r][c]`, with the
 //!   monitors (trace, purity, Hermiticity defect, smallest eigenvalue) and `Tr ρA` for a
@@ -11,17 +11,22 @@
 //! * [`evolve_lindblad`]: adaptive Dormand–Prince 5(4) with absolute/relative tolerances,
 //!   returning observables, trace, purity and the monitors at the requested times.
 //! * [`evolve_trajectories`]: the same equation unravelled into quantum trajectories (Monte
-//!   Carlo wave function, issue 7 item 2): means ± standard errors over seeded trajectories.
+//!   Carlo wave function): means ± standard errors over seeded trajectories.
 //! * [`cool`] / [`cool_trajectories`]: algorithmic cooling by collisions with thermal ancillas,
 //!   on density matrices or unravelled into pure-state trajectories (ancilla `Z` measurements).
 
 pub mod cooling;
 pub mod cooling_trajectories;
 pub mod davies;
-pub mod density;
 mod dopri;
-pub mod gibbs;
 pub mod lindblad;
+/// Density matrices, moved to [`crate::state::density`]; the path stays for callers.
+pub use crate::state::density;
+/// The Gibbs state, moved to [`crate::state::gibbs`]; the path stays for callers.
+pub use crate::state::gibbs;
+pub mod runner;
+pub mod setup;
+pub mod thermalize;
 pub mod trajectories;
 
 pub use cooling::{
@@ -40,10 +45,12 @@ pub use density::{
     cooling_memory, davies_memory, density_bytes, gibbs_memory, lindblad_memory,
     propagator_cache_bytes, DensityMatrix, GroupedOperator, MAX_EIGEN_QUBITS,
 };
-pub use gibbs::{trace_distance, GibbsDensity, Relaxation};
+pub use gibbs::{trace_distance, Gibbs, GibbsDensity, Relaxation};
 pub use lindblad::{
     evolve_lindblad, evolve_lindblad_with_progress, Lindbladian, Options, StepStats, Trajectory,
 };
+pub use setup::StartState;
+pub use thermalize::{thermalize, Thermalization, ThermalizeMethod, ThermalizeSettings};
 pub use trajectories::{
     evolve_trajectories, evolve_trajectories_with_progress, trajectories_memory, TrajectoryOptions,
     TrajectoryResult,
@@ -218,6 +225,57 @@ pub enum EvolveError {
         /// The tolerance it was compared with.
         tol: f64,
     },
+    /// A start state given by a name that is not one of the accepted ones.
+    #[error("--initial {spec:?}: expected {expected} or basis:B with B < 2^{qubits}")]
+    BadStartState {
+        /// The text given.
+        spec: String,
+        /// The accepted names, comma-separated.
+        expected: String,
+        /// Qubits of the model.
+        qubits: usize,
+    },
+    /// An observable label that is not a Pauli string.
+    #[error("--observe {label:?}: {source}")]
+    BadObservable {
+        /// The label given.
+        label: String,
+        /// Why it is not a Pauli string.
+        source: crate::pauli::PauliError,
+    },
+    /// An observable that acts on a qubit the model does not have.
+    #[error("--observe {label:?}: acts on a qubit ≥ {qubits}, the model has {qubits} qubits")]
+    ObservableOutOfRange {
+        /// The label given.
+        label: String,
+        /// Qubits of the model.
+        qubits: usize,
+    },
+    /// The Krylov propagator was asked for a model with jump operators.
+    #[error(
+        "--method krylov evolves pure states under the Schrödinger equation, but the model has \
+         {jumps} Lindblad jump operators; use --method rho or trajectories"
+    )]
+    KrylovWithJumps {
+        /// Jump operators of the model.
+        jumps: usize,
+    },
+    /// No temperature was given and the model sets none.
+    #[error("no temperature: pass --temperature T or set `temperature:` in the model")]
+    NoTemperature,
+    /// The model could not be compiled into a Hamiltonian (boxed: model errors carry
+    /// locations and would make every evolution result large).
+    #[error(transparent)]
+    Model(Box<crate::hamiltonian::ModelError>),
+    /// A computation stopped at a safe point because its cancellation flag was set.
+    #[error(transparent)]
+    Cancelled(#[from] crate::cancel::Cancelled),
+}
+
+impl From<crate::hamiltonian::ModelError> for EvolveError {
+    fn from(e: crate::hamiltonian::ModelError) -> Self {
+        EvolveError::Model(Box::new(e))
+    }
 }
 
 /// Checks that every observable acts on at most `n` qubits and is Hermitian (no imaginary
@@ -244,6 +302,56 @@ pub(crate) fn check_observables(observables: &[PauliSum], n: usize) -> Result<()
                 });
             }
         }
+    }
+    Ok(())
+}
+
+/// Checks what every time integrator of this module needs of its output times and error
+/// tolerances: times finite and non-decreasing from 0, `atol > 0` and `rtol ≥ 0`, both finite.
+///
+/// # Errors
+/// [`EvolveError::BadTimes`] naming the first offending time, else
+/// [`EvolveError::BadTolerance`].
+pub(crate) fn check_times_and_tolerance(
+    times: &[f64],
+    atol: f64,
+    rtol: f64,
+) -> Result<(), EvolveError> {
+    let mut prev = 0.0;
+    for (i, &t) in times.iter().enumerate() {
+        if !t.is_finite() || t < prev {
+            return Err(EvolveError::BadTimes {
+                index: i,
+                time: t,
+                previous: prev,
+            });
+        }
+        prev = t;
+    }
+    if !(atol > 0.0 && rtol >= 0.0 && atol.is_finite() && rtol.is_finite()) {
+        return Err(EvolveError::BadTolerance { atol, rtol });
+    }
+    Ok(())
+}
+
+/// Checks jump operator `k` of a Lindblad model on `n` qubits: its rate is finite and ≥ 0 and
+/// it acts on no qubit beyond `n`. Shared by the density-matrix and trajectory integrators so
+/// both refuse the same models with the same messages.
+pub(crate) fn check_jump(
+    k: usize,
+    l: &crate::pauli::PauliSum,
+    rate: f64,
+    n: usize,
+) -> Result<(), EvolveError> {
+    if !rate.is_finite() || rate < 0.0 {
+        return Err(EvolveError::BadRate { index: k, rate });
+    }
+    if l.qubits() > n {
+        return Err(EvolveError::QubitMismatch {
+            what: format!("jump {k}"),
+            expected: n,
+            found: l.qubits(),
+        });
     }
     Ok(())
 }

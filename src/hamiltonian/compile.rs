@@ -34,6 +34,20 @@ impl Model {
     /// [`ModelError::ThetaLength`] if `theta.len() != params.len()`,
     /// [`ModelError::InputsLength`] / [`ModelError::TargetsLength`] if the example does not fit
     /// the model, [`ModelError::BetaWithoutExample`] for `beta ≠ 0` without an example.
+    /// # Examples
+    /// The XOR network of `hamiltonians/xor.yaml` with its first example clamped at `β = 0.1`:
+    /// `H` gains the input fields `u_i Z_i` and the cost term `β C` (Eq. 16, 18).
+    /// ```
+    /// let model = qep::hamiltonian::load(std::path::Path::new("hamiltonians/xor.yaml"))?;
+    /// let theta = model.theta();
+    /// let free = model.hamiltonian(&theta, None, 0.0)?;
+    /// let ex = model.training_example(0)?;
+    /// let clamped = model.hamiltonian(&theta, Some(&ex), 0.1)?;
+    /// assert_eq!(free.qubits(), 5);
+    /// assert!(clamped.len() > free.len()); // input fields on qubits 0, 1 and Z4 from the clamp
+    /// assert!(model.hamiltonian(&theta, None, 0.1).is_err()); // no clamp without a target
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn hamiltonian(
         &self,
         theta: &[f64],
@@ -121,5 +135,21 @@ impl Model {
     pub fn first_example(&self) -> Option<Example> {
         let d = self.dataset.as_ref()?;
         d.train.first().or_else(|| d.test.first()).cloned()
+    }
+
+    /// Training example `index` of the dataset.
+    ///
+    /// # Errors
+    /// [`ModelError::NoSuchExample`] naming the model file and the valid range.
+    pub fn training_example(&self, index: usize) -> Result<Example, ModelError> {
+        let train = self.dataset.as_ref().map_or(&[][..], |d| &d.train[..]);
+        train
+            .get(index)
+            .cloned()
+            .ok_or_else(|| ModelError::NoSuchExample {
+                file: self.source.path.clone(),
+                index,
+                count: train.len(),
+            })
     }
 }

@@ -23,9 +23,15 @@
 //! * one output and a numeric column: mapped linearly from `[min, max]` to `[−1, 1]`;
 //! * one output and two non-numeric classes: the first (sorted) is `−1`, the second `+1`.
 //!
+//! Limits ([`Limits`](super::Limits)): the `csv` path must be a regular file (a directory,
+//! a device such as `/dev/zero` or a FIFO is refused before it is opened for reading) of at
+//! most 1 GiB, 10⁷ data rows, 10 000 columns and 1 MiB per line by default; the file is read
+//! line by line and a limit passed is an error at its line.
+//!
 //! With `test_fraction > 0` the examples are shuffled by a ChaCha8 stream of the model's seed
 //! and the first `round(fraction · n)` go to the test set; both sets keep file order.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
@@ -34,7 +40,9 @@ use serde::Serialize;
 use super::compile::Example;
 use super::error::ModelError;
 use super::keypath::{Ctx, KeyPath};
+use super::limits::{open_regular, Limits, OpenError};
 use super::model::{Column, DatasetFile};
+use super::suggest::{nearest, DidYouMean};
 use super::validate::rng_for;
 
 /// RNG stream (of the model seed) that shuffles the train/test split.
@@ -205,6 +213,78 @@ fn fields(line: &str) -> Vec<String> {
 
 type CsvExamples = (Vec<Example>, Vec<String>, PathBuf);
 
+/// The lines of a CSV file that carry data (not blank, not `#` comments), read one at a time
+/// within the dataset limits: total bytes, bytes per line, UTF-8 checked per line.
+struct CsvLines<'p, R> {
+    reader: R,
+    path: &'p Path,
+    limits: Limits,
+    /// Lines read so far (the number of the last one, from 1).
+    line: usize,
+    /// Bytes read so far.
+    bytes: u64,
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> CsvLines<'_, R> {
+    /// The next data line and its number (from 1), `None` at the end of the file.
+    fn next(&mut self) -> Result<Option<(usize, String)>, ModelError> {
+        let max_line = self.limits.max_line_bytes;
+        loop {
+            self.buf.clear();
+            // Room for the longest allowed line and its `\r\n`, no more.
+            let n = (&mut self.reader)
+                .take((max_line as u64).saturating_add(2))
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| self.error(self.line + 1, format!("cannot read the line: {e}")))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            self.bytes += n as u64;
+            let too_large = |line, quantity, max| ModelError::CsvTooLarge {
+                csv: self.path.to_path_buf(),
+                line,
+                quantity,
+                max,
+            };
+            if self.bytes > self.limits.max_dataset_bytes {
+                return Err(too_large(self.line, "bytes", self.limits.max_dataset_bytes));
+            }
+            let mut content = self.buf.as_slice();
+            if self.line == 1 {
+                // Spreadsheets often start a UTF-8 file with a byte-order mark.
+                content = content.strip_prefix(b"\xef\xbb\xbf").unwrap_or(content);
+            }
+            if let Some(c) = content.strip_suffix(b"\n") {
+                content = c.strip_suffix(b"\r").unwrap_or(c);
+            }
+            if content.len() > max_line {
+                return Err(too_large(self.line, "bytes in one line", max_line as u64));
+            }
+            let text = std::str::from_utf8(content).map_err(|e| {
+                self.error(
+                    self.line,
+                    format!("byte {} of the line is not UTF-8 text", e.valid_up_to() + 1),
+                )
+            })?;
+            let t = text.trim();
+            if !t.is_empty() && !t.starts_with('#') {
+                return Ok(Some((self.line, text.to_string())));
+            }
+        }
+    }
+
+    fn error(&self, line: usize, problem: String) -> ModelError {
+        ModelError::Csv {
+            csv: self.path.to_path_buf(),
+            line,
+            problem,
+            expected: "a UTF-8 text file of comma-separated lines".to_string(),
+        }
+    }
+}
+
 fn csv_examples(
     d: &DatasetFile,
     file: &str,
@@ -238,29 +318,57 @@ fn csv_examples(
 
     let base = ctx.file.parent().unwrap_or(Path::new(""));
     let path = base.join(file);
-    let text = std::fs::read_to_string(&path).map_err(|source| ModelError::CsvRead {
-        at: ctx.at(&key.key("csv")),
-        csv: path.clone(),
-        source,
+    let limits = ctx.limits;
+    let (handle, len) = open_regular(&path).map_err(|e| match e {
+        OpenError::NotRegular(kind) => ModelError::CsvNotAFile {
+            at: ctx.at(&key.key("csv")),
+            csv: path.clone(),
+            kind,
+        },
+        OpenError::Io(source) => ModelError::CsvRead {
+            at: ctx.at(&key.key("csv")),
+            csv: path.clone(),
+            source,
+        },
     })?;
+    if len > limits.max_dataset_bytes {
+        return Err(ModelError::CsvTooLarge {
+            csv: path.clone(),
+            line: 1,
+            quantity: "bytes",
+            max: limits.max_dataset_bytes,
+        });
+    }
     let csv_err = |line: usize, problem: String, expected: &str| ModelError::Csv {
         csv: path.clone(),
         line,
         problem,
         expected: expected.to_string(),
     };
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-    let (header_line, header) = lines.next().map(|(i, l)| (i, fields(l))).ok_or_else(|| {
+    let mut lines = CsvLines {
+        // One byte past the cap, so that a file that grew since `len` was read is caught.
+        reader: BufReader::new(handle.take(limits.max_dataset_bytes.saturating_add(1))),
+        path: &path,
+        limits,
+        line: 0,
+        bytes: 0,
+        buf: Vec::new(),
+    };
+    let (header_line, header) = lines.next()?.map(|(i, l)| (i, fields(&l))).ok_or_else(|| {
         csv_err(
             1,
             "the file has no header row".into(),
             "a header row of column names, then data rows",
         )
     })?;
+    if header.len() > limits.max_columns {
+        return Err(ModelError::CsvTooLarge {
+            csv: path.clone(),
+            line: header_line,
+            quantity: "columns",
+            max: limits.max_columns as u64,
+        });
+    }
 
     let resolve = |c: &Column, k: KeyPath| -> Result<usize, ModelError> {
         let found = match c {
@@ -270,11 +378,18 @@ fn csv_examples(
         found.ok_or_else(|| ModelError::Conflict {
             at: ctx.at(&k),
             problem: format!(
-                "column {} is not in the header of {} ({})",
+                "column {}{} is not in the header of {} ({})",
                 match c {
                     Column::Name(n) => format!("`{n}`"),
                     Column::Index(i) => i.to_string(),
                 },
+                DidYouMean(match c {
+                    Column::Name(n) => {
+                        let names: Vec<&str> = header.iter().map(String::as_str).collect();
+                        nearest(n, &names).map(str::to_string)
+                    }
+                    Column::Index(_) => None,
+                }),
                 path.display(),
                 header.join(", ")
             ),
@@ -290,8 +405,16 @@ fn csv_examples(
 
     let mut raw: Vec<Vec<f64>> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
-    for (line, l) in lines {
-        let f = fields(l);
+    while let Some((line, l)) = lines.next()? {
+        if raw.len() >= limits.max_rows {
+            return Err(ModelError::CsvTooLarge {
+                csv: path.clone(),
+                line,
+                quantity: "data rows",
+                max: limits.max_rows as u64,
+            });
+        }
+        let f = fields(&l);
         if f.len() != header.len() {
             return Err(csv_err(
                 line,

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::suggest::{backticked, nearest, spaced_pauli_of, DidYouMean};
 use crate::pauli::PauliError;
 
 /// A place in a model file: the file, the 1-based line and column, and the key path.
@@ -56,6 +57,31 @@ pub enum ModelError {
         /// The file.
         file: PathBuf,
     },
+    /// The model path is a directory, a device (`/dev/zero`), a FIFO or a socket: reading it
+    /// would fail, never end or block.
+    #[error("{}: the path is {kind}, not a regular file; expected a model file (YAML text)", file.display())]
+    NotAFile {
+        /// The path.
+        file: PathBuf,
+        /// What it is, with its article (`"a character device"`).
+        kind: &'static str,
+    },
+    /// The model file is larger than [`Limits::max_model_bytes`](super::Limits).
+    #[error("{}: the file has more than {max} bytes; expected a model file of at most {max} bytes (write large datasets as a CSV file)", file.display())]
+    ModelTooLarge {
+        /// The file.
+        file: PathBuf,
+        /// The limit in bytes.
+        max: u64,
+    },
+    /// Mappings and lists nested deeper than [`MAX_DEPTH`](super::MAX_DEPTH) levels.
+    #[error("{at}: the document nests deeper than {max} levels; expected at most {max} nested mappings and lists (a model needs fewer than 10)")]
+    TooDeep {
+        /// Where the nesting passed the limit; `at.key` is the top-level key it is under.
+        at: Pos,
+        /// The limit.
+        max: usize,
+    },
     /// Not well-formed YAML (bad indentation, unclosed bracket, tab, …).
     #[error("{at}: YAML syntax error: {problem}; expected well-formed YAML")]
     Syntax {
@@ -65,7 +91,13 @@ pub enum ModelError {
         problem: String,
     },
     /// A key the schema does not know (a typo, or a key of a later schema version).
-    #[error("{at}: unknown key `{name}`; expected {expected}")]
+    ///
+    /// The message suggests the allowed key the unknown one looks like a typo of
+    /// (`` (did you mean `params`?) ``), if any.
+    #[error(
+        "{at}: unknown key `{name}`{}; expected {expected}",
+        DidYouMean(nearest(name, &backticked(expected)))
+    )]
     UnknownKey {
         /// Where the key is; `at.key` ends with the unknown key.
         at: Pos,
@@ -121,7 +153,10 @@ pub enum ModelError {
         lattice: usize,
     },
     /// A Pauli string that does not parse (bad letter, bad index, repeated qubit).
-    #[error("{at}: {source}")]
+    ///
+    /// The message suggests the string with its letters spaced when they were run together
+    /// (`"X0X1"` → `` (did you mean `X0 X1`?) ``).
+    #[error("{at}: {source}{}", DidYouMean(spaced_pauli_of(source)))]
     Pauli {
         /// Where the string is.
         at: Pos,
@@ -223,6 +258,29 @@ pub enum ModelError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The dataset's `csv` names a directory, a device (`/dev/zero`), a FIFO or a socket.
+    #[error("{at}: `{}` is {kind}, not a regular file; expected a CSV file (path relative to the model file)", csv.display())]
+    CsvNotAFile {
+        /// Where the `csv` key is.
+        at: Pos,
+        /// The resolved CSV path.
+        csv: PathBuf,
+        /// What it is, with its article (`"a character device"`).
+        kind: &'static str,
+    },
+    /// A CSV dataset beyond a limit of [`Limits`](super::Limits): too many bytes, rows or
+    /// columns, or a line too long.
+    #[error("{}:{line}: more than {max} {quantity}; expected a dataset of at most {max} {quantity}", csv.display())]
+    CsvTooLarge {
+        /// The CSV file.
+        csv: PathBuf,
+        /// Line in the CSV file (from 1) where the limit was passed.
+        line: usize,
+        /// What was counted: `"bytes"`, `"data rows"`, `"columns"` or `"bytes in one line"`.
+        quantity: &'static str,
+        /// The limit.
+        max: u64,
+    },
     /// A malformed CSV file: bad header, wrong number of fields, a non-numeric feature, a
     /// missing column, a class count that fits no encoding.
     #[error("{}:{line}: {problem}; expected {expected}", csv.display())]
@@ -295,5 +353,23 @@ pub enum ModelError {
         model: String,
         /// The β given.
         beta: f64,
+    },
+    /// A training example was asked for by an index the dataset does not have.
+    #[error("{}: training example {index} does not exist; expected 0..{count}", file.display())]
+    NoSuchExample {
+        /// The model file.
+        file: PathBuf,
+        /// The index asked for.
+        index: usize,
+        /// Training examples in the dataset.
+        count: usize,
+    },
+    /// A computation that compares gradients was given a model without parameters.
+    #[error("{}: the model has no trainable parameters; expected at least one ({purpose})", file.display())]
+    NoParameters {
+        /// The model file.
+        file: PathBuf,
+        /// What the parameters are needed for.
+        purpose: &'static str,
     },
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::error::Pos;
+use super::limits::Limits;
 use super::yaml;
 
 /// One step of a [`KeyPath`]: a mapping key or a sequence index.
@@ -58,20 +59,24 @@ impl fmt::Display for KeyPath {
     }
 }
 
-/// The file being read: its name (for messages) and text (to find the line of a key path).
+/// The file being read: its name (for messages), text (to find the line of a key path) and
+/// the limits on what it may make qep read (its CSV dataset).
 pub(crate) struct Ctx<'a> {
     /// The file as given.
     pub(crate) file: PathBuf,
     /// Its text.
     pub(crate) text: &'a str,
+    /// Size limits of the load.
+    pub(crate) limits: Limits,
 }
 
 impl<'a> Ctx<'a> {
-    /// A context for `text` read from `file`.
-    pub(crate) fn new(file: &Path, text: &'a str) -> Self {
+    /// A context for `text` read from `file` within `limits`.
+    pub(crate) fn new(file: &Path, text: &'a str, limits: Limits) -> Self {
         Self {
             file: file.to_path_buf(),
             text,
+            limits,
         }
     }
 

@@ -5,7 +5,11 @@
 //!   versioned schema (`deny_unknown_fields` structs), `validate.rs` turns it into a
 //!   [`Model`], [`lattice`] yields edge lists, `compile.rs` builds `H`.
 //! * Every error names the file, the line and column, and the key path
-//!   (`{file}:{line}:{col}: `{key}`: {problem}; expected {expected}`), see [`ModelError`].
+//!   (`{file}:{line}:{col}: `{key}`: {problem}; expected {expected}`), see [`ModelError`]; a
+//!   misspelt key or value gets the nearest allowed one (`` (did you mean `params`?) ``).
+//! * What a load reads is bounded ([`Limits`]): the model file and a CSV dataset must be
+//!   regular files (not devices, FIFOs or directories), of at most 16 MiB and 1 GiB by
+//!   default, and mappings and lists may nest at most [`MAX_DEPTH`] levels.
 //!
 //! # Schema (version 1)
 //!
@@ -76,8 +80,10 @@ mod domain;
 mod error;
 mod keypath;
 pub mod lattice;
+mod limits;
 mod model;
 mod settings;
+mod suggest;
 mod validate;
 mod yaml;
 
@@ -90,6 +96,7 @@ pub use dataset::Dataset;
 pub use domain::{Model, Param, Source};
 pub use error::{ModelError, Pos};
 pub use lattice::Lattice;
+pub use limits::{Limits, MAX_DEPTH};
 pub use settings::{
     Adiabatic, Jump, ModelKind, Optimizer, Preparation, Schedule, Settings, StateChoice,
     ThermalGradient, Training,
@@ -99,20 +106,48 @@ pub use validate::MAX_COEFF_SUM;
 
 use keypath::Ctx;
 
-/// Reads and parses a model file (see the [module docs](self) for the schema).
+/// Reads and parses a model file (see the [module docs](self) for the schema), within the
+/// default [`Limits`].
 ///
 /// # Errors
-/// [`ModelError::Read`] if the file cannot be read, and every error of [`parse_str`].
+/// Every error of [`load_with`].
+/// # Examples
+/// ```
+/// let model = qep::hamiltonian::load(std::path::Path::new("hamiltonians/xor.yaml"))?;
+/// assert_eq!((model.name.as_str(), model.qubits), ("xor", 5));
+/// assert_eq!(model.theta().len(), model.params.len());
+/// assert_eq!(model.dataset.as_ref().map(|d| d.train.len()), Some(4));
+/// # Ok::<(), qep::hamiltonian::ModelError>(())
+/// ```
 pub fn load(path: &Path) -> Result<Model, ModelError> {
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Read {
+    load_with(path, &Limits::default())
+}
+
+/// Reads and parses a model file within `limits`: the file must be a regular file of at most
+/// `limits.max_model_bytes` bytes, and its CSV dataset (if any) must fit the dataset limits.
+///
+/// # Errors
+/// [`ModelError::NotAFile`] for a directory, device, FIFO or socket,
+/// [`ModelError::ModelTooLarge`] beyond the size limit, [`ModelError::Read`] if the file cannot
+/// be read or is not UTF-8, and every error of [`parse_str_with`].
+pub fn load_with(path: &Path, limits: &Limits) -> Result<Model, ModelError> {
+    let read_err = |source| ModelError::Read {
         file: path.to_path_buf(),
         source,
+    };
+    let max = limits.max_model_bytes;
+    let text = crate::input::read_text(path, max).map_err(|e| match e {
+        crate::input::ReadError::NotRegular(kind) => ModelError::NotAFile {
+            file: path.to_path_buf(),
+            kind,
+        },
+        crate::input::ReadError::TooLarge { max } => ModelError::ModelTooLarge {
+            file: path.to_path_buf(),
+            max,
+        },
+        crate::input::ReadError::Io(source) => read_err(source),
     })?;
-    let text = String::from_utf8(bytes).map_err(|e| ModelError::Read {
-        file: path.to_path_buf(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
-    })?;
-    parse_str(&text, path)
+    parse_str_with(&text, path, limits)
 }
 
 /// Parses a model from `text`; `path` names the file in messages, gives the default name
@@ -124,8 +159,32 @@ pub fn load(path: &Path) -> Result<Model, ModelError> {
 /// [`ModelError::Schema`] while reading; the semantic variants ([`ModelError::QubitOutOfRange`],
 /// [`ModelError::DuplicateParam`], [`ModelError::NonHermitian`], …) while validating; CSV
 /// errors while loading a dataset.
+/// # Examples
+/// A misspelt key is reported with its file, line and column, and the nearest allowed key.
+/// ```
+/// use std::path::Path;
+/// let ok = qep::hamiltonian::parse_str("qubits: 1\nterms:\n  - {pauli: X0, coeff: 1.0}\n", Path::new("x.yaml"))?;
+/// assert_eq!(ok.name, "x"); // the file stem
+/// let err = qep::hamiltonian::parse_str("qubits: 1\nterm:\n  - {pauli: X0, coeff: 1.0}\n", Path::new("x.yaml"))
+///     .unwrap_err()
+///     .to_string();
+/// assert!(err.starts_with("x.yaml:2:"), "{err}");
+/// assert!(err.contains("did you mean `terms`?"), "{err}");
+/// # Ok::<(), qep::hamiltonian::ModelError>(())
+/// ```
 pub fn parse_str(text: &str, path: &Path) -> Result<Model, ModelError> {
-    let ctx = Ctx::new(path, text);
+    parse_str_with(text, path, &Limits::default())
+}
+
+/// [`parse_str`] with the CSV dataset (if any) read within `limits` (`max_model_bytes` is not
+/// applied: `text` is already in memory). Mappings and lists nested deeper than [`MAX_DEPTH`]
+/// are refused before the document is deserialized.
+///
+/// # Errors
+/// [`ModelError::TooDeep`], [`ModelError::CsvNotAFile`], [`ModelError::CsvTooLarge`] and every
+/// error of [`parse_str`].
+pub fn parse_str_with(text: &str, path: &Path, limits: &Limits) -> Result<Model, ModelError> {
+    let ctx = Ctx::new(path, text, *limits);
     let file: model::ModelFile = yaml::parse(&ctx)?;
     let sha256 = Sha256::digest(text.as_bytes())
         .iter()

@@ -459,7 +459,9 @@ impl<'de> Deserialize<'de> for Preparation {
         impl<'de> Visitor<'de> for V {
             type Value = Preparation;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("`exact`, `cooling` or {adiabatic: {time, steps, schedule}}")
+                f.write_str(
+                    "`exact`, `cooling`, `adiabatic` or {adiabatic: {time, steps, schedule}}",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Preparation, E> {
                 match v {

@@ -15,155 +15,17 @@
 //! (bitwise identical, the kernels being deterministic) basis vectors to accumulate the
 //! eigenvector.
 
-use serde::Serialize;
-
-use crate::operator::XMaskOperator;
+use crate::operator::{LinearOperator, XMaskOperator};
 use crate::scalar::{Scalar, C64};
-use crate::state::{axpy, dot, memory, norm, normalize, project_out, scale, StateVector};
+use crate::state::{axpy, dot, memory, norm, normalize, project_out, random_amplitudes, scale};
 
 use super::dense::{eigh_dense, eigh_tridiagonal};
 use super::SolverError;
 
-/// How the Krylov basis is kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum BasisMemory {
-    /// Store it if it fits in half the available memory, else two passes.
-    #[default]
-    Auto,
-    /// Store the basis (fast, with partial reorthogonalisation).
-    Store,
-    /// Keep three vectors; regenerate the basis in a second pass (no reorthogonalisation).
-    TwoPass,
-}
+mod settings;
 
-/// Which algorithm computes the spectrum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    /// Dense diagonalisation up to [`DENSE_AUTO_DIM`], Lanczos above.
-    #[default]
-    Auto,
-    /// Always Lanczos.
-    Lanczos,
-    /// Always dense (≤ 12 qubits).
-    Dense,
-}
-
-/// Vectors the Lanczos solver holds besides the locked levels and the stored basis:
-/// `v_prev`, `v`, `w`, the cycle's start, the Ritz vector, a fresh random start.
-const WORK_VECTORS: usize = 6;
-
-/// The buffers [`lowest_eigenpairs`] allocates on `n` qubits with `elem_bytes`-byte amplitudes
-/// (8 real, 16 complex), at the least: the dense matrices on the dense path; on the Lanczos
-/// path its work vectors and locked levels, plus the whole Krylov cycle with
-/// [`BasisMemory::Store`]. With [`BasisMemory::Auto`] the stored basis adapts to the memory
-/// left once this plan is allocated (two passes when little is).
-pub fn lanczos_memory(n: usize, elem_bytes: usize, params: &LanczosParams) -> memory::MemoryPlan {
-    let dim = memory::state_bytes(n, 1);
-    let wanted = (params.k + usize::from(params.gap)) as u128;
-    let dense = match params.method {
-        Method::Dense => true,
-        Method::Lanczos => false,
-        Method::Auto => dim <= DENSE_AUTO_DIM as u128,
-    };
-    let vec = memory::state_bytes(n, elem_bytes);
-    let mut plan = memory::MemoryPlan::part("eigensolver");
-    if dense {
-        plan.extend(&dense_memory(n));
-        plan.add_n("eigenvectors", wanted.min(dim) as usize, vec);
-        return plan;
-    }
-    plan.add_n(
-        "Lanczos vectors",
-        WORK_VECTORS + wanted.min(dim) as usize,
-        vec,
-    );
-    if params.memory == BasisMemory::Store {
-        let c = (params.cycle as u128).min(dim + 1) as usize;
-        plan.add_n("Krylov basis", c, vec);
-    }
-    plan
-}
-
-/// Dimension up to which [`Method::Auto`] diagonalises densely.
-pub const DENSE_AUTO_DIM: usize = 256;
-
-/// Settings of [`lowest_eigenpairs`].
-#[derive(Clone, Debug, Serialize)]
-pub struct LanczosParams {
-    /// Number of lowest levels wanted (with multiplicity).
-    pub k: usize,
-    /// Absolute residual tolerance: every pair satisfies `‖Hψ − Eψ‖ ≤ tol`.
-    pub tol: f64,
-    /// Budget of operator applications over all levels and restarts.
-    pub max_matvecs: usize,
-    /// Lanczos steps per cycle before an explicit restart.
-    pub cycle: usize,
-    /// Seed of the random start vectors (level `j` uses `seed + j`).
-    pub seed: u64,
-    /// Also compute the level just above the `k` wanted, to report the gap above them.
-    pub gap: bool,
-    /// Basis storage.
-    pub memory: BasisMemory,
-    /// Algorithm.
-    pub method: Method,
-}
-
-impl Default for LanczosParams {
-    fn default() -> Self {
-        Self {
-            k: 1,
-            tol: 1e-9,
-            max_matvecs: 20_000,
-            cycle: 300,
-            seed: 0x9e37_79b9,
-            gap: false,
-            memory: BasisMemory::Auto,
-            method: Method::Auto,
-        }
-    }
-}
-
-/// The k lowest eigenpairs with their evidence.
-#[derive(Clone, Debug, Serialize)]
-pub struct Spectrum<T: Scalar> {
-    /// Energies, ascending, with multiplicity.
-    pub energies: Vec<f64>,
-    /// Normalised eigenvectors, one per energy.
-    #[serde(skip)]
-    pub vectors: Vec<Vec<T>>,
-    /// Residual norms `‖Hψ − Eψ‖`, one per energy.
-    pub residuals: Vec<f64>,
-    /// The level just above the wanted ones (when [`LanczosParams::gap`]).
-    pub next_energy: Option<f64>,
-    /// Operator applications used.
-    pub matvecs: usize,
-    /// Explicit restarts (cycles beyond the first) over all levels.
-    pub restarts: usize,
-    /// Full reorthogonalisations triggered by the ω-recurrence.
-    pub reorthogonalizations: usize,
-    /// `"dense"`, `"lanczos"` or `"lanczos-two-pass"`.
-    pub method: &'static str,
-}
-
-impl<T: Scalar> Spectrum<T> {
-    /// `E_1 − E_0`, when at least two levels are known.
-    pub fn gap(&self) -> Option<f64> {
-        match (
-            self.energies.first(),
-            self.energies.get(1).or(self.next_energy.as_ref()),
-        ) {
-            (Some(e0), Some(e1)) => Some(e1 - e0),
-            _ => None,
-        }
-    }
-
-    /// The gap between the highest wanted level and the next one, when known.
-    pub fn gap_above(&self) -> Option<f64> {
-        Some(self.next_energy? - self.energies.last()?)
-    }
-}
+use settings::{dense_memory_dim, WORK_VECTORS};
+pub use settings::{lanczos_memory, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM};
 
 /// Multiple of `ε Σ|c|` below which no residual `‖Hψ − Eψ‖` can be verified: the rounding
 /// error of one `H·ψ` is about `ε Σ|c|` per amplitude, and the residual adds a few of them.
@@ -172,12 +34,20 @@ const FLOOR_ULPS: f64 = 16.0;
 /// The smallest absolute residual tolerance that can be verified for `op`:
 /// `16 ε Σ|c|` (a floor relative to the coefficients' scale; infinite if they overflow).
 pub fn residual_floor(op: &XMaskOperator) -> f64 {
-    FLOOR_ULPS * f64::EPSILON * op.norm_bound()
+    floor_of(op.norm_bound())
+}
+
+/// `16 ε b` for an operator of norm bound `b`.
+fn floor_of(norm_bound: f64) -> f64 {
+    FLOOR_ULPS * f64::EPSILON * norm_bound
 }
 
 /// Checks that `tol` is a number the solver can verify for `op`.
-fn check_tolerance(op: &XMaskOperator, tol: f64) -> Result<(), SolverError> {
-    let floor = residual_floor(op);
+fn check_tolerance<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
+    tol: f64,
+) -> Result<(), SolverError> {
+    let floor = floor_of(op.norm_bound());
     if tol >= floor && tol.is_finite() && floor.is_finite() {
         return Ok(());
     }
@@ -189,7 +59,7 @@ fn check_tolerance(op: &XMaskOperator, tol: f64) -> Result<(), SolverError> {
 }
 
 /// Whether scalar type `T` can represent the operator (real path needs a real operator).
-fn check_scalar<T: Scalar>(op: &XMaskOperator) -> Result<(), SolverError> {
+fn check_scalar<T: Scalar, A: LinearOperator<T> + ?Sized>(op: &A) -> Result<(), SolverError> {
     if !op.is_hermitian() {
         return Err(SolverError::NotHermitian);
     }
@@ -209,8 +79,26 @@ fn check_scalar<T: Scalar>(op: &XMaskOperator) -> Result<(), SolverError> {
 /// [`SolverError::NotConverged`] when the budget runs out, [`SolverError::Memory`] when the
 /// workspace does not fit, [`SolverError::NotHermitian`], [`SolverError::NotReal`] (real `T`
 /// on a complex operator), [`SolverError::BadK`].
+/// # Examples
+/// Two spins, `H = −Z0 Z1 − X0 − X1`: the ground energy is `−√5`, the next level `−1`.
+/// ```
+/// use qep::linalg::{lowest_eigenpairs, LanczosParams};
+/// use qep::operator::XMaskOperator;
+/// use qep::pauli::{PauliString, PauliSum};
+/// let mut h = PauliSum::new(2);
+/// for (p, c) in [("Z0 Z1", -1.0), ("X0", -1.0), ("X1", -1.0)] {
+///     h.add(PauliString::parse(p)?, c);
+/// }
+/// let op = XMaskOperator::new(&h)?;
+/// let params = LanczosParams { k: 2, tol: 1e-12, ..LanczosParams::default() };
+/// let s = lowest_eigenpairs::<f64>(&op, &params, None)?;
+/// assert!((s.energies[0] + 5f64.sqrt()).abs() < 1e-10);
+/// assert!((s.energies[1] + 1.0).abs() < 1e-10);
+/// assert!(s.residuals[0] < 1e-8);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn lowest_eigenpairs<T: Scalar>(
-    op: &XMaskOperator,
+    op: &(impl LinearOperator<T> + ?Sized),
     params: &LanczosParams,
     start: Option<&[T]>,
 ) -> Result<Spectrum<T>, SolverError> {
@@ -223,12 +111,12 @@ pub fn lowest_eigenpairs<T: Scalar>(
 /// # Errors
 /// As [`lowest_eigenpairs`].
 pub fn lowest_eigenpairs_with_progress<T: Scalar>(
-    op: &XMaskOperator,
+    op: &(impl LinearOperator<T> + ?Sized),
     params: &LanczosParams,
     start: Option<&[T]>,
     on_level: &dyn Fn(usize, usize),
 ) -> Result<Spectrum<T>, SolverError> {
-    check_scalar::<T>(op)?;
+    check_scalar(op)?;
     check_tolerance(op, params.tol)?;
     let dim = op.dim();
     let wanted = params.k + usize::from(params.gap);
@@ -354,7 +242,7 @@ pub fn lowest_eigenpairs_with_progress<T: Scalar>(
 /// # Errors
 /// As [`lowest_eigenpairs`].
 pub fn ground_state<T: Scalar>(
-    op: &XMaskOperator,
+    op: &(impl LinearOperator<T> + ?Sized),
     params: &LanczosParams,
     start: Option<&[T]>,
 ) -> Result<(f64, Vec<T>, f64), SolverError> {
@@ -366,8 +254,8 @@ pub fn ground_state<T: Scalar>(
     Ok((s.energies[0], s.vectors.swap_remove(0), s.residuals[0]))
 }
 
-fn dense_pairs<T: Scalar>(
-    op: &XMaskOperator,
+fn dense_pairs<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
     params: &LanczosParams,
     wanted: usize,
 ) -> Result<Spectrum<T>, SolverError> {
@@ -380,9 +268,9 @@ fn dense_pairs<T: Scalar>(
             budget: params.max_matvecs,
         });
     }
-    dense_memory(op.qubits()).check()?;
-    let m = op.to_dense()?;
     let dim = op.dim();
+    dense_memory_dim(dim).check()?;
+    let m = op.to_dense()?;
     let (e, v) = eigh_dense(&m, dim)?;
     drop(m);
     let mut vectors = Vec::with_capacity(k);
@@ -406,7 +294,7 @@ fn dense_pairs<T: Scalar>(
             normalize(&mut y);
             y
         };
-        op.apply_into(&y, &mut hy);
+        op.apply(&y, &mut hy);
         let r = residual_norm(&hy, &y, e[j]);
         // Rounding in the dense solver is relative to ‖H‖; the tolerance is absolute, and an
         // answer whose residual misses it is not returned, as on the Lanczos path.
@@ -431,18 +319,6 @@ fn dense_pairs<T: Scalar>(
         reorthogonalizations: 0,
         method: "dense",
     })
-}
-
-/// The buffers of the dense path on `n` qubits: the `2^n × 2^n` matrix, faer's copy of it,
-/// its eigenvectors and their copy as columns (`16 · 4^n` bytes each).
-pub(crate) fn dense_memory(n: usize) -> memory::MemoryPlan {
-    let mut plan = memory::MemoryPlan::part(format!("dense eigensolver ({n} qubits)"));
-    plan.add_n(
-        "dense matrices",
-        4,
-        memory::state_bytes(n, 16).saturating_mul(memory::state_bytes(n, 1)),
-    );
-    plan
 }
 
 #[derive(Default)]
@@ -472,12 +348,12 @@ impl<T: Scalar> Workspace<T> {
     }
 }
 
+/// A normalised seeded Gaussian vector (the workspace check in `lowest_eigenpairs` already
+/// covered its size); bitwise the amplitudes of [`crate::state::StateVector::random`].
 fn random_vector<T: Scalar>(dim: usize, seed: u64) -> Vec<T> {
-    let n = dim.trailing_zeros() as usize;
-    // The workspace check in `lowest_eigenpairs` already covered this size.
-    StateVector::<T>::random(n, seed)
-        .map(StateVector::into_vec)
-        .unwrap_or_else(|_| vec![T::from_f64(1.0 / (dim as f64).sqrt()); dim])
+    let mut v = random_amplitudes::<T>(dim, seed);
+    normalize(&mut v);
+    v
 }
 
 /// Removes the components along the locked vectors (classical Gram–Schmidt, twice).
@@ -498,8 +374,8 @@ fn residual_norm<T: Scalar>(hy: &[T], y: &[T], e: f64) -> f64 {
 /// One level: Lanczos cycles with explicit restarts until the lowest pair of the deflated
 /// operator has residual ≤ tol.
 #[allow(clippy::too_many_arguments)]
-fn find_level<T: Scalar>(
-    op: &XMaskOperator,
+fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
     locked: &[Vec<T>],
     mut start: Vec<T>,
     params: &LanczosParams,
@@ -554,7 +430,7 @@ fn find_level<T: Scalar>(
         }
         deflate(&mut y, locked);
         normalize(&mut y);
-        op.apply_into(&y, &mut ws.w);
+        op.apply(&y, &mut ws.w);
         stats.matvecs += 1;
         let e = dot(&y, &ws.w).re();
         let r = residual_norm(&ws.w, &y, e);
@@ -585,12 +461,35 @@ fn find_level<T: Scalar>(
     }
 }
 
+/// One three-term step from `ws.v`: `w = A v` (deflated against the locked levels),
+/// `w −= β_prev v_prev` (when there is a previous vector), `α = ⟨v, w⟩`, `w −= α v`. Returns
+/// `(α, ‖w‖)`; the caller decides on reorthogonalisation and the next vector.
+fn lanczos_step<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
+    locked: &[Vec<T>],
+    ws: &mut Workspace<T>,
+    stats: &mut Stats,
+    beta_prev: Option<f64>,
+) -> (f64, f64) {
+    op.apply(&ws.v, &mut ws.w);
+    stats.matvecs += 1;
+    if !locked.is_empty() {
+        deflate(&mut ws.w, locked);
+    }
+    if let Some(b) = beta_prev {
+        axpy(T::from_f64(-b), &ws.v_prev, &mut ws.w);
+    }
+    let a = dot(&ws.v, &ws.w).re();
+    axpy(T::from_f64(-a), &ws.v, &mut ws.w);
+    (a, norm(&ws.w))
+}
+
 /// One Lanczos cycle from `start` (normalised, deflated). Returns the lowest Ritz value and
 /// its coefficient vector in the Krylov basis. Stores the basis in `ws.basis` unless
 /// `two_pass`.
 #[allow(clippy::too_many_arguments)]
-fn run_cycle<T: Scalar>(
-    op: &XMaskOperator,
+fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
     locked: &[Vec<T>],
     start: &[T],
     tol: f64,
@@ -626,17 +525,7 @@ fn run_cycle<T: Scalar>(
                 ws.basis[i].copy_from_slice(&ws.v);
             }
         }
-        op.apply_into(&ws.v, &mut ws.w);
-        stats.matvecs += 1;
-        if !locked.is_empty() {
-            deflate(&mut ws.w, locked);
-        }
-        if i > 0 {
-            axpy(T::from_f64(-beta[i - 1]), &ws.v_prev, &mut ws.w);
-        }
-        let a = dot(&ws.v, &ws.w).re();
-        axpy(T::from_f64(-a), &ws.v, &mut ws.w);
-        let mut b = norm(&ws.w);
+        let (a, mut b) = lanczos_step(op, locked, ws, stats, (i > 0).then(|| beta[i - 1]));
         alpha.push(a);
         anorm = anorm.max(a.abs() + b + if i > 0 { beta[i - 1] } else { 0.0 });
         if !two_pass && i > 0 {
@@ -702,8 +591,8 @@ fn run_cycle<T: Scalar>(
 /// Second pass of the two-pass variant: regenerate the Lanczos vectors from `start` and
 /// accumulate `y = Σ s_i v_i`. Only valid when no reorthogonalisation happened in the first
 /// pass (the two-pass mode never reorthogonalises).
-fn regenerate<T: Scalar>(
-    op: &XMaskOperator,
+fn regenerate<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
     locked: &[Vec<T>],
     start: &[T],
     s: &[f64],
@@ -719,17 +608,7 @@ fn regenerate<T: Scalar>(
         if i + 1 == s.len() {
             break;
         }
-        op.apply_into(&ws.v, &mut ws.w);
-        stats.matvecs += 1;
-        if !locked.is_empty() {
-            deflate(&mut ws.w, locked);
-        }
-        if i > 0 {
-            axpy(T::from_f64(-b_prev), &ws.v_prev, &mut ws.w);
-        }
-        let a = dot(&ws.v, &ws.w).re();
-        axpy(T::from_f64(-a), &ws.v, &mut ws.w);
-        let b = norm(&ws.w);
+        let (_, b) = lanczos_step(op, locked, ws, stats, (i > 0).then_some(b_prev));
         b_prev = b;
         std::mem::swap(&mut ws.v_prev, &mut ws.v);
         std::mem::swap(&mut ws.v, &mut ws.w);

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::operator::XMaskOperator;
+use crate::operator::{LinearOperator, Projected, Shifted};
 use crate::scalar::Scalar;
 use crate::state::{axpy, dot, memory, norm};
 
@@ -48,7 +48,7 @@ pub struct MinresInfo {
 /// [`SolverError::Memory`] if the work vectors do not fit; [`SolverError::NotConverged`] if the
 /// explicit residual misses `params.tol` after `params.max_iterations`.
 pub fn minres_projected<T: Scalar>(
-    op: &XMaskOperator,
+    op: &(impl LinearOperator<T> + ?Sized),
     sigma: f64,
     q: &[T],
     b: &[T],
@@ -58,16 +58,11 @@ pub fn minres_projected<T: Scalar>(
     assert_eq!(q.len(), dim, "q has the wrong length");
     assert_eq!(b.len(), dim, "b has the wrong length");
     memory::check_alloc(8 * dim * std::mem::size_of::<T>(), "MINRES work vectors")?;
-    let project = |v: &mut [T]| {
-        let c = dot(q, v);
-        axpy(-c, q, v);
-    };
     // A v = Q (H − σ) Q v; v stays in Q's range up to round-off, which the projections remove.
-    let apply = |v: &[T], out: &mut [T]| {
-        op.apply_into(v, out);
-        axpy(T::from_f64(-sigma), v, out);
-        project(out);
-    };
+    let shifted = Shifted { inner: op, sigma };
+    let a = Projected { inner: &shifted, q };
+    let project = |v: &mut [T]| a.project(v);
+    let apply = |v: &[T], out: &mut [T]| a.apply(v, out);
     let mut r1: Vec<T> = memory::zeroed(dim);
     r1.copy_from_slice(b);
     project(&mut r1);

@@ -1,14 +1,19 @@
-//! Eigensolvers: Lanczos on the matrix-free operator ([`lowest_eigenpairs`]) and the dense
+//! Solvers written against the operator trait [`crate::operator::LinearOperator`] (any
+//! operator, statically dispatched): Lanczos for the lowest eigenpairs
+//! ([`lowest_eigenpairs`]), MINRES for the projected shifted systems of perturbation theory
+//! ([`minres_projected`]), the Krylov propagator `e^{−iAτ}ψ` ([`Krylov`]); and the dense
 //! oracle ([`dense_spectrum`]).
 
 mod auto;
 mod dense;
+mod krylov;
 mod lanczos;
 mod minres;
 
 pub use auto::{
     eigenpairs, eigenpairs_memory, eigenpairs_with_progress, operator_memory, AnySpectrum,
 };
+pub use krylov::{krylov_memory, Krylov, KrylovParams, KrylovStats};
 pub use minres::{minres_projected, MinresInfo, MinresParams};
 
 pub use dense::{dense_spectrum, eigh_dense, eigh_tridiagonal};
@@ -104,6 +109,29 @@ pub enum SolverError {
     Dense {
         /// faer's error.
         detail: String,
+    },
+    /// Krylov settings out of range.
+    #[error(
+        "Krylov settings max_dim = {max_dim}, tol = {tol:e}; expected max_dim ≥ 2 and tol > 0"
+    )]
+    BadKrylov {
+        /// Largest dimension.
+        max_dim: usize,
+        /// Tolerance.
+        tol: f64,
+    },
+    /// The Krylov step shrank below round-off.
+    #[error(
+        "Krylov propagator: a step of {tau:e} cannot meet tol = {tol:e} with dimension ≤ \
+         {max_dim}; raise the tolerance or the Krylov dimension"
+    )]
+    KrylovStalled {
+        /// The step being taken.
+        tau: f64,
+        /// Tolerance per unit time.
+        tol: f64,
+        /// Largest dimension.
+        max_dim: usize,
     },
     /// Building an explicit matrix failed.
     #[error(transparent)]

@@ -85,6 +85,24 @@ pub fn estimate_group(
 /// [`MeasureError::StringTooWide`] if a string acts beyond the state's qubits;
 /// [`MeasureError::TooFewShots`] if `shots < 2`; [`MeasureError::Memory`]; [`MeasureError::BadTotal`]
 /// for a zero state.
+/// # Examples
+/// On `|+⟩|0⟩`, `⟨X0⟩ = 1` and `⟨Z1⟩ = 1` exactly (every shot agrees), `⟨Z0⟩ = 0` within its
+/// standard error `1/√S`.
+/// ```
+/// use qep::measure::estimate_paulis;
+/// use qep::pauli::PauliString;
+/// use qep::state::StateVector;
+/// use qep::C64;
+/// let a = C64::new(std::f64::consts::FRAC_1_SQRT_2, 0.0);
+/// let z = C64::new(0.0, 0.0);
+/// let psi = StateVector::from_amplitudes(2, vec![a, a, z, z]);
+/// let strings = [PauliString::parse("X0")?, PauliString::parse("Z1")?, PauliString::parse("Z0")?];
+/// let e = estimate_paulis(&psi, &strings, 4_000, 1)?;
+/// assert_eq!((e[0].mean, e[1].mean), (1.0, 1.0));
+/// assert!((e[2].std_err - 1.0 / 4_000f64.sqrt()).abs() < 1e-3);
+/// assert!(e[2].mean.abs() < 5.0 * e[2].std_err);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn estimate_paulis<T: Scalar>(
     state: &StateVector<T>,
     strings: &[PauliString],

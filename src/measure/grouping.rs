@@ -195,6 +195,23 @@ pub fn group_qubitwise(strings: &[PauliString]) -> Grouping {
 }
 
 /// [`group_qubitwise`] on the terms of a sum; member indices refer to `h.terms()`.
+/// # Examples
+/// `Z0 Z1` and `Z0` are read from the same Z-basis shots; `X0 X1` needs its own basis.
+/// ```
+/// use qep::measure::group_sum;
+/// use qep::pauli::{PauliString, PauliSum};
+/// let mut h = PauliSum::new(2);
+/// for p in ["Z0 Z1", "X0 X1", "Z0"] {
+///     h.add(PauliString::parse(p)?, 1.0);
+/// }
+/// let g = group_sum(&h);
+/// assert_eq!((g.n_groups(), g.n_strings()), (2, 3));
+/// // Welsh–Powell colours the most conflicting string first: `X0 X1` alone in group 0.
+/// assert_eq!(g.groups()[0].basis(), PauliString::parse("X0 X1")?);
+/// assert_eq!(g.groups()[1].members(), &[0, 2]);
+/// assert_eq!(g.groups()[1].basis(), PauliString::parse("Z0 Z1")?);
+/// # Ok::<(), qep::pauli::PauliError>(())
+/// ```
 pub fn group_sum(h: &PauliSum) -> Grouping {
     let strings: Vec<PauliString> = h.terms().iter().map(|&(p, _)| p).collect();
     group_qubitwise(&strings)

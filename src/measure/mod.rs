@@ -1,4 +1,4 @@
-//! Finite-shot measurement (issue 5): qubit-wise commuting groups of Pauli strings with their
+//! Finite-shot measurement: qubit-wise commuting groups of Pauli strings with their
 //! basis rotations ([`grouping`]), seeded shot sampling from `|ψ|²` or a probability vector in
 //! `O(2^N + S)` ([`shots`]), and estimates of every string of a group from the same shots with
 //! standard errors ([`estimate`]).
@@ -11,6 +11,7 @@
 pub mod estimate;
 pub mod grouping;
 pub mod shots;
+pub mod stats;
 pub mod timing;
 
 pub use estimate::{estimate_group, estimate_paulis, ShotEstimate};

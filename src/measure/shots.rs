@@ -95,6 +95,21 @@ impl Counts {
 /// # Errors
 /// [`MeasureError::Memory`] if the cumulative distribution or the uniforms do not fit;
 /// [`MeasureError::BadTotal`] if `‖ψ‖²` is zero or not finite.
+/// # Examples
+/// The Bell state `(|00⟩ + |11⟩)/√2` gives `00` and `11`, each about half the time.
+/// ```
+/// use qep::measure::{sample_state, Counts};
+/// use qep::C64;
+/// let a = C64::new(std::f64::consts::FRAC_1_SQRT_2, 0.0);
+/// let z = C64::new(0.0, 0.0);
+/// let counts = sample_state(&[a, z, z, a], 10_000, 7)?;
+/// assert_eq!(counts.shots(), 10_000);
+/// assert_eq!(counts.get(0b01) + counts.get(0b10), 0);
+/// // Binomial: σ = √(10⁴ · ¼) = 50; allow 5σ.
+/// assert!((counts.get(0b11) as f64 - 5_000.0).abs() < 250.0);
+/// assert_eq!(Counts::bitstring(0b01, 2), "01"); // qubit 0 rightmost
+/// # Ok::<(), qep::measure::MeasureError>(())
+/// ```
 pub fn sample_state(psi: &[C64], shots: u64, seed: u64) -> Result<Counts, MeasureError> {
     let cdf = cumulative(psi.len(), |s, out| {
         out.iter_mut()

@@ -1,14 +1,17 @@
 //! Matrix-free operators: a [`PauliSum`](crate::pauli::PauliSum) grouped by X-mask
 //! ([`XMaskOperator`]), applied to state vectors in cache-blocked passes, and exported as CSR,
-//! dense or Matrix Market.
+//! dense or Matrix Market. Every operator implements [`LinearOperator`], the trait the solvers
+//! of [`crate::linalg`] are written against.
 
 mod apply;
 mod csr;
+mod linear;
 mod pencil;
 mod timing;
 mod xmask;
 
 pub use csr::{matrix_market_bytes, DENSE_MAX_QUBITS};
+pub use linear::{DenseOperator, LinearOperator, Projected, Shifted};
 pub use pencil::Pencil;
 pub use timing::{ApplyTiming, ApplyTimingParams};
 pub use xmask::{Kernel, XMaskOperator};

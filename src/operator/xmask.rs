@@ -305,6 +305,22 @@ impl XMaskOperator {
     ///
     /// # Errors
     /// [`OperatorError::TooLarge`] (via the memory check) if the diagonal does not fit.
+    /// # Examples
+    /// `H·ψ` for `H = −Z0 Z1 − X0` on `|00⟩`: `−|00⟩ − |01⟩` (qubit 0 is bit 0 of the index).
+    /// ```
+    /// use qep::operator::{LinearOperator, XMaskOperator};
+    /// use qep::pauli::{PauliString, PauliSum};
+    /// let mut h = PauliSum::new(2);
+    /// h.add(PauliString::parse("Z0 Z1")?, -1.0);
+    /// h.add(PauliString::parse("X0")?, -1.0);
+    /// let op = XMaskOperator::new(&h)?;
+    /// assert_eq!((op.qubits(), op.n_groups()), (2, 2));
+    /// let psi = [1.0, 0.0, 0.0, 0.0];
+    /// let mut out = [0.0; 4];
+    /// op.apply(&psi, &mut out); // real arithmetic: H is real in the Z basis
+    /// assert_eq!(out, [-1.0, -1.0, 0.0, 0.0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(sum: &PauliSum) -> Result<Self, OperatorError> {
         let n = sum.qubits();
         let s = sum.simplified(0.0);

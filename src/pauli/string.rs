@@ -140,6 +140,18 @@ impl PauliString {
     /// # Errors
     /// [`PauliError::BadLetter`], [`PauliError::BadIndex`], [`PauliError::RepeatedQubit`],
     /// [`PauliError::QubitOutOfRange`].
+    /// # Examples
+    /// ```
+    /// use qep::pauli::{Letter, PauliString};
+    /// let p = PauliString::parse("X0 Z2")?;
+    /// assert_eq!(p.letter(0), Letter::X);
+    /// assert_eq!(p.letter(2), Letter::Z);
+    /// // The dense form reads qubit 0 first.
+    /// assert_eq!(PauliString::parse("XIZ")?, p);
+    /// assert_eq!(p.label(), "X0 Z2");
+    /// assert!(PauliString::parse("Q1").is_err());
+    /// # Ok::<(), qep::pauli::PauliError>(())
+    /// ```
     pub fn parse(text: &str) -> Result<Self, PauliError> {
         let t = text.trim();
         if t.is_empty() || t == "I" || t == "i" {
@@ -245,6 +257,17 @@ impl PauliString {
     }
 
     /// `self · rhs = i^k P`, exact: moving `Z^{z₁}` past `X^{x₂}` costs `(−1)^{|z₁∧x₂|}`.
+    /// # Examples
+    /// ```
+    /// use qep::pauli::PauliString;
+    /// // X·Z = −iY: phase i³.
+    /// let (phase, p) = PauliString::parse("X0")?.product(PauliString::parse("Z0")?);
+    /// assert_eq!(p, PauliString::parse("Y0")?);
+    /// assert_eq!(phase.to_complex(), qep::C64::new(0.0, -1.0));
+    /// assert!(!PauliString::parse("X0")?.commutes_with(PauliString::parse("Z0")?));
+    /// assert!(PauliString::parse("X0 X1")?.commutes_with(PauliString::parse("Z0 Z1")?));
+    /// # Ok::<(), qep::pauli::PauliError>(())
+    /// ```
     pub fn product(self, rhs: Self) -> (Phase, Self) {
         let (x, z) = (self.x ^ rhs.x, self.z ^ rhs.z);
         let k = (self.x & self.z).count_ones()

@@ -71,6 +71,19 @@ impl PauliSum {
     ///
     /// # Panics
     /// If `P` acts on a qubit `≥ n` (a caller bug; use [`PauliSum::try_add`] for input).
+    /// # Examples
+    /// ```
+    /// use qep::pauli::{PauliString, PauliSum};
+    /// let mut h = PauliSum::new(2);
+    /// h.add(PauliString::parse("Z0 Z1")?, -1.0);
+    /// h.add(PauliString::parse("X0")?, -0.5);
+    /// h.add(PauliString::parse("X0")?, -0.5); // merges with the equal string
+    /// h.simplify(1e-12);
+    /// assert_eq!(h.len(), 2);
+    /// assert!(h.is_hermitian(1e-12));
+    /// assert_eq!(h.norm_bound(), 2.0);
+    /// # Ok::<(), qep::pauli::PauliError>(())
+    /// ```
     #[track_caller]
     pub fn add(&mut self, p: PauliString, c: impl Into<C64>) {
         let c = c.into();

@@ -4,6 +4,7 @@
 mod atomic;
 mod info;
 mod output;
+pub mod progress;
 mod provenance;
 pub mod run_dir;
 pub mod svg;
@@ -11,6 +12,7 @@ pub mod svg;
 pub use atomic::{free_space, write_atomic, write_atomic_with};
 pub use info::{MemoryEstimate, ModelInfo};
 pub use output::{check_fresh, default_out_dir};
+pub use progress::{no_progress, OnProgress, Progress};
 pub use provenance::{sha256_hex, Provenance};
 
 /// The median of a non-empty sample (mean of the two middle values for an even count): what

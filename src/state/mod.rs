@@ -1,13 +1,18 @@
-//! State vectors and the slice kernels that operate on them (inner products, norms, expectation
-//! values of Pauli strings and sums without temporaries), plus memory checks.
+//! States: vectors and the slice kernels that operate on them (inner products, norms,
+//! expectation values of Pauli strings and sums without temporaries), density matrices
+//! ([`DensityMatrix`]), the Gibbs state `e^{−H/T}/Z` ([`Gibbs`]), and memory checks.
 
+pub mod density;
+pub mod gibbs;
 pub mod memory;
 mod ops;
 mod vector;
 
+pub use density::DensityMatrix;
+pub use gibbs::{log_mean_weight, trace_distance, Gibbs};
 pub use memory::{MemoryError, MemoryPlan};
 pub use ops::{
     axpy, dot, expectation_pauli, expectation_sum, matrix_element_pauli, norm, normalize,
     project_out, scale,
 };
-pub use vector::StateVector;
+pub use vector::{random_amplitudes, StateVector};

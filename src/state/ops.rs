@@ -183,6 +183,19 @@ pub fn matrix_element_pauli<T: Scalar>(phi: &[T], p: PauliString, psi: &[T]) -> 
 }
 
 /// `⟨ψ|H|ψ⟩` for a Pauli sum, term by term without a temporary vector.
+/// # Examples
+/// On `|+⟩ = (|0⟩ + |1⟩)/√2`, `⟨X0 − 2 Z0⟩ = 1`.
+/// ```
+/// use qep::pauli::{PauliString, PauliSum};
+/// use qep::state::{expectation_sum, StateVector};
+/// let mut h = PauliSum::new(1);
+/// h.add(PauliString::parse("X0")?, 1.0);
+/// h.add(PauliString::parse("Z0")?, -2.0);
+/// let plus = StateVector::<f64>::plus(1)?;
+/// let e = expectation_sum(plus.as_slice(), &h);
+/// assert!((e.re - 1.0).abs() < 1e-15 && e.im == 0.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn expectation_sum<T: Scalar>(psi: &[T], h: &PauliSum) -> C64 {
     h.terms()
         .iter()

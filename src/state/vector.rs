@@ -52,16 +52,11 @@ impl<T: Scalar> StateVector<T> {
     /// # Errors
     /// [`MemoryError`] if the vector does not fit in memory.
     pub fn random(n: usize, seed: u64) -> Result<Self, MemoryError> {
-        let mut amps = Self::alloc(n, "random state")?;
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        for v in amps.iter_mut() {
-            let re = gaussian(&mut rng);
-            *v = if T::IS_COMPLEX {
-                T::from_c64(C64::new(re, gaussian(&mut rng))).unwrap_or_default()
-            } else {
-                T::from_f64(re)
-            };
-        }
+        memory::check_alloc_u128(
+            memory::state_bytes(n, std::mem::size_of::<T>()),
+            &format!("random state of {n} qubits"),
+        )?;
+        let mut amps = random_amplitudes(1usize << n, seed);
         super::normalize(&mut amps);
         Ok(Self { n, amps })
     }
@@ -139,6 +134,24 @@ impl<T: Scalar> StateVector<T> {
             amps: self.amps.iter().map(|a| a.to_c64()).collect(),
         }
     }
+}
+
+/// `dim` seeded Gaussian amplitudes (complex Gaussian for `C64`), drawn with ChaCha8, not
+/// normalised: the amplitudes of [`StateVector::random`] for any dimension (solvers on
+/// operators whose dimension is not a power of two start from them). Allocates `dim` entries
+/// unchecked: callers check the size first.
+pub fn random_amplitudes<T: Scalar>(dim: usize, seed: u64) -> Vec<T> {
+    let mut amps: Vec<T> = memory::zeroed(dim);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for v in amps.iter_mut() {
+        let re = gaussian(&mut rng);
+        *v = if T::IS_COMPLEX {
+            T::from_c64(C64::new(re, gaussian(&mut rng))).unwrap_or_default()
+        } else {
+            T::from_f64(re)
+        };
+    }
+    amps
 }
 
 /// A standard normal deviate (Box–Muller; one of the pair is discarded for simplicity).

@@ -1,5 +1,8 @@
 //! Studies built on the EP machinery: the barren-plateau scan ([`plateau`]) and the shot-noise
-//! against clamping-bias scan ([`shots`]).
+//! against clamping-bias scan ([`shots`]); the state-preparation benchmark ([`prepare`]) and
+//! the thermal-gradient scan ([`thermal_scan`]).
 
 pub mod plateau;
+pub mod prepare;
 pub mod shots;
+pub mod thermal_scan;

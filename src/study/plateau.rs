@@ -1,5 +1,5 @@
 //! Barren plateaus: how the variance of `∂⟨C⟩/∂θ_k` over random initial parameters falls
-//! with the number of qubits (issue 5, `qep plateau`).
+//! with the number of qubits (`qep plateau`).
 //!
 //! For each size `N` a network of the chosen family is built — trainable XX and ZZ couplings
 //! on the lattice's edges (uniform in `[−a, a]`), a fixed transverse field −1 on every site,
@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::cancel::Cancel;
-use crate::ep::{ep_gradient, exact_gradient, EpParams};
+use crate::ep::{Engine, EpParams};
 use crate::hamiltonian::{parse_str, Example, Lattice, Model};
 use crate::Error;
 
@@ -240,12 +240,12 @@ pub fn plateau_scan_until(
                 break;
             }
             let model = network(p.family, n, p.init_range, &mut rng)?;
-            let g = exact_gradient(&model, &model.theta(), &ex, &ep)?;
-            for (k, v) in g.exact.iter().enumerate() {
+            let exact = Engine::Eigen.exact(&model, &model.theta(), &ex, &ep)?;
+            for (k, v) in exact.iter().enumerate() {
                 s1[k] += v;
                 s2[k] += v * v;
             }
-            sq.push(g.exact.iter().map(|v| v * v).sum::<f64>() / (2 * m) as f64);
+            sq.push(exact.iter().map(|v| v * v).sum::<f64>() / (2 * m) as f64);
             if let Some((shots, beta)) = p.ep_shots {
                 let params = EpParams {
                     beta,
@@ -253,7 +253,7 @@ pub fn plateau_scan_until(
                     shot_seed: p.seed ^ ((n as u64) << 32) ^ sample as u64,
                     ..ep.clone()
                 };
-                let e = ep_gradient(&model, &model.theta(), &ex, &params)?;
+                let e = Engine::Eigen.gradient(&model, &model.theta(), &ex, &params)?;
                 for (k, v) in e.ep.iter().enumerate() {
                     e1[k] += v;
                     e2[k] += v * v;

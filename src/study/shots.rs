@@ -1,11 +1,11 @@
-//! Shot noise against clamping bias (issue 5, `qep shots`): how the error of the shot-based EP
+//! Shot noise against clamping bias (`qep shots`): how the error of the shot-based EP
 //! gradient (Eq. 28 from finite measurements) splits into the O(β²) bias of the symmetric
 //! estimate and the O(1/(β√S)) noise of the shots, and which β minimises their sum.
 
 use serde::Serialize;
 
 use crate::cancel::Cancel;
-use crate::ep::{ep_gradient, exact_gradient, EpParams};
+use crate::ep::{Engine, EpParams};
 use crate::hamiltonian::{Example, Model};
 use crate::Error;
 
@@ -62,7 +62,8 @@ pub struct ShotScan {
 /// Runs the scan on one example; `progress(done, total)` after every gradient.
 ///
 /// # Errors
-/// Model, memory, solver and measurement errors.
+/// [`crate::ep::EpError::NoEigenstates`] for a `kind: classical` model; model, memory,
+/// solver and measurement errors.
 pub fn shot_scan(
     model: &Model,
     theta: &[f64],
@@ -88,8 +89,17 @@ pub fn shot_scan_until(
     cancel: &Cancel,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ShotScan, Error> {
+    // Shots measure eigenstates: the study runs the eigen engine on any quantum model, and a
+    // classical network has no state to measure.
+    if model.kind == crate::hamiltonian::ModelKind::Classical {
+        return Err(crate::ep::EpError::NoEigenstates {
+            what: "the shot study",
+        }
+        .into());
+    }
     let base = EpParams::default();
-    let exact = exact_gradient(model, theta, example, &base)?.exact;
+    let engine = Engine::Eigen;
+    let exact = engine.exact(model, theta, example, &base)?;
     let k = exact.len().max(1) as f64;
     let rms_of = |v: &[f64], w: &[f64]| {
         (v.iter().zip(w).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / k).sqrt()
@@ -98,7 +108,7 @@ pub fn shot_scan_until(
     let mut b_est = Vec::new();
     for &beta in &p.betas {
         cancel.check()?;
-        let g = ep_gradient(
+        let g = engine.gradient(
             model,
             theta,
             example,
@@ -128,7 +138,7 @@ pub fn shot_scan_until(
                     shot_seed: p.seed.wrapping_add(r as u64 * 7919),
                     ..base.clone()
                 };
-                let g = ep_gradient(model, theta, example, &params)?;
+                let g = engine.gradient(model, theta, example, &params)?;
                 let sd = g.ep_std.unwrap_or_default();
                 reported += (sd.iter().map(|x| x * x).sum::<f64>() / k).sqrt();
                 spent = g.shots_total.unwrap_or(0);

@@ -1,4 +1,4 @@
-//! Adiabatic preparation (src/adiabatic, issue 6): the pencil against a rebuilt operator, the
+//! Adiabatic preparation (src/adiabatic): the pencil against a rebuilt operator, the
 //! Krylov propagator and Magnus/midpoint/Trotter integrators against dense exponentials and a
 //! fine-step RK4 oracle (fitted orders), Landau–Zener, the 8-qubit TFIM chain, a level
 //! crossing followed from an excited state, and the Trotter circuit through OpenQASM.
@@ -470,7 +470,7 @@ fn cli_prepare_matches_the_qutip_reference_and_writes_files() {
     assert!(err.contains("T = -1"), "{err}");
 }
 
-/// EP on adiabatically prepared states (issue 6, item 4): as T grows the prepared free and
+/// EP on adiabatically prepared states: as T grows the prepared free and
 /// clamped states approach the eigenstates and the gradient's cosine with the exact-state EP
 /// gradient approaches 1. Measured on xor.yaml (β = 0.05, smooth schedule): T = 16 gives
 /// fidelities 0.99989 yet cosine 0.988 (relative error 25 %): an infidelity ε moves ⟨P⟩ by
@@ -700,4 +700,71 @@ fn schedule_table_from_yaml() {
             && err.contains("non-decreasing"),
         "{err}"
     );
+}
+
+// ---------- library: the state-preparation benchmark behind `qep prepare` ----------
+
+fn anneal_2x4() -> qep::hamiltonian::Model {
+    qep::hamiltonian::load(std::path::Path::new(&repo(
+        "hamiltonians/bench/anneal_2x4.yaml",
+    )))
+    .unwrap()
+}
+
+#[test]
+fn library_prepare_study_matches_the_qutip_reference() {
+    use qep::study::prepare::{prepare_study, PrepareStudySettings};
+    let settings = PrepareStudySettings {
+        time: Some(20.0),
+        steps: Some(400),
+        gap_points: 5,
+        ..PrepareStudySettings::default()
+    };
+    let study = prepare_study(
+        &anneal_2x4(),
+        None,
+        &settings,
+        &qep::cancel::Cancel::new(),
+        &qep::report::no_progress,
+    )
+    .unwrap();
+    assert!(study.complete && study.runs.is_none());
+    let run = study.single.as_ref().unwrap();
+    let f = run.run.verification.fidelity;
+    assert!((f - 0.9987550118600994).abs() < 1e-7, "fidelity {f}");
+    assert!((run.run.verification.target_energy - -10.419623141256752).abs() < 1e-8);
+    assert!(run.min_gap.unwrap() > 0.0);
+    assert_eq!(study.settings.steps, 400);
+    assert_eq!(study.csv().lines().count(), 2);
+}
+
+#[test]
+fn library_prepare_study_builds_the_circuit_only_when_complete() {
+    use qep::study::prepare::{prepare_study, PrepareStudySettings};
+    let settings = PrepareStudySettings {
+        times: Some(vec![2.0, 5.0]),
+        method: Method::Trotter { order: 2 },
+        steps: Some(20),
+        gap_points: 0,
+        circuit: true,
+        ..PrepareStudySettings::default()
+    };
+    let model = anneal_2x4();
+    let cancel = qep::cancel::Cancel::new();
+    let study = prepare_study(&model, None, &settings, &cancel, &qep::report::no_progress).unwrap();
+    let runs = study.runs.as_ref().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(runs[1].run.verification.fidelity > runs[0].run.verification.fidelity);
+    let text = study.circuit.as_deref().unwrap();
+    assert!(
+        text.starts_with("// qep ") && text.contains("T = 5, 20 steps"),
+        "{text}"
+    );
+    assert!(parse_qasm(text).is_ok());
+    // Cancelled before the first sweep: nothing run, no circuit.
+    cancel.cancel();
+    let study = prepare_study(&model, None, &settings, &cancel, &qep::report::no_progress).unwrap();
+    assert!(!study.complete);
+    assert_eq!(study.all_runs().count(), 0);
+    assert!(study.circuit.is_none());
 }

@@ -1,4 +1,4 @@
-//! Gibbs expectations by typicality (issue 7, item 4): the Chebyshev exponential against a
+//! Gibbs expectations by typicality: the Chebyshev exponential against a
 //! dense one, typicality estimates against the dense Gibbs state within their standard errors,
 //! the standard error's `1/√(R·2^N)` scaling at high temperature, and the thermal gradients
 //! computed by typicality against their dense values.

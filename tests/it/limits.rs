@@ -652,7 +652,10 @@ fn preparation_bench_and_thermal_states_plan_their_memory() {
     // Small networks: the number of Bohr frequencies (collisions per round) grows as 4^N.
     let f4 = chain(dir.path(), 4, false);
     let f7 = chain(dir.path(), 7, false);
+    // One folder per run: a folder that already holds results is refused.
     let out = dir.path().join("th").display().to_string();
+    let out_davies = dir.path().join("th-davies").display().to_string();
+    let out_traj = dir.path().join("th-trajectories").display().to_string();
     memory_plan_holds(
         &[
             "thermalize",
@@ -679,7 +682,7 @@ fn preparation_bench_and_thermal_states_plan_their_memory() {
             "--steps",
             "2",
             "--out",
-            &out,
+            &out_davies,
         ],
         10 << 20,
     );
@@ -697,7 +700,7 @@ fn preparation_bench_and_thermal_states_plan_their_memory() {
             "--steps",
             "1",
             "--out",
-            &out,
+            &out_traj,
         ],
         12 << 20,
     );

@@ -442,3 +442,27 @@ fn ten_million_shots_stay_within_five_sigma_per_outcome() {
         assert!(dev.abs() < 5.0 * sigma, "outcome {b}: {:.1}σ", dev / sigma);
     }
 }
+
+#[test]
+fn welford_matches_the_two_pass_mean_and_standard_error_on_offset_data() {
+    // A large offset is where a one-pass Σx² − (Σx)²/M loses every digit; Welford keeps them.
+    let xs: Vec<f64> = (0..1000)
+        .map(|i| 1e9 + ((i * 7919) % 1000) as f64 * 1e-3)
+        .collect();
+    let m = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / m;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0);
+    let mut w = qep::measure::stats::Welford::default();
+    xs.iter().for_each(|&x| w.push(x));
+    assert_eq!(w.count(), 1000);
+    assert!((w.mean() - mean).abs() < 1e-6, "{} vs {mean}", w.mean());
+    assert!(
+        (w.variance() - var).abs() < 1e-6 * var,
+        "{} vs {var}",
+        w.variance()
+    );
+    assert!((w.sem() - (var / m).sqrt()).abs() < 1e-6 * (var / m).sqrt());
+    let mut one = qep::measure::stats::Welford::default();
+    one.push(3.0);
+    assert_eq!((one.mean(), one.variance(), one.sem()), (3.0, 0.0, 0.0));
+}

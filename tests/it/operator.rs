@@ -745,3 +745,108 @@ fn pencil_tables_follow_the_weights() {
         );
     }
 }
+
+/// A 3-qubit operator with a Y letter (complex in the Z basis) and X-masks on every qubit.
+fn mixed3() -> PauliSum {
+    let mut h = PauliSum::new(3);
+    for (s, c) in [
+        ("Z0 Z1", 1.0),
+        ("Z1 Z2", 0.5),
+        ("X0", -0.7),
+        ("X1", -0.3),
+        ("Y2", 0.2),
+        ("X2 Z0", -0.4),
+    ] {
+        h.add(p(s), c);
+    }
+    h
+}
+
+fn cvec(f: impl Fn(usize) -> C64) -> Vec<C64> {
+    (0..8).map(f).collect()
+}
+
+#[test]
+fn dense_operator_agrees_with_the_xmask_kernels() {
+    use qep::operator::{DenseOperator, LinearOperator};
+    let h = XMaskOperator::new(&mixed3()).unwrap();
+    let d = DenseOperator::new(8, kron_matrix(&mixed3()));
+    let x = cvec(|i| c(i as f64 - 3.0, 0.5 * i as f64));
+    let mut a = vec![c(0.0, 0.0); 8];
+    let mut b = vec![c(0.0, 0.0); 8];
+    LinearOperator::apply(&h, &x, &mut a);
+    LinearOperator::apply(&d, &x, &mut b);
+    assert!(max_abs_diff(&a, &b) < 1e-12, "{a:?} vs {b:?}");
+    assert!(LinearOperator::<C64>::is_hermitian(&d));
+    assert!(
+        !LinearOperator::<C64>::is_real(&d),
+        "Y2 is imaginary in the Z basis"
+    );
+    assert!(!LinearOperator::<C64>::is_real(&h));
+    // The provided dense form (unit vectors through `apply`) is the matrix itself.
+    let m = LinearOperator::<C64>::to_dense(&d).unwrap();
+    assert_eq!(m, kron_matrix(&mixed3()));
+    // Three X-masks (X0; X1; Y2 and X2 Z0 share x = 4) and the diagonal.
+    assert_eq!(LinearOperator::<C64>::cost_hint(&h), 8 * h.n_groups());
+    assert_eq!(h.n_groups(), 4);
+}
+
+#[test]
+fn apply_add_and_apply_rows_follow_apply() {
+    use qep::operator::LinearOperator;
+    let h = XMaskOperator::new(&mixed3()).unwrap();
+    let x = cvec(|i| c(1.0 + i as f64, -0.25 * i as f64));
+    let mut ax = vec![c(0.0, 0.0); 8];
+    h.apply_into(&x, &mut ax);
+    let y0 = cvec(|i| c(0.0, i as f64));
+    let mut y = y0.clone();
+    let alpha = c(0.5, -2.0);
+    h.apply_add(alpha, &x, &mut y);
+    let want: Vec<C64> = y0.iter().zip(&ax).map(|(a, b)| a + alpha * b).collect();
+    assert!(max_abs_diff(&y, &want) < 1e-12);
+    let mut rows = vec![c(0.0, 0.0); 3];
+    h.apply_rows(&x, &mut rows, 4);
+    assert_eq!(&rows[..], &ax[4..7]);
+}
+
+#[test]
+#[should_panic(expected = "run past the dimension")]
+fn apply_rows_past_the_end_is_a_caller_bug() {
+    use qep::operator::LinearOperator;
+    let h = XMaskOperator::new(&mixed3()).unwrap();
+    let x = vec![c(1.0, 0.0); 8];
+    let mut rows = vec![c(0.0, 0.0); 3];
+    h.apply_rows(&x, &mut rows, 6);
+}
+
+#[test]
+fn shifted_and_projected_wrappers_compose() {
+    use qep::operator::{LinearOperator, Projected, Shifted};
+    let h = XMaskOperator::new(&mixed3()).unwrap();
+    let x = cvec(|i| c(i as f64, 1.0));
+    let mut q = cvec(|i| c(1.0, i as f64));
+    qep::state::normalize(&mut q);
+    let s = Shifted {
+        inner: &h,
+        sigma: 1.5,
+    };
+    let pq = Projected { inner: &s, q: &q };
+    let mut y = vec![c(0.0, 0.0); 8];
+    pq.apply(&x, &mut y);
+    let mut hx = vec![c(0.0, 0.0); 8];
+    h.apply_into(&x, &mut hx);
+    let mut want: Vec<C64> = hx.iter().zip(&x).map(|(a, b)| a - b * 1.5).collect();
+    let overlap = qep::state::dot(&q, &want);
+    qep::state::axpy(-overlap, &q, &mut want);
+    assert!(max_abs_diff(&y, &want) < 1e-12);
+    assert!(
+        qep::state::dot(&q, &y).norm() < 1e-12,
+        "Q A x is orthogonal to q"
+    );
+    assert_eq!(LinearOperator::<C64>::norm_bound(&s), h.norm_bound() + 1.5);
+    // Through a trait object as well.
+    let dynop: &dyn LinearOperator<C64> = &pq;
+    let mut z = vec![c(0.0, 0.0); 8];
+    dynop.apply(&x, &mut z);
+    assert_eq!(z, y);
+}

@@ -310,3 +310,84 @@ fn byte_counts_print_and_parse() {
     assert_eq!(parse_bytes("lots"), None);
     assert_eq!(parse_bytes(""), None);
 }
+
+/// `H = J Z0 Z1 + h (X0 + X1)` on two qubits.
+fn two_spin(j: f64, h: f64) -> PauliSum {
+    let mut s = PauliSum::new(2);
+    s.add(PauliString::parse("Z0 Z1").unwrap(), j);
+    s.add(PauliString::parse("X0").unwrap(), h);
+    s.add(PauliString::parse("X1").unwrap(), h);
+    s
+}
+
+#[test]
+fn gibbs_state_serves_density_levels_and_eigenbasis_views_alike() {
+    use qep::state::Gibbs;
+    let h = two_spin(1.0, 0.6);
+    let t = 0.7;
+    let g = Gibbs::new(&h, t).unwrap();
+    assert_eq!((g.qubits(), g.dim()), (2, 4));
+    // Free energy: F = −T log Σ e^{−E_n/T}, from the energies directly.
+    let z: f64 = g.energies.iter().map(|e| (-e / t).exp()).sum();
+    assert!(
+        (g.free_energy + t * z.ln()).abs() < 1e-12,
+        "{}",
+        g.free_energy
+    );
+    // ⟨H⟩ three ways: the weights, Tr ρH (density matrix) and Σ p_n ⟨n|H|n⟩ (levels).
+    let from_levels = g.expectation_levels(&h).unwrap();
+    assert!((g.expectation(&h) - g.energy).abs() < 1e-12);
+    assert!((from_levels - g.energy).abs() < 1e-12);
+    // The faer density matrix and the DensityMatrix agree; the diagonal is a distribution.
+    let m = g.density_matrix();
+    let rho = g.rho();
+    for r in 0..4 {
+        for col in 0..4 {
+            assert!((m[(r, col)] - rho.get(r, col)).norm() < 1e-12);
+        }
+    }
+    let diag = g.diagonal();
+    assert!((diag.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    for (b, p) in diag.iter().enumerate() {
+        assert!((p - rho.get(b, b).re).abs() < 1e-12);
+    }
+    // H is diagonal in its own eigenbasis, with the energies on the diagonal.
+    let he = g.eigenbasis_matrix(&h).unwrap();
+    for n in 0..4 {
+        assert!((he[(n, n)].re - g.energies[n]).abs() < 1e-10);
+    }
+    // Var(H) = ⟨H²⟩ − ⟨H⟩² from both covariances (they agree on a commuting pair).
+    let var: f64 = g
+        .weights
+        .iter()
+        .zip(&g.energies)
+        .map(|(p, e)| p * (e - g.energy).powi(2))
+        .sum();
+    assert!((g.symmetric_covariance(&he, &he) - var).abs() < 1e-10);
+    assert!((g.kubo_mori_covariance(&he, &he) - var).abs() < 1e-10);
+    // The trace distance to itself is zero, to the maximally mixed state positive.
+    assert!(g.distance(rho).unwrap() < 1e-12);
+    let mixed = qep::state::DensityMatrix::from_entries(
+        2,
+        (0..16)
+            .map(|i| {
+                if i % 5 == 0 {
+                    c(0.25, 0.0)
+                } else {
+                    c(0.0, 0.0)
+                }
+            })
+            .collect(),
+    );
+    assert!(g.distance(&mixed).unwrap() > 0.1);
+}
+
+#[test]
+fn gibbs_state_is_reachable_under_its_former_path_and_name() {
+    let h = two_spin(0.5, 0.2);
+    let old = qep::evolve::GibbsDensity::new(&h, 2.0).unwrap();
+    let new = qep::state::Gibbs::new(&h, 2.0).unwrap();
+    assert_eq!(old.energies, new.energies);
+    assert_eq!(old.weights, new.weights);
+    assert_eq!(old.rho(), new.rho());
+}

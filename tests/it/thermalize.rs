@@ -192,7 +192,7 @@ fn davies_fixed_point_is_the_gibbs_state() {
             }
             let fp = dav.fixed_point().unwrap();
             let gibbs = GibbsDensity::new(h, t).unwrap();
-            let d = trace_distance(&fp.state, &gibbs.rho).unwrap();
+            let d = trace_distance(&fp.state, gibbs.rho()).unwrap();
             println!(
                 "{name} T={t}: D(fixed point, Gibbs) = {:.2e} (eigenbasis {:.2e}), sector {} gap {:.4}, levels {:?}",
                 d,
@@ -205,7 +205,7 @@ fn davies_fixed_point_is_the_gibbs_state() {
             assert!(fp.trace_distance < 1e-8);
             assert!(fp.gap > 1e-3, "{name}: gap {}", fp.gap);
             // It is stationary: ‖L(ρ_G)‖ in the eigenbasis.
-            let eig = dav.to_eigenbasis(&gibbs.rho);
+            let eig = dav.to_eigenbasis(gibbs.rho());
             let mut out = vec![c(0.0); eig.len()];
             dav.apply(&eig, &mut out);
             let r = out.iter().map(|z| z.norm()).fold(0.0, f64::max);
@@ -248,7 +248,7 @@ fn davies_evolution_relaxes_to_gibbs() {
         assert!(d[39] < 1e-6, "{name}: final {:e}", d[39]);
         assert!((rel.energy[39] - rel.gibbs_energy).abs() < 1e-6);
         let gibbs = GibbsDensity::new(&h, t).unwrap();
-        assert!(trace_distance(&rel.final_state, &gibbs.rho).unwrap() < 1e-6);
+        assert!(trace_distance(&rel.final_state, gibbs.rho()).unwrap() < 1e-6);
         let z0 = gibbs.expectation(&pauli_sum(h.qubits(), &[("Z0", 1.0)]));
         assert!((rel.observables[0][39] - z0).abs() < 1e-6);
     }
@@ -436,4 +436,93 @@ fn cli_thermalize_rejects_bad_input() {
         .assert()
         .code(1)
         .stderr(predicates::str::contains("expected at least 1 trajectory"));
+}
+
+// ---------- library: the orchestration behind `qep thermalize` ----------
+
+#[test]
+fn library_thermalize_reaches_gibbs_with_both_methods_and_reports_progress() {
+    use qep::evolve::thermalize::{thermalize, ThermalizeMethod, ThermalizeSettings};
+    use qep::report::Progress;
+    use std::sync::Mutex;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let model = qep::hamiltonian::load(&net3_model(tmp.path())).unwrap();
+    for (method, bound) in [
+        (ThermalizeMethod::Cooling, 0.03),
+        (ThermalizeMethod::Davies, 1e-6),
+    ] {
+        let settings = ThermalizeSettings {
+            method,
+            temperature: Some(0.5),
+            steps: 20,
+            observe: vec!["Z0".into(), "Z1 Z2".into()],
+            ..ThermalizeSettings::default()
+        };
+        let reports = Mutex::new(Vec::new());
+        let r = thermalize(&model, &settings, &|p| reports.lock().unwrap().push(p)).unwrap();
+        assert_eq!(r.method, method.name());
+        assert_eq!(r.trace.len(), 21);
+        let d = r.trace_distance.unwrap();
+        assert!(d < bound, "{method:?}: D = {d}");
+        // The start (maximally mixed) is far from the Gibbs state at T = 0.5.
+        assert!(r.trace[0].trace_distance.unwrap() > 0.1);
+        assert!(
+            (r.energy - r.gibbs.energy).abs() < bound.max(1e-6),
+            "{method:?}"
+        );
+        let (z0, z0g) = (r.observables["Z0"], r.gibbs.observables["Z0"]);
+        assert!((z0 - z0g).abs() < 4.0 * bound.max(1e-6), "{z0} vs {z0g}");
+        assert!(r.cost.is_some() && r.gibbs.cost.is_some());
+        assert_eq!(r.settings.temperature, Some(0.5));
+        assert_eq!(r.csv().lines().count(), 22);
+        assert!(r.svg().starts_with("<svg"));
+        // The last report is the last step of a phase of known length.
+        let reports = reports.into_inner().unwrap();
+        match reports.last() {
+            Some(Progress::Steps { done, total, .. }) => assert_eq!(done, total),
+            other => panic!("{method:?}: last report {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn library_thermalize_refuses_bad_settings_before_work() {
+    use qep::evolve::thermalize::{thermalize, ThermalizeSettings};
+    use qep::evolve::EvolveError;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let model = qep::hamiltonian::load(&net3_model(tmp.path())).unwrap();
+    let no_progress = &qep::report::no_progress;
+    let err = thermalize(&model, &ThermalizeSettings::default(), no_progress).unwrap_err();
+    assert!(matches!(err, EvolveError::NoTemperature), "{err}");
+    let bad = |s: ThermalizeSettings| thermalize(&model, &s, no_progress).unwrap_err();
+    let s = || ThermalizeSettings {
+        temperature: Some(1.0),
+        ..ThermalizeSettings::default()
+    };
+    assert_eq!(
+        bad(ThermalizeSettings {
+            initial: "basis:8".into(),
+            ..s()
+        })
+        .to_string(),
+        "--initial \"basis:8\": expected mixed, plus, zero or basis:B with B < 2^3"
+    );
+    assert_eq!(
+        bad(ThermalizeSettings {
+            observe: vec!["Z3".into()],
+            ..s()
+        })
+        .to_string(),
+        "--observe \"Z3\": acts on a qubit ≥ 3, the model has 3 qubits"
+    );
+    assert_eq!(
+        bad(ThermalizeSettings {
+            temperature: Some(-1.0),
+            ..s()
+        })
+        .to_string(),
+        "temperature T = -1 is not valid; expected a finite number > 0"
+    );
 }

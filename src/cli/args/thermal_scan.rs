@@ -1,0 +1,35 @@
+//! Flags of `qep thermal-scan`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::ModelArg;
+
+/// `qep thermal-scan`.
+#[derive(Debug, Args)]
+pub struct ThermalScanArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Temperatures, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.05,0.1,0.3,1,3",
+        value_name = "T1,T2,…"
+    )]
+    pub temperatures: Vec<f64>,
+    /// Training example I of the model's dataset.
+    #[arg(long, default_value_t = 0, value_name = "I")]
+    pub example: usize,
+    /// β of the clamped estimate.
+    #[arg(long, default_value_t = 0.01, value_name = "B")]
+    pub beta: f64,
+    /// Output folder (default: out/<model>-thermal).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace the result files of an earlier study in the output folder (without it, a
+    /// folder that holds them is refused).
+    #[arg(long)]
+    pub overwrite: bool,
+}

@@ -1,0 +1,356 @@
+//! EP gradients of quantum networks (Eq. 27–29) and the exact-gradient oracle they are checked
+//! against.
+
+use serde::Serialize;
+
+use crate::hamiltonian::{Example, Model};
+use crate::linalg::{lowest_eigenpairs, minres_projected, LanczosParams};
+use crate::operator::XMaskOperator;
+use crate::scalar::{Scalar, C64};
+use crate::state::{expectation_pauli, expectation_sum, matrix_element_pauli, memory};
+use crate::Error;
+
+pub use crate::ep::params::{EpError, EpParams};
+
+/// The EP estimate of `∂⟨C⟩/∂θ_k` for every parameter, with the evidence of the states used.
+#[derive(Clone, Debug, Serialize)]
+pub struct EpGradient {
+    /// Parameter labels, in model order.
+    pub params: Vec<String>,
+    /// The EP estimates (Eq. 28, or the one-sided variant).
+    pub ep: Vec<f64>,
+    /// β used.
+    pub beta: f64,
+    /// Whether the one-sided estimate was used.
+    pub one_sided: bool,
+    /// The computing level.
+    pub level: usize,
+    /// Free-phase energy `E_K`.
+    pub energy: f64,
+    /// Gap of the free level to its nearest neighbour.
+    pub gap: Option<f64>,
+    /// Free-phase `⟨C⟩`.
+    pub cost: f64,
+    /// Free-phase `⟨Z_i⟩` on the outputs.
+    pub z_outputs: Vec<f64>,
+    /// `|⟨ψ_K(±β)|ψ_K(0)⟩|²` of each clamped state with the free one (near 1 for small β;
+    /// levels are followed by this overlap).
+    pub overlaps: Vec<f64>,
+    /// Residuals `‖Hψ − Eψ‖` of the free and clamped states.
+    pub residuals: Vec<f64>,
+    /// Operator applications of all eigensolves.
+    pub matvecs: usize,
+    /// With shots: the standard error of each EP component, from the same shots
+    /// (`√(σ₊² + σ₋²)/2β`, or `√(σ_β² + σ_0²)/β` one-sided).
+    pub ep_std: Option<Vec<f64>>,
+    /// With shots: every shot spent on this gradient (shots × groups × states).
+    pub shots_total: Option<u64>,
+}
+
+/// The exact `d⟨C⟩/dθ_k` at β = 0 with its evidence.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExactGradient {
+    /// Parameter labels.
+    pub params: Vec<String>,
+    /// `d⟨C⟩_K/dθ_k`.
+    pub exact: Vec<f64>,
+    /// MINRES iterations.
+    pub iterations: usize,
+    /// Explicit relative residual of the linear solve.
+    pub residual: f64,
+}
+
+/// EP estimate of `∂⟨C⟩/∂θ_k` for every trainable term (Eq. 28, from Eq. 27):
+/// `g_k = (⟨P_k⟩_{+β} − ⟨P_k⟩_{−β}) / 2β` with the states the eigenstates (level
+/// `params.level`) of `H(±β, θ, u, d)` (Eq. 16); with `one_sided`, `(⟨P_k⟩_β − ⟨P_k⟩_0)/β`.
+/// Clamped levels are followed by overlap with the free one (an excited level may cross
+/// another as β grows); the clamped ground state is warm-started from the free one.
+///
+/// # Errors
+/// [`EpError::BetaNotPositive`], [`EpError::NoTargets`]; model, memory and solver errors.
+pub fn ep_gradient(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &EpParams,
+) -> Result<EpGradient, Error> {
+    crate::ep::params::check_beta(params.beta)?;
+    if example.targets.is_empty() {
+        return Err(EpError::NoTargets.into());
+    }
+    let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
+    let op0 = XMaskOperator::new(&h0)?;
+    if op0.is_real() {
+        ep_impl::<f64>(model, theta, example, params, &op0)
+    } else {
+        ep_impl::<C64>(model, theta, example, params, &op0)
+    }
+}
+
+/// The buffers of one EP gradient on `n` qubits (complex amplitudes, the conservative case)
+/// with `params`: the free and two clamped operators' diagonals, the eigensolver of level
+/// `params.level` (plus the followed neighbour), the free and clamped states, and with
+/// `oracle` the exact gradient's MINRES vectors and `C·ψ`.
+pub fn gradient_memory(n: usize, params: &EpParams, oracle: bool) -> crate::state::MemoryPlan {
+    let vec = memory::state_bytes(n, 16);
+    let lanczos = LanczosParams {
+        k: params.level + 2,
+        gap: true,
+        ..params.lanczos.clone()
+    };
+    let mut plan = crate::state::MemoryPlan::part("EP gradient");
+    plan.add_n("operator diagonals", 3, vec)
+        .extend(&crate::linalg::lanczos_memory(n, 16, &lanczos))
+        .add_n("free and clamped states", 3, vec);
+    if oracle {
+        plan.add_n("exact gradient (MINRES vectors and C·ψ)", 9, vec);
+    }
+    plan
+}
+
+/// One eigenstate with its evidence.
+struct Level<T> {
+    energy: f64,
+    state: Vec<T>,
+    residual: f64,
+    gap: Option<f64>,
+    matvecs: usize,
+}
+
+/// Level `level` of `op`, or with `follow`, the one of the lowest `level + 2` with the largest
+/// overlap with `follow`.
+fn solve_level<T: Scalar>(
+    op: &XMaskOperator,
+    level: usize,
+    lanczos: &LanczosParams,
+    follow: Option<&[T]>,
+    warm: bool,
+) -> Result<(Level<T>, f64), Error> {
+    // A clamped level is followed among the lowest `level + 2` (an excited level may cross a
+    // neighbour as β grows); the clamped ground state is the ground state by definition, so it
+    // needs neither the extra level nor the gap, only the warm start.
+    let extra = usize::from(follow.is_some() && level > 0);
+    let p = LanczosParams {
+        k: (level + 1 + extra).min(op.dim()),
+        gap: follow.is_none(),
+        ..lanczos.clone()
+    };
+    let start = if level == 0 && warm { follow } else { None };
+    let mut s = lowest_eigenpairs::<T>(op, &p, start)?;
+    let (j, overlap) = match follow {
+        Some(f) => (0..s.vectors.len())
+            .map(|j| (j, crate::state::dot(&s.vectors[j], f).abs2()))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((level, 1.0)),
+        None => (level, 1.0),
+    };
+    let e = &s.energies;
+    let below = j.checked_sub(1).map(|i| e[j] - e[i]);
+    let above = e.get(j + 1).copied().or(s.next_energy).map(|n| n - e[j]);
+    let gap = match (below, above) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let lvl = Level {
+        energy: e[j],
+        residual: s.residuals[j],
+        state: s.vectors.swap_remove(j),
+        gap,
+        matvecs: s.matvecs,
+    };
+    Ok((lvl, overlap))
+}
+
+fn ep_impl<T: Scalar>(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &EpParams,
+    op0: &XMaskOperator,
+) -> Result<EpGradient, Error> {
+    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None, false)?;
+    let strings: Vec<crate::pauli::PauliString> = model.params.iter().map(|p| p.pauli).collect();
+    let groups = crate::measure::best_grouping(&strings).n_groups() as u64;
+    let mut measured_states = 0u64;
+    // ⟨P_k⟩ for every parameter with its standard error (0 when exact); state `j` of this
+    // gradient draws its shots from its own seed.
+    let mut expect_all = |psi: &[T]| -> Result<(Vec<f64>, Vec<f64>), Error> {
+        match params.shots {
+            None => Ok((
+                strings
+                    .iter()
+                    .map(|&p| expectation_pauli(psi, p).re)
+                    .collect(),
+                vec![0.0; strings.len()],
+            )),
+            Some(s) => {
+                let n = psi.len().trailing_zeros() as usize;
+                let sv = crate::state::StateVector::from_amplitudes(n, psi.to_vec());
+                let seed = params
+                    .shot_seed
+                    .wrapping_add(measured_states.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                measured_states += 1;
+                let est = crate::measure::estimate_paulis(&sv, &strings, s, seed)?;
+                Ok((
+                    est.iter().map(|e| e.mean).collect(),
+                    est.iter().map(|e| e.std_err).collect(),
+                ))
+            }
+        }
+    };
+    let betas: Vec<f64> = if params.one_sided {
+        vec![params.beta]
+    } else {
+        vec![params.beta, -params.beta]
+    };
+    let mut clamped = Vec::with_capacity(2);
+    let mut overlaps = Vec::with_capacity(2);
+    let mut residuals = vec![free.residual];
+    let mut matvecs = free.matvecs;
+    for &b in &betas {
+        let h = model.hamiltonian(theta, Some(example), b)?;
+        let op = XMaskOperator::new(&h)?;
+        let (lvl, ov) = solve_level::<T>(
+            &op,
+            params.level,
+            &params.lanczos,
+            Some(&free.state),
+            params.warm_start,
+        )?;
+        matvecs += lvl.matvecs;
+        residuals.push(lvl.residual);
+        overlaps.push(ov);
+        clamped.push(expect_all(&lvl.state)?);
+    }
+    let ((a, sa), (b, sb), scale) = if params.one_sided {
+        let a0 = expect_all(&free.state)?;
+        (clamped.swap_remove(0), a0, params.beta)
+    } else {
+        let m = clamped.pop().expect("two clamped states");
+        (
+            clamped.pop().expect("two clamped states"),
+            m,
+            2.0 * params.beta,
+        )
+    };
+    let ep: Vec<f64> = a.iter().zip(&b).map(|(p, m)| (p - m) / scale).collect();
+    let ep_std = params.shots.map(|_| {
+        sa.iter()
+            .zip(&sb)
+            .map(|(x, y)| (x * x + y * y).sqrt() / scale)
+            .collect()
+    });
+    let cost = expectation_sum(&free.state, &model.cost_operator(&example.targets)).re;
+    let z_outputs = model
+        .outputs
+        .iter()
+        .map(|&q| {
+            expectation_pauli(
+                &free.state,
+                crate::pauli::PauliString::single(crate::pauli::Letter::Z, q),
+            )
+            .re
+        })
+        .collect();
+    Ok(EpGradient {
+        params: model.params.iter().map(|p| p.label.clone()).collect(),
+        ep,
+        beta: params.beta,
+        one_sided: params.one_sided,
+        level: params.level,
+        energy: free.energy,
+        gap: free.gap,
+        cost,
+        z_outputs,
+        overlaps,
+        residuals,
+        matvecs,
+        ep_std,
+        shots_total: params.shots.map(|s| s * groups * measured_states),
+    })
+}
+
+/// The exact `d⟨C⟩_K/dθ_k` at β = 0 for every parameter, by first-order perturbation theory
+/// solved as one linear system, with no sum over states: with `ψ_K`, `E_K` the free level,
+/// `dψ_K/dθ_k = −(H − E_K)⁺ Q P_k ψ_K` (`Q = 1 − |ψ_K⟩⟨ψ_K|`), so
+/// `d⟨C⟩/dθ_k = 2 Re ⟨ψ_K|C|dψ_K/dθ_k⟩ = −2 Re ⟨y|P_k|ψ_K⟩` where `y` solves the *adjoint*
+/// system `Q (H − E_K) Q y = Q C ψ_K` (MINRES). One solve serves every parameter.
+///
+/// # Errors
+/// [`EpError::NoTargets`], [`EpError::Degenerate`] when the level's gap is below
+/// `params.gap_threshold`; model, memory and solver errors (non-convergence included).
+pub fn exact_gradient(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &EpParams,
+) -> Result<ExactGradient, Error> {
+    if example.targets.is_empty() {
+        return Err(EpError::NoTargets.into());
+    }
+    let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
+    let op0 = XMaskOperator::new(&h0)?;
+    if op0.is_real() {
+        exact_impl::<f64>(model, example, params, &op0)
+    } else {
+        exact_impl::<C64>(model, example, params, &op0)
+    }
+}
+
+fn exact_impl<T: Scalar>(
+    model: &Model,
+    example: &Example,
+    params: &EpParams,
+    op0: &XMaskOperator,
+) -> Result<ExactGradient, Error> {
+    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None, false)?;
+    if let Some(g) = free.gap {
+        if g < params.gap_threshold {
+            return Err(EpError::Degenerate {
+                level: params.level,
+                gap: g,
+                threshold: params.gap_threshold,
+            }
+            .into());
+        }
+    }
+    let c = XMaskOperator::new(&model.cost_operator(&example.targets))?;
+    let psi = &free.state;
+    let mut cpsi: Vec<T> = {
+        memory::check_alloc(psi.len() * std::mem::size_of::<T>(), "C·ψ")?;
+        memory::zeroed(psi.len())
+    };
+    c.apply_into(psi, &mut cpsi);
+    let (y, info) = minres_projected(op0, free.energy, psi, &cpsi, &params.minres)?;
+    let exact = model
+        .params
+        .iter()
+        .map(|p| -2.0 * matrix_element_pauli(&y, p.pauli, psi).re)
+        .collect();
+    Ok(ExactGradient {
+        params: model.params.iter().map(|p| p.label.clone()).collect(),
+        exact,
+        iterations: info.iterations,
+        residual: info.residual,
+    })
+}
+
+/// Cosine similarity and relative error `‖a − b‖/‖b‖` of two gradients.
+pub fn compare(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let diff = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt();
+    let cos = if na > 0.0 && nb > 0.0 {
+        dot / (na * nb)
+    } else {
+        0.0
+    };
+    let rel = if nb > 0.0 { diff / nb } else { diff };
+    (cos, rel)
+}

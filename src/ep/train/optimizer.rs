@@ -1,0 +1,43 @@
+//! The optimisers of a training run: SGD with momentum and Adam, with the state a checkpoint
+//! saves to resume bit for bit.
+
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::json_floats;
+use crate::hamiltonian::{Optimizer, Training};
+
+/// Optimiser state: what must be saved to resume bit for bit.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct OptimizerState {
+    /// Updates made so far.
+    pub step: u64,
+    /// SGD velocity or Adam's first moment.
+    #[serde(with = "json_floats")]
+    pub m: Vec<f64>,
+    /// Adam's second moment.
+    #[serde(with = "json_floats")]
+    pub v: Vec<f64>,
+}
+
+/// One optimiser step on `theta` with gradient `g` of the mean cost.
+pub(super) fn update(tr: &Training, theta: &mut [f64], s: &mut OptimizerState, g: &[f64], lr: f64) {
+    s.step += 1;
+    match tr.optimizer {
+        Optimizer::Sgd => {
+            for ((th, m), gi) in theta.iter_mut().zip(&mut s.m).zip(g) {
+                *m = tr.momentum * *m + gi;
+                *th -= lr * *m;
+            }
+        }
+        Optimizer::Adam => {
+            let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+            let c1 = 1.0 - b1.powi(s.step as i32);
+            let c2 = 1.0 - b2.powi(s.step as i32);
+            for (((th, m), v), gi) in theta.iter_mut().zip(&mut s.m).zip(&mut s.v).zip(g) {
+                *m = b1 * *m + (1.0 - b1) * gi;
+                *v = b2 * *v + (1.0 - b2) * gi * gi;
+                *th -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+            }
+        }
+    }
+}

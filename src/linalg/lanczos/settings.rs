@@ -1,0 +1,177 @@
+//! The settings of the Lanczos eigensolver ([`LanczosParams`], [`BasisMemory`], [`Method`]),
+//! its result with the evidence ([`Spectrum`]), and the memory it plans for.
+
+use serde::Serialize;
+
+use crate::scalar::Scalar;
+use crate::state::memory;
+
+#[cfg(doc)]
+use super::lowest_eigenpairs;
+
+/// How the Krylov basis is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum BasisMemory {
+    /// Store it if it fits in half the available memory, else two passes.
+    #[default]
+    Auto,
+    /// Store the basis (fast, with partial reorthogonalisation).
+    Store,
+    /// Keep three vectors; regenerate the basis in a second pass (no reorthogonalisation).
+    TwoPass,
+}
+
+/// Which algorithm computes the spectrum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Dense diagonalisation up to [`DENSE_AUTO_DIM`], Lanczos above.
+    #[default]
+    Auto,
+    /// Always Lanczos.
+    Lanczos,
+    /// Always dense (≤ 12 qubits).
+    Dense,
+}
+
+/// Vectors the Lanczos solver holds besides the locked levels and the stored basis:
+/// `v_prev`, `v`, `w`, the cycle's start, the Ritz vector, a fresh random start.
+pub(super) const WORK_VECTORS: usize = 6;
+
+/// The buffers [`lowest_eigenpairs`] allocates on `n` qubits with `elem_bytes`-byte amplitudes
+/// (8 real, 16 complex), at the least: the dense matrices on the dense path; on the Lanczos
+/// path its work vectors and locked levels, plus the whole Krylov cycle with
+/// [`BasisMemory::Store`]. With [`BasisMemory::Auto`] the stored basis adapts to the memory
+/// left once this plan is allocated (two passes when little is).
+pub fn lanczos_memory(n: usize, elem_bytes: usize, params: &LanczosParams) -> memory::MemoryPlan {
+    let dim = memory::state_bytes(n, 1);
+    let wanted = (params.k + usize::from(params.gap)) as u128;
+    let dense = match params.method {
+        Method::Dense => true,
+        Method::Lanczos => false,
+        Method::Auto => dim <= DENSE_AUTO_DIM as u128,
+    };
+    let vec = memory::state_bytes(n, elem_bytes);
+    let mut plan = memory::MemoryPlan::part("eigensolver");
+    if dense {
+        plan.extend(&dense_memory(n));
+        plan.add_n("eigenvectors", wanted.min(dim) as usize, vec);
+        return plan;
+    }
+    plan.add_n(
+        "Lanczos vectors",
+        WORK_VECTORS + wanted.min(dim) as usize,
+        vec,
+    );
+    if params.memory == BasisMemory::Store {
+        let c = (params.cycle as u128).min(dim + 1) as usize;
+        plan.add_n("Krylov basis", c, vec);
+    }
+    plan
+}
+
+/// Dimension up to which [`Method::Auto`] diagonalises densely.
+pub const DENSE_AUTO_DIM: usize = 256;
+
+/// Settings of [`lowest_eigenpairs`].
+#[derive(Clone, Debug, Serialize)]
+pub struct LanczosParams {
+    /// Number of lowest levels wanted (with multiplicity).
+    pub k: usize,
+    /// Absolute residual tolerance: every pair satisfies `‖Hψ − Eψ‖ ≤ tol`.
+    pub tol: f64,
+    /// Budget of operator applications over all levels and restarts.
+    pub max_matvecs: usize,
+    /// Lanczos steps per cycle before an explicit restart.
+    pub cycle: usize,
+    /// Seed of the random start vectors (level `j` uses `seed + j`).
+    pub seed: u64,
+    /// Also compute the level just above the `k` wanted, to report the gap above them.
+    pub gap: bool,
+    /// Basis storage.
+    pub memory: BasisMemory,
+    /// Algorithm.
+    pub method: Method,
+}
+
+impl Default for LanczosParams {
+    fn default() -> Self {
+        Self {
+            k: 1,
+            tol: 1e-9,
+            max_matvecs: 20_000,
+            cycle: 300,
+            seed: 0x9e37_79b9,
+            gap: false,
+            memory: BasisMemory::Auto,
+            method: Method::Auto,
+        }
+    }
+}
+
+/// The k lowest eigenpairs with their evidence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Spectrum<T: Scalar> {
+    /// Energies, ascending, with multiplicity.
+    pub energies: Vec<f64>,
+    /// Normalised eigenvectors, one per energy.
+    #[serde(skip)]
+    pub vectors: Vec<Vec<T>>,
+    /// Residual norms `‖Hψ − Eψ‖`, one per energy.
+    pub residuals: Vec<f64>,
+    /// The level just above the wanted ones (when [`LanczosParams::gap`]).
+    pub next_energy: Option<f64>,
+    /// Operator applications used.
+    pub matvecs: usize,
+    /// Explicit restarts (cycles beyond the first) over all levels.
+    pub restarts: usize,
+    /// Full reorthogonalisations triggered by the ω-recurrence.
+    pub reorthogonalizations: usize,
+    /// `"dense"`, `"lanczos"` or `"lanczos-two-pass"`.
+    pub method: &'static str,
+}
+
+impl<T: Scalar> Spectrum<T> {
+    /// `E_1 − E_0`, when at least two levels are known.
+    pub fn gap(&self) -> Option<f64> {
+        match (
+            self.energies.first(),
+            self.energies.get(1).or(self.next_energy.as_ref()),
+        ) {
+            (Some(e0), Some(e1)) => Some(e1 - e0),
+            _ => None,
+        }
+    }
+
+    /// The gap between the highest wanted level and the next one, when known.
+    pub fn gap_above(&self) -> Option<f64> {
+        Some(self.next_energy? - self.energies.last()?)
+    }
+}
+
+/// The buffers of the dense path on `n` qubits: the `2^n × 2^n` matrix, faer's copy of it,
+/// its eigenvectors and their copy as columns (`16 · 4^n` bytes each).
+pub(super) fn dense_memory(n: usize) -> memory::MemoryPlan {
+    let mut plan = memory::MemoryPlan::part(format!("dense eigensolver ({n} qubits)"));
+    plan.add_n(
+        "dense matrices",
+        4,
+        memory::state_bytes(n, 16).saturating_mul(memory::state_bytes(n, 1)),
+    );
+    plan
+}
+
+/// [`dense_memory`] for a space of dimension `dim` (qubits when `dim` is a power of two).
+pub(super) fn dense_memory_dim(dim: usize) -> memory::MemoryPlan {
+    if dim.is_power_of_two() {
+        return dense_memory(dim.trailing_zeros() as usize);
+    }
+    let mut plan = memory::MemoryPlan::part(format!("dense eigensolver (dimension {dim})"));
+    plan.add_n(
+        "dense matrices",
+        4,
+        (dim as u128 * 16).saturating_mul(dim as u128),
+    );
+    plan
+}

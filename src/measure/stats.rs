@@ -1,0 +1,61 @@
+//! Running statistics of samples: the one Welford accumulator (mean and variance in one pass,
+//! numerically stable) that trajectory averages use.
+
+/// Running mean and sum of squared deviations of the samples pushed so far (Welford's
+/// algorithm: one pass, no catastrophic cancellation). Deterministic for a given push order.
+///
+/// # Examples
+/// ```
+/// let mut w = qep::measure::stats::Welford::default();
+/// for x in [1.0, 2.0, 3.0, 4.0] {
+///     w.push(x);
+/// }
+/// assert_eq!(w.mean(), 2.5);
+/// // s² = 5/3, standard error √(s²/4).
+/// assert!((w.sem() - (5.0f64 / 3.0 / 4.0).sqrt()).abs() < 1e-15);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Welford {
+    count: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Welford {
+    /// Adds one sample.
+    pub fn push(&mut self, x: f64) {
+        self.count += 1;
+        let d = x - self.mean;
+        self.mean += d / self.count as f64;
+        self.m2 += d * (x - self.mean);
+    }
+
+    /// Samples pushed.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Their mean (0 before the first).
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// The unbiased sample variance `s² = Σ(x − x̄)²/(M − 1)`, 0 below two samples.
+    pub fn variance(&self) -> f64 {
+        if self.count < 2 {
+            0.0
+        } else {
+            (self.m2 / (self.count as f64 - 1.0)).max(0.0)
+        }
+    }
+
+    /// The standard error of the mean `s/√M`, 0 below two samples.
+    pub fn sem(&self) -> f64 {
+        if self.count < 2 {
+            0.0
+        } else {
+            let m = self.count as f64;
+            (self.m2 / (m - 1.0) / m).max(0.0).sqrt()
+        }
+    }
+}

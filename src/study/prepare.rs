@@ -1,0 +1,399 @@
+//! The state-preparation benchmark (`qep prepare`): adiabatic sweeps from a start Hamiltonian
+//! to a model's, each verified against the target's exact level by Lanczos
+//! ([`crate::adiabatic::Preparer`]), with the gap along the path, the fitted exponent of the
+//! infidelity against the sweep time and, if asked, the sweep as a Trotter circuit.
+
+use serde::Serialize;
+
+use crate::adiabatic::{
+    infidelity_slope, prepare_memory, trotter_circuit, KrylovParams, Method, PathScan,
+    PrepareSettings, Prepared, Preparer, Profile, ScheduleKind,
+};
+use crate::cancel::Cancel;
+use crate::circuit::{to_qasm, Circuit, Gate};
+use crate::hamiltonian::{Model, Preparation, Schedule};
+use crate::linalg::LanczosParams;
+use crate::report::svg::{render, Panel, Series};
+use crate::report::{OnProgress, Progress};
+use crate::state::MemoryPlan;
+use crate::Error;
+
+/// Settings of [`prepare_study`]; every `None` falls back to the model's
+/// `preparation: adiabatic:` block, then to qep's default.
+#[derive(Clone, Debug)]
+pub struct PrepareStudySettings {
+    /// Training example whose inputs enter the target `H` (default: the first, if the model has
+    /// a dataset).
+    pub example: Option<usize>,
+    /// Several sweep times `T`, reported under `runs`.
+    pub times: Option<Vec<f64>>,
+    /// One sweep time, reported at the top level (without `times`; default: the model's
+    /// time, else 10).
+    pub time: Option<f64>,
+    /// Schedule `s(t)` (default: the model's, with its table, else linear).
+    pub schedule: Option<ScheduleKind>,
+    /// Integrator.
+    pub method: Method,
+    /// Order of the Trotter circuit written with [`PrepareStudySettings::circuit`].
+    pub trotter_order: u8,
+    /// Time steps per sweep (default: the model's, else `max(100, 5·T)`).
+    pub steps: Option<usize>,
+    /// Level followed: 0 = ground state.
+    pub eigen: usize,
+    /// Points along the path where the spectrum is computed (0: none).
+    pub gap_points: usize,
+    /// Krylov propagator settings.
+    pub krylov: KrylovParams,
+    /// Whether to build the sweep at the longest `T` as an OpenQASM 2.0 Trotter circuit.
+    pub circuit: bool,
+}
+
+impl Default for PrepareStudySettings {
+    fn default() -> Self {
+        Self {
+            example: None,
+            times: None,
+            time: None,
+            schedule: None,
+            method: Method::Magnus,
+            trotter_order: 2,
+            steps: None,
+            eigen: 0,
+            gap_points: 21,
+            krylov: KrylovParams {
+                tol: 1e-10,
+                max_dim: 30,
+            },
+            circuit: false,
+        }
+    }
+}
+
+/// One sweep with the gaps of the path it followed.
+#[derive(Clone, Debug, Serialize)]
+pub struct PreparedRun {
+    /// The sweep and its verification.
+    #[serde(flatten)]
+    pub run: Prepared,
+    /// Smallest gap of the followed level along the path.
+    pub min_gap: Option<f64>,
+    /// Smallest gap to a level the sweep couples to.
+    pub min_coupled_gap: Option<f64>,
+}
+
+/// The result of [`prepare_study`] (the JSON of `qep prepare`): one run's fields at the top
+/// level for a single sweep time, a list under `runs` for several.
+#[derive(Clone, Debug, Serialize)]
+pub struct PrepareStudy {
+    /// The single sweep (one time asked for).
+    #[serde(flatten)]
+    pub single: Option<PreparedRun>,
+    /// The sweeps (several times asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs: Option<Vec<PreparedRun>>,
+    /// Qubits.
+    pub qubits: usize,
+    /// Level followed.
+    pub eigen: usize,
+    /// Schedule family.
+    pub schedule: ScheduleKind,
+    /// Integrator.
+    pub method: Method,
+    /// Time steps per sweep.
+    pub steps: usize,
+    /// Energy of the start state under the start Hamiltonian.
+    pub start_energy: f64,
+    /// The spectrum along the path, if scanned.
+    pub path: Option<PathScan>,
+    /// Fitted exponent of 1 − F against T, next to the adiabatic theorem's.
+    pub infidelity_slope: Option<f64>,
+    /// `−2` (linear) or `−6` (smooth); `null` for the local schedule.
+    pub expected_slope: Option<f64>,
+    /// Where the Trotter circuit was written (filled by the caller that writes it).
+    pub qasm: Option<String>,
+    /// Whether every sweep time asked for was run (false after a cancellation).
+    pub complete: bool,
+    /// The Trotter circuit as OpenQASM 2.0 with a header, if asked for and complete.
+    #[serde(skip)]
+    pub circuit: Option<String>,
+    /// The resolved preparation settings (for provenance).
+    #[serde(skip)]
+    pub settings: PrepareSettings,
+    /// The model's name (chart titles).
+    #[serde(skip)]
+    pub name: String,
+}
+
+/// The resolved schedule: the flag, else the model's.
+fn schedule_of(
+    s: &PrepareStudySettings,
+    from_model: Option<&crate::hamiltonian::Adiabatic>,
+) -> ScheduleKind {
+    s.schedule.unwrap_or(match from_model.map(|m| m.schedule) {
+        Some(Schedule::Smooth) => ScheduleKind::Smooth,
+        Some(Schedule::Local) => ScheduleKind::Local,
+        _ => ScheduleKind::Linear,
+    })
+}
+
+/// Runs the state-preparation benchmark: from the ground state of `start`'s Hamiltonian (its
+/// own parameters; default `−Σ X_i`, level `eigen`) to level `eigen` of the model's
+/// Hamiltonian (the example's inputs, `β = 0`), one sweep per time `T`, each verified by
+/// Lanczos (fidelity, energy error, residual). The memory plan is checked before any work;
+/// between sweeps the run stops once `cancel` is set (the result then has `complete: false`
+/// and no circuit). Reports the path scan and the sweep time done to `progress`.
+///
+/// # Errors
+/// A missing example, the memory plan, a schedule table that is not a profile, and the
+/// preparation's own errors ([`crate::adiabatic::AdiabaticError`]).
+///
+/// # Examples
+/// ```
+/// use qep::cancel::Cancel;
+/// use qep::study::prepare::{prepare_study, PrepareStudySettings};
+/// let model = qep::hamiltonian::parse_str(
+///     "qubits: 2\nterms:\n  - {pauli: Z0 Z1, coeff: -1.0}\n  - {pauli: X0, coeff: -0.5}\n",
+///     std::path::Path::new("two.yaml"),
+/// )?;
+/// let settings = PrepareStudySettings {
+///     times: Some(vec![20.0]),
+///     gap_points: 0,
+///     ..PrepareStudySettings::default()
+/// };
+/// let study = prepare_study(&model, None, &settings, &Cancel::new(), &qep::report::no_progress)?;
+/// let runs = study.runs.as_ref().unwrap();
+/// assert!(runs[0].run.verification.fidelity > 0.99);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn prepare_study(
+    model: &Model,
+    start: Option<&Model>,
+    settings: &PrepareStudySettings,
+    cancel: &Cancel,
+    progress: OnProgress<'_>,
+) -> Result<PrepareStudy, Error> {
+    let s = settings;
+    let example = match (s.example, &model.dataset) {
+        (Some(i), _) => Some(model.training_example(i)?),
+        (None, Some(_)) => Some(model.training_example(0)?),
+        (None, None) => None,
+    };
+    let target = model.hamiltonian(&model.theta(), example.as_ref(), 0.0)?;
+    let start_h = match start {
+        Some(m) => Some(m.hamiltonian(&m.theta(), None, 0.0)?),
+        None => None,
+    };
+    let from_model = match &model.settings.preparation {
+        Preparation::Adiabatic(ad) => Some(ad),
+        _ => None,
+    };
+    let times: Vec<f64> = match (&s.times, s.time) {
+        (Some(t), _) => t.clone(),
+        (None, Some(t)) => vec![t],
+        (None, None) => vec![from_model.map_or(10.0, |m| m.time)],
+    };
+    let t_max = times.iter().copied().fold(0.0, f64::max);
+    let steps = s
+        .steps
+        .or(from_model.map(|m| m.steps))
+        .unwrap_or_else(|| 100usize.max((5.0 * t_max).ceil() as usize));
+    let schedule = schedule_of(s, from_model);
+    let prepare = PrepareSettings {
+        method: s.method,
+        steps,
+        eigen: s.eigen,
+        schedule,
+        krylov: s.krylov,
+        lanczos: LanczosParams {
+            tol: 1e-9,
+            ..LanczosParams::default()
+        },
+        gap_points: s.gap_points,
+        // The model's table, unless the schedule is given.
+        profile: match (s.schedule, from_model.and_then(|m| m.table.as_ref())) {
+            (None, Some(t)) => Some(Profile::table(
+                t.iter().map(|r| r[0]).collect(),
+                t.iter().map(|r| r[1]).collect(),
+            )?),
+            _ => None,
+        },
+    };
+    let mut plan = MemoryPlan::new("qep prepare");
+    plan.extend(&prepare_memory(model.qubits, &prepare));
+    plan.check()?;
+    progress(Progress::Phase {
+        what: format!(
+            "{}: reference spectrum and path scan ({} points)",
+            model.name, s.gap_points
+        ),
+    });
+    let mut prep = Preparer::new(start_h, target, prepare.clone())?;
+    // Sweeps cost in proportion to their time T: progress counts sweep time (in tenths), so
+    // that an estimate of the time left holds for times 5, 10, 20, 40.
+    let total = (times.iter().sum::<f64>().max(0.0) * 10.0).ceil() as u64;
+    let mut runs = Vec::with_capacity(times.len());
+    let mut done = 0.0;
+    for &t in &times {
+        if cancel.is_cancelled() {
+            break;
+        }
+        progress(Progress::Steps {
+            what: format!("{}: sweeps", model.name),
+            done: (done * 10.0_f64).ceil() as u64,
+            total,
+            unit: "(×0.1 sweep time)",
+        });
+        let (r, _) = prep.run(t)?;
+        runs.push(r);
+        done += t;
+    }
+    let complete = runs.len() == times.len();
+    let circuit = if s.circuit && complete {
+        let sweep = prep.sweep(t_max)?;
+        let trotter = trotter_circuit(&sweep, steps, s.trotter_order)?;
+        // From |0…0⟩: the default start |+…+⟩ is one layer of H; another start state is the
+        // caller's to prepare (said in the header).
+        let default_start = start.is_none() && s.eigen == 0;
+        let mut circ = Circuit::new(model.qubits, 0);
+        if default_start {
+            for q in 0..model.qubits {
+                circ.gate1(Gate::H, q);
+            }
+        }
+        circ.ops.extend(trotter.ops);
+        let header = format!(
+            "// qep {} prepare {}: adiabatic sweep H(s) = (1 - s) H_start + s H_target,\n\
+             // T = {t_max}, {steps} steps of the order-{} Trotter formula, {:?} schedule,\n\
+             // input sha256 {}.\n// {}\n",
+            env!("CARGO_PKG_VERSION"),
+            model.source.path.display(),
+            s.trotter_order,
+            schedule,
+            model.source.sha256,
+            if default_start {
+                "Starts from |0...0>: the first layer of h gates prepares |+...+>, the ground \
+                 state of -sum X_i."
+                    .to_string()
+            } else {
+                format!(
+                    "Assumes level {} of the start Hamiltonian is already prepared.",
+                    s.eigen
+                )
+            }
+        );
+        Some(header + &to_qasm(&circ))
+    } else {
+        None
+    };
+    let path = prep.path().cloned();
+    let wrapped: Vec<PreparedRun> = runs
+        .iter()
+        .map(|r| PreparedRun {
+            run: r.clone(),
+            min_gap: path.as_ref().map(|p| p.min_gap),
+            min_coupled_gap: path.as_ref().and_then(|p| p.min_coupled_gap),
+        })
+        .collect();
+    let multi = s.times.is_some();
+    let mut wrapped = wrapped.into_iter();
+    Ok(PrepareStudy {
+        single: if multi { None } else { wrapped.next() },
+        runs: multi.then(|| wrapped.collect()),
+        qubits: model.qubits,
+        eigen: s.eigen,
+        schedule,
+        method: s.method,
+        steps,
+        start_energy: prep.start_energy(),
+        path,
+        infidelity_slope: if multi { infidelity_slope(&runs) } else { None },
+        expected_slope: match schedule {
+            ScheduleKind::Linear => Some(-2.0),
+            ScheduleKind::Smooth => Some(-6.0),
+            ScheduleKind::Local => None,
+        },
+        qasm: None,
+        complete,
+        circuit,
+        settings: prepare,
+        name: model.name.clone(),
+    })
+}
+
+impl PrepareStudy {
+    /// Every sweep run, in the order of the times.
+    pub fn all_runs(&self) -> impl Iterator<Item = &PreparedRun> {
+        self.single.iter().chain(self.runs.iter().flatten())
+    }
+
+    /// One CSV row per sweep: time, fidelity, energies, residual, level, cost.
+    pub fn csv(&self) -> String {
+        let mut csv = String::from(
+            "time,fidelity,energy,target_energy,energy_error,residual,level,seconds,matvecs,norm_error\n",
+        );
+        for r in self.all_runs().map(|r| &r.run) {
+            let v = &r.verification;
+            csv.push_str(&format!(
+                "{},{:.12},{:.12},{:.12},{:.6e},{:.6e},{},{:.4},{},{:.2e}\n",
+                r.time,
+                v.fidelity,
+                v.energy,
+                v.target_energy,
+                v.energy_error,
+                v.residual,
+                v.level,
+                r.seconds,
+                r.propagation.krylov.matvecs,
+                r.propagation.norm_error
+            ));
+        }
+        csv
+    }
+
+    /// The infidelity against `log10 T` and, with a path scan, the gaps along the path.
+    pub fn svg(&self) -> String {
+        let mut panels = vec![Panel {
+            title: format!("{}: infidelity vs sweep time", self.name),
+            x_label: "log10 T".into(),
+            y_label: "1 − F".into(),
+            log_y: true,
+            y_range: None,
+            series: vec![Series {
+                name: format!("{:?}", self.schedule).to_lowercase(),
+                points: self
+                    .all_runs()
+                    .map(|r| {
+                        let r = &r.run;
+                        (r.time.log10(), (1.0 - r.verification.fidelity).max(1e-16))
+                    })
+                    .collect(),
+            }],
+        }];
+        if let Some(p) = &self.path {
+            let mut series = vec![Series {
+                name: "gap to nearest level".into(),
+                points: p.points.iter().map(|q| (q.s, q.gap.max(1e-16))).collect(),
+            }];
+            let coupled: Vec<(f64, f64)> = p
+                .points
+                .iter()
+                .filter_map(|q| q.coupled_gap.map(|g| (q.s, g.max(1e-16))))
+                .collect();
+            if !coupled.is_empty() {
+                series.push(Series {
+                    name: "gap to nearest coupled level".into(),
+                    points: coupled,
+                });
+            }
+            panels.push(Panel {
+                title: format!("gap of level {} along the path", self.eigen),
+                x_label: "s".into(),
+                y_label: "gap".into(),
+                log_y: true,
+                y_range: None,
+                series,
+            });
+        }
+        render(&panels)
+    }
+}

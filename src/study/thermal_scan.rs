@@ -1,0 +1,230 @@
+//! Where the covariance formula of Eq. 43 fails (`qep thermal-scan`): at each temperature, the
+//! relative errors of the covariance, clamped and Kubo–Mori thermal EP gradients against the
+//! exact thermal gradient ([`crate::ep::thermal::thermal_gradients`]).
+
+use serde::Serialize;
+
+use crate::cancel::Cancel;
+use crate::ep::thermal::thermal_gradients;
+use crate::evolve::{density_bytes, gibbs_memory, GibbsDensity};
+use crate::hamiltonian::{Model, ModelError};
+use crate::report::svg::{render, Panel, Series};
+use crate::report::{OnProgress, Progress};
+use crate::state::MemoryPlan;
+use crate::Error;
+
+/// Settings of [`thermal_scan`]; serialised as the provenance of its result.
+#[derive(Clone, Debug, Serialize)]
+pub struct ThermalScanSettings {
+    /// The temperatures `T`, scanned in this order.
+    pub temperatures: Vec<f64>,
+    /// Clamping strength `β`.
+    pub beta: f64,
+    /// Index of the training example.
+    pub example: usize,
+}
+
+/// One temperature: relative errors `‖est − exact‖/‖exact‖` over the XX, ZZ and all parameters.
+#[derive(Clone, Debug, Serialize)]
+pub struct ThermalScanRow {
+    /// Temperature `T`.
+    pub temperature: f64,
+    /// Covariance estimator over the XX couplings (`null` without any).
+    pub covariance_xx: Option<f64>,
+    /// Covariance estimator over the ZZ couplings (`null` without any).
+    pub covariance_zz: Option<f64>,
+    /// Covariance estimator over all parameters (Eq. 43).
+    pub covariance: f64,
+    /// Clamped finite difference over all parameters.
+    pub clamped: f64,
+    /// Kubo–Mori estimator over all parameters.
+    pub kubo_mori: f64,
+    /// `‖exact‖`.
+    pub exact_norm: f64,
+}
+
+/// The result of [`thermal_scan`] (the JSON of `qep thermal-scan`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ThermalScan {
+    /// Clamping strength `β`.
+    pub beta: f64,
+    /// One row per temperature computed.
+    pub rows: Vec<ThermalScanRow>,
+    /// Whether every temperature asked for was computed (false after a cancellation).
+    pub complete: bool,
+    /// The settings (for provenance).
+    #[serde(skip)]
+    pub settings: ThermalScanSettings,
+}
+
+/// `‖a − b‖/‖b‖` over the indices `idx` (None when empty).
+fn rel(a: &[f64], b: &[f64], idx: &[usize]) -> Option<f64> {
+    if idx.is_empty() {
+        return None;
+    }
+    let d: f64 = idx
+        .iter()
+        .map(|&i| (a[i] - b[i]).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let n: f64 = idx.iter().map(|&i| b[i].powi(2)).sum::<f64>().sqrt();
+    Some(if n > 0.0 { d / n } else { d })
+}
+
+/// Indices of the two-qubit parameters made of `X`s only (`xx`) or `Z`s only (`!xx`).
+fn two_body(model: &Model, xx: bool) -> Vec<usize> {
+    model
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            let s = p.pauli;
+            s.weight() == 2 && if xx { s.z() == 0 } else { s.x() == 0 }
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Scans the temperatures of `settings` and compares, at each, the three thermal EP gradient
+/// estimators (covariance, Eq. 43; clamped; Kubo–Mori) with the exact gradient of the thermal
+/// cost, by relative error. Per temperature it holds the free and two clamped dense Gibbs
+/// states and the parameters' operators in the eigenbasis; the qubit limit and this memory
+/// plan are checked before any work. Stops between temperatures once `cancel` is set (the
+/// result then has `complete: false`); reports temperatures done to `progress`.
+///
+/// # Errors
+/// [`ModelError::NoSuchExample`], [`ModelError::NoParameters`], the dense size limit and the
+/// memory plan; the thermal gradients' errors (temperature or `β` not positive, …).
+///
+/// # Examples
+/// ```
+/// use qep::cancel::Cancel;
+/// use qep::study::thermal_scan::{thermal_scan, ThermalScanSettings};
+/// let model = qep::hamiltonian::parse_str(
+///     "qubits: 2\ninputs: [0]\noutputs: [1]\nterms:\n  - {pauli: X1, coeff: -1.0}\n\
+///      params:\n  - {pauli: Z0 Z1, value: 0.5}\n\
+///      dataset:\n  inputs: [[0.3]]\n  targets: [[1]]\n",
+///     std::path::Path::new("two.yaml"),
+/// )?;
+/// let settings = ThermalScanSettings { temperatures: vec![0.5, 2.0], beta: 1e-3, example: 0 };
+/// let scan = thermal_scan(&model, &settings, &Cancel::new(), &qep::report::no_progress)?;
+/// assert!(scan.complete && scan.rows.len() == 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn thermal_scan(
+    model: &Model,
+    settings: &ThermalScanSettings,
+    cancel: &Cancel,
+    progress: OnProgress<'_>,
+) -> Result<ThermalScan, Error> {
+    let ex = model.training_example(settings.example)?;
+    if model.params.is_empty() {
+        return Err(ModelError::NoParameters {
+            file: model.source.path.clone(),
+            purpose: "the scan compares gradient estimators",
+        }
+        .into());
+    }
+    let (xx, zz) = (two_body(model, true), two_body(model, false));
+    let all: Vec<usize> = (0..model.params.len()).collect();
+    let n = model.qubits;
+    GibbsDensity::check_size(n)?;
+    let mut plan = MemoryPlan::new("qep thermal-scan");
+    for _ in 0..3 {
+        plan.extend(&gibbs_memory(n));
+    }
+    plan.add_n(
+        "operators in the eigenbasis",
+        model.params.len() + 1,
+        density_bytes(n),
+    );
+    plan.check()?;
+    let theta = model.theta();
+    let total = settings.temperatures.len() as u64;
+    let mut rows = Vec::new();
+    for &t in &settings.temperatures {
+        if cancel.is_cancelled() {
+            break;
+        }
+        progress(Progress::Steps {
+            what: format!("{}: thermal gradients", model.name),
+            done: rows.len() as u64,
+            total,
+            unit: "temperatures",
+        });
+        let g = thermal_gradients(model, &theta, &ex, t, settings.beta)?;
+        rows.push(ThermalScanRow {
+            temperature: t,
+            covariance_xx: rel(&g.covariance, &g.exact, &xx),
+            covariance_zz: rel(&g.covariance, &g.exact, &zz),
+            covariance: rel(&g.covariance, &g.exact, &all).unwrap_or(f64::NAN),
+            clamped: rel(&g.clamped, &g.exact, &all).unwrap_or(f64::NAN),
+            kubo_mori: rel(&g.kubo_mori, &g.exact, &all).unwrap_or(f64::NAN),
+            exact_norm: g.exact.iter().map(|x| x * x).sum::<f64>().sqrt(),
+        });
+    }
+    Ok(ThermalScan {
+        beta: settings.beta,
+        complete: rows.len() == settings.temperatures.len(),
+        rows,
+        settings: settings.clone(),
+    })
+}
+
+impl ThermalScan {
+    /// One CSV row per temperature.
+    pub fn csv(&self) -> String {
+        let mut csv = String::from(
+            "temperature,covariance_xx,covariance_zz,covariance,clamped,kubo_mori,exact_norm\n",
+        );
+        let o = |x: Option<f64>| x.map(|v| format!("{v:.6e}")).unwrap_or_default();
+        for r in &self.rows {
+            csv.push_str(&format!(
+                "{},{},{},{:.6e},{:.6e},{:.6e},{:.6e}\n",
+                r.temperature,
+                o(r.covariance_xx),
+                o(r.covariance_zz),
+                r.covariance,
+                r.clamped,
+                r.kubo_mori,
+                r.exact_norm
+            ));
+        }
+        csv
+    }
+
+    /// The relative errors against `log10 T`, as an SVG chart.
+    pub fn svg(&self) -> String {
+        let pts = |f: &dyn Fn(&ThermalScanRow) -> Option<f64>| -> Vec<(f64, f64)> {
+            self.rows
+                .iter()
+                .filter_map(|r| f(r).map(|v| (r.temperature.log10(), v)))
+                .collect()
+        };
+        render(&[Panel {
+            title: "thermal gradients: relative error vs exact".into(),
+            x_label: "log10 T".into(),
+            y_label: "‖estimate − exact‖ / ‖exact‖".into(),
+            log_y: true,
+            y_range: None,
+            series: vec![
+                Series {
+                    name: "covariance XX".into(),
+                    points: pts(&|r| r.covariance_xx),
+                },
+                Series {
+                    name: "covariance ZZ".into(),
+                    points: pts(&|r| r.covariance_zz),
+                },
+                Series {
+                    name: "clamped".into(),
+                    points: pts(&|r| Some(r.clamped)),
+                },
+                Series {
+                    name: "Kubo–Mori".into(),
+                    points: pts(&|r| Some(r.kubo_mori)),
+                },
+            ],
+        }])
+    }
+}
