@@ -21,8 +21,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution};
 
 use super::execute::{
-    apply_unitary_step, branch_weights, check_size, collapse, compile_with, flip_qubit,
-    set_bit, zero_state_of, MemoryPlan, RunOptions, Step,
+    apply_unitary_step, branch_weights, check_size, collapse, compile_with, flip_qubit, set_bit,
+    zero_state_of, MemoryPlan, RunOptions, Step,
 };
 use super::ir::{split_final_measurements, Circuit, Register};
 use super::precision::{Amp, Precision, C32};

@@ -32,9 +32,9 @@ use rayon::prelude::*;
 use super::fuse::{fuse, FuseParams, FusedOp, MAX_DENSE};
 use super::gates::Gate;
 use super::precision::{Amp, Float, Precision};
+use super::simd::{Isa, One, Vector};
 #[cfg(target_arch = "x86_64")]
 use super::simd::{Y32, Y64, Z32, Z64};
-use super::simd::{Isa, One, Vector};
 use crate::C64;
 
 /// Settings of the fast executor.
@@ -180,9 +180,7 @@ impl FastRun {
             isa = Isa::Portable;
         }
         let lanes = isa.log2_lanes(amp);
-        let block = (params.block_bytes / amp)
-            .max(1 << (MAX_DENSE + 6))
-            .ilog2() as usize;
+        let block = (params.block_bytes / amp).max(1 << (MAX_DENSE + 6)).ilog2() as usize;
         let b = block.min(qubits);
         let low_min = ((MIN_RUN_BYTES / amp).ilog2() as usize)
             .min(b.saturating_sub(super::fuse::MAX_DIAGONAL))
@@ -379,7 +377,10 @@ fn build_pass(
         if q < low {
             q
         } else {
-            low + high.iter().position(|&p| p == q).expect("qubit in the block")
+            low + high
+                .iter()
+                .position(|&p| p == q)
+                .expect("qubit in the block")
         }
     };
     let local_mask = |m: usize| {
@@ -540,6 +541,14 @@ struct Shared<T>(*mut T);
 unsafe impl<T> Send for Shared<T> {}
 unsafe impl<T> Sync for Shared<T> {}
 
+impl<T> Shared<T> {
+    /// The pointer (a method, so that closures capture the whole `Send` wrapper).
+    #[inline(always)]
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
 fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa) {
     let ops = &pass.ops[..];
     let low = pass.low;
@@ -549,10 +558,9 @@ fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa) {
     if pass.high.is_empty() {
         // The block is contiguous: work in place.
         let task = |o: usize| {
-            let ptr = ptr;
             let base = deposit(o, &pass.free);
             // SAFETY: the block `base..base + 2^b` lies in `psi` and belongs to this task.
-            unsafe { F::block(isa, ops, ptr.0.add(base) as *mut F, b, base) }
+            unsafe { F::block(isa, ops, ptr.get().add(base) as *mut F, b, base) }
         };
         if outer == 1 {
             task(0);
@@ -566,14 +574,17 @@ fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa) {
     (0..outer).into_par_iter().for_each_init(
         || vec![Complex::<F>::default(); 1 << b],
         |buf, o| {
-            let ptr = ptr;
             let base = deposit(o, &pass.free);
             for c in 0..runs {
                 let start = base | deposit(c, &pass.high);
                 // SAFETY: `start..start + run` lies in `psi` (positions below `low` are
                 // free in `start`) and belongs to this block.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(ptr.0.add(start), buf.as_mut_ptr().add(c * run), run)
+                    std::ptr::copy_nonoverlapping(
+                        ptr.get().add(start),
+                        buf.as_mut_ptr().add(c * run),
+                        run,
+                    )
                 };
             }
             // SAFETY: `buf` holds 2^b amplitudes.
@@ -582,7 +593,7 @@ fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa) {
                 let start = base | deposit(c, &pass.high);
                 // SAFETY: as the gather.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(buf.as_ptr().add(c * run), ptr.0.add(start), run)
+                    std::ptr::copy_nonoverlapping(buf.as_ptr().add(c * run), ptr.get().add(start), run)
                 };
             }
         },
@@ -709,7 +720,7 @@ unsafe fn dense<V: Vector, const KH: usize, const KL: usize>(
                 }
             }
         }
-        for ho in 0..nh {
+        for (ho, &o) in off.iter().enumerate().take(nh) {
             let mut acc = zero;
             for xh in 0..nh {
                 for xl in 0..nl {
@@ -726,7 +737,7 @@ unsafe fn dense<V: Vector, const KH: usize, const KL: usize>(
                     }
                 }
             }
-            acc.store(buf.add(base + off[ho]));
+            acc.store(buf.add(base + o));
         }
     }
 }

@@ -187,7 +187,11 @@ impl FusedOp {
     /// Applies the op to `psi`, a state over `qs` (qubit `qs[j]` = bit `j`), with the plain
     /// kernels: used to multiply ops together when they are fused.
     fn apply_local(&self, qs: &[usize], psi: &mut [C64]) {
-        let pos = |q: usize| qs.iter().position(|&p| p == q).expect("op inside the union");
+        let pos = |q: usize| {
+            qs.iter()
+                .position(|&p| p == q)
+                .expect("op inside the union")
+        };
         let local = |m: usize| bits(m).into_iter().fold(0usize, |a, q| a | 1 << pos(q));
         match self {
             FusedOp::Dense { qubits, m } => {

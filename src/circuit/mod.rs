@@ -32,12 +32,12 @@ pub use execute::{
 };
 pub use fast::{ExecParams, FastRun};
 pub use fuse::FuseParams;
-pub use precision::{Precision, C32};
-pub use simd::Isa;
 pub use gates::{Gate, Matrix2, Matrix4};
 pub use ir::{Circuit, Condition, Op, Register};
+pub use precision::{Precision, C32};
 pub use qasm::{parse_qasm, parse_qasm_file, parse_qasm_source, read_qasm, to_qasm};
 pub use qasm3::parse_qasm3;
+pub use simd::Isa;
 
 /// Largest circuit the executor accepts (a state vector of 2^30 amplitudes is 16 GiB).
 pub const MAX_QUBITS: usize = 30;

@@ -111,10 +111,7 @@ impl<F: Float> Vector for One<F> {
     }
     #[inline(always)]
     unsafe fn fmadd(self, b: Self, c: Self) -> Self {
-        One([
-            self.0[0] * b.0[0] + c.0[0],
-            self.0[1] * b.0[1] + c.0[1],
-        ])
+        One([self.0[0] * b.0[0] + c.0[0], self.0[1] * b.0[1] + c.0[1]])
     }
     #[inline(always)]
     unsafe fn perm(self, _x: usize, swap: bool) -> Self {
