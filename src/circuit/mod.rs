@@ -10,6 +10,7 @@
 //! rightmost, as Qiskit does: `x q[0]; measure q -> c;` on 3 qubits gives `"001"`; several
 //! classical registers are separated by a space, the last declared leftmost.
 
+mod block;
 pub mod branch;
 pub mod execute;
 mod expr;
@@ -18,6 +19,7 @@ pub mod fuse;
 pub mod gates;
 pub mod ir;
 pub mod kernels;
+mod memory_plan;
 pub mod precision;
 pub mod qasm;
 pub mod qasm3;
