@@ -21,11 +21,11 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution};
 
 use super::execute::{
-    branch_weights, check_size, collapse, compile, set_bit, zero_state, MemoryPlan, Step,
+    apply_unitary_step, branch_weights, check_size, collapse, compile_with, flip_qubit, set_bit,
+    zero_state_of, MemoryPlan, RunOptions, Step,
 };
-use super::gates::Gate;
 use super::ir::{split_final_measurements, Circuit, Register};
-use super::kernels::apply_matrix2;
+use super::precision::{Amp, Precision, C32};
 use super::CircuitError;
 use crate::state::memory::{available_bytes, state_bytes};
 use crate::C64;
@@ -61,11 +61,11 @@ pub fn counts_key(bits: &[u64], regs: &[Register]) -> String {
 /// `shots` indices drawn from `|ψ_i|²` (normalised by the total), by binary search in the
 /// cumulative distribution; each draw takes one `f64` from `rng`. Returns index → count.
 /// Allocates the cumulative table (8 bytes per amplitude).
-pub fn sample_indices(psi: &[C64], shots: u64, rng: &mut impl Rng) -> HashMap<usize, u64> {
+pub fn sample_indices<A: Amp>(psi: &[A], shots: u64, rng: &mut impl Rng) -> HashMap<usize, u64> {
     let mut cdf = Vec::with_capacity(psi.len());
     let mut acc = 0.0;
     for z in psi {
-        acc += z.norm_sqr();
+        acc += z.norm2();
         cdf.push(acc);
     }
     let mut counts = HashMap::new();
@@ -88,14 +88,14 @@ struct Readout {
     steps: Vec<Step>,
 }
 
-fn readout(circuit: &Circuit) -> Readout {
+fn readout(circuit: &Circuit, opts: &RunOptions) -> Readout {
     if circuit.has_measurements() {
         let (body, tail) = split_final_measurements(&circuit.ops);
         Readout {
             regs: circuit.creg_layout(),
             words: circuit.clbits.div_ceil(64),
             tail,
-            steps: compile(&body),
+            steps: compile_with(circuit.qubits, &body, opts),
         }
     } else {
         let n = circuit.qubits;
@@ -107,35 +107,40 @@ fn readout(circuit: &Circuit) -> Readout {
             }],
             words: n.div_ceil(64),
             tail: (0..n).map(|q| (q, q)).collect(),
-            steps: compile(&circuit.ops),
+            steps: compile_with(n, &circuit.ops, opts),
         }
     }
 }
 
 /// A branch waiting to be run: from step `step` on, with its shots, classical bits, record
 /// of measurement outcomes and (if it fitted) its state.
-struct Branch {
+struct Branch<A> {
     step: usize,
     shots: u64,
     bits: Vec<u64>,
     record: Vec<bool>,
-    state: Option<Vec<C64>>,
+    state: Option<Vec<A>>,
 }
 
 /// Re-runs `steps[..upto]` from `|0…0⟩` into `psi`, each measurement and reset taking the
 /// next outcome of `record`; returns the classical bits.
-fn replay(steps: &[Step], upto: usize, record: &[bool], psi: &mut [C64], words: usize) -> Vec<u64> {
-    psi.fill(C64::new(0.0, 0.0));
-    psi[0] = C64::new(1.0, 0.0);
+fn replay<A: Amp>(
+    steps: &[Step],
+    upto: usize,
+    record: &[bool],
+    psi: &mut [A],
+    words: usize,
+) -> Vec<u64> {
+    psi.fill(A::default());
+    psi[0] = A::from_c64(C64::new(1.0, 0.0));
     let mut bits = vec![0u64; words];
     let mut next = record.iter();
     for step in &steps[..upto] {
+        if apply_unitary_step(step, psi, &bits) {
+            continue;
+        }
         match step {
-            Step::Unitary(k, cond) => {
-                if cond.is_none_or(|c| c.holds(&bits)) {
-                    k.apply(psi);
-                }
-            }
+            Step::Unitary(..) | Step::Run(..) => {}
             Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
                 if cond.is_none_or(|c| c.holds(&bits)) {
                     let one = *next.next().unwrap_or(&false);
@@ -144,7 +149,7 @@ fn replay(steps: &[Step], upto: usize, record: &[bool], psi: &mut [C64], words: 
                     if let Step::Measure { c, .. } = step {
                         set_bit(&mut bits, *c, one);
                     } else if one {
-                        apply_matrix2(psi, *q, &Gate::X.matrix2());
+                        flip_qubit(psi, *q);
                     }
                 }
             }
@@ -180,28 +185,58 @@ fn replay(steps: &[Step], upto: usize, record: &[bool], psi: &mut [C64], words: 
 /// # Ok::<(), qep::circuit::CircuitError>(())
 /// ```
 pub fn sample_counts(circuit: &Circuit, shots: u64, seed: u64) -> Result<Counts, CircuitError> {
+    sample_counts_with(circuit, shots, seed, &RunOptions::default())
+}
+
+/// [`sample_counts`] with the executor and precision of `opts`. For a seed, the counts do not
+/// depend on the thread count or the memory available.
+///
+/// # Errors
+/// As [`sample_counts`], with the memory plan in `opts.precision`
+/// ([`MemoryPlan::sampling_in`]).
+///
+/// # Panics
+/// If `opts` asks for the plain executor in single precision.
+pub fn sample_counts_with(
+    circuit: &Circuit,
+    shots: u64,
+    seed: u64,
+    opts: &RunOptions,
+) -> Result<Counts, CircuitError> {
+    match opts.precision {
+        Precision::Double => counts_in::<C64>(circuit, shots, seed, opts),
+        Precision::Single => counts_in::<C32>(circuit, shots, seed, opts),
+    }
+}
+
+fn counts_in<A: Amp>(
+    circuit: &Circuit,
+    shots: u64,
+    seed: u64,
+    opts: &RunOptions,
+) -> Result<Counts, CircuitError> {
     check_size(circuit)?;
-    let plan = MemoryPlan::sampling(circuit, shots);
+    let plan = MemoryPlan::sampling_in(circuit, shots, A::PRECISION);
     plan.check()?;
     let mut counts = Counts::new();
     if shots == 0 {
         return Ok(counts);
     }
-    let one_state = state_bytes(circuit.qubits, std::mem::size_of::<C64>());
+    let one_state = state_bytes(circuit.qubits, std::mem::size_of::<A>());
     let spare = available_bytes().0.saturating_sub(plan.total());
     let max_live = 1 + (spare / one_state.max(1)).min(1 << 20) as usize;
-    let ro = readout(circuit);
+    let ro = readout(circuit, opts);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut pending: Vec<Branch> = Vec::new();
+    let mut pending: Vec<Branch<A>> = Vec::new();
     let mut live = 1usize;
     let mut cur = Branch {
         step: 0,
         shots,
         bits: vec![0; ro.words],
         record: Vec::new(),
-        state: Some(zero_state(circuit.qubits)),
+        state: Some(zero_state_of::<A>(circuit.qubits)),
     };
-    let mut spare_buffer: Option<Vec<C64>> = None;
+    let mut spare_buffer: Option<Vec<A>> = None;
     loop {
         let mut psi = match cur.state.take() {
             Some(s) => s,
@@ -209,19 +244,18 @@ pub fn sample_counts(circuit: &Circuit, shots: u64, seed: u64) -> Result<Counts,
                 // Recompute the state from its record, in the buffer of the finished branch.
                 let mut buf = spare_buffer.take().unwrap_or_else(|| {
                     live += 1;
-                    zero_state(circuit.qubits)
+                    zero_state_of::<A>(circuit.qubits)
                 });
                 cur.bits = replay(&ro.steps, cur.step, &cur.record, &mut buf, ro.words);
                 buf
             }
         };
         for (i, step) in ro.steps.iter().enumerate().skip(cur.step) {
+            if apply_unitary_step(step, &mut psi, &cur.bits) {
+                continue;
+            }
             match step {
-                Step::Unitary(k, cond) => {
-                    if cond.is_none_or(|c| c.holds(&cur.bits)) {
-                        k.apply(&mut psi);
-                    }
-                }
+                Step::Unitary(..) | Step::Run(..) => {}
                 Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
                     if !cond.is_none_or(|c| c.holds(&cur.bits)) {
                         continue;
@@ -253,7 +287,7 @@ pub fn sample_counts(circuit: &Circuit, shots: u64, seed: u64) -> Result<Counts,
                             let w = if other { w1 } else { w0 };
                             collapse(&mut s, *q, other, 1.0 / w.sqrt());
                             if other && matches!(step, Step::Reset { .. }) {
-                                apply_matrix2(&mut s, *q, &Gate::X.matrix2());
+                                flip_qubit(&mut s, *q);
                             }
                             s
                         });
@@ -271,7 +305,7 @@ pub fn sample_counts(circuit: &Circuit, shots: u64, seed: u64) -> Result<Counts,
                     let w = if one { w1 } else { w0 };
                     collapse(&mut psi, *q, one, 1.0 / w.sqrt());
                     if one && matches!(step, Step::Reset { .. }) {
-                        apply_matrix2(&mut psi, *q, &Gate::X.matrix2());
+                        flip_qubit(&mut psi, *q);
                     }
                     cur.bits = outcome_bits(&cur.bits, one);
                     cur.record.push(one);
@@ -313,35 +347,58 @@ pub fn sample_counts(circuit: &Circuit, shots: u64, seed: u64) -> Result<Counts,
 /// # Errors
 /// As [`sample_counts`].
 pub fn exact_distribution(circuit: &Circuit) -> Result<BTreeMap<String, f64>, CircuitError> {
+    exact_distribution_with(circuit, &RunOptions::default())
+}
+
+/// [`exact_distribution`] with the executor and precision of `opts`.
+///
+/// # Errors
+/// As [`sample_counts`].
+///
+/// # Panics
+/// If `opts` asks for the plain executor in single precision.
+pub fn exact_distribution_with(
+    circuit: &Circuit,
+    opts: &RunOptions,
+) -> Result<BTreeMap<String, f64>, CircuitError> {
+    match opts.precision {
+        Precision::Double => exact_in::<C64>(circuit, opts),
+        Precision::Single => exact_in::<C32>(circuit, opts),
+    }
+}
+
+fn exact_in<A: Amp>(
+    circuit: &Circuit,
+    opts: &RunOptions,
+) -> Result<BTreeMap<String, f64>, CircuitError> {
     check_size(circuit)?;
-    MemoryPlan::sampling(circuit, 1).check()?;
-    let ro = readout(circuit);
+    MemoryPlan::sampling_in(circuit, 1, A::PRECISION).check()?;
+    let ro = readout(circuit, opts);
     let mut out: BTreeMap<String, f64> = BTreeMap::new();
     let mut stack = vec![(
         0usize,
         1.0f64,
         vec![0u64; ro.words],
-        zero_state(circuit.qubits),
+        zero_state_of::<A>(circuit.qubits),
     )];
     'branch: while let Some((start, p, mut bits, mut psi)) = stack.pop() {
         for (i, step) in ro.steps.iter().enumerate().skip(start) {
+            if apply_unitary_step(step, &mut psi, &bits) {
+                continue;
+            }
             match step {
-                Step::Unitary(k, cond) => {
-                    if cond.is_none_or(|c| c.holds(&bits)) {
-                        k.apply(&mut psi);
-                    }
-                }
+                Step::Unitary(..) | Step::Run(..) => {}
                 Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
                     if !cond.is_none_or(|c| c.holds(&bits)) {
                         continue;
                     }
                     let (w0, w1) = branch_weights(&psi, *q);
                     let t = w0 + w1;
-                    let apply = |psi: &mut Vec<C64>, bits: &mut Vec<u64>, one: bool, w: f64| {
+                    let apply = |psi: &mut Vec<A>, bits: &mut Vec<u64>, one: bool, w: f64| {
                         collapse(psi, *q, one, 1.0 / w.sqrt());
                         match step {
                             Step::Measure { c, .. } => set_bit(bits, *c, one),
-                            _ if one => apply_matrix2(psi, *q, &Gate::X.matrix2()),
+                            _ if one => flip_qubit(psi, *q),
                             _ => {}
                         }
                     };
@@ -364,10 +421,10 @@ pub fn exact_distribution(circuit: &Circuit) -> Result<BTreeMap<String, f64>, Ci
 }
 
 /// Adds the final-state probabilities of one branch of weight `p` to `out`.
-fn leaf(out: &mut BTreeMap<String, f64>, ro: &Readout, p: f64, bits: &[u64], psi: &[C64]) {
-    let norm: f64 = psi.iter().map(|z| z.norm_sqr()).sum();
+fn leaf<A: Amp>(out: &mut BTreeMap<String, f64>, ro: &Readout, p: f64, bits: &[u64], psi: &[A]) {
+    let norm: f64 = psi.iter().map(|z| z.norm2()).sum();
     for (idx, z) in psi.iter().enumerate() {
-        let w = z.norm_sqr();
+        let w = z.norm2();
         if w == 0.0 {
             continue;
         }

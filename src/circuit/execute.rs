@@ -1,17 +1,65 @@
 //! The state-vector executor: ops lowered once to kernels ([`Step`]), one seeded run of a
 //! circuit ([`run`], [`simulate`]), the unitary part of a circuit ([`unitary_part_state`]),
 //! collapsing measurement, and the memory plan checked before anything is allocated.
+//!
+//! Two executors share the steps: [`Executor::Fast`] (the default) compiles every maximal run
+//! of unconditional gates into one fused, cache-blocked [`FastRun`] (and every conditional
+//! gate into a run of its own), in double or single precision; [`Executor::Plain`] applies
+//! each gate as its own pass with the kernels of [`super::kernels`], in double precision. The
+//! plain executor is the oracle the fast one is tested against.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use super::fast::{ExecParams, FastRun};
 use super::gates::{Gate, Matrix2, Matrix4};
 use super::ir::{Circuit, Condition, Op};
 use super::kernels::{apply_controlled, apply_matrix2, apply_matrix4, CHUNK, PAR_MIN};
+pub use super::memory_plan::MemoryPlan;
+use super::precision::{Amp, Precision, C32};
 use super::{CircuitError, MAX_QUBITS};
-use crate::state::memory::{check_alloc_u128, human_bytes, state_bytes};
 use crate::C64;
+
+/// Which executor applies the gates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Executor {
+    /// Fused, cache-blocked, vectorised runs ([`FastRun`]).
+    #[default]
+    Fast,
+    /// One pass per gate with the plain kernels (double precision only): the oracle.
+    Plain,
+}
+
+/// How a circuit is executed: the executor, the state's precision and the fast executor's
+/// settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RunOptions {
+    /// The executor.
+    pub executor: Executor,
+    /// The state's precision ([`Executor::Plain`] runs in double precision only).
+    pub precision: Precision,
+    /// Settings of [`Executor::Fast`].
+    pub params: ExecParams,
+}
+
+impl RunOptions {
+    /// The plain per-gate executor in double precision (the oracle).
+    pub fn plain() -> Self {
+        RunOptions {
+            executor: Executor::Plain,
+            ..Self::default()
+        }
+    }
+
+    /// The fast executor in `precision`.
+    pub fn fast(precision: Precision) -> Self {
+        RunOptions {
+            precision,
+            ..Self::default()
+        }
+    }
+}
 
 /// A gate lowered to the kernel that applies it.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,14 +149,17 @@ pub fn apply_gate(psi: &mut [C64], gate: Gate, qubits: &[usize]) {
     Kernel::of(gate, qubits).apply(psi);
 }
 
-/// One op lowered for execution: gate matrices computed once.
+/// One op lowered for execution: gate matrices computed once (or a whole run of gates fused).
 // The matrices stay inline: steps are read in order, once per gate, and a box per step would
 // add a pointer chase to every gate for no memory that matters (a few hundred bytes per op).
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
-    /// A gate.
+    /// A gate (plain executor).
     Unitary(Kernel, Option<Condition>),
+    /// A fused run of gates (fast executor): every unconditional gate between two
+    /// measurements, resets or conditional gates, or one conditional gate.
+    Run(Box<FastRun>, Option<Condition>),
     /// A measurement of `q` into clbit `c`.
     Measure {
         /// Qubit.
@@ -145,17 +196,134 @@ pub fn compile(ops: &[Op]) -> Vec<Step> {
         .collect()
 }
 
+/// Lowers `ops` on `qubits` qubits to [`Step`]s for `opts`: with [`Executor::Fast`], each
+/// maximal run of unconditional gates becomes one [`Step::Run`] and each conditional gate a
+/// run of its own; with [`Executor::Plain`], [`compile`].
+///
+/// # Panics
+/// If `opts` asks for the plain executor in single precision (it runs in double only).
+#[track_caller]
+pub fn compile_with(qubits: usize, ops: &[Op], opts: &RunOptions) -> Vec<Step> {
+    if opts.executor == Executor::Plain {
+        assert_eq!(
+            opts.precision,
+            Precision::Double,
+            "the plain executor runs in double precision"
+        );
+        return compile(ops);
+    }
+    let run = |gates: &[&Op]| {
+        FastRun::compile(
+            qubits,
+            gates.iter().filter_map(|op| match op {
+                Op::Gate { gate, qubits, .. } => Some((*gate, &qubits[..])),
+                _ => None,
+            }),
+            opts.precision,
+            &opts.params,
+        )
+    };
+    let mut steps = Vec::new();
+    let mut pending: Vec<&Op> = Vec::new();
+    let flush = |pending: &mut Vec<&Op>, steps: &mut Vec<Step>| {
+        if !pending.is_empty() {
+            let r = run(pending);
+            if r.fused_ops() > 0 {
+                steps.push(Step::Run(Box::new(r), None));
+            }
+            pending.clear();
+        }
+    };
+    for op in ops {
+        match op {
+            Op::Gate { cond: None, .. } => pending.push(op),
+            Op::Gate { cond: Some(c), .. } => {
+                flush(&mut pending, &mut steps);
+                let r = run(&[op]);
+                if r.fused_ops() > 0 {
+                    steps.push(Step::Run(Box::new(r), Some(*c)));
+                }
+            }
+            Op::Measure { q, c, cond } => {
+                flush(&mut pending, &mut steps);
+                steps.push(Step::Measure {
+                    q: *q,
+                    c: *c,
+                    cond: *cond,
+                });
+            }
+            Op::Reset { q, cond } => {
+                flush(&mut pending, &mut steps);
+                steps.push(Step::Reset { q: *q, cond: *cond });
+            }
+        }
+    }
+    flush(&mut pending, &mut steps);
+    steps
+}
+
+/// Applies a [`Step::Unitary`] or [`Step::Run`] to `psi` if its condition holds on the
+/// classical bits `bits`; returns `false` for measurements and resets (not applied).
+///
+/// # Panics
+/// If a plain [`Kernel`] meets a single-precision state, or the state does not fit the step.
+#[track_caller]
+pub fn apply_unitary_step<A: Amp>(step: &Step, psi: &mut [A], bits: &[u64]) -> bool {
+    match step {
+        Step::Unitary(k, cond) => {
+            if cond.is_none_or(|c| c.holds(bits)) {
+                assert_eq!(A::PRECISION, Precision::Double, "plain kernels are double");
+                // SAFETY: `A` is `Complex<f64>` = `C64` (checked just above).
+                let psi = unsafe {
+                    std::slice::from_raw_parts_mut(psi.as_mut_ptr() as *mut C64, psi.len())
+                };
+                k.apply(psi);
+            }
+            true
+        }
+        Step::Run(r, cond) => {
+            if cond.is_none_or(|c| c.holds(bits)) {
+                r.apply(psi);
+            }
+            true
+        }
+        Step::Measure { .. } | Step::Reset { .. } => false,
+    }
+}
+
+/// Exchanges the halves `bit q = 0` and `bit q = 1` of `psi` (the X gate, for resets).
+pub fn flip_qubit<A: Amp>(psi: &mut [A], q: usize) {
+    let half = 1usize << q;
+    let f = |blk: &mut [A]| {
+        let (lo, hi) = blk.split_at_mut(half);
+        lo.swap_with_slice(hi);
+    };
+    if psi.len() < PAR_MIN {
+        psi.chunks_exact_mut(2 * half).for_each(f);
+    } else if 2 * half <= CHUNK {
+        psi.par_chunks_mut(CHUNK)
+            .for_each(|c| c.chunks_exact_mut(2 * half).for_each(f));
+    } else {
+        psi.par_chunks_mut(2 * half).for_each(|blk| {
+            let (lo, hi) = blk.split_at_mut(half);
+            lo.par_chunks_mut(CHUNK)
+                .zip(hi.par_chunks_mut(CHUNK))
+                .for_each(|(a, b)| a.swap_with_slice(b));
+        });
+    }
+}
+
 /// `(Σ_{bit q = 0} |ψ_i|², Σ_{bit q = 1} |ψ_i|²)`: per-chunk partial sums added in index
 /// order, so the result does not depend on the thread count.
-pub fn branch_weights(psi: &[C64], q: usize) -> (f64, f64) {
+pub fn branch_weights<A: Amp>(psi: &[A], q: usize) -> (f64, f64) {
     let bit = 1usize << q;
-    let part = |(k, c): (usize, &[C64])| {
+    let part = |(k, c): (usize, &[A])| {
         let base = k * CHUNK;
         c.iter().enumerate().fold((0.0, 0.0), |(w0, w1), (j, z)| {
             if (base + j) & bit == 0 {
-                (w0 + z.norm_sqr(), w1)
+                (w0 + z.norm2(), w1)
             } else {
-                (w0, w1 + z.norm_sqr())
+                (w0, w1 + z.norm2())
             }
         })
     };
@@ -170,15 +338,15 @@ pub fn branch_weights(psi: &[C64], q: usize) -> (f64, f64) {
 }
 
 /// Projects `psi` on `bit q = one` and multiplies by `scale` (`1/√weight` renormalises).
-pub fn collapse(psi: &mut [C64], q: usize, one: bool, scale: f64) {
+pub fn collapse<A: Amp>(psi: &mut [A], q: usize, one: bool, scale: f64) {
     let bit = 1usize << q;
-    let f = |(k, c): (usize, &mut [C64])| {
+    let f = |(k, c): (usize, &mut [A])| {
         let base = k * CHUNK;
         for (j, z) in c.iter_mut().enumerate() {
             *z = if ((base + j) & bit != 0) == one {
-                *z * scale
+                z.scaled(scale)
             } else {
-                C64::new(0.0, 0.0)
+                A::default()
             };
         }
     };
@@ -191,7 +359,7 @@ pub fn collapse(psi: &mut [C64], q: usize, one: bool, scale: f64) {
 
 /// Measures qubit `q`: draws the outcome from `rng` (one `f64`), zeroes the other branch and
 /// renormalises. Returns the outcome. Allocates one partial sum per chunk.
-pub fn measure_qubit(psi: &mut [C64], q: usize, rng: &mut impl Rng) -> bool {
+pub fn measure_qubit<A: Amp>(psi: &mut [A], q: usize, rng: &mut impl Rng) -> bool {
     let (w0, w1) = branch_weights(psi, q);
     let one = rng.random::<f64>() * (w0 + w1) < w1;
     collapse(psi, q, one, 1.0 / (if one { w1 } else { w0 }).sqrt());
@@ -208,28 +376,50 @@ pub fn set_bit(bits: &mut [u64], c: usize, v: bool) {
     }
 }
 
-/// Runs `circuit` on `psi` in place (measurements and resets draw from `rng`) and returns the
-/// classical bits.
+/// Runs `circuit` on `psi` in place (measurements and resets draw from `rng`) with the fast
+/// executor and returns the classical bits.
 ///
 /// # Panics
 /// If `psi.len() != 2^circuit.qubits`, or an op names a qubit or classical bit outside the
 /// circuit (impossible for circuits built by [`Circuit`]'s methods or by QASM import).
 #[track_caller]
 pub fn run(circuit: &Circuit, psi: &mut [C64], rng: &mut impl Rng) -> Vec<bool> {
+    run_with(circuit, psi, rng, &RunOptions::default())
+}
+
+/// [`run`] with the plain per-gate executor (the oracle).
+///
+/// # Panics
+/// As [`run`].
+#[track_caller]
+pub fn run_plain(circuit: &Circuit, psi: &mut [C64], rng: &mut impl Rng) -> Vec<bool> {
+    run_with(circuit, psi, rng, &RunOptions::plain())
+}
+
+/// [`run`] with the executor and precision of `opts` (`psi` of that precision).
+///
+/// # Panics
+/// As [`run`], and if `opts.precision` is not `psi`'s.
+#[track_caller]
+pub fn run_with<A: Amp>(
+    circuit: &Circuit,
+    psi: &mut [A],
+    rng: &mut impl Rng,
+    opts: &RunOptions,
+) -> Vec<bool> {
     assert_eq!(
         psi.len(),
         1usize << circuit.qubits,
         "state length vs circuit qubits"
     );
+    assert_eq!(A::PRECISION, opts.precision, "state precision vs options");
     let mut bits = vec![0u64; circuit.clbits.div_ceil(64)];
     let ok = |cond: &Option<Condition>, bits: &[u64]| cond.is_none_or(|c| c.holds(bits));
-    for step in compile(&circuit.ops) {
+    for step in compile_with(circuit.qubits, &circuit.ops, opts) {
+        if apply_unitary_step(&step, psi, &bits) {
+            continue;
+        }
         match step {
-            Step::Unitary(k, cond) => {
-                if ok(&cond, &bits) {
-                    k.apply(psi)
-                }
-            }
             Step::Measure { q, c, cond } => {
                 if ok(&cond, &bits) {
                     let v = measure_qubit(psi, q, rng);
@@ -238,9 +428,10 @@ pub fn run(circuit: &Circuit, psi: &mut [C64], rng: &mut impl Rng) -> Vec<bool> 
             }
             Step::Reset { q, cond } => {
                 if ok(&cond, &bits) && measure_qubit(psi, q, rng) {
-                    apply_matrix2(psi, q, &Gate::X.matrix2());
+                    flip_qubit(psi, q);
                 }
             }
+            Step::Unitary(..) | Step::Run(..) => {}
         }
     }
     (0..circuit.clbits)
@@ -270,8 +461,13 @@ pub fn check_size(circuit: &Circuit) -> Result<(), CircuitError> {
 
 /// `|0…0⟩` on `qubits` qubits. Does not check memory: see [`MemoryPlan`].
 pub fn zero_state(qubits: usize) -> Vec<C64> {
-    let mut psi = crate::state::memory::zeroed::<C64>(1usize << qubits);
-    psi[0] = C64::new(1.0, 0.0);
+    zero_state_of(qubits)
+}
+
+/// `|0…0⟩` on `qubits` qubits in the precision of `A`. Does not check memory.
+pub fn zero_state_of<A: Amp>(qubits: usize) -> Vec<A> {
+    let mut psi = crate::state::memory::zeroed::<A>(1usize << qubits);
+    psi[0] = A::from_c64(C64::new(1.0, 0.0));
     psi
 }
 
@@ -298,12 +494,37 @@ pub fn zero_state(qubits: usize) -> Vec<C64> {
 /// # Ok::<(), qep::circuit::CircuitError>(())
 /// ```
 pub fn simulate(circuit: &Circuit, seed: u64) -> Result<Outcome, CircuitError> {
+    simulate_with(circuit, seed, &RunOptions::default())
+}
+
+/// [`simulate`] with the executor and precision of `opts`; the state is returned in double
+/// precision (a single-precision state widened exactly).
+///
+/// # Errors
+/// As [`simulate`].
+pub fn simulate_with(
+    circuit: &Circuit,
+    seed: u64,
+    opts: &RunOptions,
+) -> Result<Outcome, CircuitError> {
     check_size(circuit)?;
-    MemoryPlan::one_state(circuit).check()?;
-    let mut state = zero_state(circuit.qubits);
+    MemoryPlan::one_state_in(circuit, opts.precision).check()?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let clbits = run(circuit, &mut state, &mut rng);
-    Ok(Outcome { state, clbits })
+    match opts.precision {
+        Precision::Double => {
+            let mut state = zero_state(circuit.qubits);
+            let clbits = run_with(circuit, &mut state, &mut rng, opts);
+            Ok(Outcome { state, clbits })
+        }
+        Precision::Single => {
+            let mut state = zero_state_of::<C32>(circuit.qubits);
+            let clbits = run_with(circuit, &mut state, &mut rng, opts);
+            Ok(Outcome {
+                state: state.iter().map(|z| z.to_c64()).collect(),
+                clbits,
+            })
+        }
+    }
 }
 
 /// The state before measurement of a circuit whose measurements are final
@@ -312,117 +533,41 @@ pub fn simulate(circuit: &Circuit, seed: u64) -> Result<Outcome, CircuitError> {
 /// # Errors
 /// As [`simulate`].
 pub fn unitary_part_state(circuit: &Circuit) -> Result<Vec<C64>, CircuitError> {
+    unitary_part_state_with(circuit, &RunOptions::default())
+}
+
+/// [`unitary_part_state`] with the executor and precision of `opts`, returned in double
+/// precision.
+///
+/// # Errors
+/// As [`simulate`].
+pub fn unitary_part_state_with(
+    circuit: &Circuit,
+    opts: &RunOptions,
+) -> Result<Vec<C64>, CircuitError> {
     check_size(circuit)?;
-    MemoryPlan::one_state(circuit).check()?;
-    let mut psi = zero_state(circuit.qubits);
-    for step in compile(&circuit.ops) {
-        if let Step::Unitary(k, None) = step {
-            k.apply(&mut psi);
+    MemoryPlan::one_state_in(circuit, opts.precision).check()?;
+    let gates: Vec<Op> = circuit
+        .ops
+        .iter()
+        .filter(|op| matches!(op, Op::Gate { cond: None, .. }))
+        .cloned()
+        .collect();
+    let steps = compile_with(circuit.qubits, &gates, opts);
+    match opts.precision {
+        Precision::Double => {
+            let mut psi = zero_state(circuit.qubits);
+            for step in &steps {
+                apply_unitary_step(step, &mut psi, &[]);
+            }
+            Ok(psi)
         }
-    }
-    Ok(psi)
-}
-
-/// The buffers a circuit command holds at its peak, named, summed and checked against the
-/// memory available before anything is allocated (the same check and message as models:
-/// [`crate::state::memory::check_alloc_u128`]).
-#[derive(Clone, Debug, PartialEq)]
-pub struct MemoryPlan {
-    /// What the plan is for, e.g. `circuit (20 qubits, 1024 shots)`.
-    pub what: String,
-    /// `(buffer, bytes)`.
-    pub items: Vec<(String, u128)>,
-}
-
-/// Bytes per distinct outcome held in the counts map besides its key (map node, `String`
-/// header, count) and in the sampler's index map.
-const COUNT_ENTRY_BYTES: u128 = 96;
-
-impl MemoryPlan {
-    /// One state vector of the circuit's qubits.
-    pub fn one_state(circuit: &Circuit) -> Self {
-        MemoryPlan {
-            what: format!("circuit ({} qubits)", circuit.qubits),
-            items: vec![(
-                "state vector".into(),
-                state_bytes(circuit.qubits, std::mem::size_of::<C64>()),
-            )],
+        Precision::Single => {
+            let mut psi = zero_state_of::<C32>(circuit.qubits);
+            for step in &steps {
+                apply_unitary_step(step, &mut psi, &[]);
+            }
+            Ok(psi.iter().map(|z| z.to_c64()).collect())
         }
-    }
-
-    /// The peak of [`super::sample_counts`] on `circuit` with `shots` shots: one state vector
-    /// (more are kept only while they fit, see [`super::branch`]), the sampling table, the
-    /// counts (one key of every register's bits per distinct outcome, at most `shots` of
-    /// them), the classical bits and measurement records of the pending branches.
-    pub fn sampling(circuit: &Circuit, shots: u64) -> Self {
-        let n = circuit.qubits;
-        let mut plan = Self::one_state(circuit);
-        plan.what = format!("circuit ({n} qubits, {shots} shots)");
-        plan.items
-            .push(("sampling table".into(), state_bytes(n, 8)));
-        let measured = circuit.has_measurements();
-        let (key_bits, regs) = if measured {
-            (
-                circuit.clbits as u128,
-                circuit.creg_layout().len().max(1) as u128,
-            )
-        } else {
-            (n as u128, 1)
-        };
-        let key_len = key_bits + regs - 1;
-        let distinct = if key_bits < 64 {
-            (shots as u128).min(1u128 << key_bits)
-        } else {
-            shots as u128
-        }
-        .min(if n < 64 { 1u128 << n } else { u128::MAX })
-        .max(u128::from(shots > 0));
-        plan.items.push((
-            "counts".into(),
-            distinct.saturating_mul(key_len + COUNT_ENTRY_BYTES),
-        ));
-        // Pending branches: at most one per halving of the shots (65), each with its
-        // classical bits and its record of measurement outcomes.
-        let records = circuit
-            .ops
-            .iter()
-            .filter(|op| !matches!(op, Op::Gate { .. }))
-            .count() as u128;
-        let per_branch = (circuit.clbits as u128).div_ceil(64) * 8 + records.div_ceil(8) + 64;
-        if !circuit.measurements_are_final() {
-            plan.items
-                .push(("branch records".into(), per_branch.saturating_mul(66)));
-        }
-        plan
-    }
-
-    /// Adds a buffer.
-    pub fn with(mut self, name: &str, bytes: u128) -> Self {
-        self.items.push((name.into(), bytes));
-        self
-    }
-
-    /// Total bytes.
-    pub fn total(&self) -> u128 {
-        self.items
-            .iter()
-            .fold(0u128, |a, (_, b)| a.saturating_add(*b))
-    }
-
-    /// Checks the total against the memory available.
-    ///
-    /// # Errors
-    /// [`CircuitError::Memory`] naming every buffer.
-    pub fn check(&self) -> Result<(), CircuitError> {
-        let list: Vec<String> = self
-            .items
-            .iter()
-            .map(|(k, b)| format!("{k} {}", human_bytes(*b)))
-            .collect();
-        check_alloc_u128(
-            self.total(),
-            &format!("{}: {}", self.what, list.join(" + ")),
-        )?;
-        Ok(())
     }
 }

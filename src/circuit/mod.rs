@@ -1,28 +1,45 @@
 //! Gate circuits: OpenQASM 2 ([`qasm`]) and OpenQASM 3 ([`qasm3`]) front ends lowering to one
 //! op list ([`ir`]), one gate table in Qiskit's conventions ([`gates`]), kernels taking a
-//! `k`-qubit matrix and a control mask ([`kernels`]), the executor ([`execute`]) and shot
-//! branching and sampling ([`branch`]).
+//! `k`-qubit matrix and a control mask ([`kernels`], the plain per-gate executor and oracle),
+//! the fast executor: gate fusion ([`fuse`]), cache blocking with qubit remapping and
+//! vectorised block kernels ([`fast`], [`simd`]) in double or single precision
+//! ([`precision`]), the executor ([`execute`]) and shot branching and sampling ([`branch`]).
 //!
 //! Conventions (docs/DESIGN.md): qubit `i` is bit `i` of the basis index; classical bit `j` of a
 //! result is bit `j` of its outcome index; bitstrings for people put qubit (or clbit) 0
 //! rightmost, as Qiskit does: `x q[0]; measure q -> c;` on 3 qubits gives `"001"`; several
 //! classical registers are separated by a space, the last declared leftmost.
 
+mod block;
 pub mod branch;
 pub mod execute;
 mod expr;
+pub mod fast;
+pub mod fuse;
 pub mod gates;
 pub mod ir;
 pub mod kernels;
+mod memory_plan;
+pub mod precision;
 pub mod qasm;
 pub mod qasm3;
+pub mod simd;
 
-pub use branch::{exact_distribution, sample_counts, Counts};
-pub use execute::{apply_gate, run, simulate, MemoryPlan, Outcome};
+pub use branch::{
+    exact_distribution, exact_distribution_with, sample_counts, sample_counts_with, Counts,
+};
+pub use execute::{
+    apply_gate, run, run_plain, run_with, simulate, simulate_with, Executor, MemoryPlan, Outcome,
+    RunOptions,
+};
+pub use fast::{ExecParams, FastRun};
+pub use fuse::FuseParams;
 pub use gates::{Gate, Matrix2, Matrix4};
 pub use ir::{Circuit, Condition, Op, Register};
+pub use precision::{Precision, C32};
 pub use qasm::{parse_qasm, parse_qasm_file, parse_qasm_source, read_qasm, to_qasm};
 pub use qasm3::parse_qasm3;
+pub use simd::Isa;
 
 /// Largest circuit the executor accepts (a state vector of 2^30 amplitudes is 16 GiB).
 pub const MAX_QUBITS: usize = 30;

@@ -22,6 +22,8 @@ struct RunResult {
     clbits: usize,
     shots: u64,
     seed: u64,
+    /// `double` (complex128) or `single` (complex64) amplitudes.
+    precision: &'static str,
     /// Over the classical bits (if measured) or the qubits; bit 0 rightmost.
     counts: circuit::Counts,
     /// `[re, im]` per basis index (qubit i = bit i), with `--statevector`.
@@ -79,7 +81,12 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
     }
     // The whole peak, checked before anything is allocated: the sampler's buffers, plus the
     // printed amplitudes and the state they come from.
-    let mut plan = MemoryPlan::sampling(&c, a.shots);
+    let opts = execute::RunOptions::fast(if a.precision == "single" {
+        circuit::Precision::Single
+    } else {
+        circuit::Precision::Double
+    });
+    let mut plan = MemoryPlan::sampling_in(&c, a.shots, opts.precision);
     if a.statevector {
         let sv = qep::state::memory::state_bytes(c.qubits, 16);
         plan = plan
@@ -89,20 +96,24 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
     in_file(file, plan.check())?;
     let statevector = if a.statevector {
         let psi = if c.measurements_are_final() {
-            in_file(file, execute::unitary_part_state(&c))?
+            in_file(file, execute::unitary_part_state_with(&c, &opts))?
         } else {
-            in_file(file, execute::simulate(&c, a.seed))?.state
+            in_file(file, execute::simulate_with(&c, a.seed, &opts))?.state
         };
         Some(psi.iter().map(|z| [z.re, z.im]).collect::<Vec<_>>())
     } else {
         None
     };
-    let counts = in_file(file, circuit::sample_counts(&c, a.shots, a.seed))?;
+    let counts = in_file(
+        file,
+        circuit::sample_counts_with(&c, a.shots, a.seed, &opts),
+    )?;
     let result = RunResult {
         qubits: c.qubits,
         clbits: c.clbits,
         shots: a.shots,
         seed: a.seed,
+        precision: opts.precision.name(),
         counts,
         statevector,
     };
@@ -111,7 +122,7 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
             Some(file),
             Some(sha256_hex(text.as_bytes())),
             Some(a.seed),
-            json!({"shots": a.shots, "statevector": a.statevector, "params": a.params}),
+            json!({"shots": a.shots, "statevector": a.statevector, "params": a.params, "precision": a.precision}),
         );
         let out = WithProvenance {
             result: &result,

@@ -227,7 +227,8 @@ fn trotter_orders_one_and_two_by_fitted_slopes() {
                     &mut psi,
                 )
                 .unwrap();
-                assert!(p.norm_error < 1e-12, "norm drift {:e}", p.norm_error);
+                // Rounding only: up to ~10^4 gates (fused into 2-qubit products) at ~1e-16 each.
+                assert!(p.norm_error < 1e-11, "norm drift {:e}", p.norm_error);
                 phase_dist(&psi, &exact)
             })
             .collect();

@@ -7,6 +7,7 @@ mod adiabatic;
 mod bad_inputs;
 mod circuit;
 mod circuit_dynamic;
+mod circuit_fast;
 mod circuit_gates;
 mod cli;
 mod ep;

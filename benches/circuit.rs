@@ -1,0 +1,142 @@
+//! The circuit executor on the peers' workload (`bench_circuit.py`): a layered random circuit
+//! of `h`/`rx`/`ry`/`rz` on every qubit and a brick of `cx`, depth 20, at 20, 22 and 24
+//! qubits, with the fast executor in double and single precision (and the plain per-gate
+//! executor at 20 qubits for scale). Prints the passes and fused ops of the compiled run and
+//! the median time of the state-vector run (no sampling).
+//!
+//! `cargo bench --bench circuit` runs all sizes; `cargo bench --bench circuit -- FILE.qasm
+//! [MAX_FUSED_QUBITS [BLOCK_BYTES]]` times one file with the given fusion width and block
+//! size (the knobs to tune on a new machine).
+
+use std::f64::consts::PI;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+use qep::circuit::execute::unitary_part_state_with;
+use qep::circuit::{
+    parse_qasm_file, Circuit, ExecParams, FastRun, FuseParams, Gate, Op, Precision, RunOptions,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The layered circuit of `bench_circuit.py` (its own seeded angles).
+fn layered(n: usize, depth: usize, seed: u64) -> Circuit {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    let mut c = Circuit::new(n, 0);
+    for d in 0..depth {
+        for q in 0..n {
+            let a = r.random::<f64>() * 2.0 * PI;
+            let g = match r.random_range(0..4) {
+                0 => Gate::H,
+                1 => Gate::Rx(a),
+                2 => Gate::Ry(a),
+                _ => Gate::Rz(a),
+            };
+            c.gate(g, &[q]);
+        }
+        for q in (d % 2..n.saturating_sub(1)).step_by(2) {
+            c.gate(Gate::Cx, &[q, q + 1]);
+        }
+    }
+    c
+}
+
+fn median(mut t: Vec<f64>) -> f64 {
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+/// CPU seconds of this process so far (user + system, from `/proc/self/stat`; 0 elsewhere):
+/// on a shared machine the CPU time of a run moves less than its wall time.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
+}
+
+/// Median wall and CPU seconds of `reps` runs.
+fn time(c: &Circuit, opts: &RunOptions, reps: usize) -> (f64, f64) {
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let (t0, c0) = (Instant::now(), cpu_seconds());
+        black_box(unitary_part_state_with(c, opts).expect("fits"));
+        wall.push(t0.elapsed().as_secs_f64());
+        cpu.push(cpu_seconds() - c0);
+    }
+    (median(wall), median(cpu))
+}
+
+fn report(name: &str, c: &Circuit, params: ExecParams, reps: usize) {
+    let gates: Vec<(Gate, Vec<usize>)> = c
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Gate { gate, qubits, .. } => Some((*gate, qubits.clone())),
+            _ => None,
+        })
+        .collect();
+    for precision in [Precision::Double, Precision::Single] {
+        let t0 = Instant::now();
+        let run = FastRun::compile(
+            c.qubits,
+            gates.iter().map(|(g, q)| (*g, &q[..])),
+            precision,
+            &params,
+        );
+        let compile = t0.elapsed().as_secs_f64();
+        let opts = RunOptions {
+            precision,
+            params,
+            ..RunOptions::default()
+        };
+        let (t, cpu) = time(c, &opts, reps);
+        println!(
+            "{name} {} qubits {} gates {:?}: {} fused ops, {} passes, compile {:.3} s, \
+             run {:.3} s ({cpu:.2} CPU s)",
+            c.qubits,
+            gates.len(),
+            precision,
+            run.fused_ops(),
+            run.passes(),
+            compile,
+            t
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if let Some(file) = args.first() {
+        let c = parse_qasm_file(Path::new(file), &[]).expect("a valid OpenQASM file");
+        let mut params = ExecParams::default();
+        if let Some(k) = args.get(1).and_then(|k| k.parse().ok()) {
+            params.fuse = FuseParams {
+                max_qubits: k,
+                ..params.fuse
+            };
+        }
+        if let Some(b) = args.get(2).and_then(|b| b.parse().ok()) {
+            params.block_bytes = b;
+        }
+        report(file, &c, params, 3);
+        return;
+    }
+    for n in [20, 22, 24] {
+        let c = layered(n, 20, 1234 + n as u64);
+        if n == 20 {
+            let (t, cpu) = time(&c, &RunOptions::plain(), 3);
+            println!("layered 20 qubits plain per-gate executor: run {t:.3} s ({cpu:.2} CPU s)");
+        }
+        report("layered", &c, ExecParams::default(), 3);
+    }
+}

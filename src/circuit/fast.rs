@@ -1,0 +1,364 @@
+//! The fast executor of a run of unconditional gates: fused ([`super::fuse`]), cache-blocked
+//! with the high qubits brought into the block, and applied by vectorised kernels
+//! ([`super::simd`]).
+//!
+//! **Cache blocking.** The fused ops are grouped into *passes*. A pass chooses `B` of the
+//! state's qubit positions (2^B amplitudes, [`ExecParams::block_bytes`] = half an L2 cache):
+//! the low positions `0..L` and up to `B − L` high positions, taken greedily for the ops in
+//! program order (an op whose qubits do not fit, and every later op sharing a qubit with it,
+//! waits for a later pass). The state is then swept block by block: the `2^{B−L}` runs of
+//! `2^L` contiguous amplitudes that differ only in the chosen high positions are gathered
+//! into a per-thread buffer, in which those high qubits are local bits `L..B` (qubit
+//! remapping, tracked per pass in software), every op of the pass is applied there while the
+//! buffer sits in cache, and the runs are written back. One pass costs one read and one write
+//! of the state whatever the number of its ops, instead of one per gate. Runs are at least
+//! 4 KiB long, so the gather streams at full memory bandwidth.
+//!
+//! The kernels and their coefficient tables are in `block.rs`.
+//!
+//! Results do not depend on the thread count: every amplitude is computed by one fixed
+//! sequence of operations in its block, whatever thread holds the block.
+
+use num_complex::Complex;
+use rayon::prelude::*;
+
+use super::block::{bits_of, dense_kern, diag_kern, Coef, Kern, Lane};
+use super::fuse::{fuse, FuseParams, FusedOp, MAX_DENSE};
+use super::gates::Gate;
+use super::precision::{Amp, Precision};
+use super::simd::Isa;
+
+/// Settings of the fast executor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ExecParams {
+    /// Fusion settings.
+    pub fuse: FuseParams,
+    /// Bytes of one cache block (rounded down to a power of two of amplitudes); about half
+    /// the L2 cache of a core.
+    pub block_bytes: usize,
+    /// The instruction set (`None`: the best this CPU has).
+    pub isa: Option<Isa>,
+}
+
+impl Default for ExecParams {
+    fn default() -> Self {
+        ExecParams {
+            fuse: FuseParams::default(),
+            block_bytes: 1 << 19,
+            isa: None,
+        }
+    }
+}
+
+/// Bytes of the shortest contiguous run a pass gathers (one page: full-speed streaming).
+const MIN_RUN_BYTES: usize = 1 << 12;
+
+/// One sweep over the state.
+#[derive(Clone, Debug, PartialEq)]
+struct Pass {
+    /// Positions `0..low` are the block's low bits (contiguous runs of `2^low`).
+    low: usize,
+    /// Further positions gathered into the block, ascending: local bit `low + j`.
+    high: Vec<usize>,
+    /// Positions outside the block, ascending (the block's number is deposited on them).
+    free: Vec<usize>,
+    ops: Vec<Kern>,
+}
+
+/// A compiled run of unconditional gates: fused, planned into passes, with coefficient tables
+/// for one precision and instruction set. Built once per circuit, applied to any state of its
+/// qubit count and precision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FastRun {
+    qubits: usize,
+    precision: Precision,
+    isa: Isa,
+    passes: Vec<Pass>,
+    fused: usize,
+}
+
+/// The bits of `x` placed, in order, on the ascending positions `pos`.
+#[inline(always)]
+fn deposit(x: usize, pos: &[usize]) -> usize {
+    pos.iter()
+        .enumerate()
+        .fold(0, |a, (j, &p)| a | (x >> j & 1) << p)
+}
+
+impl FastRun {
+    /// Compiles `gates` (in program order, controls first in each qubit list) on `qubits`
+    /// qubits for states of `precision`.
+    ///
+    /// # Panics
+    /// If a gate's qubit count does not match it or a qubit is out of range (caller bug).
+    #[track_caller]
+    pub fn compile<'a>(
+        qubits: usize,
+        gates: impl IntoIterator<Item = (Gate, &'a [usize])>,
+        precision: Precision,
+        params: &ExecParams,
+    ) -> FastRun {
+        let ops: Vec<FusedOp> = gates
+            .into_iter()
+            .filter_map(|(g, qs)| {
+                assert_eq!(g.num_qubits(), qs.len(), "{g:?} on {qs:?}");
+                assert!(qs.iter().all(|&q| q < qubits), "{g:?} on {qs:?}");
+                FusedOp::of(g, qs)
+            })
+            .collect();
+        let fused = fuse(ops, qubits, &params.fuse);
+        let amp = precision.amp_bytes();
+        let mut isa = params.isa.unwrap_or_else(Isa::detect);
+        // A block must hold a whole register (and tiny states gain nothing from vectors).
+        if qubits < 4 || !isa.available() {
+            isa = Isa::Portable;
+        }
+        let lanes = isa.log2_lanes(amp);
+        let block = (params.block_bytes / amp).max(1 << (MAX_DENSE + 6)).ilog2() as usize;
+        let b = block.min(qubits);
+        let low_min = ((MIN_RUN_BYTES / amp).ilog2() as usize)
+            .min(b.saturating_sub(super::fuse::MAX_DIAGONAL))
+            .max(lanes);
+        let passes = plan(&fused, qubits, b, low_min)
+            .into_iter()
+            .map(|(s, idx)| build_pass(&fused, &idx, s, qubits, lanes, precision))
+            .collect();
+        FastRun {
+            qubits,
+            precision,
+            isa,
+            passes,
+            fused: fused.len(),
+        }
+    }
+
+    /// Number of sweeps over the state.
+    pub fn passes(&self) -> usize {
+        self.passes.len()
+    }
+
+    /// Number of fused ops.
+    pub fn fused_ops(&self) -> usize {
+        self.fused
+    }
+
+    /// The instruction set the run was compiled for.
+    pub fn isa(&self) -> Isa {
+        self.isa
+    }
+
+    /// Applies the run to `psi` in place (`2^qubits` amplitudes of the run's precision).
+    ///
+    /// # Panics
+    /// If the length or the precision does not match.
+    #[track_caller]
+    pub fn apply<A: Amp>(&self, psi: &mut [A]) {
+        assert_eq!(psi.len(), 1usize << self.qubits, "state length");
+        assert_eq!(A::PRECISION, self.precision, "state precision");
+        assert_eq!(std::mem::size_of::<A>(), self.precision.amp_bytes());
+        let len = psi.len();
+        match self.precision {
+            Precision::Double => {
+                // SAFETY: `A` is `Complex<f64>` (the only amplitude of double precision and
+                // 16 bytes), so the slice is one of `Complex<f64>`.
+                let psi = unsafe {
+                    std::slice::from_raw_parts_mut(psi.as_mut_ptr() as *mut Complex<f64>, len)
+                };
+                for pass in &self.passes {
+                    run_pass(pass, psi, self.isa);
+                }
+            }
+            Precision::Single => {
+                // SAFETY: as above, `Complex<f32>`.
+                let psi = unsafe {
+                    std::slice::from_raw_parts_mut(psi.as_mut_ptr() as *mut Complex<f32>, len)
+                };
+                for pass in &self.passes {
+                    run_pass(pass, psi, self.isa);
+                }
+            }
+        }
+    }
+}
+
+/// Groups `ops` into passes: `(chosen position mask, op indices)` (module doc).
+fn plan(ops: &[FusedOp], n: usize, b: usize, low_min: usize) -> Vec<(usize, Vec<usize>)> {
+    let all = if n >= usize::BITS as usize {
+        usize::MAX
+    } else {
+        (1usize << n) - 1
+    };
+    let mut remaining: Vec<usize> = (0..ops.len()).collect();
+    let mut out = Vec::new();
+    while !remaining.is_empty() {
+        let mut s = if n <= b { all } else { (1usize << low_min) - 1 };
+        let mut blocked = 0usize;
+        let (mut take, mut rest) = (Vec::new(), Vec::new());
+        let mut scanned_after_block = 0usize;
+        for (k, &i) in remaining.iter().enumerate() {
+            let (need, touch) = (ops[i].need(), ops[i].touch());
+            if blocked != 0 {
+                scanned_after_block += 1;
+            }
+            if blocked & all == all || scanned_after_block > 1 << 14 {
+                rest.extend_from_slice(&remaining[k..]);
+                break;
+            }
+            if touch & blocked != 0 || (s | need).count_ones() as usize > b {
+                rest.push(i);
+                blocked |= touch;
+                continue;
+            }
+            s |= need;
+            take.push(i);
+        }
+        // Fill the block up with the lowest free positions: longer contiguous runs.
+        let mut p = 0;
+        while (s.count_ones() as usize) < b && p < n {
+            s |= 1 << p;
+            p += 1;
+        }
+        out.push((s, take));
+        remaining = rest;
+    }
+    out
+}
+
+/// Builds the kernels of one pass over the positions `s`.
+fn build_pass(
+    fused: &[FusedOp],
+    idx: &[usize],
+    s: usize,
+    n: usize,
+    lanes: usize,
+    precision: Precision,
+) -> Pass {
+    let mut low = 0;
+    while low < n && s >> low & 1 == 1 {
+        low += 1;
+    }
+    let high: Vec<usize> = bits_of(s).into_iter().filter(|&p| p >= low).collect();
+    let free: Vec<usize> = (0..n).filter(|&p| s >> p & 1 == 0).collect();
+    let local = |q: usize| -> usize {
+        if q < low {
+            q
+        } else {
+            low + high
+                .iter()
+                .position(|&p| p == q)
+                .expect("qubit in the block")
+        }
+    };
+    let local_mask = |m: usize| {
+        bits_of(m & s)
+            .into_iter()
+            .fold(0usize, |a, q| a | 1 << local(q))
+    };
+    let wrap = |v: Vec<f64>| match precision {
+        Precision::Double => Coef::D(v),
+        Precision::Single => Coef::S(v.into_iter().map(|x| x as f32).collect()),
+    };
+    let ops = idx
+        .iter()
+        .map(|&i| match &fused[i] {
+            FusedOp::Dense { qubits, m } => {
+                let lq: Vec<usize> = qubits.iter().map(|&q| local(q)).collect();
+                dense_kern(&lq, m, lanes, wrap)
+            }
+            FusedOp::Diagonal { qubits, d } => {
+                let lq: Vec<usize> = qubits.iter().map(|&q| local(q)).collect();
+                diag_kern(&lq, d, lanes, wrap)
+            }
+            FusedOp::Swap { set, clear, x } => Kern::Swap {
+                set: local_mask(*set),
+                clear: local_mask(*clear),
+                x: local_mask(*x),
+                nl_set: set & !s,
+                nl_clear: clear & !s,
+            },
+            FusedOp::Controlled { targets, ctrl, m } => Kern::Ctrl {
+                targets: targets.iter().map(|&q| local(q)).collect(),
+                ctrl: local_mask(*ctrl),
+                nl_ctrl: ctrl & !s,
+                m: m.clone(),
+            },
+        })
+        .collect();
+    Pass {
+        low,
+        high,
+        free,
+        ops,
+    }
+}
+
+/// A raw state pointer shared by the block workers: each block owns a disjoint set of
+/// amplitudes (its position bits differ), so no two tasks touch one amplitude.
+#[derive(Clone, Copy)]
+struct Shared<T>(*mut T);
+// SAFETY: see the type's doc; the pointee outlives the parallel loop that uses it.
+unsafe impl<T> Send for Shared<T> {}
+unsafe impl<T> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    /// The pointer (a method, so that closures capture the whole `Send` wrapper).
+    #[inline(always)]
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa) {
+    let ops = &pass.ops[..];
+    let low = pass.low;
+    let b = low + pass.high.len();
+    let outer = 1usize << pass.free.len();
+    let ptr = Shared(psi.as_mut_ptr());
+    if pass.high.is_empty() {
+        // The block is contiguous: work in place.
+        let task = |o: usize| {
+            let base = deposit(o, &pass.free);
+            // SAFETY: the block `base..base + 2^b` lies in `psi` and belongs to this task.
+            unsafe { F::block(isa, ops, ptr.get().add(base) as *mut F, b, base) }
+        };
+        if outer == 1 {
+            task(0);
+        } else {
+            (0..outer).into_par_iter().for_each(task);
+        }
+        return;
+    }
+    let run = 1usize << low;
+    let runs = 1usize << pass.high.len();
+    (0..outer).into_par_iter().for_each_init(
+        || vec![Complex::<F>::default(); 1 << b],
+        |buf, o| {
+            let base = deposit(o, &pass.free);
+            for c in 0..runs {
+                let start = base | deposit(c, &pass.high);
+                // SAFETY: `start..start + run` lies in `psi` (positions below `low` are
+                // free in `start`) and belongs to this block.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        ptr.get().add(start),
+                        buf.as_mut_ptr().add(c * run),
+                        run,
+                    )
+                };
+            }
+            // SAFETY: `buf` holds 2^b amplitudes.
+            unsafe { F::block(isa, ops, buf.as_mut_ptr() as *mut F, b, base) };
+            for c in 0..runs {
+                let start = base | deposit(c, &pass.high);
+                // SAFETY: as the gather.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        buf.as_ptr().add(c * run),
+                        ptr.get().add(start),
+                        run,
+                    )
+                };
+            }
+        },
+    );
+}

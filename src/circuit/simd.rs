@@ -1,0 +1,333 @@
+//! Vectors of complex amplitudes for the block kernels ([`super::fast`]): one trait,
+//! [`Vector`], implemented per instruction set and precision (AVX-512 and AVX2 + FMA, `f64`
+//! and `f32`) and once portably (one complex number per "vector"). The kernels are written
+//! once, generic over [`Vector`], and compiled per instruction set inside `target_feature`
+//! functions, chosen at run time ([`Isa::detect`]), as the `H·ψ` kernel does.
+//!
+//! Amplitudes are stored interleaved (`re, im, re, im, …`). A vector holds `2^LOG2` complex
+//! amplitudes; the kernels need only multiply-add and one permutation: lane `l` takes the
+//! amplitude of lane `l ⊕ x`, with its real and imaginary parts exchanged or not.
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+use super::precision::Float;
+
+/// The instruction set the block kernels run with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Isa {
+    /// AVX-512F (8 `f64` or 16 `f32` per register).
+    Avx512,
+    /// AVX2 with FMA (4 `f64` or 8 `f32` per register).
+    Avx2,
+    /// Plain Rust, one complex amplitude at a time (any CPU).
+    Portable,
+}
+
+impl Isa {
+    /// The best instruction set of this CPU.
+    pub fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx512f") {
+                return Isa::Avx512;
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Portable
+    }
+
+    /// Whether this CPU can run `self`.
+    pub fn available(self) -> bool {
+        match self {
+            Isa::Portable => true,
+            Isa::Avx2 => matches!(Isa::detect(), Isa::Avx2 | Isa::Avx512),
+            Isa::Avx512 => Isa::detect() == Isa::Avx512,
+        }
+    }
+
+    /// log2 of the complex amplitudes per register for amplitudes of `bytes` bytes.
+    pub fn log2_lanes(self, amp_bytes: usize) -> usize {
+        match (self, amp_bytes) {
+            (Isa::Portable, _) => 0,
+            (Isa::Avx2, 16) => 1,
+            (Isa::Avx2, _) => 2,
+            (Isa::Avx512, 16) => 2,
+            (Isa::Avx512, _) => 3,
+        }
+    }
+}
+
+/// `2^LOG2` complex amplitudes in registers.
+///
+/// # Safety
+/// Implementations for an instruction set may only be used inside functions compiled with it
+/// (`#[target_feature]`) on a CPU that has it.
+pub(crate) trait Vector: Copy {
+    /// The real type.
+    type F: Float;
+    /// log2 of the complex amplitudes per vector.
+    const LOG2: usize;
+    /// All zeros.
+    unsafe fn zero() -> Self;
+    /// Loads `2^{LOG2+1}` floats.
+    unsafe fn load(p: *const Self::F) -> Self;
+    /// Stores `2^{LOG2+1}` floats.
+    unsafe fn store(self, p: *mut Self::F);
+    /// `self · b` (lane-wise on floats).
+    unsafe fn mul(self, b: Self) -> Self;
+    /// `self · b + c` (lane-wise on floats).
+    unsafe fn fmadd(self, b: Self, c: Self) -> Self;
+    /// Lane `l` ← lane `l ⊕ x` (`x < 2^LOG2`), with real and imaginary parts exchanged if
+    /// `swap`.
+    unsafe fn perm(self, x: usize, swap: bool) -> Self;
+}
+
+/// One complex number: the portable "vector".
+#[derive(Clone, Copy)]
+pub(crate) struct One<F>([F; 2]);
+
+impl<F: Float> Vector for One<F> {
+    type F = F;
+    const LOG2: usize = 0;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        One([F::default(); 2])
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const F) -> Self {
+        One([*p, *p.add(1)])
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut F) {
+        *p = self.0[0];
+        *p.add(1) = self.0[1];
+    }
+    #[inline(always)]
+    unsafe fn mul(self, b: Self) -> Self {
+        One([self.0[0] * b.0[0], self.0[1] * b.0[1]])
+    }
+    #[inline(always)]
+    unsafe fn fmadd(self, b: Self, c: Self) -> Self {
+        One([self.0[0] * b.0[0] + c.0[0], self.0[1] * b.0[1] + c.0[1]])
+    }
+    #[inline(always)]
+    unsafe fn perm(self, _x: usize, swap: bool) -> Self {
+        if swap {
+            One([self.0[1], self.0[0]])
+        } else {
+            self
+        }
+    }
+}
+
+/// AVX-512, 4 complex128.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Z64(__m512d);
+
+/// AVX-512, 8 complex64.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Z32(__m512);
+
+/// AVX2, 2 complex128.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Y64(__m256d);
+
+/// AVX2, 4 complex64.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Y32(__m256);
+
+/// Float-lane source indices of the permutation `(x, swap)` for `c` complex lanes.
+const fn perm_table<const L: usize>(c: usize) -> [[[i32; L]; 2]; 8] {
+    let mut t = [[[0i32; L]; 2]; 8];
+    let mut x = 0;
+    while x < 8 {
+        let mut s = 0;
+        while s < 2 {
+            let mut j = 0;
+            while j < L {
+                let lane = j / 2;
+                let part = j % 2;
+                t[x][s][j] = (((lane ^ (x % c)) * 2) + (part ^ s)) as i32;
+                j += 1;
+            }
+            s += 1;
+        }
+        x += 1;
+    }
+    t
+}
+
+const fn widen<const L: usize>(t: [[[i32; L]; 2]; 8]) -> [[[i64; L]; 2]; 8] {
+    let mut w = [[[0i64; L]; 2]; 8];
+    let mut x = 0;
+    while x < 8 {
+        let mut s = 0;
+        while s < 2 {
+            let mut j = 0;
+            while j < L {
+                w[x][s][j] = t[x][s][j] as i64;
+                j += 1;
+            }
+            s += 1;
+        }
+        x += 1;
+    }
+    w
+}
+
+static PERM_Z64: [[[i64; 8]; 2]; 8] = widen(perm_table::<8>(4));
+static PERM_Z32: [[[i32; 16]; 2]; 8] = perm_table::<16>(8);
+static PERM_Y32: [[[i32; 8]; 2]; 8] = perm_table::<8>(4);
+
+#[cfg(target_arch = "x86_64")]
+impl Vector for Z64 {
+    type F = f64;
+    const LOG2: usize = 2;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        Z64(_mm512_setzero_pd())
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f64) -> Self {
+        Z64(_mm512_loadu_pd(p))
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f64) {
+        _mm512_storeu_pd(p, self.0)
+    }
+    #[inline(always)]
+    unsafe fn mul(self, b: Self) -> Self {
+        Z64(_mm512_mul_pd(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn fmadd(self, b: Self, c: Self) -> Self {
+        Z64(_mm512_fmadd_pd(self.0, b.0, c.0))
+    }
+    #[inline(always)]
+    unsafe fn perm(self, x: usize, swap: bool) -> Self {
+        match (x, swap) {
+            (0, false) => self,
+            (0, true) => Z64(_mm512_permute_pd::<0x55>(self.0)),
+            _ => {
+                let idx = _mm512_loadu_si512(PERM_Z64[x][swap as usize].as_ptr() as *const _);
+                Z64(_mm512_permutexvar_pd(idx, self.0))
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Vector for Z32 {
+    type F = f32;
+    const LOG2: usize = 3;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        Z32(_mm512_setzero_ps())
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Z32(_mm512_loadu_ps(p))
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        _mm512_storeu_ps(p, self.0)
+    }
+    #[inline(always)]
+    unsafe fn mul(self, b: Self) -> Self {
+        Z32(_mm512_mul_ps(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn fmadd(self, b: Self, c: Self) -> Self {
+        Z32(_mm512_fmadd_ps(self.0, b.0, c.0))
+    }
+    #[inline(always)]
+    unsafe fn perm(self, x: usize, swap: bool) -> Self {
+        match (x, swap) {
+            (0, false) => self,
+            (0, true) => Z32(_mm512_permute_ps::<0xB1>(self.0)),
+            _ => {
+                let idx = _mm512_loadu_si512(PERM_Z32[x][swap as usize].as_ptr() as *const _);
+                Z32(_mm512_permutexvar_ps(idx, self.0))
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Vector for Y64 {
+    type F = f64;
+    const LOG2: usize = 1;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        Y64(_mm256_setzero_pd())
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f64) -> Self {
+        Y64(_mm256_loadu_pd(p))
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f64) {
+        _mm256_storeu_pd(p, self.0)
+    }
+    #[inline(always)]
+    unsafe fn mul(self, b: Self) -> Self {
+        Y64(_mm256_mul_pd(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn fmadd(self, b: Self, c: Self) -> Self {
+        Y64(_mm256_fmadd_pd(self.0, b.0, c.0))
+    }
+    #[inline(always)]
+    unsafe fn perm(self, x: usize, swap: bool) -> Self {
+        match (x, swap) {
+            (0, false) => self,
+            (0, true) => Y64(_mm256_permute_pd::<0b0101>(self.0)),
+            (_, false) => Y64(_mm256_permute4x64_pd::<0b0100_1110>(self.0)),
+            (_, true) => Y64(_mm256_permute4x64_pd::<0b0001_1011>(self.0)),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Vector for Y32 {
+    type F = f32;
+    const LOG2: usize = 2;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        Y32(_mm256_setzero_ps())
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Y32(_mm256_loadu_ps(p))
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        _mm256_storeu_ps(p, self.0)
+    }
+    #[inline(always)]
+    unsafe fn mul(self, b: Self) -> Self {
+        Y32(_mm256_mul_ps(self.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn fmadd(self, b: Self, c: Self) -> Self {
+        Y32(_mm256_fmadd_ps(self.0, b.0, c.0))
+    }
+    #[inline(always)]
+    unsafe fn perm(self, x: usize, swap: bool) -> Self {
+        match (x, swap) {
+            (0, false) => self,
+            (0, true) => Y32(_mm256_permute_ps::<0xB1>(self.0)),
+            _ => {
+                let idx = _mm256_loadu_si256(PERM_Y32[x][swap as usize].as_ptr() as *const _);
+                Y32(_mm256_permutevar8x32_ps(self.0, idx))
+            }
+        }
+    }
+}

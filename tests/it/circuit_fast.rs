@@ -1,0 +1,259 @@
+//! The fast executor (fusion, cache blocking with qubit remapping, vectorised kernels, single
+//! precision) against the plain per-gate executor, its oracle: random circuits drawn from the
+//! whole gate table (controlled and multi-controlled gates included) and user definitions,
+//! on every instruction set this CPU has, with blocks small enough to force remapping, every
+//! fusion width, 1 and 2 threads; dynamic circuits' counts; complex64 against complex128.
+
+use std::f64::consts::PI;
+
+use qep::circuit::execute::unitary_part_state_with;
+use qep::circuit::gates::{Arity, TABLE};
+use qep::circuit::{
+    exact_distribution_with, parse_qasm, parse_qasm_file, sample_counts_with, Circuit, ExecParams,
+    FastRun, FuseParams, Isa, Op, Precision, RunOptions,
+};
+use qep::C64;
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use crate::common::{json_of, qep, repo};
+use crate::oracle::{in_pool, max_abs_diff, rng};
+
+/// `gates` gates drawn uniformly from the whole table (random angles, multi-controlled
+/// families on 2–5 qubits), on random distinct qubits of `n`.
+fn random_table_circuit(n: usize, gates: usize, seed: u64) -> Circuit {
+    let mut r = rng(seed);
+    let mut c = Circuit::new(n, n);
+    let mut placed = 0;
+    while placed < gates {
+        let spec = &TABLE[r.random_range(0..TABLE.len())];
+        let k = match spec.qubits {
+            Arity::Exactly(k) => k,
+            Arity::AtLeast(k) => r.random_range(k..=5),
+        };
+        if k > n {
+            continue;
+        }
+        let params: Vec<f64> = (0..spec.params)
+            .map(|_| (r.random::<f64>() - 0.5) * 4.0 * PI)
+            .collect();
+        let mut qs: Vec<usize> = (0..n).collect();
+        qs.shuffle(&mut r);
+        c.gate(spec.make(&params, k), &qs[..k]);
+        placed += 1;
+    }
+    c
+}
+
+/// The ISAs this CPU can run.
+fn isas() -> Vec<Isa> {
+    [Isa::Portable, Isa::Avx2, Isa::Avx512]
+        .into_iter()
+        .filter(|i| i.available())
+        .collect()
+}
+
+fn fast(isa: Isa, block_bytes: usize, max_qubits: usize, precision: Precision) -> RunOptions {
+    RunOptions {
+        precision,
+        params: ExecParams {
+            fuse: FuseParams {
+                max_qubits,
+                ..FuseParams::default()
+            },
+            block_bytes,
+            isa: Some(isa),
+        },
+        ..RunOptions::default()
+    }
+}
+
+fn gates_of(c: &Circuit) -> Vec<(qep::circuit::Gate, Vec<usize>)> {
+    c.ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Gate { gate, qubits, .. } => Some((*gate, qubits.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn fast_executor_equals_the_plain_one_on_random_circuits_of_every_gate() {
+    let mut checked = 0;
+    for (n, gates) in [
+        (1usize, 30usize),
+        (2, 40),
+        (3, 60),
+        (5, 80),
+        (8, 120),
+        (13, 160),
+    ] {
+        let c = random_table_circuit(n, gates, 900 + n as u64);
+        let want = unitary_part_state_with(&c, &RunOptions::plain()).unwrap();
+        // Premise: the circuit does something (not the identity on |0…0⟩).
+        assert!((want[0] - C64::new(1.0, 0.0)).norm() > 1e-3, "n = {n}");
+        for isa in isas() {
+            // 16 KiB blocks (2^10 amplitudes) force passes with remapped high qubits at 13.
+            for block in [1usize << 14, 1 << 19] {
+                for k in 1..=4 {
+                    let opts = fast(isa, block, k, Precision::Double);
+                    let one = in_pool(1, || unitary_part_state_with(&c, &opts).unwrap());
+                    let two = in_pool(2, || unitary_part_state_with(&c, &opts).unwrap());
+                    assert_eq!(one, two, "n {n} {isa:?} block {block} k {k}: thread counts");
+                    let d = max_abs_diff(&one, &want);
+                    assert!(d < 1e-12, "n {n} {isa:?} block {block} k {k}: diff {d:e}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 6 * 2 * 4 * isas().len());
+    // Premise of the blocking: at 13 qubits and 2^10-amplitude blocks the run needs several
+    // passes, some with remapped qubits, and fusion leaves fewer ops than gates.
+    let c = random_table_circuit(13, 160, 913);
+    let g = gates_of(&c);
+    let run = FastRun::compile(
+        13,
+        g.iter().map(|(g, q)| (*g, &q[..])),
+        Precision::Double,
+        &fast(Isa::Portable, 1 << 14, 3, Precision::Double).params,
+    );
+    assert!(run.passes() > 2, "{} passes", run.passes());
+    assert!(run.fused_ops() < 160, "{} fused ops", run.fused_ops());
+}
+
+/// Qiskit's random dynamic circuits (mid-circuit measurement, reset, conditions) and
+/// user-defined gates, with 2^4-amplitude blocks so that every pass remaps qubits.
+fn dynamic_cases() -> Vec<Circuit> {
+    let fx: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("tests/fixtures/random_circuits.json")).unwrap(),
+    )
+    .unwrap();
+    let mut out: Vec<Circuit> = fx
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(8)
+        .map(|case| parse_qasm(case["qasm2"].as_str().unwrap()).unwrap())
+        .collect();
+    for f in ["teleport", "ipe", "adder", "qft"] {
+        let path = repo(&format!("tests/fixtures/circuits/{f}.qasm"));
+        out.push(parse_qasm_file(std::path::Path::new(&path), &[]).unwrap());
+    }
+    out
+}
+
+#[test]
+fn dynamic_circuits_have_the_plain_executors_distribution_and_counts_on_any_thread_count() {
+    let cases = dynamic_cases();
+    assert_eq!(cases.len(), 12);
+    for (i, c) in cases.iter().enumerate() {
+        let want = exact_distribution_with(c, &RunOptions::plain()).unwrap();
+        let plain_counts = sample_counts_with(c, 4000, 7 + i as u64, &RunOptions::plain()).unwrap();
+        for isa in isas() {
+            let opts = fast(isa, 1 << 8, 3, Precision::Double);
+            let got = exact_distribution_with(c, &opts).unwrap();
+            let keys: Vec<&String> = want.keys().chain(got.keys()).collect();
+            let d = keys
+                .iter()
+                .map(|k| (want.get(*k).unwrap_or(&0.0) - got.get(*k).unwrap_or(&0.0)).abs())
+                .fold(0.0, f64::max);
+            assert!(d < 1e-12, "case {i} {isa:?}: distributions differ by {d:e}");
+            let one = in_pool(1, || {
+                sample_counts_with(c, 4000, 7 + i as u64, &opts).unwrap()
+            });
+            let two = in_pool(2, || {
+                sample_counts_with(c, 4000, 7 + i as u64, &opts).unwrap()
+            });
+            assert_eq!(
+                one, two,
+                "case {i} {isa:?}: counts depend on the thread count"
+            );
+            assert_eq!(
+                one, plain_counts,
+                "case {i} {isa:?}: counts differ from the oracle's"
+            );
+        }
+    }
+}
+
+#[test]
+fn user_definitions_and_wide_controlled_gates_go_through_the_fast_executor() {
+    let text = "OPENQASM 2.0;\ninclude \"qelib1.inc\";\n\
+        gate mine(a) x, y { h x; cu1(a) x, y; ry(a/2) y; cx y, x; }\n\
+        gate outer(a, b) p, q, r { mine(a) p, q; mine(b) q, r; ccx p, q, r; }\n\
+        qreg q[12];\n\
+        h q[0]; h q[5]; h q[11]; x q[3];\n\
+        outer(0.3, -1.1) q[0], q[6], q[11];\n\
+        c3x q[11], q[0], q[5], q[9];\n\
+        c3sqrtx q[5], q[11], q[1], q[10];\n\
+        c4x q[0], q[3], q[5], q[11], q[7];\n\
+        mine(2.2) q[10], q[2];\n\
+        cswap q[11], q[2], q[8];\n\
+        rccx q[7], q[10], q[4];\n\
+        rc3x q[4], q[9], q[11], q[6];\n\
+        outer(0.9, 0.4) q[4], q[8], q[1];\n";
+    let c = parse_qasm(text).unwrap();
+    let want = unitary_part_state_with(&c, &RunOptions::plain()).unwrap();
+    // Premise: the circuit spreads the state over many basis states.
+    let support = want.iter().filter(|z| z.norm() > 1e-6).count();
+    assert!(support > 16, "support {support}");
+    for isa in isas() {
+        for block in [1usize << 8, 1 << 19] {
+            let opts = fast(isa, block, 4, Precision::Double);
+            let got = in_pool(2, || unitary_part_state_with(&c, &opts).unwrap());
+            let d = max_abs_diff(&got, &want);
+            assert!(d < 1e-12, "{isa:?} block {block}: diff {d:e}");
+        }
+    }
+}
+
+#[test]
+fn single_precision_agrees_with_double_to_1e_5() {
+    for (n, gates) in [(6usize, 200usize), (12, 400), (16, 300)] {
+        let c = random_table_circuit(n, gates, 77 + n as u64);
+        let want = unitary_part_state_with(&c, &RunOptions::plain()).unwrap();
+        for isa in isas() {
+            for block in [1usize << 10, 1 << 19] {
+                let got =
+                    unitary_part_state_with(&c, &fast(isa, block, 3, Precision::Single)).unwrap();
+                let d = max_abs_diff(&got, &want);
+                // Premise: the state really is complex64 (rounding shows), yet within 1e-5.
+                assert!(d > 1e-10, "n {n} {isa:?}: diff {d:e} is double's");
+                assert!(d < 1e-5, "n {n} {isa:?} block {block}: diff {d:e}");
+                let norm: f64 = got.iter().map(|z| z.norm_sqr()).sum();
+                assert!((norm - 1.0).abs() < 1e-5, "n {n} {isa:?}: norm {norm}");
+            }
+        }
+    }
+    // Counts of a dynamic circuit: the same distribution within 1e-5.
+    let c = &dynamic_cases()[0];
+    let want = exact_distribution_with(c, &RunOptions::plain()).unwrap();
+    let got = exact_distribution_with(c, &RunOptions::fast(Precision::Single)).unwrap();
+    for (k, p) in &want {
+        let q = got.get(k).copied().unwrap_or(0.0);
+        assert!((p - q).abs() < 1e-5, "{k}: {p} vs {q}");
+    }
+}
+
+#[test]
+fn cli_runs_in_single_precision_and_reports_it() {
+    let file = repo("tests/fixtures/circuits/qft.qasm");
+    let double = json_of(qep().args(["circuit", "run", &file, "--shots", "2000", "--json"]));
+    let single = json_of(qep().args([
+        "circuit",
+        "run",
+        &file,
+        "--shots",
+        "2000",
+        "--json",
+        "--precision",
+        "single",
+    ]));
+    assert_eq!(double["precision"], "double");
+    assert_eq!(single["precision"], "single");
+    assert_eq!(double["counts"], single["counts"]);
+    let err = crate::common::fails(qep().args(["circuit", "run", &file, "--precision", "half"]));
+    assert!(err.contains("half"), "{err}");
+}
