@@ -9,6 +9,7 @@ mod circuit;
 mod circuit_dynamic;
 mod circuit_gates;
 mod cli;
+mod dist;
 mod ep;
 mod ep_classical;
 mod ep_engine;
