@@ -101,10 +101,12 @@ pub struct ThreadComm {
     sent: AtomicU64,
 }
 
+/// Messages in flight, per (from, to) rank pair, in the order sent.
+type Mailboxes = HashMap<(usize, usize), VecDeque<Vec<f64>>>;
+
 struct Shared {
     size: usize,
-    /// Messages in flight, per (from, to), in the order sent.
-    mail: Mutex<HashMap<(usize, usize), VecDeque<Vec<f64>>>>,
+    mail: Mutex<Mailboxes>,
     arrived: Condvar,
     slots: Mutex<Vec<Vec<f64>>>,
     barrier: Barrier,
