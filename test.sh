@@ -29,3 +29,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 # installed package.
 cd python/tests
 "$venv/bin/python" -m pytest -q -p no:cacheprovider .
+
+# The distributed state vector under MPI (builds qep with `--features mpi`; installs OpenMPI
+# when missing).
+cd "$root"
+tests/mpi/run.sh

@@ -83,6 +83,7 @@
 pub mod adiabatic;
 pub mod cancel;
 pub mod circuit;
+pub mod dist;
 pub mod ep;
 pub mod error;
 pub mod evolve;

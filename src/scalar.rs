@@ -12,7 +12,8 @@ pub use num_complex::Complex64 as C64;
 /// Real vectors halve the memory traffic of `H·ψ` and of Lanczos; they are valid when every
 /// effective term coefficient `c · i^{n_Y}` is real (`PauliSum::is_real_in_z_basis`).
 pub trait Scalar:
-    Copy
+    bytemuck::Pod
+    + Copy
     + Clone
     + Send
     + Sync

@@ -10,6 +10,7 @@ mod circuit_dynamic;
 mod circuit_fast;
 mod circuit_gates;
 mod cli;
+mod dist;
 mod ep;
 mod ep_classical;
 mod ep_engine;

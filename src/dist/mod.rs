@@ -1,0 +1,49 @@
+//! Distributed state vectors: the amplitudes of an `n`-qubit state split over `2^g` processes
+//! (ranks) on the top `g` qubits, and the operations that need other ranks' amplitudes.
+//!
+//! Rank `r` owns the global indices `r·2^L … (r+1)·2^L − 1` with `L = n − g` local qubits, so
+//! a global index is `(rank, local)` = (its top `g` bits, its low `L` bits). A Pauli term whose
+//! X-mask touches only local qubits maps each rank's block into itself; a term that flips
+//! global qubits `gx` reads the block of rank `r ⊕ gx`, which is exchanged pairwise.
+//! [`DistOperator`] groups a Hamiltonian's terms by that global flip pattern and compiles each
+//! group into an ordinary [`XMaskOperator`](crate::operator::XMaskOperator) on the `L` local
+//! qubits, so every rank runs the same tuned `H·ψ` kernels as one process does.
+//!
+//! Communication goes through the [`Comm`] trait: [`SelfComm`] (one process, no messages),
+//! [`ThreadComm`] (ranks simulated by threads of one process — the whole exchange logic is
+//! tested without an MPI installation), and, with the cargo feature `mpi`, `MpiComm` over
+//! the `mpi` crate (OpenMPI).
+
+mod comm;
+#[cfg(feature = "mpi")]
+mod mpi_comm;
+mod operator;
+
+pub use comm::{Comm, SelfComm, ThreadComm};
+#[cfg(feature = "mpi")]
+pub use mpi_comm::MpiComm;
+pub use operator::{DistOperator, Layout};
+
+/// Errors of the distributed layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DistError {
+    /// The number of ranks is not a power of two.
+    #[error("{ranks} ranks: the state vector is split on whole qubits, so the number of ranks must be a power of two (1, 2, 4, 8, …)")]
+    RanksNotPowerOfTwo {
+        /// The number of ranks.
+        ranks: usize,
+    },
+    /// More ranks than the state can be split over.
+    #[error("{ranks} ranks for {qubits} qubits: each rank needs at least one local qubit; use at most {max} ranks")]
+    TooManyRanks {
+        /// The number of ranks.
+        ranks: usize,
+        /// Qubits of the state.
+        qubits: usize,
+        /// The largest allowed number of ranks.
+        max: usize,
+    },
+    /// A Pauli sum could not be compiled into local operators.
+    #[error(transparent)]
+    Operator(#[from] crate::operator::OperatorError),
+}
