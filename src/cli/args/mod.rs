@@ -145,6 +145,15 @@ pub struct ModelArg {
     pub json: bool,
 }
 
+/// Help of `--beta` where the model's `beta` is the default: the fallback is the one
+/// `EpParams::DEFAULT_BETA`, written from it.
+fn beta_help() -> String {
+    format!(
+        "Clamping strength β (default: the model's `beta`, else {})",
+        qep::ep::EpParams::DEFAULT_BETA
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
