@@ -39,6 +39,9 @@ pub enum Error {
     /// Memory checks.
     #[error(transparent)]
     Memory(#[from] MemoryError),
+    /// Density matrices and the Gibbs state.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     /// Shot sampling and estimation.
     #[error(transparent)]
     Measure(#[from] crate::measure::MeasureError),

@@ -96,6 +96,10 @@ pub fn is_cancelled(e: &anyhow::Error) -> bool {
                 c.downcast_ref::<qep::Error>(),
                 Some(qep::Error::Cancelled(_))
             )
+            || matches!(
+                c.downcast_ref::<qep::ep::TrainError>(),
+                Some(qep::ep::TrainError::Cancelled(_))
+            )
     })
 }
 

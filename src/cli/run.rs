@@ -155,7 +155,7 @@ pub fn run(a: RunArgs) -> Result<()> {
             .run_epoch(|done, _| pb.set_position(base + (done * batch).min(n_train) as u64))
         {
             Ok(m) => m.clone(),
-            Err(qep::Error::Cancelled(_)) => {
+            Err(qep::ep::TrainError::Cancelled(_)) => {
                 pb.finish_and_clear();
                 // The trainer holds the last completed epoch: save it (again) and stop.
                 dir.save_epoch(&model, trainer.checkpoint())?;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::classical::{ClassicalGradient, ClassicalNet, ClassicalParams, ImplicitGradient};
+use super::params::EpError;
 use super::params::EpParams;
 use super::quantum::free_phase_with;
 use super::quantum::prepared::{ep_gradient_prepared, prepared_free_phase, PreparedGradient};
@@ -15,7 +16,6 @@ use super::thermal::{
     thermal_gradient, thermal_prediction, ThermalMethod, ThermalParams, ThermalStep,
 };
 use crate::hamiltonian::{Adiabatic, Example, Model, ModelKind, ThermalGradient};
-use crate::Error;
 
 /// What computes the free and clamped states of a model.
 #[derive(Clone, Debug)]
@@ -89,6 +89,18 @@ pub struct Gradient {
     pub details: GradientDetails,
 }
 
+/// The engine-independent part of a [`Gradient`], filled by each engine from its own result
+/// (zero, empty or `None` where the engine has no such figure).
+#[derive(Default)]
+struct Estimate {
+    ep: Vec<f64>,
+    exact: Option<Vec<f64>>,
+    ep_std: Option<Vec<f64>>,
+    shots_total: Option<u64>,
+    matvecs: usize,
+    residuals: Vec<f64>,
+}
+
 /// The prediction of one example: `⟨Z_i⟩` (or `z̄_i`) on the outputs and the cost (NaN
 /// without targets).
 #[derive(Clone, Debug, Serialize)]
@@ -120,7 +132,7 @@ impl Engine {
     /// assert_eq!(g.ep.len(), model.params.len());
     /// assert!(g.exact.is_some());
     /// ```
-    pub fn for_model(model: &Model, p: &EpParams) -> Result<Self, Error> {
+    pub fn for_model(model: &Model, p: &EpParams) -> Result<Self, EpError> {
         Ok(match (model.kind, &p.thermal) {
             (ModelKind::Classical, _) => Engine::Classical(Box::new(ClassicalNet::new(
                 model,
@@ -159,7 +171,7 @@ impl Engine {
         theta: &[f64],
         example: &Example,
         p: &EpParams,
-    ) -> Result<Gradient, Error> {
+    ) -> Result<Gradient, EpError> {
         self.gradient_in(model, theta, example, p, &mut EpWorkspace::default())
     }
 
@@ -176,24 +188,21 @@ impl Engine {
         example: &Example,
         p: &EpParams,
         workspace: &mut EpWorkspace,
-    ) -> Result<Gradient, Error> {
+    ) -> Result<Gradient, EpError> {
         let t0 = Instant::now();
         let params: Vec<String> = model.params.iter().map(|q| q.label.clone()).collect();
-        let mut g = match self {
+        let (e, details) = match self {
             Engine::Eigen => {
                 let (ep, oracle) = ep_gradient_in(model, theta, example, p, workspace)?;
-                Gradient {
-                    engine: self.name(),
-                    params,
+                let e = Estimate {
                     ep: ep.ep.clone(),
                     exact: oracle.as_ref().map(|o| o.exact.clone()),
                     ep_std: ep.ep_std.clone(),
                     shots_total: ep.shots_total,
                     matvecs: ep.matvecs,
                     residuals: ep.residuals.clone(),
-                    seconds: 0.0,
-                    details: GradientDetails::Eigen { ep, oracle },
-                }
+                };
+                (e, GradientDetails::Eigen { ep, oracle })
             }
             Engine::Prepared(ad) => {
                 let ep = ep_gradient_prepared(model, theta, example, p, ad, false)?;
@@ -202,9 +211,7 @@ impl Engine {
                     &model.params.iter().map(|q| q.pauli).collect::<Vec<_>>(),
                 )
                 .n_groups() as u64;
-                Gradient {
-                    engine: self.name(),
-                    params,
+                let e = Estimate {
                     ep: ep.ep.clone(),
                     exact: oracle.as_ref().map(|o| o.exact.clone()),
                     ep_std: ep.ep_std.clone(),
@@ -212,9 +219,8 @@ impl Engine {
                     shots_total: p.shots.map(|s| 2 * s * groups),
                     matvecs: ep.matvecs,
                     residuals: Vec::new(),
-                    seconds: 0.0,
-                    details: GradientDetails::Prepared { ep, oracle },
-                }
+                };
+                (e, GradientDetails::Prepared { ep, oracle })
             }
             Engine::Thermal(own) => {
                 let t = p.thermal.as_ref().unwrap_or(own);
@@ -223,18 +229,13 @@ impl Engine {
                     .exact
                     .then(|| kubo_mori(model, theta, example, t, p.beta))
                     .transpose()?;
-                Gradient {
-                    engine: self.name(),
-                    params,
+                let e = Estimate {
                     ep: ep.gradient.clone(),
                     exact: oracle.as_ref().map(|o| o.gradient.clone()),
                     ep_std: ep.std_err.clone(),
-                    shots_total: None,
-                    matvecs: 0,
-                    residuals: Vec::new(),
-                    seconds: 0.0,
-                    details: GradientDetails::Thermal { ep, oracle },
-                }
+                    ..Estimate::default()
+                };
+                (e, GradientDetails::Thermal { ep, oracle })
             }
             Engine::Classical(net) => {
                 let ep = net.ep_gradient(theta, example, p.beta, p.one_sided)?;
@@ -245,22 +246,27 @@ impl Engine {
                 };
                 let mut residuals = vec![ep.free.grad_norm];
                 residuals.extend(ep.clamped.iter().map(|c| c.grad_norm));
-                Gradient {
-                    engine: self.name(),
-                    params,
+                let e = Estimate {
                     ep: ep.gradient.clone(),
                     exact: oracle.as_ref().map(|o| o.gradient.clone()),
-                    ep_std: None,
-                    shots_total: None,
-                    matvecs: 0,
                     residuals,
-                    seconds: 0.0,
-                    details: GradientDetails::Classical { ep, oracle },
-                }
+                    ..Estimate::default()
+                };
+                (e, GradientDetails::Classical { ep, oracle })
             }
         };
-        g.seconds = t0.elapsed().as_secs_f64();
-        Ok(g)
+        Ok(Gradient {
+            engine: self.name(),
+            params,
+            ep: e.ep,
+            exact: e.exact,
+            ep_std: e.ep_std,
+            shots_total: e.shots_total,
+            matvecs: e.matvecs,
+            residuals: e.residuals,
+            seconds: t0.elapsed().as_secs_f64(),
+            details,
+        })
     }
 
     /// The exact gradient alone (what [`Engine::gradient`] reports as `exact` with
@@ -275,7 +281,7 @@ impl Engine {
         theta: &[f64],
         example: &Example,
         p: &EpParams,
-    ) -> Result<Vec<f64>, Error> {
+    ) -> Result<Vec<f64>, EpError> {
         Ok(match self {
             Engine::Eigen | Engine::Prepared(_) => exact_gradient(model, theta, example, p)?.exact,
             Engine::Thermal(own) => {
@@ -293,7 +299,7 @@ impl Engine {
         theta: &[f64],
         example: &Example,
         p: &EpParams,
-    ) -> Result<Option<ExactGradient>, Error> {
+    ) -> Result<Option<ExactGradient>, EpError> {
         p.exact
             .then(|| exact_gradient(model, theta, example, p))
             .transpose()
@@ -311,7 +317,7 @@ impl Engine {
         theta: &[f64],
         example: &Example,
         p: &EpParams,
-    ) -> Result<Prediction, Error> {
+    ) -> Result<Prediction, EpError> {
         let (z_outputs, cost) = match self {
             Engine::Eigen => {
                 // A prediction reads no gap: the level above is not solved for.
@@ -341,7 +347,7 @@ fn kubo_mori(
     example: &Example,
     t: &ThermalParams,
     beta: f64,
-) -> Result<ThermalStep, Error> {
+) -> Result<ThermalStep, EpError> {
     let exact = ThermalParams {
         estimator: ThermalGradient::KuboMori,
         method: ThermalMethod::Dense,

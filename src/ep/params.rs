@@ -3,11 +3,18 @@
 
 use serde::Serialize;
 
-use super::thermal::ThermalParams;
-use crate::hamiltonian::{Adiabatic, Model, Preparation, StateChoice, ThermalGradient};
-use crate::linalg::{LanczosParams, MinresParams};
+use super::classical::ClassicalError;
+use super::thermal::{ThermalError, ThermalParams};
+use crate::adiabatic::AdiabaticError;
+use crate::hamiltonian::{Adiabatic, Model, ModelError, Preparation, StateChoice, ThermalGradient};
+use crate::linalg::{LanczosParams, MinresParams, SolverError};
+use crate::measure::MeasureError;
+use crate::operator::OperatorError;
+use crate::state::MemoryError;
 
-/// Errors of EP settings and of the quantities every engine needs (targets, a gap).
+/// Errors of EP: its settings, the quantities every engine needs (targets, a gap), and what
+/// the engines' own steps raise (model, operator, solver, memory, shots, preparation, the
+/// thermal and classical engines), so that every EP function returns this one type.
 #[derive(Debug, thiserror::Error)]
 pub enum EpError {
     /// `β` must be a positive finite number.
@@ -47,6 +54,43 @@ pub enum EpError {
         /// The threshold.
         threshold: f64,
     },
+    /// Building `H(β, θ, u, d)` failed: `θ` or the example do not fit the model (boxed: model
+    /// errors carry a file position).
+    #[error(transparent)]
+    Model(Box<ModelError>),
+    /// The operator of a Hamiltonian or an observable does not fit in memory.
+    #[error(transparent)]
+    Operator(#[from] OperatorError),
+    /// An eigensolver or MINRES failed.
+    #[error(transparent)]
+    Solver(#[from] SolverError),
+    /// A state vector does not fit in memory.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    /// Shot estimation failed.
+    #[error(transparent)]
+    Measure(#[from] MeasureError),
+    /// An adiabatic preparation failed (the prepared engine; boxed, it is large).
+    #[error(transparent)]
+    Adiabatic(Box<AdiabaticError>),
+    /// The thermal engine failed.
+    #[error(transparent)]
+    Thermal(#[from] ThermalError),
+    /// The classical engine failed.
+    #[error(transparent)]
+    Classical(#[from] ClassicalError),
+}
+
+impl From<ModelError> for EpError {
+    fn from(e: ModelError) -> Self {
+        Self::Model(Box::new(e))
+    }
+}
+
+impl From<AdiabaticError> for EpError {
+    fn from(e: AdiabaticError) -> Self {
+        Self::Adiabatic(Box::new(e))
+    }
 }
 
 /// Everything an EP gradient needs besides the model, `θ` and the example: the clamping

@@ -400,7 +400,7 @@ pub fn thermalize(
     // The density matrix start of the dense methods (not built for trajectories).
     let rho0 = || -> Result<DensityMatrix, EvolveError> {
         match &psi0 {
-            Some(psi) => DensityMatrix::from_pure(psi),
+            Some(psi) => Ok(DensityMatrix::from_pure(psi)?),
             None => {
                 let mut r = DensityMatrix::zeros(n)?;
                 let d = r.dim();

@@ -5,6 +5,8 @@
 //! oracle ([`dense_spectrum`]).
 
 mod auto;
+mod chebyshev;
+mod cholesky;
 mod dense;
 mod krylov;
 mod lanczos;
@@ -13,6 +15,8 @@ mod minres;
 pub use auto::{
     eigenpairs, eigenpairs_memory, eigenpairs_with_progress, operator_memory, AnySpectrum,
 };
+pub use chebyshev::{scaled_bessel_i, ChebyshevError, ChebyshevExp, SpectralBounds};
+pub use cholesky::{cholesky, solve_cholesky, NotPositiveDefinite};
 pub use krylov::{krylov_memory, Krylov, KrylovParams, KrylovStats};
 pub use minres::{minres_projected, minres_projected_in, MinresInfo, MinresParams};
 

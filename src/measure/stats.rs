@@ -1,5 +1,6 @@
-//! Running statistics of samples: the one Welford accumulator (mean and variance in one pass,
-//! numerically stable) that trajectory averages use.
+//! Statistics of samples: the one Welford accumulator (mean and variance in one pass,
+//! numerically stable) that trajectory averages use, and the one delete-one jackknife
+//! ([`jackknife`]) that typicality's ratio estimators use.
 
 /// Running mean and sum of squared deviations of the samples pushed so far (Welford's
 /// algorithm: one pass, no catastrophic cancellation). Deterministic for a given push order.
@@ -58,4 +59,48 @@ impl Welford {
             (self.m2 / (m - 1.0) / m).max(0.0).sqrt()
         }
     }
+}
+
+/// Delete-one jackknife of a smooth function of column totals: `f(Σ_r row_r)` is the estimate,
+/// and with `θ_(i) = f(Σ_{r≠i} row_r)` (rescaled to `R` rows, which ratio estimators ignore)
+/// the standard error is `√((R−1)/R · Σ_i (θ_(i) − θ̄)²)`. Returns `(estimate, std_err)`;
+/// NaN standard errors with fewer than two rows.
+///
+/// # Panics
+/// If the rows have different lengths (a caller bug).
+#[track_caller]
+pub fn jackknife(rows: &[Vec<f64>], f: impl Fn(&[f64]) -> Vec<f64>) -> (Vec<f64>, Vec<f64>) {
+    let r = rows.len();
+    let width = rows.first().map_or(0, Vec::len);
+    assert!(rows.iter().all(|x| x.len() == width), "ragged rows");
+    let mut total = vec![0.0; width];
+    for row in rows {
+        for (t, x) in total.iter_mut().zip(row) {
+            *t += x;
+        }
+    }
+    let est = f(&total);
+    if r < 2 {
+        return (est.clone(), vec![f64::NAN; est.len()]);
+    }
+    let scale_ = r as f64 / (r - 1) as f64;
+    let leave: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|row| {
+            let t: Vec<f64> = total
+                .iter()
+                .zip(row)
+                .map(|(t, x)| (t - x) * scale_)
+                .collect();
+            f(&t)
+        })
+        .collect();
+    let std = (0..est.len())
+        .map(|j| {
+            let mean = leave.iter().map(|l| l[j]).sum::<f64>() / r as f64;
+            let ss: f64 = leave.iter().map(|l| (l[j] - mean).powi(2)).sum();
+            ((r - 1) as f64 / r as f64 * ss).sqrt()
+        })
+        .collect();
+    (est, std)
 }

@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use crate::evolve::EvolveError;
+use super::StateError;
 use crate::pauli::{PauliSum, Phase};
 use crate::state::memory::{check_alloc_u128, zeroed, MemoryPlan};
 use crate::C64;
@@ -106,8 +106,8 @@ pub fn davies_memory(n: usize, couplings: usize) -> MemoryPlan {
 /// allocated for `what`.
 ///
 /// # Errors
-/// [`EvolveError::Memory`] naming the size.
-pub fn check_density_alloc(n: usize, copies: usize, what: &str) -> Result<(), EvolveError> {
+/// [`StateError::Memory`] naming the size.
+pub fn check_density_alloc(n: usize, copies: usize, what: &str) -> Result<(), StateError> {
     let bytes = density_bytes(n).saturating_mul(copies as u128);
     check_alloc_u128(
         bytes,
@@ -128,8 +128,8 @@ impl DensityMatrix {
     /// The zero matrix on `n` qubits; memory is checked before allocating.
     ///
     /// # Errors
-    /// [`EvolveError::Memory`] if `16 · 4^n` bytes are not available (e.g. 16 TiB for n = 20).
-    pub fn zeros(n: usize) -> Result<Self, EvolveError> {
+    /// [`StateError::Memory`] if `16 · 4^n` bytes are not available (e.g. 16 TiB for n = 20).
+    pub fn zeros(n: usize) -> Result<Self, StateError> {
         check_density_alloc(n, 1, "density matrix")?;
         Ok(Self {
             n,
@@ -140,12 +140,12 @@ impl DensityMatrix {
     /// `|ψ⟩⟨ψ|` for a state vector of length `2^n` (not normalised here).
     ///
     /// # Errors
-    /// [`EvolveError::Memory`] if the matrix does not fit.
+    /// [`StateError::Memory`] if the matrix does not fit.
     ///
     /// # Panics
     /// If `psi.len()` is not a power of two.
     #[track_caller]
-    pub fn from_pure(psi: &[C64]) -> Result<Self, EvolveError> {
+    pub fn from_pure(psi: &[C64]) -> Result<Self, StateError> {
         assert!(
             psi.len().is_power_of_two(),
             "state length {} is not 2^n",
@@ -232,16 +232,16 @@ impl DensityMatrix {
     /// positivity report (negative values mean the integrator left the set of states).
     ///
     /// # Errors
-    /// [`EvolveError::EigenTooLarge`] for `n > 8`, [`EvolveError::Solver`] if the solver fails.
-    pub fn min_eigenvalue(&self) -> Result<f64, EvolveError> {
+    /// [`StateError::EigenTooLarge`] for `n > 8`, [`StateError::Solver`] if the solver fails.
+    pub fn min_eigenvalue(&self) -> Result<f64, StateError> {
         min_eigenvalue(&self.data, self.n)
     }
 
     /// `Aρ` as a new matrix (`A` acts on the row index as on a vector).
     ///
     /// # Errors
-    /// [`EvolveError::Memory`] if the result does not fit.
-    pub fn left_mul(&self, a: &PauliSum) -> Result<Self, EvolveError> {
+    /// [`StateError::Memory`] if the result does not fit.
+    pub fn left_mul(&self, a: &PauliSum) -> Result<Self, StateError> {
         let mut out = Self::zeros(self.n)?;
         GroupedOperator::new(a, self.n).left_acc(&self.data, &mut out.data, C64::new(1.0, 0.0));
         Ok(out)
@@ -250,8 +250,8 @@ impl DensityMatrix {
     /// `ρA` as a new matrix (`(ρA)[r][c] = Σ_c' ρ[r][c'] A[c'][c]`, on the column index).
     ///
     /// # Errors
-    /// [`EvolveError::Memory`] if the result does not fit.
-    pub fn right_mul(&self, a: &PauliSum) -> Result<Self, EvolveError> {
+    /// [`StateError::Memory`] if the result does not fit.
+    pub fn right_mul(&self, a: &PauliSum) -> Result<Self, StateError> {
         let mut out = Self::zeros(self.n)?;
         GroupedOperator::new(a, self.n).right_acc(&self.data, &mut out.data, C64::new(1.0, 0.0));
         Ok(out)
@@ -303,10 +303,10 @@ pub(crate) fn expectation(rho: &[C64], d: usize, a: &PauliSum) -> C64 {
     total
 }
 
-pub(crate) fn min_eigenvalue(rho: &[C64], n: usize) -> Result<f64, EvolveError> {
+pub(crate) fn min_eigenvalue(rho: &[C64], n: usize) -> Result<f64, StateError> {
     let d = 1usize << n;
     if n > MAX_EIGEN_QUBITS {
-        return Err(EvolveError::EigenTooLarge {
+        return Err(StateError::EigenTooLarge {
             n,
             dim: d,
             max: MAX_EIGEN_QUBITS,

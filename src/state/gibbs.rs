@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use faer::Mat;
 
 use super::density::{check_density_alloc, DensityMatrix};
-use crate::evolve::EvolveError;
+use super::StateError;
 use crate::linalg::eigh_dense;
 use crate::operator::{XMaskOperator, DENSE_MAX_QUBITS};
 use crate::pauli::PauliSum;
@@ -21,11 +21,11 @@ use crate::C64;
 /// Cost: one `2^n × 2^n` copy and an `O(8^n)` eigensolve.
 ///
 /// # Errors
-/// [`EvolveError::QubitMismatch`] if the qubit counts differ, [`EvolveError::TooManyQubits`]
-/// above 12 qubits, [`EvolveError::Solver`] if the eigensolver fails.
-pub fn trace_distance(rho: &DensityMatrix, sigma: &DensityMatrix) -> Result<f64, EvolveError> {
+/// [`StateError::QubitMismatch`] if the qubit counts differ, [`StateError::TooManyQubits`]
+/// above 12 qubits, [`StateError::Solver`] if the eigensolver fails.
+pub fn trace_distance(rho: &DensityMatrix, sigma: &DensityMatrix) -> Result<f64, StateError> {
     if rho.qubits() != sigma.qubits() {
-        return Err(EvolveError::QubitMismatch {
+        return Err(StateError::QubitMismatch {
             what: "second state of the trace distance".into(),
             expected: rho.qubits(),
             found: sigma.qubits(),
@@ -33,7 +33,7 @@ pub fn trace_distance(rho: &DensityMatrix, sigma: &DensityMatrix) -> Result<f64,
     }
     let n = rho.qubits();
     if n > DENSE_MAX_QUBITS {
-        return Err(EvolveError::TooManyQubits {
+        return Err(StateError::TooManyQubits {
             method: "trace distance (dense eigensolve)",
             qubits: n,
             max: DENSE_MAX_QUBITS,
@@ -49,7 +49,7 @@ pub fn trace_distance(rho: &DensityMatrix, sigma: &DensityMatrix) -> Result<f64,
 }
 
 /// `½ Σ |λ_i|` of the Hermitian part of a row-major `dim × dim` matrix.
-pub(crate) fn half_trace_norm(m: &[C64], dim: usize) -> Result<f64, EvolveError> {
+pub(crate) fn half_trace_norm(m: &[C64], dim: usize) -> Result<f64, StateError> {
     let herm: Vec<C64> = (0..dim * dim)
         .map(|i| {
             let (r, c) = (i / dim, i % dim);
@@ -61,11 +61,11 @@ pub(crate) fn half_trace_norm(m: &[C64], dim: usize) -> Result<f64, EvolveError>
 }
 
 /// Checks `T` is a finite number `> 0`.
-pub(crate) fn check_temperature(temperature: f64) -> Result<(), EvolveError> {
+pub(crate) fn check_temperature(temperature: f64) -> Result<(), StateError> {
     if temperature > 0.0 && temperature.is_finite() {
         Ok(())
     } else {
-        Err(EvolveError::TemperatureNotPositive { temperature })
+        Err(StateError::TemperatureNotPositive { temperature })
     }
 }
 
@@ -76,10 +76,10 @@ pub(crate) fn dense_eigen(
     h: &PauliSum,
     max: usize,
     method: &'static str,
-) -> Result<(Vec<f64>, Vec<C64>), EvolveError> {
+) -> Result<(Vec<f64>, Vec<C64>), StateError> {
     let n = h.qubits();
     if n > max {
-        return Err(EvolveError::TooManyQubits {
+        return Err(StateError::TooManyQubits {
             method,
             qubits: n,
             max,
@@ -87,7 +87,7 @@ pub(crate) fn dense_eigen(
     }
     if let Some((p, imag)) = h.worst_imaginary() {
         if imag.abs() > 1e-12 {
-            return Err(EvolveError::NonHermitianHamiltonian {
+            return Err(StateError::NonHermitianHamiltonian {
                 term: p.label(),
                 imag,
             });
@@ -164,10 +164,10 @@ impl Gibbs {
     /// [`DENSE_MAX_QUBITS`].
     ///
     /// # Errors
-    /// [`EvolveError::TooManyQubits`] naming `n` and the limit.
-    pub fn check_size(n: usize) -> Result<(), EvolveError> {
+    /// [`StateError::TooManyQubits`] naming `n` and the limit.
+    pub fn check_size(n: usize) -> Result<(), StateError> {
         if n > DENSE_MAX_QUBITS {
-            return Err(EvolveError::TooManyQubits {
+            return Err(StateError::TooManyQubits {
                 method: "Gibbs state",
                 qubits: n,
                 max: DENSE_MAX_QUBITS,
@@ -181,8 +181,8 @@ impl Gibbs {
     /// [`Gibbs::rho`] adds one more matrix and an `O(8^N)` sum when first called.
     ///
     /// # Errors
-    /// [`EvolveError::TemperatureNotPositive`], [`EvolveError::TooManyQubits`] above 12 qubits,
-    /// [`EvolveError::NonHermitianHamiltonian`], memory, operator and eigensolver errors.
+    /// [`StateError::TemperatureNotPositive`], [`StateError::TooManyQubits`] above 12 qubits,
+    /// [`StateError::NonHermitianHamiltonian`], memory, operator and eigensolver errors.
     ///
     /// # Examples
     /// ```
@@ -198,7 +198,7 @@ impl Gibbs {
     /// assert!((g.energy + (1f64).tanh()).abs() < 1e-12);
     /// assert!((g.expectation(&h) - g.energy).abs() < 1e-12);
     /// ```
-    pub fn new(h: &PauliSum, temperature: f64) -> Result<Self, EvolveError> {
+    pub fn new(h: &PauliSum, temperature: f64) -> Result<Self, StateError> {
         check_temperature(temperature)?;
         let (energies, v) = dense_eigen(h, DENSE_MAX_QUBITS, "Gibbs state")?;
         let dim = energies.len();
@@ -287,7 +287,7 @@ impl Gibbs {
     /// # Panics
     /// If `a` acts on a different number of qubits (a caller bug).
     #[track_caller]
-    pub fn expectation_levels(&self, a: &PauliSum) -> Result<f64, EvolveError> {
+    pub fn expectation_levels(&self, a: &PauliSum) -> Result<f64, StateError> {
         let op = self.operator(a)?;
         let dim = self.dim();
         let mut col = vec![C64::new(0.0, 0.0); dim];
@@ -316,7 +316,7 @@ impl Gibbs {
     /// # Panics
     /// If `a` acts on a different number of qubits (a caller bug).
     #[track_caller]
-    pub fn eigenbasis_matrix(&self, a: &PauliSum) -> Result<Mat<C64>, EvolveError> {
+    pub fn eigenbasis_matrix(&self, a: &PauliSum) -> Result<Mat<C64>, StateError> {
         let op = self.operator(a)?;
         let dim = self.dim();
         let mut col = vec![C64::new(0.0, 0.0); dim];
@@ -368,7 +368,7 @@ impl Gibbs {
     /// # Panics
     /// If `a` acts on a different number of qubits (a caller bug).
     #[track_caller]
-    pub fn response_matrix(&self, a: &PauliSum, kubo_mori: bool) -> Result<Mat<C64>, EvolveError> {
+    pub fn response_matrix(&self, a: &PauliSum, kubo_mori: bool) -> Result<Mat<C64>, StateError> {
         let a_eig = self.eigenbasis_matrix(a)?;
         let dim = self.dim();
         let b = Mat::<C64>::from_fn(dim, dim, |n, m| {
@@ -440,7 +440,7 @@ impl Gibbs {
     }
 
     #[track_caller]
-    fn operator(&self, a: &PauliSum) -> Result<XMaskOperator, EvolveError> {
+    fn operator(&self, a: &PauliSum) -> Result<XMaskOperator, StateError> {
         assert_eq!(
             a.qubits(),
             self.qubits,
@@ -455,7 +455,7 @@ impl Gibbs {
     ///
     /// # Errors
     /// As [`trace_distance`].
-    pub fn distance(&self, rho: &DensityMatrix) -> Result<f64, EvolveError> {
+    pub fn distance(&self, rho: &DensityMatrix) -> Result<f64, StateError> {
         trace_distance(rho, self.rho())
     }
 }

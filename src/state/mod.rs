@@ -3,12 +3,14 @@
 //! ([`DensityMatrix`]), the Gibbs state `e^{−H/T}/Z` ([`Gibbs`]), and memory checks.
 
 pub mod density;
+mod error;
 pub mod gibbs;
 pub mod memory;
 mod ops;
 mod vector;
 
 pub use density::DensityMatrix;
+pub use error::StateError;
 pub use gibbs::{log_mean_weight, trace_distance, Gibbs};
 pub use memory::{MemoryError, MemoryPlan};
 pub use ops::{

@@ -168,3 +168,39 @@ fn the_shot_study_refuses_a_classical_model() {
         "{err}"
     );
 }
+
+/// EP's functions answer in EP's own errors: the engine in `EpError` (a wrong θ is the
+/// model's error inside it, message unchanged), the trainer in `TrainError`, whose
+/// cancellation is its own variant; both still convert into `qep::Error`.
+#[test]
+fn engine_and_trainer_errors_are_eps_own() {
+    use qep::ep::{EpError, TrainError};
+    let m = load_model("xor.yaml");
+    let p = EpParams::from_model(&m, &EpOverrides::default()).unwrap();
+    let engine = Engine::for_model(&m, &p).unwrap();
+    let ex = m.dataset.as_ref().unwrap().train[0].clone();
+    let e: EpError = engine.gradient(&m, &[0.1], &ex, &p).unwrap_err();
+    assert!(matches!(e, EpError::Model(_)), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains('1'), "{msg}");
+    let lib: qep::Error = e.into();
+    assert_eq!(lib.to_string(), msg);
+    let no_targets = Example {
+        targets: Vec::new(),
+        ..ex
+    };
+    let e = engine
+        .gradient(&m, &m.theta(), &no_targets, &p)
+        .unwrap_err();
+    assert!(matches!(e, EpError::NoTargets), "{e:?}");
+
+    let mut trainer = Trainer::new(&m, TrainParams::from_model(&m), None).unwrap();
+    let cancel = qep::cancel::Cancel::new();
+    cancel.cancel();
+    trainer.set_cancel(cancel);
+    let e: TrainError = trainer.run_epoch(|_, _| {}).unwrap_err();
+    assert!(matches!(e, TrainError::Cancelled(_)), "{e:?}");
+    assert_eq!(trainer.epoch(), 0);
+    let lib: qep::Error = e.into();
+    assert!(matches!(lib, qep::Error::Train(TrainError::Cancelled(_))));
+}

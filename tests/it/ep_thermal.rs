@@ -5,11 +5,12 @@
 use std::path::Path;
 
 use crate::oracle::log_slope;
-use qep::ep::thermal::{log_mean_weight, thermal_gradients, GibbsState, ThermalError};
+use qep::ep::thermal::{thermal_gradients, ThermalError};
 use qep::ep::{exact_gradient, EpParams};
 use qep::hamiltonian::{parse_str, Example, Model};
 use qep::operator::XMaskOperator;
 use qep::pauli::{PauliString, PauliSum};
+use qep::state::{log_mean_weight, Gibbs, StateError};
 use qep::C64;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -111,10 +112,10 @@ fn gibbs_state_of_one_spin_is_analytic() {
     for (h, t) in [(0.7, 0.5), (-1.3, 2.0), (50.0, 1e-3)] {
         let mut hz = PauliSum::new(1);
         hz.add(PauliString::parse("Z0").unwrap(), h);
-        let g = GibbsState::new(&hz, t).unwrap();
+        let g = Gibbs::new(&hz, t).unwrap();
         let mut z = PauliSum::new(1);
         z.add(PauliString::parse("Z0").unwrap(), 1.0);
-        let ez = g.expectation(&z).unwrap();
+        let ez = g.expectation_levels(&z).unwrap();
         assert!(
             (ez + (h / t).tanh()).abs() < 1e-14,
             "⟨Z⟩ = {ez}, h = {h}, T = {t}"
@@ -250,7 +251,7 @@ fn low_temperature_limit_matches_the_ground_state_oracle() {
     let ex = example();
     let theta = m.theta();
     let h = m.hamiltonian(&theta, Some(&ex), 0.0).unwrap();
-    let gs = GibbsState::new(&h, 0.02).unwrap();
+    let gs = Gibbs::new(&h, 0.02).unwrap();
     let gap = gs.energies[1] - gs.energies[0];
     assert!(gap > 0.4, "premise: a gapped ground state, gap = {gap}");
     let oracle = exact_gradient(&m, &theta, &ex, &EpParams::default())
@@ -327,18 +328,25 @@ fn errors_carry_their_numbers() {
         "13 qubits: the dense Gibbs state is limited to 12 qubits"
     );
     let h = big.hamiltonian(&big.theta(), Some(&ex), 0.0).unwrap();
-    let e = GibbsState::new(&h, 1.0).unwrap_err();
+    let e = Gibbs::new(&h, 1.0).unwrap_err();
     assert!(
         matches!(
             e,
-            ThermalError::TooManyQubits {
+            StateError::TooManyQubits {
                 qubits: 13,
-                max: 12
+                max: 12,
+                ..
             }
         ),
         "{e:?}"
     );
-    let e = GibbsState::new(&m.hamiltonian(&theta, Some(&ex), 0.0).unwrap(), -2.0).unwrap_err();
+    // The state's error reaches thermal EP in thermal EP's words.
+    let e = ThermalError::from(e);
+    assert_eq!(
+        e.to_string(),
+        "13 qubits: the dense Gibbs state is limited to 12 qubits"
+    );
+    let e = Gibbs::new(&m.hamiltonian(&theta, Some(&ex), 0.0).unwrap(), -2.0).unwrap_err();
     assert!(e.to_string().contains("T = -2"), "{e}");
     // Into the crate-wide error.
     let e: qep::Error = e.into();
@@ -376,10 +384,10 @@ fn single_estimators_equal_the_side_by_side_comparison() {
             &ThermalParams::new(t, ThermalGradient::Clamped, 0),
         )
         .unwrap();
-        let g = GibbsState::new(&m.hamiltonian(&theta, Some(&ex), 0.0).unwrap(), t).unwrap();
+        let g = Gibbs::new(&m.hamiltonian(&theta, Some(&ex), 0.0).unwrap(), t).unwrap();
         let mut z3 = PauliSum::new(4);
         z3.add(PauliString::parse("Z3").unwrap(), 1.0);
-        assert!((z[0] - g.expectation(&z3).unwrap()).abs() < 1e-12);
+        assert!((z[0] - g.expectation_levels(&z3).unwrap()).abs() < 1e-12);
         assert!((cost - all.cost).abs() < 1e-12);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use qep::ep::thermal::{thermal_gradient, GibbsState, ThermalError, ThermalMethod, ThermalParams};
+use qep::ep::thermal::{thermal_gradient, ThermalError, ThermalMethod, ThermalParams};
 use qep::ep::typicality::{
     scaled_bessel_i, spectral_bounds, thermal_expectations, ChebyshevExp, TypicalityError,
     TypicalityParams,
@@ -14,6 +14,7 @@ use qep::hamiltonian::{parse_str, Example, ThermalGradient};
 use qep::linalg::eigh_dense;
 use qep::operator::XMaskOperator;
 use qep::pauli::{PauliString, PauliSum};
+use qep::state::Gibbs;
 use qep::state::StateVector;
 use qep::C64;
 use rand::{Rng, SeedableRng};
@@ -129,7 +130,7 @@ type Row = (String, f64, f64, f64, f64);
 /// `σ² = Σ_{m,n} p_m p_n |A_{mn} − ⟨A⟩δ_{mn}|² / R`. At high T (`p = 1/2^N`) this is
 /// `(⟨A²⟩ − ⟨A⟩²)/(R·2^N)` on average; as `T → 0` with a unique ground state it vanishes
 /// (every `φ_r` is the ground state).
-fn predicted_sigma(g: &GibbsState, a: &PauliSum, mean: f64, r: usize) -> f64 {
+fn predicted_sigma(g: &Gibbs, a: &PauliSum, mean: f64, r: usize) -> f64 {
     let m = g.eigenbasis_matrix(a).unwrap();
     let d = g.dim();
     let mut s = 0.0;
@@ -164,7 +165,7 @@ fn compare_at(n: usize, t: f64, samples: usize, seed: u64) -> Vec<Row> {
         },
     )
     .unwrap();
-    let g = GibbsState::new(&h, t).unwrap();
+    let g = Gibbs::new(&h, t).unwrap();
     names
         .iter()
         .map(|s| s.to_string())
@@ -172,7 +173,7 @@ fn compare_at(n: usize, t: f64, samples: usize, seed: u64) -> Vec<Row> {
         .zip(&obs)
         .enumerate()
         .map(|(j, (name, a))| {
-            let exact = g.expectation(a).unwrap();
+            let exact = g.expectation_levels(a).unwrap();
             (
                 name,
                 est.values[j],

@@ -494,7 +494,7 @@ fn yaml_sigma_minus_jumps_decay_to_one() {
 fn twenty_qubit_density_matrix_is_a_memory_error() {
     let err = DensityMatrix::zeros(20).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, EvolveError::Memory(_)), "{msg}");
+    assert!(matches!(err, qep::state::StateError::Memory(_)), "{msg}");
     assert!(msg.contains("16.0 TiB"), "{msg}");
     assert!(msg.contains("20-qubit density matrix"), "{msg}");
     let lib: qep::Error = err.into();

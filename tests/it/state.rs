@@ -391,3 +391,52 @@ fn gibbs_state_is_reachable_under_its_former_path_and_name() {
     assert_eq!(old.weights, new.weights);
     assert_eq!(old.rho(), new.rho());
 }
+
+/// The state's errors keep their words in the errors that wrap them: the evolution error of
+/// the same variant, thermal EP's own wording for the dense limit and the temperature, and
+/// the crate-wide error.
+#[test]
+fn state_errors_convert_with_their_messages() {
+    use qep::ep::thermal::ThermalError;
+    use qep::evolve::EvolveError;
+    use qep::state::{DensityMatrix, Gibbs, StateError};
+
+    let e = DensityMatrix::zeros(20).unwrap_err();
+    assert!(matches!(e, StateError::Memory(_)), "{e:?}");
+    let msg = e.to_string();
+    let ev = EvolveError::from(e);
+    assert!(matches!(ev, EvolveError::Memory(_)), "{ev:?}");
+    assert_eq!(ev.to_string(), msg);
+
+    let mut h = PauliSum::new(13);
+    h.add(p("X0 X12"), 0.3);
+    let e = Gibbs::new(&h, 1.0).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Gibbs state: 13 qubits; limited to 12 (dense matrices)"
+    );
+    assert!(matches!(
+        EvolveError::from(Gibbs::new(&h, 1.0).unwrap_err()),
+        EvolveError::TooManyQubits {
+            qubits: 13,
+            max: 12,
+            method: "Gibbs state"
+        }
+    ));
+    assert_eq!(
+        ThermalError::from(e).to_string(),
+        "13 qubits: the dense Gibbs state is limited to 12 qubits"
+    );
+
+    let mut z = PauliSum::new(1);
+    z.add(p("Z0"), 1.0);
+    let e = Gibbs::new(&z, f64::INFINITY).unwrap_err();
+    let want = "temperature T = inf is not valid; expected a finite number > 0";
+    assert_eq!(e.to_string(), want);
+    let lib: qep::Error = Gibbs::new(&z, 0.0).unwrap_err().into();
+    assert_eq!(
+        lib.to_string(),
+        "temperature T = 0 is not valid; expected a finite number > 0"
+    );
+    assert_eq!(ThermalError::from(e).to_string(), want);
+}

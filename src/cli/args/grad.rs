@@ -31,8 +31,8 @@ pub struct GradArgs {
         value_name = "D1,…"
     )]
     pub targets: Option<Vec<f64>>,
-    /// Clamping strength β (default: the model's `beta`, else 0.01).
-    #[arg(long, value_name = "B")]
+    /// Clamping strength β (default: the model's `beta`, else `EpParams::DEFAULT_BETA`).
+    #[arg(long, value_name = "B", help = super::beta_help())]
     pub beta: Option<f64>,
     /// One-sided estimate (states at β and 0) instead of the symmetric ±β one.
     #[arg(long)]

@@ -159,6 +159,15 @@ pub struct StudyOut {
     pub overwrite: bool,
 }
 
+/// Help of `--beta` where the model's `beta` is the default: the fallback is the one
+/// `EpParams::DEFAULT_BETA`, written from it.
+fn beta_help() -> String {
+    format!(
+        "Clamping strength β (default: the model's `beta`, else {})",
+        qep::ep::EpParams::DEFAULT_BETA
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;

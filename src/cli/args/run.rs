@@ -36,8 +36,8 @@ pub struct RunArgs {
     /// EP-vs-exact cosine similarity.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub cosine_every: usize,
-    /// Clamping strength β (default: the model's `beta`, else 0.01).
-    #[arg(long, value_name = "B")]
+    /// Clamping strength β (default: the model's `beta`, else `EpParams::DEFAULT_BETA`).
+    #[arg(long, value_name = "B", help = super::beta_help())]
     pub beta: Option<f64>,
     /// Train the Gibbs state at temperature T instead of the eigenstate (Section IV; default:
     /// the model's `temperature`). Dense up to 12 qubits, typicality above.

@@ -22,7 +22,7 @@ pub struct ThermalScanArgs {
     #[arg(long, default_value_t = 0, value_name = "I")]
     pub example: usize,
     /// β of the clamped estimate.
-    #[arg(long, default_value_t = 0.01, value_name = "B")]
+    #[arg(long, default_value_t = qep::ep::EpParams::DEFAULT_BETA, value_name = "B")]
     pub beta: f64,
     #[command(flatten)]
     pub out: StudyOut,

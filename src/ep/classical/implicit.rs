@@ -1,9 +1,10 @@
 //! The classical gradients: prediction (free phase), EP (Eq. 14) and implicit
 //! differentiation (Eq. 49).
 
-use super::relax::{cholesky, dot, norm, solve_cholesky};
+use super::relax::{dot, norm};
 use super::*;
 use crate::hamiltonian::Example;
+use crate::linalg::{cholesky, solve_cholesky};
 
 impl ClassicalNet {
     /// The free phase (β = 0) of one example: `z̄` on the outputs and, with targets, `C(z̄)`.

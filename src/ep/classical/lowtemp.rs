@@ -35,6 +35,7 @@ use serde::Serialize;
 use super::langevin::ThermalNet;
 use super::{Activation, ClassicalError, Relaxed};
 use crate::hamiltonian::Example;
+use crate::linalg::{cholesky, solve_cholesky};
 
 /// Step `b` in `β` of the five-point difference that gives the `O(T)` gradient coefficient.
 pub const BETA_STEP: f64 = 1e-3;
@@ -179,10 +180,10 @@ fn expand(
     let minimum = net.net().relax(theta, example, beta, Some(z_start))?;
     let z = &minimum.z;
     let hessian = net.net().hessian(theta, example, beta, z);
-    let l = cholesky(&hessian, n).map_err(|(unit, pivot)| LowTempError::NotMinimum {
+    let l = cholesky(&hessian, n).map_err(|nf| LowTempError::NotMinimum {
         beta,
-        unit,
-        pivot,
+        unit: nf.index,
+        pivot: nf.pivot,
     })?;
     let log_det_hessian = 2.0 * (0..n).map(|i| l[i * n + i].ln()).sum::<f64>();
     let mut hinv = vec![0.0; n * n];
@@ -315,41 +316,4 @@ fn product(sites: &[usize], jets: &[[f64; 4]], pos: &[usize]) -> f64 {
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Lower Cholesky factor of a symmetric row-major `n × n` matrix, or the failing
-/// `(index, pivot)`.
-fn cholesky(a: &[f64], n: usize) -> Result<Vec<f64>, (usize, f64)> {
-    let mut l = vec![0.0; n * n];
-    for j in 0..n {
-        let d = a[j * n + j] - (0..j).map(|k| l[j * n + k] * l[j * n + k]).sum::<f64>();
-        if d.is_nan() || d <= 0.0 {
-            return Err((j, d));
-        }
-        let ljj = d.sqrt();
-        l[j * n + j] = ljj;
-        for i in j + 1..n {
-            let v = a[i * n + j] - (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum::<f64>();
-            l[i * n + j] = v / ljj;
-        }
-    }
-    Ok(l)
-}
-
-/// Solves `L Lᵀ x = b`.
-fn solve_cholesky(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
-    let mut y = b.to_vec();
-    for i in 0..n {
-        for k in 0..i {
-            y[i] -= l[i * n + k] * y[k];
-        }
-        y[i] /= l[i * n + i];
-    }
-    for i in (0..n).rev() {
-        for k in i + 1..n {
-            y[i] -= l[k * n + i] * y[k];
-        }
-        y[i] /= l[i * n + i];
-    }
-    y
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::hamiltonian::Example;
+use crate::linalg::{cholesky, solve_cholesky, NotPositiveDefinite};
 
 /// Units of the hard sigmoid this close to a kink are put on it.
 const KINK_SNAP: f64 = 1e-12;
@@ -267,71 +268,13 @@ impl ClassicalNet {
     }
 }
 
-/// The failure of a Cholesky factorisation: the pivot at `index` was `pivot ≤ 0`; `l` holds
-/// the first `index` columns.
-pub(super) struct NotPositive {
-    pub(super) index: usize,
-    pub(super) pivot: f64,
-    l: Vec<f64>,
-}
-
-/// Lower Cholesky factor `L` (row-major) of a symmetric `n × n` matrix, `A = L Lᵀ`.
-///
-/// Hand-written rather than faer's: the systems are tiny (`n ≤ 64`), one per Newton step, and
-/// the failing pivot is itself what the relaxation needs (the positive-definiteness test and a
-/// direction of negative curvature, [`negative_curvature`]).
-pub(super) fn cholesky(a: &[f64], n: usize) -> Result<Vec<f64>, NotPositive> {
-    let mut l = vec![0.0; n * n];
-    for j in 0..n {
-        let mut d = a[j * n + j];
-        for k in 0..j {
-            d -= l[j * n + k] * l[j * n + k];
-        }
-        if d.is_nan() || d <= 0.0 {
-            return Err(NotPositive {
-                index: j,
-                pivot: d,
-                l,
-            });
-        }
-        let ljj = d.sqrt();
-        l[j * n + j] = ljj;
-        for i in j + 1..n {
-            let mut v = a[i * n + j];
-            for k in 0..j {
-                v -= l[i * n + k] * l[j * n + k];
-            }
-            l[i * n + j] = v / ljj;
-        }
-    }
-    Ok(l)
-}
-
-/// Solves `L Lᵀ x = b`.
-pub(super) fn solve_cholesky(l: &[f64], n: usize, b: &[f64]) -> Vec<f64> {
-    let mut y = b.to_vec();
-    for i in 0..n {
-        for k in 0..i {
-            y[i] -= l[i * n + k] * y[k];
-        }
-        y[i] /= l[i * n + i];
-    }
-    for i in (0..n).rev() {
-        for k in i + 1..n {
-            y[i] -= l[k * n + i] * y[k];
-        }
-        y[i] /= l[i * n + i];
-    }
-    y
-}
-
 /// With `A = H[..j, ..j] = L Lᵀ` and `b = H[..j, j]` where the pivot `j` failed,
 /// `d = (−A⁻¹b, 1, 0, …)` has `dᵀHd` = the pivot `< 0`: a direction of negative curvature.
-pub(super) fn negative_curvature(h: &[f64], n: usize, nf: &NotPositive) -> Vec<f64> {
+pub(super) fn negative_curvature(h: &[f64], n: usize, nf: &NotPositiveDefinite) -> Vec<f64> {
     let j = nf.index;
     let mut sub = vec![0.0; j * j];
     for r in 0..j {
-        sub[r * j..(r + 1) * j].copy_from_slice(&nf.l[r * n..r * n + j]);
+        sub[r * j..(r + 1) * j].copy_from_slice(&nf.factor[r * n..r * n + j]);
     }
     let b: Vec<f64> = (0..j).map(|r| h[r * n + j]).collect();
     let x = solve_cholesky(&sub, j, &b);

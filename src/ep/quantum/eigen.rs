@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
+use crate::ep::EpError as Error;
 use crate::hamiltonian::{Example, Model};
 use crate::linalg::{lowest_eigenpairs_in, minres_projected_in, LanczosParams, LanczosWorkspace};
 use crate::operator::XMaskOperator;
 use crate::scalar::{Scalar, C64};
 use crate::state::{expectation_pauli, expectation_sum, matrix_element_pauli, memory};
-use crate::Error;
 
 pub use crate::ep::params::{EpError, EpParams};
 
@@ -116,7 +116,7 @@ pub fn ep_gradient_in(
 ) -> Result<(EpGradient, Option<ExactGradient>), Error> {
     crate::ep::params::check_beta(params.beta)?;
     if example.targets.is_empty() {
-        return Err(EpError::NoTargets.into());
+        return Err(EpError::NoTargets);
     }
     let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
     let op0 = XMaskOperator::new(&h0)?;
@@ -347,7 +347,7 @@ pub fn exact_gradient(
     params: &EpParams,
 ) -> Result<ExactGradient, Error> {
     if example.targets.is_empty() {
-        return Err(EpError::NoTargets.into());
+        return Err(EpError::NoTargets);
     }
     let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
     let op0 = XMaskOperator::new(&h0)?;

@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 
+use crate::ep::EpError as Error;
 use crate::hamiltonian::{Example, Model, StateChoice};
 use crate::linalg::{eigenpairs, LanczosParams};
 use crate::operator::XMaskOperator;
 use crate::pauli::{Letter, PauliString};
-use crate::Error;
 
 /// The free-phase eigenstate of a model for one example, with its evidence.
 #[derive(Clone, Debug, Serialize)]

@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use super::eigen::{compare, ep_gradient, EpError, EpParams};
 use crate::adiabatic::{Method, PrepareSettings, Preparer, Profile, ScheduleKind};
+use crate::ep::EpError as Error;
 use crate::hamiltonian::{Adiabatic, Example, Model, Schedule};
 use crate::measure::estimate_paulis;
 use crate::pauli::{Letter, PauliString};
 use crate::state::{expectation_pauli, expectation_sum, StateVector};
-use crate::Error;
 
 /// The EP gradient from adiabatically prepared states, beside the exact-state EP gradient.
 #[derive(Clone, Debug, Serialize)]
@@ -97,7 +97,7 @@ pub fn ep_gradient_prepared(
 ) -> Result<PreparedGradient, Error> {
     crate::ep::params::check_beta(params.beta)?;
     if example.targets.is_empty() {
-        return Err(EpError::NoTargets.into());
+        return Err(EpError::NoTargets);
     }
     let strings: Vec<PauliString> = model.params.iter().map(|p| p.pauli).collect();
     let settings = prepare_settings(ad, params.level)?;

@@ -9,9 +9,11 @@ use crate::operator::DENSE_MAX_QUBITS;
 use crate::pauli::{Letter, PauliString, PauliSum};
 use crate::scalar::C64;
 
-use super::typicality::{anticommutator_half, jackknife, typical_samples, TypicalityParams};
+use super::typicality::{anticommutator_half, typical_samples, TypicalityParams};
+use crate::measure::stats::jackknife;
 
 use super::dense::*;
+use crate::state::Gibbs;
 
 /// The four estimates of `∂⟨C⟩_T/∂θ_k` at the free point (`β = 0`), one entry per model
 /// parameter; every list estimates the same quantity.
@@ -69,18 +71,19 @@ pub fn thermal_gradients(
     }
     let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
     let c = model.cost_operator(&example.targets);
-    let free = GibbsState::new(&h0, temperature)?;
+    let free = Gibbs::new(&h0, temperature)?;
     let c_eig = free.eigenbasis_matrix(&c)?;
-    let cost = free.expectation(&c)?;
+    let cost = free.expectation_levels(&c)?;
 
-    let plus = GibbsState::new(&model.hamiltonian(theta, Some(example), beta)?, temperature)?;
-    let minus = GibbsState::new(
+    let plus = Gibbs::new(&model.hamiltonian(theta, Some(example), beta)?, temperature)?;
+    let minus = Gibbs::new(
         &model.hamiltonian(theta, Some(example), -beta)?,
         temperature,
     )?;
 
     let cost_at = |th: &[f64]| -> Result<f64, ThermalError> {
-        GibbsState::new(&model.hamiltonian(th, Some(example), 0.0)?, temperature)?.expectation(&c)
+        let g = Gibbs::new(&model.hamiltonian(th, Some(example), 0.0)?, temperature)?;
+        Ok(g.expectation_levels(&c)?)
     };
     let step = 1e-3 * temperature.min(1.0);
 
@@ -106,7 +109,7 @@ pub fn thermal_gradients(
         g.kubo_mori
             .push(-free.kubo_mori_covariance(&p_eig, &c_eig) / temperature);
         g.clamped
-            .push((plus.expectation(&pk)? - minus.expectation(&pk)?) / (2.0 * beta));
+            .push((plus.expectation_levels(&pk)? - minus.expectation_levels(&pk)?) / (2.0 * beta));
         let mut th = theta.to_vec();
         let mut at = |d: f64| -> Result<f64, ThermalError> {
             th[j] = theta[j] + d;
@@ -327,7 +330,7 @@ pub fn thermal_gradient(
         }
         (_, ThermalGradient::Clamped) => {
             let mean_p = |b: f64| -> Result<Vec<f64>, ThermalError> {
-                let g = GibbsState::new(&model.hamiltonian(theta, Some(example), b)?, t)?;
+                let g = Gibbs::new(&model.hamiltonian(theta, Some(example), b)?, t)?;
                 let rho = g.density_matrix();
                 Ok(model
                     .params
@@ -344,7 +347,7 @@ pub fn thermal_gradient(
             (g, None)
         }
         (_, est) => {
-            let free = GibbsState::new(&model.hamiltonian(theta, Some(example), 0.0)?, t)?;
+            let free = Gibbs::new(&model.hamiltonian(theta, Some(example), 0.0)?, t)?;
             let rho = free.density_matrix();
             let g = free.response_matrix(&c, est == ThermalGradient::KuboMori)?;
             let cm = trace_sum(&rho, &c).re;
@@ -395,7 +398,7 @@ pub fn thermal_prediction(
         ThermalMethod::Typicality => false,
     };
     if dense {
-        let rho = GibbsState::new(&h0, params.temperature)?.density_matrix();
+        let rho = Gibbs::new(&h0, params.temperature)?.density_matrix();
         let zs = model
             .outputs
             .iter()

@@ -6,6 +6,7 @@ use crate::hamiltonian::{Example, Model};
 use crate::measure::{sample_probabilities, MeasureError};
 
 use super::dense::*;
+use crate::state::Gibbs;
 
 /// Eq. 43 from shots: `−(1/T) Cov[P_k, C]` estimated from `S` computational-basis shots of
 /// the free Gibbs state (probabilities `⟨b|ρ|b⟩`), for every Z-type parameter `P_k`, with `C`
@@ -45,7 +46,7 @@ pub fn covariance_from_shots(
         return Err(MeasureError::TooFewShots { shots }.into());
     }
     let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
-    let free = GibbsState::new(&h0, temperature)?;
+    let free = Gibbs::new(&h0, temperature)?;
     let counts = sample_probabilities(&free.diagonal(), shots, seed)?;
     let cost_of = |b: u64| -> f64 {
         model

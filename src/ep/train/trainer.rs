@@ -20,12 +20,11 @@ use crate::hamiltonian::{Example, Model, ModelKind, Training};
 
 use super::checkpoint::{Checkpoint, EpochMetrics, RunStamp};
 use super::optimizer::update;
-use crate::Error;
 
 use crate::ep::engine::{Engine, Gradient};
 use crate::ep::params::{EpError, EpOverrides, EpParams};
 use crate::ep::quantum::{compare, EpWorkspace};
-use crate::ep::thermal::{ThermalMethod, ThermalParams};
+use crate::ep::thermal::{ThermalError, ThermalMethod, ThermalParams};
 
 /// Settings of a training run.
 #[derive(Clone, Debug, Serialize)]
@@ -133,6 +132,18 @@ pub enum TrainError {
         /// What blew up.
         what: &'static str,
     },
+    /// The engine failed on an example (its settings, a state, a gradient).
+    #[error(transparent)]
+    Ep(#[from] EpError),
+    /// The run stopped at a safe point because its cancellation flag was set.
+    #[error(transparent)]
+    Cancelled(#[from] crate::cancel::Cancelled),
+}
+
+impl From<ThermalError> for TrainError {
+    fn from(e: ThermalError) -> Self {
+        Self::Ep(e.into())
+    }
 }
 
 /// Whether the prediction `⟨Z⟩` on the outputs gets the target right: the sign for one
@@ -163,7 +174,7 @@ pub fn evaluate(
     theta: &[f64],
     examples: &[Example],
     params: &EpParams,
-) -> Result<(f64, f64), Error> {
+) -> Result<(f64, f64), TrainError> {
     // A model with a temperature is evaluated in its Gibbs state even when `params` has no
     // thermal settings of its own.
     let mut params = params.clone();
@@ -188,7 +199,7 @@ fn evaluate_with(
     examples: &[Example],
     params: &EpParams,
     cancel: Option<&Cancel>,
-) -> Result<(f64, f64), Error> {
+) -> Result<(f64, f64), TrainError> {
     if examples.is_empty() {
         return Ok((f64::NAN, f64::NAN));
     }
@@ -215,7 +226,7 @@ impl<'a> Trainer<'a> {
         model: &'a Model,
         params: TrainParams,
         resume: Option<Checkpoint>,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, TrainError> {
         Self::with_start(model, params, model.theta(), resume)
     }
 
@@ -235,20 +246,18 @@ impl<'a> Trainer<'a> {
         mut params: TrainParams,
         theta0: Vec<f64>,
         resume: Option<Checkpoint>,
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, TrainError> {
         let Some(d) = model.dataset.as_ref().filter(|d| !d.train.is_empty()) else {
             return Err(TrainError::NoData {
                 model: model.name.clone(),
-            }
-            .into());
+            });
         };
         let k = model.params.len();
         if theta0.len() != k {
             return Err(TrainError::CheckpointMismatch {
                 got: theta0.len(),
                 expected: k,
-            }
-            .into());
+            });
         }
         let state = match resume {
             Some(c) => {
@@ -256,22 +265,20 @@ impl<'a> Trainer<'a> {
                     return Err(TrainError::CheckpointMismatch {
                         got: c.theta.len(),
                         expected: k,
-                    }
-                    .into());
+                    });
                 }
                 let Some(stamp) = &c.stamp else {
-                    return Err(TrainError::CheckpointUnstamped.into());
+                    return Err(TrainError::CheckpointUnstamped);
                 };
                 let changes = stamp.changes(&RunStamp::new(model, &params, &theta0));
                 if !changes.is_empty() {
-                    return Err(TrainError::CheckpointChanged { changes }.into());
+                    return Err(TrainError::CheckpointChanged { changes });
                 }
                 if c.epoch > params.training.epochs {
                     return Err(TrainError::CheckpointBeyond {
                         epoch: c.epoch,
                         epochs: params.training.epochs,
-                    }
-                    .into());
+                    });
                 }
                 c
             }
@@ -281,8 +288,7 @@ impl<'a> Trainer<'a> {
             if params.ep.shots.is_some() {
                 return Err(TrainError::ThermalShots {
                     temperature: t.temperature,
-                }
-                .into());
+                });
             }
             t.resolve(model.qubits)?;
             if params.cosine_every > 0 {
@@ -310,7 +316,7 @@ impl<'a> Trainer<'a> {
 
     /// Makes the run stop at its next safe point (before an example's gradient or
     /// evaluation) once `cancel` is set: [`Trainer::run_epoch`] then returns
-    /// [`Error::Cancelled`] and the state stays that of the last completed epoch.
+    /// [`TrainError::Cancelled`] and the state stays that of the last completed epoch.
     pub fn set_cancel(&mut self, cancel: Cancel) {
         self.cancel = cancel;
     }
@@ -343,11 +349,11 @@ impl<'a> Trainer<'a> {
     ///
     /// # Errors
     /// EP, model, memory and solver errors; [`TrainError::NotFinite`] on a blow-up;
-    /// [`Error::Cancelled`] when the cancellation flag ([`Trainer::set_cancel`]) is set.
+    /// [`TrainError::Cancelled`] when the cancellation flag ([`Trainer::set_cancel`]) is set.
     pub fn run_epoch(
         &mut self,
         mut on_batch: impl FnMut(usize, usize),
-    ) -> Result<&EpochMetrics, Error> {
+    ) -> Result<&EpochMetrics, TrainError> {
         let t0 = Instant::now();
         let epoch = self.state.epoch + 1;
         let tr = &self.params.training;
@@ -421,8 +427,7 @@ impl<'a> Trainer<'a> {
                 return Err(TrainError::NotFinite {
                     epoch,
                     what: "gradient",
-                }
-                .into());
+                });
             }
             grad_norms += gn;
             let noise = var.iter().sum::<f64>().sqrt();
@@ -454,8 +459,7 @@ impl<'a> Trainer<'a> {
             return Err(TrainError::NotFinite {
                 epoch,
                 what: "cost",
-            }
-            .into());
+            });
         }
         self.state.theta = theta;
         self.state.optimizer = opt;
@@ -479,8 +483,8 @@ impl<'a> Trainer<'a> {
 
 impl Trainer<'_> {
     /// The engine's exact gradient of one example (the cosine's reference).
-    fn oracle(&self, theta: &[f64], ex: &Example) -> Result<Vec<f64>, Error> {
-        self.engine.exact(self.model, theta, ex, &self.params.ep)
+    fn oracle(&self, theta: &[f64], ex: &Example) -> Result<Vec<f64>, TrainError> {
+        Ok(self.engine.exact(self.model, theta, ex, &self.params.ep)?)
     }
 
     /// The engine the run trains with.

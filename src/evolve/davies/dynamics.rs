@@ -129,7 +129,7 @@ impl Davies {
         for (i, p) in self.weights.iter().enumerate() {
             diff[i * d + i] -= p;
         }
-        half_trace_norm(&diff, d)
+        Ok(half_trace_norm(&diff, d)?)
     }
 
     /// Evolves `ρ₀` under the Davies generator with adaptive Dormand–Prince 5(4) (the
