@@ -13,7 +13,7 @@ use qep::hamiltonian::{self, Example};
 use pyo3::exceptions::PyKeyboardInterrupt;
 use qep::cancel::Cancel;
 
-use crate::ep::{self, GradRequest, TrainRequest, TrainStop};
+use crate::ep::{self, TrainRequest, TrainStop};
 use crate::errors::model_error;
 use crate::operator::Operator;
 
@@ -322,10 +322,9 @@ impl Model {
         prep_times: Option<Vec<f64>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let ex = self.example_of(example)?;
-        let mut r = GradRequest::new(ex);
+        let mut r = ep::grad_request(ex, seed);
         r.beta = beta;
         r.shots = shots;
-        r.seed = seed;
         r.temperature = temperature;
         r.exact = exact;
         r.one_sided = one_sided;
