@@ -63,7 +63,7 @@ pub(crate) fn grad_request(example: Example, seed: Option<u64>) -> GradRequest {
 fn report_error(model: &Model, e: ReportError) -> Error {
     let file = &model.source.path;
     match e {
-        ReportError::Lib(e) => lib_error(e, Some(file)),
+        ReportError::Lib(e) => lib_error(*e, Some(file)),
         ReportError::ShotsNeedDense { qubits, max } => QepError::new_err(format!(
             "{}: {qubits} qubits: shots of the Gibbs state need its dense diagonal (≤ {max} \
              qubits); drop shots",

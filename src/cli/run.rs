@@ -209,7 +209,7 @@ fn cli_error(file: &std::path::Path, e: ReportError) -> anyhow::Error {
             checkpoint.display()
         ),
         // The run folder's own errors name their files.
-        ReportError::Lib(e @ qep::Error::Report(_)) => e.into(),
+        ReportError::Lib(e) if matches!(*e, qep::Error::Report(_)) => (*e).into(),
         e @ (ReportError::NoCheckpoint { .. } | ReportError::ResumeWithoutDir) => e.into(),
         e => match in_file(file, Err::<(), _>(e)) {
             Err(e) => e,

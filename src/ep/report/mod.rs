@@ -21,9 +21,9 @@ use std::path::PathBuf;
 /// options (flags, keyword arguments) carry the numbers, so that each caller can phrase them.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// A library error from the computation itself.
+    /// A library error from the computation itself (boxed: the crate's error is large).
     #[error(transparent)]
-    Lib(#[from] crate::Error),
+    Lib(Box<crate::Error>),
     /// Shots of a Gibbs state asked for above the dense limit.
     #[error(
         "{qubits} qubits: shots of the Gibbs state need its dense diagonal (≤ {max} qubits); \
@@ -97,7 +97,13 @@ pub enum ReportError {
     },
 }
 
+impl From<crate::Error> for ReportError {
+    fn from(e: crate::Error) -> Self {
+        ReportError::Lib(Box::new(e))
+    }
+}
+
 /// `e` as a [`ReportError::Lib`].
 fn lib<E: Into<crate::Error>>(e: E) -> ReportError {
-    ReportError::Lib(e.into())
+    ReportError::Lib(Box::new(e.into()))
 }

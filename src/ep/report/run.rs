@@ -157,8 +157,7 @@ pub fn run_report(
         (None, true) => return Err(ReportError::ResumeWithoutDir),
         (_, false) => None,
     };
-    let mut trainer =
-        Trainer::with_start(model, params.clone(), theta0, resume).map_err(ReportError::Lib)?;
+    let mut trainer = Trainer::with_start(model, params.clone(), theta0, resume).map_err(lib)?;
     trainer.set_cancel(cancel);
     let start_epoch = trainer.epoch();
     let n_train = model.dataset.as_ref().map_or(0, |d| d.train.len());
@@ -223,7 +222,7 @@ pub fn run_report(
                     theta: trainer.checkpoint().theta.clone(),
                 });
             }
-            Err(e) => return Err(ReportError::Lib(e)),
+            Err(e) => return Err(lib(e)),
         };
         save(&trainer)?;
         event(RunEvent::EpochDone(&m));
@@ -366,7 +365,7 @@ pub fn free_report(
         model: model.name.clone(),
         qubits: model.qubits,
         example,
-        free: free.map_err(ReportError::Lib)?,
+        free: free.map_err(lib)?,
     };
     crate::finite::check_finite(&out, &model.source.path.display().to_string()).map_err(lib)?;
     Ok(out)
