@@ -160,7 +160,7 @@ class Model:
         epochs: int | None = None,
         out: str | PathLike[str] | None = None,
         resume: bool = False,
-        progress: bool = False,
+        progress: bool = True,
         *,
         overwrite: bool = False,
     ) -> dict[str, Any]:

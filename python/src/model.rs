@@ -13,7 +13,7 @@ use qep::hamiltonian::{self, Example};
 use pyo3::exceptions::PyKeyboardInterrupt;
 use qep::cancel::Cancel;
 
-use crate::ep::{self, GradRequest, TrainRequest, TrainStop};
+use crate::ep::{self, TrainRequest, TrainStop};
 use crate::errors::model_error;
 use crate::operator::Operator;
 
@@ -322,10 +322,9 @@ impl Model {
         prep_times: Option<Vec<f64>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let ex = self.example_of(example)?;
-        let mut r = GradRequest::new(ex);
+        let mut r = ep::grad_request(ex, seed);
         r.beta = beta;
         r.shots = shots;
-        r.seed = seed;
         r.temperature = temperature;
         r.exact = exact;
         r.one_sided = one_sided;
@@ -347,10 +346,10 @@ impl Model {
     /// Starts from the current `theta` and leaves the trained values in it. `epochs`
     /// overrides the model's; `out=DIR` writes the run folder `qep run --out DIR` writes
     /// (checkpoint.json, params.json, summary.json) after every epoch, and `resume=True`
-    /// continues the run saved there; `overwrite=True` replaces one. `progress=True` shows a
-    /// progress bar (tqdm when installed). Ctrl-C (KeyboardInterrupt) stops at the end of the
+    /// continues the run saved there; `overwrite=True` replaces one. `progress` (on by default)
+    /// shows a progress bar (tqdm when installed, else a line on stderr). Ctrl-C (KeyboardInterrupt) stops at the end of the
     /// current mini-batch; `theta` then holds the last completed epoch, saved in `out`.
-    #[pyo3(signature = (epochs=None, out=None, resume=false, progress=false, *, overwrite=false))]
+    #[pyo3(signature = (epochs=None, out=None, resume=false, progress=true, *, overwrite=false))]
     fn train<'py>(
         &self,
         py: Python<'py>,

@@ -1,29 +1,20 @@
 //! `qep run FILE`: train the network by EP (or, without a dataset, solve its free phase).
+//! The library's [`run_report`] and [`free_report`] compute; this file parses the flags,
+//! draws the progress bar and prints.
 
-use std::time::Instant;
-
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 
+use qep::ep::report::{free_report, run_report, ReportError, RunEvent, RunReport, RunRequest};
 use qep::ep::thermal::ThermalParams;
-use qep::ep::{free_phase, EpOverrides, FreePhase, RunStamp, TrainParams, Trainer};
-use qep::hamiltonian::{Example, Model, ThermalGradient};
-use qep::report::run_dir::{ParamsFile, RunDir, Summary, RUN_FILES};
-use qep::report::{check_fresh, default_out_dir, Provenance};
+use qep::ep::EpOverrides;
+use qep::hamiltonian::{Model, ThermalGradient};
+use qep::report::default_out_dir;
+use qep::report::run_dir::ParamsFile;
 
 use super::args::RunArgs;
-use super::{cooperative, in_file, lanczos_params, load, print_json, spinner, Interrupted};
-
-/// The JSON of `qep run` on a model without a dataset.
-#[derive(Serialize)]
-struct FreeOut {
-    model: String,
-    qubits: usize,
-    example: Option<Example>,
-    #[serde(flatten)]
-    free: FreePhase,
-}
+use super::grad::stage_spinner;
+use super::{cooperative, in_file, lanczos_params, load, print_json, Interrupted};
 
 pub fn run(a: RunArgs) -> Result<()> {
     let file = a.model.file.clone();
@@ -35,8 +26,6 @@ pub fn run(a: RunArgs) -> Result<()> {
     if model.dataset.as_ref().is_none_or(|d| d.train.is_empty()) {
         return free_only(&a, &model, &theta0);
     }
-    let cancel = cooperative();
-    let t0 = Instant::now();
     let overrides = EpOverrides {
         beta: a.beta,
         temperature: a.temperature,
@@ -52,162 +41,106 @@ pub fn run(a: RunArgs) -> Result<()> {
         }),
         ..EpOverrides::default()
     };
-    let mut params = in_file(&file, TrainParams::with_overrides(&model, &overrides))?;
-    if let Some(e) = a.epochs {
-        params.training.epochs = e;
-    }
-    params.cosine_every = a.cosine_every;
-    let mut plan = qep::state::MemoryPlan::new("qep run");
-    plan.extend(&qep::ep::gradient_memory(model.qubits, &params.ep, true));
-    in_file(&file, plan.check())?;
     let out_dir = a
         .out
         .clone()
         .unwrap_or_else(|| default_out_dir(&model.name, ""));
-    if !a.resume {
-        check_fresh(
-            &out_dir,
-            &RUN_FILES,
-            a.overwrite,
-            "--resume continues it, --overwrite replaces it, --out DIR writes elsewhere",
-        )?;
-    }
-    let dir = RunDir::create(&out_dir)?;
-    let epochs = params.training.epochs;
-    let mut forced = Vec::new();
-    let resume = if a.resume {
-        let mut c = dir
-            .checkpoint()?
-            .with_context(|| format!("{}: no checkpoint.json to resume from", out_dir.display()))?;
-        let now = RunStamp::new(&model, &params, &theta0);
-        let changes = match &c.stamp {
-            Some(s) => s.changes(&now),
-            None => vec!["the checkpoint records no settings (written by an older qep)".into()],
-        };
-        if !changes.is_empty() {
-            if !a.force {
-                bail!(
-                    "{}: made with other settings: {}; expected the model and flags of the \
-                     checkpointed run (--resume --force continues with the new ones)",
-                    out_dir.join("checkpoint.json").display(),
-                    changes.join("; ")
+    let request = RunRequest {
+        overrides,
+        epochs: a.epochs,
+        cosine_every: Some(a.cosine_every),
+        out: Some(out_dir),
+        resume: a.resume,
+        force: a.force,
+        overwrite: a.overwrite,
+        fresh_remedy: "--resume continues it, --overwrite replaces it, --out DIR writes elsewhere",
+    };
+    let mut pb: Option<ProgressBar> = None;
+    let mut epochs = 0;
+    let name = model.name.clone();
+    let mut on_event = |e: RunEvent<'_>| match e {
+        RunEvent::Started {
+            start_epoch,
+            epochs: n,
+            examples,
+            resumed,
+            engine,
+            dir,
+            forced,
+        } => {
+            epochs = n;
+            let dir = dir.map(|d| d.display().to_string()).unwrap_or_default();
+            if resumed {
+                let forced_note = if forced.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (--force: {})", forced.join("; "))
+                };
+                eprintln!("{name}: resuming from epoch {start_epoch} of {n} in {dir}{forced_note}");
+            } else {
+                eprintln!(
+                    "{name}: training on {examples} examples for {n} epochs ({engine} engine), \
+                     writing {dir}"
                 );
             }
-            c.stamp = Some(now);
-            forced = changes;
-        }
-        if c.epoch > epochs {
-            bail!(
-                "{}: the checkpoint is at epoch {}, beyond --epochs {epochs}; expected --epochs {} \
-                 or more",
-                out_dir.join("checkpoint.json").display(),
-                c.epoch,
-                c.epoch
+            let bar = ProgressBar::new((n.saturating_sub(start_epoch) * examples) as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} epoch {msg} [{elapsed} < {eta}]")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
+            bar.enable_steady_tick(std::time::Duration::from_millis(250));
+            pb = Some(bar);
         }
-        Some(c)
-    } else {
-        None
-    };
-    let mut trainer = in_file(
-        &file,
-        Trainer::with_start(&model, params.clone(), theta0, resume),
-    )?;
-    trainer.set_cancel(cancel);
-    let start_epoch = trainer.epoch();
-    let n_train = model.dataset.as_ref().map_or(0, |d| d.train.len());
-    if a.resume && trainer.finished() {
-        return already_complete(&a, &model, &dir, &trainer, &params, &forced);
-    }
-    // A checkpoint from the start: a run stopped during its first epoch can be resumed too.
-    dir.save_epoch(&model, trainer.checkpoint())?;
-    let forced_note = if forced.is_empty() {
-        String::new()
-    } else {
-        format!(" (--force: {})", forced.join("; "))
-    };
-    if a.resume {
-        eprintln!(
-            "{}: resuming from epoch {start_epoch} of {epochs} in {}{forced_note}",
-            model.name,
-            dir.path().display()
-        );
-    } else {
-        eprintln!(
-            "{}: training on {n_train} examples for {epochs} epochs ({} engine), writing {}",
-            model.name,
-            trainer.engine().name(),
-            dir.path().display()
-        );
-    }
-    let pb = ProgressBar::new(((epochs.saturating_sub(start_epoch)) * n_train) as u64);
-    pb.set_style(
-        ProgressStyle::with_template("{bar:30} epoch {msg} [{elapsed} < {eta}]")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    pb.enable_steady_tick(std::time::Duration::from_millis(250));
-    let batch = params.training.batch_size.max(1);
-    while !trainer.finished() {
-        let e = trainer.epoch() + 1;
-        pb.set_message(format!("{e}/{epochs}"));
-        let base = ((e - 1 - start_epoch) * n_train) as u64;
-        let m = match trainer
-            .run_epoch(|done, _| pb.set_position(base + (done * batch).min(n_train) as u64))
-        {
-            Ok(m) => m.clone(),
-            Err(qep::ep::TrainError::Cancelled(_)) => {
-                pb.finish_and_clear();
-                // The trainer holds the last completed epoch: save it (again) and stop.
-                dir.save_epoch(&model, trainer.checkpoint())?;
-                return Err(Interrupted(format!(
-                    "interrupted at epoch {}; checkpoint saved in {}; resume with --resume",
-                    trainer.epoch(),
-                    dir.path().display()
-                ))
-                .into());
+        RunEvent::Epoch { epoch } => {
+            if let Some(b) = &pb {
+                b.set_message(format!("{epoch}/{epochs}"));
             }
-            Err(e) => return in_file(&file, Err(e)),
-        };
-        dir.save_epoch(&model, trainer.checkpoint())?;
-        let line = format!(
-            "epoch {:>4}  cost {:.6}  train acc {:.3}  test acc {}  |g| {:.3e}{}",
-            m.epoch,
-            m.train_cost,
-            m.train_accuracy,
-            if m.test_accuracy.is_nan() {
-                "—".to_string()
-            } else {
-                format!("{:.3}", m.test_accuracy)
-            },
-            m.grad_norm,
-            m.cosine
-                .map(|c| format!("  cos {c:.6}"))
-                .unwrap_or_default()
-                + &m.snr
-                    .map(|r| format!("  SNR {r:.1}, {} shots", m.shots))
-                    .unwrap_or_default()
-        );
-        // A hidden bar (stderr not a terminal) drops println: log the epoch plainly then.
-        if pb.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            pb.println(line);
         }
-    }
-    pb.finish_and_clear();
-    let c = trainer.checkpoint();
-    let wall = t0.elapsed().as_secs_f64();
-    let epochs_run = (c.epoch - start_epoch).max(1);
-    let summary = Summary {
-        wall_seconds: wall,
-        seconds_per_example: wall / (epochs_run * n_train) as f64,
-        resumed_from: a.resume.then_some(start_epoch),
-        forced_changes: forced,
-        ..summary_of(&model, c, &file, &params)?
+        RunEvent::Progress { done, .. } => {
+            if let Some(b) = &pb {
+                b.set_position(done);
+            }
+        }
+        RunEvent::EpochDone(m) => {
+            let line = format!(
+                "epoch {:>4}  cost {:.6}  train acc {:.3}  test acc {}  |g| {:.3e}{}",
+                m.epoch,
+                m.train_cost,
+                m.train_accuracy,
+                if m.test_accuracy.is_nan() {
+                    "—".to_string()
+                } else {
+                    format!("{:.3}", m.test_accuracy)
+                },
+                m.grad_norm,
+                m.cosine
+                    .map(|c| format!("  cos {c:.6}"))
+                    .unwrap_or_default()
+                    + &m.snr
+                        .map(|r| format!("  SNR {r:.1}, {} shots", m.shots))
+                        .unwrap_or_default()
+            );
+            match &pb {
+                // A hidden bar (stderr not a terminal) drops println: log the epoch plainly then.
+                Some(b) if !b.is_hidden() => b.println(line),
+                _ => eprintln!("{line}"),
+            }
+        }
     };
-    dir.save_summary(&summary)?;
+    let report = run_report(&model, theta0, &request, cooperative(), &mut on_event);
+    if let Some(b) = pb {
+        b.finish_and_clear();
+    }
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => return Err(cli_error(&file, e)),
+    };
+    if report.already_complete {
+        return already_complete(&a, &model, &report);
+    }
+    let summary = &report.summary;
     if a.model.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        println!("{}", serde_json::to_string_pretty(summary)?);
         return Ok(());
     }
     println!(
@@ -231,77 +164,73 @@ pub fn run(a: RunArgs) -> Result<()> {
             summary.forced_changes.join("; ")
         );
     }
-    if let Some(t) = &params.thermal {
-        println!("{}", thermal_line(t, params.ep.beta, model.qubits));
+    if let Some(t) = &report.params.thermal {
+        println!("{}", thermal_line(t, report.params.ep.beta, model.qubits));
     }
     println!(
         "wrote {}/{{metrics.csv, params.json, summary.json, training.svg, checkpoint.json}}",
-        dir.path().display()
+        dir_name(&report)
     );
     Ok(())
 }
 
-/// The summary of the run in checkpoint `c` (timings zero; the caller fills them).
-fn summary_of(
-    model: &Model,
-    c: &qep::ep::Checkpoint,
-    file: &std::path::Path,
-    params: &TrainParams,
-) -> Result<Summary> {
-    let last = c.history.last();
-    let finite = |x: f64| x.is_finite().then_some(x);
-    Ok(Summary {
-        model: model.name.clone(),
-        epochs: c.epoch,
-        final_cost: last.map_or(f64::NAN, |m| m.train_cost),
-        train_accuracy: last.map_or(f64::NAN, |m| m.train_accuracy),
-        test_accuracy: last.and_then(|m| finite(m.test_accuracy)),
-        test_cost: last.and_then(|m| finite(m.test_cost)),
-        wall_seconds: 0.0,
-        seconds_per_example: 0.0,
-        resumed_from: None,
-        forced_changes: Vec::new(),
-        provenance: Provenance::new(
-            Some(file),
-            Some(model.source.sha256.clone()),
-            Some(params.seed),
-            serde_json::to_value(params)?,
+/// The run folder as printed.
+fn dir_name(r: &RunReport) -> String {
+    r.dir
+        .as_ref()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default()
+}
+
+/// A library error in the words of the flags (`--resume`, `--force`, `--epochs`).
+fn cli_error(file: &std::path::Path, e: ReportError) -> anyhow::Error {
+    match e {
+        ReportError::Interrupted { epoch, dir, .. } => Interrupted(format!(
+            "interrupted at epoch {epoch}; checkpoint saved in {}; resume with --resume",
+            dir.map(|d| d.display().to_string()).unwrap_or_default()
+        ))
+        .into(),
+        ReportError::Changed {
+            checkpoint,
+            changes,
+        } => anyhow::anyhow!(
+            "{}: made with other settings: {}; expected the model and flags of the \
+             checkpointed run (--resume --force continues with the new ones)",
+            checkpoint.display(),
+            changes.join("; ")
         ),
-    })
+        ReportError::BeyondEpochs {
+            checkpoint,
+            epoch,
+            epochs,
+        } => anyhow::anyhow!(
+            "{}: the checkpoint is at epoch {epoch}, beyond --epochs {epochs}; expected --epochs \
+             {epoch} or more",
+            checkpoint.display()
+        ),
+        // The run folder's own errors name their files.
+        ReportError::Lib(e) if matches!(*e, qep::Error::Report(_)) => (*e).into(),
+        e @ (ReportError::NoCheckpoint { .. } | ReportError::ResumeWithoutDir) => e.into(),
+        e => match in_file(file, Err::<(), _>(e)) {
+            Err(e) => e,
+            Ok(()) => anyhow::anyhow!("{}: failed", file.display()),
+        },
+    }
 }
 
 /// `--resume` on a run that has done all its epochs: says so and trains nothing. The JSON is
 /// the folder's `summary.json` (written when the run finished), or one made from the
 /// checkpoint if the run stopped between its last epoch and its summary.
-fn already_complete(
-    a: &RunArgs,
-    model: &Model,
-    dir: &RunDir,
-    trainer: &Trainer,
-    params: &TrainParams,
-    forced: &[String],
-) -> Result<()> {
-    let c = trainer.checkpoint();
-    let built = Summary {
-        resumed_from: Some(c.epoch),
-        forced_changes: forced.to_vec(),
-        ..summary_of(model, c, &a.model.file, params)?
-    };
-    let existing = dir.summary()?;
-    if existing.is_none() {
-        dir.save_summary(&built)?;
-    }
+fn already_complete(a: &RunArgs, model: &Model, report: &RunReport) -> Result<()> {
+    let built = &report.summary;
     if a.model.json {
         eprintln!(
             "{}: already complete ({} epochs) in {}; nothing to do",
             model.name,
-            c.epoch,
-            dir.path().display()
+            built.epochs,
+            dir_name(report)
         );
-        let v = match existing {
-            Some(v) => v,
-            None => serde_json::to_value(&built)?,
-        };
+        let v = report.summary_json()?;
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
@@ -341,30 +270,11 @@ fn thermal_line(t: &ThermalParams, beta: f64, qubits: usize) -> String {
 /// A model without a dataset: the free phase of its first example (or of no inputs).
 fn free_only(a: &RunArgs, model: &Model, theta: &[f64]) -> Result<()> {
     let file = &a.model.file;
-    let example = model.first_example();
     let params = lanczos_params(&a.solver, 1);
-    let mut plan = qep::state::MemoryPlan::new("qep run (free phase)");
-    plan.add_n(
-        "operator diagonals",
-        2,
-        qep::state::memory::state_bytes(model.qubits, 16),
-    )
-    .extend(&qep::linalg::lanczos_memory(model.qubits, 16, &params));
-    in_file(file, plan.check())?;
-    let pb =
-        (model.qubits >= 18).then(|| spinner(format!("free phase on {} qubits", model.qubits)));
-    let free = free_phase(model, theta, example.as_ref(), &params);
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
-    let free = in_file(file, free)?;
-    let out = FreeOut {
-        model: model.name.clone(),
-        qubits: model.qubits,
-        example,
-        free,
-    };
-    super::finite(file, &out)?;
+    let out = in_file(
+        file,
+        free_report(model, theta, &params, &mut stage_spinner()),
+    )?;
     if a.model.json {
         return print_json(
             &out,

@@ -16,6 +16,7 @@ pub mod classical;
 mod engine;
 mod params;
 mod quantum;
+pub mod report;
 pub mod thermal;
 mod train;
 

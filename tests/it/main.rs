@@ -15,6 +15,7 @@ mod ep;
 mod ep_classical;
 mod ep_engine;
 mod ep_langevin;
+mod ep_report;
 mod ep_thermal;
 mod ep_train;
 mod ep_typicality;
