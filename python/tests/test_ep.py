@@ -191,8 +191,8 @@ def test_keyboard_interrupt_stops_training_and_saves(repo, tmp_path, monkeypatch
     np.testing.assert_array_equal(m.theta, theta0)
     ckpt = json.loads((tmp_path / "checkpoint.json").read_text())
     assert ckpt["epoch"] == 0
-    # The run goes on from the checkpoint.
-    done = qep.Model.from_yaml(f).train(epochs=1, out=tmp_path, resume=True)
+    # The run goes on from the checkpoint (without the display that presses Ctrl-C).
+    done = qep.Model.from_yaml(f).train(epochs=1, out=tmp_path, resume=True, progress=False)
     assert done["epochs"] == 1
 
 

@@ -1,7 +1,7 @@
 //! Vectors of complex amplitudes for the block kernels ([`super::fast`]): one trait,
-//! [`Vector`], implemented per instruction set and precision (AVX-512 and AVX2 + FMA, `f64`
+//! `Vector`, implemented per instruction set and precision (AVX-512 and AVX2 + FMA, `f64`
 //! and `f32`) and once portably (one complex number per "vector"). The kernels are written
-//! once, generic over [`Vector`], and compiled per instruction set inside `target_feature`
+//! once, generic over `Vector`, and compiled per instruction set inside `target_feature`
 //! functions, chosen at run time ([`Isa::detect`]), as the `H·ψ` kernel does.
 //!
 //! Amplitudes are stored interleaved (`re, im, re, im, …`). A vector holds `2^LOG2` complex

@@ -19,7 +19,7 @@ mod comm;
 mod mpi_comm;
 mod operator;
 
-pub use comm::{Comm, SelfComm, ThreadComm};
+pub use comm::{sendrecv_scalars, Comm, SelfComm, ThreadComm};
 #[cfg(feature = "mpi")]
 pub use mpi_comm::MpiComm;
 pub use operator::{DistOperator, Layout};

@@ -385,8 +385,7 @@ fn check_gap<T>(free: &Level<T>, params: &EpParams) -> Result<(), Error> {
             level: params.level,
             gap: g,
             threshold: params.gap_threshold,
-        }
-        .into()),
+        }),
         _ => Ok(()),
     }
 }
