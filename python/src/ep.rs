@@ -81,8 +81,7 @@ fn report_error(model: &Model, e: ReportError) -> Error {
         ))
         .into(),
         ReportError::ResumeWithoutDir => {
-            PyValueError::new_err("resume=True continues the run saved in out=DIR; give out")
-                .into()
+            PyValueError::new_err("resume=True continues the run saved in out=DIR; give out").into()
         }
         e => QepError::new_err(e.to_string()).into(),
     }

@@ -119,22 +119,7 @@ pub(crate) fn plateau<'py>(
         Some(params.seed),
         json(&params)?,
     );
-    let v = serde_json::json!({
-        "sizes": result.sizes,
-        "variance": result.variance,
-        "decay_rate": result.decay_rate,
-        "decay_rate_err": result.decay_rate_err,
-        "decay_rate_xx": result.decay_rate_xx,
-        "decay_rate_zz": result.decay_rate_zz,
-        "decay_rate_median": result.decay_rate_median,
-        "decay_rate_median_err": result.decay_rate_median_err,
-        "family": result.family,
-        "samples": result.samples,
-        "per_size": result.per_size,
-        "complete": result.complete,
-        "seconds": t0.elapsed().as_secs_f64(),
-        "provenance": provenance,
-    });
+    let v = result.report(t0.elapsed().as_secs_f64(), &provenance);
     to_py(py, &v)
 }
 

@@ -128,22 +128,8 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         Some(params.seed),
         serde_json::to_value(&params)?,
     );
-    let json = serde_json::to_string_pretty(&serde_json::json!({
-        "sizes": result.sizes,
-        "variance": result.variance,
-        "decay_rate": result.decay_rate,
-        "decay_rate_err": result.decay_rate_err,
-        "decay_rate_xx": result.decay_rate_xx,
-        "decay_rate_zz": result.decay_rate_zz,
-        "decay_rate_median": result.decay_rate_median,
-        "decay_rate_median_err": result.decay_rate_median_err,
-        "family": result.family,
-        "samples": result.samples,
-        "per_size": result.per_size,
-        "complete": result.complete,
-        "seconds": t0.elapsed().as_secs_f64(),
-        "provenance": provenance,
-    }))?;
+    let json =
+        serde_json::to_string_pretty(&result.report(t0.elapsed().as_secs_f64(), &provenance))?;
     write_study(
         &out,
         &FILES,

@@ -104,6 +104,33 @@ pub struct Plateau {
     pub complete: bool,
 }
 
+impl Plateau {
+    /// The object `qep plateau --json` prints (and Python's `qep.plateau` returns): every
+    /// field of the scan, its wall time `seconds` and its `provenance`.
+    pub fn report(
+        &self,
+        seconds: f64,
+        provenance: &crate::report::Provenance,
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "sizes": self.sizes,
+            "variance": self.variance,
+            "decay_rate": self.decay_rate,
+            "decay_rate_err": self.decay_rate_err,
+            "decay_rate_xx": self.decay_rate_xx,
+            "decay_rate_zz": self.decay_rate_zz,
+            "decay_rate_median": self.decay_rate_median,
+            "decay_rate_median_err": self.decay_rate_median_err,
+            "family": self.family,
+            "samples": self.samples,
+            "per_size": self.per_size,
+            "complete": self.complete,
+            "seconds": seconds,
+            "provenance": provenance,
+        })
+    }
+}
+
 /// The network of `n` qubits of `family`, with every coupling drawn from `rng` (YAML text
 /// through the ordinary parser, so the scan uses exactly what a model file would). The scan
 /// draws size `n`'s networks in sequence from ChaCha8 seeded with `seed`, stream `n`.
