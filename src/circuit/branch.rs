@@ -25,7 +25,7 @@ use super::execute::{
     apply_unitary_step, branch_weights, check_size, collapse, compile_with, flip_qubit, set_bit,
     zero_state_of, MemoryPlan, RunOptions, Step,
 };
-use super::ir::{split_final_measurements, Circuit, Register};
+use super::ir::{split_final_measurements, Circuit, Op, Register};
 use super::kernels::PAR_MIN;
 use super::precision::{Amp, Precision, C32};
 use super::CircuitError;
@@ -186,13 +186,13 @@ fn replay<A: Amp>(
             continue;
         }
         match step {
-            Step::Unitary(..) | Step::Run(..) => {}
-            Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
+            Step::Unitary(..) | Step::Run(..) | Step::Op(Op::Gate { .. }) => {}
+            Step::Op(Op::Measure { q, cond, .. } | Op::Reset { q, cond }) => {
                 if cond.is_none_or(|c| c.holds(&bits)) {
                     let one = *next.next().unwrap_or(&false);
                     let (w0, w1) = branch_weights(psi, *q);
                     collapse(psi, *q, one, 1.0 / (if one { w1 } else { w0 }).sqrt());
-                    if let Step::Measure { c, .. } = step {
+                    if let Step::Op(Op::Measure { c, .. }) = step {
                         set_bit(&mut bits, *c, one);
                     } else if one {
                         flip_qubit(psi, *q);
@@ -301,8 +301,8 @@ fn counts_in<A: Amp>(
                 continue;
             }
             match step {
-                Step::Unitary(..) | Step::Run(..) => {}
-                Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
+                Step::Unitary(..) | Step::Run(..) | Step::Op(Op::Gate { .. }) => {}
+                Step::Op(Op::Measure { q, cond, .. } | Op::Reset { q, cond }) => {
                     if !cond.is_none_or(|c| c.holds(&cur.bits)) {
                         continue;
                     }
@@ -320,7 +320,7 @@ fn counts_in<A: Amp>(
                     let one = if k0 > 0 && k1 > 0 { k1 < k0 } else { k1 > 0 };
                     let outcome_bits = |bits: &[u64], v: bool| {
                         let mut b = bits.to_vec();
-                        if let Step::Measure { c, .. } = step {
+                        if let Step::Op(Op::Measure { c, .. }) = step {
                             set_bit(&mut b, *c, v);
                         }
                         b
@@ -332,7 +332,7 @@ fn counts_in<A: Amp>(
                             let mut s = psi.clone();
                             let w = if other { w1 } else { w0 };
                             collapse(&mut s, *q, other, 1.0 / w.sqrt());
-                            if other && matches!(step, Step::Reset { .. }) {
+                            if other && matches!(step, Step::Op(Op::Reset { .. })) {
                                 flip_qubit(&mut s, *q);
                             }
                             s
@@ -350,7 +350,7 @@ fn counts_in<A: Amp>(
                     }
                     let w = if one { w1 } else { w0 };
                     collapse(&mut psi, *q, one, 1.0 / w.sqrt());
-                    if one && matches!(step, Step::Reset { .. }) {
+                    if one && matches!(step, Step::Op(Op::Reset { .. })) {
                         flip_qubit(&mut psi, *q);
                     }
                     cur.bits = outcome_bits(&cur.bits, one);
@@ -433,8 +433,8 @@ fn exact_in<A: Amp>(
                 continue;
             }
             match step {
-                Step::Unitary(..) | Step::Run(..) => {}
-                Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
+                Step::Unitary(..) | Step::Run(..) | Step::Op(Op::Gate { .. }) => {}
+                Step::Op(Op::Measure { q, cond, .. } | Op::Reset { q, cond }) => {
                     if !cond.is_none_or(|c| c.holds(&bits)) {
                         continue;
                     }
@@ -443,7 +443,7 @@ fn exact_in<A: Amp>(
                     let apply = |psi: &mut Vec<A>, bits: &mut Vec<u64>, one: bool, w: f64| {
                         collapse(psi, *q, one, 1.0 / w.sqrt());
                         match step {
-                            Step::Measure { c, .. } => set_bit(bits, *c, one),
+                            Step::Op(Op::Measure { c, .. }) => set_bit(bits, *c, one),
                             _ if one => flip_qubit(psi, *q),
                             _ => {}
                         }
