@@ -97,14 +97,17 @@ fn report(name: &str, c: &Circuit, params: ExecParams, reps: usize) {
             ..RunOptions::default()
         };
         let (t, cpu) = time(c, &opts, reps);
+        // Each pass reads and writes the whole state once.
+        let moved = run.passes() as f64 * 2.0 * (precision.amp_bytes() << c.qubits) as f64;
         println!(
-            "{name} {} qubits {} gates {:?}: {} fused ops, {} passes, compile {:.3} s, \
-             run {:.3} s ({cpu:.2} CPU s)",
+            "{name} {} qubits {} gates {:?}: {} fused ops, {} passes ({:.1} GB over the \
+             state), compile {:.3} s, run {:.3} s ({cpu:.2} CPU s)",
             c.qubits,
             gates.len(),
             precision,
             run.fused_ops(),
             run.passes(),
+            moved / 1e9,
             compile,
             t
         );

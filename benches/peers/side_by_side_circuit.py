@@ -17,7 +17,7 @@ cirq-core; see ../shared/peers/requirements.txt): e.g.
         qsimcirq==0.22.1 numpy
 Usage:
     /work/circvenv/bin/python benches/peers/side_by_side_circuit.py \
-        [--qep target/release/qep] [--sizes 20 22 24] [--reps 3]
+        [--qep target/release/qep] [--sizes 20 22 24] [--reps 3] [--qep-before OLD_QEP]
 Prints one JSON line per measurement, then a summary table with the ratios.
 """
 
@@ -44,12 +44,18 @@ def timed(f):
     return time.perf_counter() - t0
 
 
-def tools(n, ops, path, qep, shots):
-    """name -> zero-argument function running one simulation (warm-up done by the caller)."""
+def tools(n, ops, path, qep, shots, qep_before=None):
+    """name -> zero-argument function running one simulation (warm-up done by the caller).
+    With `qep_before` (another qep binary, e.g. main's before a change), its runs are timed
+    too, as `before_double` and `before_single`, in the same repetitions."""
     out = {}
-    for prec in ["double", "single"]:
-        cmd = [qep, "circuit", "run", path, "--shots", str(shots), "--json", "--precision", prec]
-        out[f"qep_{prec}"] = lambda cmd=cmd: subprocess.run(cmd, capture_output=True, check=True)
+    bins = [("qep", qep)] + ([("before", qep_before)] if qep_before else [])
+    for label, binary in bins:
+        for prec in ["double", "single"]:
+            cmd = [binary, "circuit", "run", path, "--shots", str(shots), "--json",
+                   "--precision", prec]
+            out[f"{label}_{prec}"] = (
+                lambda cmd=cmd: subprocess.run(cmd, capture_output=True, check=True))
     from qiskit import qasm2
     from qiskit_aer import AerSimulator
     qc = qasm2.load(path)
@@ -114,10 +120,13 @@ def main():
     ap.add_argument("--depth", type=int, default=20)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--shots", type=int, default=1000)
+    ap.add_argument("--qep-before", default=None,
+                    help="a second qep binary timed alongside (before/after a change)")
     a = ap.parse_args()
     print(json.dumps({"bench": "circuit_side_by_side", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                       "versions": versions(), "cpus": os.cpu_count(),
-                      "load_before": os.getloadavg()}), flush=True)
+                      "load_before": os.getloadavg(), "qep": a.qep,
+                      "qep_before": a.qep_before}), flush=True)
     tmp = tempfile.mkdtemp()
     summary = {}
     for n in a.sizes:
@@ -125,7 +134,7 @@ def main():
         path = os.path.join(tmp, f"rand_{n}.qasm")
         with open(path, "w") as f:
             f.write(to_qasm(n, ops))
-        fns = tools(n, ops, path, a.qep, a.shots)
+        fns = tools(n, ops, path, a.qep, a.shots, a.qep_before)
         for f in fns.values():
             f()  # warm-up
         times = {k: [] for k in fns}
@@ -140,6 +149,8 @@ def main():
                               "gates": len(ops), "shots": a.shots, "median_s": m,
                               "times_s": ts, "load": load}), flush=True)
     names = ["qep_double", "qep_single", "aer", "qulacs", "qsim"]
+    if a.qep_before:
+        names += ["before_double", "before_single"]
     print("\n| qubits | " + " | ".join(names) + " | qsim/qep_double | aer/qep_double | qsim/qep_single |")
     print("|---" * (len(names) + 4) + "|")
     for n in a.sizes:
@@ -147,6 +158,8 @@ def main():
         print(f"| {n} | " + " | ".join(f"{t[k]:.3f} s" for k in names)
               + f" | {t['qsim'] / t['qep_double']:.2f} | {t['aer'] / t['qep_double']:.2f}"
               + f" | {t['qsim'] / t['qep_single']:.2f} |")
+    print(json.dumps({"bench": "circuit_side_by_side_end", "load_after": os.getloadavg()}),
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -399,22 +399,29 @@ unsafe fn dense<V: Vector, const KH: usize, const KL: usize>(
             }
         }
         for (ho, &o) in off.iter().enumerate().take(nh) {
-            let mut acc = zero;
+            // Four independent accumulators (real and imaginary tables, even and odd terms):
+            // one chain of dependent multiply-adds would wait on the FMA latency at every
+            // term; four keep the FMA units busy.
+            let mut acc = [zero; 4];
             for xh in 0..nh {
                 for xl in 0..nl {
                     let e = (ho * nh + xh) * nl + xl;
                     let t = e * 2 * w;
                     let src = (ho ^ xh) * nl + xl;
                     let f = *nz.add(e);
+                    let a = 2 * (e & 1);
                     if f & 1 != 0 {
-                        acc = V::load(coef.add(t)).fmadd(p[src], acc);
+                        acc[a] = V::load(coef.add(t)).fmadd(p[src], acc[a]);
                     }
                     if f & 2 != 0 {
-                        acc = V::load(coef.add(t + w)).fmadd(s[src], acc);
+                        acc[a + 1] = V::load(coef.add(t + w)).fmadd(s[src], acc[a + 1]);
                     }
                 }
             }
-            acc.store(buf.add(base + o));
+            acc[0]
+                .add(acc[1])
+                .add(acc[2].add(acc[3]))
+                .store(buf.add(base + o));
         }
     }
 }

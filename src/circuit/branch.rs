@@ -19,12 +19,14 @@ use std::collections::{BTreeMap, HashMap};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution};
+use rayon::prelude::*;
 
 use super::execute::{
     apply_unitary_step, branch_weights, check_size, collapse, compile_with, flip_qubit, set_bit,
     zero_state_of, MemoryPlan, RunOptions, Step,
 };
-use super::ir::{split_final_measurements, Circuit, Register};
+use super::ir::{split_final_measurements, Circuit, Op, Register};
+use super::kernels::PAR_MIN;
 use super::precision::{Amp, Precision, C32};
 use super::CircuitError;
 use crate::state::memory::{available_bytes, state_bytes};
@@ -58,22 +60,66 @@ pub fn counts_key(bits: &[u64], regs: &[Register]) -> String {
     s
 }
 
-/// `shots` indices drawn from `|ψ_i|²` (normalised by the total), by binary search in the
-/// cumulative distribution; each draw takes one `f64` from `rng`. Returns index → count.
-/// Allocates the cumulative table (8 bytes per amplitude).
+/// Amplitudes per sampling chunk: the masses of the chunks are the only table the sampler
+/// keeps (8 bytes per 2^12 amplitudes instead of 8 bytes per amplitude).
+const SAMPLE_CHUNK: usize = 1 << 12;
+
+/// `shots` indices drawn from `|ψ_i|²` (normalised by the total); each draw takes one `f64`
+/// from `rng`. Returns index → count.
+///
+/// One parallel pass sums the probability of every chunk of [`SAMPLE_CHUNK`] amplitudes
+/// (each chunk in index order, so the sums do not depend on the thread count); a draw picks
+/// its chunk by binary search in the running sums of the chunk masses, and the draws that
+/// land in one chunk are resolved together by one scan of it in index order (the first
+/// index whose running sum exceeds the draw, so zero-probability outcomes are never drawn).
+/// The state is read once more only where draws land, instead of being copied into a
+/// cumulative table of 8 bytes per amplitude.
 pub fn sample_indices<A: Amp>(psi: &[A], shots: u64, rng: &mut impl Rng) -> HashMap<usize, u64> {
-    let mut cdf = Vec::with_capacity(psi.len());
+    let mass = |c: &[A]| c.iter().fold(0.0, |a, z| a + z.norm2());
+    let masses: Vec<f64> = if psi.len() < PAR_MIN {
+        psi.chunks(SAMPLE_CHUNK).map(mass).collect()
+    } else {
+        psi.par_chunks(SAMPLE_CHUNK).map(mass).collect()
+    };
+    // `start[k]`: the total mass before chunk k; `start[last]`: the whole.
+    let mut start = Vec::with_capacity(masses.len() + 1);
     let mut acc = 0.0;
-    for z in psi {
-        acc += z.norm2();
-        cdf.push(acc);
+    start.push(acc);
+    for m in &masses {
+        acc += m;
+        start.push(acc);
     }
+    let mut draws: Vec<f64> = (0..shots).map(|_| rng.random::<f64>() * acc).collect();
+    draws.sort_by(f64::total_cmp);
     let mut counts = HashMap::new();
-    for _ in 0..shots {
-        let u = rng.random::<f64>() * acc;
-        // First i with cdf[i] > u; skips zero-probability outcomes.
-        let i = cdf.partition_point(|&c| c <= u).min(psi.len() - 1);
-        *counts.entry(i).or_insert(0) += 1;
+    let mut d = 0;
+    while d < draws.len() {
+        // First chunk whose end exceeds the draw (chunks of zero mass are skipped).
+        let k = start[1..]
+            .partition_point(|&c| c <= draws[d])
+            .min(masses.len() - 1);
+        let lo = k * SAMPLE_CHUNK;
+        let chunk = &psi[lo..(lo + SAMPLE_CHUNK).min(psi.len())];
+        let end = start[k + 1];
+        // Scan the chunk once for every draw below its end (the last chunk takes the rest).
+        let mut run = start[k];
+        let mut last_nonzero = 0;
+        let mut j = 0;
+        while d < draws.len() && (draws[d] < end || k + 1 == masses.len()) {
+            while j < chunk.len() && run <= draws[d] {
+                let p = chunk[j].norm2();
+                if p > 0.0 {
+                    last_nonzero = j;
+                }
+                run += p;
+                j += 1;
+            }
+            // Rounding can leave the running sum of the chunk at or below a draw just under
+            // its end: that draw takes the chunk's last outcome of nonzero probability.
+            let i = if run > draws[d] { j - 1 } else { last_nonzero };
+            *counts.entry(lo + i).or_insert(0) += 1;
+            d += 1;
+        }
     }
     counts
 }
@@ -140,13 +186,13 @@ fn replay<A: Amp>(
             continue;
         }
         match step {
-            Step::Unitary(..) | Step::Run(..) => {}
-            Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
+            Step::Unitary(..) | Step::Run(..) | Step::Op(Op::Gate { .. }) => {}
+            Step::Op(Op::Measure { q, cond, .. } | Op::Reset { q, cond }) => {
                 if cond.is_none_or(|c| c.holds(&bits)) {
                     let one = *next.next().unwrap_or(&false);
                     let (w0, w1) = branch_weights(psi, *q);
                     collapse(psi, *q, one, 1.0 / (if one { w1 } else { w0 }).sqrt());
-                    if let Step::Measure { c, .. } = step {
+                    if let Step::Op(Op::Measure { c, .. }) = step {
                         set_bit(&mut bits, *c, one);
                     } else if one {
                         flip_qubit(psi, *q);
@@ -255,8 +301,8 @@ fn counts_in<A: Amp>(
                 continue;
             }
             match step {
-                Step::Unitary(..) | Step::Run(..) => {}
-                Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
+                Step::Unitary(..) | Step::Run(..) | Step::Op(Op::Gate { .. }) => {}
+                Step::Op(Op::Measure { q, cond, .. } | Op::Reset { q, cond }) => {
                     if !cond.is_none_or(|c| c.holds(&cur.bits)) {
                         continue;
                     }
@@ -274,7 +320,7 @@ fn counts_in<A: Amp>(
                     let one = if k0 > 0 && k1 > 0 { k1 < k0 } else { k1 > 0 };
                     let outcome_bits = |bits: &[u64], v: bool| {
                         let mut b = bits.to_vec();
-                        if let Step::Measure { c, .. } = step {
+                        if let Step::Op(Op::Measure { c, .. }) = step {
                             set_bit(&mut b, *c, v);
                         }
                         b
@@ -286,7 +332,7 @@ fn counts_in<A: Amp>(
                             let mut s = psi.clone();
                             let w = if other { w1 } else { w0 };
                             collapse(&mut s, *q, other, 1.0 / w.sqrt());
-                            if other && matches!(step, Step::Reset { .. }) {
+                            if other && matches!(step, Step::Op(Op::Reset { .. })) {
                                 flip_qubit(&mut s, *q);
                             }
                             s
@@ -304,7 +350,7 @@ fn counts_in<A: Amp>(
                     }
                     let w = if one { w1 } else { w0 };
                     collapse(&mut psi, *q, one, 1.0 / w.sqrt());
-                    if one && matches!(step, Step::Reset { .. }) {
+                    if one && matches!(step, Step::Op(Op::Reset { .. })) {
                         flip_qubit(&mut psi, *q);
                     }
                     cur.bits = outcome_bits(&cur.bits, one);
@@ -387,8 +433,8 @@ fn exact_in<A: Amp>(
                 continue;
             }
             match step {
-                Step::Unitary(..) | Step::Run(..) => {}
-                Step::Measure { q, cond, .. } | Step::Reset { q, cond } => {
+                Step::Unitary(..) | Step::Run(..) | Step::Op(Op::Gate { .. }) => {}
+                Step::Op(Op::Measure { q, cond, .. } | Op::Reset { q, cond }) => {
                     if !cond.is_none_or(|c| c.holds(&bits)) {
                         continue;
                     }
@@ -397,7 +443,7 @@ fn exact_in<A: Amp>(
                     let apply = |psi: &mut Vec<A>, bits: &mut Vec<u64>, one: bool, w: f64| {
                         collapse(psi, *q, one, 1.0 / w.sqrt());
                         match step {
-                            Step::Measure { c, .. } => set_bit(bits, *c, one),
+                            Step::Op(Op::Measure { c, .. }) => set_bit(bits, *c, one),
                             _ if one => flip_qubit(psi, *q),
                             _ => {}
                         }

@@ -160,22 +160,9 @@ pub enum Step {
     /// A fused run of gates (fast executor): every unconditional gate between two
     /// measurements, resets or conditional gates, or one conditional gate.
     Run(Box<FastRun>, Option<Condition>),
-    /// A measurement of `q` into clbit `c`.
-    Measure {
-        /// Qubit.
-        q: usize,
-        /// Classical bit.
-        c: usize,
-        /// Condition.
-        cond: Option<Condition>,
-    },
-    /// A reset of `q`.
-    Reset {
-        /// Qubit.
-        q: usize,
-        /// Condition.
-        cond: Option<Condition>,
-    },
+    /// A measurement or a reset, as the op list has it ([`Op::Measure`], [`Op::Reset`]; never
+    /// a gate).
+    Op(Op),
 }
 
 /// Lowers `ops` to [`Step`]s (identities dropped).
@@ -186,12 +173,7 @@ pub fn compile(ops: &[Op]) -> Vec<Step> {
                 Kernel::Nop => None,
                 k => Some(Step::Unitary(k, *cond)),
             },
-            Op::Measure { q, c, cond } => Some(Step::Measure {
-                q: *q,
-                c: *c,
-                cond: *cond,
-            }),
-            Op::Reset { q, cond } => Some(Step::Reset { q: *q, cond: *cond }),
+            Op::Measure { .. } | Op::Reset { .. } => Some(Step::Op(op.clone())),
         })
         .collect()
 }
@@ -244,17 +226,9 @@ pub fn compile_with(qubits: usize, ops: &[Op], opts: &RunOptions) -> Vec<Step> {
                     steps.push(Step::Run(Box::new(r), Some(*c)));
                 }
             }
-            Op::Measure { q, c, cond } => {
+            Op::Measure { .. } | Op::Reset { .. } => {
                 flush(&mut pending, &mut steps);
-                steps.push(Step::Measure {
-                    q: *q,
-                    c: *c,
-                    cond: *cond,
-                });
-            }
-            Op::Reset { q, cond } => {
-                flush(&mut pending, &mut steps);
-                steps.push(Step::Reset { q: *q, cond: *cond });
+                steps.push(Step::Op(op.clone()));
             }
         }
     }
@@ -287,7 +261,7 @@ pub fn apply_unitary_step<A: Amp>(step: &Step, psi: &mut [A], bits: &[u64]) -> b
             }
             true
         }
-        Step::Measure { .. } | Step::Reset { .. } => false,
+        Step::Op(_) => false,
     }
 }
 
@@ -420,18 +394,18 @@ pub fn run_with<A: Amp>(
             continue;
         }
         match step {
-            Step::Measure { q, c, cond } => {
+            Step::Op(Op::Measure { q, c, cond }) => {
                 if ok(&cond, &bits) {
                     let v = measure_qubit(psi, q, rng);
                     set_bit(&mut bits, c, v);
                 }
             }
-            Step::Reset { q, cond } => {
+            Step::Op(Op::Reset { q, cond }) => {
                 if ok(&cond, &bits) && measure_qubit(psi, q, rng) {
                     flip_qubit(psi, q);
                 }
             }
-            Step::Unitary(..) | Step::Run(..) => {}
+            Step::Unitary(..) | Step::Run(..) | Step::Op(Op::Gate { .. }) => {}
         }
     }
     (0..circuit.clbits)

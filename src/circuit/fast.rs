@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use super::block::{bits_of, dense_kern, diag_kern, Coef, Kern, Lane};
 use super::fuse::{fuse, FuseParams, FusedOp, MAX_DENSE};
 use super::gates::Gate;
+use super::plan::plan;
 use super::precision::{Amp, Precision};
 use super::simd::Isa;
 
@@ -179,49 +180,6 @@ impl FastRun {
             }
         }
     }
-}
-
-/// Groups `ops` into passes: `(chosen position mask, op indices)` (module doc).
-fn plan(ops: &[FusedOp], n: usize, b: usize, low_min: usize) -> Vec<(usize, Vec<usize>)> {
-    let all = if n >= usize::BITS as usize {
-        usize::MAX
-    } else {
-        (1usize << n) - 1
-    };
-    let mut remaining: Vec<usize> = (0..ops.len()).collect();
-    let mut out = Vec::new();
-    while !remaining.is_empty() {
-        let mut s = if n <= b { all } else { (1usize << low_min) - 1 };
-        let mut blocked = 0usize;
-        let (mut take, mut rest) = (Vec::new(), Vec::new());
-        let mut scanned_after_block = 0usize;
-        for (k, &i) in remaining.iter().enumerate() {
-            let (need, touch) = (ops[i].need(), ops[i].touch());
-            if blocked != 0 {
-                scanned_after_block += 1;
-            }
-            if blocked & all == all || scanned_after_block > 1 << 14 {
-                rest.extend_from_slice(&remaining[k..]);
-                break;
-            }
-            if touch & blocked != 0 || (s | need).count_ones() as usize > b {
-                rest.push(i);
-                blocked |= touch;
-                continue;
-            }
-            s |= need;
-            take.push(i);
-        }
-        // Fill the block up with the lowest free positions: longer contiguous runs.
-        let mut p = 0;
-        while (s.count_ones() as usize) < b && p < n {
-            s |= 1 << p;
-            p += 1;
-        }
-        out.push((s, take));
-        remaining = rest;
-    }
-    out
 }
 
 /// Builds the kernels of one pass over the positions `s`.

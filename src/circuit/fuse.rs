@@ -277,51 +277,46 @@ pub fn fuse(ops: Vec<FusedOp>, n: usize, params: &FuseParams) -> Vec<FusedOp> {
         cands.dedup();
         // A: into the latest op on the gate's qubits, with earlier ops nothing later touches.
         let mut done = None;
-        if let Some(&f) = cands.last() {
-            let fop = nodes[f].as_ref().expect("live");
+        // The earlier ops among `from` that nothing later touches and that fit in one op of
+        // at most `max_q` qubits with `union`.
+        let absorbable = |nodes: &[Option<FusedOp>], from: &[usize], mut union: usize| {
             let mut parts: Vec<usize> = Vec::new();
-            let mut union = touch | fop.touch();
-            for &c in &cands[..cands.len() - 1] {
+            for &c in from {
                 let ct = nodes[c].as_ref().expect("live").touch();
                 if last_on_all(&last, c, ct) && (union | ct).count_ones() as usize <= max_q {
                     parts.push(c);
                     union |= ct;
                 }
             }
-            parts.push(f);
+            parts
+        };
+        // `parts` then `g` as one op, if that costs no more than applying them apart.
+        let merged = |nodes: &[Option<FusedOp>], parts: &[usize]| {
             let mut list: Vec<&FusedOp> = parts
                 .iter()
                 .map(|&k| nodes[k].as_ref().expect("live"))
                 .collect();
             list.push(&g);
             let before: f64 = list.iter().map(|p| cost(p)).sum();
-            if let Some(m) = merge(&list, max_q).filter(|m| cost(m) <= before) {
+            merge(&list, max_q).filter(|m| cost(m) <= before)
+        };
+        if let Some(&f) = cands.last() {
+            let fop = nodes[f].as_ref().expect("live");
+            let mut parts = absorbable(&nodes, &cands[..cands.len() - 1], touch | fop.touch());
+            parts.push(f);
+            if let Some(m) = merged(&nodes, &parts) {
                 done = Some((parts, f, m));
             }
         }
         // B: a new op at the end, with the earlier ops on its qubits nothing later touches.
         if done.is_none() {
-            let mut parts: Vec<usize> = Vec::new();
-            let mut union = touch;
-            for &c in &cands {
-                let ct = nodes[c].as_ref().expect("live").touch();
-                if last_on_all(&last, c, ct) && (union | ct).count_ones() as usize <= max_q {
-                    parts.push(c);
-                    union |= ct;
-                }
-            }
+            let parts = absorbable(&nodes, &cands, touch);
             let at = nodes.len();
             nodes.push(None);
             let merged = if parts.is_empty() {
                 None
             } else {
-                let mut list: Vec<&FusedOp> = parts
-                    .iter()
-                    .map(|&k| nodes[k].as_ref().expect("live"))
-                    .collect();
-                list.push(&g);
-                let before: f64 = list.iter().map(|p| cost(p)).sum();
-                merge(&list, max_q).filter(|m| cost(m) <= before)
+                merged(&nodes, &parts)
             };
             match merged {
                 Some(m) => done = Some((parts, at, m)),

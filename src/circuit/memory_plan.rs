@@ -22,6 +22,13 @@ pub struct MemoryPlan {
 /// header, count) and in the sampler's index map.
 const COUNT_ENTRY_BYTES: u128 = 96;
 
+/// Bytes of the sampler's tables ([`super::branch::sample_indices`]): the mass of every chunk
+/// of 2^12 amplitudes and the running sums before each, and one sorted draw per shot.
+fn sampling_table_bytes(n: usize, shots: u64) -> u128 {
+    let chunks = (1u128 << n).div_ceil(1 << 12);
+    (2 * chunks + 1 + u128::from(shots)).saturating_mul(8)
+}
+
 impl MemoryPlan {
     /// One state vector of the circuit's qubits.
     pub fn one_state(circuit: &Circuit) -> Self {
@@ -68,7 +75,7 @@ impl MemoryPlan {
         let blocks = plan.items.pop().expect("two items");
         plan.what = format!("circuit ({n} qubits, {shots} shots)");
         plan.items
-            .push(("sampling table".into(), state_bytes(n, 8)));
+            .push(("sampling table".into(), sampling_table_bytes(n, shots)));
         let measured = circuit.has_measurements();
         let (key_bits, regs) = if measured {
             (

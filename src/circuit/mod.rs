@@ -20,6 +20,7 @@ pub mod gates;
 pub mod ir;
 pub mod kernels;
 mod memory_plan;
+mod plan;
 pub mod precision;
 pub mod qasm;
 pub mod qasm3;

@@ -80,6 +80,8 @@ pub(crate) trait Vector: Copy {
     unsafe fn mul(self, b: Self) -> Self;
     /// `self · b + c` (lane-wise on floats).
     unsafe fn fmadd(self, b: Self, c: Self) -> Self;
+    /// `self + b` (lane-wise on floats).
+    unsafe fn add(self, b: Self) -> Self;
     /// Lane `l` ← lane `l ⊕ x` (`x < 2^LOG2`), with real and imaginary parts exchanged if
     /// `swap`.
     unsafe fn perm(self, x: usize, swap: bool) -> Self;
@@ -112,6 +114,10 @@ impl<F: Float> Vector for One<F> {
     #[inline(always)]
     unsafe fn fmadd(self, b: Self, c: Self) -> Self {
         One([self.0[0] * b.0[0] + c.0[0], self.0[1] * b.0[1] + c.0[1]])
+    }
+    #[inline(always)]
+    unsafe fn add(self, b: Self) -> Self {
+        One([self.0[0] + b.0[0], self.0[1] + b.0[1]])
     }
     #[inline(always)]
     unsafe fn perm(self, _x: usize, swap: bool) -> Self {
@@ -186,32 +192,58 @@ static PERM_Z64: [[[i64; 8]; 2]; 8] = widen(perm_table::<8>(4));
 static PERM_Z32: [[[i32; 16]; 2]; 8] = perm_table::<16>(8);
 static PERM_Y32: [[[i32; 8]; 2]; 8] = perm_table::<8>(4);
 
+/// The `Vector` impl of a register type: every method but the permutation is one intrinsic;
+/// `perm` is the type's own `permute`.
+macro_rules! vector {
+    ($t:ident, $f:ty, $log2:expr, $zero:ident, $load:ident, $store:ident, $mul:ident,
+     $fmadd:ident, $add:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        impl Vector for $t {
+            type F = $f;
+            const LOG2: usize = $log2;
+            #[inline(always)]
+            unsafe fn zero() -> Self {
+                $t($zero())
+            }
+            #[inline(always)]
+            unsafe fn load(p: *const $f) -> Self {
+                $t($load(p))
+            }
+            #[inline(always)]
+            unsafe fn store(self, p: *mut $f) {
+                $store(p, self.0)
+            }
+            #[inline(always)]
+            unsafe fn mul(self, b: Self) -> Self {
+                $t($mul(self.0, b.0))
+            }
+            #[inline(always)]
+            unsafe fn fmadd(self, b: Self, c: Self) -> Self {
+                $t($fmadd(self.0, b.0, c.0))
+            }
+            #[inline(always)]
+            unsafe fn add(self, b: Self) -> Self {
+                $t($add(self.0, b.0))
+            }
+            #[inline(always)]
+            unsafe fn perm(self, x: usize, swap: bool) -> Self {
+                self.permute(x, swap)
+            }
+        }
+    };
+}
+
+vector! {
+    Z64, f64, 2,
+    _mm512_setzero_pd, _mm512_loadu_pd, _mm512_storeu_pd,
+    _mm512_mul_pd, _mm512_fmadd_pd, _mm512_add_pd
+}
+
 #[cfg(target_arch = "x86_64")]
-impl Vector for Z64 {
-    type F = f64;
-    const LOG2: usize = 2;
+impl Z64 {
+    /// Lane `l` ← lane `l ⊕ x`, real and imaginary parts exchanged if `swap`.
     #[inline(always)]
-    unsafe fn zero() -> Self {
-        Z64(_mm512_setzero_pd())
-    }
-    #[inline(always)]
-    unsafe fn load(p: *const f64) -> Self {
-        Z64(_mm512_loadu_pd(p))
-    }
-    #[inline(always)]
-    unsafe fn store(self, p: *mut f64) {
-        _mm512_storeu_pd(p, self.0)
-    }
-    #[inline(always)]
-    unsafe fn mul(self, b: Self) -> Self {
-        Z64(_mm512_mul_pd(self.0, b.0))
-    }
-    #[inline(always)]
-    unsafe fn fmadd(self, b: Self, c: Self) -> Self {
-        Z64(_mm512_fmadd_pd(self.0, b.0, c.0))
-    }
-    #[inline(always)]
-    unsafe fn perm(self, x: usize, swap: bool) -> Self {
+    unsafe fn permute(self, x: usize, swap: bool) -> Self {
         match (x, swap) {
             (0, false) => self,
             (0, true) => Z64(_mm512_permute_pd::<0x55>(self.0)),
@@ -223,32 +255,17 @@ impl Vector for Z64 {
     }
 }
 
+vector! {
+    Z32, f32, 3,
+    _mm512_setzero_ps, _mm512_loadu_ps, _mm512_storeu_ps,
+    _mm512_mul_ps, _mm512_fmadd_ps, _mm512_add_ps
+}
+
 #[cfg(target_arch = "x86_64")]
-impl Vector for Z32 {
-    type F = f32;
-    const LOG2: usize = 3;
+impl Z32 {
+    /// Lane `l` ← lane `l ⊕ x`, real and imaginary parts exchanged if `swap`.
     #[inline(always)]
-    unsafe fn zero() -> Self {
-        Z32(_mm512_setzero_ps())
-    }
-    #[inline(always)]
-    unsafe fn load(p: *const f32) -> Self {
-        Z32(_mm512_loadu_ps(p))
-    }
-    #[inline(always)]
-    unsafe fn store(self, p: *mut f32) {
-        _mm512_storeu_ps(p, self.0)
-    }
-    #[inline(always)]
-    unsafe fn mul(self, b: Self) -> Self {
-        Z32(_mm512_mul_ps(self.0, b.0))
-    }
-    #[inline(always)]
-    unsafe fn fmadd(self, b: Self, c: Self) -> Self {
-        Z32(_mm512_fmadd_ps(self.0, b.0, c.0))
-    }
-    #[inline(always)]
-    unsafe fn perm(self, x: usize, swap: bool) -> Self {
+    unsafe fn permute(self, x: usize, swap: bool) -> Self {
         match (x, swap) {
             (0, false) => self,
             (0, true) => Z32(_mm512_permute_ps::<0xB1>(self.0)),
@@ -260,32 +277,17 @@ impl Vector for Z32 {
     }
 }
 
+vector! {
+    Y64, f64, 1,
+    _mm256_setzero_pd, _mm256_loadu_pd, _mm256_storeu_pd,
+    _mm256_mul_pd, _mm256_fmadd_pd, _mm256_add_pd
+}
+
 #[cfg(target_arch = "x86_64")]
-impl Vector for Y64 {
-    type F = f64;
-    const LOG2: usize = 1;
+impl Y64 {
+    /// Lane `l` ← lane `l ⊕ x`, real and imaginary parts exchanged if `swap`.
     #[inline(always)]
-    unsafe fn zero() -> Self {
-        Y64(_mm256_setzero_pd())
-    }
-    #[inline(always)]
-    unsafe fn load(p: *const f64) -> Self {
-        Y64(_mm256_loadu_pd(p))
-    }
-    #[inline(always)]
-    unsafe fn store(self, p: *mut f64) {
-        _mm256_storeu_pd(p, self.0)
-    }
-    #[inline(always)]
-    unsafe fn mul(self, b: Self) -> Self {
-        Y64(_mm256_mul_pd(self.0, b.0))
-    }
-    #[inline(always)]
-    unsafe fn fmadd(self, b: Self, c: Self) -> Self {
-        Y64(_mm256_fmadd_pd(self.0, b.0, c.0))
-    }
-    #[inline(always)]
-    unsafe fn perm(self, x: usize, swap: bool) -> Self {
+    unsafe fn permute(self, x: usize, swap: bool) -> Self {
         match (x, swap) {
             (0, false) => self,
             (0, true) => Y64(_mm256_permute_pd::<0b0101>(self.0)),
@@ -295,32 +297,17 @@ impl Vector for Y64 {
     }
 }
 
+vector! {
+    Y32, f32, 2,
+    _mm256_setzero_ps, _mm256_loadu_ps, _mm256_storeu_ps,
+    _mm256_mul_ps, _mm256_fmadd_ps, _mm256_add_ps
+}
+
 #[cfg(target_arch = "x86_64")]
-impl Vector for Y32 {
-    type F = f32;
-    const LOG2: usize = 2;
+impl Y32 {
+    /// Lane `l` ← lane `l ⊕ x`, real and imaginary parts exchanged if `swap`.
     #[inline(always)]
-    unsafe fn zero() -> Self {
-        Y32(_mm256_setzero_ps())
-    }
-    #[inline(always)]
-    unsafe fn load(p: *const f32) -> Self {
-        Y32(_mm256_loadu_ps(p))
-    }
-    #[inline(always)]
-    unsafe fn store(self, p: *mut f32) {
-        _mm256_storeu_ps(p, self.0)
-    }
-    #[inline(always)]
-    unsafe fn mul(self, b: Self) -> Self {
-        Y32(_mm256_mul_ps(self.0, b.0))
-    }
-    #[inline(always)]
-    unsafe fn fmadd(self, b: Self, c: Self) -> Self {
-        Y32(_mm256_fmadd_ps(self.0, b.0, c.0))
-    }
-    #[inline(always)]
-    unsafe fn perm(self, x: usize, swap: bool) -> Self {
+    unsafe fn permute(self, x: usize, swap: bool) -> Self {
         match (x, swap) {
             (0, false) => self,
             (0, true) => Y32(_mm256_permute_ps::<0xB1>(self.0)),

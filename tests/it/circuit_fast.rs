@@ -257,3 +257,136 @@ fn cli_runs_in_single_precision_and_reports_it() {
     let err = crate::common::fails(qep().args(["circuit", "run", &file, "--precision", "half"]));
     assert!(err.contains("half"), "{err}");
 }
+
+/// The peers' layered workload: `depth` layers of h/rx/ry/rz on every qubit (random angles)
+/// and a brick of cx.
+fn layered(n: usize, depth: usize, seed: u64) -> Circuit {
+    let mut r = rng(seed);
+    let mut c = Circuit::new(n, 0);
+    for d in 0..depth {
+        for q in 0..n {
+            let a = r.random::<f64>() * 2.0 * PI;
+            let g = match r.random_range(0..4) {
+                0 => qep::circuit::Gate::H,
+                1 => qep::circuit::Gate::Rx(a),
+                2 => qep::circuit::Gate::Ry(a),
+                _ => qep::circuit::Gate::Rz(a),
+            };
+            c.gate(g, &[q]);
+        }
+        for q in (d % 2..n - 1).step_by(2) {
+            c.gate(qep::circuit::Gate::Cx, &[q, q + 1]);
+        }
+    }
+    c
+}
+
+#[test]
+fn passes_follow_the_light_cone_of_layered_circuits() {
+    // 24 qubits in blocks of 2^15 amplitudes (the default 512 KiB in complex128): taking the
+    // positions the first waiting op asks for cost 22 passes over the 256 MiB state (about one
+    // per layer); choosing them by lookahead takes several layers per pass.
+    let c = layered(24, 20, 1258);
+    let g = gates_of(&c);
+    let compile = |precision, block_bytes| {
+        FastRun::compile(
+            24,
+            g.iter().map(|(g, q)| (*g, &q[..])),
+            precision,
+            &ExecParams {
+                block_bytes,
+                ..ExecParams::default()
+            },
+        )
+    };
+    let double = compile(Precision::Double, 1 << 19);
+    assert!(double.passes() <= 12, "{} passes", double.passes());
+    let single = compile(Precision::Single, 1 << 19);
+    assert!(single.passes() <= 12, "{} passes", single.passes());
+    // Every fused op lands in some pass: the same ops whatever the blocking.
+    assert_eq!(
+        double.fused_ops(),
+        compile(Precision::Double, 1 << 40).fused_ops()
+    );
+    assert_eq!(compile(Precision::Double, 1 << 40).passes(), 1);
+}
+
+#[test]
+fn lookahead_passes_with_wide_fused_ops_equal_the_plain_executor() {
+    // Layered circuits with random table gates between the layers, on 14 qubits in blocks of
+    // 2^10 amplitudes: 3- and 4-qubit fused ops whose qubits are brought into the block from
+    // above it, across many passes.
+    let mut c = layered(14, 12, 31);
+    let extra = random_table_circuit(14, 120, 32);
+    for op in extra.ops {
+        c.ops.push(op);
+    }
+    for op in layered(14, 6, 33).ops {
+        c.ops.push(op);
+    }
+    let want = unitary_part_state_with(&c, &RunOptions::plain()).unwrap();
+    let g = gates_of(&c);
+    for isa in isas() {
+        for k in [2, 3, 4] {
+            let opts = fast(isa, 1 << 12, k, Precision::Double);
+            let run = FastRun::compile(
+                14,
+                g.iter().map(|(g, q)| (*g, &q[..])),
+                opts.precision,
+                &opts.params,
+            );
+            // Premise: several passes, so high qubits are remapped into the block.
+            assert!(run.passes() > 3, "{isa:?} k {k}: {} passes", run.passes());
+            let one = in_pool(1, || unitary_part_state_with(&c, &opts).unwrap());
+            let two = in_pool(2, || unitary_part_state_with(&c, &opts).unwrap());
+            assert_eq!(one, two, "{isa:?} k {k}: thread counts");
+            let d = max_abs_diff(&one, &want);
+            assert!(d < 1e-12, "{isa:?} k {k}: diff {d:e}");
+        }
+    }
+}
+
+#[test]
+fn chunked_sampling_draws_what_a_cumulative_table_draws() {
+    use qep::circuit::branch::sample_indices;
+    use rand::SeedableRng;
+    // A random 16-qubit state with whole zero chunks and scattered zero amplitudes.
+    let mut r = rng(5);
+    let psi: Vec<C64> = (0..1usize << 16)
+        .map(|i| {
+            if (i >> 12) % 3 == 1 || i % 7 == 0 {
+                C64::new(0.0, 0.0)
+            } else {
+                C64::new(r.random::<f64>() - 0.5, r.random::<f64>() - 0.5)
+            }
+        })
+        .collect();
+    let shots = 20_000;
+    // The reference: one cumulative table, a binary search per draw, in draw order.
+    let mut cdf = Vec::new();
+    let mut acc = 0.0;
+    for z in &psi {
+        acc += z.norm_sqr();
+        cdf.push(acc);
+    }
+    let mut draws = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut want = std::collections::HashMap::new();
+    for _ in 0..shots {
+        let u = draws.random::<f64>() * acc;
+        let i = cdf.partition_point(|&c| c <= u).min(psi.len() - 1);
+        *want.entry(i).or_insert(0u64) += 1;
+    }
+    let got = in_pool(2, || {
+        sample_indices(&psi, shots, &mut rand_chacha::ChaCha8Rng::seed_from_u64(11))
+    });
+    assert!(
+        got.keys().all(|&i| psi[i].norm_sqr() > 0.0),
+        "a zero amplitude drawn"
+    );
+    assert_eq!(got.values().sum::<u64>(), shots);
+    assert_eq!(got, want);
+    let one = in_pool(1, || {
+        sample_indices(&psi, shots, &mut rand_chacha::ChaCha8Rng::seed_from_u64(11))
+    });
+    assert_eq!(one, got, "thread counts");
+}
