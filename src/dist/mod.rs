@@ -18,11 +18,13 @@ mod comm;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
 mod operator;
+mod world;
 
 pub use comm::{sendrecv_scalars, Comm, SelfComm, ThreadComm};
 #[cfg(feature = "mpi")]
 pub use mpi_comm::MpiComm;
 pub use operator::{DistOperator, Layout};
+pub use world::{block, is_root, map_ordered, set_world, world};
 
 /// Errors of the distributed layer.
 #[derive(Debug, thiserror::Error)]
