@@ -13,6 +13,11 @@
 //! [`ThreadComm`] (ranks simulated by threads of one process — the whole exchange logic is
 //! tested without an MPI installation), and, with the cargo feature `mpi`, `MpiComm` over
 //! the `mpi` crate (OpenMPI).
+//!
+//! The communicator of the whole run is [`world`]: the MPI world the `qep` binary installs
+//! at start under `mpirun`, [`SelfComm`] otherwise. Work made of independent items (the
+//! samples of a study, the examples of a mini-batch) is split over its ranks by
+//! [`map_ordered`], which returns every rank the one-process list of results.
 
 mod comm;
 #[cfg(feature = "mpi")]

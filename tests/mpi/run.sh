@@ -94,6 +94,13 @@ for np in 2 4; do
         "mpirun --oversubscribe -np $np $bin/qep $train --out $work/r$np >$work/run-$np.json \
          && python3 $work/same.py $work/run-plain.json $work/run-$np.json $np 1e-12"
 done
+# One rank is the plain qep, byte for byte; several print the same text once.
+"$bin/qep-plain" info hamiltonians/xor.yaml >"$work/info-plain.txt"
+for np in 1 2; do
+    check "qep info on $np ranks prints the plain binary's text, once" bash -c \
+        "mpirun --oversubscribe -np $np $bin/qep info hamiltonians/xor.yaml >$work/info-$np.txt \
+         && cmp $work/info-plain.txt $work/info-$np.txt && echo identical"
+done
 # Bad input on every rank: exit code 1, the message once, no hang.
 if out=$(timeout 120 mpirun --oversubscribe -np 4 "$bin/qep" info "$work/missing.yaml" 2>&1); then
     echo "mpi: missing file on 4 ranks FAILED: it succeeded: $out"; failed=$((failed + 1))
