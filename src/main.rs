@@ -132,11 +132,9 @@ impl World {
 /// (`None`, and nothing changed, if that cannot be done).
 #[cfg(all(unix, feature = "mpi"))]
 fn silence() -> Option<std::os::fd::OwnedFd> {
+    use std::fs::OpenOptions;
     use std::os::fd::{AsFd, AsRawFd};
-    let null = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/null")
-        .ok()?;
+    let null = OpenOptions::new().write(true).open("/dev/null").ok()?;
     let saved = std::io::stderr().as_fd().try_clone_to_owned().ok()?;
     // SAFETY: dup2 on open descriptors: 1 and 2 now refer to /dev/null, `null` stays valid.
     unsafe {
