@@ -9,14 +9,19 @@ const EXIT_INTERRUPTED: i32 = 130;
 
 fn main() {
     keep_freed_memory();
+    let world = World::start();
     handle_ctrl_c();
     let args = match cli::args::Cli::try_parse() {
         Ok(a) => a,
         Err(e) => {
             // --help and --version print to stdout and succeed; every usage error is bad
             // input: exit code 1, like every other error of qep.
+            let code = if e.use_stderr() { 1 } else { 0 };
+            if code == 1 && !world.prints() {
+                world.fail(&e.render().to_string(), code);
+            }
             let _ = e.print();
-            std::process::exit(if e.use_stderr() { 1 } else { 0 });
+            world.exit(code);
         }
     };
     if let Some(n) = args.threads {
@@ -27,16 +32,116 @@ fn main() {
     }
     if let Err(e) = cli::dispatch(args.command) {
         if let Some(i) = e.downcast_ref::<cli::Interrupted>() {
-            eprintln!("{i}");
-            std::process::exit(EXIT_INTERRUPTED);
+            world.fail(&format!("{i}\n"), EXIT_INTERRUPTED);
         }
         if cli::is_cancelled(&e) {
-            eprintln!("interrupted");
-            std::process::exit(EXIT_INTERRUPTED);
+            world.fail("interrupted\n", EXIT_INTERRUPTED);
         }
-        eprintln!("error: {}", cli::error_chain(&e));
-        std::process::exit(1);
+        world.fail(&format!("error: {}\n", cli::error_chain(&e)), 1);
     }
+    world.finish();
+}
+
+/// The processes this run is one of: one process, or the ranks `mpirun` started (binary built
+/// with the cargo feature `mpi`). Rank 0 alone prints: the other ranks' stdout and stderr go
+/// to `/dev/null` from the start, so no command needs to know about ranks to print once (and
+/// the library writes files on rank 0 only, see `qep::report::write_atomic`).
+struct World {
+    /// The MPI communicator, for the whole process (never dropped: see [`World::finish`]).
+    #[cfg(feature = "mpi")]
+    mpi: Option<&'static qep::dist::MpiComm>,
+    /// On a rank other than 0: its own stderr, kept for the message of an error of its own.
+    #[cfg(unix)]
+    stderr: Option<std::os::fd::OwnedFd>,
+}
+
+impl World {
+    /// Initialises MPI when built with it (one rank when not started by `mpirun`) and
+    /// installs its communicator as `qep::dist::world()` when there are several ranks.
+    fn start() -> Self {
+        #[cfg(feature = "mpi")]
+        if let Some(c) = qep::dist::MpiComm::init() {
+            use qep::dist::Comm;
+            let c: &'static qep::dist::MpiComm = Box::leak(Box::new(c));
+            if c.size() > 1 {
+                qep::dist::set_world(c);
+            }
+            return Self {
+                mpi: Some(c),
+                stderr: if c.rank() > 0 { silence() } else { None },
+            };
+        }
+        Self {
+            #[cfg(feature = "mpi")]
+            mpi: None,
+            #[cfg(unix)]
+            stderr: None,
+        }
+    }
+
+    /// Whether this process prints (rank 0, or the only process).
+    fn prints(&self) -> bool {
+        #[cfg(unix)]
+        return self.stderr.is_none();
+        #[cfg(not(unix))]
+        true
+    }
+
+    /// A clean end: finalises MPI.
+    fn finish(&self) {
+        #[cfg(feature = "mpi")]
+        if let Some(c) = self.mpi {
+            c.finalize();
+        }
+    }
+
+    /// Ends the process with `code`. Under MPI with several ranks, a failure aborts the whole
+    /// job (`MPI_Abort`): the other ranks may be waiting for this one in a collective call.
+    fn exit(&self, code: i32) -> ! {
+        #[cfg(feature = "mpi")]
+        if let Some(c) = self.mpi {
+            use qep::dist::Comm;
+            if code != 0 && c.size() > 1 {
+                c.abort(code);
+            }
+        }
+        self.finish();
+        std::process::exit(code)
+    }
+
+    /// Prints `message` (which ends in a newline) once and ends the process with `code`.
+    /// Rank 0 prints it. Another rank waits a moment first: when every rank fails on the same
+    /// input, rank 0's abort ends the job in that moment and the message appears once; when
+    /// only this rank fails, it prints its own message and aborts the job.
+    fn fail(&self, message: &str, code: i32) -> ! {
+        #[cfg(unix)]
+        if let Some(fd) = &self.stderr {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            if let Ok(fd) = fd.try_clone() {
+                use std::io::Write;
+                let _ = std::fs::File::from(fd).write_all(message.as_bytes());
+            }
+            self.exit(code);
+        }
+        eprint!("{message}");
+        self.exit(code)
+    }
+}
+
+/// Sends this process's stdout and stderr to `/dev/null` and returns its former stderr
+/// (`None`, and nothing changed, if that cannot be done).
+#[cfg(all(unix, feature = "mpi"))]
+fn silence() -> Option<std::os::fd::OwnedFd> {
+    use std::fs::OpenOptions;
+    use std::os::fd::{AsFd, AsRawFd};
+    let null = OpenOptions::new().write(true).open("/dev/null").ok()?;
+    let saved = std::io::stderr().as_fd().try_clone_to_owned().ok()?;
+    // SAFETY: dup2 on open descriptors: 1 and 2 now refer to /dev/null, `null` stays valid.
+    unsafe {
+        libc::dup2(null.as_raw_fd(), 1);
+        libc::dup2(null.as_raw_fd(), 2);
+    }
+    Some(saved)
 }
 
 /// Ctrl-C (SIGINT): a command that checks for it at safe points (training, studies, export)

@@ -120,22 +120,11 @@ impl ThreadComm {
     /// rank has finished; a rank left waiting for a message from a panicked rank would wait
     /// for ever, so `f` must not panic between matched calls in tests that expect success).
     pub fn run<R: Send>(size: usize, f: impl Fn(&ThreadComm) -> R + Sync) -> Vec<R> {
-        assert!(size > 0, "at least one rank");
-        let shared = Arc::new(Shared {
-            size,
-            mail: Mutex::new(HashMap::new()),
-            arrived: Condvar::new(),
-            slots: Mutex::new(vec![Vec::new(); size]),
-            barrier: Barrier::new(size),
-        });
+        let comms = Self::group(size);
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..size)
-                .map(|rank| {
-                    let comm = ThreadComm {
-                        rank,
-                        shared: Arc::clone(&shared),
-                        sent: AtomicU64::new(0),
-                    };
+            let handles: Vec<_> = comms
+                .into_iter()
+                .map(|comm| {
                     let f = &f;
                     s.spawn(move || f(&comm))
                 })
@@ -145,6 +134,28 @@ impl ThreadComm {
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         })
+    }
+
+    /// The communicators of `size` ranks that talk to each other, in rank order.
+    ///
+    /// # Panics
+    /// If `size == 0`.
+    pub(super) fn group(size: usize) -> Vec<ThreadComm> {
+        assert!(size > 0, "at least one rank");
+        let shared = Arc::new(Shared {
+            size,
+            mail: Mutex::new(HashMap::new()),
+            arrived: Condvar::new(),
+            slots: Mutex::new(vec![Vec::new(); size]),
+            barrier: Barrier::new(size),
+        });
+        (0..size)
+            .map(|rank| ThreadComm {
+                rank,
+                shared: Arc::clone(&shared),
+                sent: AtomicU64::new(0),
+            })
+            .collect()
     }
 
     fn count(&self, values: usize) {

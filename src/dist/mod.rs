@@ -13,16 +13,23 @@
 //! [`ThreadComm`] (ranks simulated by threads of one process — the whole exchange logic is
 //! tested without an MPI installation), and, with the cargo feature `mpi`, `MpiComm` over
 //! the `mpi` crate (OpenMPI).
+//!
+//! The communicator of the whole run is [`world`]: the MPI world the `qep` binary installs
+//! at start under `mpirun`, [`SelfComm`] otherwise. Work made of independent items (the
+//! samples of a study, the examples of a mini-batch) is split over its ranks by
+//! [`map_ordered`], which returns every rank the one-process list of results.
 
 mod comm;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
 mod operator;
+mod world;
 
 pub use comm::{sendrecv_scalars, Comm, SelfComm, ThreadComm};
 #[cfg(feature = "mpi")]
 pub use mpi_comm::MpiComm;
 pub use operator::{DistOperator, Layout};
+pub use world::{block, is_root, map_ordered, set_world, world};
 
 /// Errors of the distributed layer.
 #[derive(Debug, thiserror::Error)]

@@ -23,8 +23,8 @@ pub struct MpiComm {
     sent: AtomicU64,
     rank: usize,
     size: usize,
-    // Dropped last: finalises MPI.
-    _universe: Universe,
+    /// Finalises MPI when dropped: by [`MpiComm::finalize`], or with the communicator.
+    universe: Mutex<Option<Universe>>,
 }
 
 // SAFETY: the communicator handle is only used under `lock`, and MPI was initialised with
@@ -49,7 +49,7 @@ impl MpiComm {
             sent: AtomicU64::new(0),
             rank,
             size,
-            _universe: universe,
+            universe: Mutex::new(Some(universe)),
         })
     }
 
@@ -57,6 +57,18 @@ impl MpiComm {
     /// for it in a collective call).
     pub fn abort(&self, code: i32) -> ! {
         self.world.abort(code)
+    }
+
+    /// Finalises MPI (`MPI_Finalize`) on a clean exit, for a communicator that lives for the
+    /// whole process and is never dropped. No MPI call may follow; a second call does nothing.
+    pub fn finalize(&self) {
+        let _g = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        drop(
+            self.universe
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
     }
 }
 

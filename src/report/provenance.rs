@@ -20,6 +20,8 @@ pub struct Provenance {
     pub settings: serde_json::Value,
     /// Threads in rayon's pool.
     pub threads: usize,
+    /// MPI ranks the result was computed on (1 without MPI).
+    pub ranks: usize,
     /// When the result was made (seconds since the Unix epoch).
     pub unix_time: u64,
 }
@@ -39,6 +41,7 @@ impl Provenance {
             seed,
             settings,
             threads: rayon::current_num_threads(),
+            ranks: crate::dist::world().size(),
             unix_time: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())

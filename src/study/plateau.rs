@@ -260,33 +260,52 @@ pub fn plateau_scan_until(
         let (mut s1, mut s2) = (vec![0.0; 2 * m], vec![0.0; 2 * m]);
         let mut sq = Vec::with_capacity(p.samples);
         let (mut e1, mut e2) = (vec![0.0; 2 * m], vec![0.0; 2 * m]);
-        let mut cancelled = false;
-        for sample in 0..p.samples {
+        // The networks are drawn in sequence from the size's stream (cheap); their gradients,
+        // the work, are split over the ranks and gathered in sample order, so every rank count
+        // accumulates the same numbers in the same order. `None`: cancelled before that draw.
+        let models = (0..p.samples)
+            .map(|_| network(p.family, n, p.init_range, &mut rng))
+            .collect::<Result<Vec<_>, _>>()?;
+        let draws = crate::dist::map_ordered(crate::dist::world(), models.len(), |sample| {
             if cancel.is_cancelled() {
+                return Ok::<_, Error>(None);
+            }
+            let model = &models[sample];
+            let exact = Engine::Eigen.exact(model, &model.theta(), &ex, &ep)?;
+            let shot = match p.ep_shots {
+                Some((shots, beta)) => {
+                    let params = EpParams {
+                        beta,
+                        shots: Some(shots),
+                        shot_seed: p.seed ^ ((n as u64) << 32) ^ sample as u64,
+                        ..ep.clone()
+                    };
+                    Some(
+                        Engine::Eigen
+                            .gradient(model, &model.theta(), &ex, &params)?
+                            .ep,
+                    )
+                }
+                None => None,
+            };
+            progress(si, sample + 1);
+            Ok(Some((exact, shot)))
+        })?;
+        let mut cancelled = false;
+        for draw in draws {
+            let Some((exact, shot)) = draw else {
                 cancelled = true;
                 break;
-            }
-            let model = network(p.family, n, p.init_range, &mut rng)?;
-            let exact = Engine::Eigen.exact(&model, &model.theta(), &ex, &ep)?;
+            };
             for (k, v) in exact.iter().enumerate() {
                 s1[k] += v;
                 s2[k] += v * v;
             }
             sq.push(exact.iter().map(|v| v * v).sum::<f64>() / (2 * m) as f64);
-            if let Some((shots, beta)) = p.ep_shots {
-                let params = EpParams {
-                    beta,
-                    shots: Some(shots),
-                    shot_seed: p.seed ^ ((n as u64) << 32) ^ sample as u64,
-                    ..ep.clone()
-                };
-                let e = Engine::Eigen.gradient(&model, &model.theta(), &ex, &params)?;
-                for (k, v) in e.ep.iter().enumerate() {
-                    e1[k] += v;
-                    e2[k] += v * v;
-                }
+            for (k, v) in shot.iter().flatten().enumerate() {
+                e1[k] += v;
+                e2[k] += v * v;
             }
-            progress(si, sample + 1);
         }
         if cancelled {
             break;

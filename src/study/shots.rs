@@ -121,30 +121,51 @@ pub fn shot_scan_until(
     }
     let bias_coefficient = b_est.iter().sum::<f64>() / b_est.len().max(1) as f64;
     let total = p.shots.len() * p.betas.len() * p.repeats;
-    let mut done = 0;
+    // Every (budget, β, repeat) gradient is one item, split over the ranks and gathered in
+    // the one-process order (each depends on its seed only). `None`: cancelled before it.
+    let runs_of = |i: usize| {
+        let r = i % p.repeats.max(1);
+        let cell = i / p.repeats.max(1);
+        (
+            p.shots[cell / p.betas.len()],
+            p.betas[cell % p.betas.len()],
+            r,
+        )
+    };
+    let gradients = crate::dist::map_ordered(crate::dist::world(), total, |i| {
+        if cancel.is_cancelled() {
+            return Ok::<_, Error>(None);
+        }
+        let (s, beta, r) = runs_of(i);
+        let params = EpParams {
+            beta,
+            shots: Some(s),
+            shot_seed: p.seed.wrapping_add(r as u64 * 7919),
+            ..base.clone()
+        };
+        let g = engine.gradient(model, theta, example, &params)?;
+        let sd = g.ep_std.unwrap_or_default();
+        progress(i + 1, total);
+        Ok(Some((
+            g.ep,
+            (sd.iter().map(|x| x * x).sum::<f64>() / k).sqrt(),
+            g.shots_total.unwrap_or(0),
+        )))
+    })?;
+    let mut gradients = gradients.into_iter();
     let mut cells = Vec::new();
     'scan: for &s in &p.shots {
         for &beta in &p.betas {
             let mut runs: Vec<Vec<f64>> = Vec::with_capacity(p.repeats);
             let mut reported = 0.0;
             let mut spent = 0;
-            for r in 0..p.repeats {
-                if cancel.is_cancelled() {
+            for _ in 0..p.repeats {
+                let Some(Some((g, sd, shots))) = gradients.next() else {
                     break 'scan;
-                }
-                let params = EpParams {
-                    beta,
-                    shots: Some(s),
-                    shot_seed: p.seed.wrapping_add(r as u64 * 7919),
-                    ..base.clone()
                 };
-                let g = engine.gradient(model, theta, example, &params)?;
-                let sd = g.ep_std.unwrap_or_default();
-                reported += (sd.iter().map(|x| x * x).sum::<f64>() / k).sqrt();
-                spent = g.shots_total.unwrap_or(0);
-                runs.push(g.ep);
-                done += 1;
-                progress(done, total);
+                reported += sd;
+                spent = shots;
+                runs.push(g);
             }
             let n = runs.len() as f64;
             let mean: Vec<f64> = (0..exact.len())

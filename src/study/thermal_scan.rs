@@ -141,28 +141,55 @@ pub fn thermal_scan(
     plan.check()?;
     let theta = model.theta();
     let total = settings.temperatures.len() as u64;
-    let mut rows = Vec::new();
-    for &t in &settings.temperatures {
+    // One item per temperature, split over the ranks and gathered in the order asked for.
+    // `None`: cancelled before that temperature.
+    let temps = &settings.temperatures;
+    let done = crate::dist::map_ordered(crate::dist::world(), temps.len(), |i| {
         if cancel.is_cancelled() {
-            break;
+            return Ok::<_, Error>(None);
         }
         progress(Progress::Steps {
             what: format!("{}: thermal gradients", model.name),
-            done: rows.len() as u64,
+            done: i as u64,
             total,
             unit: "temperatures",
         });
+        let t = temps[i];
         let g = thermal_gradients(model, &theta, &ex, t, settings.beta)?;
-        rows.push(ThermalScanRow {
-            temperature: t,
-            covariance_xx: rel(&g.covariance, &g.exact, &xx),
-            covariance_zz: rel(&g.covariance, &g.exact, &zz),
-            covariance: rel(&g.covariance, &g.exact, &all).unwrap_or(f64::NAN),
-            clamped: rel(&g.clamped, &g.exact, &all).unwrap_or(f64::NAN),
-            kubo_mori: rel(&g.kubo_mori, &g.exact, &all).unwrap_or(f64::NAN),
-            exact_norm: g.exact.iter().map(|x| x * x).sum::<f64>().sqrt(),
-        });
-    }
+        Ok(Some((
+            t,
+            rel(&g.covariance, &g.exact, &xx),
+            rel(&g.covariance, &g.exact, &zz),
+            [
+                rel(&g.covariance, &g.exact, &all).unwrap_or(f64::NAN),
+                rel(&g.clamped, &g.exact, &all).unwrap_or(f64::NAN),
+                rel(&g.kubo_mori, &g.exact, &all).unwrap_or(f64::NAN),
+                g.exact.iter().map(|x| x * x).sum::<f64>().sqrt(),
+            ],
+        )))
+    })?;
+    let rows: Vec<ThermalScanRow> = done
+        .into_iter()
+        .map_while(|row| row)
+        .map(
+            |(
+                temperature,
+                covariance_xx,
+                covariance_zz,
+                [covariance, clamped, kubo_mori, exact_norm],
+            )| {
+                ThermalScanRow {
+                    temperature,
+                    covariance_xx,
+                    covariance_zz,
+                    covariance,
+                    clamped,
+                    kubo_mori,
+                    exact_norm,
+                }
+            },
+        )
+        .collect();
     Ok(ThermalScan {
         beta: settings.beta,
         complete: rows.len() == settings.temperatures.len(),

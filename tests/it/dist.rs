@@ -115,3 +115,205 @@ fn layouts_that_cannot_split_the_state_are_refused() {
     let four = Layout::new(10, 4, 3).unwrap();
     assert_eq!((four.local_qubits(), four.offset()), (8, 768));
 }
+
+// ---- Work split over ranks: the studies and training give one process's numbers ----
+
+/// The bits of a list of floats (NaN-safe exact comparison).
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn plateau_scan_split_over_2_3_4_ranks_equals_one_process_bit_for_bit() {
+    use qep::study::plateau::{plateau_scan, Family, PlateauParams};
+    let p = PlateauParams {
+        family: Family::Chain,
+        sizes: vec![3, 4, 5],
+        samples: 7,
+        init_range: 1.0,
+        seed: 5,
+        ep_shots: Some((2_000, 0.1)),
+    };
+    let one = plateau_scan(&p, |_, _| {}).unwrap();
+    let key = |s: &qep::study::plateau::Plateau| {
+        let mut k = bits(&s.variance);
+        for r in &s.per_size {
+            k.extend(bits(&[r.variance_xx, r.variance_zz, r.median_sq]));
+            k.extend(bits(&[r.variance_ep_shots.unwrap_or(f64::NAN)]));
+            k.extend(
+                r.by_distance
+                    .iter()
+                    .flat_map(|&(d, v)| [d as u64, v.to_bits()]),
+            );
+        }
+        k.extend(bits(&[s.decay_rate, s.decay_rate_err]));
+        k
+    };
+    assert_eq!(one.variance.len(), 3);
+    assert!(one.variance.iter().all(|v| *v > 0.0), "{:?}", one.variance);
+    for ranks in [2, 3, 4] {
+        let runs = ThreadComm::run_as_world(ranks, || {
+            let mut draws = 0;
+            let scan = plateau_scan(&p, |_, _| draws += 1).unwrap();
+            (scan, draws)
+        });
+        // Each rank solved its own share of the 3 × 7 draws, and all of them were solved.
+        let draws: Vec<usize> = runs.iter().map(|r| r.1).collect();
+        assert_eq!(draws.iter().sum::<usize>(), 21, "{ranks} ranks: {draws:?}");
+        assert!(
+            draws.iter().all(|&d| d <= 3 * 7usize.div_ceil(ranks)),
+            "{draws:?}"
+        );
+        for (rank, (got, _)) in runs.iter().enumerate() {
+            assert_eq!(key(got), key(&one), "{ranks} ranks, rank {rank}");
+        }
+    }
+}
+
+#[test]
+fn shot_scan_split_over_2_and_3_ranks_equals_one_process_bit_for_bit() {
+    use qep::hamiltonian::Example;
+    use qep::study::shots::{shot_scan, ShotScanParams};
+    let y = "qubits: 3\ninputs: [0]\noutputs: [2]\nparams:\n  - {pauli: \"X0 X1\", value: 0.4}\n  - {pauli: \"Z1 Z2\", value: -0.5}\n  - {pauli: \"Z0 Z2\", value: 0.2}\nterms:\n  - {pauli: X1, coeff: -1}\n  - {pauli: X2, coeff: -1}\n";
+    let m = qep::hamiltonian::parse_str(y, std::path::Path::new("s.yaml")).unwrap();
+    let ex = Example {
+        inputs: vec![0.5],
+        targets: vec![1.0],
+    };
+    // 2 budgets × 2 β × 3 repeats = 12 gradients: blocks that cut through cells.
+    let p = ShotScanParams {
+        shots: vec![500, 5_000],
+        betas: vec![0.05, 0.2],
+        repeats: 3,
+        seed: 3,
+    };
+    let key = |s: &qep::study::shots::ShotScan| {
+        let mut k: Vec<u64> = s
+            .cells
+            .iter()
+            .flat_map(|c| {
+                bits(&[c.rms, c.bias, c.noise, c.reported_std, c.beta])
+                    .into_iter()
+                    .chain([c.shots, c.shots_per_gradient])
+            })
+            .collect();
+        k.extend(bits(&[s.bias_coefficient, s.noise_coefficient]));
+        k
+    };
+    let one = shot_scan(&m, &m.theta(), &ex, &p, |_, _| {}).unwrap();
+    assert_eq!(one.cells.len(), 4);
+    assert!(one.cells.iter().all(|c| c.noise > 0.0));
+    for ranks in [2, 3] {
+        for got in ThreadComm::run_as_world(ranks, || {
+            shot_scan(&m, &m.theta(), &ex, &p, |_, _| {}).unwrap()
+        }) {
+            assert_eq!(key(&got), key(&one), "{ranks} ranks");
+        }
+    }
+}
+
+#[test]
+fn thermal_scan_split_over_2_ranks_equals_one_process_bit_for_bit() {
+    use qep::cancel::Cancel;
+    use qep::report::no_progress;
+    use qep::study::thermal_scan::{thermal_scan, ThermalScanSettings};
+    let m =
+        qep::hamiltonian::load(std::path::Path::new(&crate::common::model("xor.yaml"))).unwrap();
+    let settings = ThermalScanSettings {
+        temperatures: vec![0.1, 0.5, 3.0],
+        beta: 0.01,
+        example: 0,
+    };
+    let key = |s: &qep::study::thermal_scan::ThermalScan| -> Vec<u64> {
+        s.rows
+            .iter()
+            .flat_map(|r| {
+                bits(&[
+                    r.temperature,
+                    r.covariance_xx.unwrap_or(f64::NAN),
+                    r.covariance_zz.unwrap_or(f64::NAN),
+                    r.covariance,
+                    r.clamped,
+                    r.kubo_mori,
+                    r.exact_norm,
+                ])
+            })
+            .collect()
+    };
+    let one = thermal_scan(&m, &settings, &Cancel::new(), &no_progress).unwrap();
+    assert_eq!(one.rows.len(), 3);
+    for got in ThreadComm::run_as_world(2, || {
+        thermal_scan(&m, &settings, &Cancel::new(), &no_progress).unwrap()
+    }) {
+        assert!(got.complete);
+        assert_eq!(key(&got), key(&one));
+    }
+}
+
+#[test]
+fn data_parallel_training_on_2_and_3_ranks_equals_one_process() {
+    use qep::ep::{TrainParams, Trainer};
+    let m =
+        qep::hamiltonian::load(std::path::Path::new(&crate::common::model("xor.yaml"))).unwrap();
+    let train = || {
+        let mut t = Trainer::new(&m, TrainParams::from_model(&m), None).unwrap();
+        for _ in 0..2 {
+            t.run_epoch(|_, _| {}).unwrap();
+        }
+        let c = t.checkpoint();
+        let metrics: Vec<f64> = c
+            .history
+            .iter()
+            .flat_map(|e| {
+                [
+                    e.train_cost,
+                    e.train_accuracy,
+                    e.test_cost,
+                    e.test_accuracy,
+                    e.grad_norm,
+                ]
+            })
+            .collect();
+        (c.theta.clone(), metrics)
+    };
+    let (theta, metrics) = train();
+    assert_eq!(metrics.len(), 10);
+    assert!(metrics[0].is_finite() && metrics[4] > 0.0, "{metrics:?}");
+    for ranks in [2, 3] {
+        for (got_theta, got_metrics) in ThreadComm::run_as_world(ranks, train) {
+            for (a, b) in got_theta
+                .iter()
+                .zip(&theta)
+                .chain(got_metrics.iter().zip(&metrics))
+            {
+                // NaN where there is no test set: NaN on every rank count.
+                let same = (a - b).abs() <= 1e-12 || (a.is_nan() && b.is_nan());
+                assert!(same, "{ranks} ranks: {a} vs {b}");
+            }
+            assert_eq!(got_theta.len(), theta.len());
+        }
+    }
+}
+
+#[test]
+fn only_rank_0_writes_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("result.txt");
+    ThreadComm::run_as_world(3, || {
+        let rank = qep::dist::world().rank();
+        qep::report::write_atomic(&path, format!("rank {rank}\n").as_bytes()).unwrap();
+    });
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "rank 0\n");
+    // No rank left a temporary file behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn json_provenance_names_one_rank_without_mpi() {
+    let v = crate::common::json(&["info", &crate::common::model("xor.yaml")]);
+    assert_eq!(v["provenance"]["ranks"], 1, "{v}");
+    assert_eq!(
+        v["provenance"]["threads"].as_u64().map(|t| t > 0),
+        Some(true)
+    );
+}

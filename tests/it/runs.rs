@@ -441,9 +441,11 @@ fn no_result_file_is_written_around_the_atomic_writer() {
         let text = std::fs::read_to_string(f).unwrap();
         for (i, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
+            // The null device (other MPI ranks' output) holds no result.
             if ["fs::write(", "File::create(", "OpenOptions::new("]
                 .iter()
                 .any(|n| code.contains(n))
+                && !code.contains("open(\"/dev/null\")")
             {
                 offenders.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
             }

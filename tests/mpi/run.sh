@@ -16,8 +16,17 @@ if ! command -v mpirun >/dev/null || ! command -v mpicc >/dev/null; then
     fi
 fi
 
-cargo build --release --features mpi --example mpi_h_psi
+# The plain binary (default features) is the reference; the MPI build replaces
+# target/release/qep, so each is copied aside.
+bin=target/mpi-test
+mkdir -p "$bin"
+cargo build --release --bin qep
+cp target/release/qep "$bin/qep-plain"
+cargo build --release --features mpi --example mpi_h_psi --bin qep
+cp target/release/qep "$bin/qep"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 mpirun_() { mpirun --oversubscribe -np "$@"; }
 
 passed=0
@@ -43,6 +52,67 @@ elif grep -q "4 ranks for 2 qubits: each rank needs at least one local qubit" <<
     echo "mpi: 4 ranks for 2 qubits refused ok"; passed=$((passed + 1))
 else
     echo "mpi: 4 ranks for 2 qubits FAILED: wrong message or a hang:"; echo "$out"; failed=$((failed + 1))
+fi
+
+# `same.py A B RANKS TOL`: two JSON results agree (numbers to TOL relative, everything else
+# exactly), apart from wall times, the output folder and provenance's time/threads/ranks; and
+# B's provenance.ranks is RANKS.
+cat >"$work/same.py" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ranks, tol = int(sys.argv[3]), float(sys.argv[4])
+skip = {"unix_time", "threads", "ranks", "seconds", "wall_seconds", "out", "dir", "input"}
+assert b["provenance"]["ranks"] == ranks, f"ranks {b['provenance']['ranks']} != {ranks}"
+def cmp(x, y, at):
+    if isinstance(x, dict):
+        assert isinstance(y, dict) and set(x) == set(y), f"{at}: keys differ"
+        for k in x:
+            if k not in skip and "seconds" not in k:
+                cmp(x[k], y[k], f"{at}.{k}")
+    elif isinstance(x, list):
+        assert isinstance(y, list) and len(x) == len(y), f"{at}: lengths differ"
+        for i, (u, v) in enumerate(zip(x, y)):
+            cmp(u, v, f"{at}[{i}]")
+    elif isinstance(x, float) or isinstance(y, float):
+        assert abs(x - y) <= tol * max(1.0, abs(x)), f"{at}: {x} != {y}"
+    else:
+        assert x == y, f"{at}: {x!r} != {y!r}"
+cmp(a, b, "")
+print(f"equal, provenance.ranks = {ranks}")
+PY
+plateau="plateau --family chain --sizes 4..10:2 --samples 40 --seed 5 --json"
+"$bin/qep-plain" $plateau --out "$work/p0" >"$work/plateau-plain.json"
+for np in 1 2 4; do
+    check "qep plateau on $np ranks prints the plain binary's numbers" bash -c \
+        "mpirun --oversubscribe -np $np $bin/qep $plateau --out $work/p$np >$work/plateau-$np.json \
+         && python3 $work/same.py $work/plateau-plain.json $work/plateau-$np.json $np 0"
+done
+train="run hamiltonians/iris.yaml --epochs 2 --json"
+"$bin/qep-plain" $train --out "$work/r0" >"$work/run-plain.json"
+for np in 2 4; do
+    check "qep run iris, 2 epochs, on $np ranks: one process's metrics" bash -c \
+        "mpirun --oversubscribe -np $np $bin/qep $train --out $work/r$np >$work/run-$np.json \
+         && python3 $work/same.py $work/run-plain.json $work/run-$np.json $np 1e-12"
+done
+# One rank is the plain qep, byte for byte; several print the same text once.
+"$bin/qep-plain" info hamiltonians/xor.yaml >"$work/info-plain.txt"
+for np in 1 2; do
+    check "qep info on $np ranks prints the plain binary's text, once" bash -c \
+        "mpirun --oversubscribe -np $np $bin/qep info hamiltonians/xor.yaml >$work/info-$np.txt \
+         && cmp $work/info-plain.txt $work/info-$np.txt && echo identical"
+done
+# Bad input on every rank: exit code 1, the message once, no hang.
+if out=$(timeout 120 mpirun --oversubscribe -np 4 "$bin/qep" info "$work/missing.yaml" 2>&1); then
+    echo "mpi: missing file on 4 ranks FAILED: it succeeded: $out"; failed=$((failed + 1))
+else
+    code=$?
+    n=$(grep -c "^error: .*missing.yaml" <<<"$out" || true)
+    if [ "$code" = 1 ] && [ "$n" = 1 ]; then
+        echo "mpi: missing file on 4 ranks: exit 1, one message ok"; passed=$((passed + 1))
+    else
+        echo "mpi: missing file on 4 ranks FAILED: exit $code (124: a hang), $n messages:"; echo "$out"
+        failed=$((failed + 1))
+    fi
 fi
 echo "mpi: $passed passed, $failed failed"
 [ "$failed" = 0 ]

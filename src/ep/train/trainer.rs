@@ -203,14 +203,19 @@ fn evaluate_with(
     if examples.is_empty() {
         return Ok((f64::NAN, f64::NAN));
     }
-    let (mut cost, mut right) = (0.0, 0usize);
-    for ex in examples {
+    // Split over the ranks, summed in example order: the same metrics on any rank count.
+    let each = crate::dist::map_ordered(crate::dist::world(), examples.len(), |i| {
         if let Some(c) = cancel {
             c.check()?;
         }
+        let ex = &examples[i];
         let f = engine.predict(model, theta, ex, params)?;
-        cost += f.cost;
-        right += usize::from(correct(&f.z_outputs, &ex.targets));
+        Ok::<_, TrainError>((f.cost, correct(&f.z_outputs, &ex.targets)))
+    })?;
+    let (mut cost, mut right) = (0.0, 0usize);
+    for (c, ok) in each {
+        cost += c;
+        right += usize::from(ok);
     }
     let n = examples.len() as f64;
     Ok((cost / n, right as f64 / n))
@@ -377,15 +382,19 @@ impl<'a> Trainer<'a> {
             let want_cos = self.params.cosine_every > 0
                 && bi == 0
                 && (epoch - 1).is_multiple_of(self.params.cosine_every);
-            for &i in batch.iter() {
-                self.cancel.check()?;
-                let ex = &self.train[i];
+            // Data parallel: the batch's examples are split over the ranks and their
+            // gradients gathered in batch order, then summed exactly as one process sums
+            // them, so θ and the metrics do not depend on the number of ranks.
+            let (model, engine, run) = (self.model, &self.engine, &self.params);
+            let (train, cancel, workspace) = (&self.train, &self.cancel, &mut self.workspace);
+            let per_example = crate::dist::map_ordered(crate::dist::world(), batch.len(), |j| {
+                cancel.check()?;
+                let i = batch[j];
+                let ex = &train[i];
                 // Fresh shots for every example of every epoch, all from the run's seed.
-                let mut ep = self.params.ep.clone();
-                ep.shot_seed = self.params.ep.shot_seed
-                    ^ ((epoch as u64) << 40)
-                    ^ ((bi as u64) << 20)
-                    ^ i as u64;
+                let mut ep = run.ep.clone();
+                ep.shot_seed =
+                    run.ep.shot_seed ^ ((epoch as u64) << 40) ^ ((bi as u64) << 20) ^ i as u64;
                 // Fresh random vectors per example and epoch, from the run's seed.
                 if let Some(t) = ep.thermal.as_mut() {
                     t.typicality.seed ^= ep.shot_seed;
@@ -398,9 +407,16 @@ impl<'a> Trainer<'a> {
                     shots_total,
                     ep_std: std,
                     ..
-                } = self
-                    .engine
-                    .gradient_in(self.model, &theta, ex, &ep, &mut self.workspace)?;
+                } = engine.gradient_in(model, &theta, ex, &ep, workspace)?;
+                // The cosine's reference: the engine's exact gradient of the example.
+                let oracle = if want_cos {
+                    Some(engine.exact(model, &theta, ex, &run.ep)?)
+                } else {
+                    None
+                };
+                Ok::<_, TrainError>((e, shots_total, std, oracle))
+            })?;
+            for (e, shots_total, std, oracle) in per_example {
                 shots += shots_total.unwrap_or(0);
                 for (a, b) in g.iter_mut().zip(&e) {
                     *a += b / batch.len() as f64;
@@ -412,8 +428,7 @@ impl<'a> Trainer<'a> {
                         *v += s * s / b2;
                     }
                 }
-                if want_cos {
-                    let o = self.oracle(&theta, ex)?;
+                if let Some(o) = oracle {
                     for (a, b) in exact.iter_mut().zip(&o) {
                         *a += b / batch.len() as f64;
                     }
@@ -482,11 +497,6 @@ impl<'a> Trainer<'a> {
 }
 
 impl Trainer<'_> {
-    /// The engine's exact gradient of one example (the cosine's reference).
-    fn oracle(&self, theta: &[f64], ex: &Example) -> Result<Vec<f64>, TrainError> {
-        Ok(self.engine.exact(self.model, theta, ex, &self.params.ep)?)
-    }
-
     /// The engine the run trains with.
     pub fn engine(&self) -> &Engine {
         &self.engine
