@@ -183,13 +183,15 @@ fn solve<T: Scalar>(
     // process already holds (operator diagonal, the caller's states), so that a command whose
     // plan fits never crosses the limit.
     let free = avail.saturating_sub(fixed.saturating_add(resident));
-    let store_max = (free / 2 / vec_bytes as u128) as usize;
+    // A cycle of `c` steps holds `c + 1` basis vectors (the last step writes its product into
+    // the next slot).
+    let store_max = ((free / 2 / vec_bytes as u128) as usize).saturating_sub(1);
     let (two_pass, cycle) = match params.memory {
         BasisMemory::TwoPass => (true, params.cycle),
         BasisMemory::Store => {
             let c = params.cycle.min(dim + 1);
             memory::check_alloc_u128(
-                (fixed + c as u128 * vec_bytes as u128).saturating_add(resident),
+                (fixed + (c as u128 + 1) * vec_bytes as u128).saturating_add(resident),
                 &format!("Lanczos basis ({c} vectors), workspace and the memory already resident"),
             )?;
             (false, c)
