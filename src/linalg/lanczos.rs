@@ -6,7 +6,9 @@
 //! vector per degenerate eigenspace, but the next random start has a generic component in the
 //! rest of it. Within a run, orthogonality is kept by partial reorthogonalisation (Simon's
 //! ω-recurrence: full reorthogonalisation only when the estimated loss exceeds √ε), which keeps
-//! near-degenerate pairs resolvable at the cost of a few extra steps. Every returned pair is
+//! near-degenerate pairs resolvable at the cost of a few extra steps. The Lanczos vectors are the stored basis itself and each step streams them through
+//! fused kernels (one pass for `α`, one for the recurrence and `β`, one to normalise), so a
+//! step costs its `H·ψ` and three passes over its vectors, with no copy. Every returned pair is
 //! checked by an explicit residual `‖Hψ − Eψ‖ ≤ tol`; a pair that fails is used as the start of
 //! an explicit restart, and exhausting the budget is an error, never a silent answer.
 //!
@@ -17,11 +19,12 @@
 
 use crate::operator::{LinearOperator, XMaskOperator};
 use crate::scalar::{Scalar, C64};
-use crate::state::{axpy, dot, memory, norm, normalize, project_out, random_amplitudes, scale};
+use crate::state::{axpy, dot, memory, norm, normalize, project_out, scale};
 
 use super::dense::{eigh_dense, eigh_tridiagonal};
 use super::SolverError;
 
+mod kernels;
 mod settings;
 mod workspace;
 
@@ -74,8 +77,9 @@ fn check_scalar<T: Scalar, A: LinearOperator<T> + ?Sized>(op: &A) -> Result<(), 
 /// The `k` lowest eigenpairs of a Hermitian operator (see the module docs for the algorithm).
 ///
 /// `start`, if given, is the first level's start vector (warm start, e.g. the previous
-/// eigenvector when a parameter changed slightly); a small seeded random component is mixed in
-/// so that a start confined to one symmetry sector cannot hide a lower level in another.
+/// eigenvector when a parameter changed slightly); a small seeded random component
+/// ([`LanczosParams::warm_mix`]) is mixed in so that a start confined to one symmetry sector
+/// cannot hide a lower level in another.
 ///
 /// # Errors
 /// [`SolverError::NotConverged`] when the budget runs out, [`SolverError::Memory`] when the
@@ -179,13 +183,15 @@ fn solve<T: Scalar>(
     // process already holds (operator diagonal, the caller's states), so that a command whose
     // plan fits never crosses the limit.
     let free = avail.saturating_sub(fixed.saturating_add(resident));
-    let store_max = (free / 2 / vec_bytes as u128) as usize;
+    // A cycle of `c` steps holds `c + 1` basis vectors (the last step writes its product into
+    // the next slot).
+    let store_max = ((free / 2 / vec_bytes as u128) as usize).saturating_sub(1);
     let (two_pass, cycle) = match params.memory {
         BasisMemory::TwoPass => (true, params.cycle),
         BasisMemory::Store => {
             let c = params.cycle.min(dim + 1);
             memory::check_alloc_u128(
-                (fixed + c as u128 * vec_bytes as u128).saturating_add(resident),
+                (fixed + (c as u128 + 1) * vec_bytes as u128).saturating_add(resident),
                 &format!("Lanczos basis ({c} vectors), workspace and the memory already resident"),
             )?;
             (false, c)
@@ -205,17 +211,28 @@ fn solve<T: Scalar>(
     let mut energies = Vec::with_capacity(wanted);
     let mut residuals = Vec::with_capacity(wanted);
     for level in 0..wanted {
-        let mut v0 = random_vector::<T>(dim, params.seed.wrapping_add(level as u64));
-        if level == 0 {
-            if let Some(s) = start {
+        // The start vector is one of the workspace's (a new vector's first touch costs more
+        // than an H·ψ); it goes back there when the level is found.
+        let mut v0 = ws.take(dim, 0);
+        let warm = match start {
+            Some(s) if level == 0 => {
                 assert_eq!(s.len(), dim, "start vector has the wrong length");
-                let n0 = norm(s);
-                if n0 > 0.0 {
-                    // warm start + 1e-3 random, relative
-                    scale(T::from_f64(1e-3), &mut v0);
-                    axpy(T::from_f64(1.0 / n0), s, &mut v0);
-                }
+                Some((s, norm(s))).filter(|&(_, n0)| n0 > 0.0)
             }
+            _ => None,
+        };
+        match warm {
+            Some((s, n0)) if params.warm_mix <= 0.0 => {
+                v0.copy_from_slice(s);
+                scale(T::from_f64(1.0 / n0), &mut v0);
+            }
+            Some((s, n0)) => {
+                // warm start + `warm_mix` random, relative
+                kernels::random_fill(&mut v0, params.seed);
+                scale(T::from_f64(params.warm_mix), &mut v0);
+                axpy(T::from_f64(1.0 / n0), s, &mut v0);
+            }
+            None => kernels::random_fill(&mut v0, params.seed.wrapping_add(level as u64)),
         }
         let (e, y, r) = find_level(op, &locked, v0, params, cycle, two_pass, ws, &mut stats)
             .map_err(|e| match e {
@@ -358,14 +375,6 @@ struct Stats {
     reorth: usize,
 }
 
-/// A normalised seeded Gaussian vector (the workspace check in `lowest_eigenpairs` already
-/// covered its size); bitwise the amplitudes of [`crate::state::StateVector::random`].
-fn random_vector<T: Scalar>(dim: usize, seed: u64) -> Vec<T> {
-    let mut v = random_amplitudes::<T>(dim, seed);
-    normalize(&mut v);
-    v
-}
-
 /// Removes the components along the locked vectors (classical Gram–Schmidt, twice).
 fn deflate<T: Scalar>(w: &mut [T], locked: &[Vec<T>]) {
     for _ in 0..2 {
@@ -430,7 +439,7 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
         first = false;
         deflate(&mut start, locked);
         if normalize(&mut start) == 0.0 {
-            start = random_vector(dim, params.seed ^ 0x5555 ^ stats.matvecs as u64);
+            kernels::random_fill(&mut start, params.seed ^ 0x5555 ^ stats.matvecs as u64);
             deflate(&mut start, locked);
             normalize(&mut start);
         }
@@ -470,6 +479,7 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
         let r = residual_norm(&ws.w, &y, e);
         let _ = theta;
         if r <= params.tol {
+            ws.give(start);
             return Ok((e, y, r));
         }
         if !r.is_finite() {
@@ -491,36 +501,35 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 tol: params.tol,
             });
         }
-        start = y;
+        ws.give(std::mem::replace(&mut start, y));
     }
 }
 
-/// One three-term step from `ws.v`: `w = A v` (deflated against the locked levels),
-/// `w −= β_prev v_prev` (when there is a previous vector), `α = ⟨v, w⟩`, `w −= α v`. Returns
-/// `(α, ‖w‖)`; the caller decides on reorthogonalisation and the next vector.
+/// One three-term step: `w = A v` (deflated against the locked levels), `α = ⟨v, w⟩`, then
+/// `w −= α v + β_prev v_prev` (when there is a previous vector) in the same pass as `‖w‖`.
+/// Returns `(α, ‖w‖)`; the caller decides on reorthogonalisation and the next vector.
 fn lanczos_step<T: Scalar, A: LinearOperator<T> + ?Sized>(
     op: &A,
     locked: &[Vec<T>],
-    ws: &mut LanczosWorkspace<T>,
+    v: &[T],
+    prev: Option<(f64, &[T])>,
+    w: &mut [T],
     stats: &mut Stats,
-    beta_prev: Option<f64>,
 ) -> (f64, f64) {
-    op.apply(&ws.v, &mut ws.w);
+    op.apply(v, w);
     stats.matvecs += 1;
     if !locked.is_empty() {
-        deflate(&mut ws.w, locked);
+        deflate(w, locked);
     }
-    if let Some(b) = beta_prev {
-        axpy(T::from_f64(-b), &ws.v_prev, &mut ws.w);
-    }
-    let a = dot(&ws.v, &ws.w).re();
-    axpy(T::from_f64(-a), &ws.v, &mut ws.w);
-    (a, norm(&ws.w))
+    let a = dot(v, w).re();
+    let b2 = kernels::recurrence(w, v, a, prev);
+    (a, b2.sqrt())
 }
 
 /// One Lanczos cycle from `start` (normalised, deflated). Returns the lowest Ritz value and
-/// its coefficient vector in the Krylov basis. Stores the basis in `ws.basis` unless
-/// `two_pass`.
+/// its coefficient vector in the Krylov basis. Unless `two_pass`, the Lanczos vectors are
+/// the stored basis itself (`ws.basis[i]` is `v_i`; the step writes `A v_i` straight into
+/// the slot of `v_{i+1}`), so no step copies a vector.
 #[allow(clippy::too_many_arguments)]
 fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
     op: &A,
@@ -543,18 +552,27 @@ fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
     om_cur[0] = 1.0;
     let mut force_reorth = false;
     let mut anorm: f64 = 0.0;
-    ws.v.copy_from_slice(start);
-    ws.v_prev.iter_mut().for_each(|x| *x = T::zero());
+    if two_pass {
+        ws.v.copy_from_slice(start);
+    } else {
+        // The basis stays in the workspace: a vector is allocated (and its pages touched)
+        // once, by the first cycle that reaches this length.
+        ws.grow_basis(1);
+        ws.basis[0].copy_from_slice(start);
+    }
     let check_every = 4;
     let mut best = (f64::INFINITY, Vec::new());
     for i in 0..steps {
-        if !two_pass {
-            // The basis stays in the workspace: a vector is allocated (and its pages
-            // touched) once, by the first cycle that reaches this length.
-            ws.grow_basis(i + 1);
-            ws.basis[i].copy_from_slice(&ws.v);
-        }
-        let (a, mut b) = lanczos_step(op, locked, ws, stats, (i > 0).then(|| beta[i - 1]));
+        let beta_prev = (i > 0).then(|| beta[i - 1]);
+        let (a, mut b) = if two_pass {
+            let prev = beta_prev.map(|bp| (bp, &ws.v_prev[..]));
+            lanczos_step(op, locked, &ws.v, prev, &mut ws.w, stats)
+        } else {
+            ws.grow_basis(i + 2);
+            let (head, tail) = ws.basis.split_at_mut(i + 1);
+            let prev = beta_prev.map(|bp| (bp, &head[i - 1][..]));
+            lanczos_step(op, locked, &head[i], prev, &mut tail[0], stats)
+        };
         alpha.push(a);
         anorm = anorm.max(a.abs() + b + if i > 0 { beta[i - 1] } else { 0.0 });
         if !two_pass && i > 0 {
@@ -580,11 +598,13 @@ fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 // of w's length (Daniel–Gragg–Kaufman–Stewart): here w has components of
                 // about √ε along the basis, so one pass almost always suffices, and each pass
                 // reads the whole basis twice.
-                project_out(&ws.basis[..=i], &mut ws.w);
-                let after = norm(&ws.w);
+                let (head, tail) = ws.basis.split_at_mut(i + 1);
+                let w = &mut tail[0];
+                project_out(head, w);
+                let after = norm(w);
                 if after < std::f64::consts::FRAC_1_SQRT_2 * b {
-                    project_out(&ws.basis[..=i], &mut ws.w);
-                    b = norm(&ws.w);
+                    project_out(head, w);
+                    b = norm(w);
                 } else {
                     b = after;
                 }
@@ -617,10 +637,15 @@ fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
             break;
         }
         beta.push(b);
-        // v_prev ← v, v ← w / b
-        std::mem::swap(&mut ws.v_prev, &mut ws.v);
-        std::mem::swap(&mut ws.v, &mut ws.w);
-        scale(T::from_f64(1.0 / b), &mut ws.v);
+        // v_{i+1} = w / b, in place.
+        if two_pass {
+            // v_prev ← v, v ← w / b
+            std::mem::swap(&mut ws.v_prev, &mut ws.v);
+            std::mem::swap(&mut ws.v, &mut ws.w);
+            scale(T::from_f64(1.0 / b), &mut ws.v);
+        } else {
+            scale(T::from_f64(1.0 / b), &mut ws.basis[i + 1]);
+        }
     }
     Ok(best)
 }
@@ -645,7 +670,8 @@ fn regenerate<T: Scalar, A: LinearOperator<T> + ?Sized>(
         if i + 1 == s.len() {
             break;
         }
-        let (_, b) = lanczos_step(op, locked, ws, stats, (i > 0).then_some(b_prev));
+        let prev = (i > 0).then_some((b_prev, &ws.v_prev[..]));
+        let (_, b) = lanczos_step(op, locked, &ws.v, prev, &mut ws.w, stats);
         b_prev = b;
         std::mem::swap(&mut ws.v_prev, &mut ws.v);
         std::mem::swap(&mut ws.v, &mut ws.w);

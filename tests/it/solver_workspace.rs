@@ -249,3 +249,132 @@ fn lanczos_and_minres_in_a_reused_workspace_match_fresh_solves_bit_for_bit() {
         }
     }
 }
+
+/// The Hamiltonians of the solver checks: xor's free `H` (5 qubits), a 10-qubit random
+/// network with its inputs, and the 10-site Heisenberg ring (a singlet under an exactly
+/// degenerate triplet).
+fn solver_cases() -> Vec<(&'static str, qep::pauli::PauliSum)> {
+    let (x, train) = xor();
+    let r = randnet(10, 7);
+    vec![
+        (
+            "xor",
+            x.hamiltonian(&x.theta(), Some(&train[0]), 0.0).unwrap(),
+        ),
+        (
+            "randnet 10",
+            r.hamiltonian(&r.theta(), Some(&randnet_examples()[0]), 0.0)
+                .unwrap(),
+        ),
+        ("Heisenberg ring 10", crate::oracle::heisenberg_ring(10)),
+    ]
+}
+
+/// Lanczos with the fused step (the Lanczos vectors written straight into the stored basis)
+/// against dense diagonalisation: the five lowest levels to 1e-10 with their multiplicity (the
+/// ring's triplet), every pair verified.
+#[test]
+fn lanczos_levels_match_dense_to_1e_10_on_xor_a_network_and_a_degenerate_ring() {
+    let p = LanczosParams {
+        k: 5,
+        tol: 1e-10,
+        method: Method::Lanczos,
+        ..LanczosParams::default()
+    };
+    for (what, h) in solver_cases() {
+        let op = XMaskOperator::new(&h).unwrap();
+        let (want, _) = qep::linalg::dense_spectrum(&op).unwrap();
+        let s = lowest_eigenpairs::<f64>(&op, &p, None).unwrap();
+        let d = max_diff(&s.energies, &want[..5]);
+        assert!(d < 1e-10, "{what}: energies differ from dense by {d:e}");
+        assert!(
+            s.residuals.iter().all(|&r| r <= 1e-10),
+            "{what}: {:?}",
+            s.residuals
+        );
+    }
+    // The triplet comes out three times.
+    let ring = XMaskOperator::new(&crate::oracle::heisenberg_ring(10)).unwrap();
+    let s = lowest_eigenpairs::<f64>(&ring, &p, None).unwrap();
+    assert!(
+        (s.energies[3] - s.energies[1]).abs() < 1e-9,
+        "{:?}",
+        s.energies
+    );
+    assert!(s.energies[1] - s.energies[0] > 0.1, "{:?}", s.energies);
+}
+
+/// A clamped solve started from the free state alone (`warm_mix = 0`, what the EP gradient
+/// does when the free gap exceeds 4β‖C‖) reaches the clamped ground state of dense
+/// diagonalisation to 1e-10 in fewer products than the start with the random component; the
+/// EP gradient built on such solves is the dense one to 1e-9.
+#[test]
+fn clamped_solves_from_the_free_state_alone_are_exact_and_cheaper() {
+    let (x, train) = xor();
+    let cases = [
+        (x, train[..2].to_vec()),
+        (randnet(10, 7), randnet_examples()[..1].to_vec()),
+    ];
+    let mut totals = (0, 0);
+    for (m, examples) in &cases {
+        for ex in examples {
+            let p = EpParams {
+                beta: 0.01,
+                ..params()
+            };
+            let g = ep_gradient(m, &m.theta(), ex, &p).unwrap();
+            let dense = ep_gradient(
+                m,
+                &m.theta(),
+                ex,
+                &EpParams {
+                    lanczos: LanczosParams {
+                        method: Method::Dense,
+                        ..p.lanczos.clone()
+                    },
+                    ..p.clone()
+                },
+            )
+            .unwrap();
+            let gap = g.gap.expect("the free gap is computed");
+            assert!(gap > 0.1, "premise: a gapped free state ({gap})");
+            assert!(norm(&dense.ep) > 1e-3, "premise: a non-zero gradient");
+            let d = max_diff(&g.ep, &dense.ep);
+            assert!(d < 1e-9, "EP gradient differs from dense by {d:e}");
+            // One clamped solve, from the free state with and without the random component.
+            let op0 =
+                XMaskOperator::new(&m.hamiltonian(&m.theta(), Some(ex), 0.0).unwrap()).unwrap();
+            let one = LanczosParams {
+                k: 1,
+                ..p.lanczos.clone()
+            };
+            let free = lowest_eigenpairs::<f64>(&op0, &one, None).unwrap();
+            let op =
+                XMaskOperator::new(&m.hamiltonian(&m.theta(), Some(ex), 0.01).unwrap()).unwrap();
+            let (want, _) = qep::linalg::dense_spectrum(&op).unwrap();
+            let start = Some(&free.vectors[0][..]);
+            let mixed = lowest_eigenpairs::<f64>(&op, &one, start).unwrap();
+            let pure = LanczosParams {
+                warm_mix: 0.0,
+                ..one.clone()
+            };
+            let alone = lowest_eigenpairs::<f64>(&op, &pure, start).unwrap();
+            assert!((alone.energies[0] - want[0]).abs() < 1e-10);
+            assert!((mixed.energies[0] - want[0]).abs() < 1e-10);
+            assert!(
+                alone.matvecs <= mixed.matvecs,
+                "from the free state alone {} products, with the random component {}",
+                alone.matvecs,
+                mixed.matvecs
+            );
+            totals.0 += alone.matvecs;
+            totals.1 += mixed.matvecs;
+        }
+    }
+    assert!(
+        totals.0 < totals.1,
+        "from the free state alone {} products in all, with the random component {}",
+        totals.0,
+        totals.1
+    );
+}

@@ -93,6 +93,11 @@ pub struct LanczosParams {
     pub memory: BasisMemory,
     /// Algorithm.
     pub method: Method,
+    /// Weight, relative to the warm start, of the seeded random vector mixed into it (so that
+    /// a start confined to one symmetry sector cannot hide a lower level in another). A
+    /// caller that knows its start has a large overlap with the wanted level, and no level
+    /// can lie below it unseen, passes 0: the solve then starts from the warm state alone.
+    pub warm_mix: f64,
 }
 
 impl Default for LanczosParams {
@@ -106,6 +111,7 @@ impl Default for LanczosParams {
             gap: false,
             memory: BasisMemory::Auto,
             method: Method::Auto,
+            warm_mix: 1e-3,
         }
     }
 }

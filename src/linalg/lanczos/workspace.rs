@@ -46,9 +46,9 @@ impl<T: Scalar> LanczosWorkspace<T> {
         if self.dim != dim || self.v.len() != dim {
             *self = Self::new();
             self.dim = dim;
-            self.v_prev = memory::zeroed(dim);
-            self.v = memory::zeroed(dim);
-            self.w = memory::zeroed(dim);
+            self.v_prev = fresh(dim);
+            self.v = fresh(dim);
+            self.w = fresh(dim);
         }
     }
 
@@ -77,7 +77,7 @@ impl<T: Scalar> LanczosWorkspace<T> {
                 }
             }
         }
-        memory::zeroed(dim)
+        fresh(dim)
     }
 
     /// Gives a vector back for later solves (dropped unless it has this workspace's length).
@@ -93,9 +93,53 @@ impl<T: Scalar> LanczosWorkspace<T> {
         while self.basis.len() < len {
             let v = match self.spare.pop() {
                 Some(v) => v,
-                None => memory::zeroed(self.dim),
+                None => fresh(self.dim),
             };
             self.basis.push(v);
         }
     }
+}
+
+/// Length from which [`fresh`] zeroes in parallel.
+const PARALLEL_FROM: usize = 1 << 16;
+/// Bytes from which [`fresh`] asks for transparent huge pages (as [`memory::zeroed`]).
+const HUGE_FROM: usize = 4 << 20;
+
+/// A zeroed vector of `len` amplitudes, as [`memory::zeroed`] (huge pages where the kernel
+/// gives them), its pages first touched by all worker threads at once: on this kind of VM a
+/// first touch costs about as much as an `H·ψ` over the same memory, and one thread alone
+/// leaves the other cores idle while the kernel clears the pages.
+fn fresh<T: Scalar>(len: usize) -> Vec<T> {
+    use rayon::prelude::*;
+    if len < PARALLEL_FROM {
+        return memory::zeroed(len);
+    }
+    let mut v: Vec<T> = Vec::with_capacity(len);
+    let bytes = len * std::mem::size_of::<T>();
+    #[cfg(target_os = "linux")]
+    if bytes >= HUGE_FROM {
+        // SAFETY: the range lies inside the allocation just made; madvise only gives the
+        // kernel a hint about it, and its failure (e.g. THP disabled) is harmless.
+        unsafe {
+            let p = v.as_mut_ptr() as usize;
+            let page = 4096;
+            let start = p.div_ceil(page) * page;
+            let end = (p + bytes) / page * page;
+            if end > start {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (bytes, HUGE_FROM);
+    let chunk = len.div_ceil(4 * rayon::current_num_threads()).max(1 << 12);
+    v.spare_capacity_mut()[..len]
+        .par_chunks_mut(chunk)
+        .for_each(|c| {
+            c.iter_mut()
+                .for_each(|x| *x = std::mem::MaybeUninit::new(T::zero()))
+        });
+    // SAFETY: the first `len` elements were just initialised, and the capacity is ≥ len.
+    unsafe { v.set_len(len) };
+    v
 }
