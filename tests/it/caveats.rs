@@ -184,3 +184,37 @@ fn shots_separates_clamping_bias_from_noise_and_warns_outside_the_beta_grid() {
     assert!((ratio - 4.0).abs() < 0.2, "{ratio}");
     assert!(out.join("shots.png").exists());
 }
+
+#[test]
+fn the_main_job_starts_near_chance_and_learns_with_a_closing_summary() {
+    let m = qep::hamiltonian::load(std::path::Path::new(&model("ising_grid.yaml"))).unwrap();
+    let d = m.dataset.as_ref().unwrap();
+    let p = qep::ep::TrainParams::from_model(&m);
+    let all: Vec<_> = d.train.iter().chain(&d.test).cloned().collect();
+    let (_, acc) = qep::ep::evaluate(&m, &m.theta(), &all, &p.ep).unwrap();
+    assert!(acc <= 0.65, "the untrained network already scores {acc}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("grid");
+    let o = succeeds(qep().args([
+        "run",
+        &model("ising_grid.yaml"),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("summary: train accuracy "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let nums: Vec<f64> = line
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let (before, after) = (nums[0], nums[1]);
+    assert!(before <= 0.65 && after >= 0.9, "{line}");
+    assert!(
+        text.contains("--resume --epochs N") && text.contains("training.png"),
+        "{text}"
+    );
+    assert!(out.join("training.png").exists());
+}
