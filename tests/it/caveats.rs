@@ -218,3 +218,28 @@ fn the_main_job_starts_near_chance_and_learns_with_a_closing_summary() {
     );
     assert!(out.join("training.png").exists());
 }
+
+#[test]
+fn shots_with_the_optimum_inside_the_grid_gives_no_range_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = json(&[
+        "shots",
+        &model("xor.yaml"),
+        "--shots",
+        "1000",
+        "--betas",
+        "0.1,0.3,0.9",
+        "--repeats",
+        "4",
+        "--out",
+        dir.path().join("s").to_str().unwrap(),
+    ]);
+    let model_beta = v["optimal_beta"][0][2].as_f64().unwrap();
+    assert!((0.1..=0.9).contains(&model_beta), "{model_beta}");
+    let w = v["warnings"].as_array().unwrap();
+    assert!(
+        !w.iter()
+            .any(|w| w.as_str().unwrap().contains("outside the scanned range")),
+        "{w:?}"
+    );
+}
