@@ -186,8 +186,11 @@ fn print_text(out: &PrepareStudy, a: &PrepareArgs) {
                 .path
                 .as_ref()
                 .and_then(|p| p.adiabatic_time)
+                // A (near-)degenerate coupled level makes the time scale unbounded: no sweep
+                // length is asymptotic then, and a number would only mislead.
+                .filter(|t| t.is_finite() && *t < 1e9)
                 .map_or(String::new(), |t| {
-                    format!(" (here T ≫ {t:.3}, the path's adiabatic time)")
+                    format!(" (here T ≫ {t:.3e}, the path's adiabatic time)")
                 });
             println!(
                 "  T^{e}: {why}; that is the asymptotic law for long sweeps{t_ad}: shorter sweeps \

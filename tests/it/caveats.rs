@@ -243,3 +243,65 @@ fn shots_with_the_optimum_inside_the_grid_gives_no_range_warning() {
         "{w:?}"
     );
 }
+
+#[test]
+fn prepare_says_when_the_target_is_degenerate_and_measures_the_subspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("deg.yaml");
+    // A ferromagnetic chain with a weak field on the ends: |000⟩ and |111⟩ split by ~1e-16.
+    std::fs::write(
+        &m,
+        "qubits: 3\nterms:\n  - {pauli: Z0 Z1, coeff: -1.0}\n  - {pauli: Z1 Z2, coeff: -1.0}\n  - {pauli: X0, coeff: -0.02}\n  - {pauli: X2, coeff: -0.02}\n",
+    )
+    .unwrap();
+    let run = |file: &str, json: bool| {
+        let mut c = qep();
+        c.args(["prepare", file, "--times", "5,20", "--overwrite", "--out"])
+            .arg(dir.path().join("p"));
+        if json {
+            c.arg("--json");
+        }
+        succeeds(&mut c)
+    };
+    let v: serde_json::Value =
+        serde_json::from_slice(&run(m.to_str().unwrap(), true).stdout).unwrap();
+    assert_eq!(v["degenerate_levels"], serde_json::json!([0, 1]));
+    let runs = v["runs"].as_array().unwrap();
+    let last = &runs[1];
+    let sub = last["subspace_fidelity"].as_f64().unwrap();
+    assert!(
+        sub > 0.999 && sub >= last["level_fidelity"].as_f64().unwrap(),
+        "{last}"
+    );
+    let text = String::from_utf8(run(m.to_str().unwrap(), false).stdout).unwrap();
+    assert!(
+        text.contains("is (near-)degenerate: levels [0, 1]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--schedule linear, --method magnus"),
+        "{text}"
+    );
+    // A non-degenerate target: no such line, one level.
+    let v: serde_json::Value = serde_json::from_slice(
+        &succeeds(
+            qep()
+                .args([
+                    "prepare",
+                    &model("xor.yaml"),
+                    "--times",
+                    "5,10",
+                    "--json",
+                    "--out",
+                ])
+                .arg(dir.path().join("x")),
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(v["degenerate_levels"], serde_json::json!([0]));
+    let r = &v["runs"][0];
+    assert!(
+        (r["subspace_fidelity"].as_f64().unwrap() - r["fidelity"].as_f64().unwrap()).abs() < 1e-9
+    );
+}
