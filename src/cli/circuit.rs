@@ -153,7 +153,10 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
         c.ops.len()
     );
     println!("shots    {} (seed {}), counts over {over}", a.shots, a.seed);
-    for (bits, n) in &result.counts {
+    // Most frequent first (ties in bitstring order): the outcome a reader looks for is on top.
+    let mut counts: Vec<(&String, &u64)> = result.counts.iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    for (bits, n) in counts {
         println!("  {bits}  {n}");
     }
     if let Some(sv) = &result.statevector {

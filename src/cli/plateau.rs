@@ -4,15 +4,17 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use qep::hamiltonian::Lattice;
-use qep::report::svg::{render, Panel, Series};
+use qep::report::svg::{chart_png, chart_svg};
 use qep::report::{default_out_dir, Provenance};
-use qep::study::plateau::{plateau_scan_until, Family, Plateau, PlateauParams};
+use qep::study::plateau::{plateau_scan_until, Family, PlateauParams};
 
 use super::args::{FamilyArg, PlateauArgs};
 use super::{cooperative, listing, load, study_dir, write_study, Interrupted};
 
 /// The files `qep plateau` writes.
 const FILES: [&str; 3] = ["plateau.csv", "plateau.json", "plateau.svg"];
+/// The PNG twin of `plateau.svg`.
+const PNG: &str = "plateau.png";
 
 /// `A..B`, `A..B:S` or `a,b,c`.
 fn parse_sizes(s: &str) -> Result<Vec<usize>> {
@@ -133,8 +135,16 @@ pub fn run(a: PlateauArgs) -> Result<()> {
     write_study(
         &out,
         &FILES,
-        [csv(&result), json.clone() + "\n", svg(&result)],
+        [
+            result.csv(),
+            json.clone() + "\n",
+            chart_svg(&[result.chart()]),
+        ],
     )?;
+    qep::report::write_atomic(&out.join(PNG), &chart_png(&[result.chart()])?)?;
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
     if !result.complete {
         return Err(Interrupted(format!(
             "interrupted after {} of {} sizes (N = {}); their results are saved in {}",
@@ -155,13 +165,20 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{:>6} {:>8} {:>14} {:>14} {:>14} {:>14} {:>9}",
-        "qubits", "params", "Var (all)", "Var (XX)", "Var (ZZ)", "median g²", "seconds"
+        "{:>6} {:>8} {:>14} {:>10} {:>14} {:>14} {:>14} {:>9}",
+        "qubits", "params", "Var (all)", "± s.e.", "Var (XX)", "Var (ZZ)", "median g²", "seconds"
     );
     for r in &result.per_size {
         println!(
-            "{:>6} {:>8} {:>14.6e} {:>14.6e} {:>14.6e} {:>14.6e} {:>9.2}",
-            r.qubits, r.params, r.variance, r.variance_xx, r.variance_zz, r.median_sq, r.seconds
+            "{:>6} {:>8} {:>14.6e} {:>10.2e} {:>14.6e} {:>14.6e} {:>14.6e} {:>9.2}",
+            r.qubits,
+            r.params,
+            r.variance,
+            r.variance_err,
+            r.variance_xx,
+            r.variance_zz,
+            r.median_sq,
+            r.seconds
         );
         if let Some(v) = r.variance_ep_shots {
             println!("{:>6} EP from shots: variance {v:.6e}", "");
@@ -180,39 +197,11 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         "median squared gradient: r = {:.4} ± {:.4} (robust to the heavy tail of nearly degenerate draws)",
         result.decay_rate_median, result.decay_rate_median_err
     );
-    println!("wrote {}", listing(&out, &FILES));
+    let (lo, hi) = result.decay_rate_ci95;
+    println!(
+        "95 % interval of r: [{lo:.4}, {hi:.4}] (sampling error of r alone ± {:.4}, falls as 1/√draws)",
+        result.decay_rate_stat_err
+    );
+    println!("wrote {}", listing(&out, &[&FILES[..], &[PNG]].concat()));
     Ok(())
-}
-
-fn csv(r: &Plateau) -> String {
-    let mut s = String::from("qubits,params,variance,variance_xx,variance_zz,seconds\n");
-    for x in &r.per_size {
-        s.push_str(&format!(
-            "{},{},{:.10e},{:.10e},{:.10e},{:.3}\n",
-            x.qubits, x.params, x.variance, x.variance_xx, x.variance_zz, x.seconds
-        ));
-    }
-    s
-}
-
-fn svg(r: &Plateau) -> String {
-    let pts = |f: fn(&qep::study::plateau::SizeResult) -> f64| -> Vec<(f64, f64)> {
-        r.per_size.iter().map(|x| (x.qubits as f64, f(x))).collect()
-    };
-    render(&[Panel {
-        title: format!(
-            "gradient variance, r = {:.3} ± {:.3}",
-            r.decay_rate, r.decay_rate_err
-        ),
-        x_label: "qubits N".into(),
-        y_label: "Var ∂⟨C⟩/∂θ".into(),
-        log_y: true,
-        y_range: None,
-        series: vec![
-            Series::new("all", pts(|x| x.variance)),
-            Series::new("XX", pts(|x| x.variance_xx)),
-            Series::new("ZZ", pts(|x| x.variance_zz)),
-            Series::new("median g²", pts(|x| x.median_sq)),
-        ],
-    }])
 }

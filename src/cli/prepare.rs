@@ -81,6 +81,7 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         &FILES,
         [out.csv(), serde_json::to_string_pretty(&out)?, out.svg()],
     )?;
+    qep::report::write_atomic(&dir.join("prepare.png"), &out.png()?)?;
     if !out.complete {
         return Err(Interrupted(format!(
             "interrupted after {runs} of {times} sweep times (T = {}); their results are saved \
@@ -102,41 +103,63 @@ pub fn run(a: PrepareArgs) -> Result<()> {
         return print_json(&out, &model, None, serde_json::to_value(&out.settings)?);
     }
     print_text(&out, &a);
-    println!("wrote {}/prepare.{{csv,json,svg}}", dir.display());
+    println!("wrote {}/prepare.{{csv,json,svg,png}}", dir.display());
     Ok(())
 }
 
 /// The path's gaps and one row per sweep, as a table.
 fn print_text(out: &PrepareStudy, a: &PrepareArgs) {
+    // Option values as the command line takes them (`--schedule smooth --method magnus`).
+    let name = |v: serde_json::Value| v.as_str().map(String::from);
+    let schedule = name(serde_json::json!(out.schedule)).unwrap_or_default();
+    let method = match out.method {
+        Method::Trotter { order } => format!("trotter --trotter-order {order}"),
+        m => name(serde_json::json!(m)).unwrap_or_default(),
+    };
     println!(
-        "{}: {} qubits, level {} from {}, {:?} schedule, {:?}, {} steps",
+        "{}: {} qubits, level {} from {}, --schedule {schedule}, --method {method}, {} steps",
         out.name,
         out.qubits,
         out.eigen,
         a.start
             .as_ref()
             .map_or("−Σ X_i".to_string(), |p| p.display().to_string()),
-        out.schedule,
-        out.method,
         out.steps
     );
     if let Some(p) = &out.path {
         print!("path: min gap {:.4e} at s = {:.3}", p.min_gap, p.min_gap_s);
         if let (Some(g), Some(s)) = (p.min_coupled_gap, p.min_coupled_gap_s) {
             print!("; min coupled gap {g:.4e} at s = {s:.3}");
+            println!();
+            print!(
+                "  (the min gap is to any level; levels the sweep does not couple to, e.g. of \
+                 another symmetry sector, cannot be reached and do not limit it: the coupled gap does)"
+            );
         }
         println!();
+    }
+    if out.degenerate_levels.len() > 1 {
+        println!(
+            "level {} of the target is (near-)degenerate: levels {:?} lie within {:.2e} of it \
+             (splitting ≤ {:.0e}·max(1, |E|)); the fidelity column is the projection onto all \
+             of them (subspace_fidelity), level_fidelity in the JSON the overlap with one",
+            out.eigen,
+            out.degenerate_levels,
+            out.degenerate_splitting,
+            qep::study::prepare::NEAR_DEGENERATE
+        );
     }
     println!(
         "{:>8} {:>14} {:>16} {:>11} {:>10} {:>6} {:>9} {:>8}",
         "T", "fidelity", "energy", "ΔE", "residual", "level", "seconds", "H·ψ"
     );
-    for r in out.all_runs().map(|r| &r.run) {
+    for run in out.all_runs() {
+        let r = &run.run;
         let v = &r.verification;
         println!(
             "{:>8} {:>14.10} {:>16.10} {:>11.3e} {:>10.3e} {:>6} {:>9.3} {:>8}",
             r.time,
-            v.fidelity,
+            run.subspace_fidelity,
             v.energy,
             v.energy_error,
             v.residual,
@@ -151,5 +174,28 @@ fn print_text(out: &PrepareStudy, a: &PrepareArgs) {
             out.expected_slope
                 .map_or(String::new(), |e| format!(" (adiabatic theorem: T^{e})"))
         );
+        if let Some(e) = out.expected_slope {
+            let why = if e < -2.0 {
+                "the smooth schedule's first and second derivatives vanish at both ends, so the \
+                 non-adiabatic amplitude falls as T⁻³ and 1 − F as T⁻⁶"
+            } else {
+                "the linear schedule's velocity jumps at both ends, so the non-adiabatic \
+                 amplitude falls as T⁻¹ and 1 − F as T⁻²"
+            };
+            let t_ad = out
+                .path
+                .as_ref()
+                .and_then(|p| p.adiabatic_time)
+                // A (near-)degenerate coupled level makes the time scale unbounded: no sweep
+                // length is asymptotic then, and a number would only mislead.
+                .filter(|t| t.is_finite() && *t < 1e9)
+                .map_or(String::new(), |t| {
+                    format!(" (here T ≫ {t:.3e}, the path's adiabatic time)")
+                });
+            println!(
+                "  T^{e}: {why}; that is the asymptotic law for long sweeps{t_ad}: shorter sweeps \
+                 are outside that regime and the fitted exponent then differs"
+            );
+        }
     }
 }

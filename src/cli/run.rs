@@ -127,7 +127,13 @@ pub fn run(a: RunArgs) -> Result<()> {
             }
         }
     };
-    let report = run_report(&model, theta0, &request, cooperative(), &mut on_event);
+    let report = run_report(
+        &model,
+        theta0.clone(),
+        &request,
+        cooperative(),
+        &mut on_event,
+    );
     if let Some(b) = pb {
         b.finish_and_clear();
     }
@@ -168,10 +174,56 @@ pub fn run(a: RunArgs) -> Result<()> {
         println!("{}", thermal_line(t, report.params.ep.beta, model.qubits));
     }
     println!(
-        "wrote {}/{{metrics.csv, params.json, summary.json, training.svg, checkpoint.json}}",
+        "wrote {}/{{metrics.csv, params.json, summary.json, training.svg, training.png, checkpoint.json}}",
         dir_name(&report)
     );
+    print_closing(
+        &file,
+        &model,
+        &theta0,
+        &report,
+        summary.resumed_from.is_some(),
+    );
     Ok(())
+}
+
+/// The closing summary of a training run: accuracy before → after, the time, where the files
+/// are and how to look at them or go on. "Before" is the free phase of the initial parameters
+/// (not shown for a resumed run, whose start is the checkpoint).
+fn print_closing(
+    file: &std::path::Path,
+    model: &Model,
+    theta0: &[f64],
+    report: &RunReport,
+    resumed: bool,
+) {
+    let s = &report.summary;
+    let dir = dir_name(report);
+    let ds = model.dataset.as_ref();
+    let before = |ex: Option<&Vec<qep::hamiltonian::Example>>| {
+        ex.filter(|e| !e.is_empty() && !resumed)
+            .and_then(|e| qep::ep::evaluate(model, theta0, e, &report.params.ep).ok())
+    };
+    let arrow = |b: Option<(f64, f64)>, after: f64| match b {
+        Some((_, acc)) => format!("{acc:.3} → {after:.3}"),
+        None => format!("{after:.3}"),
+    };
+    let train = arrow(before(ds.map(|d| &d.train)), s.train_accuracy);
+    let test = match s.test_accuracy {
+        Some(t) => format!(", test accuracy {}", arrow(before(ds.map(|d| &d.test)), t)),
+        None => String::new(),
+    };
+    println!();
+    println!(
+        "summary: train accuracy {train}{test} in {} epochs, {:.1} s",
+        s.epochs, s.wall_seconds
+    );
+    println!("  curves: {dir}/training.png (and .svg); numbers per epoch in {dir}/metrics.csv");
+    println!(
+        "  more epochs: qep run {} --out {dir} --resume --epochs N (N > {})",
+        file.display(),
+        s.epochs
+    );
 }
 
 /// The run folder as printed.

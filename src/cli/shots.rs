@@ -4,8 +4,8 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use qep::report::default_out_dir;
-use qep::report::svg::{render, Panel, Series};
-use qep::study::shots::{shot_scan_until, ShotScan, ShotScanParams};
+use qep::report::svg::{chart_png, chart_svg};
+use qep::study::shots::{shot_scan_until, ShotScanParams};
 
 use super::args::ShotsArgs;
 use super::{
@@ -15,6 +15,8 @@ use super::{
 
 /// The files `qep shots` writes.
 const FILES: [&str; 3] = ["shots.csv", "shots.json", "shots.svg"];
+/// The PNG twin of `shots.svg`.
+const PNG: &str = "shots.png";
 
 pub fn run(a: ShotsArgs) -> Result<()> {
     let file = &a.model.file;
@@ -73,15 +75,20 @@ pub fn run(a: ShotsArgs) -> Result<()> {
         )
         .into());
     }
+    let charts = scan.charts(&model.name, params.repeats);
     write_study(
         &out,
         &FILES,
         [
-            csv(&scan),
+            scan.csv(),
             serde_json::to_string_pretty(&scan)? + "\n",
-            svg(&scan, &params.betas),
+            chart_svg(&charts),
         ],
     )?;
+    qep::report::write_atomic(&out.join(PNG), &chart_png(&charts)?)?;
+    for w in &scan.warnings {
+        eprintln!("warning: {w}");
+    }
     if !scan.complete {
         return Err(Interrupted(format!(
             "interrupted after {} of {total} cells (shots, β); their results are saved in {}",
@@ -94,15 +101,24 @@ pub fn run(a: ShotsArgs) -> Result<()> {
         return print_json(&scan, &model, Some(a.seed), serde_json::to_value(&params)?);
     }
     println!(
-        "{:>10} {:>8} {:>12} {:>12} {:>12} {:>12}",
-        "shots", "beta", "rms", "bias", "noise", "reported"
+        "{:>10} {:>8} {:>12} {:>12} {:>12} {:>12} {:>12}",
+        "shots", "beta", "rms", "bias", "clamping", "noise", "reported"
     );
     for c in &scan.cells {
         println!(
-            "{:>10} {:>8} {:>12.4e} {:>12.4e} {:>12.4e} {:>12.4e}",
-            c.shots, c.beta, c.rms, c.bias, c.noise, c.reported_std
+            "{:>10} {:>8} {:>12.4e} {:>12.4e} {:>12.4e} {:>12.4e} {:>12.4e}",
+            c.shots, c.beta, c.rms, c.bias, c.clamping_bias, c.noise, c.reported_std
         );
     }
+    println!(
+        "errors are RMS over the {} gradient components, in units of ∂⟨C⟩/∂θ: rms = total error of \
+         one gradient; bias = error of the mean of the {} repeats (clamping bias + noise/√{}); \
+         clamping = bias alone, EP from exact expectations; noise = spread of the repeats; \
+         reported = the standard error a single run quotes from its own shots",
+        model.theta().len(),
+        params.repeats,
+        params.repeats
+    );
     println!(
         "model: bias ≈ {:.4e}·β², noise ≈ {:.4e}/(β√S)",
         scan.bias_coefficient, scan.noise_coefficient
@@ -110,41 +126,6 @@ pub fn run(a: ShotsArgs) -> Result<()> {
     for (s, best, m) in &scan.optimal_beta {
         println!("S = {s:>9}: best β measured {best}, model β* = {m:.4}");
     }
-    println!("wrote {}", listing(&out, &FILES));
+    println!("wrote {}", listing(&out, &[&FILES[..], &[PNG]].concat()));
     Ok(())
-}
-
-fn csv(s: &ShotScan) -> String {
-    let mut t = String::from("shots,beta,rms,bias,noise,reported_std,shots_per_gradient\n");
-    for c in &s.cells {
-        t.push_str(&format!(
-            "{},{},{:.8e},{:.8e},{:.8e},{:.8e},{}\n",
-            c.shots, c.beta, c.rms, c.bias, c.noise, c.reported_std, c.shots_per_gradient
-        ));
-    }
-    t
-}
-
-fn svg(s: &ShotScan, betas: &[f64]) -> String {
-    // Log-log: plot log10(shots) on x, the RMS error on a log y axis.
-    let series = betas
-        .iter()
-        .map(|&b| Series {
-            name: format!("β = {b}"),
-            points: s
-                .cells
-                .iter()
-                .filter(|c| c.beta == b)
-                .map(|c| ((c.shots as f64).log10(), c.rms))
-                .collect(),
-        })
-        .collect();
-    render(&[Panel {
-        title: "shot-based EP: RMS error vs shots".into(),
-        x_label: "log10 shots per group and state".into(),
-        y_label: "RMS error of the gradient".into(),
-        log_y: true,
-        y_range: None,
-        series,
-    }])
 }

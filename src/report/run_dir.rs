@@ -218,7 +218,12 @@ impl RunDir {
         };
         self.write("params.json", pretty(&params).as_bytes())?;
         self.write("metrics.csv", metrics_csv(&ckpt.history).as_bytes())?;
-        self.write("training.svg", training_svg(&ckpt.history).as_bytes())
+        self.write("training.svg", training_svg(&ckpt.history).as_bytes())?;
+        let png = training_png(&ckpt.history).map_err(|e| ReportError::Io {
+            path: self.path.join("training.png"),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        self.write("training.png", &png)
     }
 
     /// The `summary.json` of a finished run, if the folder has one.
@@ -278,12 +283,25 @@ pub fn metrics_csv(history: &[EpochMetrics]) -> String {
     s
 }
 
+/// `training.png`: the chart of [`training_svg`] as a PNG image.
+///
+/// # Errors
+/// [`super::svg::PlotError`] when drawing or encoding fails.
+pub fn training_png(history: &[EpochMetrics]) -> Result<Vec<u8>, super::svg::PlotError> {
+    super::svg::render_png(&training_panels(history))
+}
+
 /// `training.svg`: cost (log scale) and accuracy against the epoch, train and test.
 pub fn training_svg(history: &[EpochMetrics]) -> String {
+    render(&training_panels(history))
+}
+
+/// The two panels of the training chart.
+fn training_panels(history: &[EpochMetrics]) -> Vec<Panel> {
     let pts = |f: fn(&EpochMetrics) -> f64| -> Vec<(f64, f64)> {
         history.iter().map(|m| (m.epoch as f64, f(m))).collect()
     };
-    render(&[
+    vec![
         Panel {
             title: "cost ⟨C⟩".into(),
             x_label: "epoch".into(),
@@ -306,5 +324,5 @@ pub fn training_svg(history: &[EpochMetrics]) -> String {
                 Series::new("test", pts(|m| m.test_accuracy)),
             ],
         },
-    ])
+    ]
 }

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::cancel::Cancel;
 use crate::ep::{Engine, EpParams};
 use crate::hamiltonian::{parse_str, Example, Lattice, Model};
+use crate::report::svg::{Chart, Curve};
 use crate::Error;
 
 /// The lattice family of the scanned networks.
@@ -58,6 +59,12 @@ pub struct SizeResult {
     pub params: usize,
     /// Mean over parameters of the variance over draws of `∂⟨C⟩/∂θ_k`.
     pub variance: f64,
+    /// Standard error of `variance` from the spread of the draws: the standard deviation over
+    /// draws of `mean_k (∂⟨C⟩/∂θ_k)²` divided by `√samples` (the error of the second moment,
+    /// which is the variance up to the square of the mean gradient, itself O(variance/samples)).
+    /// It falls as `1/√samples`; heavy-tailed draws (nearly degenerate ground states) make it
+    /// large, and it is what the error bars of `plateau.svg` show.
+    pub variance_err: f64,
     /// The same, over the XX parameters only.
     pub variance_xx: f64,
     /// The same, over the ZZ parameters only.
@@ -95,6 +102,18 @@ pub struct Plateau {
     pub decay_rate_median: f64,
     /// See `decay_rate_median`.
     pub decay_rate_median_err: f64,
+    /// Standard error of `decay_rate` propagated from the sampling errors of the variances
+    /// (`variance_err`): what more draws per size would shrink, as `1/√samples`.
+    pub decay_rate_stat_err: f64,
+    /// 95 % interval of `decay_rate`: `r ± h` with `h` the wider of the Student-t interval of
+    /// the fit's residuals (`decay_rate_err`, needs three sizes) and the normal interval of
+    /// `decay_rate_stat_err`.
+    pub decay_rate_ci95: (f64, f64),
+    /// When not to trust the fit: a rate whose 95 % interval includes 0 (with the number of
+    /// draws per size that would resolve it), a negative rate (the variance grows with N), a
+    /// variance that grows between two sizes by more than two standard errors. Empty when
+    /// none applies.
+    pub warnings: Vec<String>,
     /// Per-size details.
     pub per_size: Vec<SizeResult>,
     /// Draws per size.
@@ -121,6 +140,9 @@ impl Plateau {
             "decay_rate_zz": self.decay_rate_zz,
             "decay_rate_median": self.decay_rate_median,
             "decay_rate_median_err": self.decay_rate_median_err,
+            "decay_rate_stat_err": self.decay_rate_stat_err,
+            "decay_rate_ci95": self.decay_rate_ci95,
+            "warnings": self.warnings,
             "family": self.family,
             "samples": self.samples,
             "per_size": self.per_size,
@@ -128,6 +150,75 @@ impl Plateau {
             "seconds": seconds,
             "provenance": provenance,
         })
+    }
+}
+
+impl Plateau {
+    /// `plateau.csv`: one row per size with every per-size number of the JSON (`by_distance`
+    /// as `distance:variance` pairs joined by `;`, `variance_ep_shots` empty without shots).
+    /// The first six columns are those of earlier versions, in the same order.
+    pub fn csv(&self) -> String {
+        let mut s = String::from(
+            "qubits,params,variance,variance_xx,variance_zz,seconds,median_sq,variance_err,variance_ep_shots,by_distance\n",
+        );
+        for x in &self.per_size {
+            let by: Vec<String> = x
+                .by_distance
+                .iter()
+                .map(|(d, v)| format!("{d}:{v:.6e}"))
+                .collect();
+            s.push_str(&format!(
+                "{},{},{:.10e},{:.10e},{:.10e},{:.3},{:.10e},{:.10e},{},{}\n",
+                x.qubits,
+                x.params,
+                x.variance,
+                x.variance_xx,
+                x.variance_zz,
+                x.seconds,
+                x.median_sq,
+                x.variance_err,
+                x.variance_ep_shots
+                    .map(|v| format!("{v:.10e}"))
+                    .unwrap_or_default(),
+                by.join(";")
+            ));
+        }
+        s
+    }
+
+    /// The chart of `plateau.svg` / `plateau.png`: the variances against N on a log axis, the
+    /// total with its standard-error bars, the XX and ZZ parts and the median squared gradient.
+    pub fn chart(&self) -> Chart {
+        let pts = |f: fn(&SizeResult) -> f64| -> Vec<(f64, f64)> {
+            self.per_size
+                .iter()
+                .map(|x| (x.qubits as f64, f(x)))
+                .collect()
+        };
+        let family = match self.family {
+            Family::Chain => "chain",
+            Family::Grid => "2-row grid",
+            Family::AllToAll => "all-to-all",
+        };
+        let (lo, hi) = self.decay_rate_ci95;
+        Chart {
+            title: format!(
+                "{family}, {} draws/size: r = {:.3} (95 %: {:.2} … {:.2})",
+                self.samples, self.decay_rate, lo, hi
+            ),
+            x_label: "qubits N".into(),
+            y_label: "Var ∂⟨C⟩/∂θ (ground-state EP)".into(),
+            log_x: false,
+            log_y: true,
+            y_range: None,
+            curves: vec![
+                Curve::new("all ± s.e.", pts(|x| x.variance))
+                    .with_errors(self.per_size.iter().map(|x| x.variance_err).collect()),
+                Curve::new("XX", pts(|x| x.variance_xx)),
+                Curve::new("ZZ", pts(|x| x.variance_zz)),
+                Curve::new("median g²", pts(|x| x.median_sq)),
+            ],
+        }
     }
 }
 
@@ -220,6 +311,70 @@ pub fn fit_line(x: &[f64], y: &[f64]) -> (f64, f64) {
         f64::NAN
     };
     (slope, err)
+}
+
+/// Standard error of the least-squares slope of `y` on `x` when each `y_i` carries the
+/// independent error `sigma_i` (the slope is `Σ c_i y_i` with `c_i = (x_i − x̄)/Σ(x − x̄)²`).
+pub fn slope_stat_err(x: &[f64], sigma: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let mx = x.iter().sum::<f64>() / n;
+    let sxx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
+    x.iter()
+        .zip(sigma)
+        .map(|(a, s)| ((a - mx) / sxx * s).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// The 97.5 % quantile of Student's t with `dof` degrees of freedom (NaN for none).
+fn t975(dof: usize) -> f64 {
+    const T: [f64; 10] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    ];
+    match dof {
+        0 => f64::NAN,
+        1..=10 => T[dof - 1],
+        11..=20 => 2.2 - 0.0065 * (dof - 10) as f64,
+        21..=40 => 2.09 - 0.0025 * (dof - 20) as f64,
+        _ => 1.96,
+    }
+}
+
+/// The caveats of a scan (see [`Plateau::warnings`]).
+fn trust_warnings(per: &[SizeResult], samples: usize, rate: f64, ci: (f64, f64)) -> Vec<String> {
+    let mut w = Vec::new();
+    for pair in per.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let err = a.variance_err.hypot(b.variance_err);
+        if b.variance - a.variance > 2.0 * err {
+            w.push(format!(
+                "the variance grows from N = {} to N = {} ({:.3e} → {:.3e}, more than two standard errors {:.1e})",
+                a.qubits, b.qubits, a.variance, b.variance, err
+            ));
+        }
+    }
+    if rate < 0.0 {
+        w.push(format!(
+            "the fitted rate r = {rate:.3} is negative: over these sizes the variance does not decay with N (it grows, where the interval excludes 0), so they show no barren plateau"
+        ));
+    }
+    let (lo, hi) = ci;
+    if lo <= 0.0 && hi >= 0.0 {
+        let half = 0.5 * (hi - lo);
+        let need = if rate != 0.0 {
+            let n = (samples as f64 * (half / rate).powi(2)).ceil();
+            format!(
+                "about {} draws per size would resolve r = {rate:.3} from 0 (the interval shrinks as 1/√draws)",
+                n.min(1e12) as u64
+            )
+        } else {
+            "no number of draws resolves a rate of exactly 0".to_string()
+        };
+        w.push(format!(
+            "the 95 % interval of the rate, [{lo:.3}, {hi:.3}], includes 0: these {samples} draws per size do not show that the variance decays; {need}"
+        ));
+    }
+    w
 }
 
 /// Runs the scan; `progress(size_index, sample)` is called after every draw.
@@ -325,10 +480,16 @@ pub fn plateau_scan_until(
             e.0 += v;
             e.1 += 1;
         }
+        let variance_err = {
+            let mu = sq.iter().sum::<f64>() / s;
+            let v = sq.iter().map(|q| (q - mu).powi(2)).sum::<f64>() / (s - 1.0).max(1.0);
+            (v / s).sqrt()
+        };
         per_size.push(SizeResult {
             qubits: n,
             params: 2 * m,
             variance: mean(&var),
+            variance_err,
             variance_xx: mean(&var[..m]),
             variance_zz: mean(&var[m..]),
             by_distance: by
@@ -362,7 +523,24 @@ pub fn plateau_scan_until(
     let (sxx, _) = fit(|r| r.variance_xx);
     let (szz, _) = fit(|r| r.variance_zz);
     let (smed, emed) = fit(|r| r.median_sq);
+    let stat_err = slope_stat_err(
+        &xs,
+        &per_size
+            .iter()
+            .map(|r| r.variance_err / r.variance)
+            .collect::<Vec<_>>(),
+    );
+    let half = [t975(xs.len().saturating_sub(2)) * err, 1.96 * stat_err]
+        .into_iter()
+        .filter(|h| h.is_finite())
+        .fold(f64::NAN, f64::max);
+    let rate = -slope;
+    let ci = (rate - half, rate + half);
+    let warnings = trust_warnings(&per_size, p.samples, rate, ci);
     Ok(Plateau {
+        decay_rate_stat_err: stat_err,
+        decay_rate_ci95: ci,
+        warnings,
         family: p.family,
         complete: per_size.len() == p.sizes.len(),
         sizes: per_size.iter().map(|r| r.qubits).collect(),

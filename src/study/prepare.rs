@@ -13,7 +13,7 @@ use crate::cancel::Cancel;
 use crate::circuit::{to_qasm, Circuit, Gate};
 use crate::hamiltonian::{Model, Preparation, Schedule};
 use crate::linalg::LanczosParams;
-use crate::report::svg::{render, Panel, Series};
+use crate::report::svg::{chart_png, chart_svg, Chart, Curve};
 use crate::report::{OnProgress, Progress};
 use crate::state::MemoryPlan;
 use crate::Error;
@@ -79,6 +79,10 @@ pub struct PreparedRun {
     pub min_gap: Option<f64>,
     /// Smallest gap to a level the sweep couples to.
     pub min_coupled_gap: Option<f64>,
+    /// Projection of the prepared state onto the target's (near-)degenerate subspace of the
+    /// followed level: the sum of its overlaps with every computed level in
+    /// [`PrepareStudy::degenerate_levels`] (equal to `fidelity` for a non-degenerate level).
+    pub subspace_fidelity: f64,
 }
 
 /// The result of [`prepare_study`] (the JSON of `qep prepare`): one run's fields at the top
@@ -105,6 +109,13 @@ pub struct PrepareStudy {
     pub start_energy: f64,
     /// The spectrum along the path, if scanned.
     pub path: Option<PathScan>,
+    /// The computed levels of the target within [`NEAR_DEGENERATE`] of the followed level
+    /// (itself included): more than one when the target level is (near-)degenerate, and then
+    /// `subspace_fidelity` measures the prepared state against all of them. Only levels up to
+    /// `eigen + 1` are computed, so a larger multiplet is seen in part.
+    pub degenerate_levels: Vec<usize>,
+    /// Largest energy splitting inside `degenerate_levels` (0 for a single level).
+    pub degenerate_splitting: f64,
     /// Fitted exponent of 1 − F against T, next to the adiabatic theorem's.
     pub infidelity_slope: Option<f64>,
     /// `−2` (linear) or `−6` (smooth); `null` for the local schedule.
@@ -122,6 +133,27 @@ pub struct PrepareStudy {
     /// The model's name (chart titles).
     #[serde(skip)]
     pub name: String,
+}
+
+/// Relative tolerance under which two target levels count as (near-)degenerate:
+/// `|E_j − E_k| ≤ NEAR_DEGENERATE · max(1, |E_k|)`. A sweep of time `T` cannot tell apart levels
+/// split by much less than `1/T`, so such levels are one target.
+pub const NEAR_DEGENERATE: f64 = 1e-4;
+
+/// The levels within [`NEAR_DEGENERATE`] of level `k`, and their largest splitting from it.
+fn degenerate_levels(energies: &[f64], k: usize) -> (Vec<usize>, f64) {
+    let Some(&ek) = energies.get(k) else {
+        return (vec![k], 0.0);
+    };
+    let tol = NEAR_DEGENERATE * ek.abs().max(1.0);
+    let levels: Vec<usize> = (0..energies.len())
+        .filter(|&j| (energies[j] - ek).abs() <= tol)
+        .collect();
+    let split = levels
+        .iter()
+        .map(|&j| (energies[j] - ek).abs())
+        .fold(0.0, f64::max);
+    (levels, split)
 }
 
 /// The resolved schedule: the flag, else the model's.
@@ -232,6 +264,8 @@ pub fn prepare_study(
     // that an estimate of the time left holds for times 5, 10, 20, 40.
     let total = (times.iter().sum::<f64>().max(0.0) * 10.0).ceil() as u64;
     let mut runs = Vec::with_capacity(times.len());
+    let (degenerate, splitting) = degenerate_levels(prep.target_spectrum().energies(), s.eigen);
+    let mut subspace = Vec::with_capacity(times.len());
     let mut done = 0.0;
     for &t in &times {
         if cancel.is_cancelled() {
@@ -243,7 +277,14 @@ pub fn prepare_study(
             total,
             unit: "(×0.1 sweep time)",
         });
-        let (r, _) = prep.run(t)?;
+        let (r, psi) = prep.run(t)?;
+        let spectrum = prep.target_spectrum();
+        subspace.push(
+            degenerate
+                .iter()
+                .map(|&j| crate::state::dot(&spectrum.vector_c64(j), &psi).norm_sqr())
+                .sum::<f64>(),
+        );
         runs.push(r);
         done += t;
     }
@@ -288,10 +329,12 @@ pub fn prepare_study(
     let path = prep.path().cloned();
     let wrapped: Vec<PreparedRun> = runs
         .iter()
-        .map(|r| PreparedRun {
+        .zip(&subspace)
+        .map(|(r, &f)| PreparedRun {
             run: r.clone(),
             min_gap: path.as_ref().map(|p| p.min_gap),
             min_coupled_gap: path.as_ref().and_then(|p| p.min_coupled_gap),
+            subspace_fidelity: f,
         })
         .collect();
     let multi = s.times.is_some();
@@ -306,6 +349,8 @@ pub fn prepare_study(
         steps,
         start_energy: prep.start_energy(),
         path,
+        degenerate_levels: degenerate,
+        degenerate_splitting: splitting,
         infidelity_slope: if multi { infidelity_slope(&runs) } else { None },
         expected_slope: match schedule {
             ScheduleKind::Linear => Some(-2.0),
@@ -350,27 +395,36 @@ impl PrepareStudy {
         csv
     }
 
-    /// The infidelity against `log10 T` and, with a path scan, the gaps along the path.
-    pub fn svg(&self) -> String {
-        let mut panels = vec![Panel {
-            title: format!("{}: infidelity vs sweep time", self.name),
-            x_label: "log10 T".into(),
-            y_label: "1 − F".into(),
+    /// The charts of `prepare.svg` / `prepare.png`: the infidelity against the sweep time `T`
+    /// (log–log) and, with a path scan, the gaps of the followed level along the path.
+    pub fn charts(&self) -> Vec<Chart> {
+        let schedule = serde_json::to_value(self.schedule)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let mut charts = vec![Chart {
+            title: format!(
+                "{}: level {} by a {schedule} sweep, {} steps",
+                self.name, self.eigen, self.steps
+            ),
+            x_label: "sweep time T".into(),
+            y_label: if self.degenerate_levels.len() > 1 {
+                "1 − F (onto the degenerate levels)".into()
+            } else {
+                "1 − F".into()
+            },
+            log_x: true,
             log_y: true,
             y_range: None,
-            series: vec![Series {
-                name: format!("{:?}", self.schedule).to_lowercase(),
-                points: self
-                    .all_runs()
-                    .map(|r| {
-                        let r = &r.run;
-                        (r.time.log10(), (1.0 - r.verification.fidelity).max(1e-16))
-                    })
+            curves: vec![Curve::new(
+                format!("{schedule} schedule"),
+                self.all_runs()
+                    .map(|r| (r.run.time, (1.0 - r.subspace_fidelity).max(1e-16)))
                     .collect(),
-            }],
+            )],
         }];
         if let Some(p) = &self.path {
-            let mut series = vec![Series::new(
+            let mut curves = vec![Curve::new(
                 "gap to nearest level",
                 p.points.iter().map(|q| (q.s, q.gap.max(1e-16))).collect(),
             )];
@@ -380,17 +434,31 @@ impl PrepareStudy {
                 .filter_map(|q| q.coupled_gap.map(|g| (q.s, g.max(1e-16))))
                 .collect();
             if !coupled.is_empty() {
-                series.push(Series::new("gap to nearest coupled level", coupled));
+                curves.push(Curve::new("gap to nearest coupled level", coupled));
             }
-            panels.push(Panel {
+            charts.push(Chart {
                 title: format!("gap of level {} along the path", self.eigen),
                 x_label: "s".into(),
                 y_label: "gap".into(),
+                log_x: false,
                 log_y: true,
                 y_range: None,
-                series,
+                curves,
             });
         }
-        render(&panels)
+        charts
+    }
+
+    /// [`PrepareStudy::charts`] as SVG.
+    pub fn svg(&self) -> String {
+        chart_svg(&self.charts())
+    }
+
+    /// [`PrepareStudy::charts`] as PNG.
+    ///
+    /// # Errors
+    /// [`crate::report::svg::PlotError`] if drawing or encoding fails.
+    pub fn png(&self) -> Result<Vec<u8>, crate::report::svg::PlotError> {
+        chart_png(&self.charts())
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::cancel::Cancel;
 use crate::ep::{Engine, EpParams};
 use crate::hamiltonian::{Example, Model};
+use crate::report::svg::{Chart, Curve};
 use crate::Error;
 
 /// Settings of [`shot_scan`].
@@ -22,21 +23,28 @@ pub struct ShotScanParams {
     pub seed: u64,
 }
 
-/// One cell of the scan. Errors are root-mean-square over the gradient's components.
+/// One cell of the scan. Every error is a root mean square over the gradient's `K`
+/// components, in the units of the gradient `∂⟨C⟩/∂θ` (cost per unit of coupling).
 #[derive(Clone, Debug, Serialize)]
 pub struct ShotCell {
     /// Shots per group and state.
     pub shots: u64,
     /// β.
     pub beta: f64,
-    /// RMS error against the exact gradient, over repeats and components.
+    /// Total error of one shot-based gradient: `√(mean over repeats and components of
+    /// (EP estimate − exact gradient)²)`, so `rms² ≈ clamping_bias² + noise²`.
     pub rms: f64,
-    /// Error of the mean over repeats (the clamping bias, plus what of the noise survives
-    /// averaging).
+    /// Error of the mean over the repeats against the exact gradient: the clamping bias plus
+    /// the noise that survives averaging, `noise/√repeats` (so it still depends on `S`; the
+    /// bias alone is `clamping_bias`).
     pub bias: f64,
-    /// Spread of the repeats around their mean (the shot noise).
+    /// The clamping bias alone: the error of EP at this β from exact expectations (infinitely
+    /// many shots), which does not depend on `S`.
+    pub clamping_bias: f64,
+    /// Spread of the repeats around their mean (the shot noise of one gradient).
     pub noise: f64,
-    /// Mean reported standard error of the components (from the shots themselves).
+    /// The error bar one run quotes: the mean over repeats of the RMS over components of the
+    /// standard error each gradient reports from its own shots. It should match `noise`.
     pub reported_std: f64,
     /// Shots spent on one gradient.
     pub shots_per_gradient: u64,
@@ -57,6 +65,12 @@ pub struct ShotScan {
     /// Whether every cell asked for was computed (false when the scan was cancelled: `cells`
     /// then holds the cells completed before, and the fits use them).
     pub complete: bool,
+    /// `(β, clamping bias)`: the RMS error of EP from exact expectations at each scanned β.
+    pub clamping_bias: Vec<(f64, f64)>,
+    /// When not to trust `optimal_beta`: a model β* outside the scanned β range, a best
+    /// measured β at the edge of the grid (the optimum may lie beyond it). Empty when none
+    /// applies.
+    pub warnings: Vec<String>,
 }
 
 /// Runs the scan on one example; `progress(done, total)` after every gradient.
@@ -106,6 +120,7 @@ pub fn shot_scan_until(
     };
     // The clamping bias alone, from exact expectations: b = mean of bias / β².
     let mut b_est = Vec::new();
+    let mut clamping_bias = Vec::new();
     for &beta in &p.betas {
         cancel.check()?;
         let g = engine.gradient(
@@ -118,7 +133,14 @@ pub fn shot_scan_until(
             },
         )?;
         b_est.push(rms_of(&g.ep, &exact) / (beta * beta));
+        clamping_bias.push((beta, rms_of(&g.ep, &exact)));
     }
+    let bias_at = |beta: f64| {
+        clamping_bias
+            .iter()
+            .find(|b| b.0 == beta)
+            .map_or(f64::NAN, |b| b.1)
+    };
     let bias_coefficient = b_est.iter().sum::<f64>() / b_est.len().max(1) as f64;
     let total = p.shots.len() * p.betas.len() * p.repeats;
     // Every (budget, β, repeat) gradient is one item, split over the ranks and gathered in
@@ -180,6 +202,7 @@ pub fn shot_scan_until(
                 beta,
                 rms,
                 bias: rms_of(&mean, &exact),
+                clamping_bias: bias_at(beta),
                 noise,
                 reported_std: reported / n,
                 shots_per_gradient: spent,
@@ -192,7 +215,7 @@ pub fn shot_scan_until(
         .collect();
     let noise_coefficient = c.iter().sum::<f64>() / c.len().max(1) as f64;
     let complete = cells.len() == p.shots.len() * p.betas.len();
-    let optimal_beta = p
+    let optimal_beta: Vec<(u64, f64, f64)> = p
         .shots
         .iter()
         .filter(|&&s| cells.iter().any(|c| c.shots == s))
@@ -208,11 +231,137 @@ pub fn shot_scan_until(
             (s, best, model_beta)
         })
         .collect();
+    let warnings = beta_warnings(&p.betas, &optimal_beta);
     Ok(ShotScan {
         cells,
         bias_coefficient,
         noise_coefficient,
         optimal_beta,
         complete,
+        clamping_bias,
+        warnings,
     })
+}
+
+impl ShotScan {
+    /// `shots.csv`: one row per (S, β) cell with every number of the cell (the first seven
+    /// columns are those of earlier versions, in the same order).
+    pub fn csv(&self) -> String {
+        let mut t = String::from(
+            "shots,beta,rms,bias,noise,reported_std,shots_per_gradient,clamping_bias\n",
+        );
+        for c in &self.cells {
+            t.push_str(&format!(
+                "{},{},{:.8e},{:.8e},{:.8e},{:.8e},{},{:.8e}\n",
+                c.shots,
+                c.beta,
+                c.rms,
+                c.bias,
+                c.noise,
+                c.reported_std,
+                c.shots_per_gradient,
+                c.clamping_bias
+            ));
+        }
+        t
+    }
+
+    /// The charts of `shots.svg` / `shots.png`: the total error against the shot budget, one
+    /// curve per β; and its two parts against β, the clamping bias (from exact expectations)
+    /// and the shot noise per budget with its standard error over `repeats` repeats.
+    pub fn charts(&self, model: &str, repeats: usize) -> Vec<Chart> {
+        let mut betas: Vec<f64> = self.cells.iter().map(|c| c.beta).collect();
+        betas.sort_by(f64::total_cmp);
+        betas.dedup();
+        let mut shots: Vec<u64> = self.cells.iter().map(|c| c.shots).collect();
+        shots.sort_unstable();
+        shots.dedup();
+        let by_beta = betas
+            .iter()
+            .map(|&b| {
+                Curve::new(
+                    format!("β = {b}"),
+                    self.cells
+                        .iter()
+                        .filter(|c| c.beta == b)
+                        .map(|c| (c.shots as f64, c.rms))
+                        .collect(),
+                )
+            })
+            .collect();
+        let mut parts = vec![Curve::new("clamping bias", self.clamping_bias.clone())];
+        let se = 1.0 / (2.0 * (repeats.max(2) - 1) as f64).sqrt();
+        for &s in &shots {
+            let cells: Vec<&ShotCell> = self.cells.iter().filter(|c| c.shots == s).collect();
+            parts.push(
+                Curve::new(
+                    format!("noise, S = {s}"),
+                    cells.iter().map(|c| (c.beta, c.noise)).collect(),
+                )
+                .with_errors(cells.iter().map(|c| c.noise * se).collect()),
+            );
+        }
+        vec![
+            Chart {
+                title: format!("{model}: shot-based EP, {repeats} repeats per point"),
+                x_label: "shots per commuting group and state, S".into(),
+                y_label: "RMS error of the gradient".into(),
+                log_x: true,
+                log_y: true,
+                y_range: None,
+                curves: by_beta,
+            },
+            Chart {
+                title: format!("{model}: clamping bias vs shot noise"),
+                x_label: "clamping strength β".into(),
+                y_label: "RMS error of the gradient".into(),
+                log_x: true,
+                log_y: true,
+                y_range: None,
+                curves: parts,
+            },
+        ]
+    }
+}
+
+/// The caveats of the optimal β per budget (see [`ShotScan::warnings`]).
+fn beta_warnings(betas: &[f64], optimal: &[(u64, f64, f64)]) -> Vec<String> {
+    let (lo, hi) = betas
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    if betas.len() < 2 || !lo.is_finite() {
+        return Vec::new();
+    }
+    let mut w = Vec::new();
+    let outside: Vec<String> = optimal
+        .iter()
+        .filter(|o| o.2.is_finite() && (o.2 < lo || o.2 > hi))
+        .map(|o| format!("β* = {:.3} at S = {}", o.2, o.0))
+        .collect();
+    if !outside.is_empty() {
+        let (a, b) = optimal
+            .iter()
+            .filter(|o| o.2.is_finite())
+            .fold((lo, hi), |(a, b), o| (a.min(o.2), b.max(o.2)));
+        w.push(format!(
+            "the model's optimal β lies outside the scanned range [{lo}, {hi}] ({}): it extrapolates the error model; scan --betas from about {:.2} to {:.2} to measure it",
+            outside.join(", "),
+            a / 1.5,
+            b * 1.5
+        ));
+    }
+    let edge: Vec<String> = optimal
+        .iter()
+        .filter(|o| o.1 == lo || o.1 == hi)
+        .map(|o| format!("S = {} (β = {})", o.0, o.1))
+        .collect();
+    if !edge.is_empty() {
+        w.push(format!(
+            "the best measured β is at the edge of the scanned grid for {}: the optimum may lie beyond it",
+            edge.join(", ")
+        ));
+    }
+    w
 }

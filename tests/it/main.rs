@@ -5,6 +5,7 @@ mod common;
 
 mod adiabatic;
 mod bad_inputs;
+mod caveats;
 mod circuit;
 mod circuit_dynamic;
 mod circuit_fast;
@@ -30,6 +31,7 @@ mod measure;
 mod operator;
 mod oracle;
 mod pauli;
+mod plots;
 mod runs;
 mod solver_workspace;
 mod state;
