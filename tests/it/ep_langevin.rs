@@ -18,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::ep_classical::{small_example, SMALL};
+use crate::ep_engine::classical_oracle;
 use crate::oracle::log_slope;
 
 fn model(yaml: &str) -> Model {
@@ -301,7 +302,7 @@ fn low_temperature_expansion_is_consistent() {
     let (net, theta, ex) = small_net();
     let lt = low_temperature(&net, &theta, &ex, 0.0).unwrap();
     // T = 0: the implicit-differentiation gradient (Eq. 49), computed by different code.
-    let imp = net.net().implicit_gradient(&theta, &ex).unwrap();
+    let imp = classical_oracle(net.net(), &model(SMALL), &theta, &ex).unwrap();
     let rel0 = max_abs_diff(&lt.gradient, &imp.gradient) / norm(&imp.gradient);
     assert!(max_abs_diff(&lt.minimum.z, &imp.free.z) < 1e-12);
     // ∂F/∂β = ⟨C⟩ and ∂F/∂θ_k = ⟨A_k⟩, order by order in T (Eq. 46 vs 47 and the mean shift).
@@ -356,7 +357,9 @@ fn net_params(t: f64, seed: u64) -> LangevinParams {
 fn thermal_gradients_match_the_low_temperature_expansion() {
     let (net, theta, ex) = small_net();
     let lt = low_temperature(&net, &theta, &ex, 0.0).unwrap();
-    let g0 = net.net().implicit_gradient(&theta, &ex).unwrap().gradient;
+    let g0 = classical_oracle(net.net(), &model(SMALL), &theta, &ex)
+        .unwrap()
+        .gradient;
     let beta = 0.01;
     let temps = [0.005, 0.01, 0.02];
     let mut devs = Vec::new();
