@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::ep_classical::{small_example, SMALL};
 use crate::ep_engine::classical_oracle;
-use crate::oracle::log_slope;
+use crate::oracle::{log_slope, max_diff as max_abs_diff, norm};
 
 fn model(yaml: &str) -> Model {
     parse_str(yaml, Path::new("test.yaml")).expect("test model parses")
@@ -30,17 +30,6 @@ fn small_net() -> (ThermalNet, Vec<f64>, Example) {
     let m = model(SMALL);
     let net = ThermalNet::new(&m, ClassicalParams::default()).unwrap();
     (net, m.theta(), small_example())
-}
-
-fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 /// Composite Simpson's rule of `g` on `[a, b]` with `n` (even) intervals.

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::ep_engine::{eigen_ep, eigen_in};
-use crate::oracle::{kron_matrix, naive_apply};
+use crate::oracle::{kron_matrix, max_diff, naive_apply, norm};
 use qep::ep::{Engine, EpOverrides, EpParams, EpWorkspace};
 use qep::hamiltonian::{load, parse_str, Example, Model};
 use qep::linalg::eigh_dense;
@@ -85,18 +85,6 @@ fn params() -> EpParams {
         },
         ..EpParams::default()
     }
-}
-
-fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 /// Two epochs over the examples with one workspace and warm-started clamped solves, against
