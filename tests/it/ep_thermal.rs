@@ -34,6 +34,17 @@ fn gibbs_state_of_one_spin_is_analytic() {
     }
 }
 
+/// A Gibbs state's error reaches the crate-wide error with its message.
+#[test]
+fn gibbs_errors_reach_the_crate_error() {
+    let mut hz = PauliSum::new(1);
+    hz.add(PauliString::parse("Z0").unwrap(), 0.7);
+    let e = Gibbs::new(&hz, -2.0).unwrap_err();
+    assert!(e.to_string().contains("T = -2"), "{e}");
+    let e: qep::Error = e.into();
+    assert!(e.to_string().contains("T = -2"), "{e}");
+}
+
 #[test]
 fn kubo_mori_weight_is_the_logarithmic_mean() {
     // ∫₀¹ p_m^s p_n^{1−s} ds by Simpson, across the series/expm1 switch and a large gap.

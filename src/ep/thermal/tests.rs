@@ -313,9 +313,6 @@ fn errors_carry_their_numbers() {
     );
     let e = Gibbs::new(&m.hamiltonian(&theta, Some(&ex), 0.0).unwrap(), -2.0).unwrap_err();
     assert!(e.to_string().contains("T = -2"), "{e}");
-    // Into the crate-wide error.
-    let e: crate::Error = e.into();
-    assert!(e.to_string().contains("T = -2"), "{e}");
 }
 
 #[test]
