@@ -120,7 +120,7 @@ pub struct Cooling {
 /// (ground `|1⟩`), so `p₀/p₁ = e^{−ω/T}`. Evaluated without overflow.
 ///
 /// # Errors
-/// [`StateError::TemperatureNotPositive`](crate::state::StateError::TemperatureNotPositive); [`EvolveError::BadParameter`] if `ω` is not finite.
+/// [`StateError::TemperatureNotPositive`]; [`EvolveError::BadParameter`] if `ω` is not finite.
 pub fn thermal_qubit(omega: f64, temperature: f64) -> Result<DensityMatrix, EvolveError> {
     check_temperature(temperature)?;
     if !omega.is_finite() {
@@ -148,7 +148,7 @@ pub fn thermal_qubit(omega: f64, temperature: f64) -> Result<DensityMatrix, Evol
 /// `ρ[r_a + 2^{n_a} r_b][c_a + 2^{n_a} c_b] = a[r_a][c_a] · b[r_b][c_b]`.
 ///
 /// # Errors
-/// [`StateError::Memory`](crate::state::StateError::Memory) if the product does not fit.
+/// [`StateError::Memory`] if the product does not fit.
 pub fn tensor_product(a: &DensityMatrix, b: &DensityMatrix) -> Result<DensityMatrix, EvolveError> {
     let (na, nb) = (a.qubits(), b.qubits());
     let mut out = DensityMatrix::zeros(na + nb)?;
@@ -178,8 +178,8 @@ pub fn tensor_product(a: &DensityMatrix, b: &DensityMatrix) -> Result<DensityMat
 /// `u` those of `t` onto the traced qubits. Cost `O(4^{|keep|} · 2^{n − |keep|})`.
 ///
 /// # Errors
-/// [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch) if `keep` is not strictly increasing or names a qubit `≥ n`;
-/// [`StateError::Memory`](crate::state::StateError::Memory).
+/// [`StateError::QubitMismatch`] if `keep` is not strictly increasing or names a qubit `≥ n`;
+/// [`StateError::Memory`].
 pub fn partial_trace(rho: &DensityMatrix, keep: &[usize]) -> Result<DensityMatrix, EvolveError> {
     let n = rho.qubits();
     if keep.windows(2).any(|w| w[0] >= w[1]) || keep.last().is_some_and(|&q| q >= n) {
@@ -226,11 +226,11 @@ pub fn partial_trace(rho: &DensityMatrix, keep: &[usize]) -> Result<DensityMatri
 /// collision two `2^{N+k}` matrix products, or one Lindblad integration over `τ`.
 ///
 /// # Errors
-/// [`StateError::TemperatureNotPositive`](crate::state::StateError::TemperatureNotPositive); [`EvolveError::BadParameter`] for `g`, `τ`,
+/// [`StateError::TemperatureNotPositive`]; [`EvolveError::BadParameter`] for `g`, `τ`,
 /// `resolution` not finite and `> 0` (`g ≥ 0`), `k ∉ 1..=3`, a frequency `≤ 0`, or
-/// `rounds = 0`; [`StateError::TooManyQubits`](crate::state::StateError::TooManyQubits) if `N + k > 10`;
-/// [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch) for `rho0`, observables or system operators on the wrong
-/// qubits; [`StateError::NonHermitianHamiltonian`](crate::state::StateError::NonHermitianHamiltonian), [`EvolveError::NonHermitianObservable`];
+/// `rounds = 0`; [`StateError::TooManyQubits`] if `N + k > 10`;
+/// [`StateError::QubitMismatch`] for `rho0`, observables or system operators on the wrong
+/// qubits; [`StateError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`];
 /// memory, eigensolver and integrator errors.
 pub fn cool(
     h: &PauliSum,
@@ -349,7 +349,7 @@ pub fn cool(
 /// ancillas fits its limit `n + k ≤` [`COOLING_MAX_QUBITS`].
 ///
 /// # Errors
-/// [`StateError::TooManyQubits`](crate::state::StateError::TooManyQubits) naming the total and the limit.
+/// [`StateError::TooManyQubits`] naming the total and the limit.
 pub fn check_cooling_size(n: usize, k: usize) -> Result<(), EvolveError> {
     if n + k > COOLING_MAX_QUBITS {
         return Err(StateError::TooManyQubits {
@@ -408,7 +408,7 @@ pub(crate) fn check_params(params: &CoolingParams) -> Result<(), EvolveError> {
 /// `(X_i + Y_i + Z_i)/√3` for every qubit if that list is empty.
 ///
 /// # Errors
-/// [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch) if an operator acts on a qubit `≥ n`.
+/// [`StateError::QubitMismatch`] if an operator acts on a qubit `≥ n`.
 pub fn system_operators(params: &CoolingParams, n: usize) -> Result<Vec<PauliSum>, EvolveError> {
     let ops = if params.system_operators.is_empty() {
         default_system_operators(n)

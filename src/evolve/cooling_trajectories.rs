@@ -214,11 +214,11 @@ struct CollisionOut {
 /// `4^N` density matrices.
 ///
 /// # Errors
-/// [`StateError::TemperatureNotPositive`](crate::state::StateError::TemperatureNotPositive); [`EvolveError::BadParameter`] as [`super::cool`];
-/// [`EvolveError::NoTrajectories`] for `M = 0`; [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch) for the initial
+/// [`StateError::TemperatureNotPositive`]; [`EvolveError::BadParameter`] as [`super::cool`];
+/// [`EvolveError::NoTrajectories`] for `M = 0`; [`StateError::QubitMismatch`] for the initial
 /// state, observables or system operators; [`EvolveError::ZeroNormState`];
-/// [`StateError::NonHermitianHamiltonian`](crate::state::StateError::NonHermitianHamiltonian), [`EvolveError::NonHermitianObservable`];
-/// [`StateError::TooManyQubits`](crate::state::StateError::TooManyQubits) if the default frequencies are asked for `N > 12`;
+/// [`StateError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`];
+/// [`StateError::TooManyQubits`] if the default frequencies are asked for `N > 12`;
 /// [`EvolveError::Propagator`] if the Krylov propagator fails; memory errors.
 pub fn cool_trajectories(
     h: &PauliSum,

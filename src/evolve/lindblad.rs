@@ -86,8 +86,8 @@ impl Lindbladian {
     /// `h.qubits()` qubits. Allocates `2^n` entries per X-mask of `G` and of each `L_k`.
     ///
     /// # Errors
-    /// [`StateError::NonHermitianHamiltonian`](crate::state::StateError::NonHermitianHamiltonian) if `H` has an imaginary coefficient
-    /// (> 1e-12 after merging), [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch) if a jump acts on more qubits,
+    /// [`StateError::NonHermitianHamiltonian`] if `H` has an imaginary coefficient
+    /// (> 1e-12 after merging), [`StateError::QubitMismatch`] if a jump acts on more qubits,
     /// [`EvolveError::BadRate`] for a negative or non-finite rate.
     pub fn new(h: &PauliSum, jumps: &[(PauliSum, f64)]) -> Result<Self, EvolveError> {
         let n = h.qubits();
@@ -507,8 +507,8 @@ fn error_norm(y: &[C64], ynew: &[C64], ks: &[Vec<C64>], h: f64, atol: f64, rtol:
 /// Memory: twelve density matrices (`12 · 16 · 4^n` bytes), checked before allocating.
 ///
 /// # Errors
-/// [`StateError::Memory`](crate::state::StateError::Memory) if the workspace does not fit; [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch),
-/// [`StateError::NonHermitianHamiltonian`](crate::state::StateError::NonHermitianHamiltonian), [`EvolveError::NonHermitianObservable`],
+/// [`StateError::Memory`] if the workspace does not fit; [`StateError::QubitMismatch`],
+/// [`StateError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`],
 /// [`EvolveError::NonHermitianState`] (defect > 1e-12), [`EvolveError::BadRate`],
 /// [`EvolveError::BadTimes`], [`EvolveError::BadTolerance`] for invalid input;
 /// [`EvolveError::StepTooSmall`] / [`EvolveError::TooManySteps`] if the integrator does not

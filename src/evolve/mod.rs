@@ -247,7 +247,7 @@ impl From<crate::hamiltonian::ModelError> for EvolveError {
 /// coefficient above 1e-12), so that its expectation is real.
 ///
 /// # Errors
-/// [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch) or [`EvolveError::NonHermitianObservable`] naming the first
+/// [`StateError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
 /// offending observable.
 pub(crate) fn check_observables(observables: &[PauliSum], n: usize) -> Result<(), EvolveError> {
     check_hermitian_operators(observables, n, "observable")
@@ -257,7 +257,7 @@ pub(crate) fn check_observables(observables: &[PauliSum], n: usize) -> Result<()
 /// at most `n` qubits.
 ///
 /// # Errors
-/// [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch) naming it as `"{what} {j}"`.
+/// [`StateError::QubitMismatch`] naming it as `"{what} {j}"`.
 pub(crate) fn check_width(a: &PauliSum, n: usize, what: &str, j: usize) -> Result<(), EvolveError> {
     if a.qubits() > n {
         return Err(StateError::QubitMismatch {
@@ -274,7 +274,7 @@ pub(crate) fn check_width(a: &PauliSum, n: usize, what: &str, j: usize) -> Resul
 /// qubits, named `what` in the errors.
 ///
 /// # Errors
-/// [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch) or [`EvolveError::NonHermitianObservable`] naming the first
+/// [`StateError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
 /// offending operator.
 pub(crate) fn check_hermitian_operators(
     ops: &[PauliSum],
@@ -328,7 +328,7 @@ pub(crate) fn check_times_and_tolerance(
 /// Shared by the density-matrix and trajectory integrators so both refuse the same models.
 ///
 /// # Errors
-/// [`StateError::NonHermitianHamiltonian`](crate::state::StateError::NonHermitianHamiltonian) naming the worst term.
+/// [`StateError::NonHermitianHamiltonian`] naming the worst term.
 pub(crate) fn check_hamiltonian(h: &PauliSum) -> Result<(), EvolveError> {
     if let Some((p, imag)) = h.worst_imaginary() {
         if imag.abs() > 1e-12 {

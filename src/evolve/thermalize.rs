@@ -318,10 +318,10 @@ fn thermalize_memory(n: usize, s: &ThermalizeSettings) -> MemoryPlan {
 /// Reports rounds or output times to `progress`.
 ///
 /// # Errors
-/// [`EvolveError::NoTemperature`], [`StateError::TemperatureNotPositive`](crate::state::StateError::TemperatureNotPositive),
+/// [`EvolveError::NoTemperature`], [`StateError::TemperatureNotPositive`],
 /// [`EvolveError::BadParameter`] (`steps`, `dt`), [`EvolveError::NoTrajectories`],
 /// [`EvolveError::BadStartState`], [`EvolveError::BadObservable`], the size limits
-/// ([`StateError::TooManyQubits`](crate::state::StateError::TooManyQubits)) and memory plan ([`StateError::Memory`](crate::state::StateError::Memory)), and the
+/// ([`StateError::TooManyQubits`]) and memory plan ([`StateError::Memory`]), and the
 /// methods' own errors.
 ///
 /// # Examples

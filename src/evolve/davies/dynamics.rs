@@ -27,7 +27,7 @@ impl Davies {
     ///
     /// # Errors
     /// [`EvolveError::FixedPointNotUnique`] if the sector has a second (numerically) zero
-    /// eigenvalue; [`StateError::Memory`](crate::state::StateError::Memory); [`StateError::Solver`](crate::state::StateError::Solver) if the eigenvalue
+    /// eigenvalue; [`StateError::Memory`]; [`StateError::Solver`] if the eigenvalue
     /// solver fails.
     pub fn fixed_point(&self) -> Result<FixedPoint, EvolveError> {
         let d = self.dim;
@@ -139,7 +139,7 @@ impl Davies {
     /// state, `⟨H⟩ = Σ E_n ρ_nn` and `Tr ρA_j` for the Hermitian `observables`.
     ///
     /// # Errors
-    /// [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch), [`EvolveError::NonHermitianObservable`],
+    /// [`StateError::QubitMismatch`], [`EvolveError::NonHermitianObservable`],
     /// [`EvolveError::BadTimes`], [`EvolveError::BadTolerance`], integrator and eigensolver
     /// errors.
     pub fn evolve(

@@ -40,7 +40,7 @@ pub const DAVIES_MAX_QUBITS: usize = 7;
 /// [`DAVIES_MAX_QUBITS`].
 ///
 /// # Errors
-/// [`StateError::TooManyQubits`](crate::state::StateError::TooManyQubits) naming `n` and the limit.
+/// [`StateError::TooManyQubits`] naming `n` and the limit.
 pub fn check_davies_size(n: usize) -> Result<(), EvolveError> {
     if n > DAVIES_MAX_QUBITS {
         return Err(StateError::TooManyQubits {
@@ -127,11 +127,11 @@ impl Davies {
     /// operator (two dense products), memory `(3 + #couplings) · 16 · 4^N` bytes (checked).
     ///
     /// # Errors
-    /// [`StateError::TemperatureNotPositive`](crate::state::StateError::TemperatureNotPositive); [`StateError::TooManyQubits`](crate::state::StateError::TooManyQubits) above
+    /// [`StateError::TemperatureNotPositive`]; [`StateError::TooManyQubits`] above
     /// [`DAVIES_MAX_QUBITS`]; [`EvolveError::BadParameter`] for `rate ≤ 0` or a tolerance
-    /// outside `(0, 1e-3]`; [`StateError::NonHermitianHamiltonian`](crate::state::StateError::NonHermitianHamiltonian),
+    /// outside `(0, 1e-3]`; [`StateError::NonHermitianHamiltonian`],
     /// [`EvolveError::NonHermitianObservable`] (a complex coupling, indexed),
-    /// [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch); memory, operator and eigensolver errors.
+    /// [`StateError::QubitMismatch`]; memory, operator and eigensolver errors.
     pub fn new(h: &PauliSum, temperature: f64, params: &DaviesParams) -> Result<Self, EvolveError> {
         check_temperature(temperature)?;
         if !(params.rate > 0.0 && params.rate.is_finite()) {

@@ -239,11 +239,11 @@ pub fn trajectories_memory(
 /// run in parallel). Nothing is allocated inside the step loop.
 ///
 /// # Errors
-/// [`StateError::QubitMismatch`](crate::state::StateError::QubitMismatch) (ψ₀ not of length `2^n`, or a jump or observable on more
-/// qubits), [`StateError::NonHermitianHamiltonian`](crate::state::StateError::NonHermitianHamiltonian), [`EvolveError::NonHermitianObservable`],
+/// [`StateError::QubitMismatch`] (ψ₀ not of length `2^n`, or a jump or observable on more
+/// qubits), [`StateError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`],
 /// [`EvolveError::BadRate`], [`EvolveError::BadTimes`], [`EvolveError::BadTolerance`],
 /// [`EvolveError::NoTrajectories`], [`EvolveError::ZeroNormState`] for invalid input;
-/// [`StateError::Memory`](crate::state::StateError::Memory) / [`StateError::Operator`](crate::state::StateError::Operator) if the workspace does not fit;
+/// [`StateError::Memory`] / [`StateError::Operator`] if the workspace does not fit;
 /// [`EvolveError::StepTooSmall`] / [`EvolveError::TooManySteps`] if a trajectory's integrator
 /// fails (the first failing trajectory in index order is reported).
 pub fn evolve_trajectories_with_progress(
