@@ -64,6 +64,10 @@
 //!    gradient scan.
 //! 9. **[`report`]**: provenance (version, input hash, seed, settings), run folders, SVG
 //!    charts, and the one atomic writer of result files.
+//! 10. **[`session`]**: one request in, one report out — the whole gradient of `qep grad`
+//!     ([`session::grad_report`]) and the training run of `qep run` ([`session::run_report`]),
+//!     used by the CLI and Python alike; it sits above every module it calls, so that no
+//!     physics module depends on the crate-wide [`Error`].
 //!
 //! Beside the flow:
 //! * [`circuit`]: OpenQASM 2 and 3 front ends, one gate table (Qiskit's conventions), the
@@ -96,6 +100,7 @@ pub mod operator;
 pub mod pauli;
 pub mod report;
 pub mod scalar;
+pub mod session;
 pub mod state;
 pub mod study;
 

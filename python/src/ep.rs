@@ -1,5 +1,5 @@
 //! `Model.grad` and `Model.train`: the EP gradient of one example and a training run, through
-//! the library's reports (`qep::ep::report::grad_report`, `run_report`), the very calls
+//! the library's reports (`qep::session::grad_report`, `run_report`), the very calls
 //! `qep grad --json` and `qep run --json` make, so a script and the CLI agree to the last bit.
 //! This file only turns keyword arguments into requests and library errors into exceptions.
 
@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use qep::cancel::Cancel;
-use qep::ep::report::{
+use qep::session::{
     grad_report, run_report, GradRequest, ReportError, RunEvent, RunRequest, DEFAULT_SEED,
 };
 use qep::ep::EpOverrides;

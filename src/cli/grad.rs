@@ -9,13 +9,13 @@ use anyhow::{bail, Result};
 use indicatif::ProgressBar;
 
 use qep::ep::compare;
-use qep::ep::report::{
-    grad_report, ClassicalReport, ClassicalThermalReport, EigenReport, GradOutput, GradRequest,
-    ReportError, ThermalReport, TypicalReport,
-};
 use qep::ep::thermal::ThermalStep;
 use qep::hamiltonian::{Example, Model};
 use qep::operator::DENSE_MAX_QUBITS;
+use qep::session::{
+    grad_report, ClassicalReport, ClassicalThermalReport, EigenReport, GradOutput, GradRequest,
+    ReportError, ThermalReport, TypicalReport,
+};
 
 use super::args::GradArgs;
 use super::{in_file, lanczos_params, load, print_json, spinner};

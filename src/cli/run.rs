@@ -5,12 +5,12 @@
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use qep::ep::report::{free_report, run_report, ReportError, RunEvent, RunReport, RunRequest};
 use qep::ep::thermal::ThermalParams;
 use qep::ep::EpOverrides;
 use qep::hamiltonian::{Model, ThermalGradient};
 use qep::report::default_out_dir;
 use qep::report::run_dir::ParamsFile;
+use qep::session::{free_report, run_report, ReportError, RunEvent, RunReport, RunRequest};
 
 use super::args::RunArgs;
 use super::grad::stage_spinner;

@@ -7,9 +7,9 @@ use qep::report::default_out_dir;
 use qep::study::thermal_scan::{thermal_scan, ThermalScan, ThermalScanSettings};
 
 use super::args::ThermalScanArgs;
+use super::thermalize::save;
 use super::{
-    cooperative, finite, in_file, listing, load, print_json, study_dir, write_study, Interrupted,
-    ProgressView,
+    cooperative, in_file, listing, load, print_json, study_dir, Interrupted, ProgressView,
 };
 
 /// The files `qep thermal-scan` writes.
@@ -34,16 +34,7 @@ pub fn run(a: ThermalScanArgs) -> Result<()> {
         )
         .into());
     }
-    finite(file, &out)?;
-    write_study(
-        &dir,
-        &FILES,
-        [
-            out.csv(),
-            serde_json::to_string_pretty(&out)? + "\n",
-            out.svg(),
-        ],
-    )?;
+    save(file, &dir, &FILES, &out, out.csv(), out.svg())?;
     if !out.complete {
         return Err(Interrupted(format!(
             "interrupted after {} of {} temperatures; their results are saved in {}",

@@ -4,7 +4,10 @@
 //! and reports means ± standard errors; its trace distance (N ≤ 10) is that of the mean of the
 //! M pure states.
 
+use std::path::Path;
+
 use anyhow::{bail, Result};
+use serde::Serialize;
 
 use qep::evolve::thermalize::{thermalize, Thermalization, ThermalizeMethod, ThermalizeSettings};
 
@@ -52,22 +55,31 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     let view = ProgressView::new();
     let out = in_file(file, thermalize(&model, &settings, &|p| view.report(p)))?;
     drop(view);
-    finite(file, &out)?;
-    write_study(
-        &dir,
-        &FILES,
-        [
-            out.csv(),
-            serde_json::to_string_pretty(&out)? + "\n",
-            out.svg(),
-        ],
-    )?;
+    save(file, &dir, &FILES, &out, out.csv(), out.svg())?;
     if a.model.json {
         return print_json(&out, &model, None, serde_json::to_value(&out.settings)?);
     }
     print_text(&out);
     println!("wrote {}/thermalize.{{csv,json,svg}}", dir.display());
     Ok(())
+}
+
+/// Checks that `out` is finite and writes its CSV, JSON and SVG (`files`) in `dir`: what
+/// `qep thermalize` and `qep thermal-scan` save.
+pub(super) fn save<T: Serialize>(
+    file: &Path,
+    dir: &Path,
+    files: &[&str; 3],
+    out: &T,
+    csv: String,
+    svg: String,
+) -> Result<()> {
+    finite(file, out)?;
+    write_study(
+        dir,
+        files,
+        [csv, serde_json::to_string_pretty(out)? + "\n", svg],
+    )
 }
 
 /// The trace and the final numbers against the Gibbs state's, as a table.

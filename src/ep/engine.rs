@@ -355,3 +355,60 @@ fn kubo_mori(
     };
     Ok(thermal_gradient(model, theta, example, &exact, beta)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::linalg::{LanczosParams, Method, MinresParams};
+
+    /// The oracle the eigen engine takes from its EP gradient's free state, in a workspace
+    /// already used by other examples, is the separate oracle (its own free solve, fresh
+    /// buffers), down to the MINRES iterations.
+    #[test]
+    fn eigen_oracle_from_the_free_state_is_the_separate_oracle() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("hamiltonians/xor.yaml");
+        let m = crate::hamiltonian::load(&file).unwrap();
+        let p = EpParams {
+            beta: 0.1,
+            exact: true,
+            lanczos: LanczosParams {
+                tol: 5e-12,
+                method: Method::Lanczos,
+                ..LanczosParams::default()
+            },
+            minres: MinresParams {
+                tol: 1e-12,
+                ..MinresParams::default()
+            },
+            ..EpParams::default()
+        };
+        let mut ws = EpWorkspace::default();
+        let train = &m.dataset.as_ref().unwrap().train;
+        assert!(train.len() > 1, "premise: the workspace is reused");
+        for ex in train {
+            let g = Engine::Eigen
+                .gradient_in(&m, &m.theta(), ex, &p, &mut ws)
+                .unwrap();
+            let GradientDetails::Eigen {
+                oracle: Some(oracle),
+                ..
+            } = g.details
+            else {
+                panic!("no oracle: {:?}", g.details);
+            };
+            let before = exact_gradient(&m, &m.theta(), ex, &p).unwrap();
+            let norm = before.exact.iter().map(|x| x * x).sum::<f64>().sqrt();
+            assert!(norm > 1e-3, "premise: a non-zero gradient");
+            let d = oracle
+                .exact
+                .iter()
+                .zip(&before.exact)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            assert!(d < 1e-9, "oracle differs from the separate oracle by {d:e}");
+            assert_eq!(oracle.iterations, before.iterations);
+        }
+    }
+}

@@ -1,22 +1,21 @@
 //! Equilibrium propagation on quantum networks (docs/DESIGN.md, Eq. 16–29).
 //!
 //! * [`free_phase`]: the free (β = 0) eigenstate of `H(0, θ, u)` for one example, its energy,
-//!   gap, the prediction `⟨Z_i⟩` on the outputs and the cost `⟨C⟩` (Eq. 18).
-//!
-//! * [`ep_gradient`]: the EP estimate of `∂⟨C⟩/∂θ_k` from two clamped eigenstates (Eq. 28)
-//!   or one (the one-sided variant);
-//! * [`exact_gradient`]: the oracle, first-order perturbation theory as one MINRES solve;
+//!   gap, the prediction `⟨Z_i⟩` on the outputs and the cost `⟨C⟩` (Eq. 18);
 //! * [`EpParams::from_model`]: β, level, shots, temperature, preparation resolved once from the
 //!   model and the caller's [`EpOverrides`];
 //! * [`Engine`]: eigen, prepared, thermal or classical, chosen by [`Engine::for_model`], with
-//!   the one entry point [`Engine::gradient`] returning a [`Gradient`];
+//!   the one entry point [`Engine::gradient`] returning a [`Gradient`]: the EP estimate of
+//!   `∂⟨C⟩/∂θ_k` (from two clamped eigenstates, Eq. 28, or one; from Gibbs states; from the
+//!   classical network) and, when asked, the engine's exact gradient (for eigenstates,
+//!   first-order perturbation theory as one MINRES solve); [`Engine::exact`] gives that
+//!   oracle alone;
 //! * [`Trainer`]: mini-batch training with SGD/Adam, metrics, checkpoints.
 
 pub mod classical;
 mod engine;
 mod params;
 mod quantum;
-pub mod report;
 pub mod thermal;
 mod train;
 
@@ -27,10 +26,9 @@ pub use thermal::typicality;
 pub use engine::{Engine, Gradient, GradientDetails, Prediction};
 pub use params::{check_beta, check_temperature, EpError, EpOverrides, EpParams};
 pub use quantum::{
-    compare, ep_gradient, exact_gradient, free_phase, gradient_memory, EpGradient, ExactGradient,
+    compare, free_phase, free_phase_with, gradient_memory, EpGradient, EpWorkspace, ExactGradient,
     FreePhase,
 };
-pub use quantum::{ep_gradient_in, free_phase_with, EpWorkspace};
 pub use train::{
     correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, RunStamp, TrainError, TrainParams,
     Trainer,

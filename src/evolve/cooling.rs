@@ -36,6 +36,7 @@ use super::gibbs::{check_temperature, dense_eigen, GibbsDensity, Relaxation};
 use super::lindblad::{evolve_lindblad, Options};
 use super::EvolveError;
 use crate::pauli::{Letter, PauliString, PauliSum};
+use crate::state::StateError;
 use crate::C64;
 
 /// Largest total number of qubits (network + ancillas) of the cooling simulation (dense
@@ -119,7 +120,7 @@ pub struct Cooling {
 /// (ground `|1⟩`), so `p₀/p₁ = e^{−ω/T}`. Evaluated without overflow.
 ///
 /// # Errors
-/// [`EvolveError::TemperatureNotPositive`]; [`EvolveError::BadParameter`] if `ω` is not finite.
+/// [`StateError::TemperatureNotPositive`]; [`EvolveError::BadParameter`] if `ω` is not finite.
 pub fn thermal_qubit(omega: f64, temperature: f64) -> Result<DensityMatrix, EvolveError> {
     check_temperature(temperature)?;
     if !omega.is_finite() {
@@ -147,7 +148,7 @@ pub fn thermal_qubit(omega: f64, temperature: f64) -> Result<DensityMatrix, Evol
 /// `ρ[r_a + 2^{n_a} r_b][c_a + 2^{n_a} c_b] = a[r_a][c_a] · b[r_b][c_b]`.
 ///
 /// # Errors
-/// [`EvolveError::Memory`] if the product does not fit.
+/// [`StateError::Memory`] if the product does not fit.
 pub fn tensor_product(a: &DensityMatrix, b: &DensityMatrix) -> Result<DensityMatrix, EvolveError> {
     let (na, nb) = (a.qubits(), b.qubits());
     let mut out = DensityMatrix::zeros(na + nb)?;
@@ -177,16 +178,17 @@ pub fn tensor_product(a: &DensityMatrix, b: &DensityMatrix) -> Result<DensityMat
 /// `u` those of `t` onto the traced qubits. Cost `O(4^{|keep|} · 2^{n − |keep|})`.
 ///
 /// # Errors
-/// [`EvolveError::QubitMismatch`] if `keep` is not strictly increasing or names a qubit `≥ n`;
-/// [`EvolveError::Memory`].
+/// [`StateError::QubitMismatch`] if `keep` is not strictly increasing or names a qubit `≥ n`;
+/// [`StateError::Memory`].
 pub fn partial_trace(rho: &DensityMatrix, keep: &[usize]) -> Result<DensityMatrix, EvolveError> {
     let n = rho.qubits();
     if keep.windows(2).any(|w| w[0] >= w[1]) || keep.last().is_some_and(|&q| q >= n) {
-        return Err(EvolveError::QubitMismatch {
+        return Err(StateError::QubitMismatch {
             what: format!("partial trace keeping qubits {keep:?} (strictly increasing)"),
             expected: n,
             found: keep.last().map_or(0, |q| q + 1),
-        });
+        }
+        .into());
     }
     let traced: Vec<usize> = (0..n).filter(|q| !keep.contains(q)).collect();
     let scatter = |bits: usize, onto: &[usize]| -> usize {
@@ -224,11 +226,11 @@ pub fn partial_trace(rho: &DensityMatrix, keep: &[usize]) -> Result<DensityMatri
 /// collision two `2^{N+k}` matrix products, or one Lindblad integration over `τ`.
 ///
 /// # Errors
-/// [`EvolveError::TemperatureNotPositive`]; [`EvolveError::BadParameter`] for `g`, `τ`,
+/// [`StateError::TemperatureNotPositive`]; [`EvolveError::BadParameter`] for `g`, `τ`,
 /// `resolution` not finite and `> 0` (`g ≥ 0`), `k ∉ 1..=3`, a frequency `≤ 0`, or
-/// `rounds = 0`; [`EvolveError::TooManyQubits`] if `N + k > 10`;
-/// [`EvolveError::QubitMismatch`] for `rho0`, observables or system operators on the wrong
-/// qubits; [`EvolveError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`];
+/// `rounds = 0`; [`StateError::TooManyQubits`] if `N + k > 10`;
+/// [`StateError::QubitMismatch`] for `rho0`, observables or system operators on the wrong
+/// qubits; [`StateError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`];
 /// memory, eigensolver and integrator errors.
 pub fn cool(
     h: &PauliSum,
@@ -245,11 +247,12 @@ pub fn cool(
     let total = n + k;
     check_cooling_size(n, k)?;
     if rho0.qubits() != n {
-        return Err(EvolveError::QubitMismatch {
+        return Err(StateError::QubitMismatch {
             what: "initial state".into(),
             expected: n,
             found: rho0.qubits(),
-        });
+        }
+        .into());
     }
     super::check_observables(observables, n)?;
     let ops = system_operators(params, n)?;
@@ -346,14 +349,15 @@ pub fn cool(
 /// ancillas fits its limit `n + k ≤` [`COOLING_MAX_QUBITS`].
 ///
 /// # Errors
-/// [`EvolveError::TooManyQubits`] naming the total and the limit.
+/// [`StateError::TooManyQubits`] naming the total and the limit.
 pub fn check_cooling_size(n: usize, k: usize) -> Result<(), EvolveError> {
     if n + k > COOLING_MAX_QUBITS {
-        return Err(EvolveError::TooManyQubits {
+        return Err(StateError::TooManyQubits {
             method: "cooling (network + ancillas)",
             qubits: n + k,
             max: COOLING_MAX_QUBITS,
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -404,7 +408,7 @@ pub(crate) fn check_params(params: &CoolingParams) -> Result<(), EvolveError> {
 /// `(X_i + Y_i + Z_i)/√3` for every qubit if that list is empty.
 ///
 /// # Errors
-/// [`EvolveError::QubitMismatch`] if an operator acts on a qubit `≥ n`.
+/// [`StateError::QubitMismatch`] if an operator acts on a qubit `≥ n`.
 pub fn system_operators(params: &CoolingParams, n: usize) -> Result<Vec<PauliSum>, EvolveError> {
     let ops = if params.system_operators.is_empty() {
         default_system_operators(n)

@@ -61,6 +61,7 @@ use crate::adiabatic::{Krylov, KrylovParams, KrylovStats};
 use crate::measure::stats::Welford;
 use crate::operator::{XMaskOperator, DENSE_MAX_QUBITS};
 use crate::pauli::PauliSum;
+use crate::state::StateError;
 use crate::state::{expectation_sum, memory};
 use crate::C64;
 
@@ -213,11 +214,11 @@ struct CollisionOut {
 /// `4^N` density matrices.
 ///
 /// # Errors
-/// [`EvolveError::TemperatureNotPositive`]; [`EvolveError::BadParameter`] as [`super::cool`];
-/// [`EvolveError::NoTrajectories`] for `M = 0`; [`EvolveError::QubitMismatch`] for the initial
+/// [`StateError::TemperatureNotPositive`]; [`EvolveError::BadParameter`] as [`super::cool`];
+/// [`EvolveError::NoTrajectories`] for `M = 0`; [`StateError::QubitMismatch`] for the initial
 /// state, observables or system operators; [`EvolveError::ZeroNormState`];
-/// [`EvolveError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`];
-/// [`EvolveError::TooManyQubits`] if the default frequencies are asked for `N > 12`;
+/// [`StateError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`];
+/// [`StateError::TooManyQubits`] if the default frequencies are asked for `N > 12`;
 /// [`EvolveError::Propagator`] if the Krylov propagator fails; memory errors.
 pub fn cool_trajectories(
     h: &PauliSum,
@@ -233,14 +234,7 @@ pub fn cool_trajectories(
     if params.trajectories == 0 {
         return Err(EvolveError::NoTrajectories);
     }
-    if let Some((p, imag)) = h.worst_imaginary() {
-        if imag.abs() > 1e-12 {
-            return Err(EvolveError::NonHermitianHamiltonian {
-                term: p.label(),
-                imag,
-            });
-        }
-    }
+    super::check_hamiltonian(h)?;
     let n = h.qubits();
     let k = cp.ancillas;
     let dim = 1usize << n;
@@ -250,11 +244,12 @@ pub fn cool_trajectories(
         InitialEnsemble::MaximallyMixed => None,
         InitialEnsemble::Pure(psi) => {
             if psi.len() != dim {
-                return Err(EvolveError::QubitMismatch {
+                return Err(StateError::QubitMismatch {
                     what: format!("initial state (length {})", psi.len()),
                     expected: n,
                     found: psi.len().max(1).ilog2() as usize,
-                });
+                }
+                .into());
             }
             let norm = psi.iter().map(|v| v.norm_sqr()).sum::<f64>().sqrt();
             if !(norm > 0.0 && norm.is_finite()) {
@@ -268,11 +263,12 @@ pub fn cool_trajectories(
         CollisionPropagator::Auto => n + k <= COOLING_MAX_QUBITS,
         CollisionPropagator::Dense => {
             if n + k > COOLING_MAX_QUBITS {
-                return Err(EvolveError::TooManyQubits {
+                return Err(StateError::TooManyQubits {
                     method: "cooling trajectories, dense propagator (network + ancillas)",
                     qubits: n + k,
                     max: COOLING_MAX_QUBITS,
-                });
+                }
+                .into());
             }
             true
         }

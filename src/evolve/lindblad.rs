@@ -7,6 +7,7 @@ use super::dopri::{initial_step, stages, StepControl, D, E};
 use super::EvolveError;
 use crate::operator::LinearOperator;
 use crate::pauli::PauliSum;
+use crate::state::StateError;
 use crate::C64;
 
 /// Coefficients with `|c| ≤` this are dropped when `Σ γ_k L_k† L_k` is simplified.
@@ -85,8 +86,8 @@ impl Lindbladian {
     /// `h.qubits()` qubits. Allocates `2^n` entries per X-mask of `G` and of each `L_k`.
     ///
     /// # Errors
-    /// [`EvolveError::NonHermitianHamiltonian`] if `H` has an imaginary coefficient
-    /// (> 1e-12 after merging), [`EvolveError::QubitMismatch`] if a jump acts on more qubits,
+    /// [`StateError::NonHermitianHamiltonian`] if `H` has an imaginary coefficient
+    /// (> 1e-12 after merging), [`StateError::QubitMismatch`] if a jump acts on more qubits,
     /// [`EvolveError::BadRate`] for a negative or non-finite rate.
     pub fn new(h: &PauliSum, jumps: &[(PauliSum, f64)]) -> Result<Self, EvolveError> {
         let n = h.qubits();
@@ -506,8 +507,8 @@ fn error_norm(y: &[C64], ynew: &[C64], ks: &[Vec<C64>], h: f64, atol: f64, rtol:
 /// Memory: twelve density matrices (`12 · 16 · 4^n` bytes), checked before allocating.
 ///
 /// # Errors
-/// [`EvolveError::Memory`] if the workspace does not fit; [`EvolveError::QubitMismatch`],
-/// [`EvolveError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`],
+/// [`StateError::Memory`] if the workspace does not fit; [`StateError::QubitMismatch`],
+/// [`StateError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`],
 /// [`EvolveError::NonHermitianState`] (defect > 1e-12), [`EvolveError::BadRate`],
 /// [`EvolveError::BadTimes`], [`EvolveError::BadTolerance`] for invalid input;
 /// [`EvolveError::StepTooSmall`] / [`EvolveError::TooManySteps`] if the integrator does not
@@ -539,11 +540,12 @@ pub fn evolve_lindblad_with_progress(
 ) -> Result<Trajectory, EvolveError> {
     let n = h.qubits();
     if rho0.qubits() != n {
-        return Err(EvolveError::QubitMismatch {
+        return Err(StateError::QubitMismatch {
             what: "initial state".into(),
             expected: n,
             found: rho0.qubits(),
-        });
+        }
+        .into());
     }
     super::check_observables(observables, n)?;
     super::check_times_and_tolerance(times, opts.atol, opts.rtol)?;

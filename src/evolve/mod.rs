@@ -57,8 +57,9 @@ pub use trajectories::{
 };
 
 use crate::linalg::SolverError;
+use crate::operator::OperatorError;
 use crate::pauli::PauliSum;
-use crate::state::MemoryError;
+use crate::state::{MemoryError, StateError};
 
 /// The `(L_k, γ_k)` pairs of a model's `lindblad: jumps:` (already expanded per qubit by the
 /// YAML parser), in the form [`evolve_lindblad`] and [`Lindbladian::new`] take. Allocates a copy.
@@ -69,30 +70,6 @@ pub fn jump_list(jumps: &[crate::hamiltonian::Jump]) -> Vec<(PauliSum, f64)> {
 /// Errors of density-matrix and trajectory evolution.
 #[derive(Debug, thiserror::Error)]
 pub enum EvolveError {
-    /// Not enough memory for a density matrix or the integrator's workspace.
-    #[error(transparent)]
-    Memory(#[from] MemoryError),
-    /// The dense eigensolver (positivity check) failed.
-    #[error(transparent)]
-    Solver(#[from] SolverError),
-    /// An operator or state acts on a different number of qubits than the Hamiltonian.
-    #[error("{what} acts on {found} qubits but the Hamiltonian has {expected}")]
-    QubitMismatch {
-        /// Which input (e.g. `jump 2`, `observable 0`, `initial state`).
-        what: String,
-        /// Qubits of the Hamiltonian.
-        expected: usize,
-        /// Qubits of the offending input.
-        found: usize,
-    },
-    /// The Hamiltonian has a complex coefficient.
-    #[error("the Hamiltonian is not Hermitian: term {term} has imaginary part {imag:.3e}")]
-    NonHermitianHamiltonian {
-        /// The worst term.
-        term: String,
-        /// Its imaginary part.
-        imag: f64,
-    },
     /// An observable has a complex coefficient (its expectation would not be real).
     #[error("observable {index} is not Hermitian: term {term} has imaginary part {imag:.3e}")]
     NonHermitianObservable {
@@ -165,9 +142,6 @@ pub enum EvolveError {
     /// The Krylov propagator of a collision failed (cooling trajectories).
     #[error("Krylov propagator: {0}")]
     Propagator(#[from] crate::adiabatic::AdiabaticError),
-    /// Building a matrix-free operator failed (its diagonal does not fit in memory).
-    #[error(transparent)]
-    Operator(#[from] crate::operator::OperatorError),
     /// Zero trajectories were requested.
     #[error("0 trajectories requested; expected at least 1")]
     NoTrajectories,
@@ -177,32 +151,11 @@ pub enum EvolveError {
         /// `‖ψ₀‖`.
         norm: f64,
     },
-    /// The dense positivity check was asked for too many qubits.
-    #[error("smallest eigenvalue of ρ needs a dense {dim}×{dim} eigensolve; limited to n ≤ {max} qubits, got {n}")]
-    EigenTooLarge {
-        /// Qubits.
-        n: usize,
-        /// Dimension `2^n`.
-        dim: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The temperature is not a finite number > 0.
-    #[error("temperature T = {temperature} is not valid; expected a finite number > 0")]
-    TemperatureNotPositive {
-        /// The value given.
-        temperature: f64,
-    },
-    /// A dense method was asked for too many qubits.
-    #[error("{method}: {qubits} qubits; limited to {max} (dense matrices)")]
-    TooManyQubits {
-        /// The method (e.g. `Davies generator`).
-        method: &'static str,
-        /// Qubits asked for.
-        qubits: usize,
-        /// The limit.
-        max: usize,
-    },
+    /// A state-layer error: memory, the dense eigensolver, an operator that does not fit,
+    /// qubit counts that differ, a non-Hermitian Hamiltonian, a temperature, a dense limit
+    /// (the same variants as the Gibbs state and density matrices report, message unchanged).
+    #[error(transparent)]
+    State(#[from] StateError),
     /// A numerical setting is out of its range.
     #[error("{name} = {value}; expected {expected}")]
     BadParameter {
@@ -272,6 +225,18 @@ pub enum EvolveError {
     Cancelled(#[from] crate::cancel::Cancelled),
 }
 
+/// Memory, solver and operator errors are state-layer errors of the evolution.
+macro_rules! via_state {
+    ($($e:ty),*) => {$(
+        impl From<$e> for EvolveError {
+            fn from(e: $e) -> Self {
+                EvolveError::State(e.into())
+            }
+        }
+    )*};
+}
+via_state!(MemoryError, SolverError, OperatorError);
+
 impl From<crate::hamiltonian::ModelError> for EvolveError {
     fn from(e: crate::hamiltonian::ModelError) -> Self {
         EvolveError::Model(Box::new(e))
@@ -282,7 +247,7 @@ impl From<crate::hamiltonian::ModelError> for EvolveError {
 /// coefficient above 1e-12), so that its expectation is real.
 ///
 /// # Errors
-/// [`EvolveError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
+/// [`StateError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
 /// offending observable.
 pub(crate) fn check_observables(observables: &[PauliSum], n: usize) -> Result<(), EvolveError> {
     check_hermitian_operators(observables, n, "observable")
@@ -292,14 +257,15 @@ pub(crate) fn check_observables(observables: &[PauliSum], n: usize) -> Result<()
 /// at most `n` qubits.
 ///
 /// # Errors
-/// [`EvolveError::QubitMismatch`] naming it as `"{what} {j}"`.
+/// [`StateError::QubitMismatch`] naming it as `"{what} {j}"`.
 pub(crate) fn check_width(a: &PauliSum, n: usize, what: &str, j: usize) -> Result<(), EvolveError> {
     if a.qubits() > n {
-        return Err(EvolveError::QubitMismatch {
+        return Err(StateError::QubitMismatch {
             what: format!("{what} {j}"),
             expected: n,
             found: a.qubits(),
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -308,7 +274,7 @@ pub(crate) fn check_width(a: &PauliSum, n: usize, what: &str, j: usize) -> Resul
 /// qubits, named `what` in the errors.
 ///
 /// # Errors
-/// [`EvolveError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
+/// [`StateError::QubitMismatch`] or [`EvolveError::NonHermitianObservable`] naming the first
 /// offending operator.
 pub(crate) fn check_hermitian_operators(
     ops: &[PauliSum],
@@ -362,14 +328,15 @@ pub(crate) fn check_times_and_tolerance(
 /// Shared by the density-matrix and trajectory integrators so both refuse the same models.
 ///
 /// # Errors
-/// [`EvolveError::NonHermitianHamiltonian`] naming the worst term.
+/// [`StateError::NonHermitianHamiltonian`] naming the worst term.
 pub(crate) fn check_hamiltonian(h: &PauliSum) -> Result<(), EvolveError> {
     if let Some((p, imag)) = h.worst_imaginary() {
         if imag.abs() > 1e-12 {
-            return Err(EvolveError::NonHermitianHamiltonian {
+            return Err(StateError::NonHermitianHamiltonian {
                 term: p.label(),
                 imag,
-            });
+            }
+            .into());
         }
     }
     Ok(())
@@ -388,11 +355,12 @@ pub(crate) fn check_jump(
         return Err(EvolveError::BadRate { index: k, rate });
     }
     if l.qubits() > n {
-        return Err(EvolveError::QubitMismatch {
+        return Err(StateError::QubitMismatch {
             what: format!("jump {k}"),
             expected: n,
             found: l.qubits(),
-        });
+        }
+        .into());
     }
     Ok(())
 }

@@ -61,7 +61,7 @@ impl StartState {
     /// [`StartState::Ground`] (which need the Hamiltonian).
     ///
     /// # Errors
-    /// [`EvolveError::Memory`] if the state does not fit in memory.
+    /// [`StateError::Memory`](crate::state::StateError::Memory) if the state does not fit in memory.
     pub fn pure(self, n: usize) -> Result<Option<Vec<C64>>, EvolveError> {
         Ok(match self {
             StartState::Plus => Some(StateVector::<C64>::plus(n)?.into_vec()),

@@ -12,6 +12,7 @@ use crate::adiabatic::KrylovParams;
 use crate::hamiltonian::Model;
 use crate::report::svg::{render, Panel, Series as Plot};
 use crate::report::{OnProgress, Progress};
+use crate::state::StateError;
 use crate::state::{memory, MemoryPlan};
 use crate::C64;
 
@@ -317,10 +318,10 @@ fn thermalize_memory(n: usize, s: &ThermalizeSettings) -> MemoryPlan {
 /// Reports rounds or output times to `progress`.
 ///
 /// # Errors
-/// [`EvolveError::NoTemperature`], [`EvolveError::TemperatureNotPositive`],
+/// [`EvolveError::NoTemperature`], [`StateError::TemperatureNotPositive`],
 /// [`EvolveError::BadParameter`] (`steps`, `dt`), [`EvolveError::NoTrajectories`],
 /// [`EvolveError::BadStartState`], [`EvolveError::BadObservable`], the size limits
-/// ([`EvolveError::TooManyQubits`]) and memory plan ([`EvolveError::Memory`]), and the
+/// ([`StateError::TooManyQubits`]) and memory plan ([`StateError::Memory`]), and the
 /// methods' own errors.
 ///
 /// # Examples
@@ -351,7 +352,7 @@ pub fn thermalize(
         .or(model.settings.temperature)
         .ok_or(EvolveError::NoTemperature)?;
     if !(temperature > 0.0 && temperature.is_finite()) {
-        return Err(EvolveError::TemperatureNotPositive { temperature });
+        return Err(StateError::TemperatureNotPositive { temperature }.into());
     }
     if s.method == ThermalizeMethod::Trajectories && s.trajectories == 0 {
         return Err(EvolveError::NoTrajectories);

@@ -1,8 +1,7 @@
 //! Errors of states: memory for density matrices, dense eigensolves of Hamiltonians and
 //! states, temperatures of Gibbs states. The integrators, thermal EP and the studies that
-//! build on states wrap them (each `From` keeps the message word for word).
+//! build on states wrap them (transparently: the message is kept word for word).
 
-use crate::evolve::EvolveError;
 use crate::linalg::SolverError;
 use crate::operator::OperatorError;
 use crate::state::MemoryError;
@@ -63,40 +62,4 @@ pub enum StateError {
         /// The limit.
         max: usize,
     },
-}
-
-/// Each state error as the evolution error of the same name (callers match on those).
-impl From<StateError> for EvolveError {
-    fn from(e: StateError) -> Self {
-        match e {
-            StateError::Memory(e) => EvolveError::Memory(e),
-            StateError::Solver(e) => EvolveError::Solver(e),
-            StateError::Operator(e) => EvolveError::Operator(e),
-            StateError::QubitMismatch {
-                what,
-                expected,
-                found,
-            } => EvolveError::QubitMismatch {
-                what,
-                expected,
-                found,
-            },
-            StateError::NonHermitianHamiltonian { term, imag } => {
-                EvolveError::NonHermitianHamiltonian { term, imag }
-            }
-            StateError::EigenTooLarge { n, dim, max } => EvolveError::EigenTooLarge { n, dim, max },
-            StateError::TemperatureNotPositive { temperature } => {
-                EvolveError::TemperatureNotPositive { temperature }
-            }
-            StateError::TooManyQubits {
-                method,
-                qubits,
-                max,
-            } => EvolveError::TooManyQubits {
-                method,
-                qubits,
-                max,
-            },
-        }
-    }
 }

@@ -4,7 +4,7 @@
 //! For each size `N` a network of the chosen family is built — trainable XX and ZZ couplings
 //! on the lattice's edges (uniform in `[−a, a]`), a fixed transverse field −1 on every site,
 //! input qubit 0 with field `u = 0.5`, output qubit `N − 1` with target `d = 1` — and for
-//! `samples` seeded draws of θ the exact gradient (the oracle of [`crate::ep::exact_gradient`])
+//! `samples` seeded draws of θ the exact gradient (the oracle of [`crate::ep::Engine::exact`])
 //! is computed. The variance over draws of each component, averaged over the parameters, is
 //! fitted as `Var ∝ e^{−r N}`: `r` is the decay rate, with the standard error of the
 //! least-squares slope.

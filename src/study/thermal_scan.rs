@@ -1,6 +1,6 @@
 //! Where the covariance formula of Eq. 43 fails (`qep thermal-scan`): at each temperature, the
 //! relative errors of the covariance, clamped and Kubo–Mori thermal EP gradients against the
-//! exact thermal gradient ([`crate::ep::thermal::thermal_gradients`]).
+//! exact thermal gradient (the dense side-by-side comparison of [`crate::ep::thermal`]).
 
 use serde::Serialize;
 

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
+use crate::ep_engine::{eigen_ep, eigen_oracle};
 use crate::oracle::log_slope;
-use qep::ep::{compare, ep_gradient, exact_gradient, free_phase, EpParams};
+use qep::ep::{compare, free_phase, EpParams};
 use qep::hamiltonian::{parse_str, Example, Model};
 use qep::linalg::{eigenpairs, LanczosParams, Method};
 use qep::operator::XMaskOperator;
@@ -88,7 +89,7 @@ fn ep_converges_to_the_oracle_with_the_predicted_bias() {
         let m = network(n, seed);
         let theta = m.theta();
         let ex = example();
-        let exact = exact_gradient(&m, &theta, &ex, &params(0.01, false, 0)).unwrap();
+        let exact = eigen_oracle(&m, &theta, &ex, &params(0.01, false, 0)).unwrap();
         assert!(exact.residual < 1e-10, "MINRES residual {}", exact.residual);
         let g = norm(&exact.exact);
         assert!(g > 1e-3, "premise: a non-trivial gradient ({g})");
@@ -96,8 +97,8 @@ fn ep_converges_to_the_oracle_with_the_predicted_bias() {
         let mut sym = Vec::new();
         let mut one = Vec::new();
         for &b in &betas {
-            let s = ep_gradient(&m, &theta, &ex, &params(b, false, 0)).unwrap();
-            let o = ep_gradient(&m, &theta, &ex, &params(b, true, 0)).unwrap();
+            let s = eigen_ep(&m, &theta, &ex, &params(b, false, 0)).unwrap();
+            let o = eigen_ep(&m, &theta, &ex, &params(b, true, 0)).unwrap();
             sym.push(compare(&s.ep, &exact.exact).1);
             one.push(compare(&o.ep, &exact.exact).1);
             if b == 0.01 {
@@ -122,7 +123,7 @@ fn oracle_matches_finite_differences_of_exact_ground_states() {
     let m = network(6, 7);
     let theta = m.theta();
     let ex = example();
-    let exact = exact_gradient(&m, &theta, &ex, &params(0.01, false, 0)).unwrap();
+    let exact = eigen_oracle(&m, &theta, &ex, &params(0.01, false, 0)).unwrap();
     let h = 1e-5;
     for k in [0, 3, 8, 17, theta.len() - 1] {
         let mut tp = theta.clone();
@@ -144,11 +145,11 @@ fn excited_state_ep_matches_its_oracle() {
     let m = network(5, 11);
     let theta = m.theta();
     let ex = example();
-    let exact = exact_gradient(&m, &theta, &ex, &params(0.001, false, 1)).unwrap();
+    let exact = eigen_oracle(&m, &theta, &ex, &params(0.001, false, 1)).unwrap();
     // Premise: the excited level's gradient differs from the ground state's.
-    let ground = exact_gradient(&m, &theta, &ex, &params(0.001, false, 0)).unwrap();
+    let ground = eigen_oracle(&m, &theta, &ex, &params(0.001, false, 0)).unwrap();
     assert!(compare(&exact.exact, &ground.exact).1 > 0.1);
-    let s = ep_gradient(&m, &theta, &ex, &params(0.001, false, 1)).unwrap();
+    let s = eigen_ep(&m, &theta, &ex, &params(0.001, false, 1)).unwrap();
     assert!(
         s.overlaps.iter().all(|&o| o > 0.99),
         "followed levels: {:?}",
@@ -209,12 +210,12 @@ fn shot_based_ep_converges_as_one_over_root_shots() {
     let theta = m.theta();
     let ex = example();
     let beta = 0.1;
-    let exact = ep_gradient(&m, &theta, &ex, &params(beta, false, 0)).unwrap();
+    let exact = eigen_ep(&m, &theta, &ex, &params(beta, false, 0)).unwrap();
     assert!(exact.ep_std.is_none() && exact.shots_total.is_none());
     // Same seed, same bits; another seed, other numbers.
-    let a = ep_gradient(&m, &theta, &ex, &with_shots(beta, 2000, 5)).unwrap();
-    let b = ep_gradient(&m, &theta, &ex, &with_shots(beta, 2000, 5)).unwrap();
-    let c = ep_gradient(&m, &theta, &ex, &with_shots(beta, 2000, 6)).unwrap();
+    let a = eigen_ep(&m, &theta, &ex, &with_shots(beta, 2000, 5)).unwrap();
+    let b = eigen_ep(&m, &theta, &ex, &with_shots(beta, 2000, 5)).unwrap();
+    let c = eigen_ep(&m, &theta, &ex, &with_shots(beta, 2000, 6)).unwrap();
     assert_eq!(a.ep, b.ep);
     assert_ne!(a.ep, c.ep);
     // X-type and Z-type strings: 2 groups × 2 clamped states.
@@ -226,7 +227,7 @@ fn shot_based_ep_converges_as_one_over_root_shots() {
         let mut sq = 0.0;
         let mut reported = 0.0;
         for r in 0..repeats {
-            let g = ep_gradient(&m, &theta, &ex, &with_shots(beta, s, 100 + r)).unwrap();
+            let g = eigen_ep(&m, &theta, &ex, &with_shots(beta, s, 100 + r)).unwrap();
             sq +=
                 g.ep.iter()
                     .zip(&exact.ep)

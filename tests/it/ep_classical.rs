@@ -6,13 +6,14 @@
 
 use std::path::Path;
 
+use crate::ep_engine::{classical_ep, classical_oracle, eigen_ep};
 use crate::oracle::log_slope;
 use qep::ep::classical::{
-    ising_ep_gradient, ising_ground_state, Activation, ClassicalError, ClassicalNet,
-    ClassicalParams,
+    ising_ground_state, Activation, ClassicalError, ClassicalNet, ClassicalParams, IsingGround,
 };
-use qep::ep::{ep_gradient, EpParams};
+use qep::ep::EpParams;
 use qep::hamiltonian::{parse_str, Example, Model};
+use qep::pauli::PauliString;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -273,7 +274,7 @@ fn ep_converges_to_the_implicit_gradient_with_the_right_order() {
         assert_eq!(m.params.len(), 21 + 5);
         let net = ClassicalNet::new(&m, ClassicalParams::default()).unwrap();
         let theta = m.theta();
-        let exact = net.implicit_gradient(&theta, &ex).unwrap();
+        let exact = classical_oracle(&net, &m, &theta, &ex).unwrap();
         assert!(
             exact.residual < 1e-12,
             "adjoint residual {:.2e}",
@@ -284,8 +285,8 @@ fn ep_converges_to_the_implicit_gradient_with_the_right_order() {
         let mut sym = Vec::new();
         let mut one = Vec::new();
         for &b in &betas {
-            let s = net.ep_gradient(&theta, &ex, b, false).unwrap();
-            let o = net.ep_gradient(&theta, &ex, b, true).unwrap();
+            let s = classical_ep(&net, &m, &theta, &ex, b, false).unwrap();
+            let o = classical_ep(&net, &m, &theta, &ex, b, true).unwrap();
             assert_eq!(s.clamped.len(), 2);
             assert_eq!(o.clamped.len(), 1);
             assert!((s.cost - exact.cost).abs() < 1e-12);
@@ -321,7 +322,7 @@ fn implicit_gradient_matches_finite_differences_of_the_relaxed_cost() {
     )
     .unwrap();
     let theta = m.theta();
-    let exact = net.implicit_gradient(&theta, &ex).unwrap();
+    let exact = classical_oracle(&net, &m, &theta, &ex).unwrap();
     let zbar = exact.free.z.clone();
     let cost_at = |th: &[f64]| {
         let r = net.relax(th, &ex, 0.0, Some(&zbar)).unwrap();
@@ -369,7 +370,7 @@ fn sgd_with_ep_learns_xor() {
     let mut epochs = 0;
     while epochs < 400 && mean_cost(&theta) > 1e-3 {
         for ex in &examples {
-            let g = net.ep_gradient(&theta, ex, beta, false).unwrap();
+            let g = classical_ep(&net, &m, &theta, ex, beta, false).unwrap();
             for (t, gk) in theta.iter_mut().zip(&g.gradient) {
                 *t -= lr * gk;
             }
@@ -393,6 +394,39 @@ fn sgd_with_ep_learns_xor() {
             p.z_outputs
         );
     }
+}
+
+/// Eq. 28 on the Ising ground states of a Z-only model, by enumeration:
+/// `(P_k(s⁺) − P_k(s⁻))/2β` with `P_k(s) = Π_{i∈P_k} s_i`.
+struct IsingEp {
+    gradient: Vec<f64>,
+    free: IsingGround,
+    plus: IsingGround,
+    minus: IsingGround,
+}
+
+fn ising_ep(m: &Model, theta: &[f64], ex: &Example, beta: f64) -> Result<IsingEp, ClassicalError> {
+    let free = ising_ground_state(m, theta, ex, 0.0)?;
+    let plus = ising_ground_state(m, theta, ex, beta)?;
+    let minus = ising_ground_state(m, theta, ex, -beta)?;
+    let value = |g: &IsingGround, p: PauliString| -> f64 {
+        if (g.bits & p.z()).count_ones().is_multiple_of(2) {
+            1.0
+        } else {
+            -1.0
+        }
+    };
+    let gradient = m
+        .params
+        .iter()
+        .map(|p| (value(&plus, p.pauli) - value(&minus, p.pauli)) / (2.0 * beta))
+        .collect();
+    Ok(IsingEp {
+        gradient,
+        free,
+        plus,
+        minus,
+    })
 }
 
 #[test]
@@ -432,7 +466,7 @@ fn quantum_ep_on_a_diagonal_model_is_ising_ep() {
             inputs,
             targets: outputs.iter().map(|&q| -f64::from(free.spins[q])).collect(),
         };
-        let ising = match ising_ep_gradient(&m, &theta, &ex, beta) {
+        let ising = match ising_ep(&m, &theta, &ex, beta) {
             Ok(g) => g,
             Err(ClassicalError::Degenerate { .. }) => {
                 redrawn += 1;
@@ -444,7 +478,7 @@ fn quantum_ep_on_a_diagonal_model_is_ising_ep() {
         if ising.plus.bits != free.bits || ising.minus.bits != free.bits {
             flipped += 1;
         }
-        let q = ep_gradient(
+        let q = eigen_ep(
             &m,
             &theta,
             &ex,
@@ -509,10 +543,10 @@ fn hard_sigmoid_relaxes_onto_kinks_and_ep_still_converges() {
         most_steps = most_steps.max(free.iterations);
         // The Hessian there (pinned units decoupled) is positive definite.
         assert!(min_eigenvalue(&net.hessian(&theta, &ex, 0.0, &free.z), 6) > 0.0);
-        let exact = net.implicit_gradient(&theta, &ex).unwrap();
+        let exact = classical_oracle(&net, &m, &theta, &ex).unwrap();
         let gn = norm(&exact.gradient);
         assert!(gn > 1e-3, "seed {seed}: ‖g‖ = {gn}");
-        let ep = net.ep_gradient(&theta, &ex, 1e-3, false).unwrap();
+        let ep = classical_ep(&net, &m, &theta, &ex, 1e-3, false).unwrap();
         let rel = max_abs_diff(&ep.gradient, &exact.gradient) / gn;
         assert!(
             rel < 1e-5,
@@ -587,8 +621,8 @@ fn errors_name_the_problem() {
         }
         other => panic!("expected NotConverged, got {other:?}"),
     }
-    assert!(net.ep_gradient(&theta, &ex, 0.01, false).is_err());
-    assert!(net.implicit_gradient(&theta, &ex).is_err());
+    assert!(classical_ep(&net, &m, &theta, &ex, 0.01, false).is_err());
+    assert!(classical_oracle(&net, &m, &theta, &ex).is_err());
 
     // β ≤ −1 has no minimum; EP needs β > 0 and targets; lengths are checked.
     let net = ClassicalNet::new(&m, ClassicalParams::default()).unwrap();
@@ -597,17 +631,15 @@ fn errors_name_the_problem() {
         matches!(e, ClassicalError::BetaUnbounded { beta } if beta == -1.0),
         "{e}"
     );
-    let e = net.ep_gradient(&theta, &ex, 0.0, false).unwrap_err();
+    let e = classical_ep(&net, &m, &theta, &ex, 0.0, false).unwrap_err();
     assert!(matches!(e, ClassicalError::BetaNotPositive { .. }), "{e}");
-    let e = net.ep_gradient(&theta, &ex, 1.5, false).unwrap_err();
+    let e = classical_ep(&net, &m, &theta, &ex, 1.5, false).unwrap_err();
     assert!(matches!(e, ClassicalError::BetaUnbounded { .. }), "{e}");
     let no_targets = Example {
         inputs: ex.inputs.clone(),
         targets: vec![],
     };
-    let e = net
-        .ep_gradient(&theta, &no_targets, 0.1, false)
-        .unwrap_err();
+    let e = classical_ep(&net, &m, &theta, &no_targets, 0.1, false).unwrap_err();
     assert!(matches!(e, ClassicalError::NoTargets), "{e}");
     assert!(net.predict(&theta, &no_targets).unwrap().cost.is_none());
     let e = net.relax(&theta[1..], &ex, 0.0, None).unwrap_err();

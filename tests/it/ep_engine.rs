@@ -4,8 +4,14 @@
 
 use std::path::Path;
 
-use qep::ep::{Engine, EpOverrides, EpParams, TrainParams, Trainer};
-use qep::hamiltonian::{load, Example, Model};
+use qep::ep::classical::{ClassicalError, ClassicalGradient, ClassicalNet, ImplicitGradient};
+use qep::ep::prepared::PreparedGradient;
+use qep::ep::thermal::{ThermalError, ThermalParams, ThermalStep};
+use qep::ep::{
+    Engine, EpError, EpGradient, EpOverrides, EpParams, EpWorkspace, ExactGradient,
+    GradientDetails, TrainParams, Trainer,
+};
+use qep::hamiltonian::{load, Adiabatic, Example, Model};
 
 use crate::common::{fails, floats, json, model, qep};
 
@@ -203,4 +209,150 @@ fn engine_and_trainer_errors_are_eps_own() {
     assert_eq!(trainer.epoch(), 0);
     let lib: qep::Error = e.into();
     assert!(matches!(lib, qep::Error::Train(TrainError::Cancelled(_))));
+}
+
+// What the tests of each engine read, through the one entry point `Engine::gradient`: the
+// engine's own evidence is in `Gradient::details`.
+
+/// The eigen engine's EP estimate (Eq. 28) and, with `p.exact`, its MINRES oracle, solved in
+/// `ws`.
+pub fn eigen_in(
+    m: &Model,
+    theta: &[f64],
+    ex: &Example,
+    p: &EpParams,
+    ws: &mut EpWorkspace,
+) -> Result<(EpGradient, Option<ExactGradient>), EpError> {
+    match Engine::Eigen.gradient_in(m, theta, ex, p, ws)?.details {
+        GradientDetails::Eigen { ep, oracle } => Ok((ep, oracle)),
+        d => panic!("the eigen engine returned {d:?}"),
+    }
+}
+
+/// The eigen engine's EP estimate alone (`p.exact` ignored), in fresh buffers.
+pub fn eigen_ep(
+    m: &Model,
+    theta: &[f64],
+    ex: &Example,
+    p: &EpParams,
+) -> Result<EpGradient, EpError> {
+    let p = EpParams {
+        exact: false,
+        ..p.clone()
+    };
+    Ok(eigen_in(m, theta, ex, &p, &mut EpWorkspace::default())?.0)
+}
+
+/// The eigen engine's oracle with its evidence (residual, iterations), in fresh buffers.
+pub fn eigen_oracle(
+    m: &Model,
+    theta: &[f64],
+    ex: &Example,
+    p: &EpParams,
+) -> Result<ExactGradient, EpError> {
+    let p = EpParams {
+        exact: true,
+        ..p.clone()
+    };
+    let (_, oracle) = eigen_in(m, theta, ex, &p, &mut EpWorkspace::default())?;
+    Ok(oracle.expect("the oracle was asked for"))
+}
+
+/// The prepared engine's estimate with sweeps `ad` (no oracle).
+pub fn prepared_ep(
+    m: &Model,
+    theta: &[f64],
+    ex: &Example,
+    p: &EpParams,
+    ad: &Adiabatic,
+) -> Result<PreparedGradient, EpError> {
+    let p = EpParams {
+        exact: false,
+        ..p.clone()
+    };
+    match Engine::Prepared(ad.clone())
+        .gradient(m, theta, ex, &p)?
+        .details
+    {
+        GradientDetails::Prepared { ep, .. } => Ok(ep),
+        d => panic!("the prepared engine returned {d:?}"),
+    }
+}
+
+/// The thermal engine's estimate with settings `t` and clamping `beta`, its errors as the
+/// thermal engine's own.
+pub fn thermal_ep(
+    m: &Model,
+    theta: &[f64],
+    ex: &Example,
+    t: &ThermalParams,
+    beta: f64,
+) -> Result<ThermalStep, ThermalError> {
+    let p = EpParams {
+        beta,
+        exact: false,
+        thermal: None,
+        ..EpParams::default()
+    };
+    match Engine::Thermal(t.clone()).gradient(m, theta, ex, &p) {
+        Ok(g) => match g.details {
+            GradientDetails::Thermal { ep, .. } => Ok(ep),
+            d => panic!("the thermal engine returned {d:?}"),
+        },
+        Err(EpError::Thermal(e)) => Err(e),
+        Err(e) => panic!("not a thermal error: {e:?}"),
+    }
+}
+
+/// The classical engine of `net`: EP estimate (Eq. 14) and, with `exact`, implicit
+/// differentiation (Eq. 49), its errors as the network's own.
+fn classical(
+    net: &ClassicalNet,
+    m: &Model,
+    theta: &[f64],
+    ex: &Example,
+    p: &EpParams,
+) -> Result<(ClassicalGradient, Option<ImplicitGradient>), ClassicalError> {
+    match Engine::Classical(Box::new(net.clone())).gradient(m, theta, ex, p) {
+        Ok(g) => match g.details {
+            GradientDetails::Classical { ep, oracle } => Ok((ep, oracle)),
+            d => panic!("the classical engine returned {d:?}"),
+        },
+        Err(EpError::Classical(e)) => Err(e),
+        Err(e) => panic!("not a classical error: {e:?}"),
+    }
+}
+
+/// The classical engine's EP estimate at `beta`, symmetric or `one_sided`.
+pub fn classical_ep(
+    net: &ClassicalNet,
+    m: &Model,
+    theta: &[f64],
+    ex: &Example,
+    beta: f64,
+    one_sided: bool,
+) -> Result<ClassicalGradient, ClassicalError> {
+    let p = EpParams {
+        beta,
+        one_sided,
+        exact: false,
+        ..EpParams::default()
+    };
+    Ok(classical(net, m, theta, ex, &p)?.0)
+}
+
+/// The classical engine's oracle, implicit differentiation at the free minimum (Eq. 49).
+pub fn classical_oracle(
+    net: &ClassicalNet,
+    m: &Model,
+    theta: &[f64],
+    ex: &Example,
+) -> Result<ImplicitGradient, ClassicalError> {
+    let p = EpParams {
+        exact: true,
+        ..EpParams::default()
+    };
+    Ok(classical(net, m, theta, ex, &p)?
+        .1
+        .expect("the oracle was asked for"))
 }

@@ -18,7 +18,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::ep_classical::{small_example, SMALL};
-use crate::oracle::log_slope;
+use crate::ep_engine::classical_oracle;
+use crate::oracle::{log_slope, max_diff as max_abs_diff, norm};
 
 fn model(yaml: &str) -> Model {
     parse_str(yaml, Path::new("test.yaml")).expect("test model parses")
@@ -29,17 +30,6 @@ fn small_net() -> (ThermalNet, Vec<f64>, Example) {
     let m = model(SMALL);
     let net = ThermalNet::new(&m, ClassicalParams::default()).unwrap();
     (net, m.theta(), small_example())
-}
-
-fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 /// Composite Simpson's rule of `g` on `[a, b]` with `n` (even) intervals.
@@ -301,7 +291,7 @@ fn low_temperature_expansion_is_consistent() {
     let (net, theta, ex) = small_net();
     let lt = low_temperature(&net, &theta, &ex, 0.0).unwrap();
     // T = 0: the implicit-differentiation gradient (Eq. 49), computed by different code.
-    let imp = net.net().implicit_gradient(&theta, &ex).unwrap();
+    let imp = classical_oracle(net.net(), &model(SMALL), &theta, &ex).unwrap();
     let rel0 = max_abs_diff(&lt.gradient, &imp.gradient) / norm(&imp.gradient);
     assert!(max_abs_diff(&lt.minimum.z, &imp.free.z) < 1e-12);
     // ∂F/∂β = ⟨C⟩ and ∂F/∂θ_k = ⟨A_k⟩, order by order in T (Eq. 46 vs 47 and the mean shift).
@@ -356,7 +346,9 @@ fn net_params(t: f64, seed: u64) -> LangevinParams {
 fn thermal_gradients_match_the_low_temperature_expansion() {
     let (net, theta, ex) = small_net();
     let lt = low_temperature(&net, &theta, &ex, 0.0).unwrap();
-    let g0 = net.net().implicit_gradient(&theta, &ex).unwrap().gradient;
+    let g0 = classical_oracle(net.net(), &model(SMALL), &theta, &ex)
+        .unwrap()
+        .gradient;
     let beta = 0.01;
     let temps = [0.005, 0.01, 0.02];
     let mut devs = Vec::new();

@@ -1,13 +1,13 @@
-//! The library's whole reports (`qep::ep::report`): the object `grad_report` serialises to is
+//! The library's whole reports (`qep::session`): the object `grad_report` serialises to is
 //! the one `qep grad --json` prints (without its provenance), and `run_report` trains as
 //! `qep run` does, with resume, force and cancel in its own terms.
 
 use std::path::Path;
 
 use qep::cancel::Cancel;
-use qep::ep::report::{grad_report, run_report, GradRequest, ReportError, RunEvent, RunRequest};
 use qep::ep::EpOverrides;
 use qep::hamiltonian::{load, Model};
+use qep::session::{grad_report, run_report, GradRequest, ReportError, RunEvent, RunRequest};
 use serde_json::Value;
 
 use crate::common::{json, model, net3_model};
@@ -86,7 +86,7 @@ fn run_request(out: &Path) -> RunRequest {
                 k: 1,
                 tol: 1e-10,
                 max_matvecs: 20_000,
-                seed: qep::ep::report::DEFAULT_SEED,
+                seed: qep::session::DEFAULT_SEED,
                 ..qep::linalg::LanczosParams::default()
             }),
             ..EpOverrides::default()

@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use qep::ep::thermal::{thermal_gradient, ThermalError, ThermalMethod, ThermalParams};
+use crate::ep_engine::thermal_ep;
+use qep::ep::thermal::{ThermalError, ThermalMethod, ThermalParams};
 use qep::ep::typicality::{
     scaled_bessel_i, spectral_bounds, thermal_expectations, ChebyshevExp, TypicalityError,
     TypicalityParams,
@@ -285,10 +286,10 @@ fn typicality_gradients_agree_with_dense_ones() {
     for est in [ThermalGradient::Clamped, ThermalGradient::Covariance] {
         let mut p = ThermalParams::new(t, est, 17);
         p.method = ThermalMethod::Dense;
-        let dense = thermal_gradient(&m, &theta, &ex, &p, beta).unwrap();
+        let dense = thermal_ep(&m, &theta, &ex, &p, beta).unwrap();
         p.method = ThermalMethod::Typicality;
         p.typicality.samples = 32;
-        let typ = thermal_gradient(&m, &theta, &ex, &p, beta).unwrap();
+        let typ = thermal_ep(&m, &theta, &ex, &p, beta).unwrap();
         let sd = typ.std_err.clone().unwrap();
         let mut worst = 0.0f64;
         for (k, &sk) in sd.iter().enumerate() {
@@ -353,7 +354,7 @@ fn errors_name_their_numbers() {
         inputs: vec![0.8],
         targets: vec![1.0],
     };
-    let e = thermal_gradient(&m, &m.theta(), &ex, &tp, 0.01).unwrap_err();
+    let e = thermal_ep(&m, &m.theta(), &ex, &tp, 0.01).unwrap_err();
     assert!(
         matches!(e, ThermalError::KuboMoriNeedsDense { qubits: 8, max: 12 }),
         "{e:?}"

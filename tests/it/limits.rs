@@ -303,38 +303,17 @@ fn evolve_memory_is_planned_before_allocating() {
         &["evolve", &f, "--times", "0.1", "--observe", "Z0", "--json"],
         100 << 20,
     );
-    let f = chain(dir.path(), 9, true);
-    memory_plan_holds(
-        &[
-            "evolve",
-            &f,
-            "--method",
-            "rho",
-            "--times",
-            "0.05",
-            "--observe",
-            "Z0",
-            "--json",
-        ],
-        50 << 20,
-    );
-    let f = chain(dir.path(), 17, true);
-    memory_plan_holds(
-        &[
-            "evolve",
-            &f,
-            "--method",
-            "trajectories",
-            "--trajectories",
-            "4",
-            "--times",
-            "0.05",
-            "--observe",
-            "Z0",
-            "--json",
-        ],
-        50 << 20,
-    );
+    // The density matrix on 9 qubits and four trajectories on 17, both with jumps.
+    for (qubits, method) in [
+        (9, &["rho"][..]),
+        (17, &["trajectories", "--trajectories", "4"]),
+    ] {
+        let f = chain(dir.path(), qubits, true);
+        let mut args = vec!["evolve", f.as_str(), "--method"];
+        args.extend_from_slice(method);
+        args.extend(["--times", "0.05", "--observe", "Z0", "--json"]);
+        memory_plan_holds(&args, 50 << 20);
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use qep::evolve::{evolve_lindblad, DensityMatrix, EvolveError, Lindbladian, Options};
 use qep::pauli::{Letter, PauliString, PauliSum};
+use qep::state::StateError;
 use qep::C64;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -511,7 +512,10 @@ fn bad_inputs_are_errors() {
     let e = evolve_lindblad(&h, &[], &rho, &[1.0, 0.5], &[], &opts);
     assert!(matches!(e, Err(EvolveError::BadTimes { index: 1, .. })));
     let e = evolve_lindblad(&h, &[], &plus_state(3), &[1.0], &[], &opts);
-    assert!(matches!(e, Err(EvolveError::QubitMismatch { .. })));
+    assert!(matches!(
+        e,
+        Err(EvolveError::State(StateError::QubitMismatch { .. }))
+    ));
     let e = evolve_lindblad(&h, &[], &rho, &[1.0], &[sigma_minus(2, 0)], &opts);
     assert!(matches!(
         e,

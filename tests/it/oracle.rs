@@ -296,6 +296,20 @@ pub fn sigma_minus(n: usize, q: usize) -> PauliSum {
     s
 }
 
+/// `max_i |a_i − b_i|` of two real vectors of the same length.
+pub fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+/// The Euclidean norm of a real vector.
+pub fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
 /// Least-squares slope of `ln y` against `ln x`: the order of a power law `y ∝ x^p`.
 pub fn log_slope(x: &[f64], y: &[f64]) -> f64 {
     let lx: Vec<f64> = x.iter().map(|v| v.ln()).collect();

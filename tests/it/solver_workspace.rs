@@ -5,13 +5,18 @@
 
 use std::path::Path;
 
-use qep::ep::{ep_gradient, ep_gradient_in, exact_gradient, EpParams, EpWorkspace};
+use crate::ep_engine::{eigen_ep, eigen_in};
+use crate::oracle::{kron_matrix, max_diff, naive_apply, norm};
+use qep::ep::{Engine, EpOverrides, EpParams, EpWorkspace};
 use qep::hamiltonian::{load, parse_str, Example, Model};
+use qep::linalg::eigh_dense;
 use qep::linalg::{
     lowest_eigenpairs, lowest_eigenpairs_in, minres_projected, minres_projected_in, LanczosParams,
     LanczosWorkspace, Method, MinresParams,
 };
 use qep::operator::XMaskOperator;
+use qep::pauli::PauliSum;
+use qep::C64;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -82,18 +87,6 @@ fn params() -> EpParams {
     }
 }
 
-fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
-}
-
 /// Two epochs over the examples with one workspace and warm-started clamped solves, against
 /// fresh solves from random starts (a new workspace each): the same gradient to 1e-10, and
 /// the warm start spends fewer products.
@@ -109,9 +102,9 @@ fn same_gradient_as_fresh_solves(m: &Model, examples: &[Example]) {
         // θ moves between epochs, as training moves it.
         let theta: Vec<f64> = m.theta().iter().map(|t| t + 0.03 * epoch as f64).collect();
         for ex in examples {
-            let (g, oracle) = ep_gradient_in(m, &theta, ex, &p, &mut ws).unwrap();
+            let (g, oracle) = eigen_in(m, &theta, ex, &p, &mut ws).unwrap();
             assert!(oracle.is_none(), "no oracle unless asked");
-            let f = ep_gradient(m, &theta, ex, &cold).unwrap();
+            let f = eigen_ep(m, &theta, ex, &cold).unwrap();
             assert!(norm(&f.ep) > 1e-3, "premise: a non-zero gradient");
             let d = max_diff(&g.ep, &f.ep);
             assert!(
@@ -151,15 +144,15 @@ fn same_oracle_as_before(m: &Model, examples: &[Example]) {
     };
     let mut ws = EpWorkspace::default();
     for ex in examples {
-        let (g, oracle) = ep_gradient_in(m, &m.theta(), ex, &p, &mut ws).unwrap();
+        let (g, oracle) = eigen_in(m, &m.theta(), ex, &p, &mut ws).unwrap();
         let oracle = oracle.expect("the oracle was asked for");
-        let before = exact_gradient(m, &m.theta(), ex, &p).unwrap();
-        assert!(norm(&before.exact) > 1e-3, "premise: a non-zero gradient");
-        let d = max_diff(&oracle.exact, &before.exact);
+        // `Engine::exact` solves for its own free state in fresh buffers.
+        let before = Engine::Eigen.exact(m, &m.theta(), ex, &p).unwrap();
+        assert!(norm(&before) > 1e-3, "premise: a non-zero gradient");
+        let d = max_diff(&oracle.exact, &before);
         assert!(d < 1e-9, "oracle differs from the separate oracle by {d:e}");
-        assert_eq!(oracle.iterations, before.iterations);
         // The EP estimate beside it is the plain one.
-        let plain = ep_gradient(m, &m.theta(), ex, &params()).unwrap();
+        let plain = eigen_ep(m, &m.theta(), ex, &params()).unwrap();
         assert!(max_diff(&g.ep, &plain.ep) < 1e-12);
         assert_eq!(g.matvecs, plain.matvecs);
     }
@@ -176,12 +169,101 @@ fn oracle_from_the_free_state_equals_the_separate_oracle_on_a_10_qubit_network()
     same_oracle_as_before(&randnet(10, 7), &randnet_examples());
 }
 
+/// `Re ⟨a|b⟩`.
+fn re_dot(a: &[C64], b: &[C64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x.conj() * y).re).sum()
+}
+
+/// EP (Eq. 28) and its oracle by dense diagonalisation, independent of Lanczos and MINRES:
+/// `(⟨P_k⟩_{+β} − ⟨P_k⟩_{−β}) / 2β` on the lowest eigenvectors of the dense `H(±β)`, and
+/// first-order perturbation theory as a sum over all states of `H(0)`,
+/// `d⟨C⟩/dθ_k = 2 Σ_{m>0} Re(⟨0|C|m⟩⟨m|P_k|0⟩) / (E₀ − E_m)`.
+fn dense_gradients(m: &Model, theta: &[f64], ex: &Example, beta: f64) -> (Vec<f64>, Vec<f64>) {
+    let dim = 1usize << m.qubits;
+    let eig = |b: f64| {
+        eigh_dense(
+            &kron_matrix(&m.hamiltonian(theta, Some(ex), b).unwrap()),
+            dim,
+        )
+        .unwrap()
+    };
+    let strings: Vec<PauliSum> = m
+        .params
+        .iter()
+        .map(|p| {
+            let mut s = PauliSum::new(m.qubits);
+            s.add(p.pauli, 1.0);
+            s
+        })
+        .collect();
+    let ((_, vp), (_, vm)) = (eig(beta), eig(-beta));
+    let expect = |psi: &[C64], s: &PauliSum| re_dot(psi, &naive_apply(s, psi));
+    let ep = strings
+        .iter()
+        .map(|s| (expect(&vp[0], s) - expect(&vm[0], s)) / (2.0 * beta))
+        .collect();
+    let (e, v) = eig(0.0);
+    let c_psi = naive_apply(&m.cost_operator(&ex.targets), &v[0]);
+    let c_m: Vec<C64> = v
+        .iter()
+        .map(|vm| vm.iter().zip(&c_psi).map(|(x, y)| x.conj() * y).sum())
+        .collect();
+    let exact = strings
+        .iter()
+        .map(|s| {
+            let p_psi = naive_apply(s, &v[0]);
+            (1..dim)
+                .map(|k| {
+                    let p_m: C64 = v[k].iter().zip(&p_psi).map(|(x, y)| x.conj() * y).sum();
+                    2.0 * (c_m[k].conj() * p_m).re / (e[0] - e[k])
+                })
+                .sum()
+        })
+        .collect();
+    (ep, exact)
+}
+
+/// The engine `Engine::for_model` picks for a plain quantum model, with its oracle, against
+/// dense diagonalisation: EP and the exact gradient to 1e-9 on every example.
+fn engine_equals_dense_diagonalisation(m: &Model, examples: &[Example]) {
+    let p = EpParams {
+        exact: true,
+        ..params()
+    };
+    let from_model = EpParams::from_model(m, &EpOverrides::default()).unwrap();
+    let engine = Engine::for_model(m, &from_model).unwrap();
+    assert_eq!(engine.name(), "eigen");
+    for ex in examples {
+        let g = engine.gradient(m, &m.theta(), ex, &p).unwrap();
+        let (ep, exact) = dense_gradients(m, &m.theta(), ex, p.beta);
+        assert!(norm(&exact) > 1e-3, "premise: a non-zero gradient");
+        let de = max_diff(&g.ep, &ep);
+        let dx = max_diff(g.exact.as_ref().unwrap(), &exact);
+        assert!(de < 1e-9, "EP differs from dense EP by {de:e}");
+        assert!(
+            dx < 1e-9,
+            "oracle differs from the dense sum over states by {dx:e}"
+        );
+    }
+}
+
+#[test]
+fn engine_gradient_equals_dense_diagonalisation_on_xor() {
+    let (m, train) = xor();
+    engine_equals_dense_diagonalisation(&m, &train);
+}
+
+#[test]
+fn engine_gradient_equals_dense_diagonalisation_on_a_10_qubit_network() {
+    engine_equals_dense_diagonalisation(&randnet(10, 7), &randnet_examples()[..1]);
+}
+
 #[test]
 fn without_the_gap_level_the_gradient_is_the_same_for_fewer_products() {
     let m = randnet(10, 7);
     let ex = &randnet_examples()[0];
-    let with = ep_gradient(&m, &m.theta(), ex, &params()).unwrap();
-    let without = ep_gradient(
+    let with = eigen_ep(&m, &m.theta(), ex, &params()).unwrap();
+    let without = eigen_ep(
         &m,
         &m.theta(),
         ex,

@@ -405,7 +405,10 @@ fn state_errors_convert_with_their_messages() {
     assert!(matches!(e, StateError::Memory(_)), "{e:?}");
     let msg = e.to_string();
     let ev = EvolveError::from(e);
-    assert!(matches!(ev, EvolveError::Memory(_)), "{ev:?}");
+    assert!(
+        matches!(ev, EvolveError::State(StateError::Memory(_))),
+        "{ev:?}"
+    );
     assert_eq!(ev.to_string(), msg);
 
     let mut h = PauliSum::new(13);
@@ -417,11 +420,11 @@ fn state_errors_convert_with_their_messages() {
     );
     assert!(matches!(
         EvolveError::from(Gibbs::new(&h, 1.0).unwrap_err()),
-        EvolveError::TooManyQubits {
+        EvolveError::State(StateError::TooManyQubits {
             qubits: 13,
             max: 12,
             method: "Gibbs state"
-        }
+        })
     ));
     assert_eq!(
         ThermalError::from(e).to_string(),

@@ -2,6 +2,8 @@
 //! generator's fixed point is the Gibbs state, the collision-model cooling protocol gets close
 //! to it, and the partial trace / trace distance against hand-made oracles.
 
+use std::path::Path;
+
 use predicates::prelude::*;
 use qep::evolve::{
     cool, partial_trace, tensor_product, thermal_qubit, trace_distance, CoolingParams, Davies,
@@ -349,27 +351,40 @@ fn cooling_dense_and_lindblad_propagators_agree() {
 
 // ---------- CLI ----------
 
+/// `qep thermalize MODEL --temperature 0.5 --method METHOD --steps STEPS --observe "Z0,Z1 Z2"
+/// --out OUT --json` with `extra` flags: its JSON, after checking the three files exist.
+pub fn thermalize_json(
+    model: &Path,
+    out_dir: &Path,
+    method: &str,
+    steps: &str,
+    extra: &[&str],
+) -> serde_json::Value {
+    let mut cmd = qep();
+    cmd.args([
+        "thermalize",
+        model.to_str().unwrap(),
+        "--temperature",
+        "0.5",
+    ])
+    .args(["--method", method, "--steps", steps])
+    .args(extra)
+    .args(["--observe", "Z0,Z1 Z2", "--out", out_dir.to_str().unwrap()])
+    .arg("--json");
+    let v = json_of(&mut cmd);
+    for f in ["thermalize.csv", "thermalize.json", "thermalize.svg"] {
+        assert!(out_dir.join(f).exists(), "{f}");
+    }
+    v
+}
+
 #[test]
 fn cli_thermalize_json_for_both_methods() {
     let tmp = tempfile::tempdir().unwrap();
     let model = net3_model(tmp.path());
     for method in ["cooling", "davies"] {
         let out_dir = tmp.path().join(method);
-        let v = json_of(qep().args([
-            "thermalize",
-            model.to_str().unwrap(),
-            "--temperature",
-            "0.5",
-            "--method",
-            method,
-            "--steps",
-            "20",
-            "--observe",
-            "Z0,Z1 Z2",
-            "--out",
-            out_dir.to_str().unwrap(),
-            "--json",
-        ]));
+        let v = thermalize_json(&model, &out_dir, method, "20", &[]);
         let d = v["trace_distance"].as_f64().unwrap();
         let e = v["energy"].as_f64().unwrap();
         let eg = v["gibbs"]["energy"].as_f64().unwrap();
@@ -391,9 +406,6 @@ fn cli_thermalize_json_for_both_methods() {
             (z0 - z0g).abs() < 2.0 * bound.max(1e-6) * 2.0,
             "{z0} vs {z0g}"
         );
-        for f in ["thermalize.csv", "thermalize.json", "thermalize.svg"] {
-            assert!(out_dir.join(f).exists(), "{f}");
-        }
         let csv = std::fs::read_to_string(out_dir.join("thermalize.csv")).unwrap();
         assert_eq!(csv.lines().count(), 22);
     }

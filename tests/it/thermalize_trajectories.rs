@@ -10,8 +10,9 @@ use qep::evolve::{
 use qep::pauli::PauliSum;
 use qep::C64;
 
-use crate::common::{net3_model, qep, succeeds};
+use crate::common::net3_model;
 use crate::oracle::{in_pool, pauli_sum, tfim_chain};
+use crate::thermalize::thermalize_json;
 
 fn mixed(n: usize) -> DensityMatrix {
     let d = 1usize << n;
@@ -283,16 +284,7 @@ fn cli_thermalize_trajectories_json() {
     let tmp = tempfile::tempdir().unwrap();
     let model = net3_model(tmp.path());
     let run = |method: &str, dir: &str| -> serde_json::Value {
-        let out_dir = tmp.path().join(dir);
-        let out = succeeds(qep().args([
-            "thermalize",
-            model.to_str().unwrap(),
-            "--temperature",
-            "0.5",
-            "--method",
-            method,
-            "--steps",
-            "8",
+        let extra = [
             "--coupling",
             "0.1",
             "--duration",
@@ -301,16 +293,8 @@ fn cli_thermalize_trajectories_json() {
             "300",
             "--seed",
             "9",
-            "--observe",
-            "Z0,Z1 Z2",
-            "--out",
-            out_dir.to_str().unwrap(),
-            "--json",
-        ]));
-        for f in ["thermalize.csv", "thermalize.json", "thermalize.svg"] {
-            assert!(out_dir.join(f).exists(), "{f}");
-        }
-        serde_json::from_slice(&out.stdout).unwrap()
+        ];
+        thermalize_json(&model, &tmp.path().join(dir), method, "8", &extra)
     };
     let v = run("trajectories", "t1");
     let c = run("cooling", "c");

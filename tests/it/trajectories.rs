@@ -7,6 +7,7 @@ use qep::evolve::{
     TrajectoryResult,
 };
 use qep::pauli::{Letter, PauliString, PauliSum};
+use qep::state::StateError;
 use qep::C64;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -358,7 +359,10 @@ fn invalid_inputs_are_errors() {
     let e = evolve_trajectories(&h, &jumps, &[c(0.0, 0.0); 4], &[1.0], &[], &opts);
     assert!(matches!(e, Err(EvolveError::ZeroNormState { .. })), "{e:?}");
     let e = evolve_trajectories(&h, &jumps, &plus(3), &[1.0], &[], &opts);
-    assert!(matches!(e, Err(EvolveError::QubitMismatch { .. })), "{e:?}");
+    assert!(
+        matches!(e, Err(EvolveError::State(StateError::QubitMismatch { .. }))),
+        "{e:?}"
+    );
     let e = evolve_trajectories(
         &h,
         &[(sigma_minus(2, 0), f64::NAN)],

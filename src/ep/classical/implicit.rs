@@ -28,7 +28,7 @@ impl ClassicalNet {
     /// [`ClassicalError::BetaNotPositive`], [`ClassicalError::NoTargets`],
     /// [`ClassicalError::BetaUnbounded`] for `β ≥ 1` (the `−β` phase), and those of
     /// [`ClassicalNet::relax`].
-    pub fn ep_gradient(
+    pub(crate) fn ep_gradient(
         &self,
         theta: &[f64],
         example: &Example,
@@ -76,7 +76,7 @@ impl ClassicalNet {
     /// # Errors
     /// [`ClassicalError::NoTargets`], [`ClassicalError::NotMinimum`] if the Hessian at `z̄` is
     /// not positive definite, and those of [`ClassicalNet::relax`].
-    pub fn implicit_gradient(
+    pub(crate) fn implicit_gradient(
         &self,
         theta: &[f64],
         example: &Example,

@@ -1,10 +1,10 @@
-//! Ising ground states of Z-only models by enumeration, and Eq. 28 on them.
+//! Ising ground states of Z-only models by enumeration: the oracle quantum EP on a diagonal
+//! model is checked against (Eq. 28 on these states).
 
 use serde::Serialize;
 
 use super::*;
 use crate::hamiltonian::{Example, Model};
-use crate::pauli::PauliString;
 
 /// Energy gaps below this make an Ising ground state degenerate (an error).
 pub const ISING_GAP_THRESHOLD: f64 = 1e-8;
@@ -23,23 +23,6 @@ pub struct IsingGround {
     pub energy: f64,
     /// Distance to the next configuration's energy (`≥` [`ISING_GAP_THRESHOLD`]).
     pub gap: f64,
-}
-
-/// Eq. 28 on Ising ground states, with the states.
-#[derive(Clone, Debug, Serialize)]
-pub struct IsingGradient {
-    /// Parameter labels, in model order.
-    pub params: Vec<String>,
-    /// `(P_k(s⁺) − P_k(s⁻))/2β`.
-    pub gradient: Vec<f64>,
-    /// β used.
-    pub beta: f64,
-    /// Ground state of `H(0)`.
-    pub free: IsingGround,
-    /// Ground state of `H(+β)`.
-    pub plus: IsingGround,
-    /// Ground state of `H(−β)`.
-    pub minus: IsingGround,
 }
 
 /// `H(β, θ, u, d)` (Eq. 16) of a Z-only model as `(Z-mask, coefficient)` pairs.
@@ -174,47 +157,5 @@ pub fn ising_ground_state(
         bits: b0,
         energy: e0,
         gap,
-    })
-}
-
-/// Eq. 28 on the Ising ground states of a Z-only model: `(P_k(s⁺) − P_k(s⁻))/2β` with
-/// `P_k(s) = Π_{i∈P_k} s_i` and `s^±` the ground configurations of `H(±β)`. Quantum EP on
-/// such a (diagonal) model must return exactly this.
-///
-/// # Errors
-/// [`ClassicalError::BetaNotPositive`], [`ClassicalError::NoTargets`], and those of
-/// [`ising_ground_state`] for `β = 0, ±β` (all three ground states must be non-degenerate).
-pub fn ising_ep_gradient(
-    model: &Model,
-    theta: &[f64],
-    example: &Example,
-    beta: f64,
-) -> Result<IsingGradient, ClassicalError> {
-    check_beta(beta)?;
-    if example.targets.is_empty() {
-        return Err(ClassicalError::NoTargets);
-    }
-    let free = ising_ground_state(model, theta, example, 0.0)?;
-    let plus = ising_ground_state(model, theta, example, beta)?;
-    let minus = ising_ground_state(model, theta, example, -beta)?;
-    let value = |g: &IsingGround, p: PauliString| -> f64 {
-        if (g.bits & p.z()).count_ones().is_multiple_of(2) {
-            1.0
-        } else {
-            -1.0
-        }
-    };
-    let gradient = model
-        .params
-        .iter()
-        .map(|p| (value(&plus, p.pauli) - value(&minus, p.pauli)) / (2.0 * beta))
-        .collect();
-    Ok(IsingGradient {
-        params: model.params.iter().map(|p| p.label.clone()).collect(),
-        gradient,
-        beta,
-        free,
-        plus,
-        minus,
     })
 }

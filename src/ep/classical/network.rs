@@ -62,8 +62,8 @@
 //! `s_i = +1` on bit `i = 0` (`Z|0⟩ = +|0⟩`). [`ising_ground_state`] enumerates all `2^N` spin
 //! configurations of `H(β, θ, u, d)` (Eq. 16),
 //! `E(s) = H_fixed(s) + Σ θ_k P_k(s) + Σ_{i∈I_in} u_i s_i + β ½ Σ_{i∈I_out} (s_i − d_i)²`, and
-//! [`ising_ep_gradient`] is Eq. 28 on those states, `(P_k(s⁺) − P_k(s⁻))/2β`: quantum EP on such a
-//! model must give exactly this.
+//! Eq. 28 on those states, `(P_k(s⁺) − P_k(s⁻))/2β`, is what quantum EP on such a model must
+//! give exactly (the eigen engine is tested against it).
 //!
 //! [`gradient_z`]: ClassicalNet::gradient_z
 

@@ -69,7 +69,7 @@ pub struct ExactGradient {
 ///
 /// # Errors
 /// [`EpError::BetaNotPositive`], [`EpError::NoTargets`]; model, memory and solver errors.
-pub fn ep_gradient(
+pub(crate) fn ep_gradient(
     model: &Model,
     theta: &[f64],
     example: &Example,
@@ -107,7 +107,7 @@ impl EpWorkspace {
 /// # Errors
 /// As [`ep_gradient`]; with `params.exact` also those of [`exact_gradient`]
 /// ([`EpError::Degenerate`] is reported before the clamped solves).
-pub fn ep_gradient_in(
+pub(crate) fn ep_gradient_in(
     model: &Model,
     theta: &[f64],
     example: &Example,
@@ -364,7 +364,7 @@ fn ep_impl<T: Scalar>(
 /// # Errors
 /// [`EpError::NoTargets`], [`EpError::Degenerate`] when the level's gap is below
 /// `params.gap_threshold`; model, memory and solver errors (non-convergence included).
-pub fn exact_gradient(
+pub(crate) fn exact_gradient(
     model: &Model,
     theta: &[f64],
     example: &Example,

@@ -87,7 +87,7 @@ pub fn prepare_settings(
 /// # Errors
 /// [`EpError::BetaNotPositive`], [`EpError::NoTargets`]; model, solver and preparation errors
 /// (a degenerate start level for `level > 0` among them).
-pub fn ep_gradient_prepared(
+pub(crate) fn ep_gradient_prepared(
     model: &Model,
     theta: &[f64],
     example: &Example,

@@ -56,7 +56,7 @@ pub struct ThermalGradients {
 /// [`ThermalError::TemperatureNotPositive`], [`ThermalError::BetaNotPositive`],
 /// [`ThermalError::TooManyQubits`], [`ThermalError::NoTargets`]; model (θ or example
 /// lengths), operator and eigensolver errors.
-pub fn thermal_gradients(
+pub(crate) fn thermal_gradients(
     model: &Model,
     theta: &[f64],
     example: &Example,
@@ -248,7 +248,7 @@ pub struct ThermalStep {
 /// [`ThermalError::TemperatureNotPositive`], [`ThermalError::BetaNotPositive`] (clamped),
 /// [`ThermalError::NoTargets`], [`ThermalError::KuboMoriNeedsDense`],
 /// [`ThermalError::TooManyQubits`]; model, operator, solver and typicality errors.
-pub fn thermal_gradient(
+pub(crate) fn thermal_gradient(
     model: &Model,
     theta: &[f64],
     example: &Example,

@@ -12,3 +12,6 @@ pub mod typicality;
 pub use dense::*;
 pub use gradient::*;
 pub use shots::*;
+
+#[cfg(test)]
+mod tests;

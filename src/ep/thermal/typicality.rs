@@ -71,19 +71,10 @@ pub enum TypicalityError {
         /// The Hamiltonian's.
         expected: usize,
     },
-    /// The Chebyshev series grew: the spectrum leaks out of the Lanczos bounds.
-    #[error(
-        "Chebyshev exponential: ‖e^(−τ(H−E_lo))ψ‖/‖ψ‖ = {ratio:.3e} > 1 with bounds \
-         [{lower:.6}, {upper:.6}]; the spectrum leaks out of the bounds (raise lanczos_steps)"
-    )]
-    BoundsViolated {
-        /// Norm ratio found (≤ 1 when the bounds hold).
-        ratio: f64,
-        /// Lower spectral bound used.
-        lower: f64,
-        /// Upper spectral bound used.
-        upper: f64,
-    },
+    /// The Chebyshev propagator failed (the spectrum leaked out of the Lanczos bounds, or
+    /// its vectors do not fit in memory).
+    #[error(transparent)]
+    Chebyshev(#[from] ChebyshevError),
     /// Not enough memory for the vectors.
     #[error(transparent)]
     Memory(#[from] MemoryError),
@@ -93,28 +84,6 @@ pub enum TypicalityError {
     /// The tridiagonal eigensolver failed.
     #[error(transparent)]
     Solver(#[from] SolverError),
-}
-
-/// The propagator's errors in typicality's words (`τ = 1/2T`).
-impl From<ChebyshevError> for TypicalityError {
-    fn from(e: ChebyshevError) -> Self {
-        match e {
-            ChebyshevError::BadTau { tau } => Self::NotPositive {
-                what: "tau",
-                value: tau,
-            },
-            ChebyshevError::BoundsViolated {
-                ratio,
-                lower,
-                upper,
-            } => Self::BoundsViolated {
-                ratio,
-                lower,
-                upper,
-            },
-            ChebyshevError::Memory(e) => Self::Memory(e),
-        }
-    }
 }
 
 /// Settings of a typicality estimate.
@@ -293,7 +262,7 @@ impl TypicalSamples {
 /// # Errors
 /// [`TypicalityError::NotPositive`] (temperature), [`TypicalityError::TooFewSamples`],
 /// [`TypicalityError::NotHermitian`], [`TypicalityError::QubitMismatch`],
-/// [`TypicalityError::Memory`], [`TypicalityError::BoundsViolated`], operator errors.
+/// [`TypicalityError::Memory`], [`TypicalityError::Chebyshev`], operator errors.
 pub fn typical_samples(
     h: &PauliSum,
     observables: &[PauliSum],

@@ -13,6 +13,7 @@ use crate::evolve::EvolveError;
 use crate::operator::XMaskOperator;
 use crate::pauli::PauliSum;
 use crate::state::memory::check_alloc_u128;
+use crate::state::StateError;
 use crate::C64;
 
 impl Davies {
@@ -26,7 +27,7 @@ impl Davies {
     ///
     /// # Errors
     /// [`EvolveError::FixedPointNotUnique`] if the sector has a second (numerically) zero
-    /// eigenvalue; [`EvolveError::Memory`]; [`EvolveError::Solver`] if the eigenvalue
+    /// eigenvalue; [`StateError::Memory`]; [`StateError::Solver`] if the eigenvalue
     /// solver fails.
     pub fn fixed_point(&self) -> Result<FixedPoint, EvolveError> {
         let d = self.dim;
@@ -138,7 +139,7 @@ impl Davies {
     /// state, `⟨H⟩ = Σ E_n ρ_nn` and `Tr ρA_j` for the Hermitian `observables`.
     ///
     /// # Errors
-    /// [`EvolveError::QubitMismatch`], [`EvolveError::NonHermitianObservable`],
+    /// [`StateError::QubitMismatch`], [`EvolveError::NonHermitianObservable`],
     /// [`EvolveError::BadTimes`], [`EvolveError::BadTolerance`], integrator and eigensolver
     /// errors.
     pub fn evolve(
@@ -166,11 +167,12 @@ impl Davies {
     ) -> Result<(Relaxation, StepStats), EvolveError> {
         let d = self.dim;
         if rho0.qubits() != self.n {
-            return Err(EvolveError::QubitMismatch {
+            return Err(StateError::QubitMismatch {
                 what: "initial state".into(),
                 expected: self.n,
                 found: rho0.qubits(),
-            });
+            }
+            .into());
         }
         let mut obs_eig = Vec::with_capacity(observables.len());
         crate::evolve::check_observables(observables, self.n)?;

@@ -26,6 +26,7 @@ use super::gibbs::{boltzmann, check_temperature, dense_eigen};
 use super::{check_hermitian_operators, EvolveError};
 use crate::operator::XMaskOperator;
 use crate::pauli::{Letter, PauliString, PauliSum};
+use crate::state::StateError;
 use crate::C64;
 
 mod dynamics;
@@ -39,14 +40,15 @@ pub const DAVIES_MAX_QUBITS: usize = 7;
 /// [`DAVIES_MAX_QUBITS`].
 ///
 /// # Errors
-/// [`EvolveError::TooManyQubits`] naming `n` and the limit.
+/// [`StateError::TooManyQubits`] naming `n` and the limit.
 pub fn check_davies_size(n: usize) -> Result<(), EvolveError> {
     if n > DAVIES_MAX_QUBITS {
-        return Err(EvolveError::TooManyQubits {
+        return Err(StateError::TooManyQubits {
             method: "Davies generator",
             qubits: n,
             max: DAVIES_MAX_QUBITS,
-        });
+        }
+        .into());
     }
     Ok(())
 }
@@ -125,11 +127,11 @@ impl Davies {
     /// operator (two dense products), memory `(3 + #couplings) · 16 · 4^N` bytes (checked).
     ///
     /// # Errors
-    /// [`EvolveError::TemperatureNotPositive`]; [`EvolveError::TooManyQubits`] above
+    /// [`StateError::TemperatureNotPositive`]; [`StateError::TooManyQubits`] above
     /// [`DAVIES_MAX_QUBITS`]; [`EvolveError::BadParameter`] for `rate ≤ 0` or a tolerance
-    /// outside `(0, 1e-3]`; [`EvolveError::NonHermitianHamiltonian`],
+    /// outside `(0, 1e-3]`; [`StateError::NonHermitianHamiltonian`],
     /// [`EvolveError::NonHermitianObservable`] (a complex coupling, indexed),
-    /// [`EvolveError::QubitMismatch`]; memory, operator and eigensolver errors.
+    /// [`StateError::QubitMismatch`]; memory, operator and eigensolver errors.
     pub fn new(h: &PauliSum, temperature: f64, params: &DaviesParams) -> Result<Self, EvolveError> {
         check_temperature(temperature)?;
         if !(params.rate > 0.0 && params.rate.is_finite()) {

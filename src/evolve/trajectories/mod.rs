@@ -20,6 +20,7 @@ use crate::measure::stats::Welford;
 use crate::operator::XMaskOperator;
 use crate::pauli::PauliSum;
 use crate::state::memory::{self, MemoryPlan};
+use crate::state::StateError;
 use crate::C64;
 
 /// Coefficients with `|c| ≤` this are dropped when `L_k† L_k` is simplified.
@@ -238,11 +239,11 @@ pub fn trajectories_memory(
 /// run in parallel). Nothing is allocated inside the step loop.
 ///
 /// # Errors
-/// [`EvolveError::QubitMismatch`] (ψ₀ not of length `2^n`, or a jump or observable on more
-/// qubits), [`EvolveError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`],
+/// [`StateError::QubitMismatch`] (ψ₀ not of length `2^n`, or a jump or observable on more
+/// qubits), [`StateError::NonHermitianHamiltonian`], [`EvolveError::NonHermitianObservable`],
 /// [`EvolveError::BadRate`], [`EvolveError::BadTimes`], [`EvolveError::BadTolerance`],
 /// [`EvolveError::NoTrajectories`], [`EvolveError::ZeroNormState`] for invalid input;
-/// [`EvolveError::Memory`] / [`EvolveError::Operator`] if the workspace does not fit;
+/// [`StateError::Memory`] / [`StateError::Operator`] if the workspace does not fit;
 /// [`EvolveError::StepTooSmall`] / [`EvolveError::TooManySteps`] if a trajectory's integrator
 /// fails (the first failing trajectory in index order is reported).
 pub fn evolve_trajectories_with_progress(
@@ -257,11 +258,12 @@ pub fn evolve_trajectories_with_progress(
     let n = h.qubits();
     let dim = 1usize << n;
     if psi0.len() != dim {
-        return Err(EvolveError::QubitMismatch {
+        return Err(StateError::QubitMismatch {
             what: format!("initial state (length {})", psi0.len()),
             expected: n,
             found: psi0.len().max(1).ilog2() as usize,
-        });
+        }
+        .into());
     }
     validate(h, jumps, times, observables, opts)?;
     let norm = psi0.iter().map(|v| v.norm_sqr()).sum::<f64>().sqrt();

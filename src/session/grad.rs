@@ -10,14 +10,14 @@ use super::{lib, ReportError};
 use crate::ep::classical::{ClassicalParams, Relaxed};
 use crate::ep::langevin::{LangevinParams, ThermalNet};
 use crate::ep::lowtemp::low_temperature;
-use crate::ep::prepared::{ep_gradient_prepared, PreparedGradient};
+use crate::ep::prepared::PreparedGradient;
 use crate::ep::thermal::{
-    covariance_from_shots, thermal_gradient, thermal_gradients, ShotCovariance, ThermalGradients,
-    ThermalMethod, ThermalParams, ThermalStep,
+    covariance_from_shots, thermal_gradients, ShotCovariance, ThermalGradients, ThermalMethod,
+    ThermalParams, ThermalStep,
 };
 use crate::ep::typicality::TypicalityParams;
 use crate::ep::{
-    compare, gradient_memory, Engine, EpGradient, EpOverrides, EpParams, ExactGradient,
+    compare, gradient_memory, Engine, EpError, EpGradient, EpOverrides, EpParams, ExactGradient,
     GradientDetails,
 };
 use crate::hamiltonian::{Adiabatic, Example, Model, Preparation, ThermalGradient};
@@ -265,7 +265,7 @@ pub struct ClassicalReport {
 /// message) and `stage(None)` its end.
 ///
 /// ```
-/// use qep::ep::report::{grad_report, GradOutput, GradRequest};
+/// use qep::session::{grad_report, GradOutput, GradRequest};
 ///
 /// let model = qep::hamiltonian::parse_str(
 ///     "qubits: 3\ninputs: [0]\noutputs: [2]\nterms:\n  - {pauli: X0, coeff: -1.0}\n  \
@@ -426,12 +426,12 @@ fn prepared_runs(
             table: from_model.and_then(|m| m.table.clone()),
         };
         stage(Some(&format!("EP on states prepared in T = {t}")));
-        let g = ep_gradient_prepared(model, theta, &r.example, params, &ad, false);
+        let g = prepared_gradient(model, theta, &r.example, params, ad);
         let mut g = match g {
             Ok(g) => g,
             Err(e) => {
                 stage(None);
-                return Err(lib(e));
+                return Err(e);
             }
         };
         let (c, rel) = compare(&g.ep, reference);
@@ -493,17 +493,17 @@ fn typical(
         method: ThermalMethod::Typicality,
         ..thermal.clone()
     };
-    let clamped = thermal_gradient(model, theta, ex, &p, beta);
+    let clamped = thermal_step(model, theta, ex, &p, beta);
     p.estimator = ThermalGradient::Covariance;
-    let covariance = thermal_gradient(model, theta, ex, &p, beta);
+    let covariance = thermal_step(model, theta, ex, &p, beta);
     stage(None);
     let out = TypicalReport {
         engine: "thermal",
         params: model.params.iter().map(|p| p.label.clone()).collect(),
         temperature: thermal.temperature,
         beta,
-        clamped: clamped.map_err(lib)?,
-        covariance: covariance.map_err(lib)?,
+        clamped: clamped?,
+        covariance: covariance?,
         typicality: p.typicality.clone(),
         seconds: t0.elapsed().as_secs_f64(),
     };
@@ -514,6 +514,56 @@ fn typical(
         seed: Some(p.typicality.seed),
         settings,
     })
+}
+
+/// The EP gradient of the prepared engine with sweeps `ad` (no oracle: the caller compares
+/// with the eigenstate EP it already has).
+fn prepared_gradient(
+    model: &Model,
+    theta: &[f64],
+    ex: &Example,
+    params: &EpParams,
+    ad: Adiabatic,
+) -> Result<PreparedGradient, ReportError> {
+    let p = EpParams {
+        exact: false,
+        ..params.clone()
+    };
+    match Engine::Prepared(ad)
+        .gradient(model, theta, ex, &p)
+        .map_err(lib)?
+        .details
+    {
+        GradientDetails::Prepared { ep, .. } => Ok(ep),
+        _ => Err(ReportError::Evidence { engine: "prepared" }),
+    }
+}
+
+/// One estimate of the thermal engine with settings `t` (no oracle), its errors as the
+/// thermal engine's own.
+fn thermal_step(
+    model: &Model,
+    theta: &[f64],
+    ex: &Example,
+    t: &ThermalParams,
+    beta: f64,
+) -> Result<ThermalStep, ReportError> {
+    let p = EpParams {
+        beta,
+        exact: false,
+        thermal: None,
+        ..EpParams::default()
+    };
+    let g = Engine::Thermal(t.clone())
+        .gradient(model, theta, ex, &p)
+        .map_err(|e| match e {
+            EpError::Thermal(t) => lib(t),
+            e => lib(e),
+        })?;
+    match g.details {
+        GradientDetails::Thermal { ep, .. } => Ok(ep),
+        _ => Err(ReportError::Evidence { engine: "thermal" }),
+    }
 }
 
 /// Langevin sampling of a classical network at temperature `t` (Eq. 30 by Eq. 33), beside

@@ -1,10 +1,15 @@
-//! Whole reports of the EP engines, shared by the CLI and the Python binding: the one
+//! Sessions: one request in, one report out. The whole reports of the EP engines, shared by
+//! the CLI and the Python binding: the one
 //! gradient of `qep grad` ([`grad_report`]), the training run of `qep run` ([`run_report`])
 //! and the free phase of a model without a dataset ([`free_report`]).
 //!
 //! Each returns a serialisable value that is the command's JSON object without its
 //! `provenance` (which names the file and the caller's settings), plus the seed and settings
 //! that provenance records; callers only build the request, call, and print.
+//!
+//! This layer sits above [`crate::ep`], [`crate::report`] and the crate-wide [`crate::Error`]
+//! (which its [`ReportError::Lib`] carries), so that the EP engines below never depend on the
+//! error type that gathers them.
 
 mod grad;
 mod run;
