@@ -404,8 +404,8 @@ fn clamped_solves_from_the_free_state_alone_are_exact_and_cheaper() {
                 beta: 0.01,
                 ..params()
             };
-            let g = ep_gradient(m, &m.theta(), ex, &p).unwrap();
-            let dense = ep_gradient(
+            let g = eigen_ep(m, &m.theta(), ex, &p).unwrap();
+            let dense = eigen_ep(
                 m,
                 &m.theta(),
                 ex,
