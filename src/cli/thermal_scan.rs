@@ -34,7 +34,7 @@ pub fn run(a: ThermalScanArgs) -> Result<()> {
         )
         .into());
     }
-    save(file, &dir, &FILES, &out, out.csv(), out.svg())?;
+    save(file, &dir, &FILES, &out, out.csv(), out.svg(), out.png()?)?;
     if !out.complete {
         return Err(Interrupted(format!(
             "interrupted after {} of {} temperatures; their results are saved in {}",
@@ -54,7 +54,7 @@ pub fn run(a: ThermalScanArgs) -> Result<()> {
     }
     print_text(&out);
     println!(
-        "relative errors ‖estimate − exact‖/‖exact‖; wrote {}/thermal-scan.{{csv,json,svg}}",
+        "relative errors ‖estimate − exact‖/‖exact‖; wrote {}/thermal-scan.{{csv,json,svg,png}}",
         dir.display()
     );
     Ok(())

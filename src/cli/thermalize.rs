@@ -55,17 +55,17 @@ pub fn run(a: ThermalizeArgs) -> Result<()> {
     let view = ProgressView::new();
     let out = in_file(file, thermalize(&model, &settings, &|p| view.report(p)))?;
     drop(view);
-    save(file, &dir, &FILES, &out, out.csv(), out.svg())?;
+    save(file, &dir, &FILES, &out, out.csv(), out.svg(), out.png()?)?;
     if a.model.json {
         return print_json(&out, &model, None, serde_json::to_value(&out.settings)?);
     }
     print_text(&out);
-    println!("wrote {}/thermalize.{{csv,json,svg}}", dir.display());
+    println!("wrote {}/thermalize.{{csv,json,svg,png}}", dir.display());
     Ok(())
 }
 
-/// Checks that `out` is finite and writes its CSV, JSON and SVG (`files`) in `dir`: what
-/// `qep thermalize` and `qep thermal-scan` save.
+/// Checks that `out` is finite and writes its CSV, JSON and SVG (`files`) in `dir`, and the
+/// chart's PNG twin beside the SVG: what `qep thermalize` and `qep thermal-scan` save.
 pub(super) fn save<T: Serialize>(
     file: &Path,
     dir: &Path,
@@ -73,13 +73,17 @@ pub(super) fn save<T: Serialize>(
     out: &T,
     csv: String,
     svg: String,
+    png: Vec<u8>,
 ) -> Result<()> {
     finite(file, out)?;
     write_study(
         dir,
         files,
         [csv, serde_json::to_string_pretty(out)? + "\n", svg],
-    )
+    )?;
+    let png_name = Path::new(files[2]).with_extension("png");
+    qep::report::write_atomic(&dir.join(png_name), &png)?;
+    Ok(())
 }
 
 /// The trace and the final numbers against the Gibbs state's, as a table.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::adiabatic::KrylovParams;
 use crate::hamiltonian::Model;
-use crate::report::svg::{render, Panel, Series as Plot};
+use crate::report::svg::{render, render_png, Panel, PlotError, Series as Plot};
 use crate::report::{OnProgress, Progress};
 use crate::state::StateError;
 use crate::state::{memory, MemoryPlan};
@@ -629,6 +629,18 @@ impl Thermalization {
     /// The trace as an SVG chart: the trace distance (when every step has one) and `⟨H⟩`
     /// against the Gibbs value.
     pub fn svg(&self) -> String {
+        render(&self.panels())
+    }
+
+    /// [`Self::svg`] as a PNG image.
+    ///
+    /// # Errors
+    /// [`PlotError`] when drawing or encoding fails.
+    pub fn png(&self) -> Result<Vec<u8>, PlotError> {
+        render_png(&self.panels())
+    }
+
+    fn panels(&self) -> Vec<Panel> {
         let x_label = format!("{} ({})", self.step_unit, self.method);
         let pts = |f: &dyn Fn(&Step) -> f64| -> Vec<(f64, f64)> {
             self.trace.iter().map(|s| (s.step, f(s))).collect()
@@ -668,6 +680,6 @@ impl Thermalization {
                 },
             ],
         });
-        render(&panels)
+        panels
     }
 }

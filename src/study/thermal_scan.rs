@@ -8,7 +8,7 @@ use crate::cancel::Cancel;
 use crate::ep::thermal::thermal_gradients;
 use crate::evolve::{density_bytes, gibbs_memory, GibbsDensity};
 use crate::hamiltonian::{Model, ModelError};
-use crate::report::svg::{render, Panel, Series};
+use crate::report::svg::{render, render_png, Panel, PlotError, Series};
 use crate::report::{OnProgress, Progress};
 use crate::state::MemoryPlan;
 use crate::Error;
@@ -222,13 +222,25 @@ impl ThermalScan {
 
     /// The relative errors against `log10 T`, as an SVG chart.
     pub fn svg(&self) -> String {
+        render(&self.panels())
+    }
+
+    /// [`Self::svg`] as a PNG image.
+    ///
+    /// # Errors
+    /// [`PlotError`] when drawing or encoding fails.
+    pub fn png(&self) -> Result<Vec<u8>, PlotError> {
+        render_png(&self.panels())
+    }
+
+    fn panels(&self) -> Vec<Panel> {
         let pts = |f: &dyn Fn(&ThermalScanRow) -> Option<f64>| -> Vec<(f64, f64)> {
             self.rows
                 .iter()
                 .filter_map(|r| f(r).map(|v| (r.temperature.log10(), v)))
                 .collect()
         };
-        render(&[Panel {
+        vec![Panel {
             title: "thermal gradients: relative error vs exact".into(),
             x_label: "log10 T".into(),
             y_label: "‖estimate − exact‖ / ‖exact‖".into(),
@@ -240,6 +252,6 @@ impl ThermalScan {
                 Series::new("clamped", pts(&|r| Some(r.clamped))),
                 Series::new("Kubo–Mori", pts(&|r| Some(r.kubo_mori))),
             ],
-        }])
+        }]
     }
 }

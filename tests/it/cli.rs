@@ -394,4 +394,12 @@ fn thermal_scan_shows_the_covariance_failing_at_low_temperature() {
         );
     }
     assert!(dir.path().join("thermal-scan.svg").exists());
+    let png = std::fs::read(dir.path().join("thermal-scan.png")).expect("thermal-scan.png");
+    assert_eq!(
+        crate::plots::png_size(&png),
+        (
+            qep::report::svg::PANEL_WIDTH,
+            qep::report::svg::PANEL_HEIGHT
+        )
+    );
 }

@@ -375,6 +375,14 @@ pub fn thermalize_json(
     for f in ["thermalize.csv", "thermalize.json", "thermalize.svg"] {
         assert!(out_dir.join(f).exists(), "{f}");
     }
+    // The PNG twin of the SVG: two panels (trace distance and ⟨H⟩) side by side, or one.
+    let png = std::fs::read(out_dir.join("thermalize.png")).expect("thermalize.png");
+    let (w, h) = crate::plots::png_size(&png);
+    assert_eq!(h, qep::report::svg::PANEL_HEIGHT);
+    assert!(
+        w == qep::report::svg::PANEL_WIDTH || w == 2 * qep::report::svg::PANEL_WIDTH,
+        "{w}"
+    );
     v
 }
 
