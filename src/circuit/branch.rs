@@ -67,7 +67,7 @@ const SAMPLE_CHUNK: usize = 1 << 12;
 /// `shots` indices drawn from `|ψ_i|²` (normalised by the total); each draw takes one `f64`
 /// from `rng`. Returns index → count.
 ///
-/// One parallel pass sums the probability of every chunk of [`SAMPLE_CHUNK`] amplitudes
+/// One parallel pass sums the probability of every chunk of `SAMPLE_CHUNK` (4096) amplitudes
 /// (each chunk in index order, so the sums do not depend on the thread count); a draw picks
 /// its chunk by binary search in the running sums of the chunk masses, and the draws that
 /// land in one chunk are resolved together by one scan of it in index order (the first

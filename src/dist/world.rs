@@ -92,10 +92,8 @@ pub fn block(n: usize, rank: usize, size: usize) -> std::ops::Range<usize> {
 /// lengths and one of the payloads.
 ///
 /// An error stops the rank at the failing item and is returned at once, without waiting for
-/// the others: under MPI the binary then aborts the whole job ([`MpiComm::abort`]), so the
-/// other ranks are never left waiting in the gather.
-///
-/// [`MpiComm::abort`]: super::MpiComm
+/// the others: under MPI the binary then aborts the whole job (`MpiComm::abort`, with the
+/// `mpi` feature), so the other ranks are never left waiting in the gather.
 ///
 /// # Errors
 /// The first error of `f` on this rank's items.

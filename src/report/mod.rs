@@ -2,6 +2,7 @@
 //! atomic file writer every result file goes through ([`write_atomic`]).
 
 mod atomic;
+mod axis;
 mod info;
 mod output;
 pub mod progress;
