@@ -228,6 +228,15 @@ const HUGE_FROM: usize = 4 << 20;
 ///
 /// Does not check memory: call [`check_alloc`] first for sizes that come from user input.
 pub fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
+    let mut v = with_huge_pages(len);
+    v.resize(len, T::default());
+    v
+}
+
+/// An empty vector with capacity for `len` elements, its allocation backed by transparent
+/// huge pages when it is at least `HUGE_FROM` bytes (Linux; a hint the kernel may refuse).
+/// The pages are not touched: the caller initialises them, in parallel if it likes.
+pub(crate) fn with_huge_pages<T>(len: usize) -> Vec<T> {
     let mut v: Vec<T> = Vec::with_capacity(len);
     let bytes = len * std::mem::size_of::<T>();
     #[cfg(target_os = "linux")]
@@ -246,6 +255,5 @@ pub fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = (bytes, HUGE_FROM);
-    v.resize(len, T::default());
     v
 }

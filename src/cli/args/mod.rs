@@ -86,7 +86,7 @@ pub enum Command {
     /// Shot noise against clamping bias: RMS error of the shot-based EP gradient against the
     /// exact one for each shot budget and β, split into bias and noise, and the best β.
     #[command(
-        after_help = "Example:\n  qep shots hamiltonians/ising_grid.yaml --shots 100,1000,10000,100000 --betas 0.02,0.05,0.1,0.2 --repeats 20\n\nShots are per commuting group (X-type, Z-type) and clamped state. Writes shots.csv,\nshots.json and shots.svg (log-log error against shots, one curve per β) into --out."
+        after_help = "Example:\n  qep shots hamiltonians/ising_grid.yaml --shots 100,1000,10000,100000 --betas 0.02,0.05,0.1,0.2 --repeats 20\n\nShots are per commuting group (X-type, Z-type) and clamped state. Writes shots.csv,\nshots.json, shots.svg and shots.png (log-log error against shots, one curve per β) into --out."
     )]
     Shots(ShotsArgs),
     /// Evolve the model's state in time: the state vector under the Schrödinger equation if the
@@ -99,18 +99,18 @@ pub enum Command {
     /// Thermal study: how far the plain covariance gradient (Eq. 43) is from the exact one as
     /// the temperature varies, for XX and ZZ parameters, next to clamped and Kubo–Mori.
     #[command(
-        after_help = "Example:\n  qep thermal-scan hamiltonians/xor.yaml --temperatures 0.05,0.1,0.3,1,3\n\nDense (≤ 12 qubits). Writes thermal-scan.csv, .json and .svg into --out."
+        after_help = "Example:\n  qep thermal-scan hamiltonians/xor.yaml --temperatures 0.05,0.1,0.3,1,3\n\nDense (≤ 12 qubits). Writes thermal-scan.csv, .json, .svg and .png into --out."
     )]
     ThermalScan(ThermalScanArgs),
     /// Barren-plateau study: variance of the exact gradient ∂⟨C⟩/∂θ_k over random initial
     /// couplings, against the number of qubits, with a fitted exponential decay rate.
     #[command(
-        after_help = "Examples:\n  qep plateau --family chain --sizes 4..12 --samples 100\n  qep plateau --family grid --sizes 4..16:2 --samples 200 --json\n  qep plateau hamiltonians/ising_grid.yaml --sizes 4,6,8   # the file's lattice family\n\nNetworks: trainable XX and ZZ on the lattice's edges (uniform in [-a, a], --init-range),\ntransverse field -1 on every site, input qubit 0 (u = 0.5), output qubit N-1 (d = 1).\nWrites plateau.csv, plateau.json and plateau.svg into --out."
+        after_help = "Examples:\n  qep plateau --family chain --sizes 4..12 --samples 100\n  qep plateau --family grid --sizes 4..16:2 --samples 200 --json\n  qep plateau hamiltonians/ising_grid.yaml --sizes 4,6,8   # the file's lattice family\n\nNetworks: trainable XX and ZZ on the lattice's edges (uniform in [-a, a], --init-range),\ntransverse field -1 on every site, input qubit 0 (u = 0.5), output qubit N-1 (d = 1).\nWrites plateau.csv, plateau.json, plateau.svg and plateau.png into --out."
     )]
     Plateau(PlateauArgs),
     /// Train the network by equilibrium propagation on its dataset (SGD/Adam on EP gradients)
-    /// and write metrics.csv, params.json, summary.json, training.svg into --out; for a model
-    /// without a dataset, solve its free phase (energies, ⟨Z⟩ on the outputs).
+    /// and write metrics.csv, params.json, summary.json, training.svg, training.png into --out;
+    /// for a model without a dataset, solve its free phase (energies, ⟨Z⟩ on the outputs).
     #[command(
         after_help = "Examples:\n  qep run hamiltonians/ising_grid.yaml\n  qep run hamiltonians/xor.yaml --epochs 30 --out runs/xor\n  qep run hamiltonians/iris.yaml --out runs/iris --resume      # after a Ctrl-C\n\nEach epoch's files are written atomically. Ctrl-C stops before the next example, saves the\nlast completed epoch and exits with code 130; --resume continues from it bit for bit (the\nexample order is seeded per epoch) and refuses a checkpoint made with other settings\n(--force overrides). A folder that holds a run is refused without --resume or --overwrite."
     )]
@@ -119,14 +119,14 @@ pub enum Command {
     /// eigenstate of H_start (default −Σ X_i, |+…+⟩) and verify the result by Lanczos:
     /// fidelity, energy error, residual, and the gaps along the path.
     #[command(
-        after_help = "Examples:\n  qep prepare hamiltonians/bench/tfim_3x4.yaml --time 20\n  qep prepare hamiltonians/tfim_chain.yaml --times 1,2,5,10,20 --schedule smooth --json\n  qep prepare model.yaml --start start.yaml --eigen 1 --time 50\n  qep prepare hamiltonians/ising_grid.yaml --time 10 --method trotter --steps 50 --qasm circuits/ising_grid_adiabatic.qasm\n\nmethods: magnus (CF4, 4th order; default), krylov (exponential midpoint, 2nd order),\ntrotter (gate circuit, --trotter-order 1|2). Every exponential is a Krylov propagator with\nan a-posteriori error estimate (--krylov-tol per unit time). Writes prepare.csv,\nprepare.json and prepare.svg (infidelity vs T, gap vs s) into --out."
+        after_help = "Examples:\n  qep prepare hamiltonians/bench/tfim_3x4.yaml --time 20\n  qep prepare hamiltonians/tfim_chain.yaml --times 1,2,5,10,20 --schedule smooth --json\n  qep prepare model.yaml --start start.yaml --eigen 1 --time 50\n  qep prepare hamiltonians/ising_grid.yaml --time 10 --method trotter --steps 50 --qasm circuits/ising_grid_adiabatic.qasm\n\nmethods: magnus (CF4, 4th order; default), krylov (exponential midpoint, 2nd order),\ntrotter (gate circuit, --trotter-order 1|2). Every exponential is a Krylov propagator with\nan a-posteriori error estimate (--krylov-tol per unit time). Writes prepare.csv,\nprepare.json, prepare.svg and prepare.png (infidelity vs T, gap vs s) into --out."
     )]
     Prepare(PrepareArgs),
     /// Prepare the Gibbs state e^{−H/T}/Z physically: algorithmic cooling by collisions with
     /// thermal ancillas (cooling) or the Davies generator (davies), with the trace distance to
     /// the exact Gibbs state, ⟨H⟩, ⟨C⟩ and observables per step.
     #[command(
-        after_help = "Examples:\n  qep thermalize hamiltonians/explicit.yaml --temperature 0.5\n  qep thermalize model.yaml --temperature 2 --method davies --steps 40 --observe \"Z0,Z0 Z1\" --json\n\nCooling: the network plus --ancillas qubits, each of field (ω/2)Z (ground state |1⟩) reset to\nits thermal state after every collision of length --duration with coupling --coupling; the\nfrequencies cycle over the network's Bohr frequencies. Dense: N + ancillas ≤ 10 (davies: N ≤ 7).\nWrites thermalize.csv, thermalize.json and thermalize.svg into --out."
+        after_help = "Examples:\n  qep thermalize hamiltonians/explicit.yaml --temperature 0.5\n  qep thermalize model.yaml --temperature 2 --method davies --steps 40 --observe \"Z0,Z0 Z1\" --json\n\nCooling: the network plus --ancillas qubits, each of field (ω/2)Z (ground state |1⟩) reset to\nits thermal state after every collision of length --duration with coupling --coupling; the\nfrequencies cycle over the network's Bohr frequencies. Dense: N + ancillas ≤ 10 (davies: N ≤ 7).\nWrites thermalize.csv, thermalize.json, thermalize.svg and thermalize.png into --out."
     )]
     Thermalize(ThermalizeArgs),
     /// Run OpenQASM 2.0 and 3.0 circuits on the state-vector simulator.

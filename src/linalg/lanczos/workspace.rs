@@ -102,8 +102,6 @@ impl<T: Scalar> LanczosWorkspace<T> {
 
 /// Length from which [`fresh`] zeroes in parallel.
 const PARALLEL_FROM: usize = 1 << 16;
-/// Bytes from which [`fresh`] asks for transparent huge pages (as [`memory::zeroed`]).
-const HUGE_FROM: usize = 4 << 20;
 
 /// A zeroed vector of `len` amplitudes, as [`memory::zeroed`] (huge pages where the kernel
 /// gives them), its pages first touched by all worker threads at once: on this kind of VM a
@@ -114,24 +112,7 @@ fn fresh<T: Scalar>(len: usize) -> Vec<T> {
     if len < PARALLEL_FROM {
         return memory::zeroed(len);
     }
-    let mut v: Vec<T> = Vec::with_capacity(len);
-    let bytes = len * std::mem::size_of::<T>();
-    #[cfg(target_os = "linux")]
-    if bytes >= HUGE_FROM {
-        // SAFETY: the range lies inside the allocation just made; madvise only gives the
-        // kernel a hint about it, and its failure (e.g. THP disabled) is harmless.
-        unsafe {
-            let p = v.as_mut_ptr() as usize;
-            let page = 4096;
-            let start = p.div_ceil(page) * page;
-            let end = (p + bytes) / page * page;
-            if end > start {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (bytes, HUGE_FROM);
+    let mut v: Vec<T> = memory::with_huge_pages(len);
     let chunk = len.div_ceil(4 * rayon::current_num_threads()).max(1 << 12);
     v.spare_capacity_mut()[..len]
         .par_chunks_mut(chunk)
