@@ -4,6 +4,7 @@
 pub mod args;
 mod bench;
 mod circuit;
+mod convert;
 mod evolve;
 mod export;
 mod grad;
@@ -50,6 +51,7 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Thermalize(a) => thermalize::run(a),
         Command::Circuit(a) => circuit::run(a),
         Command::Prepare(a) => prepare::run(a),
+        Command::Convert(a) => convert::run(a),
     }
 }
 

@@ -11,6 +11,7 @@ mod circuit_dynamic;
 mod circuit_fast;
 mod circuit_gates;
 mod cli;
+mod convert;
 mod dist;
 mod ep;
 mod ep_classical;

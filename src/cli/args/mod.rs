@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod bench;
 mod circuit;
+mod convert;
 mod evolve;
 mod export;
 mod grad;
@@ -22,6 +23,7 @@ mod thermalize;
 
 pub use bench::BenchArgs;
 pub use circuit::{CircuitArgs, CircuitCommand, CircuitRunArgs};
+pub use convert::{ConvertArgs, ConvertFormat};
 pub use evolve::{EvolveArgs, EvolveMethod};
 pub use export::{ExportArgs, ExportFormat};
 pub use grad::GradArgs;
@@ -132,6 +134,11 @@ pub enum Command {
     /// Run OpenQASM 2.0 and 3.0 circuits on the state-vector simulator.
     #[command(after_help = "Example:\n  qep circuit run bell.qasm --shots 1000 --seed 7 --json")]
     Circuit(CircuitArgs),
+    /// Convert a Pauli sum between Qiskit JSON, OpenFermion text and qep YAML.
+    #[command(
+        after_help = "Examples:\n  qep convert h.json h.yaml              # Qiskit SparsePauliOp.to_list() → qep model\n  qep convert hamiltonians/xor.yaml xor.txt --json   # → OpenFermion QubitOperator text\n  qep convert h.of h.json --qubits 6\n\nFormats from the extension (.json Qiskit, .txt/.of OpenFermion, .yaml/.yml qep) or --from/--to.\nQiskit labels put qubit 0 rightmost; OpenFermion and qep name qubits by index. A model with\ntrainable parameters is converted at their current values (H_fixed + Σ θ_k P_k at β = 0,\nwithout input fields). In Python: SparsePauliOp.from_list(json.load(open(\"h.json\")))."
+    )]
+    Convert(ConvertArgs),
 }
 
 /// Flags shared by every command that reads a model.
