@@ -11,6 +11,7 @@ mod grad;
 mod info;
 mod plateau;
 mod prepare;
+mod reproduce;
 mod run;
 mod shots;
 mod spectrum;
@@ -52,6 +53,7 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Circuit(a) => circuit::run(a),
         Command::Prepare(a) => prepare::run(a),
         Command::Convert(a) => convert::run(a),
+        Command::Reproduce(a) => reproduce::run(a),
     }
 }
 

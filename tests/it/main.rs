@@ -33,6 +33,7 @@ mod operator;
 mod oracle;
 mod pauli;
 mod plots;
+mod reproduce;
 mod runs;
 mod solver_workspace;
 mod state;
