@@ -4,12 +4,14 @@
 pub mod args;
 mod bench;
 mod circuit;
+mod convert;
 mod evolve;
 mod export;
 mod grad;
 mod info;
 mod plateau;
 mod prepare;
+mod reproduce;
 mod run;
 mod shots;
 mod spectrum;
@@ -50,6 +52,8 @@ pub fn dispatch(cmd: Command) -> Result<()> {
         Command::Thermalize(a) => thermalize::run(a),
         Command::Circuit(a) => circuit::run(a),
         Command::Prepare(a) => prepare::run(a),
+        Command::Convert(a) => convert::run(a),
+        Command::Reproduce(a) => reproduce::run(a),
     }
 }
 

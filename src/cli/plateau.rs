@@ -43,7 +43,7 @@ fn parse_sizes(s: &str) -> Result<Vec<usize>> {
 }
 
 pub fn run(a: PlateauArgs) -> Result<()> {
-    let mut family = match a.family {
+    let mut family = match a.family.unwrap_or(FamilyArg::Chain) {
         FamilyArg::Chain => Family::Chain,
         FamilyArg::Grid => Family::Grid,
         FamilyArg::AllToAll => Family::AllToAll,

@@ -75,6 +75,7 @@
 //! the same values, and editing one family leaves the others' draws unchanged.
 
 mod compile;
+pub mod convert;
 mod dataset;
 mod domain;
 mod error;

@@ -3,6 +3,7 @@
 
 mod atomic;
 mod axis;
+mod glyphs;
 mod info;
 mod output;
 pub mod progress;

@@ -143,6 +143,8 @@ pub struct Summary {
 /// A run's output folder.
 pub struct RunDir {
     path: PathBuf,
+    /// The untrained network's metrics (epoch 0), drawn before the first epoch's point.
+    start: Option<EpochMetrics>,
 }
 
 /// The files of a run folder that mark a run (finished or not).
@@ -172,7 +174,16 @@ impl RunDir {
         fs::create_dir_all(path).map_err(io(path))?;
         Ok(Self {
             path: path.to_path_buf(),
+            start: None,
         })
+    }
+
+    /// The same folder, whose training chart starts at `m`: the cost and accuracy of the
+    /// untrained network (epoch 0), so that the chart shows where learning started. Only the
+    /// chart uses it; `metrics.csv` and the checkpoint keep one row per trained epoch.
+    pub fn with_start(mut self, m: EpochMetrics) -> Self {
+        self.start = Some(m);
+        self
     }
 
     /// The folder.
@@ -218,8 +229,9 @@ impl RunDir {
         };
         self.write("params.json", pretty(&params).as_bytes())?;
         self.write("metrics.csv", metrics_csv(&ckpt.history).as_bytes())?;
-        self.write("training.svg", training_svg(&ckpt.history).as_bytes())?;
-        let png = training_png(&ckpt.history).map_err(|e| ReportError::Io {
+        let charted: Vec<EpochMetrics> = self.start.iter().chain(&ckpt.history).cloned().collect();
+        self.write("training.svg", training_svg(&charted).as_bytes())?;
+        let png = training_png(&charted).map_err(|e| ReportError::Io {
             path: self.path.join("training.png"),
             source: std::io::Error::other(e.to_string()),
         })?;
@@ -301,6 +313,15 @@ fn training_panels(history: &[EpochMetrics]) -> Vec<Panel> {
     let pts = |f: fn(&EpochMetrics) -> f64| -> Vec<(f64, f64)> {
         history.iter().map(|m| (m.epoch as f64, f(m))).collect()
     };
+    // Without a test set the test curves are empty: no legend entry for them.
+    let has_test = history.iter().any(|m| m.test_cost.is_finite());
+    let curves = |train: Series, test: Series| {
+        if has_test {
+            vec![train, test]
+        } else {
+            vec![train]
+        }
+    };
     vec![
         Panel {
             title: "cost ⟨C⟩".into(),
@@ -308,10 +329,10 @@ fn training_panels(history: &[EpochMetrics]) -> Vec<Panel> {
             y_label: "mean cost".into(),
             log_y: true,
             y_range: None,
-            series: vec![
+            series: curves(
                 Series::new("train", pts(|m| m.train_cost)),
                 Series::new("test", pts(|m| m.test_cost)),
-            ],
+            ),
         },
         Panel {
             title: "accuracy".into(),
@@ -319,10 +340,10 @@ fn training_panels(history: &[EpochMetrics]) -> Vec<Panel> {
             y_label: "fraction correct".into(),
             log_y: false,
             y_range: Some((0.0, 1.0)),
-            series: vec![
+            series: curves(
                 Series::new("train", pts(|m| m.train_accuracy)),
                 Series::new("test", pts(|m| m.test_accuracy)),
-            ],
+            ),
         },
     ]
 }

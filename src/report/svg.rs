@@ -222,7 +222,9 @@ pub fn chart_png(charts: &[Chart]) -> Result<Vec<u8>, PlotError> {
     let (w, h) = size(charts);
     let mut rgb = vec![0u8; w as usize * h as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        let font = ab_glyph::FontRef::try_from_slice(FONT).map_err(|_| PlotError::Font)?;
+        let root = super::glyphs::Glyphs::new(BitMapBackend::with_buffer(&mut rgb, (w, h)), font)
+            .into_drawing_area();
         draw_all(&root, charts)?;
         root.present().map_err(|e| PlotError::Draw {
             panel: 0,

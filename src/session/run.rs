@@ -157,6 +157,11 @@ pub fn run_report(
         (None, true) => return Err(ReportError::ResumeWithoutDir),
         (_, false) => None,
     };
+    // The untrained network is the chart's first point (epoch 0).
+    let dir = match dir {
+        Some(d) => Some(d.with_start(start_metrics(model, &theta0, &params)?)),
+        None => None,
+    };
     let mut trainer = Trainer::with_start(model, params.clone(), theta0, resume).map_err(lib)?;
     trainer.set_cancel(cancel);
     let start_epoch = trainer.epoch();
@@ -369,4 +374,30 @@ pub fn free_report(
     };
     crate::finite::check_finite(&out, &model.source.path.display().to_string()).map_err(lib)?;
     Ok(out)
+}
+
+/// Cost and accuracy of `theta0` on the training and test sets, as an epoch-0 row (no
+/// gradient, learning rate or time).
+fn start_metrics(
+    model: &Model,
+    theta0: &[f64],
+    params: &TrainParams,
+) -> Result<EpochMetrics, ReportError> {
+    let ds = model.dataset.as_ref();
+    let eval = |ex: &[Example]| crate::ep::evaluate(model, theta0, ex, &params.ep).map_err(lib);
+    let (train_cost, train_accuracy) = eval(ds.map_or(&[], |d| &d.train))?;
+    let (test_cost, test_accuracy) = eval(ds.map_or(&[], |d| &d.test))?;
+    Ok(EpochMetrics {
+        epoch: 0,
+        train_cost,
+        train_accuracy,
+        test_cost,
+        test_accuracy,
+        grad_norm: f64::NAN,
+        learning_rate: f64::NAN,
+        cosine: None,
+        seconds: 0.0,
+        shots: 0,
+        snr: None,
+    })
 }

@@ -4,5 +4,6 @@
 
 pub mod plateau;
 pub mod prepare;
+pub mod reproduce;
 pub mod shots;
 pub mod thermal_scan;

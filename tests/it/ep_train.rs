@@ -90,8 +90,8 @@ fn training_from_shots_learns_and_counts_its_shots() {
     let last = t.checkpoint().history.last().unwrap().clone();
     assert_eq!(last.train_accuracy, 1.0, "{last:?}");
     assert_eq!(last.test_accuracy, 1.0, "{last:?}");
-    // 40 epochs × 6 examples × (X-type, Z-type) groups × (+β, −β) states × 20 000 shots.
-    assert_eq!(last.shots, 40 * 6 * 2 * 2 * 20_000);
+    // 40 epochs × 16 examples × (X-type, Z-type) groups × (+β, −β) states × 20 000 shots.
+    assert_eq!(last.shots, 40 * 16 * 2 * 2 * 20_000);
     let first = t.checkpoint().history[0].clone();
     assert!(first.snr.unwrap() > 1.0, "{first:?}");
     // The exact-expectation run logs no SNR.

@@ -1012,7 +1012,7 @@ fn shipped_models_have_the_documented_structure() {
     assert_eq!(g.hidden().len(), 5);
     assert_eq!(g.fixed.len(), 9); // −X on every site
     let d = g.dataset.as_ref().unwrap();
-    assert_eq!((d.train.len(), d.test.len()), (6, 2));
+    assert_eq!((d.train.len(), d.test.len()), (16, 8));
     let ex = g.first_example().unwrap();
     let beta = g.settings.beta.unwrap();
     let hb = g.hamiltonian(&g.theta(), Some(&ex), beta).unwrap();

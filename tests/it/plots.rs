@@ -134,3 +134,92 @@ fn log_x_axis_and_empty_or_non_finite_data_still_draw() {
     assert!(chart_png(&[chart]).is_ok());
     assert!(chart_png(&[]).is_ok());
 }
+
+/// Widths of the blank column runs between the inked columns of the window `cols` × `rows`
+/// of a PNG: the gaps between the letters of a label drawn there.
+fn letter_gaps(bytes: &[u8], cols: std::ops::Range<u32>, rows: std::ops::Range<u32>) -> Vec<u32> {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("a PNG frame");
+    let w = info.width;
+    let inked = |x: u32| {
+        rows.clone().any(|y| {
+            let i = ((y * w + x) * 3) as usize;
+            buf[i..i + 3].iter().map(|&c| u32::from(c)).sum::<u32>() < 3 * 160
+        })
+    };
+    let ink: Vec<bool> = cols.map(inked).collect();
+    let first = ink.iter().position(|&c| c).expect("ink");
+    let last = ink.iter().rposition(|&c| c).expect("ink");
+    let mut gaps = Vec::new();
+    let mut run = 0;
+    for &c in &ink[first..=last] {
+        if c {
+            if run > 0 {
+                gaps.push(run);
+            }
+            run = 0;
+        } else {
+            run += 1;
+        }
+    }
+    gaps
+}
+
+#[test]
+fn png_labels_keep_letters_evenly_spaced() {
+    // The x label "epoch" (14 px, centred under the plot): its letters must be spaced as the
+    // font says. Drawn without each glyph's left side bearing, `e` and `p` touched and a gap
+    // opened after the `p` ("ep och").
+    let chart = Chart {
+        title: String::new(),
+        x_label: "epoch".into(),
+        y_label: String::new(),
+        log_x: false,
+        log_y: false,
+        y_range: Some((0.0, 1.0)),
+        curves: vec![Curve::new("a", vec![(0.0, 0.5), (1.0, 0.5)])],
+    };
+    let png = chart_png(&[chart]).expect("PNG");
+    let gaps = letter_gaps(&png, 300..420, PANEL_HEIGHT - 22..PANEL_HEIGHT);
+    // e|p, p|o, o|c, c|h: four gaps, none more than 1 px wider than another.
+    assert_eq!(gaps.len(), 4, "{gaps:?}");
+    let (lo, hi) = (
+        gaps.iter().min().expect("gaps"),
+        gaps.iter().max().expect("gaps"),
+    );
+    assert!(hi - lo <= 1, "uneven letter gaps {gaps:?}");
+}
+
+#[test]
+fn training_chart_starts_with_the_untrained_network_at_epoch_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("xor");
+    crate::common::succeeds(crate::common::qep().args([
+        "run",
+        &crate::common::model("xor.yaml"),
+        "--epochs",
+        "3",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]));
+    let svg = std::fs::read_to_string(out.join("training.svg")).expect("training.svg");
+    // The train curves (first colour, 2 px) of the cost and accuracy panels: epochs 0..=3.
+    let curves: Vec<usize> = svg
+        .split("<polyline")
+        .skip(1)
+        .filter(|p| p.contains("stroke=\"#1F77B4\" stroke-width=\"2\""))
+        .filter_map(|p| p.split("points=\"").nth(1)?.split('"').next())
+        .map(|pts| pts.split_whitespace().count())
+        .filter(|&n| n > 2)
+        .collect();
+    assert_eq!(curves, vec![4, 4], "{curves:?}");
+    // metrics.csv keeps one row per trained epoch.
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("metrics.csv");
+    assert_eq!(csv.lines().count(), 1 + 3);
+    assert!(
+        csv.lines().nth(1).is_some_and(|l| l.starts_with("1,")),
+        "{csv}"
+    );
+}

@@ -148,3 +148,20 @@ fn plateau_from_shots_tracks_the_exact_variance() {
         );
     }
 }
+
+#[test]
+fn plateau_refuses_a_model_file_together_with_family() {
+    // The file's lattice is the family: a --family beside it used to be ignored silently.
+    let err = crate::common::fails(crate::common::qep().args([
+        "plateau",
+        &crate::common::model("ising_grid.yaml"),
+        "--family",
+        "chain",
+        "--sizes",
+        "4,6",
+    ]));
+    assert!(
+        err.contains("the argument '[FILE]' cannot be used with '--family <FAMILY>'"),
+        "{err}"
+    );
+}

@@ -7,12 +7,14 @@ use clap::{Args, Parser, Subcommand};
 
 mod bench;
 mod circuit;
+mod convert;
 mod evolve;
 mod export;
 mod grad;
 mod info;
 mod plateau;
 mod prepare;
+mod reproduce;
 mod run;
 mod shots;
 mod solver;
@@ -22,12 +24,14 @@ mod thermalize;
 
 pub use bench::BenchArgs;
 pub use circuit::{CircuitArgs, CircuitCommand, CircuitRunArgs};
+pub use convert::{ConvertArgs, ConvertFormat};
 pub use evolve::{EvolveArgs, EvolveMethod};
 pub use export::{ExportArgs, ExportFormat};
 pub use grad::GradArgs;
 pub use info::InfoArgs;
 pub use plateau::{FamilyArg, PlateauArgs};
 pub use prepare::{PrepMethodArg, PrepareArgs, ScheduleArg};
+pub use reproduce::ReproduceArgs;
 pub use run::RunArgs;
 pub use shots::ShotsArgs;
 pub use solver::{MemoryArg, MethodArg, SolverArgs};
@@ -132,6 +136,16 @@ pub enum Command {
     /// Run OpenQASM 2.0 and 3.0 circuits on the state-vector simulator.
     #[command(after_help = "Example:\n  qep circuit run bell.qasm --shots 1000 --seed 7 --json")]
     Circuit(CircuitArgs),
+    /// Convert a Pauli sum between Qiskit JSON, OpenFermion text and qep YAML.
+    #[command(
+        after_help = "Examples:\n  qep convert h.json h.yaml              # Qiskit SparsePauliOp.to_list() → qep model\n  qep convert hamiltonians/xor.yaml xor.txt --json   # → OpenFermion QubitOperator text\n  qep convert h.of h.json --qubits 6\n\nFormats from the extension (.json Qiskit, .txt/.of OpenFermion, .yaml/.yml qep) or --from/--to.\nQiskit labels put qubit 0 rightmost; OpenFermion and qep name qubits by index. A model with\ntrainable parameters is converted at their current values (H_fixed + Σ θ_k P_k at β = 0,\nwithout input fields). In Python: SparsePauliOp.from_list(json.load(open(\"h.json\")))."
+    )]
+    Convert(ConvertArgs),
+    /// Rerun every study of RESULTS.md with fixed seeds into results/ and rewrite RESULTS.md.
+    #[command(
+        after_help = "Examples:\n  qep reproduce                 # the full run (about 15 minutes on 2 cores)\n  qep reproduce --quick --out /tmp/r --report /tmp/r/RESULTS.md\n\nStudies: qep plateau (chain, grid, all-to-all), qep shots (xor, parity3, ising_grid) and\nqep run on Iris (3 seeds), each run as the command printed in RESULTS.md; the report gives\nevery table, the PNG plots, the wall time of each study and one sentence per finding.\n./results/reproduce.sh builds qep and runs this from the repository root."
+    )]
+    Reproduce(ReproduceArgs),
 }
 
 /// Flags shared by every command that reads a model.

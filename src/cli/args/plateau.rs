@@ -13,9 +13,10 @@ pub struct PlateauArgs {
     /// A model file whose lattice family is scanned (instead of --family).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// Lattice family.
-    #[arg(long, value_enum, default_value_t = FamilyArg::Chain)]
-    pub family: FamilyArg,
+    /// Lattice family (default: chain). Not with FILE, whose lattice is the family: the two
+    /// exclude each other.
+    #[arg(long, value_enum, conflicts_with = "file")]
+    pub family: Option<FamilyArg>,
     /// Sizes: `A..B` (inclusive), `A..B:STEP`, or a list `4,6,8`.
     #[arg(long, default_value = "4..10", value_name = "SIZES")]
     pub sizes: String,

@@ -1,0 +1,156 @@
+//! `qep reproduce`: the fits behind `RESULTS.md`, and the quick run end to end.
+
+use qep::study::reproduce::{best_betas, decay_fits, mean_std, power_law};
+
+use crate::common::{json_of, qep, repo};
+
+#[test]
+fn exponential_and_polynomial_decays_are_told_apart_by_their_residuals() {
+    let sizes = [4, 6, 8, 10, 12, 14];
+    let exp: Vec<f64> = sizes
+        .iter()
+        .map(|&n| 3.0 * (-0.7 * n as f64).exp())
+        .collect();
+    let f = decay_fits(&sizes, &exp).expect("fits");
+    assert!((f.exp_rate - 0.7).abs() < 1e-12, "{f:?}");
+    assert!(f.exp_rms < 1e-12 && f.poly_rms > 0.1, "{f:?}");
+    assert_eq!(f.better(), "exponential");
+    let poly: Vec<f64> = sizes.iter().map(|&n| 5.0 * (n as f64).powf(-3.0)).collect();
+    let g = decay_fits(&sizes, &poly).expect("fits");
+    assert!((g.poly_power - 3.0).abs() < 1e-12, "{g:?}");
+    assert!(g.poly_rms < 1e-12 && g.exp_rms > 0.05, "{g:?}");
+    assert_eq!(g.better(), "polynomial");
+    // Two sizes: both fits pass through both points; nothing to decide.
+    let h = decay_fits(&[4, 6], &[1e-2, 1e-3]).expect("fits");
+    assert_eq!(h.better(), "undecided");
+    assert!(decay_fits(&[4, 6], &[1e-2, 0.0]).is_none());
+}
+
+#[test]
+fn best_beta_follows_the_error_model_and_its_power_law() {
+    // rms(β, S) = √((bβ²)² + (c/(β√S))²): the optimum is β* = (c²/(2b²S))^(1/6).
+    let (b, c) = (0.8, 0.5);
+    let betas: Vec<f64> = (0..25).map(|i| 0.01 * 1.25f64.powi(i)).collect();
+    let budgets = [100u64, 1_000, 10_000, 100_000, 1_000_000];
+    let mut cells = Vec::new();
+    for &s in &budgets {
+        for &beta in &betas {
+            let rms = ((b * beta * beta).powi(2) + (c / (beta * (s as f64).sqrt())).powi(2)).sqrt();
+            cells.push((s, beta, rms));
+        }
+    }
+    let best = best_betas(&cells);
+    assert_eq!(best.len(), budgets.len());
+    for x in &best {
+        let want = (c * c / (2.0 * b * b * x.shots as f64)).powf(1.0 / 6.0);
+        assert!(x.interior, "{x:?}");
+        assert!(
+            (x.interpolated / want - 1.0).abs() < 0.03,
+            "{x:?} vs {want}"
+        );
+    }
+    let s: Vec<f64> = best.iter().map(|x| x.shots as f64).collect();
+    let y: Vec<f64> = best.iter().map(|x| x.interpolated).collect();
+    let (k, _) = power_law(&s, &y).expect("fit");
+    assert!((k + 1.0 / 6.0).abs() < 0.01, "exponent {k}");
+    // An optimum beyond the grid is flagged, not interpolated.
+    let edge = best_betas(&[(100, 0.1, 3.0), (100, 0.2, 2.0), (100, 0.4, 1.0)]);
+    assert!(!edge[0].interior && edge[0].interpolated == 0.4, "{edge:?}");
+}
+
+#[test]
+fn mean_and_sample_standard_deviation() {
+    let (m, s) = mean_std(&[0.9, 1.0, 0.95]).expect("values");
+    assert!(
+        (m - 0.95).abs() < 1e-12 && (s - 0.05).abs() < 1e-12,
+        "{m} {s}"
+    );
+    assert_eq!(mean_std(&[0.5]), Some((0.5, 0.0)));
+    assert_eq!(mean_std(&[]), None);
+}
+
+#[test]
+fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("results");
+    let report = dir.path().join("RESULTS.md");
+    let v = json_of(qep().args([
+        "reproduce",
+        "--quick",
+        "--repo",
+        &repo(""),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--report",
+        report.to_str().expect("utf-8"),
+        "--json",
+    ]));
+    let studies = v["studies"].as_array().expect("studies");
+    let names: Vec<&str> = studies.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "plateau-chain",
+            "plateau-grid",
+            "plateau-all-to-all",
+            "shots-xor",
+            "shots-parity3",
+            "shots-ising_grid",
+            "iris/seed-1",
+            "iris/seed-2"
+        ]
+    );
+    for (name, json, png) in [
+        ("plateau-chain", "plateau.json", "plateau.png"),
+        ("plateau-grid", "plateau.json", "plateau.png"),
+        ("plateau-all-to-all", "plateau.json", "plateau.png"),
+        ("shots-xor", "shots.json", "shots.png"),
+        ("shots-parity3", "shots.json", "shots.png"),
+        ("shots-ising_grid", "shots.json", "shots.png"),
+        ("iris/seed-1", "summary.json", "training.png"),
+        ("iris/seed-2", "summary.json", "training.png"),
+    ] {
+        let d = out.join(name);
+        let j: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join(json)).expect("json")).expect("JSON");
+        let number = match json {
+            "plateau.json" => j["decay_rate"].as_f64(),
+            "shots.json" => j["noise_coefficient"].as_f64(),
+            _ => j["test_accuracy"].as_f64(),
+        };
+        assert!(number.is_some_and(f64::is_finite), "{name}: {j}");
+        let png_bytes = std::fs::read(d.join(png)).expect("png");
+        assert_eq!(&png_bytes[1..4], b"PNG", "{name}");
+    }
+    let md = std::fs::read_to_string(&report).expect("RESULTS.md");
+    for needle in [
+        "## 1. Barren plateaus of ground-state EP",
+        "| chain | 4–8 | 20 |",
+        "## 2. Shot noise against clamping bias",
+        "## 3. Training on Iris",
+        "Test accuracy ",
+        "## Wall time of each study",
+        "| **total** |",
+        "## Findings, one sentence each",
+        "## What a referee would caveat",
+        "](results/plateau-chain/plateau.png)",
+    ] {
+        assert!(md.contains(needle), "no {needle:?} in\n{md}");
+    }
+    // Every finding carries a number.
+    let findings: Vec<&str> = md
+        .split("## Findings, one sentence each")
+        .nth(1)
+        .expect("findings")
+        .lines()
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| l.starts_with("* "))
+        .collect();
+    assert_eq!(findings.len(), 3 + 3 + 3 + 1, "{findings:?}");
+    assert!(
+        findings
+            .iter()
+            .all(|l| l.chars().any(|c| c.is_ascii_digit())),
+        "{findings:?}"
+    );
+}
