@@ -115,6 +115,9 @@ class Model:
     def params(self) -> list[str]:
         """Labels of the trainable terms P_k, in the order of ``theta``."""
     @property
+    def parameters(self) -> list[dict[str, Any]]:
+        """One dict per θ_k: ``label``, ``paulis``, ``coeffs``, ``family``, ``value``."""
+    @property
     def theta(self) -> npt.NDArray[np.float64]:
         """Current parameter values θ_k (a copy; assign to change)."""
     @theta.setter

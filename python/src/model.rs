@@ -7,6 +7,7 @@ use std::sync::RwLock;
 use numpy::PyArray1;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use qep::hamiltonian::{self, Example};
 
@@ -187,6 +188,30 @@ impl Model {
         self.model.params.iter().map(|p| p.label.clone()).collect()
     }
 
+    /// The trainable parameters with their ties, in the order of `theta`: one dict per θ_k
+    /// with `label`, `paulis` (the strings θ_k multiplies), `coeffs` (their coefficients
+    /// c_kj, all 1 unless written), `family` (the coupling family, or None) and `value` (the
+    /// model file's initial value). H holds θ_k Σ_j c_kj P_kj, and every gradient has one
+    /// entry per θ_k.
+    #[getter]
+    fn parameters<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.model
+            .params
+            .iter()
+            .map(|p| {
+                let d = PyDict::new(py);
+                d.set_item("label", &p.label)?;
+                let paulis: Vec<String> = p.strings.iter().map(|(s, _)| s.to_string()).collect();
+                let coeffs: Vec<f64> = p.strings.iter().map(|&(_, c)| c).collect();
+                d.set_item("paulis", paulis)?;
+                d.set_item("coeffs", coeffs)?;
+                d.set_item("family", p.family.clone())?;
+                d.set_item("value", p.value)?;
+                Ok(d)
+            })
+            .collect()
+    }
+
     /// The current parameter values θ_k (a copy; assign a new array to change them).
     #[getter]
     fn theta<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
@@ -297,7 +322,9 @@ impl Model {
     /// 12 qubits) or the classical relaxed network (`kind: classical`).
     ///
     /// `example` is a training-example index or an `(inputs, targets)` pair; `beta` the
-    /// clamping strength (default: the model's, else 0.01); `shots` estimates every ⟨P_k⟩
+    /// clamping strength (default: the model's, else 0.01; with `shots` and no β chosen for
+    /// them, the shot-aware β of the bias–noise error model, reported as `beta_source:
+    /// "shot-aware"` with the fit in `shot_aware`); `shots` estimates every ⟨P_k⟩
     /// from that many shots per commuting group and state (`ep_std` then holds standard
     /// errors); `seed` seeds the eigensolver's start vectors, shots and random vectors (the
     /// CLI's default when None); `temperature` switches to the Gibbs state; `exact=False`

@@ -126,6 +126,9 @@ pub fn run(a: GradArgs) -> Result<()> {
 /// The table of EP on eigenstates against its oracle, and of EP on prepared states.
 fn print_eigen(model: &Model, out: &EigenReport) {
     let e = &out.ep;
+    if let Some(fit) = &out.shot_aware {
+        println!("β = {:.4}: {}", fit.beta, fit.reason);
+    }
     println!(
         "{} ({} engine): level {} at E = {:.10}, gap {}, ⟨C⟩ = {:.8}, β = {}{}",
         model.name,

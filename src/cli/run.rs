@@ -28,6 +28,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     }
     let overrides = EpOverrides {
         beta: a.beta,
+        shots: a.shots,
         temperature: a.temperature,
         thermal_gradient: a.thermal_gradient.as_deref().map(|e| match e {
             "covariance" => ThermalGradient::Covariance,
@@ -91,6 +92,7 @@ pub fn run(a: RunArgs) -> Result<()> {
             bar.enable_steady_tick(std::time::Duration::from_millis(250));
             pb = Some(bar);
         }
+        RunEvent::BetaChosen(fit) => eprintln!("{name}: β = {:.4}: {}", fit.beta, fit.reason),
         RunEvent::Epoch { epoch } => {
             if let Some(b) = &pb {
                 b.set_message(format!("{epoch}/{epochs}"));

@@ -207,10 +207,8 @@ impl Engine {
             Engine::Prepared(ad) => {
                 let ep = ep_gradient_prepared(model, theta, example, p, ad, false)?;
                 let oracle = self.eigen_oracle(model, theta, example, p)?;
-                let groups = crate::measure::best_grouping(
-                    &model.params.iter().map(|q| q.pauli).collect::<Vec<_>>(),
-                )
-                .n_groups() as u64;
+                let groups =
+                    crate::measure::best_grouping(&model.param_strings()).n_groups() as u64;
                 let e = Estimate {
                     ep: ep.ep.clone(),
                     exact: oracle.as_ref().map(|o| o.exact.clone()),

@@ -16,6 +16,7 @@ pub mod classical;
 mod engine;
 mod params;
 mod quantum;
+pub mod shot_beta;
 pub mod thermal;
 mod train;
 
@@ -24,11 +25,12 @@ pub use quantum::prepared;
 pub use thermal::typicality;
 
 pub use engine::{Engine, Gradient, GradientDetails, Prediction};
-pub use params::{check_beta, check_temperature, EpError, EpOverrides, EpParams};
+pub use params::{check_beta, check_temperature, BetaSource, EpError, EpOverrides, EpParams};
 pub use quantum::{
     compare, free_phase, free_phase_with, gradient_memory, EpGradient, EpWorkspace, ExactGradient,
     FreePhase,
 };
+pub use shot_beta::{shot_aware_beta, wants_shot_aware_beta, ShotAwareBeta};
 pub use train::{
     correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, RunStamp, TrainError, TrainParams,
     Trainer,

@@ -136,6 +136,47 @@ pub struct EpParams {
     /// Also compute the engine's exact gradient (the oracle) beside the EP estimate.
     #[serde(skip)]
     pub exact: bool,
+    /// Where `beta` came from. Serialised (as `beta_source`) only when it is `shot-aware`, so
+    /// that the settings of runs with a given, model or default β read as before.
+    #[serde(skip_serializing_if = "BetaSource::is_not_shot_aware")]
+    pub beta_source: BetaSource,
+    /// The error-model fit that chose β, when `beta_source` is `shot-aware`
+    /// ([`EpParams::apply_shot_aware_beta`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shot_aware: Option<super::shot_beta::ShotAwareBeta>,
+}
+
+/// Where the clamping strength β of an [`EpParams`] came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BetaSource {
+    /// The caller gave it (`--beta`, `beta=` in Python, [`EpOverrides::beta`]).
+    Given,
+    /// The model file's `beta`.
+    Model,
+    /// [`EpParams::DEFAULT_BETA`]: nobody chose one.
+    #[default]
+    Default,
+    /// Chosen for the shot budget from the bias–noise error model
+    /// ([`super::shot_beta`]).
+    ShotAware,
+}
+
+impl BetaSource {
+    /// `false` only for [`BetaSource::ShotAware`] (serde's skip test).
+    pub fn is_not_shot_aware(&self) -> bool {
+        *self != BetaSource::ShotAware
+    }
+
+    /// The name as written in JSON (`"given"`, `"model"`, `"default"`, `"shot-aware"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            BetaSource::Given => "given",
+            BetaSource::Model => "model",
+            BetaSource::Default => "default",
+            BetaSource::ShotAware => "shot-aware",
+        }
+    }
 }
 
 impl Default for EpParams {
@@ -157,6 +198,8 @@ impl Default for EpParams {
             thermal: None,
             preparation: None,
             exact: false,
+            beta_source: BetaSource::Default,
+            shot_aware: None,
         }
     }
 }
@@ -165,7 +208,9 @@ impl Default for EpParams {
 /// value (or the default when the model has none).
 #[derive(Clone, Debug, Default)]
 pub struct EpOverrides {
-    /// Clamping strength β (the model's `beta` otherwise, else [`EpParams::DEFAULT_BETA`]).
+    /// Clamping strength β (the model's `beta` otherwise, else [`EpParams::DEFAULT_BETA`];
+    /// with shots, the shot-aware choice of [`EpParams::apply_shot_aware_beta`] when the
+    /// caller applies it).
     pub beta: Option<f64>,
     /// Use the one-sided estimate.
     pub one_sided: bool,
@@ -248,8 +293,14 @@ impl EpParams {
             }
             th
         });
+        let (beta, beta_source) = match (o.beta, model.settings.beta) {
+            (Some(b), _) => (b, BetaSource::Given),
+            (None, Some(b)) => (b, BetaSource::Model),
+            (None, None) => (Self::DEFAULT_BETA, BetaSource::Default),
+        };
         Self {
-            beta: o.beta.or(model.settings.beta).unwrap_or(Self::DEFAULT_BETA),
+            beta,
+            beta_source,
             one_sided: o.one_sided,
             level,
             warm_start: !o.no_warm_start,

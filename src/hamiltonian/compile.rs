@@ -25,7 +25,7 @@ pub struct Example {
 impl Model {
     /// `H(β, θ, u, d)` of Eq. 16 as a simplified [`PauliSum`] (equal strings merged, exact
     /// zeros dropped, sorted by `(x, z)` masks):
-    /// `H_fixed + Σ θ_k P_k + Σ u_i Z_i + (β/2) Σ [(1 + d_i²) I − 2 d_i Z_i]`.
+    /// `H_fixed + Σ_k θ_k Σ_j c_kj P_kj + Σ u_i Z_i + (β/2) Σ [(1 + d_i²) I − 2 d_i Z_i]`.
     ///
     /// Without an example (`None`) there are no input fields and no clamp; `beta` must then
     /// be 0. Cost: allocates the sum, `O(terms · log terms)`.
@@ -63,7 +63,9 @@ impl Model {
         }
         let mut h = self.fixed.clone();
         for (p, &t) in self.params.iter().zip(theta) {
-            h.add(p.pauli, t);
+            for &(s, c) in &p.strings {
+                h.add(s, t * c);
+            }
         }
         match example {
             Some(ex) => {

@@ -183,6 +183,16 @@ pub enum ModelError {
         /// Key path of the first one.
         first: String,
     },
+    /// A string appears twice among the strings tied to one parameter.
+    #[error("{at}: `{label}` appears twice in one tied parameter (first at `{first}`); expected each string once per parameter (weight it with `coeffs` instead)")]
+    DuplicateTiedString {
+        /// Where the repeat is.
+        at: Pos,
+        /// The string's canonical label.
+        label: String,
+        /// The key path of its first occurrence.
+        first: String,
+    },
     /// A fixed term whose merged coefficient is not real: `H_fixed` would not be Hermitian.
     #[error("{at}: term `{label}` has a coefficient with imaginary part {imag} after merging equal strings; expected a real coefficient (a Hamiltonian is Hermitian)")]
     NonHermitian {

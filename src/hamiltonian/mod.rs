@@ -32,14 +32,16 @@
 //! terms:                     # fixed part H_fixed
 //!   - {pauli: "X2", coeff: 0.7}            # coeff: number, [re, im] or {re: .., im: ..};
 //!   - {pauli: "Z0 Z1", coeff: [-1.0, 0]}   # the merged sum must be real (Hermitian)
-//! params:                    # trainable θ_k P_k, Pauli strings distinct
+//! params:                    # trainable θ_k Σ_j c_kj P_kj, Pauli strings distinct
 //!   - {pauli: "X0 X2", value: 0.3}
 //!   - {pauli: "Z0 Z2", init: {normal: [0.0, 0.1]}}
+//!   - {paulis: ["X1 X3", "Y1 Y3", "Z1 Z3"], coeffs: [1, 1, 0.5], value: 0.1}  # tied
 //! couplings:                 # families placed on the lattice, after `params` in θ order
 //!   - {type: ZZ, on: edges, trainable: true, init: {uniform: [-0.5, 0.5]}}
 //!   - {type: XX, trainable: true, value: 0.1}     # `on` defaults to edges (pairs) / sites
 //!   - {type: X, on: hidden, value: 1.0}           # fixed field on the hidden qubits
 //!   - {type: ZZ, on: [[0, 5], [2, 7]], value: -1} # explicit pairs
+//!   - {type: heisenberg, trainable: true, value: 0.2}  # XX + YY + ZZ per bond, one θ each
 //!
 //! # Settings used by later stages (validated now)
 //! state: ground              # or {eigen: K}, K < 2^qubits
@@ -61,14 +63,25 @@
 //!   targets: [[1], [-1]]                 # one value per output qubit
 //! ```
 //!
-//! Couplings: `type` is `ZZ`, `XX`, `YY` (on pairs) or `X`, `Y`, `Z` (on single qubits).
+//! Tied parameters: `paulis` (instead of `pauli`) lists strings that one `θ` multiplies,
+//! `coeffs` (optional, one finite non-zero number per string, default all 1) their
+//! coefficients `c_kj`, so that `∂H/∂θ_k = Σ_j c_kj P_kj` and every EP estimate of `θ_k` is
+//! the c-weighted sum of its strings' estimates. Exactly one of `pauli` and `paulis`; an
+//! empty list, a repeated string, a string of another parameter and a qubit out of range are
+//! errors at `params[i].paulis[j]`. A tied parameter is labelled by its strings joined with
+//! ` + `, coefficients other than 1 written before their string (`"X1 X3 + 0.5 Z1 Z3"`).
+//!
+//! Couplings: `type` is `ZZ`, `XX`, `YY`, `heisenberg` (on pairs; `heisenberg` ties
+//! `X_iX_j + Y_iY_j + Z_iZ_j` on each bond to one coefficient, one parameter per bond when
+//! trainable) or `X`, `Y`, `Z` (on single qubits).
 //! `on` is `edges` (the lattice's, the default for pairs) or a list of `[i, j]` pairs for
 //! two-body families; for fields a site set — `sites` (= `all`, the default), `hidden`,
 //! `inputs`, `outputs`, `left-column`, `right-column` — or a list of qubits. Each family takes
 //! exactly one of `value` (the same for every term) or `init` (one draw per term:
 //! `{uniform: [lo, hi]}` or `{normal: [mean, std]}`); `trainable` (default `false`) decides
 //! whether its terms join the parameters or `H_fixed`. Trainable terms get the canonical
-//! label of their string (`"Z0 Z1"`) and the family name.
+//! label of their string (`"Z0 Z1"`, `"X0 X1 + Y0 Y1 + Z0 Z1"` for a Heisenberg bond) and
+//! the family name.
 //!
 //! Random initial values come from ChaCha8 seeded with `seed`: `params[i]` uses stream `i`,
 //! `couplings[k]` stream `2³² + k`, each drawing in placement order — the same seed gives

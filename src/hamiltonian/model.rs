@@ -82,14 +82,19 @@ pub(crate) struct TermFile {
 }
 
 /// One entry of `params` (trainable): `{pauli: "X0 X2", value: 0.3}` or `init` instead of
-/// `value`.
+/// `value`; a tied parameter names several strings one `θ` multiplies,
+/// `{paulis: ["X0 X1", "Y0 Y1", "Z0 Z1"], coeffs: [1, 1, 0.5], value: 0.1}` (`coeffs`
+/// optional, all 1 by default). Validation checks that exactly one of `pauli` and `paulis` is
+/// given.
 #[derive(Debug, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a parameter: {pauli: \"X0 X2\", value: 0.3} or {pauli: …, init: {uniform: [lo, hi]}}"
+    expecting = "a parameter: {pauli: \"X0 X2\", value: 0.3}, {paulis: [\"X0 X1\", \"Y0 Y1\"], coeffs: [1, 1], value: 0.3} or {pauli: …, init: {uniform: [lo, hi]}}"
 )]
 pub(crate) struct ParamFile {
-    pub pauli: String,
+    pub pauli: Option<String>,
+    pub paulis: Option<Vec<String>>,
+    pub coeffs: Option<Vec<f64>>,
     pub value: Option<f64>,
     pub init: Option<Init>,
 }
@@ -98,7 +103,7 @@ pub(crate) struct ParamFile {
 #[derive(Debug, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a coupling family: {type: ZZ|XX|YY|X|Y|Z, on: …, trainable: bool, value: number | init: {…}}"
+    expecting = "a coupling family: {type: ZZ|XX|YY|heisenberg|X|Y|Z, on: …, trainable: bool, value: number | init: {…}}"
 )]
 pub(crate) struct CouplingFile {
     #[serde(rename = "type")]
@@ -110,12 +115,15 @@ pub(crate) struct CouplingFile {
     pub init: Option<Init>,
 }
 
-/// Coupling families: two-body `ZZ XX YY`, one-body fields `X Y Z`.
+/// Coupling families: two-body `ZZ XX YY`, the Heisenberg exchange `XX + YY + ZZ` on a
+/// pair (one tied parameter per bond), one-body fields `X Y Z`.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 pub(crate) enum Family {
     ZZ,
     XX,
     YY,
+    #[serde(rename = "heisenberg")]
+    Heisenberg,
     X,
     Y,
     Z,
@@ -128,6 +136,7 @@ impl Family {
             Family::ZZ => "ZZ",
             Family::XX => "XX",
             Family::YY => "YY",
+            Family::Heisenberg => "heisenberg",
             Family::X => "X",
             Family::Y => "Y",
             Family::Z => "Z",
@@ -136,16 +145,21 @@ impl Family {
 
     /// Whether the family acts on pairs of qubits (edges) rather than single qubits.
     pub(crate) fn two_body(self) -> bool {
-        matches!(self, Family::ZZ | Family::XX | Family::YY)
+        matches!(
+            self,
+            Family::ZZ | Family::XX | Family::YY | Family::Heisenberg
+        )
     }
 
-    /// The Pauli letter.
-    pub(crate) fn letter(self) -> crate::pauli::Letter {
+    /// The Pauli letters of the family: one for `ZZ XX YY X Y Z`, all three (`X Y Z`) for
+    /// the Heisenberg exchange, whose strings on one bond share one coefficient.
+    pub(crate) fn letters(self) -> &'static [crate::pauli::Letter] {
         use crate::pauli::Letter;
         match self {
-            Family::ZZ | Family::Z => Letter::Z,
-            Family::XX | Family::X => Letter::X,
-            Family::YY | Family::Y => Letter::Y,
+            Family::ZZ | Family::Z => &[Letter::Z],
+            Family::XX | Family::X => &[Letter::X],
+            Family::YY | Family::Y => &[Letter::Y],
+            Family::Heisenberg => &[Letter::X, Letter::Y, Letter::Z],
         }
     }
 }

@@ -119,7 +119,6 @@ pub fn estimate_paulis<T: Scalar>(
     if shots < 2 {
         return Err(MeasureError::TooFewShots { shots });
     }
-    let grouping = best_grouping(strings);
     let mut out = vec![
         ShotEstimate {
             mean: f64::NAN,
@@ -128,6 +127,27 @@ pub fn estimate_paulis<T: Scalar>(
         };
         strings.len()
     ];
+    for_each_group(state, strings, shots, seed, |group, counts| {
+        let est = estimate_group(counts, group.strings())?;
+        for (&i, e) in group.members().iter().zip(est) {
+            out[i] = e;
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Groups `strings` ([`best_grouping`]) and hands each group with its `shots` counts to
+/// `visit`: the state is copied, rotated into the group's basis and sampled with seed
+/// `seed + g·0x9E37_79B9_7F4A_7C15` (wrapping) for group `g`.
+fn for_each_group<T: Scalar>(
+    state: &StateVector<T>,
+    strings: &[PauliString],
+    shots: u64,
+    seed: u64,
+    mut visit: impl FnMut(&super::MeasurementGroup, &Counts) -> Result<(), MeasureError>,
+) -> Result<(), MeasureError> {
+    let grouping = best_grouping(strings);
     let mut copy: Vec<C64> = Vec::new();
     for (g, group) in grouping.groups().iter().enumerate() {
         if copy.is_empty() {
@@ -140,10 +160,89 @@ pub fn estimate_paulis<T: Scalar>(
         group.rotate(&mut copy);
         let seed_g = seed.wrapping_add((g as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let counts = sample_state(&copy, shots, seed_g)?;
-        let est = estimate_group(&counts, group.strings())?;
-        for (&i, e) in group.members().iter().zip(est) {
-            out[i] = e;
-        }
+        visit(group, &counts)?;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Shot-based `⟨O_k⟩` of weighted sums `O_k = Σ_j c_kj P_kj` (the operators of tied EP
+/// parameters), `shots` shots per measurement group of all the strings together: the strings
+/// are grouped as by [`estimate_paulis`] (so X-, Y- and Z-type strings of every operator share
+/// one basis each) with the same seeds. In group `g` a shot `b` gives `O_k` the partial value
+/// `w_kg(b) = Σ_{j ∈ g} c_kj (−1)^{|b ∧ supp P_kj|}`; the estimate is `Σ_g mean(w_kg)` and its
+/// standard error `√(Σ_g s²(w_kg)/S)` (unbiased sample variances; groups are independent
+/// shots, strings of one group share them, so their covariance is inside `s²(w_kg)`).
+///
+/// When every operator is one string with coefficient 1 this is [`estimate_paulis`], number
+/// for number.
+///
+/// # Errors
+/// As [`estimate_paulis`].
+pub fn estimate_weighted<T: Scalar>(
+    state: &StateVector<T>,
+    ops: &[Vec<(PauliString, f64)>],
+    shots: u64,
+    seed: u64,
+) -> Result<Vec<ShotEstimate>, MeasureError> {
+    let strings: Vec<PauliString> = ops.iter().flatten().map(|&(p, _)| p).collect();
+    if ops.iter().all(|o| matches!(o[..], [(_, c)] if c == 1.0)) {
+        return estimate_paulis(state, &strings, shots, seed);
+    }
+    let n = state.qubits();
+    if let Some(p) = strings.iter().find(|p| p.min_qubits() > n) {
+        return Err(MeasureError::StringTooWide {
+            string: p.label(),
+            qubits: n,
+        });
+    }
+    if shots < 2 {
+        return Err(MeasureError::TooFewShots { shots });
+    }
+    // Flat string index → (operator, coefficient).
+    let owner: Vec<(usize, f64)> = ops
+        .iter()
+        .enumerate()
+        .flat_map(|(k, o)| o.iter().map(move |&(_, c)| (k, c)))
+        .collect();
+    let s = shots as f64;
+    let (mut mean, mut var) = (vec![0.0; ops.len()], vec![0.0; ops.len()]);
+    for_each_group(state, &strings, shots, seed, |group, counts| {
+        for k in 0..ops.len() {
+            let parts: Vec<(u64, f64)> = group
+                .members()
+                .iter()
+                .zip(group.strings())
+                .filter(|(&i, _)| owner[i].0 == k)
+                .map(|(&i, p)| (p.support(), owner[i].1))
+                .collect();
+            if parts.is_empty() {
+                continue;
+            }
+            let w = |b: u64| -> f64 {
+                parts
+                    .iter()
+                    .map(|&(m, c)| if (b & m).count_ones() % 2 == 1 { -c } else { c })
+                    .sum()
+            };
+            let outcomes = counts.outcomes();
+            let m = outcomes.iter().map(|&(b, c)| c as f64 * w(b)).sum::<f64>() / s;
+            let v = outcomes
+                .iter()
+                .map(|&(b, c)| c as f64 * (w(b) - m).powi(2))
+                .sum::<f64>()
+                / (s - 1.0);
+            mean[k] += m;
+            var[k] += v / s;
+        }
+        Ok(())
+    })?;
+    Ok(mean
+        .into_iter()
+        .zip(var)
+        .map(|(mean, v)| ShotEstimate {
+            mean,
+            std_err: v.max(0.0).sqrt(),
+            shots,
+        })
+        .collect())
 }

@@ -14,7 +14,7 @@ pub mod shots;
 pub mod stats;
 pub mod timing;
 
-pub use estimate::{estimate_group, estimate_paulis, ShotEstimate};
+pub use estimate::{estimate_group, estimate_paulis, estimate_weighted, ShotEstimate};
 pub use grouping::{
     best_grouping, ep_natural_grouping, group_qubitwise, group_sum, rotate_to_z, Grouping,
     MeasurementGroup,

@@ -142,6 +142,11 @@ pub struct EigenReport {
     /// EP on adiabatically prepared states, one entry per sweep time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prepared: Option<Vec<PreparedGradient>>,
+    /// Where β came from: `given`, `model`, `default` or `shot-aware`.
+    pub beta_source: crate::ep::BetaSource,
+    /// With `beta_source: shot-aware`, the error-model fit that chose β (b, σ, the reason).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shot_aware: Option<Box<crate::ep::ShotAwareBeta>>,
 }
 
 /// The four thermal gradients on the dense Gibbs state (Eq. 40–43), with shots Eq. 43 from
@@ -302,8 +307,11 @@ pub fn grad_report(
         lanczos: Some(r.lanczos.clone()),
         ..EpOverrides::default()
     };
-    let params = EpParams::from_model(model, &overrides).map_err(lib)?;
+    let mut params = EpParams::from_model(model, &overrides).map_err(lib)?;
     let engine = Engine::for_model(model, &params).map_err(lib)?;
+    params
+        .apply_shot_aware_beta(model, theta, &r.example)
+        .map_err(lib)?;
     let ex = &r.example;
     match (&engine, &params.thermal) {
         (Engine::Classical(_), Some(t)) => {
@@ -374,6 +382,8 @@ fn eigen(
         relative_error,
         ep,
         prepared,
+        beta_source: params.beta_source,
+        shot_aware: params.shot_aware.clone().map(Box::new),
     };
     crate::finite::check_finite(&out, &model.source.path.display().to_string()).map_err(lib)?;
     Ok(GradReport {

@@ -60,6 +60,9 @@ pub enum RunEvent<'a> {
         /// With force: what differs from the checkpointed run.
         forced: &'a [String],
     },
+    /// With shots and no β chosen for them: the shot-aware β (fitted on the first training
+    /// example at the initial θ), before training starts.
+    BetaChosen(&'a crate::ep::ShotAwareBeta),
     /// Epoch `epoch` (1-based) starts.
     Epoch {
         /// The epoch.
@@ -130,6 +133,17 @@ pub fn run_report(
     }
     if let Some(c) = r.cosine_every {
         params.cosine_every = c;
+    }
+    // With shots, β is fitted at the initial θ on the first example: the same on a resume,
+    // so the run's recorded settings still match.
+    if let Some(ex) = model.first_example() {
+        if let Some(fit) = params
+            .ep
+            .apply_shot_aware_beta(model, &theta0, &ex)
+            .map_err(lib)?
+        {
+            event(RunEvent::BetaChosen(fit));
+        }
     }
     let mut plan = MemoryPlan::new("qep run");
     plan.extend(&gradient_memory(model.qubits, &params.ep, true));

@@ -177,7 +177,9 @@ pub struct StudyOut {
 /// `EpParams::DEFAULT_BETA`, written from it.
 fn beta_help() -> String {
     format!(
-        "Clamping strength β (default: the model's `beta`, else {})",
+        "Clamping strength β (default: the model's `beta`, else {}; with shots and no β \
+         chosen for them, the shot-aware β of the bias–noise error model, printed with its \
+         reason)",
         qep::ep::EpParams::DEFAULT_BETA
     )
 }

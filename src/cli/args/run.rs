@@ -39,6 +39,11 @@ pub struct RunArgs {
     /// Clamping strength β (default: the model's `beta`, else `EpParams::DEFAULT_BETA`).
     #[arg(long, value_name = "B", help = super::beta_help())]
     pub beta: Option<f64>,
+    /// Measure every ⟨P_k⟩ from S shots per commuting group and clamped state (default: the
+    /// model's `shots`, else exact expectations). Without --beta, β is then chosen for S
+    /// from the bias–noise error model (printed, recorded as `beta_source: shot-aware`).
+    #[arg(long, value_name = "S")]
+    pub shots: Option<u64>,
     /// Train the Gibbs state at temperature T instead of the eigenstate (Section IV; default:
     /// the model's `temperature`). Dense up to 12 qubits, typicality above.
     #[arg(long, value_name = "T")]

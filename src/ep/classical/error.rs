@@ -11,6 +11,17 @@ pub enum ClassicalError {
         /// Where it is (`fixed term`, `param 3`).
         place: String,
     },
+    /// A tied parameter (several strings, or a coefficient, under one `θ`): the classical
+    /// network couples one unit set per weight.
+    #[error("{place} `{label}` ties {strings} strings to one parameter; the classical network gives every coupling its own weight, so expected one Z-type string per parameter with coefficient 1 (untie it into separate `params`)")]
+    Tied {
+        /// The parameter's label.
+        label: String,
+        /// Where it is (`param 3`).
+        place: String,
+        /// How many strings it ties.
+        strings: usize,
+    },
     /// A setting out of range.
     #[error("{name} = {value} is not valid; expected {expected}")]
     BadParam {

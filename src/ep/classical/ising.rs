@@ -77,13 +77,15 @@ fn diagonal_terms(
         terms.push((p.z(), c.re));
     }
     for (k, (p, &t)) in model.params.iter().zip(theta).enumerate() {
-        if p.pauli.x() != 0 {
-            return Err(ClassicalError::NotDiagonal {
-                term: p.pauli.label(),
-                place: format!("param {k}"),
-            });
+        for &(s, c) in &p.strings {
+            if s.x() != 0 {
+                return Err(ClassicalError::NotDiagonal {
+                    term: s.label(),
+                    place: format!("param {k}"),
+                });
+            }
+            terms.push((s.z(), t * c));
         }
-        terms.push((p.pauli.z(), t));
     }
     for (&q, &u) in model.inputs.iter().zip(&example.inputs) {
         terms.push((1u64 << q, u));

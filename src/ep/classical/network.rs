@@ -287,6 +287,7 @@ impl ClassicalNet {
     ///
     /// # Errors
     /// [`ClassicalError::NotDiagonal`] for a term with an X or Y letter (naming it),
+    /// [`ClassicalError::Tied`] for a tied parameter,
     /// [`ClassicalError::BadParam`] for `α < 0`, `tol ≤ 0` or non-finite settings.
     pub fn new(model: &Model, params: ClassicalParams) -> Result<Self, ClassicalError> {
         if !(params.alpha >= 0.0 && params.alpha.is_finite()) {
@@ -321,6 +322,13 @@ impl ClassicalNet {
         }
         let mut param_terms = Vec::with_capacity(model.params.len());
         for (k, p) in model.params.iter().enumerate() {
+            if p.is_tied() {
+                return Err(ClassicalError::Tied {
+                    label: p.label.clone(),
+                    place: format!("param {k}"),
+                    strings: p.strings.len(),
+                });
+            }
             param_terms.push(terms.len());
             terms.push(Term {
                 sites: sites(p.pauli, format!("param {k}"))?,

@@ -220,19 +220,23 @@ fn ep_impl<T: Scalar>(
     if params.exact {
         check_gap(&free, params)?;
     }
-    let strings: Vec<crate::pauli::PauliString> = model.params.iter().map(|p| p.pauli).collect();
-    let groups = crate::measure::best_grouping(&strings).n_groups() as u64;
+    // Tied parameters: ⟨Σ_j c_kj P_kj⟩ from the expectations of their strings, all strings
+    // grouped together for the shots.
+    let ops: Vec<Vec<(crate::pauli::PauliString, f64)>> =
+        model.params.iter().map(|p| p.strings.clone()).collect();
+    let groups = crate::measure::best_grouping(&model.param_strings()).n_groups() as u64;
     let mut measured_states = 0u64;
-    // ⟨P_k⟩ for every parameter with its standard error (0 when exact); state `j` of this
+    // ⟨∂H/∂θ_k⟩ for every parameter with its standard error (0 when exact); state `j` of this
     // gradient draws its shots from its own seed.
     let mut expect_all = |psi: &[T]| -> Result<(Vec<f64>, Vec<f64>), Error> {
         match params.shots {
             None => Ok((
-                strings
+                model
+                    .params
                     .iter()
-                    .map(|&p| expectation_pauli(psi, p).re)
+                    .map(|p| p.combine(|s| expectation_pauli(psi, s).re))
                     .collect(),
-                vec![0.0; strings.len()],
+                vec![0.0; ops.len()],
             )),
             Some(s) => {
                 let n = psi.len().trailing_zeros() as usize;
@@ -241,7 +245,7 @@ fn ep_impl<T: Scalar>(
                     .shot_seed
                     .wrapping_add(measured_states.wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 measured_states += 1;
-                let est = crate::measure::estimate_paulis(&sv, &strings, s, seed)?;
+                let est = crate::measure::estimate_weighted(&sv, &ops, s, seed)?;
                 Ok((
                     est.iter().map(|e| e.mean).collect(),
                     est.iter().map(|e| e.std_err).collect(),
@@ -358,7 +362,8 @@ fn ep_impl<T: Scalar>(
 /// The exact `d⟨C⟩_K/dθ_k` at β = 0 for every parameter, by first-order perturbation theory
 /// solved as one linear system, with no sum over states: with `ψ_K`, `E_K` the free level,
 /// `dψ_K/dθ_k = −(H − E_K)⁺ Q P_k ψ_K` (`Q = 1 − |ψ_K⟩⟨ψ_K|`), so
-/// `d⟨C⟩/dθ_k = 2 Re ⟨ψ_K|C|dψ_K/dθ_k⟩ = −2 Re ⟨y|P_k|ψ_K⟩` where `y` solves the *adjoint*
+/// `d⟨C⟩/dθ_k = 2 Re ⟨ψ_K|C|dψ_K/dθ_k⟩ = −2 Re ⟨y|P_k|ψ_K⟩` (for a tied parameter
+/// `P_k = Σ_j c_kj P_kj`, summed string by string) where `y` solves the *adjoint*
 /// system `Q (H − E_K) Q y = Q C ψ_K` (MINRES). One solve serves every parameter.
 ///
 /// # Errors
@@ -435,7 +440,7 @@ fn oracle_at<T: Scalar>(
     let exact = model
         .params
         .iter()
-        .map(|p| -2.0 * matrix_element_pauli(&y, p.pauli, psi).re)
+        .map(|p| p.combine(|s| -2.0 * matrix_element_pauli(&y, s, psi).re))
         .collect();
     ws.give(y);
     Ok(ExactGradient {

@@ -9,7 +9,7 @@ use super::eigen::{compare, ep_gradient, EpError, EpParams};
 use crate::adiabatic::{Method, PrepareSettings, Preparer, Profile, ScheduleKind};
 use crate::ep::EpError as Error;
 use crate::hamiltonian::{Adiabatic, Example, Model, Schedule};
-use crate::measure::estimate_paulis;
+use crate::measure::estimate_weighted;
 use crate::pauli::{Letter, PauliString};
 use crate::state::{expectation_pauli, expectation_sum, StateVector};
 
@@ -99,7 +99,8 @@ pub(crate) fn ep_gradient_prepared(
     if example.targets.is_empty() {
         return Err(EpError::NoTargets);
     }
-    let strings: Vec<PauliString> = model.params.iter().map(|p| p.pauli).collect();
+    let ops: Vec<Vec<(PauliString, f64)>> =
+        model.params.iter().map(|p| p.strings.clone()).collect();
     let settings = prepare_settings(ad, params.level)?;
     let mut expectations = Vec::with_capacity(3);
     let mut stds = Vec::with_capacity(3);
@@ -118,19 +119,20 @@ pub(crate) fn ep_gradient_prepared(
             match params.shots {
                 None => {
                     expectations.push(
-                        strings
+                        model
+                            .params
                             .iter()
-                            .map(|&p| expectation_pauli(&psi, p).re)
+                            .map(|p| p.combine(|s| expectation_pauli(&psi, s).re))
                             .collect::<Vec<f64>>(),
                     );
-                    stds.push(vec![0.0; strings.len()]);
+                    stds.push(vec![0.0; ops.len()]);
                 }
                 Some(s) => {
                     let sv = StateVector::from_amplitudes(model.qubits, psi.clone());
                     let seed = params
                         .shot_seed
                         .wrapping_add((j as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                    let est = estimate_paulis(&sv, &strings, s, seed)?;
+                    let est = estimate_weighted(&sv, &ops, s, seed)?;
                     expectations.push(est.iter().map(|e| e.mean).collect());
                     stds.push(est.iter().map(|e| e.std_err).collect());
                 }

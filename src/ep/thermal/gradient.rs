@@ -101,8 +101,7 @@ pub(crate) fn thermal_gradients(
         step,
     };
     for (j, p) in model.params.iter().enumerate() {
-        let mut pk = PauliSum::new(model.qubits);
-        pk.add(p.pauli, 1.0);
+        let pk = p.operator(model.qubits);
         let p_eig = free.eigenbasis_matrix(&pk)?;
         g.covariance
             .push(-free.symmetric_covariance(&p_eig, &c_eig) / temperature);
@@ -268,11 +267,7 @@ pub(crate) fn thermal_gradient(
     let strings: Vec<PauliSum> = model
         .params
         .iter()
-        .map(|p| {
-            let mut s = PauliSum::new(model.qubits);
-            s.add(p.pauli, 1.0);
-            s
-        })
+        .map(|p| p.operator(model.qubits))
         .collect();
     let (gradient, std_err) = match (method, params.estimator) {
         (ThermalMethod::Typicality, ThermalGradient::Clamped) => {
@@ -310,12 +305,17 @@ pub(crate) fn thermal_gradient(
             // Observables: P_k, C, ½{P_k, C}.
             let mut obs = strings.clone();
             obs.push(c.clone());
-            obs.extend(
-                model
-                    .params
-                    .iter()
-                    .map(|p| anticommutator_half(p.pauli, &c)),
-            );
+            obs.extend(model.params.iter().map(|p| {
+                if !p.is_tied() {
+                    return anticommutator_half(p.pauli, &c);
+                }
+                let mut a = PauliSum::new(model.qubits);
+                for &(s, w) in &p.strings {
+                    a.add_sum(&anticommutator_half(s, &c), C64::new(w, 0.0));
+                }
+                a.simplify(0.0);
+                a
+            }));
             let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
             let s = typical_samples(&h0, &obs, t, &params.typicality, |_, _| {})?;
             let k = strings.len();
@@ -335,7 +335,7 @@ pub(crate) fn thermal_gradient(
                 Ok(model
                     .params
                     .iter()
-                    .map(|p| trace_pauli(&rho, p.pauli).re)
+                    .map(|p| p.combine(|s| trace_pauli(&rho, s).re))
                     .collect())
             };
             let (p, m) = (mean_p(beta)?, mean_p(-beta)?);
@@ -354,7 +354,7 @@ pub(crate) fn thermal_gradient(
             let grad = model
                 .params
                 .iter()
-                .map(|p| -(trace_pauli(&g, p.pauli).re - trace_pauli(&rho, p.pauli).re * cm) / t)
+                .map(|p| p.combine(|s| -(trace_pauli(&g, s).re - trace_pauli(&rho, s).re * cm) / t))
                 .collect();
             (grad, None)
         }

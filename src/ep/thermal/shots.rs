@@ -9,7 +9,8 @@ use super::dense::*;
 use crate::state::Gibbs;
 
 /// Eq. 43 from shots: `−(1/T) Cov[P_k, C]` estimated from `S` computational-basis shots of
-/// the free Gibbs state (probabilities `⟨b|ρ|b⟩`), for every Z-type parameter `P_k`, with `C`
+/// the free Gibbs state (probabilities `⟨b|ρ|b⟩`), for every Z-type parameter `P_k` (tied:
+/// every string Z-type), with `C`
 /// (diagonal, Eq. 18) read from the same shots.
 ///
 /// A shot `b` gives `P_k` the value `(−1)^{|b ∧ z_k|}` and `C` the value
@@ -72,18 +73,21 @@ pub fn covariance_from_shots(
         / (s - 1.0);
     let (mut covariance, mut std_err) = (Vec::new(), Vec::new());
     for p in &model.params {
-        if !p.pauli.is_diagonal() {
+        if !p.strings.iter().all(|(s, _)| s.is_diagonal()) {
             covariance.push(None);
             std_err.push(None);
             continue;
         }
-        let z = p.pauli.z();
+        // A tied parameter's operator Σ_j c_j P_j is diagonal too: a shot gives it
+        // Σ_j c_j (−1)^{|b ∧ z_j|}.
         let v = |b: u64| -> f64 {
-            if (b & z).count_ones().is_multiple_of(2) {
-                1.0
-            } else {
-                -1.0
-            }
+            p.combine(|s| {
+                if (b & s.z()).count_ones().is_multiple_of(2) {
+                    1.0
+                } else {
+                    -1.0
+                }
+            })
         };
         let mp = mean(&v);
         let u = |b: u64| (v(b) - mp) * (cost_of(b) - mc);

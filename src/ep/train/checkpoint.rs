@@ -105,6 +105,15 @@ impl RunStamp {
         for p in &model.params {
             hash_str(&mut h, &p.label);
             hash_str(&mut h, &p.pauli.to_string());
+            // Untied parameters hash as they always did, so their checkpoints stay valid.
+            if p.is_tied() {
+                hash_str(&mut h, "tied");
+                h.update((p.strings.len() as u64).to_le_bytes());
+                for &(s, c) in &p.strings {
+                    hash_str(&mut h, &s.to_string());
+                    hash_f64(&mut h, c);
+                }
+            }
         }
         let mut d = Sha256::new();
         if let Some(ds) = &model.dataset {

@@ -15,7 +15,7 @@ use super::domain::{Model, Param, Source};
 use super::error::ModelError;
 use super::keypath::{Ctx, KeyPath};
 use super::lattice::Lattice;
-use super::model::ModelFile;
+use super::model::{ModelFile, ParamFile};
 use crate::pauli::{PauliString, PauliSum};
 
 mod sections;
@@ -116,36 +116,51 @@ pub(crate) fn build(file: ModelFile, ctx: &Ctx<'_>, sha256: String) -> Result<Mo
     };
     for (i, pf) in file.params.iter().enumerate() {
         let k = root.key("params").index(i);
-        let p = pauli(&pf.pauli, qubits, &k.key("pauli"), ctx)?;
-        claim(p, k.key("pauli"))?;
+        let strings = param_strings(pf, qubits, &k, ctx)?;
+        for (j, &(p, _)) in strings.iter().enumerate() {
+            claim(p, param_key(&k, pf, j))?;
+        }
         let mut rng = rng_for(seed, i as u64);
         let value = value_or_init(pf.value, pf.init, &k, &mut rng, ctx)?;
-        scale.add(value.abs(), || value_key(&k, pf.value));
+        // A tied θ enters H once per string, scaled by its coefficient.
+        let weight: f64 = strings.iter().map(|(_, c)| c.abs()).sum();
+        scale.add(value.abs() * weight, || value_key(&k, pf.value));
+        let label = match &pf.pauli {
+            Some(text) => text.clone(),
+            None => Param::tied_label(&strings),
+        };
         params.push(Param {
-            label: pf.pauli.clone(),
-            pauli: p,
+            label,
+            pauli: strings[0].0,
             value,
             family: None,
+            strings,
         });
     }
     for (i, c) in file.couplings.iter().enumerate() {
         let k = root.key("couplings").index(i);
-        let strings = family_strings(c, &k, &geo, ctx)?;
+        let placements = family_strings(c, &k, &geo, ctx)?;
         let mut rng = rng_for(seed, COUPLING_STREAM + i as u64);
         check_value_or_init(c.value, c.init, &k, ctx)?;
-        for p in strings {
+        for tied in placements {
             let v = value_or_init(c.value, c.init, &k, &mut rng, ctx)?;
-            scale.add(v.abs(), || value_key(&k, c.value));
+            scale.add(v.abs() * tied.len() as f64, || value_key(&k, c.value));
             if c.trainable {
-                claim(p, k.clone())?;
+                for &p in &tied {
+                    claim(p, k.clone())?;
+                }
+                let strings: Vec<(PauliString, f64)> = tied.iter().map(|&p| (p, 1.0)).collect();
                 params.push(Param {
-                    label: p.to_string(),
-                    pauli: p,
+                    label: Param::tied_label(&strings),
+                    pauli: tied[0],
                     value: v,
                     family: Some(c.family.name().to_string()),
+                    strings,
                 });
             } else {
-                fixed.add(p, v);
+                for p in tied {
+                    fixed.add(p, v);
+                }
             }
         }
     }
@@ -316,6 +331,97 @@ impl CoefficientScale {
             max: MAX_COEFF_SUM,
         })
     }
+}
+
+/// The key of string `j` of a parameter: `pauli`, or `paulis[j]` for a tied one.
+fn param_key(k: &KeyPath, pf: &ParamFile, j: usize) -> KeyPath {
+    if pf.pauli.is_some() {
+        k.key("pauli")
+    } else {
+        k.key("paulis").index(j)
+    }
+}
+
+/// The strings of one `params` entry with their coefficients: `pauli` (coefficient 1) or
+/// `paulis` with `coeffs` (default all 1). Exactly one of `pauli` and `paulis`; `paulis`
+/// non-empty and without repeats; `coeffs` only with `paulis`, one finite non-zero number per
+/// string; every string on the model's qubits.
+fn param_strings(
+    pf: &ParamFile,
+    qubits: usize,
+    k: &KeyPath,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<(PauliString, f64)>, ModelError> {
+    let texts: Vec<&str> = match (&pf.pauli, &pf.paulis) {
+        (Some(_), Some(_)) => {
+            return Err(ModelError::Conflict {
+                at: ctx.at(&k.key("paulis")),
+                problem: "both `pauli` and `paulis` are given".to_string(),
+                expected: "`pauli: \"X0 X1\"` for one string or `paulis: [...]` for strings \
+                           tied to one parameter, not both"
+                    .to_string(),
+            })
+        }
+        (None, None) => {
+            return Err(ModelError::Schema {
+                at: ctx.at(k),
+                problem: "neither `pauli` nor `paulis` is given".to_string(),
+                expected: "`pauli: \"X0 X1\"` or `paulis: [\"X0 X1\", \"Y0 Y1\"]`".to_string(),
+            })
+        }
+        (Some(t), None) => vec![t.as_str()],
+        (None, Some(list)) if list.is_empty() => {
+            return Err(ModelError::Conflict {
+                at: ctx.at(&k.key("paulis")),
+                problem: "`paulis` is empty".to_string(),
+                expected: "at least one Pauli string".to_string(),
+            })
+        }
+        (None, Some(list)) => list.iter().map(String::as_str).collect(),
+    };
+    let coeffs: Vec<f64> = match (&pf.coeffs, &pf.paulis) {
+        (None, _) => vec![1.0; texts.len()],
+        (Some(_), None) => {
+            return Err(ModelError::Conflict {
+                at: ctx.at(&k.key("coeffs")),
+                problem: "`coeffs` with a single `pauli`".to_string(),
+                expected: "`coeffs` only beside `paulis` (one number per string)".to_string(),
+            })
+        }
+        (Some(c), Some(_)) if c.len() != texts.len() => {
+            return Err(ModelError::Conflict {
+                at: ctx.at(&k.key("coeffs")),
+                problem: format!("{} coefficients for {} strings", c.len(), texts.len()),
+                expected: format!("one coefficient per string of `paulis` ({})", texts.len()),
+            })
+        }
+        (Some(c), Some(_)) => {
+            for (j, &v) in c.iter().enumerate() {
+                sections::check_range(
+                    v,
+                    v != 0.0,
+                    "a finite non-zero coefficient",
+                    &k.key("coeffs").index(j),
+                    ctx,
+                )?;
+            }
+            c.clone()
+        }
+    };
+    let mut out: Vec<(PauliString, f64)> = Vec::with_capacity(texts.len());
+    for (j, (text, c)) in texts.into_iter().zip(coeffs).enumerate() {
+        let kj = param_key(k, pf, j);
+        let p = pauli(text, qubits, &kj, ctx)?;
+        if let Some(first) = out.iter().position(|&(q, _)| q == p) {
+            return Err(ModelError::DuplicateTiedString {
+                at: ctx.at(&kj),
+                label: p.to_string(),
+                first: param_key(k, pf, first).to_string(),
+            });
+        }
+        out.push((p, c));
+    }
+    Ok(out)
 }
 
 /// The key of a family's or parameter's number: `value` if given, else `init`.

@@ -268,14 +268,16 @@ pub(super) const SITE_SETS: &[&str] = &[
     "right-column",
 ];
 
-/// The Pauli strings of a coupling family, in placement order.
+/// The Pauli strings of a coupling family, in placement order: one list per edge or site,
+/// holding the strings that share that placement's coefficient (one string, or `X_iX_j`,
+/// `Y_iY_j`, `Z_iZ_j` for a Heisenberg bond).
 pub(super) fn family_strings(
     c: &CouplingFile,
     k: &KeyPath,
     geo: &Geometry,
     ctx: &Ctx<'_>,
-) -> Result<Vec<PauliString>, ModelError> {
-    let letter = c.family.letter();
+) -> Result<Vec<Vec<PauliString>>, ModelError> {
+    let letters = c.family.letters();
     let kon = k.key("on");
     let fam = c.family.name();
     if c.family.two_body() {
@@ -330,8 +332,12 @@ pub(super) fn family_strings(
         Ok(pairs
             .into_iter()
             .map(|(a, b)| {
-                PauliString::from_letters(&[(letter, a), (letter, b)])
-                    .expect("distinct qubits < 64")
+                letters
+                    .iter()
+                    .map(|&l| {
+                        PauliString::from_letters(&[(l, a), (l, b)]).expect("distinct qubits < 64")
+                    })
+                    .collect()
             })
             .collect())
     } else {
@@ -349,7 +355,7 @@ pub(super) fn family_strings(
         };
         Ok(sites
             .into_iter()
-            .map(|q| PauliString::single(letter, q))
+            .map(|q| letters.iter().map(|&l| PauliString::single(l, q)).collect())
             .collect())
     }
 }
