@@ -26,7 +26,7 @@ pub use dense::{dense_spectrum, eigh_dense, eigh_tridiagonal};
 pub use lanczos::{
     ground_state, lanczos_memory, lowest_eigenpairs, lowest_eigenpairs_in,
     lowest_eigenpairs_with_progress, residual_floor, BasisMemory, LanczosParams, LanczosWorkspace,
-    Method, Spectrum, DENSE_AUTO_DIM,
+    Method, Spectrum, DENSE_AUTO_DIM, FULL_BASIS_BYTES, SHORT_BASIS,
 };
 
 use crate::operator::OperatorError;

@@ -65,6 +65,76 @@ pub(super) fn recurrence<T: Scalar>(
     parts.iter().sum()
 }
 
+/// `v_c ← Σ_r s[r·k + c] v_r` for `c < k`, over the `n = basis.len()` vectors, in place: the
+/// first `k` vectors become the combinations (a thick restart's Ritz vectors), the others are
+/// left as they were. Cache-blocked: each chunk of rows is read from every vector once while
+/// its `k` results build up in a per-thread buffer, then written over the first `k` vectors'
+/// rows, so the basis is read once and `k` vectors written once, with no extra vector. Each
+/// entry is summed in the same order whatever the thread count.
+///
+/// # Panics
+/// If `s` has fewer than `n·k` entries, `k > n`, or the vectors' lengths differ.
+pub(super) fn rotate_front<T: Scalar>(basis: &mut [Vec<T>], s: &[f64], k: usize) {
+    /// Rows per chunk.
+    const CHUNK: usize = 1 << 10;
+    let n = basis.len();
+    assert!(
+        k <= n && s.len() >= n * k,
+        "coefficients do not match the basis"
+    );
+    if k == 0 {
+        return;
+    }
+    let len = basis[0].len();
+    assert!(basis.iter().all(|v| v.len() == len), "length mismatch");
+    let (front, back) = basis.split_at_mut(k);
+    let back: &[Vec<T>] = back;
+    // The rows of chunk `ci` of every front vector, grouped by chunk.
+    let mut groups: Vec<Vec<&mut [T]>> = (0..len.div_ceil(CHUNK))
+        .map(|_| Vec::with_capacity(k))
+        .collect();
+    for v in front.iter_mut() {
+        for (g, c) in groups.iter_mut().zip(v.chunks_mut(CHUNK)) {
+            g.push(c);
+        }
+    }
+    let work = |tmp: &mut Vec<T>, (ci, g): (usize, Vec<&mut [T]>)| {
+        let (off, rows) = (ci * CHUNK, g[0].len());
+        tmp.clear();
+        tmp.resize(k * rows, T::zero());
+        for r in 0..n {
+            let src: &[T] = if r < k {
+                &g[r][..]
+            } else {
+                &back[r - k][off..off + rows]
+            };
+            // One contiguous multiply-add per (source, result) pair: vectorised, and the
+            // chunk's `k` results stay in cache while the sources stream past.
+            for (c, out) in tmp.chunks_mut(rows).enumerate() {
+                let a = T::from_f64(s[r * k + c]);
+                for (o, &x) in out.iter_mut().zip(src) {
+                    *o += a * x;
+                }
+            }
+        }
+        for (dst, out) in g.into_iter().zip(tmp.chunks(rows)) {
+            dst.copy_from_slice(out);
+        }
+    };
+    if len < SERIAL_BELOW {
+        let mut tmp = Vec::new();
+        groups
+            .into_iter()
+            .enumerate()
+            .for_each(|x| work(&mut tmp, x));
+    } else {
+        groups
+            .into_par_iter()
+            .enumerate()
+            .for_each_init(Vec::new, work);
+    }
+}
+
 /// Fills `v` with seeded standard Gaussian amplitudes (complex ones for complex `T`), not
 /// normalised: entry `i` is a function of `(seed, offset + i)` alone, drawn from a
 /// counter-based generator (the splitmix64 sequence of the seed, read at the entry's global
@@ -142,6 +212,38 @@ mod tests {
             .map(|(x, y)| (x - y).abs())
             .fold(0.0, f64::max);
         assert!(diff <= 1e-15, "{diff}");
+    }
+
+    #[test]
+    fn rotate_front_forms_the_combinations_in_place() {
+        let (n, k, len) = (6, 3, (1 << 15) + 77);
+        let mut basis: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let mut v = vec![0.0; len];
+                random_fill(&mut v, 40 + i as u64, 0);
+                v
+            })
+            .collect();
+        let s: Vec<f64> = (0..n * k).map(|i| ((i * 7 % 5) as f64) - 2.0).collect();
+        let mut expect = vec![vec![0.0; len]; k];
+        for (c, e) in expect.iter_mut().enumerate() {
+            for (r, v) in basis.iter().enumerate() {
+                for (x, y) in e.iter_mut().zip(v) {
+                    *x += s[r * k + c] * y;
+                }
+            }
+        }
+        let tail: Vec<Vec<f64>> = basis[k..].to_vec();
+        rotate_front(&mut basis, &s, k);
+        for (got, want) in basis.iter().zip(&expect) {
+            let d = got
+                .iter()
+                .zip(want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            assert!(d <= 1e-12, "{d}");
+        }
+        assert_eq!(basis[k..], tail[..], "the vectors beyond k are left alone");
     }
 
     #[test]
