@@ -53,6 +53,28 @@ pub fn eigh_tridiagonal(alpha: &[f64], beta: &[f64]) -> Result<(Vec<f64>, Mat<f6
     Ok(((0..m).map(|i| s[i]).collect(), evd.U().to_owned()))
 }
 
+/// Eigenvalues (ascending) and eigenvectors (columns) of the leading `n × n` block of a real
+/// symmetric matrix stored row-major with row stride `stride`: the projection of a
+/// thick-restarted Lanczos run (an arrowhead block followed by a tridiagonal one). Only the
+/// lower triangle is read.
+///
+/// # Errors
+/// [`SolverError::Dense`] if faer's QR iteration fails to converge.
+pub(crate) fn eigh_symmetric(
+    t: &[f64],
+    stride: usize,
+    n: usize,
+) -> Result<(Vec<f64>, Mat<f64>), SolverError> {
+    let a = Mat::<f64>::from_fn(n, n, |i, j| t[i * stride + j]);
+    let evd = a
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| SolverError::Dense {
+            detail: format!("{e:?}"),
+        })?;
+    let s = evd.S().column_vector();
+    Ok(((0..n).map(|i| s[i]).collect(), evd.U().to_owned()))
+}
+
 /// The full spectrum of an operator on ≤ 12 qubits by dense diagonalisation.
 ///
 /// # Errors

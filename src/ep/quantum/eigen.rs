@@ -207,6 +207,15 @@ fn solve_level<T: Scalar>(
     Ok((lvl, overlap))
 }
 
+/// Operator applications a failed solve spent before it gave up (0 when it failed before
+/// the first one).
+fn products_spent(e: &Error) -> usize {
+    match e {
+        Error::Solver(crate::linalg::SolverError::NotConverged { iterations, .. }) => *iterations,
+        _ => 0,
+    }
+}
+
 fn ep_impl<T: Scalar>(
     model: &Model,
     theta: &[f64],
@@ -281,8 +290,15 @@ fn ep_impl<T: Scalar>(
         let h = model.hamiltonian(theta, Some(example), b)?;
         let op = XMaskOperator::new(&h)?;
         let solved = if pure_warm {
-            // Should the pure start stall all the same, the mixed one below decides.
-            solve_level::<T>(&op, 0, &pure, Some(&free.state), true, false, ws).ok()
+            // Should the pure start stall all the same, the mixed one below decides; the
+            // products it spent count all the same.
+            match solve_level::<T>(&op, 0, &pure, Some(&free.state), true, false, ws) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    matvecs += products_spent(&e);
+                    None
+                }
+            }
         } else {
             None
         };

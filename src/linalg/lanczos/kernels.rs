@@ -4,8 +4,6 @@
 //! sequence reads or writes a vector eleven times). Deterministic: partial sums over fixed
 //! chunks are added in index order, whatever the thread count.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::scalar::{Scalar, C64};
@@ -14,7 +12,7 @@ use crate::scalar::{Scalar, C64};
 const PARTS: usize = 64;
 /// Below this length the kernels run on one thread.
 const SERIAL_BELOW: usize = 1 << 15;
-/// Amplitudes per independently seeded block of a random vector.
+/// Amplitudes per parallel task of a random fill.
 const RANDOM_BLOCK: usize = 1 << 14;
 
 /// `w ← w − α v − β v_prev` (the three-term recurrence; no `v_prev` on the first step),
@@ -67,16 +65,87 @@ pub(super) fn recurrence<T: Scalar>(
     parts.iter().sum()
 }
 
-/// Fills `v` with seeded standard Gaussian amplitudes (complex ones for complex `T`) and
-/// normalises it. Each block of [`RANDOM_BLOCK`] amplitudes draws from its own generator
-/// (seeded by `seed` and the block's index), so the blocks fill in parallel and the vector is
-/// the same whatever the thread count.
-pub(super) fn random_fill<T: Scalar>(v: &mut [T], seed: u64) {
-    let fill = |(i, c): (usize, &mut [T])| {
-        let s = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut rng = ChaCha8Rng::seed_from_u64(s);
-        for x in c.iter_mut() {
-            let (re, im) = gaussian_pair(&mut rng);
+/// `v_c ← Σ_r s[r·k + c] v_r` for `c < k`, over the `n = basis.len()` vectors, in place: the
+/// first `k` vectors become the combinations (a thick restart's Ritz vectors), the others are
+/// left as they were. Cache-blocked: each chunk of rows is read from every vector once while
+/// its `k` results build up in a per-thread buffer, then written over the first `k` vectors'
+/// rows, so the basis is read once and `k` vectors written once, with no extra vector. Each
+/// entry is summed in the same order whatever the thread count.
+///
+/// # Panics
+/// If `s` has fewer than `n·k` entries, `k > n`, or the vectors' lengths differ.
+pub(super) fn rotate_front<T: Scalar>(basis: &mut [Vec<T>], s: &[f64], k: usize) {
+    /// Rows per chunk.
+    const CHUNK: usize = 1 << 10;
+    let n = basis.len();
+    assert!(
+        k <= n && s.len() >= n * k,
+        "coefficients do not match the basis"
+    );
+    if k == 0 {
+        return;
+    }
+    let len = basis[0].len();
+    assert!(basis.iter().all(|v| v.len() == len), "length mismatch");
+    let (front, back) = basis.split_at_mut(k);
+    let back: &[Vec<T>] = back;
+    // The rows of chunk `ci` of every front vector, grouped by chunk.
+    let mut groups: Vec<Vec<&mut [T]>> = (0..len.div_ceil(CHUNK))
+        .map(|_| Vec::with_capacity(k))
+        .collect();
+    for v in front.iter_mut() {
+        for (g, c) in groups.iter_mut().zip(v.chunks_mut(CHUNK)) {
+            g.push(c);
+        }
+    }
+    let work = |tmp: &mut Vec<T>, (ci, g): (usize, Vec<&mut [T]>)| {
+        let (off, rows) = (ci * CHUNK, g[0].len());
+        tmp.clear();
+        tmp.resize(k * rows, T::zero());
+        for r in 0..n {
+            let src: &[T] = if r < k {
+                &g[r][..]
+            } else {
+                &back[r - k][off..off + rows]
+            };
+            // One contiguous multiply-add per (source, result) pair: vectorised, and the
+            // chunk's `k` results stay in cache while the sources stream past.
+            for (c, out) in tmp.chunks_mut(rows).enumerate() {
+                let a = T::from_f64(s[r * k + c]);
+                for (o, &x) in out.iter_mut().zip(src) {
+                    *o += a * x;
+                }
+            }
+        }
+        for (dst, out) in g.into_iter().zip(tmp.chunks(rows)) {
+            dst.copy_from_slice(out);
+        }
+    };
+    if len < SERIAL_BELOW {
+        let mut tmp = Vec::new();
+        groups
+            .into_iter()
+            .enumerate()
+            .for_each(|x| work(&mut tmp, x));
+    } else {
+        groups
+            .into_par_iter()
+            .enumerate()
+            .for_each_init(Vec::new, work);
+    }
+}
+
+/// Fills `v` with seeded standard Gaussian amplitudes (complex ones for complex `T`), not
+/// normalised: entry `i` is a function of `(seed, offset + i)` alone, drawn from a
+/// counter-based generator (the splitmix64 sequence of the seed, read at the entry's global
+/// index), so the vector is the same whatever the thread count, and the parts that processes
+/// holding `offset..offset + v.len()` fill make up the same whole vector however it is split.
+pub(crate) fn random_fill<T: Scalar>(v: &mut [T], seed: u64, offset: usize) {
+    let key = splitmix64(seed);
+    let fill = |(b, c): (usize, &mut [T])| {
+        let first = offset as u64 + (b * RANDOM_BLOCK) as u64;
+        for (k, x) in c.iter_mut().enumerate() {
+            let (re, im) = gaussian_pair(key, first + k as u64);
             *x = if T::IS_COMPLEX {
                 T::from_c64(C64::new(re, im)).unwrap_or_default()
             } else {
@@ -89,13 +158,28 @@ pub(super) fn random_fill<T: Scalar>(v: &mut [T], seed: u64) {
     } else {
         v.par_chunks_mut(RANDOM_BLOCK).enumerate().for_each(fill);
     }
-    crate::state::normalize(v);
 }
 
-/// Two standard normal deviates (Box–Muller, both of the pair).
-fn gaussian_pair<R: Rng>(rng: &mut R) -> (f64, f64) {
-    let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-    let u2: f64 = rng.random::<f64>();
+/// The splitmix64 output function (Steele, Lea, Flood 2014): a bijective 64-bit mix.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A uniform deviate in `[0, 1)` from the top 53 bits of a 64-bit word.
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Two standard normal deviates for global index `g` (Box–Muller on the splitmix64 words at
+/// positions `2g + 1` and `2g + 2` of the sequence started at `key`).
+fn gaussian_pair(key: u64, g: u64) -> (f64, f64) {
+    const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+    let at = |p: u64| splitmix64(key.wrapping_add(p.wrapping_mul(GAMMA)));
+    let u1 = 1.0 - unit(at(2 * g + 1)); // (0, 1]
+    let u2 = unit(at(2 * g + 2));
     let r = (-2.0 * u1.ln()).sqrt();
     let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
     (r * c, r * s)
@@ -111,9 +195,9 @@ mod tests {
         let mut w = vec![0.0f64; n];
         let mut v = vec![0.0f64; n];
         let mut p = vec![0.0f64; n];
-        random_fill(&mut w, 1);
-        random_fill(&mut v, 2);
-        random_fill(&mut p, 3);
+        random_fill(&mut w, 1, 0);
+        random_fill(&mut v, 2, 0);
+        random_fill(&mut p, 3, 0);
         let (a, b) = (0.3, -1.7);
         let mut expect = w.clone();
         for i in 0..n {
@@ -131,18 +215,74 @@ mod tests {
     }
 
     #[test]
-    fn random_fill_is_normalised_and_seeded() {
+    fn rotate_front_forms_the_combinations_in_place() {
+        let (n, k, len) = (6, 3, (1 << 15) + 77);
+        let mut basis: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let mut v = vec![0.0; len];
+                random_fill(&mut v, 40 + i as u64, 0);
+                v
+            })
+            .collect();
+        let s: Vec<f64> = (0..n * k).map(|i| ((i * 7 % 5) as f64) - 2.0).collect();
+        let mut expect = vec![vec![0.0; len]; k];
+        for (c, e) in expect.iter_mut().enumerate() {
+            for (r, v) in basis.iter().enumerate() {
+                for (x, y) in e.iter_mut().zip(v) {
+                    *x += s[r * k + c] * y;
+                }
+            }
+        }
+        let tail: Vec<Vec<f64>> = basis[k..].to_vec();
+        rotate_front(&mut basis, &s, k);
+        for (got, want) in basis.iter().zip(&expect) {
+            let d = got
+                .iter()
+                .zip(want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            assert!(d <= 1e-12, "{d}");
+        }
+        assert_eq!(basis[k..], tail[..], "the vectors beyond k are left alone");
+    }
+
+    #[test]
+    fn random_fill_is_seeded_and_gaussian() {
         let mut a = vec![C64::new(0.0, 0.0); 1 << 16];
         let mut b = a.clone();
-        random_fill(&mut a, 5);
-        random_fill(&mut b, 5);
+        random_fill(&mut a, 5, 0);
+        random_fill(&mut b, 5, 0);
         assert_eq!(a, b);
-        let n: f64 = a.iter().map(|x| x.norm_sqr()).sum();
-        assert!((n - 1.0).abs() < 1e-12);
+        // Standard complex Gaussian entries: E|x|² = 2, real parts carry half of it.
+        let n = a.len() as f64;
+        let m2: f64 = a.iter().map(|x| x.norm_sqr()).sum::<f64>() / n;
+        assert!((m2 - 2.0).abs() < 0.05, "{m2}");
+        let re: f64 = a.iter().map(|x| x.re * x.re).sum::<f64>() / n;
+        assert!((re - 1.0).abs() < 0.05, "{re}");
         // Blocks are independent draws: two blocks do not repeat each other.
         assert_ne!(a[..RANDOM_BLOCK], a[RANDOM_BLOCK..2 * RANDOM_BLOCK]);
-        // The real parts carry half the norm (complex Gaussian, normalised).
-        let m: f64 = a.iter().map(|x| x.re * x.re).sum::<f64>();
-        assert!((m - 0.5).abs() < 0.05, "{m}");
+        // Another seed gives another vector.
+        random_fill(&mut b, 6, 0);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn random_fill_depends_only_on_the_global_index() {
+        let whole = {
+            let mut v = vec![0.0f64; 100_003];
+            random_fill(&mut v, 9, 0);
+            v
+        };
+        for parts in [2usize, 3, 7] {
+            let step = whole.len().div_ceil(parts);
+            let mut glued = Vec::with_capacity(whole.len());
+            for p in 0..parts {
+                let (s, e) = (p * step, ((p + 1) * step).min(whole.len()));
+                let mut v = vec![0.0f64; e - s];
+                random_fill(&mut v, 9, s);
+                glued.extend(v);
+            }
+            assert_eq!(glued, whole, "{parts} parts");
+        }
     }
 }

@@ -65,10 +65,30 @@ pub fn lanczos_memory(n: usize, elem_bytes: usize, params: &LanczosParams) -> me
         vec,
     );
     if params.memory == BasisMemory::Store {
-        let c = (params.cycle as u128).min(dim + 1) as usize;
+        let c = basis_cap(params, dim.min(usize::MAX as u128) as usize, elem_bytes) + 1;
         plan.add_n("Krylov basis", c, vec);
     }
     plan
+}
+
+/// Bytes up to which the automatic basis ([`LanczosParams::basis`] = 0) stores the whole
+/// cycle instead of restarting.
+pub const FULL_BASIS_BYTES: u128 = 64 << 20;
+
+/// The automatic basis for vectors whose cycle does not fit in [`FULL_BASIS_BYTES`].
+pub const SHORT_BASIS: usize = 32;
+
+/// The basis cap a solve on vectors of `dim` amplitudes of `elem_bytes` bytes works with:
+/// [`LanczosParams::basis`] if set, else as documented there; at least 8, at most the cycle
+/// and `dim + 1`.
+pub(super) fn basis_cap(params: &LanczosParams, dim: usize, elem_bytes: usize) -> usize {
+    let full = (params.cycle as u128 + 1) * dim as u128 * elem_bytes as u128;
+    let want = match params.basis {
+        0 if full <= FULL_BASIS_BYTES => params.cycle,
+        0 => SHORT_BASIS,
+        b => b,
+    };
+    want.min(params.cycle).max(super::MIN_BASIS).min(dim + 1)
 }
 
 /// Dimension up to which [`Method::Auto`] diagonalises densely.
@@ -85,6 +105,12 @@ pub struct LanczosParams {
     pub max_matvecs: usize,
     /// Lanczos steps per cycle before an explicit restart.
     pub cycle: usize,
+    /// Largest stored Krylov basis (at least 8): when it is full, a thick restart replaces it
+    /// by its lowest Ritz vectors, so the memory and the cost of each step's passes over the
+    /// basis stay bounded however many steps a level takes. 0 (the default) chooses: the
+    /// whole cycle when its basis takes at most [`FULL_BASIS_BYTES`] (small vectors: no
+    /// restart, the fewest products), else [`SHORT_BASIS`] vectors.
+    pub basis: usize,
     /// Seed of the random start vectors (level `j` uses `seed + j`).
     pub seed: u64,
     /// Also compute the level just above the `k` wanted, to report the gap above them.
@@ -107,6 +133,7 @@ impl Default for LanczosParams {
             tol: 1e-9,
             max_matvecs: 20_000,
             cycle: 300,
+            basis: 0,
             seed: 0x9e37_79b9,
             gap: false,
             memory: BasisMemory::Auto,
@@ -134,6 +161,12 @@ pub struct Spectrum<T: Scalar> {
     pub restarts: usize,
     /// Full reorthogonalisations triggered by the ω-recurrence.
     pub reorthogonalizations: usize,
+    /// Thick restarts (the basis was full and its lowest Ritz vectors replaced it).
+    pub thick_restarts: usize,
+    /// Most basis vectors held at once by the stored-basis solve, the slot the last product
+    /// is written into included (`≤` [`LanczosParams::basis`]` + 1`; 0 on the dense and
+    /// two-pass paths).
+    pub basis_peak: usize,
     /// `"dense"`, `"lanczos"` or `"lanczos-two-pass"`.
     pub method: &'static str,
 }
