@@ -88,6 +88,25 @@ pub trait LinearOperator<T: Scalar>: Sync {
     /// planning, not a promise.
     fn cost_hint(&self) -> usize;
 
+    /// Sums `partial` element-wise, in place, over every process that holds a part of the
+    /// vectors `A` acts on (an all-reduce, in a fixed rank order so every process gets the
+    /// same bits). Vectors of a single-process operator are whole, so the provided version
+    /// does nothing.
+    fn reduce_sum(&self, partial: &mut [f64]) {
+        let _ = partial;
+    }
+
+    /// Index, in the whole vector, of this process's first entry (0 unless distributed).
+    fn global_offset(&self) -> usize {
+        0
+    }
+
+    /// Length of the whole vector across processes ([`LinearOperator::dim`] unless
+    /// distributed).
+    fn global_dim(&self) -> usize {
+        self.dim()
+    }
+
     /// Rows `offset..offset + y.len()` of `A x`, `x` being the whole vector: the block one
     /// process of a distributed run owns. The provided version computes all of `A x` into a
     /// temporary (`dim` entries) and copies the rows out.

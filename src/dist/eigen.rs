@@ -1,0 +1,118 @@
+//! The lowest eigenpairs of a Hamiltonian whose state vectors are split over ranks.
+
+use crate::linalg::{
+    lanczos_memory, lowest_eigenpairs_with_progress, AnySpectrum, LanczosParams, Method,
+};
+use crate::pauli::PauliSum;
+use crate::scalar::C64;
+use crate::state::memory::{state_bytes, MemoryPlan};
+
+use super::{Comm, DistError, DistOperator, Layout};
+
+/// The result of [`lowest_eigenpairs`]: the energies and evidence every rank shares, and this
+/// rank's block of each eigenvector.
+#[derive(Clone, Debug)]
+pub struct DistSpectrum {
+    /// Energies, residuals and counters (the same on every rank). Its eigenvectors are this
+    /// rank's blocks: rows [`Layout::offset`]`… + `[`Layout::local_dim`] of the whole vectors,
+    /// so whole-vector helpers such as [`AnySpectrum::expectation`] do not apply to them.
+    pub spectrum: AnySpectrum,
+    /// Where this rank's blocks sit in the whole vectors.
+    pub layout: Layout,
+    /// Bytes this rank sent per `H·ψ` ([`DistOperator::bytes_per_apply`]).
+    pub bytes_per_apply: usize,
+}
+
+impl DistSpectrum {
+    /// This rank's block of eigenvector `j`, as complex amplitudes (copies on the real path).
+    ///
+    /// # Panics
+    /// If `j` is not a computed level.
+    #[track_caller]
+    pub fn block_c64(&self, j: usize) -> Vec<C64> {
+        self.spectrum.vector_c64(j)
+    }
+}
+
+/// What [`lowest_eigenpairs`] allocates on each rank of `ranks` for `h`: the local part of the
+/// operator's diagonal, the exchange buffers of [`DistOperator`] (two complex blocks) and the
+/// Lanczos vectors and basis of one block of `n − log₂ ranks` qubits.
+///
+/// # Errors
+/// As [`Layout::new`].
+pub fn lowest_eigenpairs_memory(
+    h: &PauliSum,
+    ranks: usize,
+    params: &LanczosParams,
+) -> Result<MemoryPlan, DistError> {
+    let layout = Layout::new(h.qubits(), ranks, 0)?;
+    let l = layout.local_qubits();
+    let real = h.is_real_in_z_basis(0.0);
+    let mut plan = MemoryPlan::new(format!(
+        "distributed eigensolve of {} qubits, per rank of {ranks} (each holds 2^{l} amplitudes)",
+        h.qubits()
+    ));
+    let diag_real = h
+        .terms()
+        .iter()
+        .filter(|(p, _)| p.x() == 0)
+        .map(|(_, c)| c.im == 0.0)
+        .reduce(|a, b| a && b);
+    if let Some(r) = diag_real {
+        plan.add("operator diagonal", state_bytes(l, if r { 8 } else { 16 }));
+    }
+    if ranks > 1 {
+        plan.add_n("exchange buffers", 2, state_bytes(l, 16));
+    }
+    plan.extend(&lanczos_memory(
+        l,
+        if real { 8 } else { 16 },
+        &distributed_params(params, ranks),
+    ));
+    Ok(plan)
+}
+
+/// The solver settings used on `ranks` ranks: a dense diagonalisation needs the whole matrix
+/// on one process, so several ranks always run Lanczos.
+fn distributed_params(params: &LanczosParams, ranks: usize) -> LanczosParams {
+    let mut p = params.clone();
+    if ranks > 1 {
+        p.method = Method::Lanczos;
+    }
+    p
+}
+
+/// The `params.k` lowest eigenpairs of `h` with every vector split over the ranks of `comm`
+/// (top `log₂ size` qubits = rank, [`Layout`]): the one Lanczos of [`crate::linalg`] run on
+/// the [`DistOperator`], its inner products summed over the ranks in rank order and its
+/// random start drawn per global index, so the energies agree with one process to rounding
+/// and are the same bits on every rank. Real arithmetic when `h` is real in the Z basis.
+/// Every rank of `comm` must call it with the same arguments. The memory of one rank's share
+/// ([`lowest_eigenpairs_memory`]) is checked before anything is allocated.
+///
+/// `on_level(found, wanted)` is called after each converged level (for a progress bar).
+///
+/// # Errors
+/// [`DistError`] for a rank count that cannot split `h`'s qubits, the per-rank memory check,
+/// and the solver's errors ([`crate::linalg::SolverError`]).
+pub fn lowest_eigenpairs(
+    h: &PauliSum,
+    comm: &dyn Comm,
+    params: &LanczosParams,
+    on_level: &dyn Fn(usize, usize),
+) -> Result<DistSpectrum, DistError> {
+    lowest_eigenpairs_memory(h, comm.size(), params)?.check()?;
+    let op = DistOperator::new(h, comm)?;
+    let params = distributed_params(params, comm.size());
+    let spectrum = if op.is_real() {
+        lowest_eigenpairs_with_progress::<f64>(&op, &params, None, on_level).map(AnySpectrum::Real)
+    } else {
+        lowest_eigenpairs_with_progress::<C64>(&op, &params, None, on_level)
+            .map(AnySpectrum::Complex)
+    }?;
+    Ok(DistSpectrum {
+        spectrum,
+        layout: op.layout(),
+        bytes_per_apply: op.bytes_per_apply(if op.is_real() { 8 } else { 16 }),
+    })
+}
