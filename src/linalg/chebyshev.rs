@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::operator::LinearOperator;
 use crate::state::memory::{check_alloc_u128, zeroed};
-use crate::state::{norm, MemoryError};
+use crate::state::{norm2, MemoryError};
 use crate::C64;
 
 /// Amplitudes per rayon task in the Chebyshev update; below this the update is serial.
@@ -236,7 +236,10 @@ impl ChebyshevExp {
             });
             std::mem::swap(&mut prev, &mut cur);
         }
-        let ratio = norm(out) / norm(psi).max(f64::MIN_POSITIVE)
+        // Both norms over the whole vector, in one reduction.
+        let mut n2 = [norm2(out), norm2(psi)];
+        op.reduce_sum(&mut n2);
+        let ratio = n2[0].sqrt() / n2[1].sqrt().max(f64::MIN_POSITIVE)
             * (-self.tau * (self.shift - b.lower)).exp();
         if ratio > 1.0 + 1e-3 + self.truncation {
             return Err(ChebyshevError::BoundsViolated {

@@ -20,7 +20,9 @@ use serde::Serialize;
 use super::{eigh_tridiagonal, SolverError};
 use crate::operator::LinearOperator;
 use crate::scalar::C64;
-use crate::state::{dot, memory, norm, scale};
+use crate::state::{memory, scale};
+
+use super::reduce::{dot_all, norm_all};
 
 /// Settings of the Krylov propagator.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -142,7 +144,7 @@ impl Krylov {
         while done < tau {
             let remaining = tau - done;
             let mut h = self.tau_hint.map_or(remaining, |t| t.min(remaining));
-            let nrm = norm(psi);
+            let nrm = norm_all(op, psi);
             if nrm == 0.0 {
                 return Ok(());
             }
@@ -162,9 +164,11 @@ impl Krylov {
                 let w = &mut tail[0];
                 op.apply(&head[j], w);
                 stats.matvecs += 1;
-                let a = dot(&head[j], w).re;
+                let a = dot_all(op, &head[j], w).re;
                 let prev = (j > 0).then(|| (self.beta[j - 1], &head[j - 1][..]));
-                let b = orthogonalize(w, a, &head[j], prev, &mut self.parts);
+                let mut b2 = [orthogonalize(w, a, &head[j], prev, &mut self.parts)];
+                op.reduce_sum(&mut b2);
+                let b = b2[0].sqrt();
                 self.alpha.push(a);
                 let t_scale = self.alpha.iter().map(|x| x.abs()).fold(0.0, f64::max)
                     + self.beta.iter().fold(0.0, |m: f64, &x| m.max(x));
@@ -264,8 +268,9 @@ fn last_component(e: &(Vec<f64>, faer::Mat<f64>), tau: f64) -> C64 {
         .sum()
 }
 
-/// The Lanczos three-term step fused into one pass: `w ← w − a·v − b·v_prev` and `‖w‖`
-/// (one read of each vector and one write, instead of two `axpy` and a norm).
+/// The Lanczos three-term step fused into one pass: `w ← w − a·v − b·v_prev` and the local
+/// `‖w‖²` (one read of each vector and one write, instead of two `axpy` and a norm); the
+/// caller sums it over processes.
 fn orthogonalize(
     w: &mut [C64],
     a: f64,
@@ -306,5 +311,5 @@ fn orthogonalize(
             .map(part)
             .collect_into_vec(parts);
     }
-    parts.iter().sum::<f64>().sqrt()
+    parts.iter().sum::<f64>()
 }

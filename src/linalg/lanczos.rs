@@ -19,9 +19,10 @@
 
 use crate::operator::{LinearOperator, XMaskOperator};
 use crate::scalar::{Scalar, C64};
-use crate::state::{axpy, dot, memory, norm, normalize, project_out, scale};
+use crate::state::{axpy, memory, normalize, scale};
 
 use super::dense::{eigh_dense, eigh_tridiagonal};
+use super::reduce::{dot_all, norm_all, normalize_all, project_out_all};
 use super::SolverError;
 
 mod kernels;
@@ -151,16 +152,24 @@ fn solve<T: Scalar>(
     check_scalar(op)?;
     check_tolerance(op, params.tol)?;
     let dim = op.dim();
+    // The whole vector's length: levels, cycle lengths and the dense fallback are counted on
+    // it; `dim` is this process's part (the same unless the operator is distributed).
+    let gdim = op.global_dim();
     let wanted = params.k + usize::from(params.gap);
-    if params.k == 0 || params.k > dim {
-        return Err(SolverError::BadK { k: params.k, dim });
+    if params.k == 0 || params.k > gdim {
+        return Err(SolverError::BadK {
+            k: params.k,
+            dim: gdim,
+        });
     }
-    let wanted = wanted.min(dim);
-    let dense = match params.method {
-        Method::Dense => true,
-        Method::Lanczos => false,
-        Method::Auto => dim <= DENSE_AUTO_DIM,
-    };
+    let wanted = wanted.min(gdim);
+    // A dense form needs the whole vector in this process.
+    let dense = gdim == dim
+        && match params.method {
+            Method::Dense => true,
+            Method::Lanczos => false,
+            Method::Auto => dim <= DENSE_AUTO_DIM,
+        };
     if dense {
         return dense_pairs(op, params, wanted);
     }
@@ -189,7 +198,7 @@ fn solve<T: Scalar>(
     let (two_pass, cycle) = match params.memory {
         BasisMemory::TwoPass => (true, params.cycle),
         BasisMemory::Store => {
-            let c = params.cycle.min(dim + 1);
+            let c = params.cycle.min(gdim + 1);
             memory::check_alloc_u128(
                 (fixed + (c as u128 + 1) * vec_bytes as u128).saturating_add(resident),
                 &format!("Lanczos basis ({c} vectors), workspace and the memory already resident"),
@@ -197,7 +206,7 @@ fn solve<T: Scalar>(
             (false, c)
         }
         BasisMemory::Auto => {
-            let c = params.cycle.min(dim + 1);
+            let c = params.cycle.min(gdim + 1);
             if store_max >= c.min(60) {
                 (false, c.min(store_max))
             } else {
@@ -217,10 +226,11 @@ fn solve<T: Scalar>(
         let warm = match start {
             Some(s) if level == 0 => {
                 assert_eq!(s.len(), dim, "start vector has the wrong length");
-                Some((s, norm(s))).filter(|&(_, n0)| n0 > 0.0)
+                Some((s, norm_all(op, s))).filter(|&(_, n0)| n0 > 0.0)
             }
             _ => None,
         };
+        let offset = op.global_offset();
         match warm {
             Some((s, n0)) if params.warm_mix <= 0.0 => {
                 v0.copy_from_slice(s);
@@ -228,11 +238,15 @@ fn solve<T: Scalar>(
             }
             Some((s, n0)) => {
                 // warm start + `warm_mix` random, relative
-                kernels::random_fill(&mut v0, params.seed);
+                kernels::random_fill(&mut v0, params.seed, offset);
+                normalize_all(op, &mut v0);
                 scale(T::from_f64(params.warm_mix), &mut v0);
                 axpy(T::from_f64(1.0 / n0), s, &mut v0);
             }
-            None => kernels::random_fill(&mut v0, params.seed.wrapping_add(level as u64)),
+            None => {
+                kernels::random_fill(&mut v0, params.seed.wrapping_add(level as u64), offset);
+                normalize_all(op, &mut v0);
+            }
         }
         let (e, y, r) = find_level(op, &locked, v0, params, cycle, two_pass, ws, &mut stats)
             .map_err(|e| match e {
@@ -342,7 +356,7 @@ fn dense_pairs<T: Scalar, A: LinearOperator<T> + ?Sized>(
             y
         };
         op.apply(&y, &mut hy);
-        let r = residual_norm(&hy, &y, e[j]);
+        let r = residual_norm(op, &hy, &y, e[j]);
         // Rounding in the dense solver is relative to ‖H‖; the tolerance is absolute, and an
         // answer whose residual misses it is not returned, as on the Lanczos path.
         if r > params.tol || r.is_nan() {
@@ -375,10 +389,11 @@ struct Stats {
     reorth: usize,
 }
 
-/// Removes the components along the locked vectors (classical Gram–Schmidt, twice).
-fn deflate<T: Scalar>(w: &mut [T], locked: &[Vec<T>]) {
+/// Removes the components along the locked vectors (classical Gram–Schmidt, twice; one
+/// reduction per pass).
+fn deflate<T: Scalar, A: LinearOperator<T> + ?Sized>(op: &A, w: &mut [T], locked: &[Vec<T>]) {
     for _ in 0..2 {
-        project_out(locked, w);
+        project_out_all(op, locked, w);
     }
 }
 
@@ -407,12 +422,19 @@ fn combine<T: Scalar>(basis: &[Vec<T>], s: &[f64], y: &mut [T]) {
     }
 }
 
-fn residual_norm<T: Scalar>(hy: &[T], y: &[T], e: f64) -> f64 {
-    let mut s = 0.0;
+/// `‖Hy − e y‖` over the whole vector (one reduction).
+fn residual_norm<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
+    hy: &[T],
+    y: &[T],
+    e: f64,
+) -> f64 {
+    let mut s = [0.0];
     for (a, b) in hy.iter().zip(y) {
-        s += (*a - b.scale(e)).abs2();
+        s[0] += (*a - b.scale(e)).abs2();
     }
-    s.sqrt()
+    op.reduce_sum(&mut s);
+    s[0].sqrt()
 }
 
 /// One level: Lanczos cycles with explicit restarts until the lowest pair of the deflated
@@ -429,7 +451,7 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
     stats: &mut Stats,
 ) -> Result<(f64, Vec<T>, f64), SolverError> {
     let dim = op.dim();
-    let remaining = dim - locked.len();
+    let remaining = op.global_dim() - locked.len();
     let mut last_res = f64::INFINITY;
     let mut first = true;
     loop {
@@ -437,11 +459,15 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
             stats.restarts += 1;
         }
         first = false;
-        deflate(&mut start, locked);
-        if normalize(&mut start) == 0.0 {
-            kernels::random_fill(&mut start, params.seed ^ 0x5555 ^ stats.matvecs as u64);
-            deflate(&mut start, locked);
-            normalize(&mut start);
+        deflate(op, &mut start, locked);
+        if normalize_all(op, &mut start) == 0.0 {
+            kernels::random_fill(
+                &mut start,
+                params.seed ^ 0x5555 ^ stats.matvecs as u64,
+                op.global_offset(),
+            );
+            deflate(op, &mut start, locked);
+            normalize_all(op, &mut start);
         }
         // Keep the cycle within the budget: its steps, the two-pass regeneration (steps − 1)
         // and the Ritz residual check (1) must fit in what is left.
@@ -471,12 +497,12 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
         } else {
             combine(&ws.basis[..s.len()], &s, &mut y);
         }
-        deflate(&mut y, locked);
-        normalize(&mut y);
+        deflate(op, &mut y, locked);
+        normalize_all(op, &mut y);
         op.apply(&y, &mut ws.w);
         stats.matvecs += 1;
-        let e = dot(&y, &ws.w).re();
-        let r = residual_norm(&ws.w, &y, e);
+        let e = dot_all(op, &y, &ws.w).re();
+        let r = residual_norm(op, &ws.w, &y, e);
         let _ = theta;
         if r <= params.tol {
             ws.give(start);
@@ -519,11 +545,12 @@ fn lanczos_step<T: Scalar, A: LinearOperator<T> + ?Sized>(
     op.apply(v, w);
     stats.matvecs += 1;
     if !locked.is_empty() {
-        deflate(w, locked);
+        deflate(op, w, locked);
     }
-    let a = dot(v, w).re();
-    let b2 = kernels::recurrence(w, v, a, prev);
-    (a, b2.sqrt())
+    let a = dot_all(op, v, w).re();
+    let mut b2 = [kernels::recurrence(w, v, a, prev)];
+    op.reduce_sum(&mut b2);
+    (a, b2[0].sqrt())
 }
 
 /// One Lanczos cycle from `start` (normalised, deflated). Returns the lowest Ritz value and
@@ -577,7 +604,7 @@ fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
         anorm = anorm.max(a.abs() + b + if i > 0 { beta[i - 1] } else { 0.0 });
         if !two_pass && i > 0 {
             // ω_{i+1,j} for j ≤ i.
-            let eps1 = eps * anorm * (op.dim() as f64).sqrt().max(1.0) * 0.5;
+            let eps1 = eps * anorm * (op.global_dim() as f64).sqrt().max(1.0) * 0.5;
             let mut wmax: f64 = 0.0;
             for j in 0..i {
                 let bj = beta[j];
@@ -600,11 +627,11 @@ fn run_cycle<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 // reads the whole basis twice.
                 let (head, tail) = ws.basis.split_at_mut(i + 1);
                 let w = &mut tail[0];
-                project_out(head, w);
-                let after = norm(w);
+                project_out_all(op, head, w);
+                let after = norm_all(op, w);
                 if after < std::f64::consts::FRAC_1_SQRT_2 * b {
-                    project_out(head, w);
-                    b = norm(w);
+                    project_out_all(op, head, w);
+                    b = norm_all(op, w);
                 } else {
                     b = after;
                 }

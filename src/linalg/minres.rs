@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use crate::operator::{LinearOperator, Projected, Shifted};
 use crate::scalar::Scalar;
-use crate::state::{axpy, dot, memory, norm};
+use crate::state::{axpy, memory};
 
+use super::reduce::{dot_all, norm_all};
 use super::{LanczosWorkspace, SolverError};
 
 /// Settings of [`minres_projected`].
@@ -106,7 +107,7 @@ fn minres_with<T: Scalar>(
     let (mut w, mut w1, mut w2) = (w, w1, w2);
     r1.copy_from_slice(b);
     project(r1);
-    let beta1 = norm(r1);
+    let beta1 = norm_all(op, r1);
     // x is the answer and leaves the solver: a fresh zeroed vector.
     let mut x: Vec<T> = memory::zeroed(dim);
     if beta1 == 0.0 {
@@ -135,12 +136,12 @@ fn minres_with<T: Scalar>(
         if itn >= 2 {
             axpy(T::from_f64(-beta / oldb), r1, y);
         }
-        let alfa = dot(v, y).re();
+        let alfa = dot_all(op, v, y).re();
         axpy(T::from_f64(-alfa / beta), r2, y);
         std::mem::swap(&mut r1, &mut r2);
         r2.copy_from_slice(y);
         oldb = beta;
-        beta = norm(r2);
+        beta = norm_all(op, r2);
         // Apply the previous rotation, then a new one that annihilates β.
         let oldeps = epsln;
         let delta = cs * dbar + sn * alfa;
@@ -170,7 +171,7 @@ fn minres_with<T: Scalar>(
     r1.copy_from_slice(b);
     project(r1);
     axpy(T::from_f64(-1.0), y, r1);
-    let residual = norm(r1) / beta1;
+    let residual = norm_all(op, r1) / beta1;
     if residual > params.tol {
         return Err(SolverError::NotConverged {
             wanted: 1,

@@ -11,6 +11,7 @@ mod dense;
 mod krylov;
 mod lanczos;
 mod minres;
+mod reduce;
 
 pub use auto::{
     eigenpairs, eigenpairs_memory, eigenpairs_with_progress, operator_memory, AnySpectrum,
@@ -19,6 +20,7 @@ pub use chebyshev::{scaled_bessel_i, ChebyshevError, ChebyshevExp, SpectralBound
 pub use cholesky::{cholesky, solve_cholesky, NotPositiveDefinite};
 pub use krylov::{krylov_memory, Krylov, KrylovParams, KrylovStats};
 pub use minres::{minres_projected, minres_projected_in, MinresInfo, MinresParams};
+pub use reduce::dot_all;
 
 pub use dense::{dense_spectrum, eigh_dense, eigh_tridiagonal};
 pub use lanczos::{

@@ -5,7 +5,10 @@
 //! [`LinearOperator::is_real`], [`LinearOperator::is_hermitian`],
 //! [`LinearOperator::norm_bound`], [`LinearOperator::cost_hint`]. Provided (override when a
 //! cheaper form exists): [`LinearOperator::apply_add`], [`LinearOperator::apply_rows`],
-//! [`LinearOperator::to_dense`].
+//! [`LinearOperator::to_dense`], and for operators whose vectors are split over processes
+//! [`LinearOperator::reduce_sum`], [`LinearOperator::global_offset`],
+//! [`LinearOperator::global_dim`] (every solver takes its inner products and norms through
+//! `reduce_sum`, so it runs unchanged on a distributed operator).
 //!
 //! Solvers take `&A` with `A: LinearOperator<T> + ?Sized`: with a concrete operator the call
 //! is monomorphised and inlined (the hot loop pays nothing for the trait); `&dyn
@@ -16,7 +19,7 @@
 //! [`Shifted`] (`A − σ`) and [`Projected`] (`Q A Q` with `Q = 1 − |q⟩⟨q|`).
 
 use crate::scalar::{Scalar, C64};
-use crate::state::{axpy, dot, memory};
+use crate::state::{axpy, memory};
 
 use super::{OperatorError, Pencil, XMaskOperator, DENSE_MAX_QUBITS};
 
@@ -351,6 +354,18 @@ impl<T: Scalar, A: LinearOperator<T> + ?Sized> LinearOperator<T> for Shifted<'_,
     fn cost_hint(&self) -> usize {
         self.inner.cost_hint().saturating_add(self.inner.dim())
     }
+
+    fn reduce_sum(&self, partial: &mut [f64]) {
+        self.inner.reduce_sum(partial);
+    }
+
+    fn global_offset(&self) -> usize {
+        self.inner.global_offset()
+    }
+
+    fn global_dim(&self) -> usize {
+        self.inner.global_dim()
+    }
 }
 
 /// `Q A` restricted to `Q`'s range, `Q = 1 − |q⟩⟨q|` with `q` normalised: `y = Q A x`. On
@@ -365,11 +380,12 @@ pub struct Projected<'a, T, A: ?Sized> {
     pub q: &'a [T],
 }
 
-impl<T: Scalar, A: ?Sized> Projected<'_, T, A> {
-    /// `v ← Q v = v − q ⟨q, v⟩`.
+impl<T: Scalar, A: LinearOperator<T> + ?Sized> Projected<'_, T, A> {
+    /// `v ← Q v = v − q ⟨q, v⟩`, the inner product summed over every process that holds a
+    /// part of the vectors ([`LinearOperator::reduce_sum`]).
     #[inline]
     pub fn project(&self, v: &mut [T]) {
-        let c = dot(self.q, v);
+        let c = crate::linalg::dot_all(self.inner, self.q, v);
         axpy(-c, self.q, v);
     }
 }
@@ -399,5 +415,17 @@ impl<T: Scalar, A: LinearOperator<T> + ?Sized> LinearOperator<T> for Projected<'
 
     fn cost_hint(&self) -> usize {
         self.inner.cost_hint().saturating_add(2 * self.inner.dim())
+    }
+
+    fn reduce_sum(&self, partial: &mut [f64]) {
+        self.inner.reduce_sum(partial);
+    }
+
+    fn global_offset(&self) -> usize {
+        self.inner.global_offset()
+    }
+
+    fn global_dim(&self) -> usize {
+        self.inner.global_dim()
     }
 }

@@ -91,8 +91,13 @@ pub fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
 
 /// `‖a‖₂`.
 pub fn norm<T: Scalar>(a: &[T]) -> f64 {
-    let s: f64 = reduce(a.len(), |s, e| norm2_lanes(&a[s..e]));
-    s.sqrt()
+    norm2(a).sqrt()
+}
+
+/// `‖a‖₂²`: the partial sum one process contributes to the squared norm of a vector split
+/// over processes.
+pub fn norm2<T: Scalar>(a: &[T]) -> f64 {
+    reduce(a.len(), |s, e| norm2_lanes(&a[s..e]))
 }
 
 /// `y += alpha · x`.
@@ -209,15 +214,27 @@ pub fn expectation_sum<T: Scalar>(psi: &[T], h: &PauliSum) -> C64 {
 /// every `v_j` streams past it), then subtracted in a second: two reads of the basis instead of
 /// the five vector passes per basis vector of a `dot` + `axpy` loop. Call twice for CGS2.
 /// Deterministic: per-chunk partial sums are added in index order. Allocates the `PARTS × m`
-/// partial sums (small).
+/// partial sums (small). The two sweeps are [`project_coefficients`] and
+/// [`subtract_combination`], for callers that sum the coefficients over processes between them.
 ///
 /// # Panics
 /// If a basis vector's length differs from `w`'s.
 #[track_caller]
 pub fn project_out<T: Scalar>(basis: &[Vec<T>], w: &mut [T]) {
+    let c = project_coefficients(basis, w);
+    subtract_combination(basis, &c, w);
+}
+
+/// The coefficients `c_j = ⟨v_j|w⟩` of [`project_out`], in one cache-blocked sweep over the
+/// basis (deterministic: per-chunk partial sums added in index order).
+///
+/// # Panics
+/// If a basis vector's length differs from `w`'s.
+#[track_caller]
+pub fn project_coefficients<T: Scalar>(basis: &[Vec<T>], w: &[T]) -> Vec<T> {
     let m = basis.len();
     if m == 0 {
-        return;
+        return Vec::new();
     }
     let len = w.len();
     assert!(basis.iter().all(|v| v.len() == len), "length mismatch");
@@ -242,9 +259,29 @@ pub fn project_out<T: Scalar>(basis: &[Vec<T>], w: &mut [T]) {
             *cj += pj;
         }
     }
+    c
+}
+
+/// `w ← w − Σ_j c_j v_j`, cache-blocked (each chunk of `w` stays in cache while the basis
+/// streams past it).
+///
+/// # Panics
+/// If a basis vector's length differs from `w`'s, or `c` is shorter than the basis.
+#[track_caller]
+pub fn subtract_combination<T: Scalar>(basis: &[Vec<T>], c: &[T], w: &mut [T]) {
+    if basis.is_empty() {
+        return;
+    }
+    let len = w.len();
+    assert!(basis.iter().all(|v| v.len() == len), "length mismatch");
+    assert!(
+        c.len() >= basis.len(),
+        "fewer coefficients than basis vectors"
+    );
+    let chunk = len.div_ceil(PARTS).max(1);
     let sub = |(ci, wc): (usize, &mut [T])| {
         let (s, n) = (ci * chunk, wc.len());
-        for (v, &cj) in basis.iter().zip(&c) {
+        for (v, &cj) in basis.iter().zip(c) {
             for (a, &b) in wc.iter_mut().zip(&v[s..s + n]) {
                 *a -= cj * b;
             }

@@ -460,3 +460,169 @@ fn clamped_solves_from_the_free_state_alone_are_exact_and_cheaper() {
         totals.1
     );
 }
+
+/// The rows `offset..offset + len` of an operator's vectors, as one rank of `comm` holds them:
+/// `apply` gathers the whole `x`, applies the operator and keeps its rows; inner products are
+/// summed over the ranks by [`qep::dist::Comm::allreduce_sum`]. What a distributed operator
+/// looks like to the solvers, without its exchange pattern.
+struct Block<'a> {
+    op: &'a XMaskOperator,
+    comm: &'a qep::dist::ThreadComm,
+    len: usize,
+}
+
+impl<T: qep::Scalar> qep::operator::LinearOperator<T> for Block<'_> {
+    fn dim(&self) -> usize {
+        self.len
+    }
+
+    fn apply(&self, x: &[T], y: &mut [T]) {
+        use qep::dist::Comm;
+        let whole_dim = self.op.dim();
+        let width = if T::IS_COMPLEX { 2 } else { 1 };
+        let local: Vec<f64> = x
+            .iter()
+            .flat_map(|v| {
+                let c = v.to_c64();
+                [c.re, c.im].into_iter().take(width)
+            })
+            .collect();
+        let mut all = vec![0.0; local.len() * self.comm.size()];
+        self.comm.allgather(&local, &mut all);
+        let whole: Vec<T> = all
+            .chunks(width)
+            .map(|c| {
+                let z = C64::new(c[0], c.get(1).copied().unwrap_or(0.0));
+                T::from_c64(z).unwrap_or_else(|| T::from_f64(z.re))
+            })
+            .collect();
+        assert_eq!(whole.len(), whole_dim);
+        let mut out = vec![T::zero(); whole_dim];
+        self.op.apply_into(&whole, &mut out);
+        let offset = self.comm.rank() * self.len;
+        y.copy_from_slice(&out[offset..offset + self.len]);
+    }
+
+    fn is_real(&self) -> bool {
+        self.op.is_real()
+    }
+
+    fn is_hermitian(&self) -> bool {
+        self.op.is_hermitian()
+    }
+
+    fn norm_bound(&self) -> f64 {
+        self.op.norm_bound()
+    }
+
+    fn cost_hint(&self) -> usize {
+        self.op.dim()
+    }
+
+    fn reduce_sum(&self, partial: &mut [f64]) {
+        use qep::dist::Comm;
+        self.comm.allreduce_sum(partial);
+    }
+
+    fn global_offset(&self) -> usize {
+        use qep::dist::Comm;
+        self.comm.rank() * self.len
+    }
+
+    fn global_dim(&self) -> usize {
+        self.op.dim()
+    }
+}
+
+/// `|⟨a|b⟩|` of two normalised real vectors (1 when they are the same up to sign).
+fn overlap(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>().abs()
+}
+
+/// Lanczos, MINRES and the Krylov propagator on vectors split over 2 and 4 ranks (threads)
+/// take every inner product and norm through the operator's reduction and start from the same
+/// global random vector: the lowest levels of a 10-qubit network and of the degenerate ring are
+/// the single-process ones to 1e-10, the eigenvectors, the MINRES solution and the evolved
+/// state glued from the blocks are the single-process ones.
+#[test]
+fn solvers_on_vectors_split_over_ranks_give_the_single_process_numbers() {
+    use qep::dist::ThreadComm;
+    use qep::linalg::{Krylov, KrylovParams, KrylovStats};
+    let p = LanczosParams {
+        k: 3,
+        tol: 1e-10,
+        method: Method::Lanczos,
+        ..LanczosParams::default()
+    };
+    let cases = solver_cases();
+    for (what, h) in cases.iter().skip(1) {
+        let op = XMaskOperator::new(h).unwrap();
+        let dim = op.dim();
+        let one = lowest_eigenpairs::<f64>(&op, &p, None).unwrap();
+        let q = &one.vectors[0];
+        let b: Vec<f64> = (0..dim).map(|i| ((i * 7 % 13) as f64) - 6.0).collect();
+        let mp = MinresParams::default();
+        let (x1, _) = minres_projected(&op, one.energies[0] + 0.3, q, &b, &mp).unwrap();
+        let psi0: Vec<C64> = (0..dim)
+            .map(|i| C64::new(((i * 5 % 11) as f64) - 5.0, ((i % 3) as f64) - 1.0))
+            .collect();
+        let evolve = |a: &dyn qep::operator::LinearOperator<C64>, psi: &mut [C64]| {
+            let mut k = Krylov::new(psi.len(), KrylovParams::default()).unwrap();
+            k.step(a, psi, 0.7, &mut KrylovStats::default()).unwrap();
+        };
+        let mut psi1 = psi0.clone();
+        evolve(&op, &mut psi1);
+        for ranks in [2usize, 4] {
+            let len = dim / ranks;
+            let parts = ThreadComm::run(ranks, |comm| {
+                let blk = Block { op: &op, comm, len };
+                let s = lowest_eigenpairs::<f64>(&blk, &p, None).unwrap();
+                let r = qep::dist::Comm::rank(comm);
+                let rows = r * len..(r + 1) * len;
+                let (x, _) = minres_projected(
+                    &blk,
+                    s.energies[0] + 0.3,
+                    &s.vectors[0],
+                    &b[rows.clone()],
+                    &mp,
+                )
+                .unwrap();
+                let mut psi = psi0[rows].to_vec();
+                evolve(&blk, &mut psi);
+                (s, x, psi)
+            });
+            let glue =
+                |f: &dyn Fn(usize) -> Vec<f64>| -> Vec<f64> { (0..ranks).flat_map(f).collect() };
+            for (r, (s, _, _)) in parts.iter().enumerate() {
+                let d = max_diff(&s.energies, &one.energies);
+                assert!(
+                    d < 1e-10,
+                    "{what}, {ranks} ranks, rank {r}: energies differ by {d:e}"
+                );
+                assert_eq!(
+                    s.energies, parts[0].0.energies,
+                    "every rank has the same bits"
+                );
+            }
+            let v0 = glue(&|r| parts[r].0.vectors[0].clone());
+            let o = overlap(&v0, q);
+            assert!(
+                (o - 1.0).abs() < 1e-9,
+                "{what}, {ranks} ranks: ground overlap {o}"
+            );
+            let x = glue(&|r| parts[r].1.clone());
+            let dx = max_diff(&x, &x1) / norm(&x1);
+            assert!(dx < 1e-7, "{what}, {ranks} ranks: MINRES differs by {dx:e}");
+            let psi: Vec<C64> = (0..ranks).flat_map(|r| parts[r].2.clone()).collect();
+            let dp = psi
+                .iter()
+                .zip(&psi1)
+                .map(|(a, b)| (a - b).norm())
+                .fold(0.0, f64::max);
+            assert!(
+                dp < 1e-8,
+                "{what}, {ranks} ranks: evolved state differs by {dp:e}"
+            );
+        }
+    }
+}

@@ -4,8 +4,6 @@
 //! sequence reads or writes a vector eleven times). Deterministic: partial sums over fixed
 //! chunks are added in index order, whatever the thread count.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::scalar::{Scalar, C64};
@@ -14,7 +12,7 @@ use crate::scalar::{Scalar, C64};
 const PARTS: usize = 64;
 /// Below this length the kernels run on one thread.
 const SERIAL_BELOW: usize = 1 << 15;
-/// Amplitudes per independently seeded block of a random vector.
+/// Amplitudes per parallel task of a random fill.
 const RANDOM_BLOCK: usize = 1 << 14;
 
 /// `w ← w − α v − β v_prev` (the three-term recurrence; no `v_prev` on the first step),
@@ -67,16 +65,17 @@ pub(super) fn recurrence<T: Scalar>(
     parts.iter().sum()
 }
 
-/// Fills `v` with seeded standard Gaussian amplitudes (complex ones for complex `T`) and
-/// normalises it. Each block of [`RANDOM_BLOCK`] amplitudes draws from its own generator
-/// (seeded by `seed` and the block's index), so the blocks fill in parallel and the vector is
-/// the same whatever the thread count.
-pub(super) fn random_fill<T: Scalar>(v: &mut [T], seed: u64) {
-    let fill = |(i, c): (usize, &mut [T])| {
-        let s = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut rng = ChaCha8Rng::seed_from_u64(s);
-        for x in c.iter_mut() {
-            let (re, im) = gaussian_pair(&mut rng);
+/// Fills `v` with seeded standard Gaussian amplitudes (complex ones for complex `T`), not
+/// normalised: entry `i` is a function of `(seed, offset + i)` alone, drawn from a
+/// counter-based generator (the splitmix64 sequence of the seed, read at the entry's global
+/// index), so the vector is the same whatever the thread count, and the parts that processes
+/// holding `offset..offset + v.len()` fill make up the same whole vector however it is split.
+pub(crate) fn random_fill<T: Scalar>(v: &mut [T], seed: u64, offset: usize) {
+    let key = splitmix64(seed);
+    let fill = |(b, c): (usize, &mut [T])| {
+        let first = offset as u64 + (b * RANDOM_BLOCK) as u64;
+        for (k, x) in c.iter_mut().enumerate() {
+            let (re, im) = gaussian_pair(key, first + k as u64);
             *x = if T::IS_COMPLEX {
                 T::from_c64(C64::new(re, im)).unwrap_or_default()
             } else {
@@ -89,13 +88,28 @@ pub(super) fn random_fill<T: Scalar>(v: &mut [T], seed: u64) {
     } else {
         v.par_chunks_mut(RANDOM_BLOCK).enumerate().for_each(fill);
     }
-    crate::state::normalize(v);
 }
 
-/// Two standard normal deviates (Box–Muller, both of the pair).
-fn gaussian_pair<R: Rng>(rng: &mut R) -> (f64, f64) {
-    let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-    let u2: f64 = rng.random::<f64>();
+/// The splitmix64 output function (Steele, Lea, Flood 2014): a bijective 64-bit mix.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A uniform deviate in `[0, 1)` from the top 53 bits of a 64-bit word.
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Two standard normal deviates for global index `g` (Box–Muller on the splitmix64 words at
+/// positions `2g + 1` and `2g + 2` of the sequence started at `key`).
+fn gaussian_pair(key: u64, g: u64) -> (f64, f64) {
+    const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+    let at = |p: u64| splitmix64(key.wrapping_add(p.wrapping_mul(GAMMA)));
+    let u1 = 1.0 - unit(at(2 * g + 1)); // (0, 1]
+    let u2 = unit(at(2 * g + 2));
     let r = (-2.0 * u1.ln()).sqrt();
     let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
     (r * c, r * s)
@@ -111,9 +125,9 @@ mod tests {
         let mut w = vec![0.0f64; n];
         let mut v = vec![0.0f64; n];
         let mut p = vec![0.0f64; n];
-        random_fill(&mut w, 1);
-        random_fill(&mut v, 2);
-        random_fill(&mut p, 3);
+        random_fill(&mut w, 1, 0);
+        random_fill(&mut v, 2, 0);
+        random_fill(&mut p, 3, 0);
         let (a, b) = (0.3, -1.7);
         let mut expect = w.clone();
         for i in 0..n {
@@ -131,18 +145,42 @@ mod tests {
     }
 
     #[test]
-    fn random_fill_is_normalised_and_seeded() {
+    fn random_fill_is_seeded_and_gaussian() {
         let mut a = vec![C64::new(0.0, 0.0); 1 << 16];
         let mut b = a.clone();
-        random_fill(&mut a, 5);
-        random_fill(&mut b, 5);
+        random_fill(&mut a, 5, 0);
+        random_fill(&mut b, 5, 0);
         assert_eq!(a, b);
-        let n: f64 = a.iter().map(|x| x.norm_sqr()).sum();
-        assert!((n - 1.0).abs() < 1e-12);
+        // Standard complex Gaussian entries: E|x|² = 2, real parts carry half of it.
+        let n = a.len() as f64;
+        let m2: f64 = a.iter().map(|x| x.norm_sqr()).sum::<f64>() / n;
+        assert!((m2 - 2.0).abs() < 0.05, "{m2}");
+        let re: f64 = a.iter().map(|x| x.re * x.re).sum::<f64>() / n;
+        assert!((re - 1.0).abs() < 0.05, "{re}");
         // Blocks are independent draws: two blocks do not repeat each other.
         assert_ne!(a[..RANDOM_BLOCK], a[RANDOM_BLOCK..2 * RANDOM_BLOCK]);
-        // The real parts carry half the norm (complex Gaussian, normalised).
-        let m: f64 = a.iter().map(|x| x.re * x.re).sum::<f64>();
-        assert!((m - 0.5).abs() < 0.05, "{m}");
+        // Another seed gives another vector.
+        random_fill(&mut b, 6, 0);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn random_fill_depends_only_on_the_global_index() {
+        let whole = {
+            let mut v = vec![0.0f64; 100_003];
+            random_fill(&mut v, 9, 0);
+            v
+        };
+        for parts in [2usize, 3, 7] {
+            let step = whole.len().div_ceil(parts);
+            let mut glued = Vec::with_capacity(whole.len());
+            for p in 0..parts {
+                let (s, e) = (p * step, ((p + 1) * step).min(whole.len()));
+                let mut v = vec![0.0f64; e - s];
+                random_fill(&mut v, 9, s);
+                glued.extend(v);
+            }
+            assert_eq!(glued, whole, "{parts} parts");
+        }
     }
 }
