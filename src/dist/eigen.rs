@@ -1,11 +1,12 @@
 //! The lowest eigenpairs of a Hamiltonian whose state vectors are split over ranks.
 
 use crate::linalg::{
-    lanczos_memory, lowest_eigenpairs_with_progress, AnySpectrum, LanczosParams, Method,
+    lanczos_memory, lowest_eigenpairs_with_progress, AnySpectrum, BasisMemory, LanczosParams,
+    Method,
 };
 use crate::pauli::PauliSum;
 use crate::scalar::C64;
-use crate::state::memory::{state_bytes, MemoryPlan};
+use crate::state::memory::{self, state_bytes, MemoryPlan};
 
 use super::{Comm, DistError, DistOperator, Layout};
 
@@ -103,7 +104,10 @@ pub fn lowest_eigenpairs(
 ) -> Result<DistSpectrum, DistError> {
     lowest_eigenpairs_memory(h, comm.size(), params)?.check()?;
     let op = DistOperator::new(h, comm)?;
-    let params = distributed_params(params, comm.size());
+    let mut params = distributed_params(params, comm.size());
+    if comm.size() > 1 && params.memory == BasisMemory::Auto {
+        agree_on_basis(&mut params, h, &op, comm);
+    }
     let spectrum = if op.is_real() {
         lowest_eigenpairs_with_progress::<f64>(&op, &params, None, on_level).map(AnySpectrum::Real)
     } else {
@@ -115,4 +119,43 @@ pub fn lowest_eigenpairs(
         layout: op.layout(),
         bytes_per_apply: op.bytes_per_apply(if op.is_real() { 8 } else { 16 }),
     })
+}
+
+/// Fixes how the Krylov basis is kept, the same on every rank. [`BasisMemory::Auto`] decides
+/// from the memory this process has left, which differs between ranks; ranks that chose
+/// different cycle lengths would apply `H` a different number of times and wait for each
+/// other's blocks for ever. So each rank counts the basis vectors it could store (half its
+/// free memory, as the solver's own rule), the smallest count over the ranks sets the cycle,
+/// and below 60 vectors every rank keeps two passes.
+fn agree_on_basis(
+    params: &mut LanczosParams,
+    h: &PauliSum,
+    op: &DistOperator<'_>,
+    comm: &dyn Comm,
+) {
+    let l = op.layout().local_qubits();
+    let elem = if op.is_real() { 8 } else { 16 };
+    let fixed = lanczos_memory(
+        l,
+        elem,
+        &LanczosParams {
+            memory: BasisMemory::TwoPass,
+            ..params.clone()
+        },
+    )
+    .total();
+    let (avail, _) = memory::available_bytes();
+    let free = avail.saturating_sub(fixed.saturating_add(memory::resident_bytes()));
+    let vec_bytes = state_bytes(l, elem).max(1);
+    let mine = (free / 2 / vec_bytes).saturating_sub(1).min(1 << 40) as f64;
+    let mut all = vec![0.0; comm.size()];
+    comm.allgather(&[mine], &mut all);
+    let store_max = all.iter().copied().fold(f64::INFINITY, f64::min) as usize;
+    let c = params.cycle.min((1usize << h.qubits().min(62)) + 1);
+    if store_max >= c.min(60) {
+        params.memory = BasisMemory::Store;
+        params.cycle = c.min(store_max);
+    } else {
+        params.memory = BasisMemory::TwoPass;
+    }
 }
