@@ -334,6 +334,16 @@ impl Preparer {
         let sweep = self.sweep(time)?;
         let mut psi = self.psi0.clone();
         let t0 = Instant::now();
+        // Each sweep starts its adaptive step from scratch, not from the step length the last
+        // sweep ended with: a sweep's result then depends on its time alone, so a scan over
+        // times split over ranks gives the same numbers as one process running them in turn.
+        if let Some(k) = &mut self.krylov {
+            let dim = self.psi0.len();
+            let params = k.params();
+            // Drop the old basis first: the memory peak stays one basis.
+            *k = Krylov::new(2, params)?;
+            *k = Krylov::new(dim, params)?;
+        }
         let propagation = match &mut self.krylov {
             Some(k) => propagate(
                 &sweep,

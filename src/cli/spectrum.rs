@@ -37,6 +37,10 @@ pub fn run(a: SpectrumArgs) -> Result<()> {
     let h = in_file(file, model.hamiltonian(&model.theta(), None, 0.0))?;
     let mut params = lanczos_params(&a.solver, a.k);
     params.gap = !a.no_gap;
+    let world = qep::dist::world();
+    if world.size() > 1 {
+        return run_distributed(&a, &model, &h, &params, world, t0);
+    }
     let mut plan = MemoryPlan::new("qep spectrum");
     plan.extend(&operator_memory(&h))
         .extend(&eigenpairs_memory(&h, &params));
@@ -72,13 +76,18 @@ pub fn run(a: SpectrumArgs) -> Result<()> {
         seconds: t0.elapsed().as_secs_f64(),
     };
     finite(file, &out)?;
+    report(&a, &model, &out, &params)
+}
+
+/// Prints the result (JSON or a table).
+fn report(
+    a: &SpectrumArgs,
+    model: &qep::hamiltonian::Model,
+    out: &SpectrumOut,
+    params: &qep::linalg::LanczosParams,
+) -> Result<()> {
     if a.model.json {
-        return print_json(
-            &out,
-            &model,
-            Some(params.seed),
-            serde_json::to_value(&params)?,
-        );
+        return print_json(out, model, Some(params.seed), serde_json::to_value(params)?);
     }
     println!(
         "{}: {} qubits, {} {} arithmetic, {} H·ψ, {:.3} s",
@@ -92,4 +101,46 @@ pub fn run(a: SpectrumArgs) -> Result<()> {
         println!("gap E1 − E0 = {g:.6e}");
     }
     Ok(())
+}
+
+/// `qep spectrum` under `mpirun` with several ranks: every state vector is split over the
+/// ranks ([`qep::dist::lowest_eigenpairs`]), so each rank holds `2^(n−g)` amplitudes of it.
+fn run_distributed(
+    a: &SpectrumArgs,
+    model: &qep::hamiltonian::Model,
+    h: &qep::pauli::PauliSum,
+    params: &qep::linalg::LanczosParams,
+    world: &dyn qep::dist::Comm,
+    t0: Instant,
+) -> Result<()> {
+    let file = &a.model.file;
+    let wanted = params.k + usize::from(params.gap);
+    let pb = bar(
+        wanted as u64,
+        format!(
+            "lowest levels of {} qubits on {} ranks",
+            h.qubits(),
+            world.size()
+        ),
+        "levels",
+    );
+    let d =
+        qep::dist::lowest_eigenpairs(h, world, params, &|found, _| pb.set_position(found as u64));
+    pb.finish_and_clear();
+    let spec = in_file(file, d)?.spectrum;
+    let out = SpectrumOut {
+        qubits: h.qubits(),
+        energies: spec.energies().to_vec(),
+        residuals: spec.residuals().to_vec(),
+        gap: spec.gap(),
+        next_energy: spec.next_energy(),
+        matvecs: spec.matvecs(),
+        reorthogonalizations: spec.reorthogonalizations_and_restarts().0,
+        restarts: spec.reorthogonalizations_and_restarts().1,
+        method: spec.method(),
+        arithmetic: if spec.is_real() { "real" } else { "complex" },
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    finite(file, &out)?;
+    report(a, model, &out, params)
 }

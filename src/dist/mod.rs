@@ -20,15 +20,19 @@
 //! [`map_ordered`], which returns every rank the one-process list of results.
 
 mod comm;
+mod eigen;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
 mod operator;
+mod timing;
 mod world;
 
 pub use comm::{sendrecv_scalars, Comm, SelfComm, ThreadComm};
+pub use eigen::{lowest_eigenpairs, lowest_eigenpairs_memory, DistSpectrum};
 #[cfg(feature = "mpi")]
 pub use mpi_comm::MpiComm;
 pub use operator::{DistOperator, Layout};
+pub use timing::{random_block, time_apply, DistTiming};
 pub use world::{block, is_root, map_ordered, set_world, world};
 
 /// Errors of the distributed layer.
@@ -53,4 +57,10 @@ pub enum DistError {
     /// A Pauli sum could not be compiled into local operators.
     #[error(transparent)]
     Operator(#[from] crate::operator::OperatorError),
+    /// One rank's share does not fit in its memory (the message names the per-rank figure).
+    #[error(transparent)]
+    Memory(#[from] crate::state::MemoryError),
+    /// The solver on the distributed vectors failed.
+    #[error(transparent)]
+    Solver(#[from] crate::linalg::SolverError),
 }

@@ -2,7 +2,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use crate::operator::XMaskOperator;
+use crate::operator::{LinearOperator, OperatorError, XMaskOperator, DENSE_MAX_QUBITS};
 use crate::pauli::{PauliString, PauliSum, Phase};
 use crate::scalar::{Scalar, C64};
 use crate::state::{axpy, dot};
@@ -188,6 +188,25 @@ impl<'c> DistOperator<'c> {
         self.exchanges() * self.layout.local_dim() * elem_bytes
     }
 
+    /// Minimal memory traffic of one application on this rank: each local operator's
+    /// [`XMaskOperator::bytes_per_apply`], for scalars of `elem_bytes` bytes.
+    pub fn local_bytes_per_apply(&self, elem_bytes: usize) -> usize {
+        self.parts
+            .iter()
+            .map(|(_, op)| op.bytes_per_apply(elem_bytes))
+            .sum()
+    }
+
+    /// Streaming passes over a block per application (all local operators).
+    pub fn local_passes(&self) -> usize {
+        self.parts.iter().map(|(_, op)| op.n_passes()).sum()
+    }
+
+    /// X-mask groups of the local operators (including their diagonals).
+    pub fn local_groups(&self) -> usize {
+        self.parts.iter().map(|(_, op)| op.n_groups()).sum()
+    }
+
     /// This rank's block of `y = H x`, from this rank's block of `x`. Every rank must call it
     /// (the blocks of other ranks arrive by exchange).
     ///
@@ -222,6 +241,79 @@ impl<'c> DistOperator<'c> {
         let mut v = [d.re, d.im];
         self.comm.allreduce_sum(&mut v);
         C64::new(v[0], v[1])
+    }
+}
+
+/// The distributed operator as every solver sees it: vectors are this rank's blocks
+/// (`dim` = [`Layout::local_dim`]), inner products and norms are completed over the ranks by
+/// [`LinearOperator::reduce_sum`], and seeded start vectors are drawn per global index from
+/// [`LinearOperator::global_offset`] and [`LinearOperator::global_dim`], so Lanczos, MINRES
+/// and Krylov evolution run unchanged and every rank count starts from the same vector.
+/// Every rank must make the same calls in the same order (each application exchanges blocks).
+impl<T: Scalar> LinearOperator<T> for DistOperator<'_> {
+    fn dim(&self) -> usize {
+        self.layout.local_dim()
+    }
+
+    /// [`DistOperator::apply`]: one local `H·ψ` per global flip pattern and one block
+    /// exchange per pattern that flips a global qubit.
+    fn apply(&self, x: &[T], y: &mut [T]) {
+        DistOperator::apply(self, x, y);
+    }
+
+    fn is_real(&self) -> bool {
+        self.real
+    }
+
+    fn is_hermitian(&self) -> bool {
+        self.hermitian
+    }
+
+    fn norm_bound(&self) -> f64 {
+        self.norm_bound
+    }
+
+    fn cost_hint(&self) -> usize {
+        self.cost
+    }
+
+    /// [`Comm::allreduce_sum`]: added in rank order, the same bits on every rank.
+    fn reduce_sum(&self, partial: &mut [f64]) {
+        self.comm.allreduce_sum(partial);
+    }
+
+    fn global_offset(&self) -> usize {
+        self.layout.offset()
+    }
+
+    fn global_dim(&self) -> usize {
+        1usize << self.layout.qubits()
+    }
+
+    /// Rows `offset..offset + y.len()` of this rank's block of `A x`, `x` being this rank's
+    /// block (the whole vector exists on no rank); offsets are relative to the block.
+    fn apply_rows(&self, x: &[T], y: &mut [T], offset: usize) {
+        let dim = self.layout.local_dim();
+        assert!(
+            offset.checked_add(y.len()).is_some_and(|end| end <= dim),
+            "rows {offset}..{offset}+{} run past the block of {dim}",
+            y.len()
+        );
+        let mut t: Vec<T> = vec![T::zero(); dim];
+        DistOperator::apply(self, x, &mut t);
+        y.copy_from_slice(&t[offset..offset + y.len()]);
+    }
+
+    /// No rank holds the whole matrix; a dense form is refused above one rank (dense oracles
+    /// use the undistributed operator).
+    fn to_dense(&self) -> Result<Vec<C64>, OperatorError> {
+        if self.comm.size() > 1 {
+            return Err(OperatorError::DenseTooLarge {
+                qubits: self.layout.qubits(),
+                max: DENSE_MAX_QUBITS.min(self.layout.local_qubits()),
+            });
+        }
+        self.parts[0].1.to_dense()
     }
 }
 

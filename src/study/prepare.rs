@@ -3,14 +3,15 @@
 //! ([`crate::adiabatic::Preparer`]), with the gap along the path, the fitted exponent of the
 //! infidelity against the sweep time and, if asked, the sweep as a Trotter circuit.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::adiabatic::{
-    infidelity_slope, prepare_memory, trotter_circuit, KrylovParams, Method, PathScan,
-    PrepareSettings, Prepared, Preparer, Profile, ScheduleKind,
+    infidelity_slope, prepare_memory, trotter_circuit, KrylovParams, KrylovStats, Method, PathScan,
+    PrepareSettings, Prepared, Preparer, Profile, Propagation, ScheduleKind, Verification,
 };
 use crate::cancel::Cancel;
 use crate::circuit::{to_qasm, Circuit, Gate};
+use crate::dist::{map_ordered, world};
 use crate::hamiltonian::{Model, Preparation, Schedule};
 use crate::linalg::LanczosParams;
 use crate::report::svg::{chart_png, chart_svg, Chart, Curve};
@@ -260,34 +261,43 @@ pub fn prepare_study(
         ),
     });
     let mut prep = Preparer::new(start_h, target, prepare.clone())?;
-    // Sweeps cost in proportion to their time T: progress counts sweep time (in tenths), so
-    // that an estimate of the time left holds for times 5, 10, 20, 40.
-    let total = (times.iter().sum::<f64>().max(0.0) * 10.0).ceil() as u64;
-    let mut runs = Vec::with_capacity(times.len());
+    // Sweeps cost in proportion to their time T: progress counts sweep time (in tenths) of this
+    // rank's share, so that an estimate of the time left holds for times 5, 10, 20, 40.
     let (degenerate, splitting) = degenerate_levels(prep.target_spectrum().energies(), s.eigen);
-    let mut subspace = Vec::with_capacity(times.len());
+    // The sweeps are independent (each starts from the same state with a fresh propagator),
+    // so several ranks share them out and gather them in the order of the times.
+    let block = crate::dist::block(times.len(), world().rank(), world().size());
     let mut done = 0.0;
-    for &t in &times {
-        if cancel.is_cancelled() {
-            break;
-        }
-        progress(Progress::Steps {
-            what: format!("{}: sweeps", model.name),
-            done: (done * 10.0_f64).ceil() as u64,
-            total,
-            unit: "(×0.1 sweep time)",
-        });
-        let (r, psi) = prep.run(t)?;
-        let spectrum = prep.target_spectrum();
-        subspace.push(
-            degenerate
+    let swept = map_ordered(
+        world(),
+        times.len(),
+        |i| -> Result<Option<SweepWire>, Error> {
+            if cancel.is_cancelled() {
+                return Ok(None);
+            }
+            progress(Progress::Steps {
+                what: format!("{}: sweeps", model.name),
+                done: (done * 10.0_f64).ceil() as u64,
+                total: (times[block.clone()].iter().sum::<f64>() * 10.0).ceil() as u64,
+                unit: "(×0.1 sweep time)",
+            });
+            let t = times[i];
+            let (r, psi) = prep.run(t)?;
+            let spectrum = prep.target_spectrum();
+            let subspace = degenerate
                 .iter()
                 .map(|&j| crate::state::dot(&spectrum.vector_c64(j), &psi).norm_sqr())
-                .sum::<f64>(),
-        );
-        runs.push(r);
-        done += t;
-    }
+                .sum::<f64>();
+            done += t;
+            Ok(Some(SweepWire::of(&r, subspace)))
+        },
+    )?;
+    // A cancelled sweep ends the list: what follows it is not reported (as one process,
+    // which stops there).
+    let (runs, subspace): (Vec<Prepared>, Vec<f64>) = swept
+        .into_iter()
+        .map_while(|w| w.map(SweepWire::into_run))
+        .unzip();
     let complete = runs.len() == times.len();
     let circuit = if s.circuit && complete {
         let sweep = prep.sweep(t_max)?;
@@ -363,6 +373,79 @@ pub fn prepare_study(
         settings: prepare,
         name: model.name.clone(),
     })
+}
+
+/// One sweep's result as it travels between ranks: [`Prepared`] flattened into plain numbers
+/// (bit-exact through [`map_ordered`]), with the subspace fidelity.
+#[derive(Serialize, Deserialize)]
+struct SweepWire {
+    time: f64,
+    fidelity: f64,
+    energy: f64,
+    target_energy: f64,
+    energy_error: f64,
+    residual: f64,
+    level: usize,
+    level_fidelity: f64,
+    steps: usize,
+    matvecs: usize,
+    substeps: usize,
+    error_estimate: f64,
+    gates: usize,
+    norm_error: f64,
+    seconds: f64,
+    subspace: f64,
+}
+
+impl SweepWire {
+    fn of(r: &Prepared, subspace: f64) -> Self {
+        let (v, p) = (&r.verification, &r.propagation);
+        Self {
+            time: r.time,
+            fidelity: v.fidelity,
+            energy: v.energy,
+            target_energy: v.target_energy,
+            energy_error: v.energy_error,
+            residual: v.residual,
+            level: v.level,
+            level_fidelity: v.level_fidelity,
+            steps: p.steps,
+            matvecs: p.krylov.matvecs,
+            substeps: p.krylov.substeps,
+            error_estimate: p.krylov.error_estimate,
+            gates: p.gates,
+            norm_error: p.norm_error,
+            seconds: r.seconds,
+            subspace,
+        }
+    }
+
+    fn into_run(self) -> (Prepared, f64) {
+        let run = Prepared {
+            time: self.time,
+            verification: Verification {
+                fidelity: self.fidelity,
+                energy: self.energy,
+                target_energy: self.target_energy,
+                energy_error: self.energy_error,
+                residual: self.residual,
+                level: self.level,
+                level_fidelity: self.level_fidelity,
+            },
+            propagation: Propagation {
+                steps: self.steps,
+                krylov: KrylovStats {
+                    matvecs: self.matvecs,
+                    substeps: self.substeps,
+                    error_estimate: self.error_estimate,
+                },
+                gates: self.gates,
+                norm_error: self.norm_error,
+            },
+            seconds: self.seconds,
+        };
+        (run, self.subspace)
+    }
 }
 
 impl PrepareStudy {

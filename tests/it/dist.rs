@@ -317,3 +317,181 @@ fn json_provenance_names_one_rank_without_mpi() {
         Some(true)
     );
 }
+
+// ---- Solvers on the distributed vectors ----
+
+/// The Hamiltonian of a model in `hamiltonians/` at its initial parameters.
+fn model_hamiltonian(rel: &str) -> PauliSum {
+    let m = qep::hamiltonian::load(std::path::Path::new(&crate::common::repo(rel))).unwrap();
+    m.hamiltonian(&m.theta(), None, 0.0).unwrap()
+}
+
+/// Every rank's blocks of level `j`, concatenated in rank order: the whole eigenvector.
+fn gathered(spectra: &[qep::dist::DistSpectrum], j: usize) -> Vec<C64> {
+    spectra.iter().flat_map(|s| s.block_c64(j)).collect()
+}
+
+#[test]
+fn distributed_eigensolve_on_1_2_4_ranks_equals_one_process() {
+    use qep::linalg::{eigenpairs, LanczosParams};
+    let h = model_hamiltonian("hamiltonians/bench/randnet_12.yaml");
+    let params = LanczosParams {
+        k: 3,
+        ..LanczosParams::default()
+    };
+    let one = eigenpairs(&XMaskOperator::new(&h).unwrap(), &params, None).unwrap();
+    assert!(one.is_real());
+    // Three distinct levels: each eigenvector is defined up to its sign.
+    let e = one.energies();
+    assert!(e[1] - e[0] > 1e-3 && e[2] - e[1] > 1e-3, "{e:?}");
+    for ranks in [1usize, 2, 4] {
+        let spectra = ThreadComm::run(ranks, |comm| {
+            qep::dist::lowest_eigenpairs(&h, comm, &params, &|_, _| {}).unwrap()
+        });
+        for s in &spectra {
+            assert_eq!(s.layout.local_dim(), 4096 / ranks);
+            // The same bits on every rank (sums in rank order).
+            assert_eq!(
+                bits(s.spectrum.energies()),
+                bits(spectra[0].spectrum.energies())
+            );
+            for (a, b) in s.spectrum.energies().iter().zip(e) {
+                assert!((a - b).abs() < 1e-10, "{ranks} ranks: {a} vs {b}");
+            }
+            assert!(s.spectrum.residuals().iter().all(|&r| r <= 1e-9));
+        }
+        for j in 0..3 {
+            let got = gathered(&spectra, j);
+            let want = one.vector_c64(j);
+            let overlap = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| a.conj() * b)
+                .sum::<C64>()
+                .norm_sqr();
+            assert!(
+                (overlap - 1.0).abs() < 1e-10,
+                "{ranks} ranks, level {j}: overlap {overlap}"
+            );
+        }
+    }
+}
+
+#[test]
+fn distributed_eigensolve_of_a_complex_hamiltonian_on_4_ranks_equals_one_process() {
+    use qep::linalg::{eigenpairs, LanczosParams};
+    let h = random_sum(9, 30, false, 21);
+    assert!(!h.is_real_in_z_basis(0.0));
+    let params = LanczosParams {
+        k: 2,
+        ..LanczosParams::default()
+    };
+    let one = eigenpairs(&XMaskOperator::new(&h).unwrap(), &params, None).unwrap();
+    let spectra = ThreadComm::run(4, |comm| {
+        qep::dist::lowest_eigenpairs(&h, comm, &params, &|_, _| {}).unwrap()
+    });
+    assert!(!spectra[0].spectrum.is_real());
+    for (a, b) in spectra[0].spectrum.energies().iter().zip(one.energies()) {
+        assert!((a - b).abs() < 1e-10, "{a} vs {b}");
+    }
+    let got = gathered(&spectra, 0);
+    let overlap = got
+        .iter()
+        .zip(&one.vector_c64(0))
+        .map(|(a, b)| a.conj() * b)
+        .sum::<C64>()
+        .norm_sqr();
+    assert!((overlap - 1.0).abs() < 1e-10, "overlap {overlap}");
+}
+
+#[test]
+fn distributed_timing_counts_one_block_per_global_flip_pattern() {
+    use qep::operator::ApplyTimingParams;
+    // TFIM chain of 10: with 4 ranks the X terms on qubits 8 and 9 flip global qubits, each
+    // its own pattern, and ZZ terms flip nothing: 2 exchanges of a 2^8-amplitude block.
+    let mut h = PauliSum::new(10);
+    for i in 0..10 {
+        h.add(PauliString::from_masks(1 << i, 0), -1.0);
+        if i + 1 < 10 {
+            h.add(PauliString::from_masks(0, 0b11 << i), -1.0);
+        }
+    }
+    let p = ApplyTimingParams {
+        reps: 2,
+        warmup: 1,
+        seed: 7,
+        real: false,
+    };
+    let one = ThreadComm::run(1, |c| qep::dist::time_apply(&h, c, &p).unwrap());
+    let four = ThreadComm::run(4, |c| qep::dist::time_apply(&h, c, &p).unwrap());
+    assert_eq!(one[0].mpi_bytes_per_apply, 0);
+    for t in &four {
+        assert_eq!(t.exchanges, 2);
+        assert_eq!(t.mpi_bytes_per_apply, 2 * (1 << 8) * 16);
+        assert_eq!(t.apply.qubits, 10);
+        assert_eq!(t.apply.times.len(), 2);
+        // The random state is drawn per global index: the same ⟨ψ|H|ψ⟩ on any rank count.
+        let (a, b) = (t.apply.check_value, one[0].apply.check_value);
+        assert!((a - b).abs() < 1e-12 * b.abs(), "{a} vs {b}");
+    }
+}
+
+#[test]
+fn prepare_sweeps_do_not_depend_on_the_sweeps_before_them() {
+    use qep::study::prepare::{prepare_study, PrepareStudySettings};
+    let model = qep::hamiltonian::load(std::path::Path::new(&crate::common::repo(
+        "hamiltonians/bench/anneal_2x4.yaml",
+    )))
+    .unwrap();
+    let study = |times: Vec<f64>| {
+        let settings = PrepareStudySettings {
+            times: Some(times),
+            // Long time steps and a small Krylov space: the propagator cuts each step into
+            // adaptive sub-steps, so a step length carried over from an earlier sweep would
+            // change the numbers.
+            steps: Some(8),
+            krylov: qep::adiabatic::KrylovParams {
+                tol: 1e-10,
+                max_dim: 6,
+            },
+            gap_points: 0,
+            ..PrepareStudySettings::default()
+        };
+        let cancel = qep::cancel::Cancel::new();
+        prepare_study(&model, None, &settings, &cancel, &qep::report::no_progress).unwrap()
+    };
+    let key = |s: &qep::study::prepare::PrepareStudy| -> Vec<u64> {
+        s.all_runs()
+            .flat_map(|r| {
+                let v = &r.run.verification;
+                let mut k = bits(&[r.run.time, v.fidelity, v.energy, v.residual]);
+                k.extend(bits(&[r.subspace_fidelity, r.run.propagation.norm_error]));
+                k.push(r.run.propagation.krylov.matvecs as u64);
+                k
+            })
+            .collect()
+    };
+    let all = study(vec![8.0, 32.0, 16.0]);
+    assert_eq!(all.all_runs().count(), 3);
+    // Magnus: two Krylov steps per time step, each cut into sub-steps.
+    for r in all.all_runs() {
+        assert!(r.run.propagation.krylov.substeps > 2 * 8, "{r:?}");
+    }
+    // Each sweep alone gives the bits it gives after the others (no step length carried over).
+    let alone: Vec<u64> = [8.0, 32.0, 16.0]
+        .into_iter()
+        .flat_map(|t| key(&study(vec![t])))
+        .collect();
+    assert_eq!(key(&all), alone);
+    // Split over 2 and 3 ranks: one process's runs, on every rank.
+    for ranks in [2, 3] {
+        for got in ThreadComm::run_as_world(ranks, || study(vec![8.0, 32.0, 16.0])) {
+            assert_eq!(key(&got), key(&all), "{ranks} ranks");
+            assert!(got.complete);
+            assert_eq!(
+                got.infidelity_slope.map(f64::to_bits),
+                all.infidelity_slope.map(f64::to_bits)
+            );
+        }
+    }
+}

@@ -94,6 +94,63 @@ for np in 2 4; do
         "mpirun --oversubscribe -np $np $bin/qep $train --out $work/r$np >$work/run-$np.json \
          && python3 $work/same.py $work/run-plain.json $work/run-$np.json $np 1e-12"
 done
+# The distributed eigensolve: a 20-qubit ground energy and gap on 1, 2 and 4 ranks (one
+# thread each) equal to 1e-10; the state is split over the ranks, Lanczos is the one of one
+# process with its sums completed over the ranks.
+cat >"$work/energies.py" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ranks = int(sys.argv[3])
+assert b["provenance"]["ranks"] == ranks, b["provenance"]["ranks"]
+ea, eb = a["energies"] + [a["next_energy"]], b["energies"] + [b["next_energy"]]
+d = max(abs(x - y) for x, y in zip(ea, eb))
+assert len(ea) == len(eb) and d <= 1e-10, f"{ea} vs {eb}: {d:e}"
+print(f"E0 = {eb[0]:.12f}, E1 = {eb[1]:.12f} on {ranks} ranks, largest difference {d:.1e}")
+PY
+spectrum="spectrum hamiltonians/bench/randnet_20.yaml --json"
+RAYON_NUM_THREADS=1 "$bin/qep-plain" $spectrum >"$work/spectrum-plain.json"
+for np in 1 2 4; do
+    check "qep spectrum, 20 qubits, on $np ranks: one process's energies" bash -c \
+        "RAYON_NUM_THREADS=1 mpirun --oversubscribe -np $np $bin/qep $spectrum >$work/spectrum-$np.json \
+         && python3 $work/energies.py $work/spectrum-plain.json $work/spectrum-$np.json $np"
+done
+# The memory check is per rank, and its message says so.
+if out=$(QEP_MEMORY_LIMIT=12M timeout 120 mpirun --oversubscribe -x QEP_MEMORY_LIMIT -np 2 \
+        "$bin/qep" $spectrum 2>&1); then
+    echo "mpi: spectrum over the memory limit FAILED: it succeeded"; failed=$((failed + 1))
+elif grep -q "per rank of 2 (each holds 2^19 amplitudes)" <<<"$out"; then
+    echo "mpi: spectrum over the memory limit names the per-rank figure ok"; passed=$((passed + 1))
+else
+    echo "mpi: spectrum over the memory limit FAILED: wrong message:"; echo "$out"; failed=$((failed + 1))
+fi
+
+# `qep bench` counts the bytes each rank sends per H·ψ: for the 12-spin TFIM chain, one
+# block of 2^(12−g) complex amplitudes per global qubit's X term, g = log2(ranks).
+cat >"$work/bytes.py" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))
+ranks = int(sys.argv[2])
+g = ranks.bit_length() - 1
+want = g * 2 ** (12 - g) * 16
+assert v["ranks"] == ranks and v["provenance"]["ranks"] == ranks, v
+assert v["mpi_bytes_per_apply"] == want, (v["mpi_bytes_per_apply"], want)
+print(f"mpi_bytes_per_apply = {want} = {g} x 2^{12 - g} x 16 on {ranks} ranks")
+PY
+for np in 1 2 4; do
+    check "qep bench on $np ranks counts the bytes sent per H·ψ" bash -c \
+        "mpirun --oversubscribe -np $np $bin/qep bench hamiltonians/tfim_chain.yaml --reps 3 --json \
+         >$work/bench-$np.json && python3 $work/bytes.py $work/bench-$np.json $np"
+done
+
+# `qep prepare --times`: the sweeps split over the ranks, one process's numbers bit for bit.
+prepare="prepare hamiltonians/bench/anneal_2x4.yaml --times 2,4,8 --steps 60 --gap-points 0 --json"
+"$bin/qep-plain" $prepare --out "$work/q0" >"$work/prepare-plain.json"
+for np in 1 2 4; do
+    check "qep prepare --times on $np ranks prints the plain binary's numbers" bash -c \
+        "mpirun --oversubscribe -np $np $bin/qep $prepare --out $work/q$np >$work/prepare-$np.json \
+         && python3 $work/same.py $work/prepare-plain.json $work/prepare-$np.json $np 0"
+done
+
 # One rank is the plain qep, byte for byte; several print the same text once.
 "$bin/qep-plain" info hamiltonians/xor.yaml >"$work/info-plain.txt"
 for np in 1 2; do
