@@ -63,6 +63,7 @@ fn fast(isa: Isa, block_bytes: usize, max_qubits: usize, precision: Precision) -
             },
             block_bytes,
             isa: Some(isa),
+            ..ExecParams::default()
         },
         ..RunOptions::default()
     }
