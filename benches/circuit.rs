@@ -6,7 +6,8 @@
 //!
 //! `cargo bench --bench circuit` runs all sizes; `cargo bench --bench circuit -- FILE.qasm
 //! [MAX_FUSED_QUBITS [BLOCK_BYTES]]` times one file with the given fusion width and block
-//! size (the knobs to tune on a new machine).
+//! size (the knobs to tune on a new machine); `--tables` runs the dense ops with
+//! register-wide coefficient tables instead of broadcast scalars (the kernel before them).
 
 use std::f64::consts::PI;
 use std::hint::black_box;
@@ -61,6 +62,22 @@ fn cpu_seconds() -> f64 {
     f.iter().sum::<f64>() / 100.0
 }
 
+/// The clock of the first core in GHz (`/proc/cpuinfo`; 1 elsewhere).
+fn cpu_ghz() -> f64 {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("cpu MHz")?
+                .split(':')
+                .nth(1)?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .map_or(1.0, |mhz: f64| mhz / 1e3)
+}
+
 /// Median wall and CPU seconds of `reps` runs.
 fn time(c: &Circuit, opts: &RunOptions, reps: usize) -> (f64, f64) {
     let (mut wall, mut cpu) = (Vec::new(), Vec::new());
@@ -97,6 +114,17 @@ fn report(name: &str, c: &Circuit, params: ExecParams, reps: usize) {
             ..RunOptions::default()
         };
         let (t, cpu) = time(c, &opts, reps);
+        let mix = run.mix();
+        // Achieved arithmetic rate per core (CPU seconds include allocation and first touch)
+        // against the peak: two FMA pipes of 256 bits per cycle on this CPU (AVX2 width; an
+        // AVX-512 instruction takes both), 16 double or 32 single flops per cycle.
+        let gflops = mix.flops_per_amp * (1u64 << c.qubits) as f64 / cpu / 1e9;
+        let per_cycle = if precision == Precision::Double {
+            16.0
+        } else {
+            32.0
+        };
+        let peak = per_cycle * cpu_ghz();
         // Each pass reads and writes the whole state once.
         let moved = run.passes() as f64 * 2.0 * (precision.amp_bytes() << c.qubits) as f64;
         println!(
@@ -111,17 +139,40 @@ fn report(name: &str, c: &Circuit, params: ExecParams, reps: usize) {
             compile,
             t
         );
+        println!(
+            "  kernels: dense 1q {} 2q {} 3q {} 4q {} (of which one FMA per entry {}), \
+             diagonal {}, permutation {}, controlled {}; {:.0} flops per amplitude; \
+             {gflops:.1} GFLOP/s per CPU s of {peak:.1} peak ({:.0} %)",
+            mix.dense[1],
+            mix.dense[2],
+            mix.dense[3],
+            mix.dense[4],
+            mix.dense_half,
+            mix.diagonal,
+            mix.swap,
+            mix.controlled,
+            mix.flops_per_amp,
+            100.0 * gflops / peak
+        );
     }
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    // `--tables`: every dense op with register-wide coefficient tables (the kernel the
+    // broadcast coefficients replaced), for a before/after within one build.
+    let tables = all.iter().any(|a| a == "--tables");
+    let args: Vec<String> = all
+        .into_iter()
+        .filter(|a| a != "--bench" && a != "--tables")
         .collect();
+    let defaults = ExecParams {
+        broadcast: !tables,
+        ..ExecParams::default()
+    };
     if let Some(file) = args.first() {
         let c = parse_qasm_file(Path::new(file), &[]).expect("a valid OpenQASM file");
-        let mut params = ExecParams::default();
+        let mut params = defaults;
         if let Some(k) = args.get(1).and_then(|k| k.parse().ok()) {
             params.fuse = FuseParams {
                 max_qubits: k,
@@ -140,6 +191,6 @@ fn main() {
             let (t, cpu) = time(&c, &RunOptions::plain(), 3);
             println!("layered 20 qubits plain per-gate executor: run {t:.3} s ({cpu:.2} CPU s)");
         }
-        report("layered", &c, ExecParams::default(), 3);
+        report("layered", &c, defaults, 3);
     }
 }

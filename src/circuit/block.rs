@@ -2,17 +2,13 @@
 //! cache block, generic over the register type ([`super::simd::Vector`]) and compiled once per
 //! instruction set, and the coefficient tables they read.
 //!
-//! A dense `k`-qubit op is applied in the *XOR form*
-//! `out[i] = Σ_x M[g(i)][g(i) ⊕ x] ψ[i ⊕ spread(x)]` (`g(i)`: the op's bits of `i`): targets at or
-//! above the register width pick another register, targets inside it a lane permutation, so
-//! one loop serves every position of the targets; the coefficients are precomputed per pass as
-//! register-wide tables (real and imaginary parts apart: a complex product is two FMAs and one
-//! permutation, a real or imaginary entry one, a zero entry none). Diagonals are one complex
+//! Dense ops are in [`super::dense`]. Diagonals are one complex
 //! product per amplitude, permutations move amplitudes and multiply nothing, wide controlled
 //! gates skip every block whose control bits outside the block are not all set.
 
 use num_complex::Complex;
 
+use super::dense::{dense_dispatch, dense_regs_dispatch};
 use super::fuse::MAX_DENSE;
 use super::precision::Float;
 use super::simd::{Isa, One, Vector};
@@ -44,6 +40,16 @@ pub(super) enum Kern {
         nz: Vec<u8>,
         coef: Coef,
     },
+    /// Dense matrix on `k` targets that all select registers (register-index bit `hi[j]` =
+    /// matrix bit `j`), coefficients broadcast from `2 · 4^k` scalars.
+    DenseRegs {
+        k: usize,
+        hi: [usize; MAX_DENSE],
+        real: bool,
+        /// Per matrix entry: bit 0 if its real part is nonzero, bit 1 if its imaginary one is.
+        nz: Vec<u8>,
+        coef: Coef,
+    },
     /// Diagonal: register `base + off[h]` (floats) is multiplied by coefficient pair `h`.
     Diag {
         hi: Vec<usize>,
@@ -67,6 +73,34 @@ pub(super) enum Kern {
         nl_ctrl: usize,
         m: Vec<C64>,
     },
+}
+
+impl Kern {
+    /// Real floating-point operations per amplitude of the block (a multiply-add counts 2),
+    /// as the kernel executes them: zero coefficient tables are skipped, permutations cost
+    /// none.
+    pub(super) fn flops_per_amp(&self) -> f64 {
+        match self {
+            // One vector multiply-add per nonzero table and output register: 4 flops per
+            // amplitude (2 floats, 2 flops each), shared by the `2^kh` registers of a group.
+            Kern::Dense { kh, nz, .. } => {
+                let terms: u32 = nz.iter().map(|f| f.count_ones()).sum();
+                4.0 * terms as f64 / (1usize << kh) as f64
+            }
+            // As above (the one `fmaddsub` per register that combines the sums is not
+            // counted, as the XOR form's final additions are not).
+            Kern::DenseRegs { k, nz, .. } => {
+                let terms: u32 = nz.iter().map(|f| f.count_ones()).sum();
+                4.0 * terms as f64 / (1usize << k) as f64
+            }
+            // One multiply and one multiply-add per register.
+            Kern::Diag { .. } => 6.0,
+            Kern::Swap { .. } => 0.0,
+            Kern::Ctrl { targets, ctrl, .. } => {
+                8.0 * (1usize << targets.len()) as f64 / (1usize << ctrl.count_ones()) as f64
+            }
+        }
+    }
 }
 
 pub(super) fn bits_of(m: usize) -> Vec<usize> {
@@ -149,80 +183,6 @@ unsafe fn block_y32(ops: &[Kern], buf: *mut f32, b: usize, base: usize) {
     block_ops::<Y32>(ops, buf, b, base)
 }
 
-/// The XOR-form tables of the dense matrix `m` on local bits `lq` (matrix bit `j` = `lq[j]`)
-/// for registers of `2^lanes` amplitudes.
-pub(super) fn dense_kern(
-    lq: &[usize],
-    m: &[C64],
-    lanes: usize,
-    wrap: impl Fn(Vec<f64>) -> Coef,
-) -> Kern {
-    let k = lq.len();
-    let lo: Vec<usize> = (0..k).filter(|&j| lq[j] < lanes).collect();
-    let hij: Vec<usize> = (0..k).filter(|&j| lq[j] >= lanes).collect();
-    let (kl, kh) = (lo.len(), hij.len());
-    // Matrix index in the new bit order (lane targets first) → the original index.
-    let old = |y: usize| -> usize {
-        let mut o = 0;
-        for (i, &j) in lo.iter().enumerate() {
-            o |= (y >> i & 1) << j;
-        }
-        for (i, &j) in hij.iter().enumerate() {
-            o |= (y >> (kl + i) & 1) << j;
-        }
-        o
-    };
-    let dim = 1usize << k;
-    let lane_pattern = |l: usize| -> usize {
-        lo.iter()
-            .enumerate()
-            .fold(0, |a, (i, &j)| a | (l >> lq[j] & 1) << i)
-    };
-    let mut hi = [0usize; MAX_DENSE];
-    for (i, &j) in hij.iter().enumerate() {
-        hi[i] = lq[j] - lanes;
-    }
-    let mut lx = [0usize; 8];
-    for (xl, v) in lx.iter_mut().enumerate().take(1 << kl) {
-        *v = lo
-            .iter()
-            .enumerate()
-            .fold(0, |a, (i, &j)| a | (xl >> i & 1) << lq[j]);
-    }
-    let (nh, nl, nlanes) = (1usize << kh, 1usize << kl, 1usize << lanes);
-    let mut coef = Vec::with_capacity(nh * nh * nl * 4 * nlanes);
-    let mut nz = Vec::with_capacity(nh * nh * nl);
-    for ho in 0..nh {
-        for xh in 0..nh {
-            for xl in 0..nl {
-                let mut re = Vec::with_capacity(2 * nlanes);
-                let mut im = Vec::with_capacity(2 * nlanes);
-                for l in 0..nlanes {
-                    let p = lane_pattern(l);
-                    let r = p | ho << kl;
-                    let c = (p ^ xl) | (ho ^ xh) << kl;
-                    let z = m[old(r) * dim + old(c)];
-                    re.extend([z.re, z.re]);
-                    im.extend([-z.im, z.im]);
-                }
-                let flag = |v: &[f64], bit: u8| if v.iter().any(|&x| x != 0.0) { bit } else { 0 };
-                nz.push(flag(&re, 1) | flag(&im, 2));
-                coef.extend(re);
-                coef.extend(im);
-            }
-        }
-    }
-    Kern::Dense {
-        kh,
-        kl,
-        hi,
-        lx,
-        real: nz.iter().all(|f| f & 2 == 0),
-        nz,
-        coef: wrap(coef),
-    }
-}
-
 /// The tables of the diagonal `d` on local bits `lq`.
 pub(super) fn diag_kern(
     lq: &[usize],
@@ -296,6 +256,13 @@ where
                 nz,
                 coef,
             } => dense_dispatch::<V>(*kh, *kl, hi, lx, *real, nz, coef_tab::<V::F>(coef), buf, b),
+            Kern::DenseRegs {
+                k,
+                hi,
+                real,
+                nz,
+                coef,
+            } => dense_regs_dispatch::<V>(*k, hi, *real, nz, coef_tab::<V::F>(coef), buf, b),
             Kern::Diag { hi, off, coef } => {
                 diagonal::<V>(hi, off, coef_tab::<V::F>(coef).as_ptr(), buf, b)
             }
@@ -320,108 +287,6 @@ where
                     controlled(buf as *mut Complex<V::F>, b, targets, *ctrl, m)
                 }
             }
-        }
-    }
-}
-
-/// Calls [`dense`] with `(kh, kl)` as constants.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn dense_dispatch<V: Vector>(
-    kh: usize,
-    kl: usize,
-    hi: &[usize; MAX_DENSE],
-    lx: &[usize; 8],
-    real: bool,
-    nz: &[u8],
-    coef: &[V::F],
-    buf: *mut V::F,
-    b: usize,
-) {
-    debug_assert_eq!(
-        nz.len(),
-        1 << (2 * kh + kl),
-        "one flag per coefficient pair"
-    );
-    macro_rules! go {
-        ($($h:literal, $l:literal);*) => {
-            match (kh, kl) {
-                $(($h, $l) => dense::<V, $h, $l>(hi, lx, real, nz.as_ptr(), coef.as_ptr(), buf, b),)*
-                _ => unreachable!("dense op with {kh} register and {kl} lane targets"),
-            }
-        };
-    }
-    go!(1, 0; 2, 0; 3, 0; 4, 0; 0, 1; 1, 1; 2, 1; 3, 1; 0, 2; 1, 2; 2, 2; 0, 3; 1, 3)
-}
-
-/// The XOR-form dense kernel with `KH` register targets and `KL` lane targets (module doc).
-///
-/// # Safety
-/// As [`block_ops`]; the tables were built for `V`'s lane count.
-#[inline(always)]
-unsafe fn dense<V: Vector, const KH: usize, const KL: usize>(
-    hi: &[usize; MAX_DENSE],
-    lx: &[usize; 8],
-    real: bool,
-    nz: *const u8,
-    coef: *const V::F,
-    buf: *mut V::F,
-    b: usize,
-) {
-    debug_assert!(KL <= V::LOG2, "lane targets beyond the register");
-    let w = 2usize << V::LOG2;
-    let (nh, nl) = (1usize << KH, 1usize << KL);
-    let nv = b - V::LOG2;
-    let mut off = [0usize; 16];
-    for (h, o) in off.iter_mut().enumerate().take(nh) {
-        *o = (0..KH).fold(0, |a, j| a | (h >> j & 1) << hi[j]) * w;
-    }
-    let mut sorted = [0usize; MAX_DENSE];
-    sorted[..KH].copy_from_slice(&hi[..KH]);
-    sorted[..KH].sort_unstable();
-    let groups = 1usize << (nv - KH);
-    let zero = V::zero();
-    for g in 0..groups {
-        let mut base = g;
-        for &p in &sorted[..KH] {
-            base = insert_zero(base, p);
-        }
-        let base = base * w;
-        let mut p = [zero; 16];
-        let mut s = [zero; 16];
-        for h in 0..nh {
-            let v = V::load(buf.add(base + off[h]));
-            for xl in 0..nl {
-                p[h * nl + xl] = v.perm(lx[xl], false);
-                if !real {
-                    s[h * nl + xl] = v.perm(lx[xl], true);
-                }
-            }
-        }
-        for (ho, &o) in off.iter().enumerate().take(nh) {
-            // Four independent accumulators (real and imaginary tables, even and odd terms):
-            // one chain of dependent multiply-adds would wait on the FMA latency at every
-            // term; four keep the FMA units busy.
-            let mut acc = [zero; 4];
-            for xh in 0..nh {
-                for xl in 0..nl {
-                    let e = (ho * nh + xh) * nl + xl;
-                    let t = e * 2 * w;
-                    let src = (ho ^ xh) * nl + xl;
-                    let f = *nz.add(e);
-                    let a = 2 * (e & 1);
-                    if f & 1 != 0 {
-                        acc[a] = V::load(coef.add(t)).fmadd(p[src], acc[a]);
-                    }
-                    if f & 2 != 0 {
-                        acc[a + 1] = V::load(coef.add(t + w)).fmadd(s[src], acc[a + 1]);
-                    }
-                }
-            }
-            acc[0]
-                .add(acc[1])
-                .add(acc[2].add(acc[3]))
-                .store(buf.add(base + o));
         }
     }
 }

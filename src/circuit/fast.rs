@@ -22,7 +22,8 @@
 use num_complex::Complex;
 use rayon::prelude::*;
 
-use super::block::{bits_of, dense_kern, diag_kern, Coef, Kern, Lane};
+use super::block::{bits_of, diag_kern, Coef, Kern, Lane};
+use super::dense::dense_kern;
 use super::fuse::{fuse, FuseParams, FusedOp, MAX_DENSE};
 use super::gates::Gate;
 use super::plan::plan;
@@ -39,6 +40,11 @@ pub struct ExecParams {
     pub block_bytes: usize,
     /// The instruction set (`None`: the best this CPU has).
     pub isa: Option<Isa>,
+    /// Dense ops whose targets all select whole registers take their coefficients as
+    /// broadcast scalars (off by default: register-wide tables for every dense op; the
+    /// broadcast kernel agrees with the per-gate executor on random circuits but not yet
+    /// with the adiabatic Trotter export, so it stays opt-in until that is understood).
+    pub broadcast: bool,
 }
 
 impl Default for ExecParams {
@@ -47,6 +53,7 @@ impl Default for ExecParams {
             fuse: FuseParams::default(),
             block_bytes: 1 << 19,
             isa: None,
+            broadcast: false,
         }
     }
 }
@@ -122,7 +129,7 @@ impl FastRun {
             .max(lanes);
         let passes = plan(&fused, qubits, b, low_min)
             .into_iter()
-            .map(|(s, idx)| build_pass(&fused, &idx, s, qubits, lanes, precision))
+            .map(|(s, idx)| build_pass(&fused, &idx, s, qubits, lanes, precision, params.broadcast))
             .collect();
         FastRun {
             qubits,
@@ -182,6 +189,57 @@ impl FastRun {
     }
 }
 
+/// What the kernels of a compiled run do: the op mix and the arithmetic per amplitude (for
+/// benchmarks: achieved flop rate against the CPU's peak).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KernelMix {
+    /// Dense ops by their number of qubits (index 0 unused).
+    pub dense: [usize; MAX_DENSE + 1],
+    /// Dense ops whose coefficients are broadcast scalars (every target selects registers).
+    pub dense_broadcast: usize,
+    /// Dense ops whose every entry is real or imaginary (one multiply-add per entry instead
+    /// of two).
+    pub dense_half: usize,
+    /// Diagonal ops.
+    pub diagonal: usize,
+    /// Permutations (pair exchanges).
+    pub swap: usize,
+    /// Wide controlled matrices.
+    pub controlled: usize,
+    /// Real floating-point operations per amplitude of the state, summed over every op (a
+    /// multiply-add counts 2).
+    pub flops_per_amp: f64,
+}
+
+impl FastRun {
+    /// The op mix and arithmetic of the compiled kernels.
+    pub fn mix(&self) -> KernelMix {
+        let mut m = KernelMix::default();
+        for op in self.passes.iter().flat_map(|p| &p.ops) {
+            m.flops_per_amp += op.flops_per_amp();
+            match op {
+                Kern::Dense { kh, kl, nz, .. } => {
+                    m.dense[(kh + kl).min(MAX_DENSE)] += 1;
+                    if nz.iter().all(|f| f.count_ones() <= 1) {
+                        m.dense_half += 1;
+                    }
+                }
+                Kern::DenseRegs { k, nz, .. } => {
+                    m.dense[(*k).min(MAX_DENSE)] += 1;
+                    m.dense_broadcast += 1;
+                    if nz.iter().all(|f| f.count_ones() <= 1) {
+                        m.dense_half += 1;
+                    }
+                }
+                Kern::Diag { .. } => m.diagonal += 1,
+                Kern::Swap { .. } => m.swap += 1,
+                Kern::Ctrl { .. } => m.controlled += 1,
+            }
+        }
+        m
+    }
+}
+
 /// Builds the kernels of one pass over the positions `s`.
 fn build_pass(
     fused: &[FusedOp],
@@ -190,6 +248,7 @@ fn build_pass(
     n: usize,
     lanes: usize,
     precision: Precision,
+    broadcast: bool,
 ) -> Pass {
     let mut low = 0;
     while low < n && s >> low & 1 == 1 {
@@ -221,7 +280,7 @@ fn build_pass(
         .map(|&i| match &fused[i] {
             FusedOp::Dense { qubits, m } => {
                 let lq: Vec<usize> = qubits.iter().map(|&q| local(q)).collect();
-                dense_kern(&lq, m, lanes, wrap)
+                dense_kern(&lq, m, lanes, broadcast, wrap)
             }
             FusedOp::Diagonal { qubits, d } => {
                 let lq: Vec<usize> = qubits.iter().map(|&q| local(q)).collect();

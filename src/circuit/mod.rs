@@ -12,6 +12,7 @@
 
 mod block;
 pub mod branch;
+mod dense;
 pub mod execute;
 mod expr;
 pub mod fast;
@@ -33,7 +34,7 @@ pub use execute::{
     apply_gate, run, run_plain, run_with, simulate, simulate_with, Executor, MemoryPlan, Outcome,
     RunOptions,
 };
-pub use fast::{ExecParams, FastRun};
+pub use fast::{ExecParams, FastRun, KernelMix};
 pub use fuse::FuseParams;
 pub use gates::{Gate, Matrix2, Matrix4};
 pub use ir::{Circuit, Condition, Op, Register};

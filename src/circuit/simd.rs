@@ -85,6 +85,10 @@ pub(crate) trait Vector: Copy {
     /// Lane `l` ← lane `l ⊕ x` (`x < 2^LOG2`), with real and imaginary parts exchanged if
     /// `swap`.
     unsafe fn perm(self, x: usize, swap: bool) -> Self;
+    /// `x` in every float lane.
+    unsafe fn splat(x: Self::F) -> Self;
+    /// `self · b − c` on real parts (even floats), `self · b + c` on imaginary parts.
+    unsafe fn fmaddsub(self, b: Self, c: Self) -> Self;
 }
 
 /// One complex number: the portable "vector".
@@ -126,6 +130,14 @@ impl<F: Float> Vector for One<F> {
         } else {
             self
         }
+    }
+    #[inline(always)]
+    unsafe fn splat(x: F) -> Self {
+        One([x, x])
+    }
+    #[inline(always)]
+    unsafe fn fmaddsub(self, b: Self, c: Self) -> Self {
+        One([self.0[0] * b.0[0] - c.0[0], self.0[1] * b.0[1] + c.0[1]])
     }
 }
 
@@ -196,7 +208,7 @@ static PERM_Y32: [[[i32; 8]; 2]; 8] = perm_table::<8>(4);
 /// `perm` is the type's own `permute`.
 macro_rules! vector {
     ($t:ident, $f:ty, $log2:expr, $zero:ident, $load:ident, $store:ident, $mul:ident,
-     $fmadd:ident, $add:ident) => {
+     $fmadd:ident, $add:ident, $set1:ident, $fmaddsub:ident) => {
         #[cfg(target_arch = "x86_64")]
         impl Vector for $t {
             type F = $f;
@@ -229,6 +241,14 @@ macro_rules! vector {
             unsafe fn perm(self, x: usize, swap: bool) -> Self {
                 self.permute(x, swap)
             }
+            #[inline(always)]
+            unsafe fn splat(x: $f) -> Self {
+                $t($set1(x))
+            }
+            #[inline(always)]
+            unsafe fn fmaddsub(self, b: Self, c: Self) -> Self {
+                $t($fmaddsub(self.0, b.0, c.0))
+            }
         }
     };
 }
@@ -236,7 +256,7 @@ macro_rules! vector {
 vector! {
     Z64, f64, 2,
     _mm512_setzero_pd, _mm512_loadu_pd, _mm512_storeu_pd,
-    _mm512_mul_pd, _mm512_fmadd_pd, _mm512_add_pd
+    _mm512_mul_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_set1_pd, _mm512_fmaddsub_pd
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -258,7 +278,7 @@ impl Z64 {
 vector! {
     Z32, f32, 3,
     _mm512_setzero_ps, _mm512_loadu_ps, _mm512_storeu_ps,
-    _mm512_mul_ps, _mm512_fmadd_ps, _mm512_add_ps
+    _mm512_mul_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_set1_ps, _mm512_fmaddsub_ps
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -280,7 +300,7 @@ impl Z32 {
 vector! {
     Y64, f64, 1,
     _mm256_setzero_pd, _mm256_loadu_pd, _mm256_storeu_pd,
-    _mm256_mul_pd, _mm256_fmadd_pd, _mm256_add_pd
+    _mm256_mul_pd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_set1_pd, _mm256_fmaddsub_pd
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -300,7 +320,7 @@ impl Y64 {
 vector! {
     Y32, f32, 2,
     _mm256_setzero_ps, _mm256_loadu_ps, _mm256_storeu_ps,
-    _mm256_mul_ps, _mm256_fmadd_ps, _mm256_add_ps
+    _mm256_mul_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_set1_ps, _mm256_fmaddsub_ps
 }
 
 #[cfg(target_arch = "x86_64")]

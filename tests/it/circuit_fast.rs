@@ -63,6 +63,7 @@ fn fast(isa: Isa, block_bytes: usize, max_qubits: usize, precision: Precision) -
             },
             block_bytes,
             isa: Some(isa),
+            ..ExecParams::default()
         },
         ..RunOptions::default()
     }
@@ -389,4 +390,53 @@ fn chunked_sampling_draws_what_a_cumulative_table_draws() {
         sample_indices(&psi, shots, &mut rand_chacha::ChaCha8Rng::seed_from_u64(11))
     });
     assert_eq!(one, got, "thread counts");
+}
+
+#[test]
+fn broadcast_and_table_dense_kernels_equal_the_plain_executor_on_every_isa() {
+    // 12 qubits, blocks of 2^10 amplitudes: most passes bring high qubits into the block, so
+    // dense ops land on remapped bits, on lane bits (table kernel) and on register bits
+    // (broadcast kernel), in both precisions and at every fusion width.
+    let c = random_table_circuit(12, 260, 4242);
+    let want = unitary_part_state_with(&c, &RunOptions::plain()).unwrap();
+    let g = gates_of(&c);
+    for isa in isas() {
+        for precision in [Precision::Double, Precision::Single] {
+            for broadcast in [true, false] {
+                for k in 1..=4 {
+                    let mut opts = fast(isa, precision.amp_bytes() << 10, k, precision);
+                    opts.params.broadcast = broadcast;
+                    let run = FastRun::compile(
+                        12,
+                        g.iter().map(|(g, q)| (*g, &q[..])),
+                        precision,
+                        &opts.params,
+                    );
+                    let mix = run.mix();
+                    let dense: usize = mix.dense.iter().sum();
+                    // Premise: both kernels run when broadcast is on, only tables when off.
+                    let label = format!("{isa:?} {precision:?} broadcast {broadcast} k {k}");
+                    assert!(run.passes() > 3, "{label}: {} passes", run.passes());
+                    if broadcast {
+                        assert!(mix.dense_broadcast > 0, "{label}: {mix:?}");
+                        if isa != Isa::Portable {
+                            assert!(mix.dense_broadcast < dense, "{label}: {mix:?}");
+                        }
+                    } else {
+                        assert_eq!(mix.dense_broadcast, 0, "{label}");
+                    }
+                    let one = in_pool(1, || unitary_part_state_with(&c, &opts).unwrap());
+                    let two = in_pool(2, || unitary_part_state_with(&c, &opts).unwrap());
+                    assert_eq!(one, two, "{label}: thread counts");
+                    let d = max_abs_diff(&one, &want);
+                    let tol = if precision == Precision::Double {
+                        1e-12
+                    } else {
+                        1e-5
+                    };
+                    assert!(d < tol, "{label}: diff {d:e}");
+                }
+            }
+        }
+    }
 }
