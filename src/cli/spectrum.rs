@@ -30,6 +30,26 @@ struct SpectrumOut {
     seconds: f64,
 }
 
+impl SpectrumOut {
+    /// The JSON of a solve on `qubits` qubits started at `t0`.
+    fn new(qubits: usize, spec: &qep::linalg::AnySpectrum, t0: Instant) -> Self {
+        let (reorthogonalizations, restarts) = spec.reorthogonalizations_and_restarts();
+        Self {
+            qubits,
+            energies: spec.energies().to_vec(),
+            residuals: spec.residuals().to_vec(),
+            gap: spec.gap(),
+            next_energy: spec.next_energy(),
+            matvecs: spec.matvecs(),
+            reorthogonalizations,
+            restarts,
+            method: spec.method(),
+            arithmetic: if spec.is_real() { "real" } else { "complex" },
+            seconds: t0.elapsed().as_secs_f64(),
+        }
+    }
+}
+
 pub fn run(a: SpectrumArgs) -> Result<()> {
     let t0 = Instant::now();
     let file = &a.model.file;
@@ -62,19 +82,7 @@ pub fn run(a: SpectrumArgs) -> Result<()> {
     });
     pb.finish_and_clear();
     let spec = in_file(file, spec)?;
-    let out = SpectrumOut {
-        qubits: op.qubits(),
-        energies: spec.energies().to_vec(),
-        residuals: spec.residuals().to_vec(),
-        gap: spec.gap(),
-        next_energy: spec.next_energy(),
-        matvecs: spec.matvecs(),
-        reorthogonalizations: spec.reorthogonalizations_and_restarts().0,
-        restarts: spec.reorthogonalizations_and_restarts().1,
-        method: spec.method(),
-        arithmetic: if spec.is_real() { "real" } else { "complex" },
-        seconds: t0.elapsed().as_secs_f64(),
-    };
+    let out = SpectrumOut::new(op.qubits(), &spec, t0);
     finite(file, &out)?;
     report(&a, &model, &out, &params)
 }
@@ -128,19 +136,7 @@ fn run_distributed(
         qep::dist::lowest_eigenpairs(h, world, params, &|found, _| pb.set_position(found as u64));
     pb.finish_and_clear();
     let spec = in_file(file, d)?.spectrum;
-    let out = SpectrumOut {
-        qubits: h.qubits(),
-        energies: spec.energies().to_vec(),
-        residuals: spec.residuals().to_vec(),
-        gap: spec.gap(),
-        next_energy: spec.next_energy(),
-        matvecs: spec.matvecs(),
-        reorthogonalizations: spec.reorthogonalizations_and_restarts().0,
-        restarts: spec.reorthogonalizations_and_restarts().1,
-        method: spec.method(),
-        arithmetic: if spec.is_real() { "real" } else { "complex" },
-        seconds: t0.elapsed().as_secs_f64(),
-    };
+    let out = SpectrumOut::new(h.qubits(), &spec, t0);
     finite(file, &out)?;
     report(a, model, &out, params)
 }

@@ -94,23 +94,14 @@ fn time_typed<T: Scalar>(
         })
         .collect();
     let check_value = op.dot(&psi, &out).re;
-    let median = crate::report::median(&times);
-    let bytes = op.local_bytes_per_apply(elem);
     DistTiming {
-        apply: ApplyTiming {
-            qubits: layout.qubits(),
-            arithmetic,
-            reps,
-            apply_seconds: median,
-            min_seconds: times.iter().copied().fold(f64::INFINITY, f64::min),
+        apply: ApplyTiming::from_times(
+            (layout.qubits(), arithmetic),
             times,
-            bytes_per_apply: bytes,
-            effective_gbps: bytes as f64 / median / 1e9,
-            passes: op.local_passes(),
-            groups: op.local_groups(),
-            threads: rayon::current_num_threads(),
+            op.local_bytes_per_apply(elem),
+            (op.local_passes(), op.local_groups()),
             check_value,
-        },
+        ),
         mpi_bytes_per_apply: op.bytes_per_apply(elem),
         exchanges: op.exchanges(),
     }

@@ -102,21 +102,41 @@ impl XMaskOperator {
             times.push(t0.elapsed().as_secs_f64());
         }
         let check_value = crate::state::dot(psi.as_slice(), &out).re();
+        Ok(ApplyTiming::from_times(
+            (self.n, arithmetic),
+            times,
+            self.bytes_per_apply(elem),
+            (self.n_passes(), self.n_groups()),
+            check_value,
+        ))
+    }
+}
+
+impl ApplyTiming {
+    /// The summary of timed applications `times` (seconds each, at least one) of an operator on
+    /// `qubits` qubits in `arithmetic`, moving `bytes` per application in `passes` streaming
+    /// passes over `groups` X-mask groups: median, minimum, effective bandwidth.
+    pub(crate) fn from_times(
+        (qubits, arithmetic): (usize, &'static str),
+        times: Vec<f64>,
+        bytes: usize,
+        (passes, groups): (usize, usize),
+        check_value: f64,
+    ) -> Self {
         let median = crate::report::median(&times);
-        let bytes = self.bytes_per_apply(elem);
-        Ok(ApplyTiming {
-            qubits: self.n,
+        Self {
+            qubits,
             arithmetic,
-            reps,
+            reps: times.len(),
             apply_seconds: median,
             min_seconds: times.iter().copied().fold(f64::INFINITY, f64::min),
             times,
             bytes_per_apply: bytes,
             effective_gbps: bytes as f64 / median / 1e9,
-            passes: self.n_passes(),
-            groups: self.n_groups(),
+            passes,
+            groups,
             threads: rayon::current_num_threads(),
             check_value,
-        })
+        }
     }
 }
