@@ -68,7 +68,7 @@ fn phase_dist(a: &[C64], b: &[C64]) -> f64 {
 
 /// Two states equal but for a norm off by 1e-15 (what a few hundred gates leave) are 1e-15
 /// apart up to phase, not `sqrt(2e-15)`: the closed form `sqrt(2 − 2|⟨a|b⟩|)` reported
-/// 4.5e-8 here, above the tolerances the Trotter-export tests need.
+/// 3.9e-8 here, above the tolerances the Trotter-export tests need.
 #[test]
 fn phase_dist_keeps_round_off_at_round_off_level() {
     let a = normalized(
