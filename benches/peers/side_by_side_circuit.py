@@ -10,13 +10,17 @@ and a brick of cx, 1000 shots of every qubit. qep is timed as a whole process
 only, imports and circuit construction excluded, as in bench_circuit.py. Tools alternate
 within every repetition, so machine drift and the load of other processes hit all alike.
 
+Every measurement reports the wall time (median_s) and the CPU time, user + sys
+(median_cpu_s: this process's threads for the in-process peers, the waited-for child for
+qep), which moves less than the wall time when the machine is shared.
+
 Needs the circuit venv (qiskit 2.6.2, qiskit-aer 0.18.2, qulacs 0.6.14, qsimcirq 0.22.1,
-cirq-core; see ../shared/peers/requirements.txt): e.g.
-    python3 -m venv /work/circvenv
-    /work/circvenv/bin/pip install qiskit==2.6.2 qiskit-aer==0.18.2 qulacs==0.6.14 \
-        qsimcirq==0.22.1 numpy
+cirq-core; see ../shared/peers/requirements.txt), e.g. in the checkout (git-ignored):
+    python3 -m venv .venv
+    .venv/bin/pip install qiskit==2.6.2 qiskit-aer==0.18.2 qulacs==0.6.14 \
+        qsimcirq==0.22.1 numpy==2.4.6
 Usage:
-    /work/circvenv/bin/python benches/peers/side_by_side_circuit.py \
+    .venv/bin/python benches/peers/side_by_side_circuit.py \
         [--qep target/release/qep] [--sizes 20 22 24] [--reps 3] [--qep-before OLD_QEP]
 Prints one JSON line per measurement, then a summary table with the ratios.
 """
@@ -39,9 +43,16 @@ from bench_circuit import layered, to_qasm  # noqa: E402
 
 
 def timed(f):
+    """(wall seconds, CPU seconds user+sys) of one call: the CPU time of this process's
+    threads (the in-process peers) plus that of the children it waited for (qep)."""
+    import resource
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    c0 = time.process_time() + ch.ru_utime + ch.ru_stime
     t0 = time.perf_counter()
     f()
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, time.process_time() + ch.ru_utime + ch.ru_stime - c0
 
 
 def tools(n, ops, path, qep, shots, qep_before=None):
@@ -129,6 +140,7 @@ def main():
                       "qep_before": a.qep_before}), flush=True)
     tmp = tempfile.mkdtemp()
     summary = {}
+    summary_cpu = {}
     for n in a.sizes:
         ops = layered(n, a.depth, 1234 + n)
         path = os.path.join(tmp, f"rand_{n}.qasm")
@@ -138,26 +150,33 @@ def main():
         for f in fns.values():
             f()  # warm-up
         times = {k: [] for k in fns}
+        cpus = {k: [] for k in fns}
         for _ in range(a.reps):
             for k, f in fns.items():
-                times[k].append(timed(f))
+                wall, cpu = timed(f)
+                times[k].append(wall)
+                cpus[k].append(cpu)
         load = os.getloadavg()
         for k, ts in times.items():
             m = statistics.median(ts)
             summary[(n, k)] = m
+            summary_cpu[(n, k)] = statistics.median(cpus[k])
             print(json.dumps({"bench": "circuit", "sim": k, "qubits": n, "depth": a.depth,
                               "gates": len(ops), "shots": a.shots, "median_s": m,
-                              "times_s": ts, "load": load}), flush=True)
+                              "times_s": ts, "median_cpu_s": statistics.median(cpus[k]),
+                              "cpu_s": cpus[k], "load": load}), flush=True)
     names = ["qep_double", "qep_single", "aer", "qulacs", "qsim"]
     if a.qep_before:
         names += ["before_double", "before_single"]
-    print("\n| qubits | " + " | ".join(names) + " | qsim/qep_double | aer/qep_double | qsim/qep_single |")
-    print("|---" * (len(names) + 4) + "|")
-    for n in a.sizes:
-        t = {k: summary[(n, k)] for k in names}
-        print(f"| {n} | " + " | ".join(f"{t[k]:.3f} s" for k in names)
-              + f" | {t['qsim'] / t['qep_double']:.2f} | {t['aer'] / t['qep_double']:.2f}"
-              + f" | {t['qsim'] / t['qep_single']:.2f} |")
+    for title, table in [("wall time", summary), ("CPU time (user + sys)", summary_cpu)]:
+        print(f"\n{title}\n\n| qubits | " + " | ".join(names)
+              + " | qsim/qep_double | aer/qep_double | qsim/qep_single |")
+        print("|---" * (len(names) + 4) + "|")
+        for n in a.sizes:
+            t = {k: table[(n, k)] for k in names}
+            print(f"| {n} | " + " | ".join(f"{t[k]:.3f} s" for k in names)
+                  + f" | {t['qsim'] / t['qep_double']:.2f} | {t['aer'] / t['qep_double']:.2f}"
+                  + f" | {t['qsim'] / t['qep_single']:.2f} |")
     print(json.dumps({"bench": "circuit_side_by_side_end", "load_after": os.getloadavg()}),
           flush=True)
 

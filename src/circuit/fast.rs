@@ -41,9 +41,8 @@ pub struct ExecParams {
     /// The instruction set (`None`: the best this CPU has).
     pub isa: Option<Isa>,
     /// Dense ops whose targets all select whole registers take their coefficients as
-    /// broadcast scalars (off by default: register-wide tables for every dense op; the
-    /// broadcast kernel agrees with the per-gate executor on random circuits but not yet
-    /// with the adiabatic Trotter export, so it stays opt-in until that is understood).
+    /// broadcast scalars (the default; off: register-wide tables for every dense op, the
+    /// kernel before them, kept for before/after benchmarks).
     pub broadcast: bool,
 }
 
@@ -53,7 +52,7 @@ impl Default for ExecParams {
             fuse: FuseParams::default(),
             block_bytes: 1 << 19,
             isa: None,
-            broadcast: false,
+            broadcast: true,
         }
     }
 }

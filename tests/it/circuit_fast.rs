@@ -440,3 +440,174 @@ fn broadcast_and_table_dense_kernels_equal_the_plain_executor_on_every_isa() {
         }
     }
 }
+
+/// A Trotter-shaped random circuit: an `h` layer, then `gates` gates from the mix of the
+/// adiabatic export (one-qubit rotations, two-qubit Pauli rotations) with controlled
+/// rotations, phases and permutations, on qubits spread over the whole register (targets at
+/// lane, register and remapped positions alike).
+fn trotter_like_circuit(n: usize, gates: usize, seed: u64) -> Circuit {
+    use qep::circuit::Gate as G;
+    let mut r = rng(seed);
+    let mut c = Circuit::new(n, n);
+    for q in 0..n {
+        c.gate1(G::H, q);
+    }
+    for _ in 0..gates {
+        let a = (r.random::<f64>() - 0.5) * 2.0 * PI;
+        let mut qs: Vec<usize> = (0..n).collect();
+        qs.shuffle(&mut r);
+        let g = match r.random_range(0..14) {
+            0 => G::Rx(a),
+            1 => G::Ry(a),
+            2 => G::Rz(a),
+            3 => G::H,
+            4 => G::Rzz(a),
+            5 => G::Rxx(a),
+            6 => G::Ryy(a),
+            7 => G::Cx,
+            8 => G::Crx(a),
+            9 => G::Cry(a),
+            10 => G::Cp(a),
+            11 => G::U(a, 0.3 * a, -0.7 * a),
+            12 => G::Ccx,
+            _ => G::Rzx(a),
+        };
+        let k = g.num_qubits();
+        c.gate(g, &qs[..k]);
+    }
+    c
+}
+
+/// The broadcast dense kernel (on by default) against the plain per-gate executor, seeded
+/// over Trotter-shaped random circuits: 4–11 qubits, one in-place block (the whole state, as
+/// in an 8-qubit adiabatic export) or 2^6-amplitude blocks (every pass gathers remapped
+/// qubits), every ISA, fusion widths 2–4, double and single precision, 1 and 2 threads; and
+/// the register-wide table kernel it replaces must give the same amplitudes to round-off.
+#[test]
+fn broadcast_kernel_equals_the_plain_executor_on_trotter_shaped_circuits() {
+    assert!(
+        ExecParams::default().broadcast,
+        "the default takes the broadcast kernel"
+    );
+    let mut broadcast_ops = 0;
+    let mut mixed = 0;
+    for seed in 0..16u64 {
+        let n = 4 + (seed as usize % 8);
+        let c = trotter_like_circuit(n, 12 * n, 7000 + seed);
+        let want = unitary_part_state_with(&c, &RunOptions::plain()).unwrap();
+        assert!((want[0] - C64::new(1.0, 0.0)).norm() > 1e-3, "seed {seed}");
+        let g = gates_of(&c);
+        for isa in isas() {
+            for precision in [Precision::Double, Precision::Single] {
+                for (block_amps, k) in [
+                    (1usize << 19, 2usize),
+                    (1 << 6, 2),
+                    (1 << 6, 4),
+                    (1 << 19, 3),
+                ] {
+                    let mut opts = fast(isa, precision.amp_bytes() * block_amps, k, precision);
+                    opts.params.broadcast = true;
+                    let label =
+                        format!("seed {seed} n {n} {isa:?} {precision:?} block {block_amps} k {k}");
+                    let run = FastRun::compile(
+                        n,
+                        g.iter().map(|(g, q)| (*g, &q[..])),
+                        precision,
+                        &opts.params,
+                    );
+                    let mix = run.mix();
+                    broadcast_ops += mix.dense_broadcast;
+                    if mix.dense_broadcast > 0 && mix.dense_broadcast < mix.dense.iter().sum() {
+                        mixed += 1;
+                    }
+                    let one = in_pool(1, || unitary_part_state_with(&c, &opts).unwrap());
+                    let two = in_pool(2, || unitary_part_state_with(&c, &opts).unwrap());
+                    assert_eq!(one, two, "{label}: thread counts");
+                    let tol = if precision == Precision::Double {
+                        1e-12
+                    } else {
+                        1e-5
+                    };
+                    let d = max_abs_diff(&one, &want);
+                    assert!(d < tol, "{label}: diff {d:e}");
+                    opts.params.broadcast = false;
+                    let tables = unitary_part_state_with(&c, &opts).unwrap();
+                    let d = max_abs_diff(&one, &tables);
+                    let tol = if precision == Precision::Double {
+                        1e-13
+                    } else {
+                        1e-5
+                    };
+                    assert!(d < tol, "{label}: broadcast vs tables {d:e}");
+                }
+            }
+        }
+    }
+    // Premise: the broadcast kernel ran, and passes mixed it with lane-target table ops.
+    assert!(broadcast_ops > 100, "{broadcast_ops} broadcast ops");
+    if isas().len() > 1 {
+        assert!(mixed > 10, "{mixed} runs mixing broadcast and table ops");
+    }
+}
+
+/// The adiabatic Trotter export (8 qubits: one block, `h`/`rx`/`rzz` fused into complex
+/// two-qubit ops on register bits) gives the plain executor's amplitudes to round-off with
+/// the broadcast kernel, in double and single precision.
+#[test]
+fn exported_trotter_circuit_runs_as_the_plain_executor_with_broadcast() {
+    use qep::adiabatic::{transverse_field, trotter_circuit, Profile, Sweep};
+    use qep::pauli::{PauliString, PauliSum};
+    let n = 8;
+    let mut target = PauliSum::new(n);
+    for (a, b) in [
+        (0, 1),
+        (1, 2),
+        (2, 3),
+        (0, 4),
+        (1, 5),
+        (4, 5),
+        (2, 6),
+        (5, 6),
+        (3, 7),
+        (6, 7),
+    ] {
+        target.add(
+            PauliString::parse(&format!("Z{a} Z{b}")).unwrap(),
+            C64::new(-1.0, 0.0),
+        );
+    }
+    let sweep = Sweep::new(transverse_field(n), target, 5.0, Profile::Linear).unwrap();
+    let mut c = Circuit::new(n, 0);
+    for q in 0..n {
+        c.gate1(qep::circuit::Gate::H, q);
+    }
+    c.ops.extend(trotter_circuit(&sweep, 20, 2).unwrap().ops);
+    let want = unitary_part_state_with(&c, &RunOptions::plain()).unwrap();
+    for isa in isas() {
+        for precision in [Precision::Double, Precision::Single] {
+            let mut opts = fast(isa, 1 << 19, 2, precision);
+            opts.params.broadcast = true;
+            let got = unitary_part_state_with(&c, &opts).unwrap();
+            let d = max_abs_diff(&got, &want);
+            let tol = if precision == Precision::Double {
+                1e-14
+            } else {
+                1e-5
+            };
+            assert!(d < tol, "{isa:?} {precision:?}: diff {d:e}");
+            if isa != Isa::Portable {
+                assert!(
+                    FastRun::compile(
+                        n,
+                        gates_of(&c).iter().map(|(g, q)| (*g, &q[..])),
+                        precision,
+                        &opts.params
+                    )
+                    .mix()
+                    .dense_broadcast
+                        > 0
+                );
+            }
+        }
+    }
+}
