@@ -141,7 +141,7 @@ fn plan(quick: bool) -> Plan {
             prep_steps: 1000,
             iris_seeds: &[1, 2, 3, 4, 5],
             iris_epochs: None,
-            budget: "about 40 minutes on 2 cores",
+            budget: "under an hour on 2 shared cores, about 10 CPU-minutes",
         }
     }
 }
