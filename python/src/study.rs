@@ -93,6 +93,7 @@ pub(crate) fn plateau<'py>(
         init_range,
         seed,
         ep_shots: shots.map(|s| (s, beta)),
+        temperature: None,
     };
     let cancel = Cancel::new();
     let t0 = std::time::Instant::now();

@@ -47,6 +47,7 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         FamilyArg::Chain => Family::Chain,
         FamilyArg::Grid => Family::Grid,
         FamilyArg::AllToAll => Family::AllToAll,
+        FamilyArg::TfimChain => Family::TfimChain,
     };
     let mut input = None;
     if let Some(f) = &a.file {
@@ -69,6 +70,7 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         init_range: a.init_range,
         seed: a.seed,
         ep_shots: a.shots.map(|s| (s, a.beta)),
+        temperature: a.temperature,
     };
     let family_name = serde_json::to_value(family)
         .ok()
@@ -84,6 +86,12 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         &qep::ep::EpParams::default(),
         true,
     ));
+    if params.temperature.is_some() {
+        // The Kubo–Mori gradient holds the dense Gibbs state and its response matrix.
+        for _ in 0..2 {
+            plan.extend(&qep::evolve::gibbs_memory(largest));
+        }
+    }
     if let Some((shots, _)) = params.ep_shots {
         plan.add(
             "cumulative distribution",

@@ -1,7 +1,9 @@
 //! Studies built on the EP machinery: the barren-plateau scan ([`plateau`]) and the shot-noise
 //! against clamping-bias scan ([`shots`]); the state-preparation benchmark ([`prepare`]) and
-//! the thermal-gradient scan ([`thermal_scan`]).
+//! the thermal-gradient scan ([`thermal_scan`]); the dynamical Lie algebra of a network's
+//! terms ([`lie`]).
 
+pub mod lie;
 pub mod plateau;
 pub mod prepare;
 pub mod reproduce;

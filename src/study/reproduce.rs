@@ -1,11 +1,13 @@
 //! The numbers `qep reproduce` derives from the studies' results for `RESULTS.md`: how the
 //! gradient variance decays with size (exponential against polynomial fits, compared by
 //! their residuals), the clamping strength with the smallest measured error per shot budget
-//! and its power law in the budget, and a mean with its spread over seeds.
+//! and its power law in the budget, a mean with its spread over seeds, and the sweep time
+//! the state-preparation study needs for a gradient within a tolerance (with its chart).
 
 use serde::Serialize;
 
 use super::plateau::fit_line;
+use crate::report::svg::{Chart, Curve};
 
 /// Two fits of a variance decay `Var(N)`: exponential `ln Var = a − r N` and polynomial
 /// `ln Var = a − p ln N`, each with the RMS of its residuals in `ln Var` (the smaller residual
@@ -170,4 +172,65 @@ pub fn mean_std(xs: &[f64]) -> Option<(f64, f64)> {
         0.0
     };
     Some((m, var.sqrt()))
+}
+
+/// One sweep time of the state-preparation study: how far the EP gradient from prepared
+/// states is from the one from exact eigenstates (`qep grad --prep-times`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PrepPoint {
+    /// Sweep time `T`.
+    pub time: f64,
+    /// `‖ep − ep_exact_states‖ / ‖ep_exact_states‖`.
+    pub relative_error: f64,
+    /// Cosine of the two gradients.
+    pub cosine: f64,
+    /// Fidelities of the prepared free, `+β` and `−β` states with the exact eigenstates.
+    pub fidelities: Vec<f64>,
+}
+
+/// The shortest sweep time from which on (this one and every longer one scanned) the
+/// relative error is at most `tol`; `None` if the longest does not reach it.
+pub fn time_within(points: &[PrepPoint], tol: f64) -> Option<f64> {
+    let mut p: Vec<&PrepPoint> = points.iter().collect();
+    p.sort_by(|a, b| a.time.total_cmp(&b.time));
+    let mut best = None;
+    for x in p.iter().rev() {
+        if x.relative_error <= tol {
+            best = Some(x.time);
+        } else {
+            break;
+        }
+    }
+    best
+}
+
+/// The chart of the preparation study (`prep.svg`, `prep.png`): against the sweep time, the
+/// relative error and `1 − cosine` of the EP gradient from prepared states, the infidelities
+/// `1 − F` of the free and clamped states, and the 1 % line; log–log.
+pub fn prep_chart(model: &str, points: &[PrepPoint], min_gap: Option<f64>) -> Chart {
+    let pts = |f: &dyn Fn(&PrepPoint) -> f64| -> Vec<(f64, f64)> {
+        points.iter().map(|p| (p.time, f(p))).collect()
+    };
+    let fid =
+        |i: usize| move |p: &PrepPoint| 1.0 - p.fidelities.get(i).copied().unwrap_or(f64::NAN);
+    let (lo, hi) = points.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| {
+        (a.min(p.time), b.max(p.time))
+    });
+    let gap = min_gap.map_or(String::new(), |g| format!(", min gap {g:.3}"));
+    Chart {
+        title: format!("{model}: EP on adiabatically prepared states{gap}"),
+        x_label: "sweep time T".into(),
+        y_label: "error (prepared vs exact eigenstates)".into(),
+        log_x: true,
+        log_y: true,
+        y_range: None,
+        curves: vec![
+            Curve::new("gradient rel. error", pts(&|p| p.relative_error)),
+            Curve::new("1 − cosine", pts(&|p| 1.0 - p.cosine)),
+            Curve::new("1 − F free", pts(&fid(0))),
+            Curve::new("1 − F clamped +β", pts(&fid(1))),
+            Curve::new("1 − F clamped −β", pts(&fid(2))),
+            Curve::new("1 % target", vec![(lo, 0.01), (hi, 0.01)]),
+        ],
+    }
 }

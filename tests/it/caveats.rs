@@ -14,6 +14,7 @@ fn scan(family: Family, sizes: Vec<usize>, samples: usize, a: f64) -> qep::study
         init_range: a,
         seed: 0,
         ep_shots: None,
+        temperature: None,
     };
     plateau_scan(&p, |_, _| {}).unwrap()
 }

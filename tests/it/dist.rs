@@ -133,6 +133,7 @@ fn plateau_scan_split_over_2_3_4_ranks_equals_one_process_bit_for_bit() {
         init_range: 1.0,
         seed: 5,
         ep_shots: Some((2_000, 0.1)),
+        temperature: None,
     };
     let one = plateau_scan(&p, |_, _| {}).unwrap();
     let key = |s: &qep::study::plateau::Plateau| {

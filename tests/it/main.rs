@@ -40,6 +40,7 @@ mod solver_workspace;
 mod state;
 mod stats;
 mod study;
+mod study_results;
 mod thermal_scan;
 mod thermalize;
 mod thermalize_trajectories;

@@ -93,9 +93,17 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
             "plateau-chain",
             "plateau-grid",
             "plateau-all-to-all",
+            "plateau-tfim-chain",
+            "thermal-chain-T1",
+            "thermal-chain-T0.3",
+            "thermal-tfim-chain-T1",
             "shots-xor",
             "shots-parity3",
             "shots-ising_grid",
+            "thermal-scan-xor",
+            "thermal-scan-parity3",
+            "prep-xor_adiabatic",
+            "prep-xor_adiabatic/path",
             "iris/seed-1",
             "iris/seed-2"
         ]
@@ -104,9 +112,21 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         ("plateau-chain", "plateau.json", "plateau.png"),
         ("plateau-grid", "plateau.json", "plateau.png"),
         ("plateau-all-to-all", "plateau.json", "plateau.png"),
+        ("plateau-tfim-chain", "plateau.json", "plateau.png"),
+        ("thermal-chain-T1", "plateau.json", "plateau.png"),
+        ("thermal-chain-T0.3", "plateau.json", "plateau.png"),
+        ("thermal-tfim-chain-T1", "plateau.json", "plateau.png"),
         ("shots-xor", "shots.json", "shots.png"),
         ("shots-parity3", "shots.json", "shots.png"),
         ("shots-ising_grid", "shots.json", "shots.png"),
+        ("thermal-scan-xor", "thermal-scan.json", "thermal-scan.png"),
+        (
+            "thermal-scan-parity3",
+            "thermal-scan.json",
+            "thermal-scan.png",
+        ),
+        ("prep-xor_adiabatic", "grad.json", "prep.png"),
+        ("prep-xor_adiabatic/path", "prepare.json", "prepare.png"),
         ("iris/seed-1", "summary.json", "training.png"),
         ("iris/seed-2", "summary.json", "training.png"),
     ] {
@@ -116,6 +136,9 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         let number = match json {
             "plateau.json" => j["decay_rate"].as_f64(),
             "shots.json" => j["noise_coefficient"].as_f64(),
+            "thermal-scan.json" => j["rows"][0]["kubo_mori"].as_f64(),
+            "grad.json" => j["prepared"][0]["relative_error"].as_f64(),
+            "prepare.json" => j["min_gap"].as_f64(),
             _ => j["test_accuracy"].as_f64(),
         };
         assert!(number.is_some_and(f64::is_finite), "{name}: {j}");
@@ -126,8 +149,15 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
     for needle in [
         "## 1. Barren plateaus of ground-state EP",
         "| chain | 4–8 | 20 |",
-        "## 2. Shot noise against clamping bias",
-        "## 3. Training on Iris",
+        "## 2. Barren plateaus of thermal EP",
+        "| chain, T = 0.3 | 4–6 | 10 |",
+        "## 3. The Lie-algebraic check",
+        "| tfim-chain | 4: 45, 6: 91, 8: 153 |",
+        "## 4. Shot noise against clamping bias",
+        "## 5. Covariance vs Kubo–Mori",
+        "## 6. State preparation and gradients",
+        "](results/prep-xor_adiabatic/prep.png)",
+        "## 7. Training on Iris",
         "Test accuracy ",
         "## Wall time of each study",
         "| **total** |",
@@ -146,7 +176,9 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         .take_while(|l| !l.starts_with("## "))
         .filter(|l| l.starts_with("* "))
         .collect();
-    assert_eq!(findings.len(), 3 + 3 + 3 + 1, "{findings:?}");
+    // Ground and thermal plateaus (two each), the TFIM Lie checks, shots, covariance scans,
+    // preparation, Iris.
+    assert_eq!(findings.len(), 8 + 6 + 2 + 3 + 2 + 1 + 1, "{findings:?}");
     assert!(
         findings
             .iter()

@@ -16,6 +16,7 @@ fn plateau_variance_matches_brute_force_finite_differences() {
         init_range: 1.0,
         seed: 9,
         ep_shots: None,
+        temperature: None,
     };
     let scan = plateau_scan(&p, |_, _| {}).unwrap();
     assert_eq!(scan.sizes, vec![3, 4, 5]);
@@ -135,6 +136,7 @@ fn plateau_from_shots_tracks_the_exact_variance() {
         init_range: 1.0,
         seed: 2,
         ep_shots: Some((1_000_000, 0.02)),
+        temperature: None,
     };
     let scan = plateau_scan(&p, |_, _| {}).unwrap();
     for r in &scan.per_size {

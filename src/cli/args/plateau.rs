@@ -33,6 +33,10 @@ pub struct PlateauArgs {
     /// β of the shot-based EP estimates.
     #[arg(long, default_value_t = 0.05, value_name = "B")]
     pub beta: f64,
+    /// Thermal EP at temperature T: the variance of the exact gradient of the thermal cost
+    /// ⟨C⟩_T (Kubo–Mori, dense Gibbs state; sizes ≤ 12).
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
     /// Seed of every draw.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub seed: u64,
@@ -52,4 +56,7 @@ pub enum FamilyArg {
     Grid,
     /// Every pair coupled.
     AllToAll,
+    /// Transverse-field Ising chain: trainable Z_i Z_{i+1} bonds and X_i fields (the
+    /// free-fermion generators), no XX bonds, no fixed field.
+    TfimChain,
 }
