@@ -43,6 +43,9 @@ use super::{map_ordered, Comm, DistError, Layout};
 /// both samplers read, so they must cut the state at the same places).
 const SAMPLE_CHUNK: usize = 1 << 12;
 
+/// Gates and their qubits, in program order.
+type GateList = Vec<(Gate, Vec<usize>)>;
+
 /// One step of a distributed circuit: gates on local positions, or a qubit swap.
 #[derive(Clone, Debug, PartialEq)]
 enum Segment {
@@ -256,7 +259,7 @@ pub fn circuit_memory(
 fn unitary_gates(
     circuit: &Circuit,
     sampled: bool,
-) -> Result<(Vec<(Gate, Vec<usize>)>, Vec<(usize, usize)>), DistError> {
+) -> Result<(GateList, Vec<(usize, usize)>), DistError> {
     let (body, tail) = if circuit.has_measurements() {
         split_final_measurements(&circuit.ops)
     } else {

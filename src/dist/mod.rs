@@ -68,7 +68,7 @@ pub enum DistError {
     Memory(#[from] crate::state::MemoryError),
     /// A circuit that could not be read or run.
     #[error(transparent)]
-    Circuit(#[from] crate::circuit::CircuitError),
+    Circuit(Box<crate::circuit::CircuitError>),
     /// A gate on more qubits than one rank's block holds.
     #[error("gate `{gate}` acts on {arity} qubits but each rank holds only {local} local qubits; use fewer ranks")]
     GateTooWide {
@@ -93,14 +93,38 @@ pub enum DistError {
     },
     /// The model's Hamiltonian could not be built.
     #[error(transparent)]
-    Model(#[from] crate::hamiltonian::ModelError),
+    Model(Box<crate::hamiltonian::ModelError>),
     /// A bad start state or observable.
     #[error(transparent)]
-    Evolve(#[from] crate::evolve::EvolveError),
+    Evolve(Box<crate::evolve::EvolveError>),
     /// A non-Hermitian Hamiltonian or a bad time.
     #[error(transparent)]
-    Adiabatic(#[from] crate::adiabatic::AdiabaticError),
+    Adiabatic(Box<crate::adiabatic::AdiabaticError>),
     /// The solver on the distributed vectors failed.
     #[error(transparent)]
     Solver(#[from] crate::linalg::SolverError),
+}
+
+impl From<crate::circuit::CircuitError> for DistError {
+    fn from(e: crate::circuit::CircuitError) -> Self {
+        DistError::Circuit(Box::new(e))
+    }
+}
+
+impl From<crate::hamiltonian::ModelError> for DistError {
+    fn from(e: crate::hamiltonian::ModelError) -> Self {
+        DistError::Model(Box::new(e))
+    }
+}
+
+impl From<crate::evolve::EvolveError> for DistError {
+    fn from(e: crate::evolve::EvolveError) -> Self {
+        DistError::Evolve(Box::new(e))
+    }
+}
+
+impl From<crate::adiabatic::AdiabaticError> for DistError {
+    fn from(e: crate::adiabatic::AdiabaticError) -> Self {
+        DistError::Adiabatic(Box::new(e))
+    }
 }
