@@ -79,35 +79,17 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
             c.qubits
         );
     }
-    // The whole peak, checked before anything is allocated: the sampler's buffers, plus the
-    // printed amplitudes and the state they come from.
     let opts = execute::RunOptions::fast(if a.precision == "single" {
         circuit::Precision::Single
     } else {
         circuit::Precision::Double
     });
-    let mut plan = MemoryPlan::sampling_in(&c, a.shots, opts.precision);
-    if a.statevector {
-        let sv = qep::state::memory::state_bytes(c.qubits, 16);
-        plan = plan
-            .with("--statevector state", sv)
-            .with("--statevector output", sv);
-    }
-    in_file(file, plan.check())?;
-    let statevector = if a.statevector {
-        let psi = if c.measurements_are_final() {
-            in_file(file, execute::unitary_part_state_with(&c, &opts))?
-        } else {
-            in_file(file, execute::simulate_with(&c, a.seed, &opts))?.state
-        };
-        Some(psi.iter().map(|z| [z.re, z.im]).collect::<Vec<_>>())
+    let world = qep::dist::world();
+    let (statevector, counts) = if world.size() > 1 {
+        run_distributed(&a, &c, &opts, world)?
     } else {
-        None
+        run_one_process(&a, &c, &opts)?
     };
-    let counts = in_file(
-        file,
-        circuit::sample_counts_with(&c, a.shots, a.seed, &opts),
-    )?;
     let result = RunResult {
         qubits: c.qubits,
         clbits: c.clbits,
@@ -117,6 +99,70 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
         counts,
         statevector,
     };
+    print_result(&a, &c, &text, &result)
+}
+
+/// Amplitudes (with `--statevector`) and counts.
+type StateAndCounts = (Option<Vec<[f64; 2]>>, circuit::Counts);
+
+/// `qep circuit run` in one process.
+fn run_one_process(
+    a: &CircuitRunArgs,
+    c: &Circuit,
+    opts: &execute::RunOptions,
+) -> Result<StateAndCounts> {
+    let file = &a.file;
+    // The whole peak, checked before anything is allocated: the sampler's buffers, plus the
+    // printed amplitudes and the state they come from.
+    let mut plan = MemoryPlan::sampling_in(c, a.shots, opts.precision);
+    if a.statevector {
+        let sv = qep::state::memory::state_bytes(c.qubits, 16);
+        plan = plan
+            .with("--statevector state", sv)
+            .with("--statevector output", sv);
+    }
+    in_file(file, plan.check())?;
+    let statevector = if a.statevector {
+        let psi = if c.measurements_are_final() {
+            in_file(file, execute::unitary_part_state_with(c, opts))?
+        } else {
+            in_file(file, execute::simulate_with(c, a.seed, opts))?.state
+        };
+        Some(psi.iter().map(|z| [z.re, z.im]).collect::<Vec<_>>())
+    } else {
+        None
+    };
+    let counts = in_file(file, circuit::sample_counts_with(c, a.shots, a.seed, opts))?;
+    Ok((statevector, counts))
+}
+
+/// `qep circuit run` under `mpirun` with several ranks: the amplitudes split over the ranks
+/// ([`qep::dist::sample_counts`]), the counts of one process for the same seed; the printed
+/// amplitudes are gathered from every rank.
+fn run_distributed(
+    a: &CircuitRunArgs,
+    c: &Circuit,
+    opts: &execute::RunOptions,
+    world: &dyn qep::dist::Comm,
+) -> Result<StateAndCounts> {
+    let file = &a.file;
+    let statevector = if a.statevector {
+        let b = in_file(file, qep::dist::circuit_state(c, world, opts))?;
+        let whole = qep::dist::gather_state(world, &b.block);
+        Some(whole.iter().map(|z| [z.re, z.im]).collect::<Vec<_>>())
+    } else {
+        None
+    };
+    let (counts, _) = in_file(
+        file,
+        qep::dist::sample_counts(c, a.shots, a.seed, world, opts),
+    )?;
+    Ok((statevector, counts))
+}
+
+/// Prints the result as text or (`--json`) JSON with provenance.
+fn print_result(a: &CircuitRunArgs, c: &Circuit, text: &str, result: &RunResult) -> Result<()> {
+    let file = &a.file;
     if a.json {
         let provenance = Provenance::new(
             Some(file),
@@ -124,10 +170,7 @@ fn run_file(a: CircuitRunArgs) -> Result<()> {
             Some(a.seed),
             json!({"shots": a.shots, "statevector": a.statevector, "params": a.params, "precision": a.precision}),
         );
-        let out = WithProvenance {
-            result: &result,
-            provenance,
-        };
+        let out = WithProvenance { result, provenance };
         let mut text = serde_json::to_string_pretty(&out)?;
         text.push('\n');
         return match std::io::stdout().lock().write_all(text.as_bytes()) {

@@ -29,10 +29,16 @@ pub fn run(a: EvolveArgs) -> Result<()> {
         rtol: a.rtol,
         positivity: !a.no_positivity,
     };
-    let view = ProgressView::new();
-    let out = evolve(&model, &settings, &|p| view.report(p));
-    drop(view);
-    let out = in_file(file, out)?;
+    let world = qep::dist::world();
+    let out = if world.size() > 1 {
+        // The state vector split over the ranks (Schrödinger evolution only).
+        in_file(file, qep::dist::evolve_krylov(&model, &settings, world)).map(Evolution::Krylov)?
+    } else {
+        let view = ProgressView::new();
+        let out = evolve(&model, &settings, &|p| view.report(p));
+        drop(view);
+        in_file(file, out)?
+    };
     finite(file, &out)?;
     if a.model.json {
         let (seed, provenance) = out.provenance(&settings);

@@ -19,16 +19,22 @@
 //! samples of a study, the examples of a mini-batch) is split over its ranks by
 //! [`map_ordered`], which returns every rank the one-process list of results.
 
+mod circuit;
 mod comm;
 mod eigen;
+mod evolve;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
 mod operator;
 mod timing;
 mod world;
 
+pub use circuit::{
+    circuit_memory, circuit_state, gather_state, sample_counts, DistCircuitState, DistCircuitStats,
+};
 pub use comm::{sendrecv_scalars, Comm, SelfComm, ThreadComm};
 pub use eigen::{lowest_eigenpairs, lowest_eigenpairs_memory, DistSpectrum};
+pub use evolve::{evolve_krylov, evolve_krylov_memory};
 #[cfg(feature = "mpi")]
 pub use mpi_comm::MpiComm;
 pub use operator::{DistOperator, Layout};
@@ -60,7 +66,65 @@ pub enum DistError {
     /// One rank's share does not fit in its memory (the message names the per-rank figure).
     #[error(transparent)]
     Memory(#[from] crate::state::MemoryError),
+    /// A circuit that could not be read or run.
+    #[error(transparent)]
+    Circuit(Box<crate::circuit::CircuitError>),
+    /// A gate on more qubits than one rank's block holds.
+    #[error("gate `{gate}` acts on {arity} qubits but each rank holds only {local} local qubits; use fewer ranks")]
+    GateTooWide {
+        /// The gate's name.
+        gate: &'static str,
+        /// Its qubits.
+        arity: usize,
+        /// Local qubits per rank.
+        local: usize,
+    },
+    /// A circuit construct the distributed executor does not run.
+    #[error("{what} is not supported on more than one rank (shot branching needs the whole state); run this circuit without mpirun or with one rank")]
+    CircuitUnsupported {
+        /// The construct.
+        what: &'static str,
+    },
+    /// An evolution the distributed state vector does not run.
+    #[error("the model has {jumps} jump operators or a method other than krylov was asked: on more than one rank qep evolve runs the Schrödinger equation (--method krylov) only; run open systems without mpirun")]
+    EvolveUnsupported {
+        /// Jump operators of the model.
+        jumps: usize,
+    },
+    /// The model's Hamiltonian could not be built.
+    #[error(transparent)]
+    Model(Box<crate::hamiltonian::ModelError>),
+    /// A bad start state or observable.
+    #[error(transparent)]
+    Evolve(Box<crate::evolve::EvolveError>),
+    /// A non-Hermitian Hamiltonian or a bad time.
+    #[error(transparent)]
+    Adiabatic(Box<crate::adiabatic::AdiabaticError>),
     /// The solver on the distributed vectors failed.
     #[error(transparent)]
     Solver(#[from] crate::linalg::SolverError),
+}
+
+impl From<crate::circuit::CircuitError> for DistError {
+    fn from(e: crate::circuit::CircuitError) -> Self {
+        DistError::Circuit(Box::new(e))
+    }
+}
+
+impl From<crate::hamiltonian::ModelError> for DistError {
+    fn from(e: crate::hamiltonian::ModelError) -> Self {
+        DistError::Model(Box::new(e))
+    }
+}
+
+impl From<crate::evolve::EvolveError> for DistError {
+    fn from(e: crate::evolve::EvolveError) -> Self {
+        DistError::Evolve(Box::new(e))
+    }
+}
+
+impl From<crate::adiabatic::AdiabaticError> for DistError {
+    fn from(e: crate::adiabatic::AdiabaticError) -> Self {
+        DistError::Adiabatic(Box::new(e))
+    }
 }

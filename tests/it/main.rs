@@ -13,6 +13,8 @@ mod circuit_gates;
 mod cli;
 mod convert;
 mod dist;
+mod dist_circuit;
+mod dist_evolve;
 mod ep;
 mod ep_classical;
 mod ep_engine;
