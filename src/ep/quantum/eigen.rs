@@ -225,14 +225,7 @@ fn ep_impl<T: Scalar>(
     ws: &mut LanczosWorkspace<T>,
 ) -> Result<(EpGradient, Option<ExactGradient>), Error> {
     let gap = params.gap || params.exact;
-    // The reported gap comes from the free level's own run (about half the products of a
-    // second deflated solve); the oracle, which refuses a degenerate level, takes it from the
-    // deflated solve that sees an exact degeneracy.
-    let free_lanczos = LanczosParams {
-        gap_from_run: !params.exact,
-        ..params.lanczos.clone()
-    };
-    let (free, _) = solve_level::<T>(op0, params.level, &free_lanczos, None, false, gap, ws)?;
+    let (free, _) = solve_level::<T>(op0, params.level, &params.lanczos, None, false, gap, ws)?;
     if params.exact {
         check_gap(&free, params)?;
     }
