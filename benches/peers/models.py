@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BENCH = os.path.join(ROOT, "hamiltonians", "bench")
 
-GRIDS = {12: (3, 4), 16: (4, 4), 20: (4, 5), 24: (4, 6)}
+GRIDS = {12: (3, 4), 16: (4, 4), 18: (3, 6), 20: (4, 5), 24: (4, 6)}
 SEED = {"sensor": 2406, "randnet": 21}
 
 

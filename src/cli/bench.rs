@@ -94,6 +94,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
         "H·ψ  median {:.6} s (min {:.6} s over {} reps)",
         t.apply_seconds, t.min_seconds, t.reps
     );
+    if let Some(c) = t.apply_cpu_seconds {
+        println!("CPU  {c:.6} s per application (user + system, all threads, mean)");
+    }
     println!(
         "traffic {} per application → effective {:.1} GB/s",
         bytes(t.bytes_per_apply as u128),

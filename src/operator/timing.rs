@@ -62,6 +62,26 @@ pub struct ApplyTiming {
     pub threads: usize,
     /// `⟨ψ|H|ψ⟩` of the random state (a check value: it must not depend on threads).
     pub check_value: f64,
+    /// CPU seconds (user + system, all threads of the process) per timed application: the
+    /// mean over the timed repetitions; on a machine other work shares, the figure that wall
+    /// times (waiting for a core included) do not give. `None` where it is not measured
+    /// (split over MPI ranks, or no process clock).
+    pub apply_cpu_seconds: Option<f64>,
+}
+
+/// User + system CPU seconds of this process so far (all its threads), from `getrusage`.
+fn process_cpu_seconds() -> Option<f64> {
+    // SAFETY: `getrusage` writes a `rusage` it is given a valid pointer to; zeroed is a valid
+    // `rusage` (plain integers).
+    let u = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut u) != 0 {
+            return None;
+        }
+        u
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    Some(secs(u.ru_utime) + secs(u.ru_stime))
 }
 
 impl XMaskOperator {
@@ -96,19 +116,25 @@ impl XMaskOperator {
         }
         let reps = p.reps.max(1);
         let mut times = Vec::with_capacity(reps);
+        let cpu0 = process_cpu_seconds();
         for _ in 0..reps {
             let t0 = Instant::now();
             self.apply_into(psi.as_slice(), &mut out);
             times.push(t0.elapsed().as_secs_f64());
         }
+        let cpu = cpu0
+            .zip(process_cpu_seconds())
+            .map(|(a, b)| (b - a) / reps as f64);
         let check_value = crate::state::dot(psi.as_slice(), &out).re();
-        Ok(ApplyTiming::from_times(
+        let mut t = ApplyTiming::from_times(
             (self.n, arithmetic),
             times,
             self.bytes_per_apply(elem),
             (self.n_passes(), self.n_groups()),
             check_value,
-        ))
+        );
+        t.apply_cpu_seconds = cpu;
+        Ok(t)
     }
 }
 
@@ -137,6 +163,7 @@ impl ApplyTiming {
             groups,
             threads: rayon::current_num_threads(),
             check_value,
+            apply_cpu_seconds: None,
         }
     }
 }
