@@ -56,11 +56,15 @@ struct World {
 }
 
 impl World {
-    /// Initialises MPI when built with it (one rank when not started by `mpirun`) and
-    /// installs its communicator as `qep::dist::world()` when there are several ranks.
+    /// Initialises MPI when built with it and started by a process manager (`mpirun`,
+    /// `srun`; otherwise the run is one plain process) and installs its communicator as
+    /// `qep::dist::world()` when there are several ranks.
     fn start() -> Self {
         #[cfg(feature = "mpi")]
-        if let Some(c) = qep::dist::MpiComm::init() {
+        if let Some(c) = qep::dist::MpiComm::launched()
+            .then(qep::dist::MpiComm::init)
+            .flatten()
+        {
             use qep::dist::Comm;
             let c: &'static qep::dist::MpiComm = Box::leak(Box::new(c));
             if c.size() > 1 {
