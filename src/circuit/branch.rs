@@ -62,7 +62,7 @@ pub fn counts_key(bits: &[u64], regs: &[Register]) -> String {
 
 /// Amplitudes per sampling chunk: the masses of the chunks are the only table the sampler
 /// keeps (8 bytes per 2^12 amplitudes instead of 8 bytes per amplitude).
-const SAMPLE_CHUNK: usize = 1 << 12;
+pub(crate) const SAMPLE_CHUNK: usize = 1 << 12;
 
 /// `shots` indices drawn from `|ψ_i|²` (normalised by the total); each draw takes one `f64`
 /// from `rng`. Returns index → count.
@@ -81,47 +81,74 @@ pub fn sample_indices<A: Amp>(psi: &[A], shots: u64, rng: &mut impl Rng) -> Hash
     } else {
         psi.par_chunks(SAMPLE_CHUNK).map(mass).collect()
     };
-    // `start[k]`: the total mass before chunk k; `start[last]`: the whole.
+    let (start, draws) = sorted_draws(&masses, shots, rng);
+    let mut counts = HashMap::new();
+    let mut d = 0;
+    while d < draws.len() {
+        // First chunk whose end exceeds the draw (chunks of zero mass are skipped).
+        let k = chunk_of(&start, draws[d]);
+        let lo = k * SAMPLE_CHUNK;
+        let chunk = &psi[lo..(lo + SAMPLE_CHUNK).min(psi.len())];
+        resolve_chunk(chunk, &start, k, &draws, &mut d, |i| {
+            *counts.entry(lo + i).or_insert(0) += 1
+        });
+    }
+    counts
+}
+
+/// The running sums of the chunk masses (`start[k]`: the mass before chunk `k`; the last
+/// entry: the whole) and `shots` uniform draws below the whole, sorted. A distributed state
+/// gathers every rank's chunk masses and calls this on every rank, so all ranks draw what one
+/// process would.
+pub(crate) fn sorted_draws(masses: &[f64], shots: u64, rng: &mut impl Rng) -> (Vec<f64>, Vec<f64>) {
     let mut start = Vec::with_capacity(masses.len() + 1);
     let mut acc = 0.0;
     start.push(acc);
-    for m in &masses {
+    for m in masses {
         acc += m;
         start.push(acc);
     }
     let mut draws: Vec<f64> = (0..shots).map(|_| rng.random::<f64>() * acc).collect();
     draws.sort_by(f64::total_cmp);
-    let mut counts = HashMap::new();
-    let mut d = 0;
-    while d < draws.len() {
-        // First chunk whose end exceeds the draw (chunks of zero mass are skipped).
-        let k = start[1..]
-            .partition_point(|&c| c <= draws[d])
-            .min(masses.len() - 1);
-        let lo = k * SAMPLE_CHUNK;
-        let chunk = &psi[lo..(lo + SAMPLE_CHUNK).min(psi.len())];
-        let end = start[k + 1];
-        // Scan the chunk once for every draw below its end (the last chunk takes the rest).
-        let mut run = start[k];
-        let mut last_nonzero = 0;
-        let mut j = 0;
-        while d < draws.len() && (draws[d] < end || k + 1 == masses.len()) {
-            while j < chunk.len() && run <= draws[d] {
-                let p = chunk[j].norm2();
-                if p > 0.0 {
-                    last_nonzero = j;
-                }
-                run += p;
-                j += 1;
+    (start, draws)
+}
+
+/// The chunk a draw lands in: the first whose end exceeds it (chunks of zero mass are
+/// skipped; the last chunk takes what rounding leaves above the whole).
+pub(crate) fn chunk_of(start: &[f64], x: f64) -> usize {
+    start[1..].partition_point(|&c| c <= x).min(start.len() - 2)
+}
+
+/// Resolves the sorted draws from `draws[*d]` on that land in chunk `k` (amplitudes `chunk`)
+/// by one scan of it in index order, calling `hit` with the index inside the chunk of each and
+/// advancing `*d` past them; the last chunk takes every remaining draw.
+pub(crate) fn resolve_chunk<A: Amp>(
+    chunk: &[A],
+    start: &[f64],
+    k: usize,
+    draws: &[f64],
+    d: &mut usize,
+    mut hit: impl FnMut(usize),
+) {
+    let end = start[k + 1];
+    let last = k + 2 == start.len();
+    let mut run = start[k];
+    let mut last_nonzero = 0;
+    let mut j = 0;
+    while *d < draws.len() && (draws[*d] < end || last) {
+        while j < chunk.len() && run <= draws[*d] {
+            let p = chunk[j].norm2();
+            if p > 0.0 {
+                last_nonzero = j;
             }
-            // Rounding can leave the running sum of the chunk at or below a draw just under
-            // its end: that draw takes the chunk's last outcome of nonzero probability.
-            let i = if run > draws[d] { j - 1 } else { last_nonzero };
-            *counts.entry(lo + i).or_insert(0) += 1;
-            d += 1;
+            run += p;
+            j += 1;
         }
+        // Rounding can leave the running sum of the chunk at or below a draw just under
+        // its end: that draw takes the chunk's last outcome of nonzero probability.
+        hit(if run > draws[*d] { j - 1 } else { last_nonzero });
+        *d += 1;
     }
-    counts
 }
 
 /// What the sampler reads the counts from: the circuit's classical registers, or (if it

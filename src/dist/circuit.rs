@@ -29,7 +29,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::circuit::branch::{counts_key, sample_indices};
+use crate::circuit::branch::{
+    chunk_of, counts_key, resolve_chunk, sample_indices, sorted_draws, SAMPLE_CHUNK,
+};
 use crate::circuit::execute::{apply_unitary_step, compile_with, RunOptions};
 use crate::circuit::ir::split_final_measurements;
 use crate::circuit::precision::{Amp, Precision, C32};
@@ -38,10 +40,6 @@ use crate::state::memory::{state_bytes, MemoryPlan};
 use crate::C64;
 
 use super::{map_ordered, Comm, DistError, Layout};
-
-/// Amplitudes per sampling chunk: the chunk of [`sample_indices`] (its masses are the table
-/// both samplers read, so they must cut the state at the same places).
-const SAMPLE_CHUNK: usize = 1 << 12;
 
 /// Gates and their qubits, in program order.
 type GateList = Vec<(Gate, Vec<usize>)>;
@@ -504,47 +502,24 @@ fn sample_global<A: Amp + bytemuck::Pod>(
     let mut masses = vec![0.0; per_rank * comm.size()];
     comm.allgather(&mine, &mut masses);
     drop(mine);
-    let mut start = Vec::with_capacity(masses.len() + 1);
-    let mut acc = 0.0;
-    start.push(acc);
-    for m in &masses {
-        acc += m;
-        start.push(acc);
-    }
-    let mut draws: Vec<f64> = (0..shots).map(|_| rng.random::<f64>() * acc).collect();
-    draws.sort_by(f64::total_cmp);
-    let last = masses.len() - 1;
-    let chunk_of = |x: f64| start[1..].partition_point(|&c| c <= x).min(last);
+    let (start, draws) = sorted_draws(&masses, shots, rng);
     let (k0, k1) = (layout.rank() * per_rank, (layout.rank() + 1) * per_rank);
-    let lo_d = draws.partition_point(|&x| chunk_of(x) < k0);
-    let hi_d = draws.partition_point(|&x| chunk_of(x) < k1);
+    // Only the draws landing in this rank's chunks are resolved here.
+    let lo_d = draws.partition_point(|&x| chunk_of(&start, x) < k0);
+    let hi_d = draws.partition_point(|&x| chunk_of(&start, x) < k1);
     let mut hits: Vec<(usize, u64)> = Vec::new();
     let mut d = lo_d;
     while d < hi_d {
-        let k = chunk_of(draws[d]);
+        let k = chunk_of(&start, draws[d]);
         let lo = (k - k0) * SAMPLE_CHUNK;
         let chunk = &block[lo..lo + SAMPLE_CHUNK];
-        let end = start[k + 1];
-        let mut run = start[k];
-        let mut last_nonzero = 0;
-        let mut j = 0;
-        while d < hi_d && (draws[d] < end || k == last) {
-            while j < chunk.len() && run <= draws[d] {
-                let p = chunk[j].norm2();
-                if p > 0.0 {
-                    last_nonzero = j;
-                }
-                run += p;
-                j += 1;
-            }
-            let i = if run > draws[d] { j - 1 } else { last_nonzero };
+        resolve_chunk(chunk, &start, k, &draws[..hi_d], &mut d, |i| {
             let idx = layout.offset() + lo + i;
             match hits.last_mut() {
                 Some((at, n)) if *at == idx => *n += 1,
                 _ => hits.push((idx, 1)),
             }
-            d += 1;
-        }
+        });
     }
     drop(draws);
     let gathered: Result<Vec<Vec<(usize, u64)>>, std::convert::Infallible> =
