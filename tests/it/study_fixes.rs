@@ -1,7 +1,8 @@
 //! Fixes to the studies: sweeps of different times keep the model's time step (`qep grad
 //! --prep-times` on a long sweep converges to the exact-state EP gradient, where the model's
 //! fixed step count did not); `qep thermal-scan` sorts tied parameters by all their strings
-//! and draws T on a logarithmic axis.
+//! and draws T on a logarithmic axis; classical Langevin and relaxed runs refuse tied
+//! parameters with a message that names them.
 
 use qep::adiabatic::sweep_steps;
 use qep::study::thermal_scan::two_body;
@@ -147,4 +148,33 @@ fn thermal_scan_chart_has_a_log_temperature_axis() {
             .any(|t| t.starts_with('-') || t.starts_with('−')),
         "{texts:?}"
     );
+}
+
+#[test]
+fn classical_langevin_runs_refuse_a_tied_parameter_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("ct.yaml");
+    std::fs::write(
+        &file,
+        "kind: classical\nqubits: 3\ninputs: [0]\noutputs: [2]\nparams:\n  \
+         - {paulis: [\"Z0 Z1\", \"Z1 Z2\"], value: 0.3}\ndataset:\n  inputs: [[1]]\n  \
+         targets: [[1]]\n",
+    )
+    .expect("write");
+    let want = "param 0 `Z0 Z1 + Z1 Z2` ties 2 strings to one parameter";
+    // Langevin sampling (a classical model at a temperature) in grad and in training, and
+    // the relaxed network at T = 0.
+    for extra in [
+        &["grad", "--temperature", "0.5"][..],
+        &["run", "--temperature", "0.5", "--epochs", "1", "--out"][..],
+        &["run", "--epochs", "1", "--out"][..],
+    ] {
+        let mut cmd = qep();
+        cmd.args(&extra[..1]).arg(&file).args(&extra[1..]);
+        if extra.last() == Some(&"--out") {
+            cmd.arg(dir.path().join("out"));
+        }
+        let e = crate::common::fails(&mut cmd);
+        assert!(e.contains(want), "{extra:?}: {e}");
+    }
 }
