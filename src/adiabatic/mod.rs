@@ -15,7 +15,7 @@ pub use prepare::{
     ScheduleKind, Verification,
 };
 pub use propagate::{propagate, Method, Propagation};
-pub use schedule::{local_profile, transverse_field, Profile, Sweep};
+pub use schedule::{local_profile, sweep_steps, transverse_field, Profile, Sweep};
 pub use schrodinger::{evolve_schrodinger, SchrodingerRun};
 pub use trotter::{push_pauli_rotation, trotter_circuit};
 

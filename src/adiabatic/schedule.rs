@@ -7,6 +7,26 @@ use serde::Serialize;
 use super::AdiabaticError;
 use crate::pauli::{PauliString, PauliSum};
 
+/// Time steps for a sweep of time `time`. With a reference sweep `(time, steps)` (a model's
+/// `preparation: adiabatic` settings) its step `dt = time/steps` is kept for every sweep time,
+/// with at least the reference's count; without one, `max(100, ⌈5·time⌉)` (dt ≤ 0.2). The
+/// integrators' error grows with dt (as dt⁴ per unit time for fourth-order Magnus), so one
+/// count for every T would leave the longest sweeps the least resolved.
+pub fn sweep_steps(time: f64, reference: Option<(f64, usize)>) -> usize {
+    let scaled = |per_unit: f64| {
+        let n = (per_unit * time).ceil();
+        if n.is_finite() && n >= 1.0 {
+            n.min(usize::MAX as f64) as usize
+        } else {
+            1
+        }
+    };
+    match reference {
+        Some((t0, n0)) if t0 > 0.0 && t0.is_finite() && n0 > 0 => n0.max(scaled(n0 as f64 / t0)),
+        _ => 100usize.max(scaled(5.0)),
+    }
+}
+
 /// The profile `s(u)`, `u = t/T ∈ [0, 1]`, `s(0) = 0`, `s(1) = 1`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -56,7 +56,8 @@ pub struct GradRequest {
     pub lanczos: LanczosParams,
     /// Sweep times of EP on adiabatically prepared states (the model's when `None`).
     pub prep_times: Option<Vec<f64>>,
-    /// Time steps of each sweep (the model's, else `max(100, ⌈5T⌉)`, when `None`).
+    /// Time steps of each sweep (when `None`: per sweep time, [`crate::adiabatic::sweep_steps`]
+    /// of the model's `preparation: adiabatic` settings).
     pub prep_steps: Option<usize>,
 }
 
@@ -428,10 +429,9 @@ fn prepared_runs(
     for &t in &times {
         let ad = Adiabatic {
             time: t,
-            steps: r
-                .prep_steps
-                .or(from_model.map(|m| m.steps))
-                .unwrap_or_else(|| 100usize.max((5.0 * t).ceil() as usize)),
+            steps: r.prep_steps.unwrap_or_else(|| {
+                crate::adiabatic::sweep_steps(t, from_model.map(|m| (m.time, m.steps)))
+            }),
             schedule: from_model.map(|m| m.schedule).unwrap_or_default(),
             table: from_model.and_then(|m| m.table.clone()),
         };

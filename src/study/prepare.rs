@@ -226,10 +226,10 @@ pub fn prepare_study(
         (None, None) => vec![from_model.map_or(10.0, |m| m.time)],
     };
     let t_max = times.iter().copied().fold(0.0, f64::max);
-    let steps = s
-        .steps
-        .or(from_model.map(|m| m.steps))
-        .unwrap_or_else(|| 100usize.max((5.0 * t_max).ceil() as usize));
+    // One count for every time, chosen for the longest so that it is resolved too.
+    let steps = s.steps.unwrap_or_else(|| {
+        crate::adiabatic::sweep_steps(t_max, from_model.map(|m| (m.time, m.steps)))
+    });
     let schedule = schedule_of(s, from_model);
     let prepare = PrepareSettings {
         method: s.method,

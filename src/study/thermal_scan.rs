@@ -8,7 +8,7 @@ use crate::cancel::Cancel;
 use crate::ep::thermal::thermal_gradients;
 use crate::evolve::{density_bytes, gibbs_memory, GibbsDensity};
 use crate::hamiltonian::{Model, ModelError};
-use crate::report::svg::{render, render_png, Panel, PlotError, Series};
+use crate::report::svg::{chart_png, chart_svg, Chart, Curve, PlotError};
 use crate::report::{OnProgress, Progress};
 use crate::state::MemoryPlan;
 use crate::Error;
@@ -71,15 +71,18 @@ fn rel(a: &[f64], b: &[f64], idx: &[usize]) -> Option<f64> {
     Some(if n > 0.0 { d / n } else { d })
 }
 
-/// Indices of the two-qubit parameters made of `X`s only (`xx`) or `Z`s only (`!xx`).
-fn two_body(model: &Model, xx: bool) -> Vec<usize> {
+/// Indices of the parameters whose every string is a two-qubit string of `X`s only (`xx`) or
+/// of `Z`s only (`!xx`). A tied parameter counts only if all its strings do: a Heisenberg
+/// bond `θ(XX + YY + ZZ)` is neither, whatever its first string.
+pub fn two_body(model: &Model, xx: bool) -> Vec<usize> {
     model
         .params
         .iter()
         .enumerate()
         .filter(|(_, p)| {
-            let s = p.pauli;
-            s.weight() == 2 && if xx { s.z() == 0 } else { s.x() == 0 }
+            p.strings
+                .iter()
+                .all(|(s, _)| s.weight() == 2 && if xx { s.z() == 0 } else { s.x() == 0 })
         })
         .map(|(i, _)| i)
         .collect()
@@ -220,9 +223,10 @@ impl ThermalScan {
         csv
     }
 
-    /// The relative errors against `log10 T`, as an SVG chart.
+    /// The relative errors against T (logarithmic axes, ticks 1, 2, 5 × 10ᵏ), as an SVG
+    /// chart.
     pub fn svg(&self) -> String {
-        render(&self.panels())
+        chart_svg(std::slice::from_ref(&self.chart()))
     }
 
     /// [`Self::svg`] as a PNG image.
@@ -230,28 +234,31 @@ impl ThermalScan {
     /// # Errors
     /// [`PlotError`] when drawing or encoding fails.
     pub fn png(&self) -> Result<Vec<u8>, PlotError> {
-        render_png(&self.panels())
+        chart_png(&[self.chart()])
     }
 
-    fn panels(&self) -> Vec<Panel> {
+    /// The chart of [`Self::svg`]: every estimate's relative error against the temperature,
+    /// both axes logarithmic.
+    pub fn chart(&self) -> Chart {
         let pts = |f: &dyn Fn(&ThermalScanRow) -> Option<f64>| -> Vec<(f64, f64)> {
             self.rows
                 .iter()
-                .filter_map(|r| f(r).map(|v| (r.temperature.log10(), v)))
+                .filter_map(|r| f(r).map(|v| (r.temperature, v)))
                 .collect()
         };
-        vec![Panel {
+        Chart {
             title: "thermal gradients: relative error vs exact".into(),
-            x_label: "log10 T".into(),
+            x_label: "temperature T".into(),
             y_label: "‖estimate − exact‖ / ‖exact‖".into(),
+            log_x: true,
             log_y: true,
             y_range: None,
-            series: vec![
-                Series::new("covariance XX", pts(&|r| r.covariance_xx)),
-                Series::new("covariance ZZ", pts(&|r| r.covariance_zz)),
-                Series::new("clamped", pts(&|r| Some(r.clamped))),
-                Series::new("Kubo–Mori", pts(&|r| Some(r.kubo_mori))),
+            curves: vec![
+                Curve::new("covariance XX", pts(&|r| r.covariance_xx)),
+                Curve::new("covariance ZZ", pts(&|r| r.covariance_zz)),
+                Curve::new("clamped", pts(&|r| Some(r.clamped))),
+                Curve::new("Kubo–Mori", pts(&|r| Some(r.kubo_mori))),
             ],
-        }]
+        }
     }
 }

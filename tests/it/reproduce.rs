@@ -105,7 +105,11 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
             "prep-xor_adiabatic",
             "prep-xor_adiabatic/path",
             "iris/seed-1",
-            "iris/seed-2"
+            "iris/seed-2",
+            "digits/exact/seed-1",
+            "digits/shots/seed-1",
+            "digits/exact/seed-2",
+            "digits/shots/seed-2"
         ]
     );
     for (name, json, png) in [
@@ -129,6 +133,8 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         ("prep-xor_adiabatic/path", "prepare.json", "prepare.png"),
         ("iris/seed-1", "summary.json", "training.png"),
         ("iris/seed-2", "summary.json", "training.png"),
+        ("digits/exact/seed-1", "summary.json", "training.png"),
+        ("digits/shots/seed-2", "summary.json", "training.png"),
     ] {
         let d = out.join(name);
         let j: serde_json::Value =
@@ -159,6 +165,9 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         "](results/prep-xor_adiabatic/prep.png)",
         "## 7. Training on Iris",
         "Test accuracy ",
+        "## 8. Training on the 8×8 digits",
+        "](results/digits/digits.png)",
+        "| 2 | ",
         "## Wall time of each study",
         "| **total** |",
         "## Findings, one sentence each",
@@ -177,12 +186,47 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         .filter(|l| l.starts_with("* "))
         .collect();
     // Ground and thermal plateaus (two each), the TFIM Lie checks, shots, covariance scans,
-    // preparation, Iris.
-    assert_eq!(findings.len(), 8 + 6 + 2 + 3 + 2 + 1 + 1, "{findings:?}");
+    // preparation, Iris, digits.
+    assert_eq!(
+        findings.len(),
+        8 + 6 + 2 + 3 + 2 + 1 + 1 + 1,
+        "{findings:?}"
+    );
     assert!(
         findings
             .iter()
             .all(|l| l.chars().any(|c| c.is_ascii_digit())),
         "{findings:?}"
     );
+    let png = std::fs::read(out.join("digits/digits.png")).expect("digits.png");
+    assert_eq!(&png[1..4], b"PNG");
+    let reduced = std::fs::read_to_string(out.join("digits/digits-pca.csv")).expect("csv");
+    assert_eq!(
+        reduced.lines().count(),
+        2 + 180,
+        "comment, header, 180 images"
+    );
+    // The shot-based runs used the shot-aware β, recorded in their provenance.
+    let s: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("digits/shots/seed-1/summary.json")).expect("summary"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        s["provenance"]["settings"]["ep"]["beta_source"],
+        "shot-aware"
+    );
+}
+
+#[test]
+fn reproduce_only_runs_the_named_studies_and_refuses_an_unknown_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("results");
+    let e = crate::common::fails(
+        qep()
+            .args(["reproduce", "--repo", &repo(""), "--only", "nope", "--out"])
+            .arg(&out)
+            .arg("--report")
+            .arg(dir.path().join("R.md")),
+    );
+    assert!(e.contains("--only nope: no study has such a name"), "{e}");
 }

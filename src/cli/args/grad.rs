@@ -61,7 +61,8 @@ pub struct GradArgs {
     /// Estimate every ⟨P_k⟩ from S shots per commuting group and state (default: the model's
     /// `shots`, else exact). The JSON then adds `ep_std` and `shots_total`; --seed seeds the
     /// shots too, so the same seed gives the same numbers. With --temperature: S Z-basis
-    /// shots of the Gibbs state for the covariance of Eq. 43.
+    /// shots of the Gibbs state for the covariance of Eq. 43 (which clamps nothing: β is
+    /// not chosen for S there).
     #[arg(long, value_name = "S")]
     pub shots: Option<u64>,
     /// Random vectors for the typicality estimates above 12 qubits (with --temperature).
@@ -72,7 +73,8 @@ pub struct GradArgs {
     /// per T, the fidelities and the cosine with the exact-state EP gradient (`prepared`).
     #[arg(long, value_delimiter = ',', value_name = "T1,T2,…")]
     pub prep_times: Option<Vec<f64>>,
-    /// Time steps of each sweep (default: the model's, else max(100, 5·T)).
+    /// Time steps of each sweep, the same for every T (default: per T, the model's time step
+    /// T_model/steps kept, at least its step count; else max(100, 5·T)).
     #[arg(long, value_name = "N")]
     pub prep_steps: Option<usize>,
     #[command(flatten)]

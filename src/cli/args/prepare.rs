@@ -30,7 +30,8 @@ pub struct PrepareArgs {
     /// Order of the Trotter circuit (--method trotter, and --qasm).
     #[arg(long, default_value_t = 2, value_name = "1|2")]
     pub trotter_order: u8,
-    /// Time steps per sweep (default: the model's `steps`, else max(100, 5·T)).
+    /// Time steps per sweep (default: enough for the longest T at the model's time step
+    /// T_model/steps, at least its step count; else max(100, 5·T)).
     #[arg(long, value_name = "N")]
     pub steps: Option<usize>,
     /// Level to follow: 0 = ground state (the start state is level K of H_start).

@@ -20,6 +20,10 @@ pub struct ReproduceArgs {
     /// The repository root (where `hamiltonians/` and `data/` are).
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub repo: PathBuf,
+    /// Run only the studies whose name starts with one of these (comma-separated, e.g.
+    /// `digits` or `plateau-chain,iris`); the report then holds their sections only.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub only: Vec<String>,
     /// Print a JSON summary (studies, wall times, files) instead of text.
     #[arg(long)]
     pub json: bool,

@@ -42,6 +42,8 @@ pub struct RunArgs {
     /// Measure every ⟨P_k⟩ from S shots per commuting group and clamped state (default: the
     /// model's `shots`, else exact expectations). Without --beta, β is then chosen for S
     /// from the bias–noise error model (printed, recorded as `beta_source: shot-aware`).
+    /// Thermal training with shots is refused, and classical networks have no shots: their β
+    /// stays the model's.
     #[arg(long, value_name = "S")]
     pub shots: Option<u64>,
     /// Train the Gibbs state at temperature T instead of the eigenstate (Section IV; default:
