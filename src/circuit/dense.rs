@@ -220,7 +220,8 @@ unsafe fn dense<V: Vector, const KH: usize, const KL: usize>(
     }
 }
 
-/// Calls [`dense_regs`] with `k` as a constant.
+/// Calls [`dense_regs`] with `k` and the tile width as constants: `V::TILE` groups at a
+/// time when the block has that many groups, else one.
 #[inline(always)]
 pub(super) unsafe fn dense_regs_dispatch<V: Vector>(
     k: usize,
@@ -234,23 +235,36 @@ pub(super) unsafe fn dense_regs_dispatch<V: Vector>(
     debug_assert_eq!(nz.len(), 1 << (2 * k), "one flag per matrix entry");
     debug_assert_eq!(coef.len(), 2 << (2 * k), "two scalars per matrix entry");
     let (nz, coef) = (nz.as_ptr(), coef.as_ptr());
-    match k {
-        1 => dense_regs::<V, 1>(hi, real, nz, coef, buf, b),
-        2 => dense_regs::<V, 2>(hi, real, nz, coef, buf, b),
-        3 => dense_regs::<V, 3>(hi, real, nz, coef, buf, b),
-        4 => dense_regs::<V, 4>(hi, real, nz, coef, buf, b),
-        _ => unreachable!("dense op on {k} qubits"),
+    let groups = 1usize << (b - V::LOG2 - k);
+    let tile = if groups >= V::TILE { V::TILE } else { 1 };
+    macro_rules! go {
+        ($($k:literal, $t:literal);*) => {
+            match (k, tile) {
+                $(($k, $t) => dense_regs::<V, $k, $t>(hi, real, nz, coef, buf, b),)*
+                _ => unreachable!("dense op on {k} qubits, tile {tile}"),
+            }
+        };
     }
+    go!(1, 1; 2, 1; 3, 1; 4, 1; 1, 2; 2, 2; 3, 2; 4, 2; 1, 4; 2, 4; 3, 4; 4, 4)
 }
 
 /// The dense kernel with broadcast coefficients, every one of the `K` targets selecting
-/// registers (register-index bit `hi[j]` = matrix bit `j`; module doc).
+/// registers (register-index bit `hi[j]` = matrix bit `j`; module doc), `T` groups at a time.
+///
+/// The sparsity flags of an entry are tested once per tile of `T` groups, and the multiply-
+/// adds of the tile's groups follow each other without a branch between them (a test per
+/// entry and group costs as much issue bandwidth as the multiply-add it guards). The
+/// imaginary parts multiply the amplitudes as loaded and their sum is swapped once per output
+/// register (`Σ m_im · swap(v) = swap(Σ m_im · v)`, the coefficient being the same in every
+/// lane), so each amplitude register is loaded once per entry and never permuted. Every lane
+/// sums the same products in the same order as a one-group-at-a-time kernel (two chains, even
+/// and odd columns), so the results do not depend on `T`.
 ///
 /// # Safety
 /// As [`super::block::block_ops`]; `nz` holds `4^K` flags and `coef` `2 · 4^K` scalars
-/// (real, imaginary part of each entry, row-major).
+/// (real, imaginary part of each entry, row-major); the block has at least `T` groups.
 #[inline(always)]
-unsafe fn dense_regs<V: Vector, const K: usize>(
+unsafe fn dense_regs<V: Vector, const K: usize, const T: usize>(
     hi: &[usize; MAX_DENSE],
     real: bool,
     nz: *const u8,
@@ -269,38 +283,66 @@ unsafe fn dense_regs<V: Vector, const K: usize>(
     sorted[..K].copy_from_slice(&hi[..K]);
     sorted[..K].sort_unstable();
     let groups = 1usize << (nv - K);
+    debug_assert!(groups >= T && groups % T == 0, "{groups} groups, tile {T}");
     let zero = V::zero();
     let one = V::splat(V::F::of(1.0));
-    for g in 0..groups {
-        let mut base = g;
-        for &p in &sorted[..K] {
-            base = insert_zero(base, p);
-        }
-        let base = base * w;
-        let mut v = [zero; 16];
-        let mut s = [zero; 16];
-        for c in 0..n {
-            v[c] = V::load(buf.add(base + off[c]));
-            if !real {
-                s[c] = v[c].perm(0, true);
+    let mut out = [[zero; 16]; T];
+    for g0 in (0..groups).step_by(T) {
+        let mut at = [buf; T];
+        for (t, a) in at.iter_mut().enumerate() {
+            let mut base = g0 + t;
+            for &p in &sorted[..K] {
+                base = insert_zero(base, p);
             }
+            *a = buf.add(base * w);
         }
-        for (r, &o) in off.iter().enumerate().take(n) {
-            // Two chains per sum (even and odd columns): half the dependent multiply-adds.
-            let mut re = [zero; 2];
-            let mut im = [zero; 2];
+        for r in 0..n {
+            // Two chains per sum and group (even and odd columns).
+            let mut re = [[zero; 2]; T];
+            let mut im = [[zero; 2]; T];
             for c in 0..n {
                 let e = r * n + c;
                 let f = *nz.add(e);
-                if f & 1 != 0 {
-                    re[c & 1] = V::splat(*coef.add(2 * e)).fmadd(v[c], re[c & 1]);
-                }
-                if f & 2 != 0 {
-                    im[c & 1] = V::splat(*coef.add(2 * e + 1)).fmadd(s[c], im[c & 1]);
+                let o = off[c];
+                let p = c & 1;
+                match f {
+                    1 => {
+                        let m = V::splat(*coef.add(2 * e));
+                        for t in 0..T {
+                            re[t][p] = m.fmadd(V::load(at[t].add(o)), re[t][p]);
+                        }
+                    }
+                    2 => {
+                        let m = V::splat(*coef.add(2 * e + 1));
+                        for t in 0..T {
+                            im[t][p] = m.fmadd(V::load(at[t].add(o)), im[t][p]);
+                        }
+                    }
+                    3 => {
+                        let mr = V::splat(*coef.add(2 * e));
+                        let mi = V::splat(*coef.add(2 * e + 1));
+                        for t in 0..T {
+                            let v = V::load(at[t].add(o));
+                            re[t][p] = mr.fmadd(v, re[t][p]);
+                            im[t][p] = mi.fmadd(v, im[t][p]);
+                        }
+                    }
+                    _ => {}
                 }
             }
-            one.fmaddsub(re[0].add(re[1]), im[0].add(im[1]))
-                .store(buf.add(base + o));
+            for t in 0..T {
+                let s = re[t][0].add(re[t][1]);
+                out[t][r] = if real {
+                    s
+                } else {
+                    one.fmaddsub(s, im[t][0].add(im[t][1]).perm(0, true))
+                };
+            }
+        }
+        for t in 0..T {
+            for (r, &o) in off.iter().enumerate().take(n) {
+                out[t][r].store(at[t].add(o));
+            }
         }
     }
 }
