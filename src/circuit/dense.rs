@@ -256,9 +256,11 @@ pub(super) unsafe fn dense_regs_dispatch<V: Vector>(
 /// entry and group costs as much issue bandwidth as the multiply-add it guards). The
 /// imaginary parts multiply the amplitudes as loaded and their sum is swapped once per output
 /// register (`Σ m_im · swap(v) = swap(Σ m_im · v)`, the coefficient being the same in every
-/// lane), so each amplitude register is loaded once per entry and never permuted. Every lane
-/// sums the same products in the same order as a one-group-at-a-time kernel (two chains, even
-/// and odd columns), so the results do not depend on `T`.
+/// lane), so each amplitude register is loaded once per entry and never permuted. Each sum is
+/// one chain of multiply-adds in column order (the `2T` sums of a tile are independent chains,
+/// enough to cover the multiply-add latency), so the results do not depend on `T`; the sign
+/// of the imaginary sum's contribution is one multiply-add by `(−1, +1, …)` (one instruction,
+/// where an `fmaddsub` by one is split by the compiler into an add, a subtract and a blend).
 ///
 /// # Safety
 /// As [`super::block::block_ops`]; `nz` holds `4^K` flags and `coef` `2 · 4^K` scalars
@@ -285,7 +287,8 @@ unsafe fn dense_regs<V: Vector, const K: usize, const T: usize>(
     let groups = 1usize << (nv - K);
     debug_assert!(groups >= T && groups % T == 0, "{groups} groups, tile {T}");
     let zero = V::zero();
-    let one = V::splat(V::F::of(1.0));
+    // −1 on real parts, +1 on imaginary parts.
+    let signs = zero.fmaddsub(zero, V::splat(V::F::of(1.0)));
     let mut out = [[zero; 16]; T];
     for g0 in (0..groups).step_by(T) {
         let mut at = [buf; T];
@@ -297,25 +300,23 @@ unsafe fn dense_regs<V: Vector, const K: usize, const T: usize>(
             *a = buf.add(base * w);
         }
         for r in 0..n {
-            // Two chains per sum and group (even and odd columns).
-            let mut re = [[zero; 2]; T];
-            let mut im = [[zero; 2]; T];
+            let mut re = [zero; T];
+            let mut im = [zero; T];
             for c in 0..n {
                 let e = r * n + c;
                 let f = *nz.add(e);
                 let o = off[c];
-                let p = c & 1;
                 match f {
                     1 => {
                         let m = V::splat(*coef.add(2 * e));
                         for t in 0..T {
-                            re[t][p] = m.fmadd(V::load(at[t].add(o)), re[t][p]);
+                            re[t] = m.fmadd(V::load(at[t].add(o)), re[t]);
                         }
                     }
                     2 => {
                         let m = V::splat(*coef.add(2 * e + 1));
                         for t in 0..T {
-                            im[t][p] = m.fmadd(V::load(at[t].add(o)), im[t][p]);
+                            im[t] = m.fmadd(V::load(at[t].add(o)), im[t]);
                         }
                     }
                     3 => {
@@ -323,19 +324,18 @@ unsafe fn dense_regs<V: Vector, const K: usize, const T: usize>(
                         let mi = V::splat(*coef.add(2 * e + 1));
                         for t in 0..T {
                             let v = V::load(at[t].add(o));
-                            re[t][p] = mr.fmadd(v, re[t][p]);
-                            im[t][p] = mi.fmadd(v, im[t][p]);
+                            re[t] = mr.fmadd(v, re[t]);
+                            im[t] = mi.fmadd(v, im[t]);
                         }
                     }
                     _ => {}
                 }
             }
             for t in 0..T {
-                let s = re[t][0].add(re[t][1]);
                 out[t][r] = if real {
-                    s
+                    re[t]
                 } else {
-                    one.fmaddsub(s, im[t][0].add(im[t][1]).perm(0, true))
+                    signs.fmadd(im[t].perm(0, true), re[t])
                 };
             }
         }
