@@ -3,10 +3,11 @@
 //!
 //! Two forms. When every target lies above the register width (the common case: the targets
 //! select whole registers), the matrix is held as `2 · 4^k` scalars, broadcast into every lane
-//! as the kernel runs ([`dense_regs`]): the real parts multiply the amplitudes, the imaginary
-//! parts the amplitudes with real and imaginary parts exchanged, and one `fmaddsub` per
-//! output register combines the two sums (`re = Σ m_re v_re − Σ m_im v_im`,
-//! `im = Σ m_re v_im + Σ m_im v_re`). No shuffle in the inner loop, and the coefficients of a
+//! as the kernel runs ([`dense_regs`]): the real parts and the imaginary parts multiply the
+//! amplitudes into two sums, and per output register the imaginary sum, its real and
+//! imaginary parts exchanged, is added with signs `(−1, +1)` by one multiply-add
+//! (`re = Σ m_re v_re − Σ m_im v_im`, `im = Σ m_re v_im + Σ m_im v_re`). No shuffle in the
+//! inner loop, and the coefficients of a
 //! two-qubit op take 256 bytes instead of register-wide tables of 2 KiB, so every op of a pass
 //! keeps its coefficients in the L1 cache beside the block's data. Zero parts are skipped
 //! (real matrices such as `h`, `ry`, `cx` and their products cost half).
@@ -285,7 +286,10 @@ unsafe fn dense_regs<V: Vector, const K: usize, const T: usize>(
     sorted[..K].copy_from_slice(&hi[..K]);
     sorted[..K].sort_unstable();
     let groups = 1usize << (nv - K);
-    debug_assert!(groups >= T && groups % T == 0, "{groups} groups, tile {T}");
+    debug_assert!(
+        groups >= T && groups.is_multiple_of(T),
+        "{groups} groups, tile {T}"
+    );
     let zero = V::zero();
     // −1 on real parts, +1 on imaginary parts.
     let signs = zero.fmaddsub(zero, V::splat(V::F::of(1.0)));
@@ -299,13 +303,14 @@ unsafe fn dense_regs<V: Vector, const K: usize, const T: usize>(
             }
             *a = buf.add(base * w);
         }
+        // `r` indexes the matrix's rows and the tile's outputs alike.
+        #[allow(clippy::needless_range_loop)]
         for r in 0..n {
             let mut re = [zero; T];
             let mut im = [zero; T];
-            for c in 0..n {
+            for (c, &o) in off.iter().enumerate().take(n) {
                 let e = r * n + c;
                 let f = *nz.add(e);
-                let o = off[c];
                 match f {
                     1 => {
                         let m = V::splat(*coef.add(2 * e));
