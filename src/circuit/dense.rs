@@ -3,10 +3,11 @@
 //!
 //! Two forms. When every target lies above the register width (the common case: the targets
 //! select whole registers), the matrix is held as `2 · 4^k` scalars, broadcast into every lane
-//! as the kernel runs ([`dense_regs`]): the real parts multiply the amplitudes, the imaginary
-//! parts the amplitudes with real and imaginary parts exchanged, and one `fmaddsub` per
-//! output register combines the two sums (`re = Σ m_re v_re − Σ m_im v_im`,
-//! `im = Σ m_re v_im + Σ m_im v_re`). No shuffle in the inner loop, and the coefficients of a
+//! as the kernel runs ([`dense_regs`]): the real parts and the imaginary parts multiply the
+//! amplitudes into two sums, and per output register the imaginary sum, its real and
+//! imaginary parts exchanged, is added with signs `(−1, +1)` by one multiply-add
+//! (`re = Σ m_re v_re − Σ m_im v_im`, `im = Σ m_re v_im + Σ m_im v_re`). No shuffle in the
+//! inner loop, and the coefficients of a
 //! two-qubit op take 256 bytes instead of register-wide tables of 2 KiB, so every op of a pass
 //! keeps its coefficients in the L1 cache beside the block's data. Zero parts are skipped
 //! (real matrices such as `h`, `ry`, `cx` and their products cost half).
@@ -220,7 +221,8 @@ unsafe fn dense<V: Vector, const KH: usize, const KL: usize>(
     }
 }
 
-/// Calls [`dense_regs`] with `k` as a constant.
+/// Calls [`dense_regs`] with `k` and the tile width as constants: `V::TILE` groups at a
+/// time when the block has that many groups, else one.
 #[inline(always)]
 pub(super) unsafe fn dense_regs_dispatch<V: Vector>(
     k: usize,
@@ -234,23 +236,38 @@ pub(super) unsafe fn dense_regs_dispatch<V: Vector>(
     debug_assert_eq!(nz.len(), 1 << (2 * k), "one flag per matrix entry");
     debug_assert_eq!(coef.len(), 2 << (2 * k), "two scalars per matrix entry");
     let (nz, coef) = (nz.as_ptr(), coef.as_ptr());
-    match k {
-        1 => dense_regs::<V, 1>(hi, real, nz, coef, buf, b),
-        2 => dense_regs::<V, 2>(hi, real, nz, coef, buf, b),
-        3 => dense_regs::<V, 3>(hi, real, nz, coef, buf, b),
-        4 => dense_regs::<V, 4>(hi, real, nz, coef, buf, b),
-        _ => unreachable!("dense op on {k} qubits"),
+    let groups = 1usize << (b - V::LOG2 - k);
+    let tile = if groups >= V::TILE { V::TILE } else { 1 };
+    macro_rules! go {
+        ($($k:literal, $t:literal);*) => {
+            match (k, tile) {
+                $(($k, $t) => dense_regs::<V, $k, $t>(hi, real, nz, coef, buf, b),)*
+                _ => unreachable!("dense op on {k} qubits, tile {tile}"),
+            }
+        };
     }
+    go!(1, 1; 2, 1; 3, 1; 4, 1; 1, 2; 2, 2; 3, 2; 4, 2; 1, 4; 2, 4; 3, 4; 4, 4)
 }
 
 /// The dense kernel with broadcast coefficients, every one of the `K` targets selecting
-/// registers (register-index bit `hi[j]` = matrix bit `j`; module doc).
+/// registers (register-index bit `hi[j]` = matrix bit `j`; module doc), `T` groups at a time.
+///
+/// The sparsity flags of an entry are tested once per tile of `T` groups, and the multiply-
+/// adds of the tile's groups follow each other without a branch between them (a test per
+/// entry and group costs as much issue bandwidth as the multiply-add it guards). The
+/// imaginary parts multiply the amplitudes as loaded and their sum is swapped once per output
+/// register (`Σ m_im · swap(v) = swap(Σ m_im · v)`, the coefficient being the same in every
+/// lane), so each amplitude register is loaded once per entry and never permuted. Each sum is
+/// one chain of multiply-adds in column order (the `2T` sums of a tile are independent chains,
+/// enough to cover the multiply-add latency), so the results do not depend on `T`; the sign
+/// of the imaginary sum's contribution is one multiply-add by `(−1, +1, …)` (one instruction,
+/// where an `fmaddsub` by one is split by the compiler into an add, a subtract and a blend).
 ///
 /// # Safety
 /// As [`super::block::block_ops`]; `nz` holds `4^K` flags and `coef` `2 · 4^K` scalars
-/// (real, imaginary part of each entry, row-major).
+/// (real, imaginary part of each entry, row-major); the block has at least `T` groups.
 #[inline(always)]
-unsafe fn dense_regs<V: Vector, const K: usize>(
+unsafe fn dense_regs<V: Vector, const K: usize, const T: usize>(
     hi: &[usize; MAX_DENSE],
     real: bool,
     nz: *const u8,
@@ -269,38 +286,68 @@ unsafe fn dense_regs<V: Vector, const K: usize>(
     sorted[..K].copy_from_slice(&hi[..K]);
     sorted[..K].sort_unstable();
     let groups = 1usize << (nv - K);
+    debug_assert!(
+        groups >= T && groups.is_multiple_of(T),
+        "{groups} groups, tile {T}"
+    );
     let zero = V::zero();
-    let one = V::splat(V::F::of(1.0));
-    for g in 0..groups {
-        let mut base = g;
-        for &p in &sorted[..K] {
-            base = insert_zero(base, p);
-        }
-        let base = base * w;
-        let mut v = [zero; 16];
-        let mut s = [zero; 16];
-        for c in 0..n {
-            v[c] = V::load(buf.add(base + off[c]));
-            if !real {
-                s[c] = v[c].perm(0, true);
+    // −1 on real parts, +1 on imaginary parts.
+    let signs = zero.fmaddsub(zero, V::splat(V::F::of(1.0)));
+    let mut out = [[zero; 16]; T];
+    for g0 in (0..groups).step_by(T) {
+        let mut at = [buf; T];
+        for (t, a) in at.iter_mut().enumerate() {
+            let mut base = g0 + t;
+            for &p in &sorted[..K] {
+                base = insert_zero(base, p);
             }
+            *a = buf.add(base * w);
         }
-        for (r, &o) in off.iter().enumerate().take(n) {
-            // Two chains per sum (even and odd columns): half the dependent multiply-adds.
-            let mut re = [zero; 2];
-            let mut im = [zero; 2];
-            for c in 0..n {
+        // `r` indexes the matrix's rows and the tile's outputs alike.
+        #[allow(clippy::needless_range_loop)]
+        for r in 0..n {
+            let mut re = [zero; T];
+            let mut im = [zero; T];
+            for (c, &o) in off.iter().enumerate().take(n) {
                 let e = r * n + c;
                 let f = *nz.add(e);
-                if f & 1 != 0 {
-                    re[c & 1] = V::splat(*coef.add(2 * e)).fmadd(v[c], re[c & 1]);
-                }
-                if f & 2 != 0 {
-                    im[c & 1] = V::splat(*coef.add(2 * e + 1)).fmadd(s[c], im[c & 1]);
+                match f {
+                    1 => {
+                        let m = V::splat(*coef.add(2 * e));
+                        for t in 0..T {
+                            re[t] = m.fmadd(V::load(at[t].add(o)), re[t]);
+                        }
+                    }
+                    2 => {
+                        let m = V::splat(*coef.add(2 * e + 1));
+                        for t in 0..T {
+                            im[t] = m.fmadd(V::load(at[t].add(o)), im[t]);
+                        }
+                    }
+                    3 => {
+                        let mr = V::splat(*coef.add(2 * e));
+                        let mi = V::splat(*coef.add(2 * e + 1));
+                        for t in 0..T {
+                            let v = V::load(at[t].add(o));
+                            re[t] = mr.fmadd(v, re[t]);
+                            im[t] = mi.fmadd(v, im[t]);
+                        }
+                    }
+                    _ => {}
                 }
             }
-            one.fmaddsub(re[0].add(re[1]), im[0].add(im[1]))
-                .store(buf.add(base + o));
+            for t in 0..T {
+                out[t][r] = if real {
+                    re[t]
+                } else {
+                    signs.fmadd(im[t].perm(0, true), re[t])
+                };
+            }
+        }
+        for t in 0..T {
+            for (r, &o) in off.iter().enumerate().take(n) {
+                out[t][r].store(at[t].add(o));
+            }
         }
     }
 }

@@ -70,6 +70,9 @@ pub(crate) trait Vector: Copy {
     type F: Float;
     /// log2 of the complex amplitudes per vector.
     const LOG2: usize;
+    /// Groups of registers a dense kernel works on at once (its accumulators must fit in the
+    /// register file: 16 for AVX2, 32 for AVX-512).
+    const TILE: usize;
     /// All zeros.
     unsafe fn zero() -> Self;
     /// Loads `2^{LOG2+1}` floats.
@@ -98,6 +101,7 @@ pub(crate) struct One<F>([F; 2]);
 impl<F: Float> Vector for One<F> {
     type F = F;
     const LOG2: usize = 0;
+    const TILE: usize = 1;
     #[inline(always)]
     unsafe fn zero() -> Self {
         One([F::default(); 2])
@@ -207,12 +211,13 @@ static PERM_Y32: [[[i32; 8]; 2]; 8] = perm_table::<8>(4);
 /// The `Vector` impl of a register type: every method but the permutation is one intrinsic;
 /// `perm` is the type's own `permute`.
 macro_rules! vector {
-    ($t:ident, $f:ty, $log2:expr, $zero:ident, $load:ident, $store:ident, $mul:ident,
+    ($t:ident, $f:ty, $log2:expr, $tile:expr, $zero:ident, $load:ident, $store:ident, $mul:ident,
      $fmadd:ident, $add:ident, $set1:ident, $fmaddsub:ident) => {
         #[cfg(target_arch = "x86_64")]
         impl Vector for $t {
             type F = $f;
             const LOG2: usize = $log2;
+            const TILE: usize = $tile;
             #[inline(always)]
             unsafe fn zero() -> Self {
                 $t($zero())
@@ -254,7 +259,7 @@ macro_rules! vector {
 }
 
 vector! {
-    Z64, f64, 2,
+    Z64, f64, 2, 4,
     _mm512_setzero_pd, _mm512_loadu_pd, _mm512_storeu_pd,
     _mm512_mul_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_set1_pd, _mm512_fmaddsub_pd
 }
@@ -276,7 +281,7 @@ impl Z64 {
 }
 
 vector! {
-    Z32, f32, 3,
+    Z32, f32, 3, 4,
     _mm512_setzero_ps, _mm512_loadu_ps, _mm512_storeu_ps,
     _mm512_mul_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_set1_ps, _mm512_fmaddsub_ps
 }
@@ -298,7 +303,7 @@ impl Z32 {
 }
 
 vector! {
-    Y64, f64, 1,
+    Y64, f64, 1, 2,
     _mm256_setzero_pd, _mm256_loadu_pd, _mm256_storeu_pd,
     _mm256_mul_pd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_set1_pd, _mm256_fmaddsub_pd
 }
@@ -318,7 +323,7 @@ impl Y64 {
 }
 
 vector! {
-    Y32, f32, 2,
+    Y32, f32, 2, 2,
     _mm256_setzero_ps, _mm256_loadu_ps, _mm256_storeu_ps,
     _mm256_mul_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_set1_ps, _mm256_fmaddsub_ps
 }
