@@ -14,6 +14,7 @@ mod cli;
 mod convert;
 mod dist;
 mod dist_circuit;
+mod dist_ep;
 mod dist_evolve;
 mod ep;
 mod ep_classical;
