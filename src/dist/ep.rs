@@ -24,6 +24,10 @@ use super::comm::sendrecv_scalars;
 use super::eigen::{agree_on_basis, distributed_params};
 use super::{world, Comm, DistOperator, Layout};
 
+/// A string of a [`DistPaulis`] on this rank: its index, its part on the local qubits and the
+/// factor its global part contributes to this rank's rows.
+type Member = (usize, PauliString, C64);
+
 /// Matrix elements `⟨a|P_j|b⟩` of a fixed list of Pauli strings between two vectors split
 /// over the ranks by a [`Layout`].
 ///
@@ -38,7 +42,7 @@ pub struct DistPaulis {
     layout: Layout,
     /// Per global flip pattern, the local pattern first: the rank whose block of `b` the
     /// strings read, and each string's index, its local part and its global factor here.
-    groups: Vec<(usize, Vec<(usize, PauliString, C64)>)>,
+    groups: Vec<(usize, Vec<Member>)>,
     len: usize,
 }
 
