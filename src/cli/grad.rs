@@ -83,6 +83,12 @@ pub fn run(a: GradArgs) -> Result<()> {
     let file = &a.model.file;
     let model = load(file)?;
     let ex = example(&a, &model)?;
+    // Under mpirun the eigen engine splits every state over the ranks (qep::dist::ep_gradient):
+    // a rank count that cannot split this model's qubits is refused here, as qep spectrum does.
+    let world = qep::dist::world();
+    if world.size() > 1 {
+        in_file(file, qep::dist::Layout::of(world, model.qubits))?;
+    }
     let theta = match &a.params {
         Some(p) => qep::report::run_dir::ParamsFile::load_theta(p, &model)?,
         None => model.theta(),
@@ -102,7 +108,9 @@ pub fn run(a: GradArgs) -> Result<()> {
         prep_steps: a.prep_steps,
         ..GradRequest::new(ex)
     };
-    let report = match grad_report(&model, &theta, &request, &mut stage_spinner()) {
+    let report =
+        qep::dist::splitting_states(|| grad_report(&model, &theta, &request, &mut stage_spinner()));
+    let report = match report {
         Err(ReportError::ShotsNeedDense { qubits, max }) => bail!(
             "{}: {qubits} qubits: shots of the Gibbs state need its dense diagonal (≤ {max} \
              qubits); drop --shots",

@@ -75,7 +75,7 @@ pub fn lowest_eigenpairs_memory(
 
 /// The solver settings used on `ranks` ranks: a dense diagonalisation needs the whole matrix
 /// on one process, so several ranks always run Lanczos.
-fn distributed_params(params: &LanczosParams, ranks: usize) -> LanczosParams {
+pub(super) fn distributed_params(params: &LanczosParams, ranks: usize) -> LanczosParams {
     let mut p = params.clone();
     if ranks > 1 {
         p.method = Method::Lanczos;
@@ -106,7 +106,7 @@ pub fn lowest_eigenpairs(
     let op = DistOperator::new(h, comm)?;
     let mut params = distributed_params(params, comm.size());
     if comm.size() > 1 && params.memory == BasisMemory::Auto {
-        agree_on_basis(&mut params, h, &op, comm);
+        agree_on_basis(&mut params, h.qubits(), &op, comm);
     }
     let spectrum = if op.is_real() {
         lowest_eigenpairs_with_progress::<f64>(&op, &params, None, on_level).map(AnySpectrum::Real)
@@ -127,9 +127,9 @@ pub fn lowest_eigenpairs(
 /// other's blocks for ever. So each rank counts the basis vectors it could store (half its
 /// free memory, as the solver's own rule), the smallest count over the ranks sets the cycle,
 /// and below 60 vectors every rank keeps two passes.
-fn agree_on_basis(
+pub(super) fn agree_on_basis(
     params: &mut LanczosParams,
-    h: &PauliSum,
+    qubits: usize,
     op: &DistOperator<'_>,
     comm: &dyn Comm,
 ) {
@@ -151,7 +151,7 @@ fn agree_on_basis(
     let mut all = vec![0.0; comm.size()];
     comm.allgather(&[mine], &mut all);
     let store_max = all.iter().copied().fold(f64::INFINITY, f64::min) as usize;
-    let c = params.cycle.min((1usize << h.qubits().min(62)) + 1);
+    let c = params.cycle.min((1usize << qubits.min(62)) + 1);
     if store_max >= c.min(60) {
         params.memory = BasisMemory::Store;
         params.cycle = c.min(store_max);

@@ -14,6 +14,10 @@
 //! tested without an MPI installation), and, with the cargo feature `mpi`, `MpiComm` over
 //! the `mpi` crate (OpenMPI).
 //!
+//! EP gradients of the eigen engine run on the same split ([`ep_gradient`]): the free and
+//! clamped ground states by the one Lanczos on [`DistOperator`] blocks, every `⟨P_k⟩` a
+//! distributed matrix element ([`DistPaulis`]).
+//!
 //! The communicator of the whole run is [`world`]: the MPI world the `qep` binary installs
 //! at start under `mpirun`, [`SelfComm`] otherwise. Work made of independent items (the
 //! samples of a study, the examples of a mini-batch) is split over its ranks by
@@ -22,6 +26,7 @@
 mod circuit;
 mod comm;
 mod eigen;
+mod ep;
 mod evolve;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
@@ -34,6 +39,9 @@ pub use circuit::{
 };
 pub use comm::{sendrecv_scalars, Comm, SelfComm, ThreadComm};
 pub use eigen::{lowest_eigenpairs, lowest_eigenpairs_memory, DistSpectrum};
+pub use ep::{
+    ep_gradient, ep_gradient_memory, ep_split, split_world, splitting_states, DistPaulis,
+};
 pub use evolve::{evolve_krylov, evolve_krylov_memory};
 #[cfg(feature = "mpi")]
 pub use mpi_comm::MpiComm;

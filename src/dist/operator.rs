@@ -77,6 +77,11 @@ impl Layout {
     pub fn rank(&self) -> usize {
         self.rank
     }
+
+    /// The number of ranks, `2^g`.
+    pub fn ranks(&self) -> usize {
+        1 << self.global_bits
+    }
 }
 
 /// A Pauli Hamiltonian applied to a state vector distributed by [`Layout`].
@@ -109,6 +114,20 @@ impl<'c> DistOperator<'c> {
     /// (memory) from compiling the local groups.
     pub fn new(sum: &PauliSum, comm: &'c dyn Comm) -> Result<Self, DistError> {
         let layout = Layout::of(comm, sum.qubits())?;
+        Ok(Self::with_layout(sum, comm, layout)?)
+    }
+
+    /// [`DistOperator::new`] for a layout already checked (the calling rank's layout of
+    /// `comm` for `sum`'s qubits).
+    ///
+    /// # Errors
+    /// An operator error (memory) from compiling the local groups.
+    pub(super) fn with_layout(
+        sum: &PauliSum,
+        comm: &'c dyn Comm,
+        layout: Layout,
+    ) -> Result<Self, OperatorError> {
+        debug_assert_eq!(layout, Layout::of(comm, sum.qubits()).unwrap_or(layout));
         let l = layout.local_qubits();
         let lo_mask = if l >= 64 { u64::MAX } else { (1u64 << l) - 1 };
         let rank = layout.rank as u64;
@@ -290,19 +309,8 @@ impl<T: Scalar> LinearOperator<T> for DistOperator<'_> {
         1usize << self.layout.qubits()
     }
 
-    /// Rows `offset..offset + y.len()` of this rank's block of `A x`, `x` being this rank's
-    /// block (the whole vector exists on no rank); offsets are relative to the block.
-    fn apply_rows(&self, x: &[T], y: &mut [T], offset: usize) {
-        let dim = self.layout.local_dim();
-        assert!(
-            offset.checked_add(y.len()).is_some_and(|end| end <= dim),
-            "rows {offset}..{offset}+{} run past the block of {dim}",
-            y.len()
-        );
-        let mut t: Vec<T> = vec![T::zero(); dim];
-        DistOperator::apply(self, x, &mut t);
-        y.copy_from_slice(&t[offset..offset + y.len()]);
-    }
+    // `apply_rows` is the trait's: rows of this rank's block (offsets relative to it), from
+    // one whole distributed application.
 
     /// No rank holds the whole matrix; a dense form is refused above one rank (dense oracles
     /// use the undistributed operator).

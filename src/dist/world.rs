@@ -112,9 +112,15 @@ where
     if comm.size() == 1 {
         return (0..n).map(f).collect();
     }
-    let mine = block(n, comm.rank(), comm.size())
-        .map(&mut f)
-        .collect::<Result<Vec<T>, E>>()?;
+    // Each item is one rank's own work: inside it the world is this process alone, so a
+    // library call that would split its state over the world's ranks (an EP gradient) runs
+    // whole here instead of waiting for ranks busy with other items.
+    let mine = {
+        let _alone = Alone::enter();
+        block(n, comm.rank(), comm.size())
+            .map(&mut f)
+            .collect::<Result<Vec<T>, E>>()
+    }?;
     let mut bytes = Vec::new();
     ciborium::into_writer(&mine, &mut bytes)
         .unwrap_or_else(|e| panic!("rank {}: results do not encode: {e}", comm.rank()));
@@ -140,6 +146,22 @@ where
         out.extend(part);
     }
     Ok(out)
+}
+
+/// [`world`] is [`SelfComm`] on this thread while it lives; the previous world comes back
+/// when it is dropped (also on an early return or a panic).
+struct Alone(Option<&'static dyn Comm>);
+
+impl Alone {
+    fn enter() -> Self {
+        Alone(THREAD_WORLD.with(|w| w.replace(Some(&SelfComm))))
+    }
+}
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        THREAD_WORLD.with(|w| w.set(self.0));
+    }
 }
 
 /// Bytes as `f64` words (8 bytes each, little-endian, the last one zero-padded): the

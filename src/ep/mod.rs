@@ -27,8 +27,8 @@ pub use thermal::typicality;
 pub use engine::{Engine, Gradient, GradientDetails, Prediction};
 pub use params::{check_beta, check_temperature, BetaSource, EpError, EpOverrides, EpParams};
 pub use quantum::{
-    compare, free_phase, free_phase_with, gradient_memory, EpGradient, EpWorkspace, ExactGradient,
-    FreePhase,
+    compare, ep_difference, free_phase, free_phase_with, gradient_memory, EpGradient, EpWorkspace,
+    ExactGradient, FreePhase,
 };
 pub use shot_beta::{shot_aware_beta, wants_shot_aware_beta, ShotAwareBeta};
 pub use train::{

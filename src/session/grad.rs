@@ -351,8 +351,15 @@ fn eigen(
     params: &EpParams,
     stage: &mut dyn FnMut(Option<&str>),
 ) -> Result<GradReport, ReportError> {
-    let mut plan = MemoryPlan::new("qep grad");
-    plan.extend(&gradient_memory(model.qubits, params, params.exact));
+    // Under mpirun the eigen engine holds one block of each state per rank.
+    let plan = match crate::dist::ep_split(model.qubits, params) {
+        Some((_, layout)) => crate::dist::ep_gradient_memory(layout, params, params.exact),
+        None => {
+            let mut plan = MemoryPlan::new("qep grad");
+            plan.extend(&gradient_memory(model.qubits, params, params.exact));
+            plan
+        }
+    };
     plan.check().map_err(lib)?;
     let long = model.qubits >= 16;
     if long {

@@ -15,6 +15,7 @@ mod convert;
 mod digits;
 mod dist;
 mod dist_circuit;
+mod dist_ep;
 mod dist_evolve;
 mod ep;
 mod ep_classical;

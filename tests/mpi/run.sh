@@ -182,6 +182,40 @@ for np in 2 4; do
          && python3 $work/same.py $work/evolve-plain.json $work/evolve-$np.json $np 1e-10"
 done
 
+# Distributed EP gradients: the free and clamped ground states of a 16-qubit model split over
+# the ranks (outputs and parameters on the global qubits 14, 15), every ⟨P_k⟩ summed over them;
+# the gradient equals the plain binary's to 1e-9, in the same JSON layout.
+cat >"$work/grad.py" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ranks = int(sys.argv[3])
+assert b["provenance"]["ranks"] == ranks, b["provenance"]["ranks"]
+assert set(a) == set(b), f"keys differ: {set(a) ^ set(b)}"
+assert a["params"] == b["params"] and len(a["ep"]) == len(b["ep"]) > 0
+d = max(abs(x - y) for x, y in zip(a["ep"], b["ep"]))
+assert d <= 1e-9, f"EP differs by {d:e}"
+for k in ("energy", "cost", "gap"):
+    assert (a[k] is None) == (b[k] is None), f"{k}: {a[k]} vs {b[k]}"
+    assert a[k] is None or abs(a[k] - b[k]) <= 1e-9, f"{k}: {a[k]} vs {b[k]}"
+print(f"{len(b['ep'])} components, largest difference {d:.1e}, E = {b['energy']:.10f} on {ranks} ranks")
+PY
+grad="grad hamiltonians/bench/sensor_16.yaml --targets=1,-1 --no-exact --json"
+RAYON_NUM_THREADS=1 "$bin/qep-plain" $grad >"$work/grad-plain.json"
+for np in 2 4; do
+    check "qep grad, 16 qubits, on $np ranks: the plain binary's EP gradient" bash -c \
+        "RAYON_NUM_THREADS=1 mpirun --oversubscribe -np $np $bin/qep $grad >$work/grad-$np.json \
+         && python3 $work/grad.py $work/grad-plain.json $work/grad-$np.json $np"
+done
+# Its memory check is per rank too.
+if out=$(QEP_MEMORY_LIMIT=12M timeout 120 mpirun --oversubscribe -x QEP_MEMORY_LIMIT -np 4 \
+        "$bin/qep" $grad 2>&1); then
+    echo "mpi: grad over the memory limit FAILED: it succeeded"; failed=$((failed + 1))
+elif grep -q "per rank of 4 (each holds 2^14 amplitudes)" <<<"$out"; then
+    echo "mpi: grad over the memory limit names the per-rank figure ok"; passed=$((passed + 1))
+else
+    echo "mpi: grad over the memory limit FAILED: wrong message:"; echo "$out"; failed=$((failed + 1))
+fi
+
 # One rank is the plain qep, byte for byte; several print the same text once. The free memory
 # the machine reports ("available …") moves between runs, so that figure is masked.
 mask_free() { sed -E 's/available [0-9.]+ [KMGT]?i?B/available (masked)/' "$1" >"$1.masked"; }
