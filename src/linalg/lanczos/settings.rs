@@ -115,6 +115,15 @@ pub struct LanczosParams {
     pub seed: u64,
     /// Also compute the level just above the `k` wanted, to report the gap above them.
     pub gap: bool,
+    /// With `gap`: take the level above the wanted ones from the same thick-restarted run as
+    /// the highest wanted level (its second-lowest Ritz pair, converged and verified to `tol`
+    /// like the first) instead of a deflated solve of its own from a random start, which
+    /// costs about as many products again. A single Krylov space holds one vector of each
+    /// eigenspace, so this level is the next *distinct* one the run sees: an exact
+    /// degeneracy of the highest wanted level is not seen (it needs the deflated solve: leave
+    /// this off when the gap decides whether a level is degenerate). Ignored by the dense and
+    /// two-pass solvers.
+    pub gap_from_run: bool,
     /// Basis storage.
     pub memory: BasisMemory,
     /// Algorithm.
@@ -136,6 +145,7 @@ impl Default for LanczosParams {
             basis: 0,
             seed: 0x9e37_79b9,
             gap: false,
+            gap_from_run: false,
             memory: BasisMemory::Auto,
             method: Method::Auto,
             warm_mix: 1e-3,
