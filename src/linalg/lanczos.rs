@@ -39,8 +39,8 @@ mod workspace;
 
 use settings::{dense_memory_dim, WORK_VECTORS};
 pub use settings::{
-    lanczos_memory, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM, FULL_BASIS_BYTES,
-    SHORT_BASIS,
+    lanczos_memory, short_basis, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM,
+    FULL_BASIS_BYTES, SHORT_BASIS, SHORT_BASIS_BYTES,
 };
 pub use workspace::LanczosWorkspace;
 

@@ -660,3 +660,20 @@ fn krylov_settings_and_stalls_are_solver_errors() {
         "Krylov settings max_dim = 1, tol = 1e-10; expected max_dim ≥ 2 and tol > 0"
     );
 }
+
+#[test]
+fn the_automatic_short_basis_shrinks_to_16_vectors_above_half_a_gibibyte() {
+    use qep::linalg::{short_basis, SHORT_BASIS, SHORT_BASIS_BYTES};
+    assert_eq!(SHORT_BASIS, 32);
+    assert_eq!(SHORT_BASIS_BYTES, 512 << 20);
+    // Real vectors of 2^20 and 2^21 amplitudes: 32 × 8 and 32 × 16 MiB fit in 512 MiB.
+    assert_eq!(short_basis(1 << 20, 8), 32);
+    assert_eq!(short_basis(1 << 21, 8), 32);
+    // 2^22 real amplitudes (32 MiB) or 2^21 complex ones: 16 vectors.
+    assert_eq!(short_basis(1 << 22, 8), 16);
+    assert_eq!(short_basis(1 << 21, 16), 16);
+    // In between: as many as fit.
+    assert_eq!(short_basis(3 << 19, 16), 21);
+    // Never below 16, however large the vectors.
+    assert_eq!(short_basis(1 << 30, 16), 16);
+}

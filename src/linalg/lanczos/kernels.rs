@@ -104,7 +104,7 @@ pub(super) fn recurrence<T: Scalar>(
                     for ((x, y), &z) in wb.iter_mut().zip(ub.iter_mut()).zip(&p[at..at + n]) {
                         *x = *x * s - a * *y - b * z;
                         if rescale {
-                            *y = *y * s;
+                            *y *= s;
                         }
                     }
                 }
@@ -112,7 +112,7 @@ pub(super) fn recurrence<T: Scalar>(
                     for (x, y) in wb.iter_mut().zip(ub.iter_mut()) {
                         *x = *x * s - a * *y;
                         if rescale {
-                            *y = *y * s;
+                            *y *= s;
                         }
                     }
                 }

@@ -114,27 +114,8 @@ impl<T: Scalar> LanczosWorkspace<T> {
     }
 }
 
-/// Length from which [`fresh`] zeroes in parallel.
-const PARALLEL_FROM: usize = 1 << 16;
-
-/// A zeroed vector of `len` amplitudes, as [`memory::zeroed`] (huge pages where the kernel
-/// gives them), its pages first touched by all worker threads at once: on this kind of VM a
-/// first touch costs about as much as an `H·ψ` over the same memory, and one thread alone
-/// leaves the other cores idle while the kernel clears the pages.
+/// A zeroed vector of `len` amplitudes, as [`memory::zeroed`]: huge pages where the kernel
+/// gives them, first touched by all worker threads at once.
 fn fresh<T: Scalar>(len: usize) -> Vec<T> {
-    use rayon::prelude::*;
-    if len < PARALLEL_FROM {
-        return memory::zeroed(len);
-    }
-    let mut v: Vec<T> = memory::with_huge_pages(len);
-    let chunk = len.div_ceil(4 * rayon::current_num_threads()).max(1 << 12);
-    v.spare_capacity_mut()[..len]
-        .par_chunks_mut(chunk)
-        .for_each(|c| {
-            c.iter_mut()
-                .for_each(|x| *x = std::mem::MaybeUninit::new(T::zero()))
-        });
-    // SAFETY: the first `len` elements were just initialised, and the capacity is ≥ len.
-    unsafe { v.set_len(len) };
-    v
+    memory::zeroed(len)
 }
