@@ -11,8 +11,12 @@
 //! reorthogonalisation against the short basis only when the estimated loss exceeds √ε) and by
 //! selective orthogonalisation against the kept Ritz vectors that have converged, which keeps
 //! near-degenerate pairs resolvable at the cost of a few extra steps. The Lanczos vectors are the stored basis itself and each step streams them through
-//! fused kernels (one pass for `α`, one for the recurrence and `β`, one to normalise), so a
-//! step costs its `H·ψ` and three passes over its vectors, with no copy. Every returned pair is
+//! two fused kernels: one pass for `α` together with the coefficients along the converged
+//! Ritz vectors, one for the recurrence, that orthogonalisation, `β` and the normalisation of
+//! the step's own vector (left unnormalised by the step before, which saves a pass), so a
+//! step costs its `H·ψ` and two passes over its vectors, with no copy. With
+//! [`LanczosParams::gap_from_run`] the level above the wanted ones is the second Ritz pair
+//! of the last wanted level's run, converged in the same Krylov space. Every returned pair is
 //! checked by an explicit residual `‖Hψ − Eψ‖ ≤ tol`; a pair that fails is used as the start of
 //! an explicit restart, and exhausting the budget is an error, never a silent answer.
 //!
@@ -26,7 +30,7 @@ use crate::scalar::{Scalar, C64};
 use crate::state::{axpy, memory, normalize, scale, subtract_combination};
 
 use super::dense::{eigh_dense, eigh_symmetric, eigh_tridiagonal};
-use super::reduce::{dot_all, norm_all, normalize_all, project_out_all};
+use super::reduce::{dot_all, norm_all, normalize_all, project_out_all, reduce_scalars};
 use super::SolverError;
 
 mod kernels;
@@ -35,8 +39,8 @@ mod workspace;
 
 use settings::{dense_memory_dim, WORK_VECTORS};
 pub use settings::{
-    lanczos_memory, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM, FULL_BASIS_BYTES,
-    SHORT_BASIS,
+    lanczos_memory, short_basis, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM,
+    FULL_BASIS_BYTES, SHORT_BASIS, SHORT_BASIS_BYTES,
 };
 pub use workspace::LanczosWorkspace;
 
@@ -180,12 +184,146 @@ fn solve<T: Scalar>(
     if dense {
         return dense_pairs(op, params, wanted);
     }
+    let (two_pass, cap) = plan_basis(op, params, wanted, ws)?;
+    let mut stats = Stats::default();
+    let mut locked: Vec<Vec<T>> = Vec::with_capacity(wanted);
+    let mut energies = Vec::with_capacity(wanted);
+    let mut residuals = Vec::with_capacity(wanted);
+    // The level above the wanted ones from the last wanted level's run (see
+    // `LanczosParams::gap_from_run`); a stored basis is needed to form its Ritz vector.
+    let gap_in_run = params.gap_from_run && params.gap && wanted == params.k + 1 && !two_pass;
+    let mut level = 0;
+    while level < wanted {
+        let second = gap_in_run && level + 2 == wanted;
+        let v0 = start_vector(op, params, start, level, ws);
+        let ((e, y, r), next) = find_level(
+            op, &locked, v0, params, cap, two_pass, second, ws, &mut stats,
+        )
+        .map_err(|e| level_error(e, wanted, level))?;
+        energies.push(e);
+        residuals.push(r);
+        locked.push(y);
+        level += 1;
+        on_level(level, wanted);
+        // A second pair that missed its explicit residual check is dropped: its level gets the
+        // deflated solve from the seeded random start, as without `gap_from_run`. (Restarting
+        // from that nearly converged Ritz vector saves a few products but puts the run right
+        // at its stopping threshold, where a long run of one-step cycles was seen.)
+        if let Some((e1, y1, r1)) = next {
+            energies.push(e1);
+            residuals.push(r1);
+            locked.push(y1);
+            level += 1;
+            on_level(level, wanted);
+        }
+    }
+    // Sort (sequential deflation finds levels in order up to tolerance; sort to be exact).
+    let mut order: Vec<usize> = (0..wanted).collect();
+    order.sort_by(|&a, &b| energies[a].total_cmp(&energies[b]));
+    let energies: Vec<f64> = order.iter().map(|&i| energies[i]).collect();
+    let residuals: Vec<f64> = order.iter().map(|&i| residuals[i]).collect();
+    let mut slots: Vec<Option<Vec<T>>> = locked.into_iter().map(Some).collect();
+    let mut vectors: Vec<Vec<T>> = order
+        .iter()
+        .map(|&i| slots[i].take().unwrap_or_default())
+        .collect();
+    let k = params.k.min(wanted);
+    let next_energy = (wanted > k).then(|| energies[k]);
+    vectors.truncate(k);
+    Ok(Spectrum {
+        energies: energies[..k].to_vec(),
+        vectors,
+        residuals: residuals[..k].to_vec(),
+        next_energy,
+        matvecs: stats.matvecs,
+        restarts: stats.restarts,
+        reorthogonalizations: stats.reorth,
+        thick_restarts: stats.thick_restarts,
+        basis_peak: stats.basis_peak,
+        method: if two_pass {
+            "lanczos-two-pass"
+        } else {
+            "lanczos"
+        },
+    })
+}
+
+/// The start vector of level `level` (one of the workspace's: a new vector's first touch
+/// costs more than an H·ψ; it goes back there when the level is found): the caller's warm
+/// start for level 0 (mixed with `warm_mix` of a seeded random vector), else a seeded random
+/// vector.
+fn start_vector<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
+    params: &LanczosParams,
+    start: Option<&[T]>,
+    level: usize,
+    ws: &mut LanczosWorkspace<T>,
+) -> Vec<T> {
+    let dim = op.dim();
+    let mut v0 = ws.take(dim, 0);
+    let warm = match start {
+        Some(s) if level == 0 => {
+            assert_eq!(s.len(), dim, "start vector has the wrong length");
+            Some((s, norm_all(op, s))).filter(|&(_, n0)| n0 > 0.0)
+        }
+        _ => None,
+    };
+    let offset = op.global_offset();
+    match warm {
+        Some((s, n0)) if params.warm_mix <= 0.0 => {
+            v0.copy_from_slice(s);
+            scale(T::from_f64(1.0 / n0), &mut v0);
+        }
+        Some((s, n0)) => {
+            // warm start + `warm_mix` random, relative
+            kernels::random_fill(&mut v0, params.seed, offset);
+            normalize_all(op, &mut v0);
+            scale(T::from_f64(params.warm_mix), &mut v0);
+            axpy(T::from_f64(1.0 / n0), s, &mut v0);
+        }
+        None => {
+            kernels::random_fill(&mut v0, params.seed.wrapping_add(level as u64), offset);
+            normalize_all(op, &mut v0);
+        }
+    }
+    v0
+}
+
+/// A level's non-convergence, with the count of levels wanted and found.
+fn level_error(e: SolverError, wanted: usize, level: usize) -> SolverError {
+    match e {
+        SolverError::NotConverged {
+            iterations,
+            residual,
+            tol,
+            ..
+        } => SolverError::NotConverged {
+            wanted,
+            converged: level,
+            iterations,
+            residual,
+            tol,
+        },
+        other => other,
+    }
+}
+
+/// Plans the stored basis of a Lanczos solve for `wanted` levels (checking that its vectors
+/// fit) and readies `ws` for it: `(two_pass, cap)`.
+fn plan_basis<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
+    params: &LanczosParams,
+    wanted: usize,
+    ws: &mut LanczosWorkspace<T>,
+) -> Result<(bool, usize), SolverError> {
+    let dim = op.dim();
+    let gdim = op.global_dim();
     let elem = std::mem::size_of::<T>();
     let vec_bytes = dim * elem;
     let fixed = (WORK_VECTORS + wanted) as u128 * vec_bytes as u128;
     // What the workspace already holds is resident but is this solve's own memory, reused:
     // it counts once, as part of the plan, not again as memory other buffers took.
-    let held = if ws.v.len() == dim { ws.bytes() } else { 0 };
+    let held = if ws.holds(dim) { ws.bytes() } else { 0 };
     let resident = memory::resident_bytes().saturating_sub(held);
     memory::check_alloc_u128(
         fixed.saturating_add(resident),
@@ -221,89 +359,43 @@ fn solve<T: Scalar>(
         }
     };
     ws.prepare(dim);
-    let mut stats = Stats::default();
-    let mut locked: Vec<Vec<T>> = Vec::with_capacity(wanted);
-    let mut energies = Vec::with_capacity(wanted);
-    let mut residuals = Vec::with_capacity(wanted);
-    for level in 0..wanted {
-        // The start vector is one of the workspace's (a new vector's first touch costs more
-        // than an H·ψ); it goes back there when the level is found.
-        let mut v0 = ws.take(dim, 0);
-        let warm = match start {
-            Some(s) if level == 0 => {
-                assert_eq!(s.len(), dim, "start vector has the wrong length");
-                Some((s, norm_all(op, s))).filter(|&(_, n0)| n0 > 0.0)
-            }
-            _ => None,
-        };
-        let offset = op.global_offset();
-        match warm {
-            Some((s, n0)) if params.warm_mix <= 0.0 => {
-                v0.copy_from_slice(s);
-                scale(T::from_f64(1.0 / n0), &mut v0);
-            }
-            Some((s, n0)) => {
-                // warm start + `warm_mix` random, relative
-                kernels::random_fill(&mut v0, params.seed, offset);
-                normalize_all(op, &mut v0);
-                scale(T::from_f64(params.warm_mix), &mut v0);
-                axpy(T::from_f64(1.0 / n0), s, &mut v0);
-            }
-            None => {
-                kernels::random_fill(&mut v0, params.seed.wrapping_add(level as u64), offset);
-                normalize_all(op, &mut v0);
-            }
-        }
-        let (e, y, r) = find_level(op, &locked, v0, params, cap, two_pass, ws, &mut stats)
-            .map_err(|e| match e {
-                SolverError::NotConverged {
-                    iterations,
-                    residual,
-                    tol,
-                    ..
-                } => SolverError::NotConverged {
-                    wanted,
-                    converged: level,
-                    iterations,
-                    residual,
-                    tol,
-                },
-                other => other,
-            })?;
-        energies.push(e);
-        residuals.push(r);
-        locked.push(y);
-        on_level(level + 1, wanted);
+    if two_pass {
+        ws.prepare_two_pass();
     }
-    // Sort (sequential deflation finds levels in order up to tolerance; sort to be exact).
-    let mut order: Vec<usize> = (0..wanted).collect();
-    order.sort_by(|&a, &b| energies[a].total_cmp(&energies[b]));
-    let energies: Vec<f64> = order.iter().map(|&i| energies[i]).collect();
-    let residuals: Vec<f64> = order.iter().map(|&i| residuals[i]).collect();
-    let mut slots: Vec<Option<Vec<T>>> = locked.into_iter().map(Some).collect();
-    let mut vectors: Vec<Vec<T>> = order
-        .iter()
-        .map(|&i| slots[i].take().unwrap_or_default())
-        .collect();
-    let k = params.k.min(wanted);
-    let next_energy = (wanted > k).then(|| energies[k]);
-    vectors.truncate(k);
-    Ok(Spectrum {
-        energies: energies[..k].to_vec(),
-        vectors,
-        residuals: residuals[..k].to_vec(),
-        next_energy,
-        matvecs: stats.matvecs,
-        restarts: stats.restarts,
-        reorthogonalizations: stats.reorth,
-        thick_restarts: stats.thick_restarts,
-        basis_peak: stats.basis_peak,
-        method: if two_pass {
-            "lanczos-two-pass"
-        } else {
-            "lanczos"
-        },
-    })
+    Ok((two_pass, cap))
+}
+
+/// The lowest eigenpair of `op` in the orthogonal complement of `locked` (orthonormal
+/// eigenvectors found before, e.g. a ground state): the level above them, by a deflated solve
+/// from the seeded random start the next level of [`lowest_eigenpairs`] would use, in
+/// `workspace`. Unlike the level above from the same run ([`LanczosParams::gap_from_run`]) it
+/// sees an exact degeneracy with one of `locked`. Returns `(E, ψ, residual, products)`.
+///
+/// # Errors
+/// As [`lowest_eigenpairs`].
+pub fn next_level_in<T: Scalar>(
+    op: &(impl LinearOperator<T> + ?Sized),
+    params: &LanczosParams,
+    locked: &[Vec<T>],
+    workspace: &mut LanczosWorkspace<T>,
+) -> Result<(f64, Vec<T>, f64, usize), SolverError> {
+    check_scalar(op)?;
+    check_tolerance(op, params.tol)?;
+    let level = locked.len();
+    if level >= op.global_dim() {
+        return Err(SolverError::BadK {
+            k: level + 1,
+            dim: op.global_dim(),
+        });
+    }
+    let (two_pass, cap) = plan_basis(op, params, level + 1, workspace)?;
+    let mut stats = Stats::default();
+    let v0 = start_vector(op, params, None, level, workspace);
+    let ((e, y, r), _) = find_level(
+        op, locked, v0, params, cap, two_pass, false, workspace, &mut stats,
+    )
+    .map_err(|e| level_error(e, level + 1, level))?;
+    Ok((e, y, r, stats.matvecs))
 }
 
 /// Ground state only: `lowest_eigenpairs` with `k = 1`, returning `(E0, ψ0, residual)`.
@@ -409,28 +501,43 @@ fn deflate<T: Scalar, A: LinearOperator<T> + ?Sized>(op: &A, w: &mut [T], locked
     }
 }
 
-/// `y += Σ_i s_i v_i`, cache-blocked: each chunk of `y` stays in cache while every `v_i`
-/// streams past it, so the basis is read once and `y` once (an `axpy` per vector reads and
-/// writes all of `y` for each of them: three passes per basis vector instead of one). The
-/// same operations in the same order per entry as that loop, hence the same bits, whatever
-/// the thread count.
-fn combine<T: Scalar>(basis: &[Vec<T>], s: &[f64], y: &mut [T]) {
+/// `y_c += Σ_i s_c[i] v_i` for every output `c`, cache-blocked: each chunk of the outputs
+/// stays in cache while every `v_i` streams past it, so the basis is read once and each `y_c`
+/// once (an `axpy` per vector reads and writes all of `y` for each of them: three passes per
+/// basis vector instead of one). The same operations in the same order per entry as that
+/// loop, hence the same bits, whatever the thread count and however many outputs.
+fn combine<T: Scalar>(basis: &[Vec<T>], s: &[Vec<f64>], ys: &mut [Vec<T>]) {
     use rayon::prelude::*;
     /// Entries per chunk (32 KiB of complex amplitudes).
     const CHUNK: usize = 1 << 11;
-    let work = |(ci, yc): (usize, &mut [T])| {
-        let (off, len) = (ci * CHUNK, yc.len());
-        for (v, &si) in basis.iter().zip(s) {
-            let a = T::from_f64(si);
-            for (b, &x) in yc.iter_mut().zip(&v[off..off + len]) {
-                *b += a * x;
+    let Some(len) = ys.first().map(Vec::len) else {
+        return;
+    };
+    // The chunks of every output, grouped by chunk index.
+    let mut groups: Vec<Vec<&mut [T]>> = (0..len.div_ceil(CHUNK))
+        .map(|_| Vec::with_capacity(ys.len()))
+        .collect();
+    for y in ys.iter_mut() {
+        for (g, c) in groups.iter_mut().zip(y.chunks_mut(CHUNK)) {
+            g.push(c);
+        }
+    }
+    let work = |(ci, mut g): (usize, Vec<&mut [T]>)| {
+        let off = ci * CHUNK;
+        for (i, v) in basis.iter().enumerate() {
+            for (yc, sc) in g.iter_mut().zip(s) {
+                let a = T::from_f64(sc[i]);
+                let n = yc.len();
+                for (b, &x) in yc.iter_mut().zip(&v[off..off + n]) {
+                    *b += a * x;
+                }
             }
         }
     };
-    if y.len() < 1 << 15 {
-        y.chunks_mut(CHUNK).enumerate().for_each(work);
+    if len < 1 << 15 {
+        groups.into_iter().enumerate().for_each(work);
     } else {
-        y.par_chunks_mut(CHUNK).enumerate().for_each(work);
+        groups.into_par_iter().enumerate().for_each(work);
     }
 }
 
@@ -449,8 +556,14 @@ fn residual_norm<T: Scalar, A: LinearOperator<T> + ?Sized>(
     s[0].sqrt()
 }
 
+/// A level's pair `(E, ψ, residual)` and, when asked for and verified to the tolerance, the
+/// next level's from the same run.
+type Found<T> = ((f64, Vec<T>, f64), Option<(f64, Vec<T>, f64)>);
+
 /// One level: Lanczos cycles with explicit restarts until the lowest pair of the deflated
-/// operator has residual ≤ tol.
+/// operator has residual ≤ tol. With `second` (stored basis only), the run goes on until the
+/// second-lowest Ritz pair has converged as well and returns it as the next level: one
+/// Krylov space serves both, instead of a second deflated solve from a random start.
 #[allow(clippy::too_many_arguments)]
 fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
     op: &A,
@@ -459,13 +572,19 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
     params: &LanczosParams,
     cap: usize,
     two_pass: bool,
+    second: bool,
     ws: &mut LanczosWorkspace<T>,
     stats: &mut Stats,
-) -> Result<(f64, Vec<T>, f64), SolverError> {
+) -> Result<Found<T>, SolverError> {
     let dim = op.dim();
     let remaining = op.global_dim() - locked.len();
     let mut last_res = f64::INFINITY;
     let mut first = true;
+    // The fraction of the tolerance the residual estimate must reach: tightened tenfold after
+    // each Ritz pair whose explicit residual missed the tolerance (near the rounding floor the
+    // estimate runs below the explicit residual, and a restart that stopped at the same
+    // estimate would stop at once, again and again).
+    let mut stop = STOP_FRACTION;
     loop {
         if !first {
             stats.restarts += 1;
@@ -499,31 +618,73 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 tol: params.tol,
             });
         }
-        let (theta, s) = if two_pass {
+        let cols = if two_pass {
             let steps = params.cycle.min(remaining).min(affordable);
-            run_two_pass(op, locked, &start, params.tol, steps, ws, stats)?
+            vec![run_two_pass(op, locked, &start, params.tol, steps, ws, stats)?.1]
         } else {
-            let steps = params.cycle.min(affordable);
-            run_thick(op, locked, &start, params.tol, steps, cap, ws, stats)?
+            // The second pair's residual check needs one more product.
+            let pairs = if second { 2 } else { 1 };
+            let steps = params
+                .cycle
+                .min(affordable.saturating_sub(pairs - 1).max(1));
+            run_thick(
+                op,
+                locked,
+                &start,
+                stop * params.tol,
+                steps,
+                cap,
+                pairs,
+                ws,
+                stats,
+            )?
         };
-        // Ritz vector y = Σ s_i v_i (in a vector the workspace has spare, if any).
-        let mut y: Vec<T> = ws.take(dim, ws.basis.len());
-        y.iter_mut().for_each(|x| *x = T::zero());
-        if two_pass {
-            regenerate(op, locked, &start, &s, ws, stats, &mut y);
-        } else {
-            combine(&ws.basis[..s.len()], &s, &mut y);
+        // Ritz vectors y = Σ s_i v_i (in vectors the workspace has spare, if any), all in one
+        // pass over the basis.
+        let keep = ws.basis.len();
+        let mut ys: Vec<Vec<T>> = cols.iter().map(|_| ws.take(dim, keep)).collect();
+        for y in ys.iter_mut() {
+            y.iter_mut().for_each(|x| *x = T::zero());
         }
+        if two_pass {
+            regenerate(op, locked, &start, &cols[0], ws, stats, &mut ys[0]);
+        } else {
+            combine(&ws.basis[..cols[0].len()], &cols, &mut ys);
+        }
+        let mut ys = ys.into_iter();
+        let mut y = ys.next().expect("at least one Ritz vector");
         deflate(op, &mut y, locked);
         normalize_all(op, &mut y);
         op.apply(&y, &mut ws.w);
         stats.matvecs += 1;
         let e = dot_all(op, &y, &ws.w).re();
         let r = residual_norm(op, &ws.w, &y, e);
-        let _ = theta;
         if r <= params.tol {
             ws.give(start);
-            return Ok((e, y, r));
+            // The next level from the same run, verified like the first (else `None`: the
+            // caller solves it on its own).
+            let next = ys.next().and_then(|mut y1| {
+                deflate(op, &mut y1, locked);
+                project_out_all(op, std::slice::from_ref(&y), &mut y1);
+                if normalize_all(op, &mut y1) == 0.0 || stats.matvecs >= params.max_matvecs {
+                    ws.give(y1);
+                    return None;
+                }
+                op.apply(&y1, &mut ws.w);
+                stats.matvecs += 1;
+                let e1 = dot_all(op, &y1, &ws.w).re();
+                let r1 = residual_norm(op, &ws.w, &y1, e1);
+                if r1 <= params.tol && r1.is_finite() {
+                    Some((e1, y1, r1))
+                } else {
+                    ws.give(y1);
+                    None
+                }
+            });
+            return Ok(((e, y, r), next));
+        }
+        for y1 in ys {
+            ws.give(y1);
         }
         if !r.is_finite() {
             return Err(SolverError::Unverified {
@@ -533,7 +694,19 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 tol: params.tol,
             });
         }
+        // A cycle that did not halve the residual of the one before cannot make progress
+        // from its Ritz vector (it sits at the run's stopping threshold): the next one starts
+        // from a fresh random vector instead (deflated at the top of the loop).
+        let stalled = r > 0.5 * last_res;
         last_res = last_res.min(r);
+        stop = (stop * 0.1).max(1e-6);
+        if stalled {
+            kernels::random_fill(
+                &mut y,
+                params.seed ^ FRESH_START_SEED ^ stats.restarts as u64,
+                op.global_offset(),
+            );
+        }
         // The smallest further cycle costs 2 applications (one step and the residual check).
         if stats.matvecs + 2 > params.max_matvecs {
             return Err(SolverError::NotConverged {
@@ -554,7 +727,7 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
 fn lanczos_step<T: Scalar, A: LinearOperator<T> + ?Sized>(
     op: &A,
     locked: &[Vec<T>],
-    v: &[T],
+    v: &mut [T],
     prev: Option<(f64, &[T])>,
     w: &mut [T],
     stats: &mut Stats,
@@ -565,7 +738,7 @@ fn lanczos_step<T: Scalar, A: LinearOperator<T> + ?Sized>(
         deflate(op, w, locked);
     }
     let a = dot_all(op, v, w).re();
-    let mut b2 = [kernels::recurrence(w, v, a, prev)];
+    let mut b2 = [kernels::recurrence(w, v, 1.0, a, prev, &[], &[])];
     op.reduce_sum(&mut b2);
     (a, b2[0].sqrt())
 }
@@ -591,10 +764,10 @@ fn run_two_pass<T: Scalar, A: LinearOperator<T> + ?Sized>(
     for i in 0..steps {
         let beta_prev = (i > 0).then(|| beta[i - 1]);
         let prev = beta_prev.map(|bp| (bp, &ws.v_prev[..]));
-        let (a, b) = lanczos_step(op, locked, &ws.v, prev, &mut ws.w, stats);
+        let (a, b) = lanczos_step(op, locked, &mut ws.v, prev, &mut ws.w, stats);
         alpha.push(a);
         anorm = anorm.max(a.abs() + b + beta_prev.unwrap_or(0.0));
-        let breakdown = b <= 1e-12 * anorm.max(1.0);
+        let breakdown = is_breakdown(b, anorm, 0.1 * tol);
         let last = i + 1 == steps;
         if (i + 1) % check_every == 0 || breakdown || last {
             let (vals, vecs) = eigh_tridiagonal(&alpha, &beta)?;
@@ -625,6 +798,42 @@ fn run_two_pass<T: Scalar, A: LinearOperator<T> + ?Sized>(
 fn restart_keep(cap: usize) -> usize {
     (cap / 8).max(3)
 }
+
+/// Steps between two convergence checks of a run on vectors of `dim` amplitudes in a basis
+/// of at most `cap` vectors. A check diagonalises the projected matrix (`cap × cap` at most);
+/// for a short basis and from 2^17 amplitudes on that is small next to the `H·ψ` of a step,
+/// and checking every step saves the up to three products a run would otherwise go on past
+/// its convergence.
+fn check_interval(dim: usize, cap: usize) -> usize {
+    if dim >= 1 << 17 && cap <= 64 {
+        1
+    } else {
+        4
+    }
+}
+
+/// The fraction of the tolerance a Ritz pair's residual estimate `β |s_{m,i}|` must reach
+/// before a stored-basis run stops and the pair's residual is computed explicitly. With a
+/// semi-orthogonal basis (partial and selective reorthogonalisation) the estimate tracks the
+/// explicit residual closely, so half the tolerance leaves a margin without running the
+/// steps a tenth would take; should the explicit residual miss the tolerance all the same
+/// (near the rounding floor), the level's solve restarts from the Ritz vector with a ten
+/// times smaller fraction.
+const STOP_FRACTION: f64 = 0.5;
+
+/// Whether `β = b` ends a run as an invariant subspace, for a run that stops when its
+/// residual estimates reach `stop`: `β ≤ 10⁻¹²‖T‖`, but always a hundred times below `stop`.
+/// A threshold above `stop` would end a run restarted from a Ritz vector whose residual lies
+/// between the two after its first step, and every restart after it the same way. Rounding
+/// keeps `β` of a true invariant subspace near `ε‖T‖`, which ends the run whatever `stop`.
+fn is_breakdown(b: f64, anorm: f64, stop: f64) -> bool {
+    let anorm = anorm.max(1.0);
+    b <= (1e-12 * anorm).min(0.01 * stop) || b <= 4.0 * f64::EPSILON * anorm
+}
+
+/// Seed stream of the fresh random start of a level whose restarts stalled (see
+/// [`find_level`]), apart from the levels' own start vectors (`seed + level`).
+const FRESH_START_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The smallest stored basis a thick-restarted run works with.
 pub(super) const MIN_BASIS: usize = 8;
@@ -724,12 +933,13 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
     op: &A,
     locked: &[Vec<T>],
     start: &[T],
-    tol: f64,
+    stop: f64,
     steps: usize,
     cap: usize,
+    pairs: usize,
     ws: &mut LanczosWorkspace<T>,
     stats: &mut Stats,
-) -> Result<(f64, Vec<f64>), SolverError> {
+) -> Result<Vec<Vec<f64>>, SolverError> {
     let cap = cap.max(MIN_BASIS);
     let sqrt_eps = f64::EPSILON.sqrt();
     let keep = restart_keep(cap);
@@ -742,10 +952,13 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
     let mut anorm: f64 = 0.0;
     ws.grow_basis(1);
     ws.basis[0].copy_from_slice(start);
-    let check_every = 4;
-    let mut best = (f64::INFINITY, Vec::new());
+    let check_every = check_interval(op.global_dim(), cap);
+    let mut best: Vec<Vec<f64>> = Vec::new();
     let mut since_check = 0;
     let mut j = 0;
+    // 1 / ‖slot j‖: the Lanczos vector in slot j is `inv ·` what the slot holds until the
+    // step's update pass normalises it.
+    let mut inv = 1.0f64;
     for step in 0..steps {
         ws.grow_basis(j + 2);
         stats.basis_peak = stats.basis_peak.max(j + 2);
@@ -756,9 +969,30 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
         if !locked.is_empty() {
             deflate(op, w, locked);
         }
-        let a = dot_all(op, &head[j], w).re();
+        // After a restart, slot j holds the normalised residual and the arrow of couplings
+        // to the kept Ritz vectors: subtracted explicitly. Otherwise `α`, the coefficients
+        // along the converged Ritz vectors (selective orthogonalisation, when few enough to
+        // fuse) and then the update come in two passes over `w`.
+        let arrow = j == kept && kept > 0;
+        let fused = if arrow || conv > kernels::MAX_FUSED {
+            0
+        } else {
+            conv
+        };
+        let mut d = [T::zero(); kernels::MAX_FUSED + 1];
+        {
+            let mut vs: [&[T]; kernels::MAX_FUSED + 1] = [&[]; kernels::MAX_FUSED + 1];
+            vs[0] = &head[j][..];
+            for (slot, y) in vs[1..].iter_mut().zip(&head[..fused]) {
+                *slot = &y[..];
+            }
+            kernels::dots(w, &vs[..=fused], &mut d);
+            reduce_scalars(op, &mut d[..=fused]);
+        }
+        // α = ⟨v_j, A v_j⟩ with v_j = inv · (slot j).
+        let a = d[0].re() * inv * inv;
         t[j * cap + j] = a;
-        let mut b = if j == kept && kept > 0 {
+        let mut b = if arrow {
             // The first step after a restart: w −= Σ_i β s_{m,i} y_i + α v_j.
             let c: Vec<T> = (0..=j)
                 .map(|i| T::from_f64(if i == j { a } else { t[j * cap + i] }))
@@ -766,12 +1000,31 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
             subtract_combination(head, &c, w);
             norm_all(op, w)
         } else {
-            let prev = (j > kept).then(|| (t[j * cap + j - 1], &head[j - 1][..]));
-            let mut b2 = [kernels::recurrence(w, &head[j], a, prev)];
+            let (before, rest) = head.split_at_mut(j);
+            let u = &mut rest[0];
+            let prev = (j > kept).then(|| (t[j * cap + j - 1], &before[j - 1][..]));
+            let mut ys: [&[T]; kernels::MAX_FUSED] = [&[]; kernels::MAX_FUSED];
+            let mut cs = [T::zero(); kernels::MAX_FUSED];
+            for (k, y) in before[..fused].iter().enumerate() {
+                ys[k] = &y[..];
+                // ⟨y_k, A v_j⟩; the components ⟨y_k, v_j⟩ and ⟨y_k, v_{j−1}⟩ that the
+                // update also moves are at round-off level, as the previous steps left them.
+                cs[k] = d[k + 1].scale(inv);
+            }
+            let mut b2 = [kernels::recurrence(
+                w,
+                u,
+                inv,
+                a,
+                prev,
+                &ys[..fused],
+                &cs[..fused],
+            )];
             op.reduce_sum(&mut b2);
             b2[0].sqrt()
         };
-        if conv > 0 {
+        inv = 1.0;
+        if conv > fused {
             project_out_all(op, &head[..conv], w);
             b = norm_all(op, w);
         }
@@ -793,16 +1046,21 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
             stats.reorth += 1;
         }
         let n = j + 1;
-        let breakdown = b <= 1e-12 * anorm.max(1.0);
+        let breakdown = is_breakdown(b, anorm, stop);
         let last = step + 1 == steps;
         let full = n == cap;
         since_check += 1;
         if since_check >= check_every || breakdown || last || full {
             since_check = 0;
             let (vals, vecs) = eigh_symmetric(&t, cap, n)?;
-            let est = b * vecs[(n - 1, 0)].abs();
-            best = (vals[0], (0..n).map(|r| vecs[(r, 0)]).collect());
-            if est <= 0.1 * tol || breakdown || last {
+            // The lowest `pairs` Ritz pairs, each with its residual estimate `β |s_{m,i}|`:
+            // the run stops when all of them have converged.
+            let p = pairs.min(n);
+            let converged = (0..p).all(|c| b * vecs[(n - 1, c)].abs() <= stop);
+            best = (0..p)
+                .map(|c| (0..n).map(|r| vecs[(r, c)]).collect())
+                .collect();
+            if converged || breakdown || last {
                 return Ok(best);
             }
             if full {
@@ -844,8 +1102,8 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
         t[(j + 1) * cap + j] = b;
         t[j * cap + j + 1] = b;
         omega.push_beta(b);
-        // v_{j+1} = w / b, in place.
-        scale(T::from_f64(1.0 / b), &mut ws.basis[j + 1]);
+        // v_{j+1} = w / b: the next step's update pass divides it in place.
+        inv = 1.0 / b;
         j += 1;
     }
     Ok(best)
@@ -872,7 +1130,7 @@ fn regenerate<T: Scalar, A: LinearOperator<T> + ?Sized>(
             break;
         }
         let prev = (i > 0).then_some((b_prev, &ws.v_prev[..]));
-        let (_, b) = lanczos_step(op, locked, &ws.v, prev, &mut ws.w, stats);
+        let (_, b) = lanczos_step(op, locked, &mut ws.v, prev, &mut ws.w, stats);
         b_prev = b;
         std::mem::swap(&mut ws.v_prev, &mut ws.v);
         std::mem::swap(&mut ws.v, &mut ws.w);

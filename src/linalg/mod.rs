@@ -25,8 +25,9 @@ pub use reduce::dot_all;
 pub use dense::{dense_spectrum, eigh_dense, eigh_tridiagonal};
 pub use lanczos::{
     ground_state, lanczos_memory, lowest_eigenpairs, lowest_eigenpairs_in,
-    lowest_eigenpairs_with_progress, residual_floor, BasisMemory, LanczosParams, LanczosWorkspace,
-    Method, Spectrum, DENSE_AUTO_DIM, FULL_BASIS_BYTES, SHORT_BASIS,
+    lowest_eigenpairs_with_progress, next_level_in, residual_floor, short_basis, BasisMemory,
+    LanczosParams, LanczosWorkspace, Method, Spectrum, DENSE_AUTO_DIM, FULL_BASIS_BYTES,
+    SHORT_BASIS, SHORT_BASIS_BYTES,
 };
 
 use crate::operator::OperatorError;

@@ -226,10 +226,49 @@ const HUGE_FROM: usize = 4 << 20;
 /// distinct 4 KiB pages per tile, and 2 MiB pages take the TLB misses out of them. Elsewhere,
 /// or if the kernel refuses, it is an ordinary vector.
 ///
+/// From [`PARALLEL_TOUCH_FROM`] elements on, the pages are first touched by all worker
+/// threads at once: on this kind of VM a first touch (the kernel clearing the page) costs about
+/// as much as an `H·ψ` over the same memory, and one thread alone leaves the other cores idle.
+///
 /// Does not check memory: call [`check_alloc`] first for sizes that come from user input.
-pub fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
-    let mut v = with_huge_pages(len);
-    v.resize(len, T::default());
+pub fn zeroed<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
+    filled_with(len, |_, chunk| chunk.fill(T::default()))
+}
+
+/// Length from which [`zeroed`] and [`filled_with`] touch the pages in parallel.
+pub const PARALLEL_TOUCH_FROM: usize = 1 << 16;
+
+/// A vector of `len` elements, huge-page backed as [`zeroed`], whose entries `fill(offset,
+/// chunk)` writes chunk by chunk (in parallel from [`PARALLEL_TOUCH_FROM`] elements on):
+/// each page is first touched by the thread that computes its entries, and never written
+/// twice (no zeroing pass before the real values). `fill` must write every entry of `chunk`,
+/// whose first element is entry `offset`.
+pub fn filled_with<T: Copy + Default + Send + Sync>(
+    len: usize,
+    fill: impl Fn(usize, &mut [T]) + Sync,
+) -> Vec<T> {
+    use rayon::prelude::*;
+    let mut v: Vec<T> = with_huge_pages(len);
+    // Default-initialised in place and then handed to `fill`: the `Default` write and the
+    // `fill` write land in the same cache lines, so the page is touched once.
+    let chunk = len
+        .div_ceil(4 * rayon::current_num_threads().max(1))
+        .max(1 << 12);
+    let init = |(ci, c): (usize, &mut [std::mem::MaybeUninit<T>])| {
+        c.iter_mut()
+            .for_each(|x| *x = std::mem::MaybeUninit::new(T::default()));
+        // SAFETY: every element of `c` was just initialised.
+        let c = unsafe { std::slice::from_raw_parts_mut(c.as_mut_ptr().cast::<T>(), c.len()) };
+        fill(ci * chunk, c);
+    };
+    let spare = &mut v.spare_capacity_mut()[..len];
+    if len < PARALLEL_TOUCH_FROM {
+        spare.chunks_mut(chunk).enumerate().for_each(init);
+    } else {
+        spare.par_chunks_mut(chunk).enumerate().for_each(init);
+    }
+    // SAFETY: the first `len` elements were just initialised, and the capacity is ≥ len.
+    unsafe { v.set_len(len) };
     v
 }
 

@@ -15,53 +15,129 @@ const SERIAL_BELOW: usize = 1 << 15;
 /// Amplitudes per parallel task of a random fill.
 const RANDOM_BLOCK: usize = 1 << 14;
 
-/// `w ← w − α v − β v_prev` (the three-term recurrence; no `v_prev` on the first step),
-/// returning `‖w‖²` of the result, in one pass.
+/// Most vectors [`dots`] and [`recurrence`] take besides their own (the converged Ritz
+/// vectors a step orthogonalises against in the same pass).
+pub(super) const MAX_FUSED: usize = 8;
+
+/// `out[i] = ⟨vs[i], w⟩` for every `i`, in one pass over `w` (each `vs[i]` read once): a
+/// Lanczos step's `α` and its selective-orthogonalisation coefficients together. Partial sums
+/// over fixed chunks, added in index order: the same bits whatever the thread count.
 ///
 /// # Panics
-/// If the lengths differ.
+/// If more than `MAX_FUSED + 1` vectors are given, `out` is shorter, or lengths differ.
+pub(super) fn dots<T: Scalar>(w: &[T], vs: &[&[T]], out: &mut [T]) {
+    let m = vs.len();
+    assert!(m <= MAX_FUSED + 1 && out.len() >= m, "too many vectors");
+    assert!(vs.iter().all(|v| v.len() == w.len()), "length mismatch");
+    let len = w.len();
+    let work = |start: usize, wc: &[T]| -> [T; MAX_FUSED + 1] {
+        let mut acc = [T::zero(); MAX_FUSED + 1];
+        for (a, v) in acc.iter_mut().zip(vs) {
+            let vc = &v[start..start + wc.len()];
+            let mut lanes = [T::zero(); 4];
+            for (k, (&x, &y)) in vc.iter().zip(wc).enumerate() {
+                lanes[k & 3] += x.conj() * y;
+            }
+            *a = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+        }
+        acc
+    };
+    let mut parts = [[T::zero(); MAX_FUSED + 1]; PARTS];
+    if len < SERIAL_BELOW {
+        parts[0] = work(0, w);
+    } else {
+        let chunk = len.div_ceil(PARTS);
+        w.par_chunks(chunk)
+            .zip(parts.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (wc, p))| *p = work(i * chunk, wc));
+    }
+    for (i, o) in out.iter_mut().take(m).enumerate() {
+        *o = parts.iter().fold(T::zero(), |s, p| s + p[i]);
+    }
+}
+
+/// One Lanczos step's update, in one pass, returning `‖w‖²` of the result:
+/// `w ← inv·w − α·inv·u − β v_prev − Σ_k c_k y_k` and `u ← inv·u`. Here `u` is the step's
+/// Lanczos vector as the previous step left it, not yet divided by its norm `1/inv`, and `w`
+/// its product `A u`: normalising `u` in this pass, which reads it anyway, saves the pass a
+/// separate scaling would take. `y_k` are converged Ritz vectors with coefficients
+/// `c_k = ⟨y_k, A v⟩` (selective orthogonalisation), `v_prev` is absent on a run's first
+/// step.
+///
+/// # Panics
+/// If lengths differ, or more than `MAX_FUSED` vectors `ys` or fewer coefficients are given.
 pub(super) fn recurrence<T: Scalar>(
     w: &mut [T],
-    v: &[T],
+    u: &mut [T],
+    inv: f64,
     alpha: f64,
     prev: Option<(f64, &[T])>,
+    ys: &[&[T]],
+    cs: &[T],
 ) -> f64 {
-    assert_eq!(w.len(), v.len(), "length mismatch");
+    assert_eq!(w.len(), u.len(), "length mismatch");
     if let Some((_, p)) = prev {
-        assert_eq!(p.len(), v.len(), "length mismatch");
+        assert_eq!(p.len(), u.len(), "length mismatch");
     }
-    let a = T::from_f64(alpha);
+    assert!(
+        ys.len() <= MAX_FUSED && cs.len() >= ys.len(),
+        "too many vectors"
+    );
+    assert!(ys.iter().all(|y| y.len() == w.len()), "length mismatch");
+    let a = T::from_f64(alpha * inv);
+    let s = T::from_f64(inv);
+    // `u` is written only when it changes (a run's first vector is normalised already).
+    let rescale = inv != 1.0;
     let len = w.len();
-    let work = |start: usize, wc: &mut [T]| -> f64 {
-        let vc = &v[start..start + wc.len()];
+    // Sub-blocks small enough to stay in L1 while the orthogonalisation and the norm go over
+    // them again; every loop below is a plain zip, which vectorises.
+    const BLOCK: usize = 512;
+    let work = |start: usize, wc: &mut [T], uc: &mut [T]| -> f64 {
         let mut acc = [0.0f64; 4];
-        match prev {
-            Some((beta, p)) => {
-                let b = T::from_f64(beta);
-                let pc = &p[start..start + wc.len()];
-                for (k, ((x, &y), &z)) in wc.iter_mut().zip(vc).zip(pc).enumerate() {
-                    *x = *x - a * y - b * z;
-                    acc[k & 3] += x.abs2();
+        for (bi, (wb, ub)) in wc.chunks_mut(BLOCK).zip(uc.chunks_mut(BLOCK)).enumerate() {
+            let at = start + bi * BLOCK;
+            let n = wb.len();
+            match prev {
+                Some((beta, p)) => {
+                    let b = T::from_f64(beta);
+                    for ((x, y), &z) in wb.iter_mut().zip(ub.iter_mut()).zip(&p[at..at + n]) {
+                        *x = *x * s - a * *y - b * z;
+                        if rescale {
+                            *y *= s;
+                        }
+                    }
+                }
+                None => {
+                    for (x, y) in wb.iter_mut().zip(ub.iter_mut()) {
+                        *x = *x * s - a * *y;
+                        if rescale {
+                            *y *= s;
+                        }
+                    }
                 }
             }
-            None => {
-                for (k, (x, &y)) in wc.iter_mut().zip(vc).enumerate() {
-                    *x -= a * y;
-                    acc[k & 3] += x.abs2();
+            for (y, &c) in ys.iter().zip(cs) {
+                for (x, &z) in wb.iter_mut().zip(&y[at..at + n]) {
+                    *x -= c * z;
                 }
+            }
+            for (k, x) in wb.iter().enumerate() {
+                acc[k & 3] += x.abs2();
             }
         }
         (acc[0] + acc[1]) + (acc[2] + acc[3])
     };
     if len < SERIAL_BELOW {
-        return work(0, w);
+        return work(0, w, u);
     }
     let chunk = len.div_ceil(PARTS);
     let mut parts = [0.0f64; PARTS];
     w.par_chunks_mut(chunk)
+        .zip(u.par_chunks_mut(chunk))
         .zip(parts.par_iter_mut())
         .enumerate()
-        .for_each(|(i, (wc, p))| *p = work(i * chunk, wc));
+        .for_each(|(i, ((wc, uc), p))| *p = work(i * chunk, wc, uc));
     parts.iter().sum()
 }
 
@@ -204,7 +280,7 @@ mod tests {
             expect[i] -= a * v[i] + b * p[i];
         }
         let n2: f64 = expect.iter().map(|x| x * x).sum();
-        let got = recurrence(&mut w, &v, a, Some((b, &p)));
+        let got = recurrence(&mut w, &mut v, 1.0, a, Some((b, &p)), &[], &[]);
         assert!((got - n2).abs() <= 1e-12 * n2, "{got} vs {n2}");
         let diff = w
             .iter()
@@ -212,6 +288,62 @@ mod tests {
             .map(|(x, y)| (x - y).abs())
             .fold(0.0, f64::max);
         assert!(diff <= 1e-15, "{diff}");
+    }
+
+    #[test]
+    fn recurrence_normalises_and_orthogonalises_in_the_same_pass() {
+        // Complex, parallel length, an odd tail: u unnormalised (norm 1/inv), two vectors y_k.
+        let n = (1 << 16) + 5;
+        let fill = |seed| {
+            let mut v = vec![C64::new(0.0, 0.0); n];
+            random_fill(&mut v, seed, 0);
+            v
+        };
+        let (mut w, mut u, p, y0, y1) = (fill(11), fill(12), fill(13), fill(14), fill(15));
+        let (inv, a, b) = (0.37, 0.8, -1.3);
+        let cs = [C64::new(0.2, -0.5), C64::new(-1.1, 0.4)];
+        let mut ew = w.clone();
+        let mut eu = u.clone();
+        for i in 0..n {
+            eu[i] *= inv;
+            ew[i] = w[i] * inv - eu[i] * a - p[i] * b - cs[0] * y0[i] - cs[1] * y1[i];
+        }
+        let n2: f64 = ew.iter().map(|x| x.norm_sqr()).sum();
+        let got = recurrence(&mut w, &mut u, inv, a, Some((b, &p)), &[&y0, &y1], &cs);
+        assert!((got - n2).abs() <= 1e-12 * n2, "{got} vs {n2}");
+        for (x, e) in [(&w, &ew), (&u, &eu)] {
+            let d = x
+                .iter()
+                .zip(e)
+                .map(|(a, b)| (a - b).norm())
+                .fold(0.0, f64::max);
+            assert!(d <= 1e-14, "{d}");
+        }
+    }
+
+    #[test]
+    fn dots_are_the_inner_products_in_one_pass() {
+        for n in [1000usize, (1 << 16) + 3] {
+            let fill = |seed| {
+                let mut v = vec![C64::new(0.0, 0.0); n];
+                random_fill(&mut v, seed, 0);
+                v
+            };
+            let w = fill(1);
+            let vs: Vec<Vec<C64>> = (0..=MAX_FUSED as u64).map(|s| fill(20 + s)).collect();
+            let refs: Vec<&[C64]> = vs.iter().map(|v| &v[..]).collect();
+            let mut out = [C64::new(0.0, 0.0); MAX_FUSED + 1];
+            dots(&w, &refs, &mut out);
+            for (v, o) in vs.iter().zip(&out) {
+                let want: C64 = v.iter().zip(&w).map(|(a, b)| a.conj() * b).sum();
+                assert!(
+                    (want - o).norm() <= 1e-10 * (n as f64).sqrt(),
+                    "{want} vs {o}"
+                );
+                // ⟨v, w⟩ is conjugate-linear in v: not the same as ⟨w, v⟩.
+                assert!((want.conj() - o).norm() > 1e-3);
+            }
+        }
     }
 
     #[test]

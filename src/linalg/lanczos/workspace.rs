@@ -40,22 +40,36 @@ impl<T: Scalar> LanczosWorkspace<T> {
         }
     }
 
-    /// Makes the three work vectors `dim` long, dropping everything held for another
-    /// dimension. The caller has checked that `dim` vectors fit.
+    /// Makes the work vector `w` `dim` long, dropping everything held for another dimension.
+    /// The caller has checked that `dim` vectors fit.
     pub(crate) fn prepare(&mut self, dim: usize) {
-        if self.dim != dim || self.v.len() != dim {
+        if self.dim != dim || self.w.len() != dim {
             *self = Self::new();
             self.dim = dim;
-            self.v_prev = fresh(dim);
-            self.v = fresh(dim);
             self.w = fresh(dim);
         }
     }
 
+    /// Makes `v` and `v_prev` `dim` long as well: only the two-pass solver uses them (the
+    /// stored-basis one works in the basis), and a vector never used is a vector whose pages
+    /// are never cleared.
+    pub(super) fn prepare_two_pass(&mut self) {
+        if self.v.len() != self.dim {
+            self.v = fresh(self.dim);
+            self.v_prev = fresh(self.dim);
+        }
+    }
+
+    /// Whether it holds vectors of `dim` amplitudes.
+    pub(super) fn holds(&self, dim: usize) -> bool {
+        self.dim == dim && self.w.len() == dim
+    }
+
     /// Bytes held (work vectors, basis and spare vectors).
     pub fn bytes(&self) -> u128 {
-        let vectors = 3 + self.basis.len() + self.spare.len();
-        vectors as u128 * self.dim as u128 * std::mem::size_of::<T>() as u128
+        let work = (self.v_prev.len() + self.v.len() + self.w.len()) as u128;
+        let vectors = (self.basis.len() + self.spare.len()) as u128;
+        (work + vectors * self.dim as u128) * std::mem::size_of::<T>() as u128
     }
 
     /// Vectors of the stored Krylov basis currently allocated.
@@ -100,27 +114,8 @@ impl<T: Scalar> LanczosWorkspace<T> {
     }
 }
 
-/// Length from which [`fresh`] zeroes in parallel.
-const PARALLEL_FROM: usize = 1 << 16;
-
-/// A zeroed vector of `len` amplitudes, as [`memory::zeroed`] (huge pages where the kernel
-/// gives them), its pages first touched by all worker threads at once: on this kind of VM a
-/// first touch costs about as much as an `H·ψ` over the same memory, and one thread alone
-/// leaves the other cores idle while the kernel clears the pages.
+/// A zeroed vector of `len` amplitudes, as [`memory::zeroed`]: huge pages where the kernel
+/// gives them, first touched by all worker threads at once.
 fn fresh<T: Scalar>(len: usize) -> Vec<T> {
-    use rayon::prelude::*;
-    if len < PARALLEL_FROM {
-        return memory::zeroed(len);
-    }
-    let mut v: Vec<T> = memory::with_huge_pages(len);
-    let chunk = len.div_ceil(4 * rayon::current_num_threads()).max(1 << 12);
-    v.spare_capacity_mut()[..len]
-        .par_chunks_mut(chunk)
-        .for_each(|c| {
-            c.iter_mut()
-                .for_each(|x| *x = std::mem::MaybeUninit::new(T::zero()))
-        });
-    // SAFETY: the first `len` elements were just initialised, and the capacity is ≥ len.
-    unsafe { v.set_len(len) };
-    v
+    memory::zeroed(len)
 }
