@@ -66,6 +66,9 @@ pub enum Error {
     /// Gibbs expectations by typicality.
     #[error(transparent)]
     Typicality(#[from] crate::ep::typicality::TypicalityError),
+    /// A computation with its state vectors split over MPI ranks.
+    #[error(transparent)]
+    Dist(#[from] crate::dist::DistError),
     /// A computation stopped at a safe point because its cancellation flag was set.
     #[error(transparent)]
     Cancelled(#[from] crate::cancel::Cancelled),
