@@ -198,7 +198,9 @@ fn prepare_study_on_two_ranks_reports_one_process_numbers() {
                 dist::prepare_split(model.qubits, &one.settings).is_some(),
                 gap_points == 0
             );
+            // As text: the error type is too large to move between threads by value.
             prepare_study(&model, None, &s, &Cancel::new(), &qep::report::no_progress)
+                .map_err(|e| e.to_string())
         }) {
             let got = got.expect("two ranks");
             let r = got.single.as_ref().expect("single run");
