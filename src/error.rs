@@ -66,10 +66,19 @@ pub enum Error {
     /// Gibbs expectations by typicality.
     #[error(transparent)]
     Typicality(#[from] crate::ep::typicality::TypicalityError),
+    /// A computation with its state vectors split over MPI ranks.
+    #[error(transparent)]
+    Dist(Box<crate::dist::DistError>),
     /// A computation stopped at a safe point because its cancellation flag was set.
     #[error(transparent)]
     Cancelled(#[from] crate::cancel::Cancelled),
     /// A result that is not a finite number.
     #[error(transparent)]
     Finite(#[from] crate::finite::NonFiniteError),
+}
+
+impl From<crate::dist::DistError> for Error {
+    fn from(e: crate::dist::DistError) -> Self {
+        Error::Dist(Box::new(e))
+    }
 }

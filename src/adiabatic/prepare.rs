@@ -381,39 +381,20 @@ impl Preparer {
 
     /// Verifies a (normalised) state against the target spectrum.
     pub fn verify(&mut self, psi: &[C64]) -> Verification {
-        let k = self.settings.eigen;
-        let e = self.spectrum.energies().to_vec();
-        let overlaps: Vec<f64> = (0..e.len())
+        let overlaps: Vec<f64> = (0..self.spectrum.energies().len())
             .map(|j| dot(&self.spectrum.vector_c64(j), psi).norm_sqr())
             .collect();
-        let tol = 1e-9 * e[k].abs().max(1.0);
-        let fidelity = (0..e.len())
-            .filter(|&j| (e[j] - e[k]).abs() <= tol)
-            .map(|j| overlaps[j])
-            .sum();
-        let (level, level_fidelity) = overlaps
-            .iter()
-            .copied()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .unwrap_or((0, 0.0));
         self.target_op.apply_into(psi, &mut self.scratch);
-        let nrm2 = dot(psi, psi).re;
-        let energy = dot(psi, &self.scratch).re / nrm2;
-        let r: f64 = {
-            // ‖Hψ − Eψ‖² = ‖Hψ‖² − 2E Re⟨ψ|Hψ⟩ + E²‖ψ‖².
-            let h2 = dot(&self.scratch, &self.scratch).re;
-            (h2 - energy * energy * nrm2).max(0.0).sqrt() / nrm2.sqrt()
-        };
-        Verification {
-            fidelity,
-            energy,
-            target_energy: e[k],
-            energy_error: energy - e[k],
-            residual: r,
-            level,
-            level_fidelity,
-        }
+        verification(
+            self.spectrum.energies(),
+            &overlaps,
+            self.settings.eigen,
+            [
+                dot(psi, psi).re,
+                dot(psi, &self.scratch).re,
+                dot(&self.scratch, &self.scratch).re,
+            ],
+        )
     }
 
     /// The spectrum of `H(s)` at `points` equally spaced `s`, with gaps and couplings of the
@@ -519,6 +500,38 @@ impl Preparer {
             },
             vk,
         ))
+    }
+}
+
+/// The [`Verification`] of a state `ψ` against the target levels `energies` (followed level
+/// `k`) from the numbers it needs: `overlaps[j] = |⟨ψ_j|ψ⟩|²` and `[⟨ψ|ψ⟩, Re⟨ψ|Hψ⟩, ‖Hψ‖²]`
+/// with `H = H_target` — however they were summed (one process, or over the ranks that each
+/// hold a block of the vectors).
+pub fn verification(energies: &[f64], overlaps: &[f64], k: usize, sums: [f64; 3]) -> Verification {
+    let e = energies;
+    let [nrm2, e_psi, h2] = sums;
+    let tol = 1e-9 * e[k].abs().max(1.0);
+    let fidelity = (0..e.len())
+        .filter(|&j| (e[j] - e[k]).abs() <= tol)
+        .map(|j| overlaps[j])
+        .sum();
+    let (level, level_fidelity) = overlaps
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0, 0.0));
+    let energy = e_psi / nrm2;
+    // ‖Hψ − Eψ‖² = ‖Hψ‖² − 2E Re⟨ψ|Hψ⟩ + E²‖ψ‖².
+    let residual = (h2 - energy * energy * nrm2).max(0.0).sqrt() / nrm2.sqrt();
+    Verification {
+        fidelity,
+        energy,
+        target_energy: e[k],
+        energy_error: energy - e[k],
+        residual,
+        level,
+        level_fidelity,
     }
 }
 

@@ -31,6 +31,7 @@ mod evolve;
 #[cfg(feature = "mpi")]
 mod mpi_comm;
 mod operator;
+mod prepare;
 mod timing;
 mod world;
 
@@ -46,6 +47,7 @@ pub use evolve::{evolve_krylov, evolve_krylov_memory};
 #[cfg(feature = "mpi")]
 pub use mpi_comm::MpiComm;
 pub use operator::{DistOperator, Layout};
+pub use prepare::{prepare_split, prepare_sweep, prepare_sweep_memory, DistPrepared};
 pub use timing::{random_block, time_apply, DistTiming};
 pub use world::{block, is_root, map_ordered, set_world, world};
 
@@ -99,6 +101,9 @@ pub enum DistError {
         /// Jump operators of the model.
         jumps: usize,
     },
+    /// A Trotter preparation asked of the distributed sweep.
+    #[error("qep prepare --method trotter runs its circuit on the whole state: on more than one rank a single sweep is split over the ranks with --method krylov or magnus only")]
+    PrepareTrotter,
     /// The model's Hamiltonian could not be built.
     #[error(transparent)]
     Model(Box<crate::hamiltonian::ModelError>),

@@ -251,92 +251,128 @@ pub fn prepare_study(
             _ => None,
         },
     };
-    let mut plan = MemoryPlan::new("qep prepare");
-    plan.extend(&prepare_memory(model.qubits, &prepare));
-    plan.check()?;
-    progress(Progress::Phase {
-        what: format!(
-            "{}: reference spectrum and path scan ({} points)",
-            model.name, s.gap_points
-        ),
-    });
-    let mut prep = Preparer::new(start_h, target, prepare.clone())?;
-    // Sweeps cost in proportion to their time T: progress counts sweep time (in tenths) of this
-    // rank's share, so that an estimate of the time left holds for times 5, 10, 20, 40.
-    let (degenerate, splitting) = degenerate_levels(prep.target_spectrum().energies(), s.eigen);
-    // The sweeps are independent (each starts from the same state with a fresh propagator),
-    // so several ranks share them out and gather them in the order of the times.
-    let block = crate::dist::block(times.len(), world().rank(), world().size());
-    let mut done = 0.0;
-    let swept = map_ordered(
-        world(),
-        times.len(),
-        |i| -> Result<Option<SweepWire>, Error> {
-            if cancel.is_cancelled() {
-                return Ok(None);
-            }
-            progress(Progress::Steps {
-                what: format!("{}: sweeps", model.name),
-                done: (done * 10.0_f64).ceil() as u64,
-                total: (times[block.clone()].iter().sum::<f64>() * 10.0).ceil() as u64,
-                unit: "(×0.1 sweep time)",
+    // One sweep on several ranks splits every state over them (no path scan, Krylov or
+    // Magnus); several sweeps share the times out instead, each whole on its rank.
+    let split = (times.len() == 1 && !s.circuit)
+        .then(|| crate::dist::prepare_split(model.qubits, &prepare))
+        .flatten();
+    let (runs, subspace, degenerate, splitting, start_energy, path, complete, circuit) =
+        if let Some(comm) = split {
+            progress(Progress::Phase {
+                what: format!("{}: one sweep split over {} ranks", model.name, comm.size()),
             });
-            let t = times[i];
-            let (r, psi) = prep.run(t)?;
-            let spectrum = prep.target_spectrum();
-            let subspace = degenerate
-                .iter()
-                .map(|&j| crate::state::dot(&spectrum.vector_c64(j), &psi).norm_sqr())
-                .sum::<f64>();
-            done += t;
-            Ok(Some(SweepWire::of(&r, subspace)))
-        },
-    )?;
-    // A cancelled sweep ends the list: what follows it is not reported (as one process,
-    // which stops there).
-    let (runs, subspace): (Vec<Prepared>, Vec<f64>) = swept
-        .into_iter()
-        .map_while(|w| w.map(SweepWire::into_run))
-        .unzip();
-    let complete = runs.len() == times.len();
-    let circuit = if s.circuit && complete {
-        let sweep = prep.sweep(t_max)?;
-        let trotter = trotter_circuit(&sweep, steps, s.trotter_order)?;
-        // From |0…0⟩: the default start |+…+⟩ is one layer of H; another start state is the
-        // caller's to prepare (said in the header).
-        let default_start = start.is_none() && s.eigen == 0;
-        let mut circ = Circuit::new(model.qubits, 0);
-        if default_start {
-            for q in 0..model.qubits {
-                circ.gate1(Gate::H, q);
-            }
-        }
-        circ.ops.extend(trotter.ops);
-        let header = format!(
-            "// qep {} prepare {}: adiabatic sweep H(s) = (1 - s) H_start + s H_target,\n\
-             // T = {t_max}, {steps} steps of the order-{} Trotter formula, {:?} schedule,\n\
-             // input sha256 {}.\n// {}\n",
-            env!("CARGO_PKG_VERSION"),
-            model.source.path.display(),
-            s.trotter_order,
-            schedule,
-            model.source.sha256,
-            if default_start {
-                "Starts from |0...0>: the first layer of h gates prepares |+...+>, the ground \
-                 state of -sum X_i."
-                    .to_string()
+            let d =
+                crate::dist::prepare_sweep(start_h.as_ref(), &target, &prepare, times[0], comm)?;
+            let (degenerate, splitting) = degenerate_levels(&d.target_energies, s.eigen);
+            let subspace = degenerate.iter().map(|&j| d.overlaps[j]).sum::<f64>();
+            (
+                vec![d.run],
+                vec![subspace],
+                degenerate,
+                splitting,
+                d.start_energy,
+                None,
+                true,
+                None,
+            )
+        } else {
+            let mut plan = MemoryPlan::new("qep prepare");
+            plan.extend(&prepare_memory(model.qubits, &prepare));
+            plan.check()?;
+            progress(Progress::Phase {
+                what: format!(
+                    "{}: reference spectrum and path scan ({} points)",
+                    model.name, s.gap_points
+                ),
+            });
+            let mut prep = Preparer::new(start_h, target, prepare.clone())?;
+            // Sweeps cost in proportion to their time T: progress counts sweep time (in tenths) of this
+            // rank's share, so that an estimate of the time left holds for times 5, 10, 20, 40.
+            let (degenerate, splitting) =
+                degenerate_levels(prep.target_spectrum().energies(), s.eigen);
+            // The sweeps are independent (each starts from the same state with a fresh propagator),
+            // so several ranks share them out and gather them in the order of the times.
+            let block = crate::dist::block(times.len(), world().rank(), world().size());
+            let mut done = 0.0;
+            let swept = map_ordered(
+                world(),
+                times.len(),
+                |i| -> Result<Option<SweepWire>, Error> {
+                    if cancel.is_cancelled() {
+                        return Ok(None);
+                    }
+                    progress(Progress::Steps {
+                        what: format!("{}: sweeps", model.name),
+                        done: (done * 10.0_f64).ceil() as u64,
+                        total: (times[block.clone()].iter().sum::<f64>() * 10.0).ceil() as u64,
+                        unit: "(×0.1 sweep time)",
+                    });
+                    let t = times[i];
+                    let (r, psi) = prep.run(t)?;
+                    let spectrum = prep.target_spectrum();
+                    let subspace = degenerate
+                        .iter()
+                        .map(|&j| crate::state::dot(&spectrum.vector_c64(j), &psi).norm_sqr())
+                        .sum::<f64>();
+                    done += t;
+                    Ok(Some(SweepWire::of(&r, subspace)))
+                },
+            )?;
+            // A cancelled sweep ends the list: what follows it is not reported (as one process,
+            // which stops there).
+            let (runs, subspace): (Vec<Prepared>, Vec<f64>) = swept
+                .into_iter()
+                .map_while(|w| w.map(SweepWire::into_run))
+                .unzip();
+            let complete = runs.len() == times.len();
+            let circuit = if s.circuit && complete {
+                let sweep = prep.sweep(t_max)?;
+                let trotter = trotter_circuit(&sweep, steps, s.trotter_order)?;
+                // From |0…0⟩: the default start |+…+⟩ is one layer of H; another start state is the
+                // caller's to prepare (said in the header).
+                let default_start = start.is_none() && s.eigen == 0;
+                let mut circ = Circuit::new(model.qubits, 0);
+                if default_start {
+                    for q in 0..model.qubits {
+                        circ.gate1(Gate::H, q);
+                    }
+                }
+                circ.ops.extend(trotter.ops);
+                let header = format!(
+                    "// qep {} prepare {}: adiabatic sweep H(s) = (1 - s) H_start + s H_target,\n\
+                 // T = {t_max}, {steps} steps of the order-{} Trotter formula, {:?} schedule,\n\
+                 // input sha256 {}.\n// {}\n",
+                    env!("CARGO_PKG_VERSION"),
+                    model.source.path.display(),
+                    s.trotter_order,
+                    schedule,
+                    model.source.sha256,
+                    if default_start {
+                        "Starts from |0...0>: the first layer of h gates prepares |+...+>, the ground \
+                     state of -sum X_i."
+                        .to_string()
+                    } else {
+                        format!(
+                            "Assumes level {} of the start Hamiltonian is already prepared.",
+                            s.eigen
+                        )
+                    }
+                );
+                Some(header + &to_qasm(&circ))
             } else {
-                format!(
-                    "Assumes level {} of the start Hamiltonian is already prepared.",
-                    s.eigen
-                )
-            }
-        );
-        Some(header + &to_qasm(&circ))
-    } else {
-        None
-    };
-    let path = prep.path().cloned();
+                None
+            };
+            (
+                runs,
+                subspace,
+                degenerate,
+                splitting,
+                prep.start_energy(),
+                prep.path().cloned(),
+                complete,
+                circuit,
+            )
+        };
     let wrapped: Vec<PreparedRun> = runs
         .iter()
         .zip(&subspace)
@@ -357,7 +393,7 @@ pub fn prepare_study(
         schedule,
         method: s.method,
         steps,
-        start_energy: prep.start_energy(),
+        start_energy,
         path,
         degenerate_levels: degenerate,
         degenerate_splitting: splitting,

@@ -17,6 +17,7 @@ mod dist;
 mod dist_circuit;
 mod dist_ep;
 mod dist_evolve;
+mod dist_prepare;
 mod ep;
 mod ep_classical;
 mod ep_engine;

@@ -155,6 +155,29 @@ for np in 1 2 4; do
          && python3 $work/same.py $work/prepare-plain.json $work/prepare-$np.json $np 0"
 done
 
+# `qep prepare --time T` (one sweep): every state split over the ranks, the Krylov and Magnus
+# exponentials on the split state and the reference levels by the distributed Lanczos; the
+# plain binary's fidelity, energies, residual and counters to 1e-10 (no path scan: with one
+# it runs whole on every rank).
+prep1="prepare hamiltonians/prep_grid12.yaml --time 8 --steps 40 --gap-points 0 --json"
+for method in magnus krylov; do
+    "$bin/qep-plain" $prep1 --method $method --out "$work/s$method-0" >"$work/prep1-$method-plain.json"
+    for np in 2 4; do
+        check "qep prepare --time --method $method, 12 qubits, split over $np ranks: the plain binary's numbers" bash -c \
+            "mpirun --oversubscribe -np $np $bin/qep $prep1 --method $method --out $work/s$method-$np >$work/prep1-$method-$np.json \
+             && python3 $work/same.py $work/prep1-$method-plain.json $work/prep1-$method-$np.json $np 1e-10"
+    done
+done
+# Its memory check is per rank.
+if out=$(QEP_MEMORY_LIMIT=12M timeout 120 mpirun --oversubscribe -x QEP_MEMORY_LIMIT -np 2 \
+        "$bin/qep" prepare hamiltonians/bench/randnet_20.yaml --time 4 --gap-points 0 2>&1); then
+    echo "mpi: prepare over the memory limit FAILED: it succeeded"; failed=$((failed + 1))
+elif grep -q "distributed qep prepare of 20 qubits, per rank of 2 (each holds 2^19 amplitudes)" <<<"$out"; then
+    echo "mpi: prepare over the memory limit names the per-rank figure ok"; passed=$((passed + 1))
+else
+    echo "mpi: prepare over the memory limit FAILED: wrong message:"; echo "$out"; failed=$((failed + 1))
+fi
+
 # Distributed circuits: a 16-qubit Qiskit random circuit (every gate kind Qiskit draws, 3-qubit
 # gates across the boundary of local and global qubits). Its state on 1, 2 and 4 ranks equals
 # one process's to 1e-12 (the example compares every rank's block with the same rows), and
