@@ -93,7 +93,7 @@ pub fn prepare_sweep_memory(
 /// * the start state `|+…+⟩` (default start, level 0) built block by block, any other by the
 ///   distributed Lanczos of `H_start` (refused if that level is degenerate);
 /// * each exponential of the Krylov (midpoint) or Magnus CF4 step, the steps of
-///   [`crate::adiabatic::propagate`], by the one [`Krylov`] propagator on a [`DistOperator`] of
+///   [`crate::adiabatic::propagate()`], by the one [`Krylov`] propagator on a [`DistOperator`] of
 ///   `a·H_start + b·H_target` for that exponent's weights, its inner products summed over the
 ///   ranks (every rank takes the same sub-steps);
 /// * the verification of [`Preparer::verify`](crate::adiabatic::Preparer::verify) from the
