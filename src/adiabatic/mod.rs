@@ -14,7 +14,7 @@ pub use prepare::{
     infidelity_slope, prepare_memory, PathPoint, PathScan, PrepareSettings, Prepared, Preparer,
     ScheduleKind, Verification,
 };
-pub use propagate::{propagate, Method, Propagation};
+pub use propagate::{exponent_weights, propagate, Method, Propagation};
 pub use schedule::{local_profile, sweep_steps, transverse_field, Profile, Sweep};
 pub use schrodinger::{evolve_schrodinger, SchrodingerRun};
 pub use trotter::{push_pauli_rotation, trotter_circuit};

@@ -47,6 +47,40 @@ pub struct Propagation {
     pub norm_error: f64,
 }
 
+/// The weights `(A, B)` of `H_start` and `H_target` in each exponential
+/// `exp(−ih(A·H_start + B·H_target))` of a sweep in `steps` steps of `method`, in the order they
+/// are applied, each of length `h = T/steps`: one per step at its midpoint (Krylov), two per
+/// step (Magnus CF4, see the module doc), none for Trotter. One list for every propagator of a
+/// sweep (one process or a state split over ranks), so they take the same exponentials.
+pub fn exponent_weights(
+    sweep: &Sweep,
+    method: Method,
+    steps: usize,
+) -> impl Iterator<Item = (f64, f64)> + '_ {
+    let h = sweep.time / steps.max(1) as f64;
+    let r = 3f64.sqrt();
+    let (c1, c2) = (0.5 - r / 6.0, 0.5 + r / 6.0);
+    let (a1, a2) = ((3.0 - 2.0 * r) / 12.0, (3.0 + 2.0 * r) / 12.0);
+    let n = match method {
+        Method::Trotter { .. } => 0,
+        Method::Krylov | Method::Magnus => steps,
+    };
+    (0..n).flat_map(move |j| {
+        let pair = if method == Method::Magnus {
+            let t = j as f64 * h;
+            let (p1, q1) = sweep.weights(t + c1 * h);
+            let (p2, q2) = sweep.weights(t + c2 * h);
+            [
+                Some((a2 * p1 + a1 * p2, a2 * q1 + a1 * q2)),
+                Some((a1 * p1 + a2 * p2, a1 * q1 + a2 * q2)),
+            ]
+        } else {
+            [Some(sweep.weights((j as f64 + 0.5) * h)), None]
+        };
+        pair.into_iter().flatten()
+    })
+}
+
 /// Evolves `psi` along `sweep` in `steps` steps of `method`. For Krylov-based methods `pencil`
 /// must be `Pencil::new(&sweep.start, &sweep.target)` (reused across calls to save its
 /// diagonals) and `krylov` a workspace of the state's dimension.
@@ -76,24 +110,9 @@ pub fn propagate(
             ..Default::default()
         };
         match method {
-            Method::Krylov => {
-                for j in 0..steps {
-                    let (a, b) = sweep.weights((j as f64 + 0.5) * h);
+            Method::Krylov | Method::Magnus => {
+                for (a, b) in exponent_weights(sweep, method, steps) {
                     pencil.set_weights(a, b);
-                    krylov.step(pencil.operator(), psi, h, &mut out.krylov)?;
-                }
-            }
-            Method::Magnus => {
-                let r = 3f64.sqrt();
-                let (c1, c2) = (0.5 - r / 6.0, 0.5 + r / 6.0);
-                let (a1, a2) = ((3.0 - 2.0 * r) / 12.0, (3.0 + 2.0 * r) / 12.0);
-                for j in 0..steps {
-                    let t = j as f64 * h;
-                    let (p1, q1) = sweep.weights(t + c1 * h);
-                    let (p2, q2) = sweep.weights(t + c2 * h);
-                    pencil.set_weights(a2 * p1 + a1 * p2, a2 * q1 + a1 * q2);
-                    krylov.step(pencil.operator(), psi, h, &mut out.krylov)?;
-                    pencil.set_weights(a1 * p1 + a2 * p2, a1 * q1 + a2 * q2);
                     krylov.step(pencil.operator(), psi, h, &mut out.krylov)?;
                 }
             }

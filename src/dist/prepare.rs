@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use crate::adiabatic::prepare::verification;
 use crate::adiabatic::{
-    krylov_memory, transverse_field, AdiabaticError, Krylov, Method, PrepareSettings, Prepared,
-    Profile, Propagation, ScheduleKind, Sweep,
+    exponent_weights, krylov_memory, transverse_field, AdiabaticError, Krylov, Method,
+    PrepareSettings, Prepared, Profile, Propagation, ScheduleKind, Sweep,
 };
 use crate::linalg::LanczosParams;
 use crate::pauli::PauliSum;
@@ -242,26 +242,11 @@ fn propagate(
     };
     let n0 = norm(psi);
     let h = sweep.time / steps as f64;
-    match settings.method {
-        Method::Krylov => {
-            for j in 0..steps {
-                let (a, b) = sweep.weights((j as f64 + 0.5) * h);
-                exp(a, b, psi, &mut out, h)?;
-            }
-        }
-        Method::Magnus => {
-            let r = 3f64.sqrt();
-            let (c1, c2) = (0.5 - r / 6.0, 0.5 + r / 6.0);
-            let (a1, a2) = ((3.0 - 2.0 * r) / 12.0, (3.0 + 2.0 * r) / 12.0);
-            for j in 0..steps {
-                let t = j as f64 * h;
-                let (p1, q1) = sweep.weights(t + c1 * h);
-                let (p2, q2) = sweep.weights(t + c2 * h);
-                exp(a2 * p1 + a1 * p2, a2 * q1 + a1 * q2, psi, &mut out, h)?;
-                exp(a1 * p1 + a2 * p2, a1 * q1 + a2 * q2, psi, &mut out, h)?;
-            }
-        }
-        Method::Trotter { .. } => return Err(DistError::PrepareTrotter),
+    if let Method::Trotter { .. } = settings.method {
+        return Err(DistError::PrepareTrotter);
+    }
+    for (a, b) in exponent_weights(sweep, settings.method, steps) {
+        exp(a, b, psi, &mut out, h)?;
     }
     out.norm_error = (norm(psi) - n0).abs();
     if out.norm_error > 1e-8 * n0.max(1.0) {

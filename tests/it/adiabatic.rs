@@ -774,3 +774,37 @@ fn library_prepare_study_builds_the_circuit_only_when_complete() {
     assert_eq!(study.all_runs().count(), 0);
     assert!(study.circuit.is_none());
 }
+
+/// Both Krylov-based propagators (one process and split over ranks) take their exponentials
+/// from `exponent_weights`: with a linear profile the midpoint rule and CF4's two-point
+/// Gauss–Legendre weights integrate `B(t) = t/T` exactly, so `Σ B_k h = T/2` and
+/// `Σ (A_k + B_k) h = T` (CF4's coefficients sum to one per step), with one exponential per
+/// step (Krylov), two (Magnus) and none (Trotter).
+#[test]
+fn exponent_weights_integrate_a_linear_sweep_exactly() {
+    use qep::adiabatic::{exponent_weights, Method, Profile, Sweep};
+    let n = 3;
+    let start = qep::adiabatic::transverse_field(n);
+    let mut target = PauliSum::new(n);
+    target.add(PauliString::parse("Z0 Z1").unwrap(), C64::new(1.0, 0.0));
+    let (time, steps) = (7.0, 5);
+    let sweep = Sweep::new(start, target, time, Profile::Linear).unwrap();
+    let h = time / steps as f64;
+    for (method, per_step) in [(Method::Krylov, 1), (Method::Magnus, 2)] {
+        let w: Vec<(f64, f64)> = exponent_weights(&sweep, method, steps).collect();
+        assert_eq!(w.len(), per_step * steps, "{method:?}");
+        let b: f64 = w.iter().map(|&(_, b)| b * h).sum();
+        let ab: f64 = w.iter().map(|&(a, b)| (a + b) * h).sum();
+        assert!((b - time / 2.0).abs() < 1e-12, "{method:?}: {b}");
+        assert!((ab - time).abs() < 1e-12, "{method:?}: {ab}");
+    }
+    // The first Krylov exponential sits at the first step's midpoint.
+    let first = exponent_weights(&sweep, Method::Krylov, steps)
+        .next()
+        .unwrap();
+    assert!((first.1 - 0.5 * h / time).abs() < 1e-15);
+    assert_eq!(
+        exponent_weights(&sweep, Method::Trotter { order: 2 }, steps).count(),
+        0
+    );
+}
