@@ -142,7 +142,8 @@ fn report(name: &str, c: &Circuit, params: ExecParams, reps: usize) {
         println!(
             "  kernels: dense 1q {} 2q {} 3q {} 4q {} (of which one FMA per entry {}), \
              diagonal {}, permutation {}, controlled {}; {:.0} flops per amplitude; \
-             {gflops:.1} GFLOP/s per CPU s of {peak:.1} peak ({:.0} %)",
+             {gflops:.1} GFLOP/s per CPU s of {peak:.1} peak ({:.0} %); register-blocked \
+             2q {}",
             mix.dense[1],
             mix.dense[2],
             mix.dense[3],
@@ -152,7 +153,8 @@ fn report(name: &str, c: &Circuit, params: ExecParams, reps: usize) {
             mix.swap,
             mix.controlled,
             mix.flops_per_amp,
-            100.0 * gflops / peak
+            100.0 * gflops / peak,
+            mix.dense_full2
         );
     }
 }

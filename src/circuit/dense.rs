@@ -235,6 +235,15 @@ pub(super) unsafe fn dense_regs_dispatch<V: Vector>(
 ) {
     debug_assert_eq!(nz.len(), 1 << (2 * k), "one flag per matrix entry");
     debug_assert_eq!(coef.len(), 2 << (2 * k), "two scalars per matrix entry");
+    // Full two-qubit matrices: every part of the class present, so the straight-line kernel
+    // does no more multiply-adds than the sparse one.
+    if k == 2 && full2(real, nz) {
+        return if real {
+            dense2::<V, true>(hi, coef.as_ptr(), buf, b)
+        } else {
+            dense2::<V, false>(hi, coef.as_ptr(), buf, b)
+        };
+    }
     let (nz, coef) = (nz.as_ptr(), coef.as_ptr());
     let groups = 1usize << (b - V::LOG2 - k);
     let tile = if groups >= V::TILE { V::TILE } else { 1 };
@@ -348,6 +357,81 @@ unsafe fn dense_regs<V: Vector, const K: usize, const T: usize>(
             for (r, &o) in off.iter().enumerate().take(n) {
                 out[t][r].store(at[t].add(o));
             }
+        }
+    }
+}
+
+/// Whether a broadcast two-qubit op with flags `nz` goes to [`dense2`]: a real matrix with
+/// every real part nonzero, or a complex one with every real and imaginary part nonzero.
+#[inline(always)]
+pub(super) fn full2(real: bool, nz: &[u8]) -> bool {
+    let bits = if real { 1 } else { 3 };
+    nz.iter().all(|&f| f & bits == bits)
+}
+
+/// The dense kernel of a full two-qubit matrix (every entry's real part nonzero, and its
+/// imaginary part too unless `REAL`), register-blocked: the `2 · 16` broadcast coefficients
+/// are splatted once per call and stay in registers (or are re-read from the stack as memory
+/// operands) across every group; each group's four amplitude registers are loaded once, its
+/// four outputs (eight sums) are independent chains of four multiply-adds each, enough to
+/// cover the multiply-add latency on two pipes, and nothing is tested or branched on inside
+/// the loop. The sums run in column order from zero and the imaginary sum is swapped and
+/// signed by one multiply-add, as in [`dense_regs`], so both kernels give the same bits.
+///
+/// # Safety
+/// As [`super::block::block_ops`]; `coef` holds `32` scalars (real, imaginary part of each
+/// entry, row-major).
+#[inline(always)]
+unsafe fn dense2<V: Vector, const REAL: bool>(
+    hi: &[usize; MAX_DENSE],
+    coef: *const V::F,
+    buf: *mut V::F,
+    b: usize,
+) {
+    let w = 2usize << V::LOG2;
+    let nv = b - V::LOG2;
+    let off = [
+        0,
+        (1 << hi[0]) * w,
+        (1 << hi[1]) * w,
+        ((1 << hi[0]) | (1 << hi[1])) * w,
+    ];
+    let (lo, up) = (hi[0].min(hi[1]), hi[0].max(hi[1]));
+    let zero = V::zero();
+    let signs = zero.fmaddsub(zero, V::splat(V::F::of(1.0)));
+    let mut mr = [zero; 16];
+    let mut mi = [zero; 16];
+    for (e, (r, i)) in mr.iter_mut().zip(mi.iter_mut()).enumerate() {
+        *r = V::splat(*coef.add(2 * e));
+        *i = V::splat(*coef.add(2 * e + 1));
+    }
+    for g in 0..1usize << (nv - 2) {
+        let at = buf.add(insert_zero(insert_zero(g, lo), up) * w);
+        let v = [
+            V::load(at.add(off[0])),
+            V::load(at.add(off[1])),
+            V::load(at.add(off[2])),
+            V::load(at.add(off[3])),
+        ];
+        let mut out = [zero; 4];
+        #[allow(clippy::needless_range_loop)]
+        for r in 0..4 {
+            let mut re = zero;
+            let mut im = zero;
+            for c in 0..4 {
+                re = mr[4 * r + c].fmadd(v[c], re);
+                if !REAL {
+                    im = mi[4 * r + c].fmadd(v[c], im);
+                }
+            }
+            out[r] = if REAL {
+                re
+            } else {
+                signs.fmadd(im.perm(0, true), re)
+            };
+        }
+        for (o, &d) in out.iter().zip(&off) {
+            o.store(at.add(d));
         }
     }
 }

@@ -440,7 +440,8 @@ pub fn zero_state(qubits: usize) -> Vec<C64> {
 
 /// `|0…0⟩` on `qubits` qubits in the precision of `A`. Does not check memory.
 pub fn zero_state_of<A: Amp>(qubits: usize) -> Vec<A> {
-    let mut psi = crate::state::memory::zeroed::<A>(1usize << qubits);
+    // Untouched zero pages: the first pass over the state clears them in parallel, once.
+    let mut psi = crate::state::memory::zeroed_untouched::<A>(1usize << qubits);
     psi[0] = A::from_c64(C64::new(1.0, 0.0));
     psi
 }

@@ -199,6 +199,9 @@ pub struct KernelMix {
     /// Dense ops whose every entry is real or imaginary (one multiply-add per entry instead
     /// of two).
     pub dense_half: usize,
+    /// Two-qubit broadcast ops with every part of their class nonzero (all real parts of a
+    /// real matrix, or all real and imaginary parts), run by the register-blocked kernel.
+    pub dense_full2: usize,
     /// Diagonal ops.
     pub diagonal: usize,
     /// Permutations (pair exchanges).
@@ -223,9 +226,12 @@ impl FastRun {
                         m.dense_half += 1;
                     }
                 }
-                Kern::DenseRegs { k, nz, .. } => {
+                Kern::DenseRegs { k, nz, real, .. } => {
                     m.dense[(*k).min(MAX_DENSE)] += 1;
                     m.dense_broadcast += 1;
+                    if *k == 2 && super::dense::full2(*real, nz) {
+                        m.dense_full2 += 1;
+                    }
                     if nz.iter().all(|f| f.count_ones() <= 1) {
                         m.dense_half += 1;
                     }

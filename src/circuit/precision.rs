@@ -57,6 +57,7 @@ pub trait Float:
     + std::ops::Sub<Output = Self>
     + std::ops::Mul<Output = Self>
     + std::ops::Neg<Output = Self>
+    + bytemuck::Zeroable
     + 'static
 {
     /// The nearest value to `x`.
@@ -88,7 +89,9 @@ impl Float for f32 {
 }
 
 /// An amplitude of a circuit's state vector: `Complex<F>` for `F` = `f64` or `f32`.
-pub trait Amp: Copy + Send + Sync + Default + Debug + PartialEq + 'static {
+pub trait Amp:
+    Copy + Send + Sync + Default + Debug + PartialEq + bytemuck::Zeroable + 'static
+{
     /// The real type of its parts.
     type F: Float;
     /// Which precision this is.

@@ -277,13 +277,18 @@ pub fn filled_with<T: Copy + Default + Send + Sync>(
 /// The pages are not touched: the caller initialises them, in parallel if it likes.
 pub(crate) fn with_huge_pages<T>(len: usize) -> Vec<T> {
     let mut v: Vec<T> = Vec::with_capacity(len);
-    let bytes = len * std::mem::size_of::<T>();
+    advise_huge(v.as_mut_ptr() as usize, len * std::mem::size_of::<T>());
+    v
+}
+
+/// Asks for transparent huge pages over the whole pages of `bytes` bytes at address `p` (an
+/// allocation of the caller's) when they are at least `HUGE_FROM` bytes (Linux only).
+fn advise_huge(p: usize, bytes: usize) {
     #[cfg(target_os = "linux")]
     if bytes >= HUGE_FROM {
-        // SAFETY: the range lies inside the allocation just made; madvise only gives the
+        // SAFETY: the range lies inside the caller's allocation; madvise only gives the
         // kernel a hint about it, and its failure (e.g. THP disabled) is harmless.
         unsafe {
-            let p = v.as_mut_ptr() as usize;
             let page = 4096;
             let start = p.div_ceil(page) * page;
             let end = (p + bytes) / page * page;
@@ -293,6 +298,32 @@ pub(crate) fn with_huge_pages<T>(len: usize) -> Vec<T> {
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = (bytes, HUGE_FROM);
-    v
+    let _ = (p, bytes, HUGE_FROM);
+}
+
+/// A zero vector of `len` elements taken from the allocator's zeroed memory, with the
+/// huge-page hint of [`zeroed`], and no pass writing its zeros: a large allocation is fresh
+/// pages that the kernel clears on their first touch, so [`zeroed`]'s explicit zeroing would
+/// write every byte a second time. The first touch then happens in the caller's own first
+/// pass, which must be parallel for the clearing to be (the circuit executor's block passes
+/// are); [`zeroed`] touches the pages in parallel itself.
+///
+/// Does not check memory: call [`check_alloc`] first for sizes that come from user input.
+///
+/// # Panics
+/// If `len` elements overflow the address space.
+pub fn zeroed_untouched<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
+    let layout = std::alloc::Layout::array::<T>(len).expect("vector size overflows");
+    if layout.size() == 0 {
+        return (0..len).map(|_| T::zeroed()).collect();
+    }
+    // SAFETY: the layout has a nonzero size.
+    let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if p.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    advise_huge(p as usize, layout.size());
+    // SAFETY: `p` was allocated by the global allocator with the layout of `len` elements of
+    // `T`, and all-zero bytes are a valid `T` (`Zeroable`).
+    unsafe { Vec::from_raw_parts(p, len, len) }
 }

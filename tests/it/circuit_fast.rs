@@ -611,3 +611,67 @@ fn exported_trotter_circuit_runs_as_the_plain_executor_with_broadcast() {
         }
     }
 }
+
+/// The peer benchmark's layer shape on `n` qubits: one of `h`, `rx`, `ry`, `rz`, `u3` on every
+/// qubit, then a brick of `cx` (even pairs on even layers, odd pairs on odd ones).
+fn layered_circuit(n: usize, layers: usize, seed: u64) -> Circuit {
+    use qep::circuit::Gate as G;
+    let mut r = rng(seed);
+    let mut c = Circuit::new(n, n);
+    for l in 0..layers {
+        for q in 0..n {
+            let kind = r.random_range(0..5);
+            let a: [f64; 3] = std::array::from_fn(|_| (r.random::<f64>() - 0.5) * 2.0 * PI);
+            let g = match kind {
+                0 => G::H,
+                1 => G::Rx(a[0]),
+                2 => G::Ry(a[0]),
+                3 => G::Rz(a[0]),
+                _ => G::U(a[0], a[1], a[2]),
+            };
+            c.gate1(g, q);
+        }
+        for q in (l % 2..n - 1).step_by(2) {
+            c.gate(G::Cx, &[q, q + 1]);
+        }
+    }
+    c
+}
+
+#[test]
+fn register_blocked_two_qubit_kernel_equals_the_plain_executor_on_every_isa() {
+    // Layers of one-qubit gates and a cx brick fuse into two-qubit ops, many of them full
+    // (h and ry pairs: real; u3 pairs: complex), which the register-blocked kernel runs; 2^10-
+    // amplitude blocks at 12 qubits put their targets on remapped bits too.
+    let c = layered_circuit(12, 8, 77);
+    let want = unitary_part_state_with(&c, &RunOptions::plain()).unwrap();
+    let g = gates_of(&c);
+    for isa in isas() {
+        for precision in [Precision::Double, Precision::Single] {
+            for block in [precision.amp_bytes() << 10, 1 << 19] {
+                let opts = fast(isa, block, 2, precision);
+                let run = FastRun::compile(
+                    12,
+                    g.iter().map(|(g, q)| (*g, &q[..])),
+                    precision,
+                    &opts.params,
+                );
+                let mix = run.mix();
+                let label = format!("{isa:?} {precision:?} block {block}");
+                // Premise: the kernel runs, beside the sparse one.
+                assert!(mix.dense_full2 >= 5, "{label}: {mix:?}");
+                assert!(mix.dense_full2 < mix.dense[2], "{label}: {mix:?}");
+                let one = in_pool(1, || unitary_part_state_with(&c, &opts).unwrap());
+                let two = in_pool(2, || unitary_part_state_with(&c, &opts).unwrap());
+                assert_eq!(one, two, "{label}: thread counts");
+                let d = max_abs_diff(&one, &want);
+                let tol = if precision == Precision::Double {
+                    1e-12
+                } else {
+                    1e-5
+                };
+                assert!(d < tol, "{label}: diff {d:e}");
+            }
+        }
+    }
+}
