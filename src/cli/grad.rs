@@ -83,12 +83,6 @@ pub fn run(a: GradArgs) -> Result<()> {
     let file = &a.model.file;
     let model = load(file)?;
     let ex = example(&a, &model)?;
-    // Under mpirun the eigen engine splits every state over the ranks (qep::dist::ep_gradient):
-    // a rank count that cannot split this model's qubits is refused here, as qep spectrum does.
-    let world = qep::dist::world();
-    if world.size() > 1 {
-        in_file(file, qep::dist::Layout::of(world, model.qubits))?;
-    }
     let theta = match &a.params {
         Some(p) => qep::report::run_dir::ParamsFile::load_theta(p, &model)?,
         None => model.theta(),

@@ -37,7 +37,8 @@ impl DistSpectrum {
 
 /// What [`lowest_eigenpairs`] allocates on each rank of `ranks` for `h`: the local part of the
 /// operator's diagonal, the exchange buffers of [`DistOperator`] (two complex blocks) and the
-/// Lanczos vectors and basis of one block of `n − log₂ ranks` qubits.
+/// Lanczos vectors and basis of one block of `n − log₂ ranks` qubits, on top of the process's
+/// resident memory.
 ///
 /// # Errors
 /// As [`Layout::new`].
@@ -47,12 +48,29 @@ pub fn lowest_eigenpairs_memory(
     params: &LanczosParams,
 ) -> Result<MemoryPlan, DistError> {
     let layout = Layout::new(h.qubits(), ranks, 0)?;
+    let mut plan = MemoryPlan::new(format!(
+        "distributed eigensolve of {} qubits, per rank of {ranks} (each holds 2^{} amplitudes)",
+        h.qubits(),
+        layout.local_qubits()
+    ));
+    plan.extend(&lowest_eigenpairs_buffers(h, ranks, params)?);
+    Ok(plan)
+}
+
+/// The buffers of [`lowest_eigenpairs_memory`] alone, without the process's resident memory:
+/// the part a command that solves for a level within a larger job adds to its own plan.
+///
+/// # Errors
+/// As [`Layout::new`].
+pub fn lowest_eigenpairs_buffers(
+    h: &PauliSum,
+    ranks: usize,
+    params: &LanczosParams,
+) -> Result<MemoryPlan, DistError> {
+    let layout = Layout::new(h.qubits(), ranks, 0)?;
     let l = layout.local_qubits();
     let real = h.is_real_in_z_basis(0.0);
-    let mut plan = MemoryPlan::new(format!(
-        "distributed eigensolve of {} qubits, per rank of {ranks} (each holds 2^{l} amplitudes)",
-        h.qubits()
-    ));
+    let mut plan = MemoryPlan::part("distributed eigensolve");
     let diag_real = h
         .terms()
         .iter()

@@ -178,6 +178,24 @@ pub fn ep_split(qubits: usize, params: &EpParams) -> Option<(&'static dyn Comm, 
     split_world(qubits)
 }
 
+/// As [`ep_split`], but a gradient that would split its states on a rank count that cannot
+/// split them (not a power of two, or more ranks than half the amplitudes) is an error
+/// instead of running whole on every rank without a word: `qep grad` refuses it, while its
+/// engines that never split (shots, thermal, classical) run on any number of ranks.
+///
+/// # Errors
+/// [`DistError`] from [`Layout::of`] when splitting is asked for and impossible.
+pub fn ep_split_checked(
+    qubits: usize,
+    params: &EpParams,
+) -> Result<Option<(&'static dyn Comm, Layout)>, super::DistError> {
+    let comm = world();
+    if !SPLIT_STATES.with(Cell::get) || params.shots.is_some() || comm.size() == 1 {
+        return Ok(None);
+    }
+    Layout::of(comm, qubits).map(|l| Some((comm, l)))
+}
+
 /// What [`ep_gradient`] allocates on each rank of `layout` with `params`: the operators'
 /// diagonals and exchange buffers (free, one clamped, and with `oracle` the cost operator),
 /// the eigensolver of level `params.level` (plus the followed neighbour), the free and

@@ -39,9 +39,12 @@ pub use circuit::{
     circuit_memory, circuit_state, gather_state, sample_counts, DistCircuitState, DistCircuitStats,
 };
 pub use comm::{sendrecv_scalars, Comm, SelfComm, ThreadComm};
-pub use eigen::{lowest_eigenpairs, lowest_eigenpairs_memory, DistSpectrum};
+pub use eigen::{
+    lowest_eigenpairs, lowest_eigenpairs_buffers, lowest_eigenpairs_memory, DistSpectrum,
+};
 pub use ep::{
-    ep_gradient, ep_gradient_memory, ep_split, split_world, splitting_states, DistPaulis,
+    ep_gradient, ep_gradient_memory, ep_split, ep_split_checked, split_world, splitting_states,
+    DistPaulis,
 };
 pub use evolve::{evolve_krylov, evolve_krylov_memory};
 #[cfg(feature = "mpi")]

@@ -15,7 +15,7 @@ use crate::scalar::C64;
 use crate::state::memory::{state_bytes, MemoryPlan};
 
 use super::{
-    lowest_eigenpairs, lowest_eigenpairs_memory, world, Comm, DistError, DistOperator,
+    lowest_eigenpairs, lowest_eigenpairs_buffers, world, Comm, DistError, DistOperator,
     DistSpectrum, Layout,
 };
 
@@ -71,19 +71,13 @@ pub fn prepare_sweep_memory(
         gap: true,
         ..settings.lanczos.clone()
     };
-    // The eigensolve's own plan counts the process's resident memory again: only its buffers.
-    let resident = MemoryPlan::new("");
-    for (name, bytes) in lowest_eigenpairs_memory(target, ranks, &reference)?.items() {
-        if !resident.items().iter().any(|(r, _)| r == name) {
-            plan.add(name.clone(), *bytes);
-        }
-    }
-    plan.add_n(
-        "evolving state, H·ψ, sweep operator's diagonal and exchange buffers",
-        5,
-        state_bytes(l, 16),
-    )
-    .extend(&krylov_memory(l, &settings.krylov));
+    plan.extend(&lowest_eigenpairs_buffers(target, ranks, &reference)?)
+        .add_n(
+            "evolving state, H·ψ, sweep operator's diagonal and exchange buffers",
+            5,
+            state_bytes(l, 16),
+        )
+        .extend(&krylov_memory(l, &settings.krylov));
     Ok(plan)
 }
 

@@ -351,8 +351,9 @@ fn eigen(
     params: &EpParams,
     stage: &mut dyn FnMut(Option<&str>),
 ) -> Result<GradReport, ReportError> {
-    // Under mpirun the eigen engine holds one block of each state per rank.
-    let plan = match crate::dist::ep_split(model.qubits, params) {
+    // Under mpirun the eigen engine holds one block of each state per rank; a rank count
+    // that cannot split this model's qubits is refused here, before anything is solved.
+    let plan = match crate::dist::ep_split_checked(model.qubits, params).map_err(lib)? {
         Some((_, layout)) => crate::dist::ep_gradient_memory(layout, params, params.exact),
         None => {
             let mut plan = MemoryPlan::new("qep grad");

@@ -89,3 +89,41 @@ fn open_systems_are_refused_on_several_ranks() {
         assert!(matches!(e, DistError::EvolveUnsupported { .. }), "{e}");
     }
 }
+
+#[test]
+fn the_ground_start_memory_plan_is_the_larger_phase_not_the_sum() {
+    let model = qep::hamiltonian::parse_str(MODEL, Path::new("dist.yaml")).expect("model");
+    let h = model.hamiltonian(&model.theta(), None, 0.0).expect("H");
+    let own = |plan: &qep::state::memory::MemoryPlan| -> u128 {
+        plan.items()
+            .iter()
+            .filter(|(n, _)| n != "already resident" && !n.starts_with("thread stacks"))
+            .map(|(_, b)| b)
+            .sum()
+    };
+    for ranks in [1usize, 2, 4] {
+        let plus = own(&dist::evolve_krylov_memory(&h, ranks, &settings("plus")).expect("plan"));
+        let ground =
+            own(&dist::evolve_krylov_memory(&h, ranks, &settings("ground")).expect("plan"));
+        let solve =
+            own(
+                &dist::lowest_eigenpairs_memory(&h, ranks, &qep::linalg::LanczosParams::default())
+                    .expect("plan"),
+            );
+        let block = qep::state::memory::state_bytes(9 - ranks.trailing_zeros() as usize, 16);
+        // The eigensolve (plus the start block copied out of it) and the evolution never
+        // hold their buffers at once, and the resident memory is counted once.
+        assert_eq!(ground, plus.max(solve + block), "{ranks} ranks");
+        assert!(
+            ground < plus + solve,
+            "{ranks} ranks: {ground} vs {plus} + {solve}"
+        );
+        let resident = dist::evolve_krylov_memory(&h, ranks, &settings("ground"))
+            .expect("plan")
+            .items()
+            .iter()
+            .filter(|(n, _)| n == "already resident")
+            .count();
+        assert_eq!(resident, 1, "{ranks} ranks");
+    }
+}

@@ -239,6 +239,24 @@ else
     echo "mpi: grad over the memory limit FAILED: wrong message:"; echo "$out"; failed=$((failed + 1))
 fi
 
+# Three ranks cannot split a state on whole qubits: the eigen engine refuses them with the
+# reason, while an engine that computes the gradient whole on every rank (thermal) runs and
+# prints the plain binary's numbers.
+if out=$(timeout 120 mpirun --oversubscribe -np 3 "$bin/qep" grad hamiltonians/xor.yaml --inputs 1,0 \
+        --targets=1 --no-exact 2>&1); then
+    echo "mpi: eigen grad on 3 ranks FAILED: it succeeded"; failed=$((failed + 1))
+elif grep -q "must be a power of two" <<<"$out"; then
+    echo "mpi: eigen grad on 3 ranks refuses with the reason ok"; passed=$((passed + 1))
+else
+    echo "mpi: eigen grad on 3 ranks FAILED: wrong message:"; echo "$out"; failed=$((failed + 1))
+fi
+thermal="grad hamiltonians/xor.yaml --inputs 1,0 --targets=1 --temperature 0.5 --json"
+"$bin/qep-plain" $thermal | python3 -c 'import json,sys; print(json.load(sys.stdin)["exact"])' \
+    >"$work/thermal-plain.txt" 2>/dev/null || true
+check "thermal qep grad on 3 ranks: the plain binary's gradient" bash -c \
+    "mpirun --oversubscribe -np 3 $bin/qep $thermal | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"exact\"])' >$work/thermal-3.txt \
+     && test -s $work/thermal-plain.txt && diff $work/thermal-plain.txt $work/thermal-3.txt"
+
 # One rank is the plain qep, byte for byte; several print the same text once. The free memory
 # the machine reports ("available …") moves between runs, so that figure is masked.
 mask_free() { sed -E 's/available [0-9.]+ [KMGT]?i?B/available (masked)/' "$1" >"$1.masked"; }
