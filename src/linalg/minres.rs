@@ -22,6 +22,15 @@ pub struct MinresParams {
     pub tol: f64,
     /// Maximum iterations (operator applications).
     pub max_iterations: usize,
+    /// Refuse a singular, inconsistent system: stop with [`SolverError::Singular`] when the
+    /// residual `r` has not met `tol` but has become an approximate null vector of the
+    /// operator, `‖A r‖ ≤ singular_below · ‖r‖` (read off the recurrence, `‖A r‖/‖r‖` is the
+    /// norm of the last column of the rotated tridiagonal, then checked on the explicit
+    /// residual). For `A = Q(H − E)Q` around an eigenstate this proves a level of `H` within
+    /// `singular_below` of `E` (besides `q`'s) that `b` couples to. `None`: no such test (a
+    /// stalled solve then runs to `max_iterations`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub singular_below: Option<f64>,
 }
 
 impl Default for MinresParams {
@@ -29,6 +38,7 @@ impl Default for MinresParams {
         Self {
             tol: 1e-10,
             max_iterations: 5_000,
+            singular_below: None,
         }
     }
 }
@@ -47,7 +57,9 @@ pub struct MinresInfo {
 ///
 /// # Errors
 /// [`SolverError::Memory`] if the work vectors do not fit; [`SolverError::NotConverged`] if the
-/// explicit residual misses `params.tol` after `params.max_iterations`.
+/// explicit residual misses `params.tol` after `params.max_iterations`;
+/// [`SolverError::Singular`] (with [`MinresParams::singular_below`]) if the system is singular
+/// and inconsistent.
 pub fn minres_projected<T: Scalar>(
     op: &(impl LinearOperator<T> + ?Sized),
     sigma: f64,
@@ -148,6 +160,16 @@ fn minres_with<T: Scalar>(
         let gbar = sn * dbar - cs * alfa;
         epsln = sn * beta;
         dbar = -cs * beta;
+        // ‖A r‖/‖r‖ of the current iterate's residual (Paige & Saunders: ‖A r_{k−1}‖ =
+        // φ̄_{k−1} √(γ̄_k² + δ̄_{k+1}²)). For a consistent system it stays at or above the
+        // smallest |eigenvalue| of A that b reaches; it falls to rounding level only when the
+        // residual is left with a component along an exact null vector that b couples to.
+        if let Some(g) = params.singular_below {
+            if gbar.hypot(dbar) < g && phibar > params.tol * beta1 {
+                // Confirmed on the explicit residual below.
+                break;
+            }
+        }
         let gamma = gbar.hypot(beta).max(f64::EPSILON);
         cs = gbar / gamma;
         sn = beta / gamma;
@@ -171,7 +193,22 @@ fn minres_with<T: Scalar>(
     r1.copy_from_slice(b);
     project(r1);
     axpy(T::from_f64(-1.0), y, r1);
-    let residual = norm_all(op, r1) / beta1;
+    let rnorm = norm_all(op, r1);
+    let residual = rnorm / beta1;
+    if let Some(g) = params.singular_below.filter(|_| residual > params.tol) {
+        // Stalled, or the Krylov space exhausted short of the tolerance: ‖A r‖ ≤ g‖r‖ on the
+        // explicit residual proves an eigenvalue of A within g of 0 (A Hermitian) on r's
+        // span, which is off q.
+        apply(r1, y);
+        let null = norm_all(op, y) / rnorm;
+        if null < g {
+            return Err(SolverError::Singular {
+                null,
+                residual,
+                iterations: iterations + 1,
+            });
+        }
+    }
     if residual > params.tol {
         return Err(SolverError::NotConverged {
             wanted: 1,

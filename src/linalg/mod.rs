@@ -141,6 +141,22 @@ pub enum SolverError {
         /// Largest dimension.
         max_dim: usize,
     },
+    /// MINRES: the shifted, projected system is singular and inconsistent. Its residual
+    /// stopped short of the tolerance on a vector `r` with `‖A r‖ ≤ null · ‖r‖`: `A` has an
+    /// eigenvalue within `null` of 0 that the right-hand side reaches (around an eigenstate:
+    /// another level within `null` of its energy, i.e. a degeneracy).
+    #[error(
+        "MINRES: the system is singular: its residual stalls at {residual:.2e} (relative) on \
+         a vector r with ‖A r‖/‖r‖ = {null:.2e} after {iterations} operator applications"
+    )]
+    Singular {
+        /// `‖A r‖/‖r‖` of the explicit residual.
+        null: f64,
+        /// Explicit relative residual `‖b − A x‖/‖b‖` where it stalled.
+        residual: f64,
+        /// Operator applications used (the confirming one included).
+        iterations: usize,
+    },
     /// Building an explicit matrix failed.
     #[error(transparent)]
     Operator(#[from] OperatorError),

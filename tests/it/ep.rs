@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::ep_engine::{eigen_ep, eigen_oracle};
 use crate::oracle::log_slope;
-use qep::ep::{compare, free_phase, EpParams};
+use qep::ep::{compare, free_phase, EpError, EpParams};
 use qep::hamiltonian::{parse_str, Example, Model};
 use qep::linalg::{eigenpairs, LanczosParams, Method};
 use qep::operator::XMaskOperator;
@@ -249,4 +249,149 @@ fn shot_based_ep_converges_as_one_over_root_shots() {
     let xs: Vec<f64> = budgets.iter().map(|&s| s as f64).collect();
     let k = log_slope(&xs, &rms);
     assert!((k + 0.5).abs() < 0.1, "error ∝ S^{k} ({rms:?})");
+}
+
+/// An open XYZ chain of `n` qubits (XX, YY, ZZ on every bond, distinct trainable values), the
+/// input field `u Z₀` on qubit 0 and the output on the last qubit. For odd `n` and `u = 0`,
+/// `∏X` and `∏Z` both commute with `H` and anticommute with each other, so every level is
+/// exactly twofold degenerate (the doublets are split across the `∏Z` sectors); `u ≠ 0`
+/// breaks `∏X` and splits each doublet by `O(u)`, keeping `∏Z`.
+fn xyz_chain(n: usize) -> Model {
+    let mut y = format!("qubits: {n}\ninputs: [0]\noutputs: [{}]\nparams:\n", n - 1);
+    for i in 0..n - 1 {
+        for (l, v) in [("X", 0.9), ("Y", 0.6), ("Z", 1.1)] {
+            let v = v + 0.07 * i as f64;
+            y.push_str(&format!(
+                "  - {{pauli: \"{l}{i} {l}{}\", value: {v}}}\n",
+                i + 1
+            ));
+        }
+    }
+    parse_str(&y, Path::new("xyz.yaml")).expect("test model parses")
+}
+
+/// `E₁ − E₀` of `H(0, θ, u)` by dense diagonalisation.
+fn dense_gap(m: &Model, ex: &Example) -> f64 {
+    let h = m.hamiltonian(&m.theta(), Some(ex), 0.0).unwrap();
+    let op = XMaskOperator::new(&h).unwrap();
+    let lp = LanczosParams {
+        method: Method::Dense,
+        k: 2,
+        tol: 1e-12,
+        ..LanczosParams::default()
+    };
+    let s = eigenpairs(&op, &lp, None).unwrap();
+    s.energies()[1] - s.energies()[0]
+}
+
+/// [`params`] with Lanczos forced at every size: a free state from one Krylov run, which
+/// cannot see an exact degeneracy (dense diagonalisation, the default up to 256 amplitudes,
+/// would see it directly).
+fn krylov_params() -> EpParams {
+    let mut p = params(0.01, false, 0);
+    p.lanczos.method = Method::Lanczos;
+    p
+}
+
+#[test]
+fn oracle_refuses_a_level_degenerate_across_symmetry_sectors() {
+    let m = xyz_chain(7);
+    let ex = Example {
+        inputs: vec![0.0],
+        targets: vec![1.0],
+    };
+    let gap = dense_gap(&m, &ex);
+    assert!(gap < 1e-10, "premise: an exact doublet (dense gap {gap:e})");
+    let p = krylov_params();
+    match eigen_oracle(&m, &m.theta(), &ex, &p) {
+        Err(EpError::Degenerate { gap, threshold, .. }) => {
+            assert!(gap < threshold, "reported gap {gap:e} ≥ {threshold:e}")
+        }
+        other => panic!("a degenerate level must be refused, got {other:?}"),
+    }
+    // The EP estimate alone does not check (training reads no gap).
+    assert!(eigen_ep(&m, &m.theta(), &ex, &p).is_ok());
+}
+
+/// The oracle at a near-degenerate (gap between 10⁻⁵ and 10⁻², ≫ the 10⁻⁸ threshold) level
+/// of `m`: accepted, with no extra products, and equal to central differences of dense
+/// ground states.
+fn assert_near_degenerate_accepted(m: &Model, ex: &Example) {
+    let gap = dense_gap(m, ex);
+    assert!(
+        (1e-5..1e-2).contains(&gap),
+        "premise: a near-degenerate pair (dense gap {gap:e})"
+    );
+    let theta = m.theta();
+    let o = eigen_oracle(m, &theta, ex, &krylov_params()).unwrap();
+    assert!(o.residual < 1e-10, "MINRES residual {}", o.residual);
+    assert_eq!(o.gap_check_matvecs, 0);
+    let scale = norm(&o.exact);
+    assert!(scale > 1e-3, "premise: a non-trivial gradient ({scale})");
+    // Small steps: the third derivative grows like 1/gap³.
+    let h = 1e-6;
+    for k in 0..theta.len() {
+        let (mut tp, mut tm) = (theta.clone(), theta.clone());
+        tp[k] += h;
+        tm[k] -= h;
+        let fd = (cost_dense(m, &tp, ex, 0) - cost_dense(m, &tm, ex, 0)) / (2.0 * h);
+        assert!(
+            (fd - o.exact[k]).abs() < 1e-6 * scale.max(1.0),
+            "θ_{k}: finite difference {fd} vs oracle {}",
+            o.exact[k]
+        );
+    }
+}
+
+#[test]
+fn oracle_accepts_near_degenerate_levels_and_matches_finite_differences() {
+    // The XYZ chain with u = 10⁻³: the doublet splits by O(10⁻³) and ∏Z is still a symmetry,
+    // so the sector check runs on a state that close to a level of the other sector.
+    let ex = Example {
+        inputs: vec![1e-3],
+        targets: vec![1.0],
+    };
+    assert_near_degenerate_accepted(&xyz_chain(7), &ex);
+    // The free output qubit of the next test coupled weakly, 10⁻³ X₂X₃ (trainable) and
+    // 10⁻³ Z₃: the pair splits by O(10⁻³), C couples the free state to its partner, so MINRES
+    // solves a nearly singular system (an eigenvalue O(10⁻³) on C·ψ's span) and must not take
+    // it for a singular one; the gradient is O(1/gap).
+    let ex = Example {
+        inputs: vec![0.6],
+        targets: vec![1.0],
+    };
+    let m = parse_str(
+        &FREE_OUTPUT.replace(
+            "terms:\n",
+            "- {pauli: \"X2 X3\", value: 1.0e-3}\nterms:\n- {pauli: Z3, coeff: 1.0e-3}\n",
+        ),
+        Path::new("weak_output.yaml"),
+    )
+    .unwrap();
+    assert_near_degenerate_accepted(&m, &ex);
+}
+
+/// Qubit 3, the output, has no term.
+const FREE_OUTPUT: &str = "qubits: 4\ninputs: [0]\noutputs: [3]\nparams:\n\
+    - {pauli: \"X0 X1\", value: 0.5}\n- {pauli: \"Z1 Z2\", value: -0.7}\n\
+    - {pauli: \"Z0 Z2\", value: 0.3}\nterms:\n\
+    - {pauli: X1, coeff: -1.0}\n- {pauli: X2, coeff: -0.8}\n";
+
+#[test]
+fn oracle_refuses_a_hidden_degeneracy_the_cost_couples() {
+    // Qubit 3, the output, has no term: every level is doubly degenerate, but the X fields and
+    // the input's Z field leave no global Pauli symmetry, so only MINRES can see it: C = ½(Z₃ −
+    // d)² couples the free state to its hidden partner and the system is inconsistent.
+    let m = parse_str(FREE_OUTPUT, Path::new("free_output.yaml")).unwrap();
+    let ex = Example {
+        inputs: vec![0.6],
+        targets: vec![1.0],
+    };
+    assert!(dense_gap(&m, &ex) < 1e-10, "premise: an exact doublet");
+    match eigen_oracle(&m, &m.theta(), &ex, &krylov_params()) {
+        Err(EpError::Degenerate { gap, threshold, .. }) => {
+            assert!(gap < threshold, "reported gap {gap:e} ≥ {threshold:e}")
+        }
+        other => panic!("a degenerate level must be refused, got {other:?}"),
+    }
 }

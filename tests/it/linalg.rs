@@ -677,3 +677,53 @@ fn the_automatic_short_basis_shrinks_to_16_vectors_above_half_a_gibibyte() {
     // Never below 16, however large the vectors.
     assert_eq!(short_basis(1 << 30, 16), 16);
 }
+
+#[test]
+fn minres_refuses_a_singular_inconsistent_system_and_solves_a_consistent_one() {
+    use crate::oracle::pauli_sum;
+    use qep::linalg::{minres_projected, MinresParams};
+    // H = Z0 + Z1 + 0.5 X2 on 3 qubits: E = 0.5 is twofold, |q0 q1⟩ = |10⟩ or |01⟩ times |+⟩
+    // on qubit 2 (index b = q0 + 2 q1 + 4 q2).
+    let h = pauli_sum(3, &[("Z0", 1.0), ("Z1", 1.0), ("X2", 0.5)]);
+    let op = XMaskOperator::new(&h).unwrap();
+    let s = std::f64::consts::FRAC_1_SQRT_2;
+    let mut q = vec![C64::new(0.0, 0.0); 8];
+    let mut partner = q.clone();
+    (q[1], q[5]) = (C64::new(s, 0.0), C64::new(s, 0.0));
+    (partner[2], partner[6]) = (C64::new(s, 0.0), C64::new(s, 0.0));
+    let b: Vec<C64> = (0..8)
+        .map(|i| c((1.0 + i as f64).sin(), 0.3 * (i as f64).cos()))
+        .collect();
+    let p = MinresParams {
+        singular_below: Some(1e-8),
+        ..MinresParams::default()
+    };
+    // b reaches the partner: (H − 0.5) x = Q b has no solution.
+    match minres_projected(&op, 0.5, &q, &b, &p) {
+        Err(SolverError::Singular { null, residual, .. }) => {
+            assert!(null < 1e-8, "‖A r‖/‖r‖ = {null:e}");
+            // The residual left is b's component along the partner.
+            let along: C64 = partner.iter().zip(&b).map(|(p, b)| p.conj() * b).sum();
+            let qb: C64 = q.iter().zip(&b).map(|(p, b)| p.conj() * b).sum();
+            let norm_qb = (b.iter().map(|z| z.norm_sqr()).sum::<f64>() - qb.norm_sqr()).sqrt();
+            assert!(
+                (residual - along.norm() / norm_qb).abs() < 1e-10,
+                "residual {residual} vs {}",
+                along.norm() / norm_qb
+            );
+        }
+        other => panic!("expected a singular system, got {other:?}"),
+    }
+    // b without that component: consistent, solved; x against the diagonal-in-X2 oracle.
+    let along: C64 = partner.iter().zip(&b).map(|(p, b)| p.conj() * b).sum();
+    let b2: Vec<C64> = b.iter().zip(&partner).map(|(b, p)| b - along * p).collect();
+    let (x, info) = minres_projected(&op, 0.5, &q, &b2, &p).unwrap();
+    assert!(info.residual < 1e-10, "residual {}", info.residual);
+    let hx = crate::oracle::naive_apply(&h, &x);
+    let qb2: C64 = q.iter().zip(&b2).map(|(p, b)| p.conj() * b).sum();
+    for i in 0..8 {
+        let want = b2[i] - qb2 * q[i];
+        let got = hx[i] - x[i] * 0.5;
+        assert!((got - want).norm() < 1e-9, "row {i}: {got} vs {want}");
+    }
+}

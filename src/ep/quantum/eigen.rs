@@ -6,9 +6,11 @@ use serde::Serialize;
 use crate::ep::EpError as Error;
 use crate::hamiltonian::{Example, Model};
 use crate::linalg::{
-    lowest_eigenpairs_in, minres_projected_in, next_level_in, LanczosParams, LanczosWorkspace,
+    lowest_eigenpairs_in, minres_projected_in, LanczosParams, LanczosWorkspace, MinresParams,
+    SolverError,
 };
 use crate::operator::XMaskOperator;
+use crate::pauli::{Letter, PauliString, PauliSum};
 use crate::scalar::{Scalar, C64};
 use crate::state::{expectation_pauli, expectation_sum, matrix_element_pauli, memory};
 
@@ -60,9 +62,12 @@ pub struct ExactGradient {
     pub iterations: usize,
     /// Explicit relative residual of the linear solve.
     pub residual: f64,
-    /// Operator applications of the deflated solve for the level above the free one that
-    /// checks it is not degenerate (0 when the free solve's gap already came from one, or
-    /// from a dense diagonalisation).
+    /// Operator applications spent only on checking that the free level is not degenerate,
+    /// beyond the free solve and MINRES. 0 on one process: the check rides on the free
+    /// solve's gap, one pass over the state per global Pauli symmetry and MINRES's own
+    /// recurrence (see [`MinresParams::singular_below`]); a
+    /// gap from a deflated solve (excited levels, dense and two-pass solves) is counted in
+    /// the free solve's products.
     pub gap_check_matvecs: usize,
 }
 
@@ -131,9 +136,23 @@ pub(crate) fn ep_gradient_in(
     let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
     let op0 = XMaskOperator::new(&h0)?;
     if op0.is_real() {
-        ep_impl::<f64>(model, theta, example, params, &op0, &mut workspace.real)
+        ep_impl::<f64>(
+            model,
+            theta,
+            example,
+            params,
+            (&h0, &op0),
+            &mut workspace.real,
+        )
     } else {
-        ep_impl::<C64>(model, theta, example, params, &op0, &mut workspace.complex)
+        ep_impl::<C64>(
+            model,
+            theta,
+            example,
+            params,
+            (&h0, &op0),
+            &mut workspace.complex,
+        )
     }
 }
 
@@ -236,7 +255,7 @@ fn ep_impl<T: Scalar>(
     theta: &[f64],
     example: &Example,
     params: &EpParams,
-    op0: &XMaskOperator,
+    (h0, op0): (&PauliSum, &XMaskOperator),
     ws: &mut LanczosWorkspace<T>,
 ) -> Result<(EpGradient, Option<ExactGradient>), Error> {
     let gap = params.gap || params.exact;
@@ -248,24 +267,17 @@ fn ep_impl<T: Scalar>(
         ..params.lanczos.clone()
     };
     let (free, _) = solve_level::<T>(op0, params.level, &free_lanczos, None, false, gap, ws)?;
-    let mut gap_check_matvecs = 0;
-    if params.exact {
-        // One Krylov run cannot see an exact degeneracy; the oracle, which refuses a
-        // degenerate level, checks with a deflated solve for the level above.
-        let checked = if free.from_run {
-            let (e1, y1, _, mv) =
-                next_level_in(op0, &params.lanczos, std::slice::from_ref(&free.state), ws)?;
-            ws.give(y1);
-            gap_check_matvecs = mv;
-            Some(
-                free.gap
-                    .map_or(e1 - free.energy, |g| g.min(e1 - free.energy)),
-            )
-        } else {
-            free.gap
-        };
-        check_gap(checked, params)?;
-    }
+    // The oracle runs before the clamped solves so that a degenerate level is refused before
+    // they are paid for.
+    let oracle = if params.exact {
+        check_gap(free.gap, params)?;
+        if free.from_run {
+            check_symmetry_sectors(h0, &free, params)?;
+        }
+        Some(oracle_at(model, example, params, op0, &free, ws)?)
+    } else {
+        None
+    };
     // Tied parameters: ⟨Σ_j c_kj P_kj⟩ from the expectations of their strings, all strings
     // grouped together for the shots.
     let ops: Vec<Vec<(crate::pauli::PauliString, f64)>> =
@@ -387,13 +399,6 @@ fn ep_impl<T: Scalar>(
             .re
         })
         .collect();
-    let oracle = if params.exact {
-        let mut o = oracle_at(model, example, params, op0, &free, ws)?;
-        o.gap_check_matvecs = gap_check_matvecs;
-        Some(o)
-    } else {
-        None
-    };
     ws.give(free.state);
     let g = EpGradient {
         params: model.params.iter().map(|p| p.label.clone()).collect(),
@@ -481,6 +486,70 @@ fn check_gap(gap: Option<f64>, params: &EpParams) -> Result<(), Error> {
     }
 }
 
+/// The Pauli strings `∏X`, `∏Y`, `∏Z` over all qubits that commute with every term of `h`:
+/// global symmetries of the Hamiltonian read off its strings (spin flip, parity).
+fn global_symmetries(h: &PauliSum) -> Vec<PauliString> {
+    let n = h.qubits();
+    [Letter::X, Letter::Y, Letter::Z]
+        .into_iter()
+        .filter_map(|l| {
+            let letters: Vec<(Letter, usize)> = (0..n).map(|q| (l, q)).collect();
+            PauliString::from_letters(&letters).ok()
+        })
+        .filter(|s| h.terms().iter().all(|(p, _)| p.commutes_with(*s)))
+        .collect()
+}
+
+/// `‖u‖` for `u = (1 − σS)ψ/2`, the part of `ψ` outside the symmetry sector of `S` (`S² = 1`,
+/// Hermitian) that holds most of it (`σ = ±1`), from one pass over `ψ` (computed directly,
+/// not as `√((1 − |⟨S⟩|)/2)`, which loses small values to cancellation).
+fn sector_leak<T: Scalar>(psi: &[T], s: PauliString) -> f64 {
+    use rayon::prelude::*;
+    // (Sψ)[b'] = i^k ψ[b] with (i^k, b') = S|b⟩; b ↦ b' is a bijection.
+    let (plus, minus) = (0..psi.len())
+        .into_par_iter()
+        .with_min_len(1 << 14)
+        .map(|b| {
+            let (ph, b2) = s.apply_to_basis(b as u64);
+            let image = ph.to_complex() * psi[b].to_c64();
+            let own = psi[b2 as usize].to_c64();
+            ((own - image).norm_sqr(), (own + image).norm_sqr())
+        })
+        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+    (plus.min(minus) / 4.0).sqrt()
+}
+
+/// Refuses a free level that is degenerate across a global Pauli symmetry sector (see
+/// [`global_symmetries`]) but that its own Lanczos run could not see as such. When `S`
+/// commutes with `H`, `u = (1 − σS)ψ/2` obeys `(H − E)u = (1 − σS)r/2` with `r = Hψ − Eψ`,
+/// so a non-degenerate level leaks at most `‖u‖ ≤ ‖r‖/gap` out of its sector
+/// (Davis–Kahan), while a run started from a random vector that meets a degenerate level
+/// spread over two sectors returns a mixture of them (`‖u‖` of order 1). The level is refused
+/// when `‖u‖` exceeds ten times the bound (plus `10⁻⁸` for rounding); the reported gap
+/// is `‖r‖/‖u‖`, the distance within which `H` has a level in the other sector.
+///
+/// Not seen: degeneracies inside one sector of these symmetries (non-Pauli symmetries such as
+/// SU(2) multiplets, accidental ones); the oracle's MINRES refuses those that the cost
+/// operator couples to the free state ([`MinresParams::singular_below`]).
+fn check_symmetry_sectors<T: Scalar>(
+    h: &PauliSum,
+    free: &Level<T>,
+    params: &EpParams,
+) -> Result<(), Error> {
+    let gap = free.gap.unwrap_or(f64::INFINITY);
+    for s in global_symmetries(h) {
+        let leak = sector_leak(&free.state, s);
+        if leak > 10.0 * free.residual / gap + 1e-8 {
+            return Err(EpError::Degenerate {
+                level: params.level,
+                gap: free.residual / leak,
+                threshold: params.gap_threshold,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The oracle's linear solve around the free level `free` of `op0` (see
 /// [`exact_gradient`]), in `ws`.
 fn oracle_at<T: Scalar>(
@@ -496,9 +565,22 @@ fn oracle_at<T: Scalar>(
     memory::check_alloc(psi.len() * std::mem::size_of::<T>(), "C·ψ")?;
     let mut cpsi: Vec<T> = ws.take(psi.len(), 0);
     c.apply_into(psi, &mut cpsi);
-    let solved = minres_projected_in(op0, free.energy, psi, &cpsi, &params.minres, ws);
+    // A level hidden behind the free one (one Krylov run holds one vector of each eigenspace)
+    // that C couples to leaves the system singular and inconsistent: MINRES refuses it.
+    let minres = MinresParams {
+        singular_below: Some(params.gap_threshold),
+        ..params.minres.clone()
+    };
+    let solved = minres_projected_in(op0, free.energy, psi, &cpsi, &minres, ws);
     ws.give(cpsi);
-    let (y, info) = solved?;
+    let (y, info) = solved.map_err(|e| match e {
+        SolverError::Singular { null, .. } => EpError::Degenerate {
+            level: params.level,
+            gap: null,
+            threshold: params.gap_threshold,
+        },
+        e => e.into(),
+    })?;
     let exact = model
         .params
         .iter()
