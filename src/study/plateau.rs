@@ -74,9 +74,11 @@ pub struct PlateauParams {
 /// 12 on this machine), typicality `O(2^N)` times the Chebyshev orders.
 pub const THERMAL_DENSE_MAX: usize = 10;
 
-/// Random vectors per draw of a thermal typicality gradient: the jackknife needs a few, and
-/// the noise they leave is subtracted from the variance ([`SizeResult::noise_variance`]).
-pub const THERMAL_VECTORS: usize = 8;
+/// Random vectors per draw of a thermal typicality gradient. The noise they leave falls as
+/// 1/vectors and is subtracted from the variance ([`SizeResult::noise_variance`]); with 8 it
+/// was larger than the variance itself at T = 0.3, N = 11–14 (chain), and below ~16 the
+/// jackknife errors are themselves too noisy at low T.
+pub const THERMAL_VECTORS: usize = 32;
 
 /// Bootstrap resamples behind [`Plateau::decay_rate_ci95_bootstrap`].
 pub const BOOTSTRAP_RESAMPLES: usize = 1000;
@@ -309,8 +311,33 @@ impl Plateau {
                 ),
                 Curve::new("ZZ", pts(|x| x.variance_zz)),
                 Curve::new("median g²", pts(|x| x.median_sq)),
-            ],
+            ]
+            .into_iter()
+            .chain(self.typicality_curves())
+            .collect(),
         }
+    }
+
+    /// With typicality sizes: the observed variance and the noise subtracted from it (the
+    /// corrected variance is the `all` curve; where it is ≤ 0 only these two are drawn).
+    fn typicality_curves(&self) -> Vec<Curve> {
+        let typ: Vec<&SizeResult> = self
+            .per_size
+            .iter()
+            .filter(|x| x.noise_variance.is_some())
+            .collect();
+        if typ.is_empty() {
+            return Vec::new();
+        }
+        let pts = |f: fn(&SizeResult) -> Option<f64>| -> Vec<(f64, f64)> {
+            typ.iter()
+                .filter_map(|x| Some((x.qubits as f64, f(x)?)))
+                .collect()
+        };
+        vec![
+            Curve::new("observed (typicality)", pts(|x| x.variance_observed)),
+            Curve::new("noise (mean σ²)", pts(|x| x.noise_variance)),
+        ]
     }
 }
 
@@ -721,11 +748,14 @@ pub fn plateau_scan_until(
         });
     }
     let xs: Vec<f64> = per_size.iter().map(|r| r.qubits as f64).collect();
+    // A noise-corrected statistic can be ≤ 0 (the noise exceeded what was observed): it has no
+    // logarithm, and the rates of that statistic are left undefined (NaN) rather than fitted
+    // to a clipped number.
     let fit = |f: fn(&SizeResult) -> f64| {
-        let ys: Vec<f64> = per_size
-            .iter()
-            .map(|r| f(r).max(f64::MIN_POSITIVE).ln())
-            .collect();
+        if per_size.iter().any(|r| f(r) <= 0.0) {
+            return (f64::NAN, f64::NAN);
+        }
+        let ys: Vec<f64> = per_size.iter().map(|r| f(r).ln()).collect();
         fit_line(&xs, &ys)
     };
     let (slope, err) = fit(|r| r.variance);
@@ -745,8 +775,25 @@ pub fn plateau_scan_until(
         .fold(f64::NAN, f64::max);
     let rate = -slope;
     let ci = (rate - half, rate + half);
-    let warnings = trust_warnings(&per_size, p.samples, rate, ci);
-    let (boot_var, boot_med) = bootstrap_rates_with_noise(&xs, &boot, &boot_noise, p.seed);
+    let mut warnings = trust_warnings(&per_size, p.samples, rate, ci);
+    let unresolved: Vec<String> = per_size
+        .iter()
+        .filter(|r| r.variance <= 0.0)
+        .map(|r| r.qubits.to_string())
+        .collect();
+    let (mut boot_var, mut boot_med) = bootstrap_rates_with_noise(&xs, &boot, &boot_noise, p.seed);
+    if !unresolved.is_empty() {
+        warnings.push(format!(
+            "the noise-corrected variance is ≤ 0 at N = {}: the noise of the typicality \
+             gradients hides the variance there, so no decay rate is fitted (only that the \
+             variance is below about the noise level)",
+            unresolved.join(", ")
+        ));
+        boot_var = (f64::NAN, f64::NAN);
+    }
+    if per_size.iter().any(|r| r.median_sq <= 0.0) {
+        boot_med = (f64::NAN, f64::NAN);
+    }
     Ok(Plateau {
         decay_rate_ci95_bootstrap: boot_var,
         decay_rate_median_ci95_bootstrap: boot_med,
@@ -830,17 +877,28 @@ pub fn bootstrap_rates_with_noise(
     let (mut idx, mut sq) = (Vec::with_capacity(most), Vec::with_capacity(most));
     let (mut yv, mut ym) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
     for _ in 0..BOOTSTRAP_RESAMPLES {
+        let (mut ok_v, mut ok_m) = (true, true);
         for (i, d) in draws.iter().enumerate() {
             idx.clear();
             idx.extend((0..d.len()).map(|_| rng.random_range(0..d.len())));
             let (v, m) = size_statistics(d, &idx, &mut sq);
+            ok_v &= noise[i] == 0.0 || v - noise[i] > 0.0;
+            ok_m &= noise[i] == 0.0 || m - noise[i] > 0.0;
             yv[i] = (v - noise[i]).max(f64::MIN_POSITIVE).ln();
             ym[i] = (m - noise[i]).max(f64::MIN_POSITIVE).ln();
         }
-        rv.push(-fit_line(xs, &yv).0);
-        rm.push(-fit_line(xs, &ym).0);
+        // A resample whose noise-corrected statistic is ≤ 0 has no rate: marked NaN (without
+        // noise a zero variance, all draws alike, is clipped as before).
+        rv.push(if ok_v { -fit_line(xs, &yv).0 } else { f64::NAN });
+        rm.push(if ok_m { -fit_line(xs, &ym).0 } else { f64::NAN });
     }
+    // More than 2.5 % of resamples without a rate: no 95 % interval (NaN); fewer are dropped.
     let ci = |mut r: Vec<f64>| {
+        let total = r.len();
+        r.retain(|x| x.is_finite());
+        if r.len() * 40 < total * 39 || r.is_empty() {
+            return (f64::NAN, f64::NAN);
+        }
         r.sort_by(f64::total_cmp);
         let q = |p: f64| r[((p * (r.len() - 1) as f64).round() as usize).min(r.len() - 1)];
         (q(0.025), q(0.975))

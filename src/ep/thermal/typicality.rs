@@ -264,7 +264,7 @@ impl TypicalSamples {
     #[track_caller]
     pub fn kubo_mori(&self) -> (Vec<f64>, Vec<f64>) {
         let width = self.rows.first().map_or(2, Vec::len);
-        assert!(width >= 2 && width % 2 == 0, "not Kubo–Mori rows");
+        assert!(width >= 2 && width.is_multiple_of(2), "not Kubo–Mori rows");
         let k = (width - 2) / 2;
         let t = self.temperature;
         jackknife(&self.rows, |tot| {
