@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use qep::hamiltonian::Lattice;
 use qep::report::svg::{chart_png, chart_svg};
 use qep::report::{default_out_dir, Provenance};
-use qep::study::plateau::{plateau_scan_until, Family, PlateauParams};
+use qep::study::plateau::{plateau_scan_until, Family, PlateauParams, THERMAL_DENSE_MAX};
 
 use super::args::{FamilyArg, PlateauArgs};
 use super::{cooperative, listing, load, study_dir, write_study, Interrupted};
@@ -87,9 +87,25 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         true,
     ));
     if params.temperature.is_some() {
-        // The Kubo–Mori gradient holds the dense Gibbs state and its response matrix.
-        for _ in 0..2 {
-            plan.extend(&qep::evolve::gibbs_memory(largest));
+        // The dense Kubo–Mori gradient holds the dense Gibbs state and its response matrix;
+        // above THERMAL_DENSE_MAX the typicality gradient holds seven state vectors.
+        let dense = params
+            .sizes
+            .iter()
+            .copied()
+            .filter(|&n| n <= THERMAL_DENSE_MAX)
+            .max();
+        if let Some(n) = dense {
+            for _ in 0..2 {
+                plan.extend(&qep::evolve::gibbs_memory(n));
+            }
+        }
+        if largest > THERMAL_DENSE_MAX {
+            plan.add_n(
+                "Kubo–Mori typicality vectors",
+                7,
+                qep::state::memory::state_bytes(largest, 16),
+            );
         }
     }
     if let Some((shots, _)) = params.ep_shots {
@@ -190,6 +206,14 @@ pub fn run(a: PlateauArgs) -> Result<()> {
         );
         if let Some(v) = r.variance_ep_shots {
             println!("{:>6} EP from shots: variance {v:.6e}", "");
+        }
+        if let (Some(obs), Some(noise)) = (r.variance_observed, r.noise_variance) {
+            println!(
+                "{:>6} Kubo–Mori by typicality: observed {obs:.6e} − noise {noise:.3e} ({:.0} %) = {:.6e}",
+                "",
+                100.0 * noise / obs,
+                r.variance
+            );
         }
     }
     println!(

@@ -12,8 +12,13 @@
 //! The `tfim-chain` family is the transverse-field Ising chain with every coupling trainable:
 //! `θ_i Z_iZ_{i+1}` and `φ_i X_i`, the generators `{Z_iZ_{i+1}, X_i}` of a free-fermion
 //! (O(N²)-dimensional) Lie algebra. With a temperature the gradient is that of the thermal
-//! cost `⟨C⟩_T` (Section IV), computed exactly from the dense Gibbs state (Kubo–Mori), so
-//! thermal scans stop at the dense limit (12 qubits).
+//! cost `⟨C⟩_T` (Section IV), the Kubo–Mori covariance: exact from the dense Gibbs state up to
+//! [`THERMAL_DENSE_MAX`] qubits, by typicality above
+//! ([`crate::ep::typicality::kubo_mori_samples`], [`THERMAL_VECTORS`] random vectors per draw).
+//! A typicality gradient carries sampling noise that adds to the variance over draws, so
+//! there the reported variance is noise-corrected: the observed variance minus the mean over
+//! draws of the squared jackknife standard errors (both are reported, with a warning when the
+//! noise is more than half of the observed variance).
 
 use std::path::Path;
 
@@ -22,10 +27,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::cancel::Cancel;
-use crate::ep::thermal::ThermalParams;
+use crate::ep::thermal::{ThermalMethod, ThermalParams};
 use crate::ep::{Engine, EpParams};
 use crate::hamiltonian::{parse_str, Example, Lattice, Model, ThermalGradient};
-use crate::operator::DENSE_MAX_QUBITS;
 use crate::report::svg::{Chart, Curve};
 use crate::study::lie::{lie_dimension, LieDimension};
 use crate::Error;
@@ -60,10 +64,21 @@ pub struct PlateauParams {
     pub seed: u64,
     /// Also estimate each draw's gradient by EP from shots: `(shots per group and state, β)`.
     pub ep_shots: Option<(u64, f64)>,
-    /// Thermal EP at this temperature (the exact gradient of `⟨C⟩_T`, dense Gibbs state,
-    /// `N ≤ 12`) instead of ground-state EP.
+    /// Thermal EP at this temperature (the Kubo–Mori gradient of `⟨C⟩_T`: dense up to
+    /// [`THERMAL_DENSE_MAX`] qubits, typicality above) instead of ground-state EP.
     pub temperature: Option<f64>,
 }
+
+/// The largest size whose thermal gradients a scan takes from the dense Gibbs state; larger
+/// sizes use typicality. Dense costs `O(8^N)` per draw (about 3 s at `N = 10` and minutes at
+/// 12 on this machine), typicality `O(2^N)` times the Chebyshev orders.
+pub const THERMAL_DENSE_MAX: usize = 10;
+
+/// Random vectors per draw of a thermal typicality gradient. The noise they leave falls as
+/// 1/vectors and is subtracted from the variance ([`SizeResult::noise_variance`]); with 8 it
+/// was larger than the variance itself at T = 0.3, N = 11–14 (chain), and below ~16 the
+/// jackknife errors are themselves too noisy at low T.
+pub const THERMAL_VECTORS: usize = 32;
 
 /// Bootstrap resamples behind [`Plateau::decay_rate_ci95_bootstrap`].
 pub const BOOTSTRAP_RESAMPLES: usize = 1000;
@@ -75,8 +90,18 @@ pub struct SizeResult {
     pub qubits: usize,
     /// Trainable parameters.
     pub params: usize,
-    /// Mean over parameters of the variance over draws of `∂⟨C⟩/∂θ_k`.
+    /// Mean over parameters of the variance over draws of `∂⟨C⟩/∂θ_k` (with typicality
+    /// gradients: noise-corrected, `variance_observed − noise_variance`).
     pub variance: f64,
+    /// How the gradients were computed: `"exact"` (the ground-state oracle), `"dense"` (the
+    /// dense Kubo–Mori gradient) or `"typicality"` (Kubo–Mori by random vectors).
+    pub method: &'static str,
+    /// With typicality: the variance over draws as observed, before the noise correction.
+    pub variance_observed: Option<f64>,
+    /// With typicality: the noise the gradients carry, the mean over draws and parameters of
+    /// the squared jackknife standard errors; subtracted from the observed variance (and from
+    /// the XX/ZZ parts, the distances and the median squared gradient alike).
+    pub noise_variance: Option<f64>,
     /// Standard error of `variance` from the spread of the draws: the standard deviation over
     /// draws of `mean_k (∂⟨C⟩/∂θ_k)²` divided by `√samples` (the error of the second moment,
     /// which is the variance up to the square of the mean gradient, itself O(variance/samples)).
@@ -146,8 +171,9 @@ pub struct Plateau {
     pub temperature: Option<f64>,
     /// When not to trust the fit: a rate whose 95 % interval includes 0 (with the number of
     /// draws per size that would resolve it), a negative rate (the variance grows with N), a
-    /// variance that grows between two sizes by more than two standard errors. Empty when
-    /// none applies.
+    /// variance that grows between two sizes by more than two standard errors, a typicality
+    /// size whose gradient noise is more than half of the observed variance. Empty when none
+    /// applies.
     pub warnings: Vec<String>,
     /// Per-size details.
     pub per_size: Vec<SizeResult>,
@@ -195,11 +221,13 @@ impl Plateau {
 impl Plateau {
     /// `plateau.csv`: one row per size with every per-size number of the JSON (`by_distance`
     /// as `distance:variance` pairs joined by `;`, `variance_ep_shots` empty without shots,
-    /// `lie_dimension` as its two columns `lie_dimension`, `lie_complete`).
+    /// `lie_dimension` as its two columns `lie_dimension`, `lie_complete`; `method`, and
+    /// `variance_observed`, `noise_variance` empty without typicality).
     /// The first six columns are those of earlier versions, in the same order.
     pub fn csv(&self) -> String {
+        let opt = |v: Option<f64>| v.map(|v| format!("{v:.10e}")).unwrap_or_default();
         let mut s = String::from(
-            "qubits,params,variance,variance_xx,variance_zz,seconds,median_sq,variance_err,variance_ep_shots,by_distance,lie_dimension,lie_complete\n",
+            "qubits,params,variance,variance_xx,variance_zz,seconds,median_sq,variance_err,variance_ep_shots,by_distance,lie_dimension,lie_complete,method,variance_observed,noise_variance\n",
         );
         for x in &self.per_size {
             let by: Vec<String> = x
@@ -208,7 +236,7 @@ impl Plateau {
                 .map(|(d, v)| format!("{d}:{v:.6e}"))
                 .collect();
             s.push_str(&format!(
-                "{},{},{:.10e},{:.10e},{:.10e},{:.3},{:.10e},{:.10e},{},{},{},{}\n",
+                "{},{},{:.10e},{:.10e},{:.10e},{:.3},{:.10e},{:.10e},{},{},{},{},{},{},{}\n",
                 x.qubits,
                 x.params,
                 x.variance,
@@ -222,7 +250,10 @@ impl Plateau {
                     .unwrap_or_default(),
                 by.join(";"),
                 x.lie_dimension.dimension,
-                x.lie_dimension.complete
+                x.lie_dimension.complete,
+                x.method,
+                opt(x.variance_observed),
+                opt(x.noise_variance),
             ));
         }
         s
@@ -246,7 +277,13 @@ impl Plateau {
         let (lo, hi) = self.decay_rate_ci95_bootstrap;
         let (state, y) = match self.temperature {
             Some(t) => (
-                format!(", T = {t}"),
+                match self.per_size.iter().find(|x| x.method == "typicality") {
+                    Some(x) => format!(
+                        ", T = {t} (typicality from N = {}, noise-corrected)",
+                        x.qubits
+                    ),
+                    None => format!(", T = {t}"),
+                },
                 format!("Var ∂⟨C⟩_T/∂θ (thermal EP, T = {t})"),
             ),
             None => (String::new(), "Var ∂⟨C⟩/∂θ (ground-state EP)".into()),
@@ -274,8 +311,33 @@ impl Plateau {
                 ),
                 Curve::new("ZZ", pts(|x| x.variance_zz)),
                 Curve::new("median g²", pts(|x| x.median_sq)),
-            ],
+            ]
+            .into_iter()
+            .chain(self.typicality_curves())
+            .collect(),
         }
+    }
+
+    /// With typicality sizes: the observed variance and the noise subtracted from it (the
+    /// corrected variance is the `all` curve; where it is ≤ 0 only these two are drawn).
+    fn typicality_curves(&self) -> Vec<Curve> {
+        let typ: Vec<&SizeResult> = self
+            .per_size
+            .iter()
+            .filter(|x| x.noise_variance.is_some())
+            .collect();
+        if typ.is_empty() {
+            return Vec::new();
+        }
+        let pts = |f: fn(&SizeResult) -> Option<f64>| -> Vec<(f64, f64)> {
+            typ.iter()
+                .filter_map(|x| Some((x.qubits as f64, f(x)?)))
+                .collect()
+        };
+        vec![
+            Curve::new("observed (typicality)", pts(|x| x.variance_observed)),
+            Curve::new("noise (mean σ²)", pts(|x| x.noise_variance)),
+        ]
     }
 }
 
@@ -429,6 +491,18 @@ fn t975(dof: usize) -> f64 {
 /// The caveats of a scan (see [`Plateau::warnings`]).
 fn trust_warnings(per: &[SizeResult], samples: usize, rate: f64, ci: (f64, f64)) -> Vec<String> {
     let mut w = Vec::new();
+    for x in per {
+        if let (Some(obs), Some(noise)) = (x.variance_observed, x.noise_variance) {
+            if noise > 0.5 * obs {
+                w.push(format!(
+                    "N = {}: the typicality noise ({noise:.3e}, the mean squared standard error) is {:.0} % of the observed variance {obs:.3e}, so the corrected variance {:.3e} rests on the subtraction; more random vectors per draw would shrink the noise",
+                    x.qubits,
+                    100.0 * noise / obs,
+                    x.variance
+                ));
+            }
+        }
+    }
     for pair in per.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         let err = a.variance_err.hypot(b.variance_err);
@@ -493,19 +567,6 @@ pub fn plateau_scan_until(
     let (engine, ep) = match p.temperature {
         Some(t) => {
             crate::ep::check_temperature(t)?;
-            let big = p
-                .sizes
-                .iter()
-                .copied()
-                .filter(|&n| n > DENSE_MAX_QUBITS)
-                .max();
-            if let Some(n) = big {
-                return Err(crate::ep::thermal::ThermalError::KuboMoriNeedsDense {
-                    qubits: n,
-                    max: DENSE_MAX_QUBITS,
-                }
-                .into());
-            }
             let tp = ThermalParams::new(t, ThermalGradient::KuboMori, p.seed);
             let ep = EpParams {
                 thermal: Some(tp.clone()),
@@ -517,6 +578,7 @@ pub fn plateau_scan_until(
     };
     let mut per_size = Vec::with_capacity(p.sizes.len());
     let mut boot: Vec<Vec<Vec<f64>>> = Vec::with_capacity(p.sizes.len());
+    let mut boot_noise: Vec<f64> = Vec::with_capacity(p.sizes.len());
     for (si, &n) in p.sizes.iter().enumerate() {
         let t0 = std::time::Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
@@ -527,6 +589,10 @@ pub fn plateau_scan_until(
         let (mut s1, mut s2) = (vec![0.0; k_params], vec![0.0; k_params]);
         let mut sq = Vec::with_capacity(p.samples);
         let (mut e1, mut e2) = (vec![0.0; k_params], vec![0.0; k_params]);
+        // Typicality above the dense size: every draw's gradient comes with its jackknife
+        // standard errors, whose squares (summed over draws, per parameter) are its noise.
+        let typical = p.temperature.filter(|_| n > THERMAL_DENSE_MAX);
+        let mut noise = vec![0.0; k_params];
         // Every draw's exact gradient, kept for the bootstrap (samples × params numbers).
         let mut grads: Vec<Vec<f64>> = Vec::with_capacity(p.samples);
         // The networks are drawn in sequence from the size's stream (cheap); their gradients,
@@ -553,7 +619,27 @@ pub fn plateau_scan_until(
                 return Ok::<_, Error>(None);
             }
             let model = &models[sample];
-            let exact = engine.exact(model, &model.theta(), &ex, &ep)?;
+            let (exact, std_err) = match typical {
+                Some(t) => {
+                    // Independent random vectors for every draw, so that the noise is
+                    // independent of the draw and the mean squared error removes it.
+                    let mut tp = ThermalParams::new(
+                        t,
+                        ThermalGradient::KuboMori,
+                        p.seed ^ ((n as u64) << 32) ^ sample as u64,
+                    );
+                    tp.method = ThermalMethod::Typicality;
+                    tp.typicality.samples = THERMAL_VECTORS;
+                    let params = EpParams {
+                        thermal: Some(tp.clone()),
+                        exact: false,
+                        ..ep.clone()
+                    };
+                    let g = Engine::Thermal(tp).gradient(model, &model.theta(), &ex, &params)?;
+                    (g.ep, g.ep_std)
+                }
+                None => (engine.exact(model, &model.theta(), &ex, &ep)?, None),
+            };
             let shot = match p.ep_shots {
                 Some((shots, beta)) => {
                     let params = EpParams {
@@ -571,11 +657,11 @@ pub fn plateau_scan_until(
                 None => None,
             };
             progress(si, sample + 1);
-            Ok(Some((exact, shot)))
+            Ok(Some((exact, std_err, shot)))
         })?;
         let mut cancelled = false;
         for draw in draws {
-            let Some((exact, shot)) = draw else {
+            let Some((exact, std_err, shot)) = draw else {
                 cancelled = true;
                 break;
             };
@@ -583,7 +669,13 @@ pub fn plateau_scan_until(
                 s1[k] += v;
                 s2[k] += v * v;
             }
-            sq.push(exact.iter().map(|v| v * v).sum::<f64>() / k_params as f64);
+            // E g̃² = g² + σ²: the draw's squared gradient less its noise.
+            let mut own_noise = 0.0;
+            for (k, e) in std_err.iter().flatten().enumerate() {
+                noise[k] += e * e;
+                own_noise += e * e;
+            }
+            sq.push((exact.iter().map(|v| v * v).sum::<f64>() - own_noise) / k_params as f64);
             grads.push(exact);
             for (k, v) in shot.iter().flatten().enumerate() {
                 e1[k] += v;
@@ -594,11 +686,13 @@ pub fn plateau_scan_until(
             break;
         }
         let s = p.samples as f64;
-        let var: Vec<f64> = s1
+        let observed: Vec<f64> = s1
             .iter()
             .zip(&s2)
             .map(|(a, b)| (b / s - (a / s).powi(2)) * s / (s - 1.0).max(1.0))
             .collect();
+        let noise: Vec<f64> = noise.iter().map(|e| e / s).collect();
+        let var: Vec<f64> = observed.iter().zip(&noise).map(|(v, e)| v - e).collect();
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
         let dist = distances(n, &edges, n - 1);
         let mut by: std::collections::BTreeMap<usize, (f64, usize)> = Default::default();
@@ -618,10 +712,18 @@ pub fn plateau_scan_until(
             .map(|k| var[k])
             .collect();
         boot.push(grads);
+        boot_noise.push(if typical.is_some() { mean(&noise) } else { 0.0 });
         per_size.push(SizeResult {
             qubits: n,
             params: k_params,
             variance: mean(&var),
+            method: match (p.temperature, typical) {
+                (None, _) => "exact",
+                (Some(_), None) => "dense",
+                (Some(_), Some(_)) => "typicality",
+            },
+            variance_observed: typical.map(|_| mean(&observed)),
+            noise_variance: typical.map(|_| mean(&noise)),
             variance_err,
             variance_xx: mean(&var[first.clone()]),
             variance_zz: mean(&second),
@@ -646,11 +748,14 @@ pub fn plateau_scan_until(
         });
     }
     let xs: Vec<f64> = per_size.iter().map(|r| r.qubits as f64).collect();
+    // A noise-corrected statistic can be ≤ 0 (the noise exceeded what was observed): it has no
+    // logarithm, and the rates of that statistic are left undefined (NaN) rather than fitted
+    // to a clipped number.
     let fit = |f: fn(&SizeResult) -> f64| {
-        let ys: Vec<f64> = per_size
-            .iter()
-            .map(|r| f(r).max(f64::MIN_POSITIVE).ln())
-            .collect();
+        if per_size.iter().any(|r| f(r) <= 0.0) {
+            return (f64::NAN, f64::NAN);
+        }
+        let ys: Vec<f64> = per_size.iter().map(|r| f(r).ln()).collect();
         fit_line(&xs, &ys)
     };
     let (slope, err) = fit(|r| r.variance);
@@ -670,8 +775,25 @@ pub fn plateau_scan_until(
         .fold(f64::NAN, f64::max);
     let rate = -slope;
     let ci = (rate - half, rate + half);
-    let warnings = trust_warnings(&per_size, p.samples, rate, ci);
-    let (boot_var, boot_med) = bootstrap_rates(&xs, &boot, p.seed);
+    let mut warnings = trust_warnings(&per_size, p.samples, rate, ci);
+    let unresolved: Vec<String> = per_size
+        .iter()
+        .filter(|r| r.variance <= 0.0)
+        .map(|r| r.qubits.to_string())
+        .collect();
+    let (mut boot_var, mut boot_med) = bootstrap_rates_with_noise(&xs, &boot, &boot_noise, p.seed);
+    if !unresolved.is_empty() {
+        warnings.push(format!(
+            "the noise-corrected variance is ≤ 0 at N = {}: the noise of the typicality \
+             gradients hides the variance there, so no decay rate is fitted (only that the \
+             variance is below about the noise level)",
+            unresolved.join(", ")
+        ));
+        boot_var = (f64::NAN, f64::NAN);
+    }
+    if per_size.iter().any(|r| r.median_sq <= 0.0) {
+        boot_med = (f64::NAN, f64::NAN);
+    }
     Ok(Plateau {
         decay_rate_ci95_bootstrap: boot_var,
         decay_rate_median_ci95_bootstrap: boot_med,
@@ -725,8 +847,25 @@ pub fn size_statistics(grads: &[Vec<f64>], idx: &[usize], sq: &mut Vec<f64>) -> 
 /// are resampled with replacement (ChaCha8 seeded from `seed`) and both rates refitted; NaN
 /// with fewer than two sizes.
 pub fn bootstrap_rates(xs: &[f64], draws: &[Vec<Vec<f64>>], seed: u64) -> ((f64, f64), (f64, f64)) {
+    bootstrap_rates_with_noise(xs, draws, &vec![0.0; draws.len()], seed)
+}
+
+/// [`bootstrap_rates`] for noisy gradients: `noise[i]` (the size's mean squared standard
+/// error, [`SizeResult::noise_variance`]) is subtracted from both statistics of size `i` in
+/// every resample, as the scan subtracts it from its variance (held fixed over resamples: its
+/// own spread is a small part of the interval).
+pub fn bootstrap_rates_with_noise(
+    xs: &[f64],
+    draws: &[Vec<Vec<f64>>],
+    noise: &[f64],
+    seed: u64,
+) -> ((f64, f64), (f64, f64)) {
     let nan = (f64::NAN, f64::NAN);
-    if xs.len() < 2 || draws.len() != xs.len() || draws.iter().any(Vec::is_empty) {
+    if xs.len() < 2
+        || draws.len() != xs.len()
+        || noise.len() != xs.len()
+        || draws.iter().any(Vec::is_empty)
+    {
         return (nan, nan);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xB007_5742_u64);
@@ -738,17 +877,28 @@ pub fn bootstrap_rates(xs: &[f64], draws: &[Vec<Vec<f64>>], seed: u64) -> ((f64,
     let (mut idx, mut sq) = (Vec::with_capacity(most), Vec::with_capacity(most));
     let (mut yv, mut ym) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
     for _ in 0..BOOTSTRAP_RESAMPLES {
+        let (mut ok_v, mut ok_m) = (true, true);
         for (i, d) in draws.iter().enumerate() {
             idx.clear();
             idx.extend((0..d.len()).map(|_| rng.random_range(0..d.len())));
             let (v, m) = size_statistics(d, &idx, &mut sq);
-            yv[i] = v.max(f64::MIN_POSITIVE).ln();
-            ym[i] = m.max(f64::MIN_POSITIVE).ln();
+            ok_v &= noise[i] == 0.0 || v - noise[i] > 0.0;
+            ok_m &= noise[i] == 0.0 || m - noise[i] > 0.0;
+            yv[i] = (v - noise[i]).max(f64::MIN_POSITIVE).ln();
+            ym[i] = (m - noise[i]).max(f64::MIN_POSITIVE).ln();
         }
-        rv.push(-fit_line(xs, &yv).0);
-        rm.push(-fit_line(xs, &ym).0);
+        // A resample whose noise-corrected statistic is ≤ 0 has no rate: marked NaN (without
+        // noise a zero variance, all draws alike, is clipped as before).
+        rv.push(if ok_v { -fit_line(xs, &yv).0 } else { f64::NAN });
+        rm.push(if ok_m { -fit_line(xs, &ym).0 } else { f64::NAN });
     }
+    // More than 2.5 % of resamples without a rate: no 95 % interval (NaN); fewer are dropped.
     let ci = |mut r: Vec<f64>| {
+        let total = r.len();
+        r.retain(|x| x.is_finite());
+        if r.len() * 40 < total * 39 || r.is_empty() {
+            return (f64::NAN, f64::NAN);
+        }
         r.sort_by(f64::total_cmp);
         let q = |p: f64| r[((p * (r.len() - 1) as f64).round() as usize).min(r.len() - 1)];
         (q(0.025), q(0.975))

@@ -97,6 +97,7 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
             "thermal-chain-T1",
             "thermal-chain-T0.3",
             "thermal-tfim-chain-T1",
+            "thermal-tfim-chain-T0.3-typicality",
             "shots-xor",
             "shots-parity3",
             "shots-ising_grid",
@@ -120,6 +121,11 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         ("thermal-chain-T1", "plateau.json", "plateau.png"),
         ("thermal-chain-T0.3", "plateau.json", "plateau.png"),
         ("thermal-tfim-chain-T1", "plateau.json", "plateau.png"),
+        (
+            "thermal-tfim-chain-T0.3-typicality",
+            "plateau.json",
+            "plateau.png",
+        ),
         ("shots-xor", "shots.json", "shots.png"),
         ("shots-parity3", "shots.json", "shots.png"),
         ("shots-ising_grid", "shots.json", "shots.png"),
@@ -185,11 +191,12 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         .take_while(|l| !l.starts_with("## "))
         .filter(|l| l.starts_with("* "))
         .collect();
-    // Ground and thermal plateaus (two each), the TFIM Lie checks, shots, covariance scans,
-    // preparation, Iris, digits.
+    // Ground and thermal plateaus (two each; the typicality scan one more, its noise, and the
+    // summary over typicality sizes), the TFIM Lie checks (dense and typicality), shots,
+    // covariance scans, preparation, Iris, digits.
     assert_eq!(
         findings.len(),
-        8 + 6 + 2 + 3 + 2 + 1 + 1 + 1,
+        8 + 10 + 3 + 3 + 2 + 1 + 1 + 1,
         "{findings:?}"
     );
     assert!(
@@ -200,6 +207,42 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
     );
     let png = std::fs::read(out.join("digits/digits.png")).expect("digits.png");
     assert_eq!(&png[1..4], b"PNG");
+    // The typicality scan says how much of its variance was noise.
+    assert!(
+        md.contains("Noise correction (Kubo–Mori by typicality"),
+        "{md}"
+    );
+    // --only reruns one study and keeps every other section, from the saved results.
+    let v = json_of(qep().args([
+        "reproduce",
+        "--quick",
+        "--repo",
+        &repo(""),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--report",
+        report.to_str().expect("utf-8"),
+        "--only",
+        "thermal-scan-xor",
+        "--json",
+    ]));
+    assert_eq!(v["studies"].as_array().map(Vec::len), Some(1));
+    let merged = std::fs::read_to_string(&report).expect("RESULTS.md");
+    assert!(
+        merged.contains("This report merges a rerun of 1 studies"),
+        "{merged}"
+    );
+    for needle in [
+        "| chain | 4–8 | 20 |",
+        "## 7. Training on Iris",
+        "## 8. Training on the 8×8 digits",
+        "| iris/seed-2 | ",
+    ] {
+        assert!(
+            merged.contains(needle),
+            "--only dropped {needle:?}:\n{merged}"
+        );
+    }
     let reduced = std::fs::read_to_string(out.join("digits/digits-pca.csv")).expect("csv");
     assert_eq!(
         reduced.lines().count(),

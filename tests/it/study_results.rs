@@ -13,7 +13,7 @@ use qep::study::reproduce::{prep_chart, time_within, PrepPoint};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::common::{fails, json_of, qep};
+use crate::common::{json_of, qep};
 
 fn params(family: Family, sizes: Vec<usize>, samples: usize, t: Option<f64>) -> PlateauParams {
     PlateauParams {
@@ -138,23 +138,74 @@ fn tfim_chain_family_is_zz_bonds_and_x_fields_and_its_ground_state_variance_is_r
     }
 }
 
+/// Above the dense size the scan takes the Kubo–Mori gradient by typicality: its observed
+/// variance is the sample variance of the draws' gradients and its noise the mean of their
+/// squared standard errors, both recomputed here from the engine draw by draw (same networks,
+/// same random-vector seeds); the reported variance is their difference, and at T = 1 the
+/// noise dominates the tiny variance, which the scan says in a warning.
 #[test]
-fn thermal_plateau_refuses_sizes_beyond_the_dense_limit() {
-    let p = params(Family::Chain, vec![4, 13], 2, Some(1.0));
-    let e = plateau_scan(&p, |_, _| {}).unwrap_err().to_string();
-    assert!(e.contains("13") && e.contains("12"), "{e}");
-    let err = fails(qep().args([
-        "plateau",
-        "--family",
-        "chain",
-        "--sizes",
-        "4,13",
-        "--temperature",
-        "1",
-        "--samples",
-        "2",
-    ]));
-    assert!(err.contains("13"), "{err}");
+fn thermal_plateau_above_the_dense_size_subtracts_the_typicality_noise() {
+    use qep::ep::thermal::{ThermalMethod, ThermalParams};
+    use qep::ep::{Engine, EpParams};
+    use qep::hamiltonian::ThermalGradient;
+    use qep::study::plateau::{THERMAL_DENSE_MAX, THERMAL_VECTORS};
+    let n = THERMAL_DENSE_MAX + 1;
+    let p = params(Family::TfimChain, vec![n, n + 1], 3, Some(1.0));
+    let r = plateau_scan(&p, |_, _| {}).unwrap();
+    for s in &r.per_size {
+        assert_eq!(s.method, "typicality");
+        let (obs, noise) = (s.variance_observed.unwrap(), s.noise_variance.unwrap());
+        assert!((s.variance - (obs - noise)).abs() <= 1e-15 * obs.abs().max(noise));
+        assert!(noise > 0.0);
+    }
+    // The first size, draw by draw.
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    rng.set_stream(n as u64);
+    let ex = example();
+    let (mut g, mut e2) = (Vec::new(), Vec::new());
+    for sample in 0..p.samples {
+        let m = network(p.family, n, p.init_range, &mut rng).unwrap();
+        let mut tp = ThermalParams::new(
+            1.0,
+            ThermalGradient::KuboMori,
+            p.seed ^ ((n as u64) << 32) ^ sample as u64,
+        );
+        tp.method = ThermalMethod::Typicality;
+        tp.typicality.samples = THERMAL_VECTORS;
+        let ep = EpParams {
+            thermal: Some(tp.clone()),
+            ..EpParams::default()
+        };
+        let d = Engine::Thermal(tp)
+            .gradient(&m, &m.theta(), &ex, &ep)
+            .unwrap();
+        e2.push(d.ep_std.unwrap().iter().map(|x| x * x).collect::<Vec<_>>());
+        g.push(d.ep);
+    }
+    let k = g[0].len();
+    let s = p.samples as f64;
+    let obs: f64 = (0..k)
+        .map(|j| {
+            let m = g.iter().map(|x| x[j]).sum::<f64>() / s;
+            g.iter().map(|x| (x[j] - m).powi(2)).sum::<f64>() / (s - 1.0)
+        })
+        .sum::<f64>()
+        / k as f64;
+    let noise: f64 = e2.iter().flatten().sum::<f64>() / (s * k as f64);
+    let first = &r.per_size[0];
+    assert!(
+        (first.variance_observed.unwrap() / obs - 1.0).abs() < 1e-9,
+        "{obs}"
+    );
+    assert!(
+        (first.noise_variance.unwrap() / noise - 1.0).abs() < 1e-9,
+        "{noise}"
+    );
+    assert!(
+        r.warnings.iter().any(|w| w.contains("typicality noise")),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[test]
@@ -271,7 +322,8 @@ fn plateau_cli_writes_thermal_tfim_scan_with_bootstrap() {
         .lines()
         .next()
         .unwrap()
-        .ends_with(",lie_dimension,lie_complete"));
+        .ends_with(",lie_dimension,lie_complete,method,variance_observed,noise_variance"));
+    assert_eq!(v["per_size"][0]["method"], "dense");
     assert_eq!(
         &std::fs::read(out.join("plateau.png")).unwrap()[1..4],
         b"PNG"

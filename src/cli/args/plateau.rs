@@ -34,7 +34,8 @@ pub struct PlateauArgs {
     #[arg(long, default_value_t = 0.05, value_name = "B")]
     pub beta: f64,
     /// Thermal EP at temperature T: the variance of the exact gradient of the thermal cost
-    /// ⟨C⟩_T (Kubo–Mori, dense Gibbs state; sizes ≤ 12).
+    /// ⟨C⟩_T (Kubo–Mori: dense Gibbs state up to 10 qubits, typicality above, its noise
+    /// subtracted from the variance).
     #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,
     /// Seed of every draw.

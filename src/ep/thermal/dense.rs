@@ -25,7 +25,8 @@
 //! ([`crate::operator::DENSE_MAX_QUBITS`]), cost `O(4^N)` memory and `O(8^N)` time per
 //! diagonalisation. Training ([`thermal_gradient`], [`thermal_prediction`]) computes one
 //! estimator at a time, dense up to 12 qubits and by typicality ([`super::typicality`]) above,
-//! where the clamped and covariance estimators remain available and Kubo–Mori does not.
+//! Kubo–Mori included ([`super::typicality::kubo_mori_samples`]: the `s` integral by
+//! Gauss–Legendre nodes, two exponentials per node serving every parameter).
 //! [`covariance_from_shots`] is Eq. 43 as an experiment would do it: Z-basis shots of the free
 //! Gibbs state, nothing else.
 
@@ -72,17 +73,6 @@ pub enum ThermalError {
     /// The dense eigensolver failed.
     #[error(transparent)]
     Solver(#[from] SolverError),
-    /// The Kubo–Mori (exact) gradient needs the eigenbasis, hence the dense Gibbs state.
-    #[error(
-        "{qubits} qubits: the Kubo–Mori (exact) thermal gradient needs the dense Gibbs state, \
-         limited to {max} qubits; use thermal_gradient: clamped or covariance (typicality)"
-    )]
-    KuboMoriNeedsDense {
-        /// Qubits of the model.
-        qubits: usize,
-        /// The dense limit.
-        max: usize,
-    },
     /// The typicality estimate failed.
     #[error(transparent)]
     Typicality(#[from] TypicalityError),

@@ -9,7 +9,9 @@ use crate::operator::DENSE_MAX_QUBITS;
 use crate::pauli::{Letter, PauliString, PauliSum};
 use crate::scalar::C64;
 
-use super::typicality::{anticommutator_half, typical_samples, TypicalityParams};
+use super::typicality::{
+    anticommutator_half, kubo_mori_samples, typical_samples, TypicalityParams,
+};
 use crate::measure::stats::jackknife;
 
 use super::dense::*;
@@ -168,7 +170,7 @@ pub struct ThermalParams {
     /// Temperature `T > 0`.
     pub temperature: f64,
     /// Gradient estimator: clamped (Eq. 42 analogue, needs β), covariance (Eq. 43, biased
-    /// for quantum models) or Kubo–Mori (exact, dense only).
+    /// for quantum models) or Kubo–Mori (exact; by typicality above the dense limit).
     pub estimator: ThermalGradient,
     /// Dense or typicality.
     pub method: ThermalMethod,
@@ -194,11 +196,9 @@ impl ThermalParams {
     /// The method used for a model of `qubits` qubits (`Dense` or `Typicality`).
     ///
     /// # Errors
-    /// [`ThermalError::TooManyQubits`] for `Dense` above the limit;
-    /// [`ThermalError::KuboMoriNeedsDense`] for the Kubo–Mori estimator without the dense
-    /// state.
+    /// [`ThermalError::TooManyQubits`] for `Dense` above the limit.
     pub fn resolve(&self, qubits: usize) -> Result<ThermalMethod, ThermalError> {
-        let m = match self.method {
+        Ok(match self.method {
             ThermalMethod::Auto if qubits <= DENSE_MAX_QUBITS => ThermalMethod::Dense,
             ThermalMethod::Auto => ThermalMethod::Typicality,
             ThermalMethod::Dense => {
@@ -206,14 +206,7 @@ impl ThermalParams {
                 ThermalMethod::Dense
             }
             ThermalMethod::Typicality => ThermalMethod::Typicality,
-        };
-        if m == ThermalMethod::Typicality && self.estimator == ThermalGradient::KuboMori {
-            return Err(ThermalError::KuboMoriNeedsDense {
-                qubits,
-                max: DENSE_MAX_QUBITS,
-            });
-        }
-        Ok(m)
+        })
     }
 }
 
@@ -237,16 +230,19 @@ pub struct ThermalStep {
 ///   drowned by sampling noise of order `1/β`;
 /// * covariance: `−(1/T)(½⟨{P_k, C}⟩_T − ⟨P_k⟩_T⟨C⟩_T)` (Eq. 43), exact only for diagonal
 ///   `H` or `[C, H] = 0`;
-/// * Kubo–Mori: `−(1/T)(∫₀¹ Tr(ρ^s P_k ρ^{1−s} C) ds − ⟨P_k⟩⟨C⟩)`, exact, dense only.
+/// * Kubo–Mori: `−(1/T)(∫₀¹ Tr(ρ^s P_k ρ^{1−s} C) ds − ⟨P_k⟩⟨C⟩)`, exact; with typicality
+///   the integral by Gauss–Legendre nodes and two exponentials per node and random vector
+///   ([`kubo_mori_samples`]), unbiased up to the quadrature and the ratio's `O(1/R)`.
 ///
 /// Dense cost: one (covariance, Kubo–Mori) or two (clamped) `O(8^N)` diagonalisations and a
 /// few `O(8^N)` products, then `O(2^N)` per parameter. Typicality cost: one or two
-/// [`typical_samples`] runs.
+/// [`typical_samples`] runs, or one [`kubo_mori_samples`] run (about `2·nodes` exponentials
+/// per vector).
 ///
 /// # Errors
 /// [`ThermalError::TemperatureNotPositive`], [`ThermalError::BetaNotPositive`] (clamped),
-/// [`ThermalError::NoTargets`], [`ThermalError::KuboMoriNeedsDense`],
-/// [`ThermalError::TooManyQubits`]; model, operator, solver and typicality errors.
+/// [`ThermalError::NoTargets`], [`ThermalError::TooManyQubits`]; model, operator, solver and
+/// typicality errors.
 pub(crate) fn thermal_gradient(
     model: &Model,
     theta: &[f64],
@@ -300,6 +296,12 @@ pub(crate) fn thermal_gradient(
                     .collect()
             });
             (g, Some(s))
+        }
+        (ThermalMethod::Typicality, ThermalGradient::KuboMori) => {
+            let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
+            let s = kubo_mori_samples(&h0, &c, &strings, t, &params.typicality, |_, _| {})?;
+            let (g, sd) = s.kubo_mori();
+            (g, Some(sd))
         }
         (ThermalMethod::Typicality, _) => {
             // Observables: P_k, C, ½{P_k, C}.
