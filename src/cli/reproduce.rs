@@ -267,9 +267,10 @@ pub fn run(a: ReproduceArgs) -> Result<()> {
         done = merge_saved(&all, done, &a.report);
         total = done.iter().map(|d| d.seconds).sum();
         merged = Some(format!(
-            "This report merges a rerun of {rerun} studies (`qep reproduce --only {}`, {took:.0} s) \
+            "This report merges a rerun of {rerun} {} (`qep reproduce --only {}`, {took:.0} s) \
              with the saved results of the other {} (their JSON in `{}/`, their wall times from \
              the previous report); the total below adds them up.\n",
+            if rerun == 1 { "study" } else { "studies" },
             a.only.join(","),
             done.len() - rerun,
             out.display()
@@ -660,10 +661,16 @@ fn report(a: &ReproduceArgs, p: &Plan, studies: &[Study], done: &[Done], total: 
     let _ = writeln!(md, "# Results\n");
     let _ = writeln!(
         md,
-        "Regenerated from scratch by `./results/reproduce.sh` (which runs `qep reproduce{}`) with \
+        "Regenerated {} by `./results/reproduce.sh` (which runs `qep reproduce{}`) with \
          fixed seeds: qep {}, mode {mode}, {} threads; {} studies in **{:.0} s** on this \
          machine (budget of this mode: {}). Each study's folder holds what its command writes \
          (JSON, CSV, SVG, PNG); the command line is given with each table.\n",
+        // A run with --only reruns some studies and merges the saved rest (said below).
+        if a.only.is_empty() {
+            "from scratch"
+        } else {
+            "in part"
+        },
         if a.quick { " --quick" } else { "" },
         env!("CARGO_PKG_VERSION"),
         rayon::current_num_threads(),

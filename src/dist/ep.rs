@@ -184,7 +184,7 @@ pub fn ep_split(qubits: usize, params: &EpParams) -> Option<(&'static dyn Comm, 
 /// engines that never split (shots, thermal, classical) run on any number of ranks.
 ///
 /// # Errors
-/// [`DistError`] from [`Layout::of`] when splitting is asked for and impossible.
+/// [`DistError`](super::DistError) from [`Layout::of`] when splitting is asked for and impossible.
 pub fn ep_split_checked(
     qubits: usize,
     params: &EpParams,

@@ -229,7 +229,8 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
     assert_eq!(v["studies"].as_array().map(Vec::len), Some(1));
     let merged = std::fs::read_to_string(&report).expect("RESULTS.md");
     assert!(
-        merged.contains("This report merges a rerun of 1 studies"),
+        merged.contains("This report merges a rerun of 1 study (")
+            && merged.contains("Regenerated in part by"),
         "{merged}"
     );
     for needle in [
