@@ -143,7 +143,7 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Rerun every study of RESULTS.md with fixed seeds into results/ and rewrite RESULTS.md.
     #[command(
-        after_help = "Examples:\n  qep reproduce                 # the full run (about 15 minutes on 2 cores)\n  qep reproduce --quick --out /tmp/r --report /tmp/r/RESULTS.md\n\nStudies: qep plateau (chain, grid, all-to-all), qep shots (xor, parity3, ising_grid) and\nqep run on Iris (3 seeds), each run as the command printed in RESULTS.md; the report gives\nevery table, the PNG plots, the wall time of each study and one sentence per finding.\n./results/reproduce.sh builds qep and runs this from the repository root."
+        after_help = "Examples:\n  qep reproduce                 # the full run (about 25 CPU-minutes: 60-90 minutes on 2 shared cores)\n  qep reproduce --quick --out /tmp/r --report /tmp/r/RESULTS.md\n  qep reproduce --only digits   # rerun one study; the others keep their saved results\n\nStudies: qep plateau, ground state and thermal (chain, grid, all-to-all, tfim-chain; the\nthermal gradient by typicality above 10 qubits) with the Lie-algebra check, qep shots (xor,\nparity3, ising_grid), qep thermal-scan (covariance vs Kubo-Mori), qep grad --prep-times and\nqep prepare (preparation vs gradient), qep run on Iris and the 8x8 digits (5 seeds each),\neach run as the command printed in RESULTS.md; the report gives every table, the PNG plots,\nthe wall time of each study and one sentence per finding.\n./results/reproduce.sh builds qep and runs this from the repository root."
     )]
     Reproduce(ReproduceArgs),
 }

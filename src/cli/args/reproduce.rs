@@ -21,7 +21,8 @@ pub struct ReproduceArgs {
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub repo: PathBuf,
     /// Run only the studies whose name starts with one of these (comma-separated, e.g.
-    /// `digits` or `plateau-chain,iris`); the report then holds their sections only.
+    /// `digits` or `plateau-chain,iris`); the report is rewritten with every study, those not
+    /// rerun from their saved JSON under `--out`.
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub only: Vec<String>,
     /// Print a JSON summary (studies, wall times, files) instead of text.
