@@ -277,6 +277,36 @@ impl TypicalSamples {
     }
 }
 
+/// The checks every typicality estimate makes before it allocates: a finite temperature
+/// above 0, at least two random vectors (for a standard error), and every operator on the
+/// Hamiltonian's qubits (the first that is not is named by its position).
+fn check_inputs<'a>(
+    h: &PauliSum,
+    operators: impl Iterator<Item = &'a PauliSum>,
+    temperature: f64,
+    samples: usize,
+) -> Result<(), TypicalityError> {
+    if !(temperature > 0.0 && temperature.is_finite()) {
+        return Err(TypicalityError::NotPositive {
+            what: "temperature",
+            value: temperature,
+        });
+    }
+    if samples < 2 {
+        return Err(TypicalityError::TooFewSamples { samples });
+    }
+    if let Some((index, a)) = operators
+        .enumerate()
+        .find(|(_, a)| a.qubits() != h.qubits())
+    {
+        return Err(TypicalityError::QubitMismatch {
+            index,
+            got: a.qubits(),
+            expected: h.qubits(),
+        });
+    }
+    Ok(())
+}
 /// Evolves `R` seeded random vectors to `|φ_r⟩ = e^{−(H − E_s)/(2T)}|r⟩` and records
 /// `⟨φ_r|A_j|φ_r⟩` for every observable (each a Pauli sum, evaluated term by term on the same
 /// `φ_r`: no re-evolution per observable) and `⟨φ_r|φ_r⟩` ([`TypicalSamples`]).
@@ -296,28 +326,7 @@ pub fn typical_samples(
     mut on_sample: impl FnMut(usize, usize),
 ) -> Result<TypicalSamples, TypicalityError> {
     let t0 = Instant::now();
-    if !(temperature > 0.0 && temperature.is_finite()) {
-        return Err(TypicalityError::NotPositive {
-            what: "temperature",
-            value: temperature,
-        });
-    }
-    if params.samples < 2 {
-        return Err(TypicalityError::TooFewSamples {
-            samples: params.samples,
-        });
-    }
-    if let Some((index, a)) = observables
-        .iter()
-        .enumerate()
-        .find(|(_, a)| a.qubits() != h.qubits())
-    {
-        return Err(TypicalityError::QubitMismatch {
-            index,
-            got: a.qubits(),
-            expected: h.qubits(),
-        });
-    }
+    check_inputs(h, observables.iter(), temperature, params.samples)?;
     check_alloc_u128(VECTORS * state_bytes(h.qubits(), 16), "typicality vectors")?;
     let op = XMaskOperator::new(h)?;
     let bounds = spectral_bounds(h, &op, params.lanczos_steps, params.seed)?;
@@ -517,29 +526,12 @@ pub fn kubo_mori_samples(
     mut on_sample: impl FnMut(usize, usize),
 ) -> Result<TypicalSamples, TypicalityError> {
     let t0 = Instant::now();
-    if !(temperature > 0.0 && temperature.is_finite()) {
-        return Err(TypicalityError::NotPositive {
-            what: "temperature",
-            value: temperature,
-        });
-    }
-    if tp.samples < 2 {
-        return Err(TypicalityError::TooFewSamples {
-            samples: tp.samples,
-        });
-    }
-    if let Some((index, a)) = params
-        .iter()
-        .chain(std::iter::once(c))
-        .enumerate()
-        .find(|(_, a)| a.qubits() != h.qubits())
-    {
-        return Err(TypicalityError::QubitMismatch {
-            index,
-            got: a.qubits(),
-            expected: h.qubits(),
-        });
-    }
+    check_inputs(
+        h,
+        params.iter().chain(std::iter::once(c)),
+        temperature,
+        tp.samples,
+    )?;
     check_alloc_u128(
         KUBO_MORI_VECTORS * state_bytes(h.qubits(), 16),
         "Kubo–Mori typicality vectors",
