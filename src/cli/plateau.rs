@@ -216,24 +216,40 @@ pub fn run(a: PlateauArgs) -> Result<()> {
             );
         }
     }
-    println!(
-        "Var ∝ exp(−r N): r = {:.4} ± {:.4} (XX {:.4}, ZZ {:.4}); {} draws per size, {:.1} s",
-        result.decay_rate,
-        result.decay_rate_err,
-        result.decay_rate_xx,
-        result.decay_rate_zz,
-        result.samples,
-        t0.elapsed().as_secs_f64()
-    );
-    println!(
-        "median squared gradient: r = {:.4} ± {:.4} (robust to the heavy tail of nearly degenerate draws)",
-        result.decay_rate_median, result.decay_rate_median_err
-    );
-    let (lo, hi) = result.decay_rate_ci95;
-    println!(
-        "95 % interval of r: [{lo:.4}, {hi:.4}] (sampling error of r alone ± {:.4}, falls as 1/√draws)",
-        result.decay_rate_stat_err
-    );
+    // Fewer than two sizes with a positive variance leave no rate: say so instead of
+    // printing NaN as if it were one (the warnings above say why).
+    if result.decay_rate.is_finite() {
+        println!(
+            "Var ∝ exp(−r N): r = {:.4} ± {:.4} (XX {:.4}, ZZ {:.4}); {} draws per size, {:.1} s",
+            result.decay_rate,
+            result.decay_rate_err,
+            result.decay_rate_xx,
+            result.decay_rate_zz,
+            result.samples,
+            t0.elapsed().as_secs_f64()
+        );
+        let (lo, hi) = result.decay_rate_ci95;
+        println!(
+            "95 % interval of r: [{lo:.4}, {hi:.4}] (sampling error of r alone ± {:.4}, falls as 1/√draws)",
+            result.decay_rate_stat_err
+        );
+    } else {
+        println!(
+            "Var ∝ exp(−r N): no rate fitted (fewer than two sizes with a variance above 0); {} draws per size, {:.1} s",
+            result.samples,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    if result.decay_rate_median.is_finite() {
+        println!(
+            "median squared gradient: r = {:.4} ± {:.4} (robust to the heavy tail of nearly degenerate draws)",
+            result.decay_rate_median, result.decay_rate_median_err
+        );
+    } else {
+        println!(
+            "median squared gradient: no rate fitted (fewer than two sizes with a median above 0)"
+        );
+    }
     println!("wrote {}", listing(&out, &[&FILES[..], &[PNG]].concat()));
     Ok(())
 }

@@ -289,10 +289,17 @@ impl Plateau {
             None => (String::new(), "Var ∂⟨C⟩/∂θ (ground-state EP)".into()),
         };
         Chart {
-            title: format!(
-                "{family}{state}, {} draws/size: r = {:.3} (bootstrap 95 %: {:.2} … {:.2})",
-                self.samples, self.decay_rate, lo, hi
-            ),
+            title: if self.decay_rate.is_finite() {
+                format!(
+                    "{family}{state}, {} draws/size: r = {:.3} (bootstrap 95 %: {:.2} … {:.2})",
+                    self.samples, self.decay_rate, lo, hi
+                )
+            } else {
+                format!(
+                    "{family}{state}, {} draws/size: no rate fitted",
+                    self.samples
+                )
+            },
             x_label: "qubits N".into(),
             y_label: y,
             log_x: false,

@@ -671,3 +671,33 @@ fn info_reports_the_memory_spectrum_checks() {
         "8 MiB diagonal + 7 vectors of 8 MiB: {two_pass}"
     );
 }
+
+#[test]
+fn a_plateau_without_a_rate_says_so_instead_of_printing_nan() {
+    // Three draws of thermal gradients by typicality at N = 11, 12: the noise hides the
+    // variance at N = 12, so fewer than two sizes keep a positive variance and no rate exists.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plateau").display().to_string();
+    let o = std::process::Command::new(assert_cmd::cargo::cargo_bin("qep"))
+        .args([
+            "plateau",
+            "--family",
+            "chain",
+            "--sizes",
+            "11,12",
+            "--samples",
+            "3",
+            "--temperature",
+            "1",
+            "--seed",
+            "1",
+            "--out",
+            &out,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}");
+    assert!(text.contains("Var ∝ exp(−r N): no rate fitted"), "{text}");
+    assert!(!text.contains("NaN"), "{text}");
+}
