@@ -166,8 +166,7 @@ fn plan(quick: bool) -> Plan {
                 .chain(FAMILIES.iter().map(|f| large_of(f, "14,16,18", 40)))
                 .collect(),
             // Chain and TFIM chain at T = 1 and 0.3: dense to N = 9 with 100 draws, then by
-            // typicality at 12, 14, 16 (more draws at T = 0.3, where a draw's gradients
-            // spread more).
+            // typicality at 12, 14, 16 with 6 draws at T = 1 and 10 at T = 0.3.
             thermal: THERMAL_FAMILIES
                 .iter()
                 .flat_map(|f| ["1", "0.3"].map(|t| run_of(f, "4..9", 100, Some(t))))
@@ -710,10 +709,11 @@ fn report(a: &ReproduceArgs, p: &Plan, studies: &[Study], done: &[Done], total: 
     let _ = writeln!(
         md,
         "\n## What a referee would caveat\n\n\
-         * The plateau fits use few sizes (N ≤ 14 for ground states, N ≤ 9 thermal from dense \
+         * The plateau fits use few sizes (N ≤ 14 for ground states, and 14–18 with 40 \
+           draws in the `N = 14–18` scans, N ≤ 9 thermal from dense \
            Gibbs states and N = 12–16 by typicality with few draws and its noise subtracted): \
            an exponential and a polynomial both fit \
-           four to seven points, and the residual comparison only says which describes *these* \
+           three to seven points, and the residual comparison only says which describes *these* \
            sizes better, not the asymptotics.\n\
          * The Lie-algebraic theory (Ragone et al., arXiv:2309.09342) is proved for \
            parametrised circuits whose unitaries spread over the group of the dynamical Lie \
