@@ -97,6 +97,12 @@ impl PlateauRun {
     }
 }
 
+/// The families of the ground-state plateau scans.
+const FAMILIES: [&str; 4] = ["chain", "grid", "all-to-all", "tfim-chain"];
+
+/// The families of the thermal plateau scans.
+const THERMAL_FAMILIES: [&str; 2] = ["chain", "tfim-chain"];
+
 /// Sizes and counts of one mode.
 struct Plan {
     plateau: Vec<PlateauRun>,
@@ -128,6 +134,7 @@ fn plan(quick: bool) -> Plan {
                 run_of("grid", "4,6,8", 20, None),
                 run_of("all-to-all", "4,5,6", 20, None),
                 run_of("tfim-chain", "4,6,8", 20, None),
+                large_of("chain", "8,9,10", 4),
             ],
             thermal: vec![
                 run_of("chain", "4,5,6", 10, Some("1")),
@@ -152,30 +159,21 @@ fn plan(quick: bool) -> Plan {
         }
     } else {
         Plan {
-            plateau: vec![
-                run_of("chain", "4..14:2", 200, None),
-                run_of("grid", "4..14:2", 200, None),
-                run_of("all-to-all", "4..14:2", 200, None),
-                run_of("tfim-chain", "4..14:2", 200, None),
-                large_of("chain", "14,16,18", 40),
-                large_of("grid", "14,16,18", 40),
-                large_of("all-to-all", "14,16,18", 40),
-                // Not tfim-chain: one of its N = 16 draws (seed 1) has a nearly degenerate
-                // ground state on which the oracle's MINRES meets its tolerance by the
-                // recurrence (59 steps) but misses it on the explicit residual (1.16e-10 >
-                // 1e-10), which fails the whole scan; the scan returns once MINRES refines
-                // such a solve instead of giving up.
-            ],
-            thermal: vec![
-                run_of("chain", "4..9", 100, Some("1")),
-                run_of("chain", "4..9", 100, Some("0.3")),
-                run_of("tfim-chain", "4..9", 100, Some("1")),
-                run_of("tfim-chain", "4..9", 100, Some("0.3")),
-                typicality_of("chain", "12,14,16", 6, "1"),
-                typicality_of("chain", "12,14,16", 10, "0.3"),
-                typicality_of("tfim-chain", "12,14,16", 6, "1"),
-                typicality_of("tfim-chain", "12,14,16", 10, "0.3"),
-            ],
+            // Every family at N = 4…14 with 200 draws, then at 14, 16, 18 with 40.
+            plateau: FAMILIES
+                .iter()
+                .map(|f| run_of(f, "4..14:2", 200, None))
+                .chain(FAMILIES.iter().map(|f| large_of(f, "14,16,18", 40)))
+                .collect(),
+            // Chain and TFIM chain at T = 1 and 0.3: dense to N = 9 with 100 draws, then by
+            // typicality at 12, 14, 16 with 6 draws at T = 1 and 10 at T = 0.3.
+            thermal: THERMAL_FAMILIES
+                .iter()
+                .flat_map(|f| ["1", "0.3"].map(|t| run_of(f, "4..9", 100, Some(t))))
+                .chain(THERMAL_FAMILIES.iter().flat_map(|f| {
+                    [("1", 6), ("0.3", 10)].map(|(t, m)| typicality_of(f, "12,14,16", m, t))
+                }))
+                .collect(),
             shots_models: &["xor", "parity3", "ising_grid"],
             shots: "100,1000,10000,100000,1000000",
             betas: "0.0125,0.025,0.05,0.1,0.2,0.4,0.8,1.6",
@@ -385,200 +383,161 @@ fn merge_saved(all: &[Study], mut done: Vec<Done>, report: &Path) -> Vec<Done> {
     out
 }
 
+/// A study whose command writes its files into `out/<name>`:
+/// `qep ARGS… --out out/<name> --overwrite --json TAIL…`.
+fn writing(name: String, args: Vec<String>, tail: Vec<String>, out: &Path) -> Study {
+    let mut all = args;
+    all.extend([
+        "--out".into(),
+        out.join(&name).display().to_string(),
+        "--overwrite".into(),
+        "--json".into(),
+    ]);
+    all.extend(tail);
+    Study {
+        name,
+        args: all,
+        save: None,
+    }
+}
+
+/// `["a", "b"]` as owned strings.
+fn strings<const K: usize>(xs: [&str; K]) -> Vec<String> {
+    xs.iter().map(|x| x.to_string()).collect()
+}
+
+/// Creates `dir` (and its parents).
+fn create(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))
+}
+
 /// The command lines of every study of plan `p`.
 fn studies(p: &Plan, repo: &Path, out: &Path) -> Result<Vec<Study>> {
-    let s = |x: &Path| x.display().to_string();
+    let model = |m: &str| {
+        repo.join(format!("hamiltonians/{m}.yaml"))
+            .display()
+            .to_string()
+    };
     let mut v = Vec::new();
     for r in p.plateau.iter().chain(&p.thermal) {
-        let name = r.name();
-        let mut args: Vec<String> = vec![
-            "plateau".into(),
-            "--family".into(),
-            r.family.into(),
-            "--sizes".into(),
-            r.sizes.into(),
-            "--samples".into(),
-            r.samples.to_string(),
-        ];
-        if let Some(t) = r.temperature {
-            args.extend(["--temperature".into(), t.into()]);
-        }
-        args.extend([
-            "--seed".into(),
-            "1".into(),
-            "--out".into(),
-            s(&out.join(&name)),
-            "--overwrite".into(),
-            "--json".into(),
+        let samples = r.samples.to_string();
+        let mut args = strings([
+            "plateau",
+            "--family",
+            r.family,
+            "--sizes",
+            r.sizes,
+            "--samples",
+            &samples,
         ]);
-        v.push(Study {
-            args,
-            name,
-            save: None,
-        });
+        if let Some(t) = r.temperature {
+            args.extend(strings(["--temperature", t]));
+        }
+        args.extend(strings(["--seed", "1"]));
+        v.push(writing(r.name(), args, vec![], out));
     }
+    let repeats = p.repeats.to_string();
     for m in p.shots_models {
-        let name = format!("shots-{m}");
-        v.push(Study {
-            args: vec![
-                "shots".into(),
-                s(&repo.join(format!("hamiltonians/{m}.yaml"))),
-                "--shots".into(),
-                p.shots.into(),
-                "--betas".into(),
-                p.betas.into(),
-                "--repeats".into(),
-                p.repeats.to_string(),
-                "--seed".into(),
-                "1".into(),
-                "--out".into(),
-                s(&out.join(&name)),
-                "--overwrite".into(),
-                "--json".into(),
-            ],
-            name,
-            save: None,
-        });
+        let args = [
+            strings(["shots", &model(m), "--shots", p.shots, "--betas", p.betas]),
+            strings(["--repeats", &repeats, "--seed", "1"]),
+        ]
+        .concat();
+        v.push(writing(format!("shots-{m}"), args, vec![], out));
     }
     for m in p.scan_models {
-        let name = format!("thermal-scan-{m}");
-        v.push(Study {
-            args: vec![
-                "thermal-scan".into(),
-                s(&repo.join(format!("hamiltonians/{m}.yaml"))),
-                "--temperatures".into(),
-                p.temperatures.into(),
-                "--out".into(),
-                s(&out.join(&name)),
-                "--overwrite".into(),
-                "--json".into(),
-            ],
-            name,
-            save: None,
-        });
+        let args = strings(["thermal-scan", &model(m), "--temperatures", p.temperatures]);
+        v.push(writing(format!("thermal-scan-{m}"), args, vec![], out));
     }
     for (m, example) in p.prep {
-        let file = s(&repo.join(format!("hamiltonians/{m}.yaml")));
+        let (file, example) = (model(m), example.to_string());
         let dir = out.join(format!("prep-{m}"));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        create(&dir)?;
         // The gradients on prepared states (qep grad prints them; the JSON is kept as
         // grad.json), then the sweeps alone with the gap along the path.
         v.push(Study {
             name: format!("prep-{m}"),
-            args: vec![
-                "grad".into(),
-                file.clone(),
-                "--example".into(),
-                example.to_string(),
-                "--prep-times".into(),
-                p.prep_times.into(),
-                "--json".into(),
-            ],
+            args: strings([
+                "grad",
+                &file,
+                "--example",
+                &example,
+                "--prep-times",
+                p.prep_times,
+                "--json",
+            ]),
             save: Some(dir.join("grad.json")),
         });
-        v.push(Study {
-            name: format!("prep-{m}/path"),
-            args: vec![
-                "prepare".into(),
-                file,
-                "--example".into(),
-                example.to_string(),
-                "--time".into(),
-                "32".into(),
-                "--steps".into(),
-                "400".into(),
-                "--gap-points".into(),
-                "40".into(),
-                "--out".into(),
-                s(&dir.join("path")),
-                "--overwrite".into(),
-                "--json".into(),
-            ],
-            save: None,
-        });
+        let args = strings([
+            "prepare",
+            &file,
+            "--example",
+            &example,
+            "--time",
+            "32",
+            "--steps",
+            "400",
+            "--gap-points",
+            "40",
+        ]);
+        v.push(writing(format!("prep-{m}/path"), args, vec![], out));
     }
-    let iris = std::fs::read_to_string(repo.join("hamiltonians/iris.yaml"))
-        .context("hamiltonians/iris.yaml: cannot read")?;
-    for seed in p.iris_seeds {
-        let name = format!("iris/seed-{seed}");
-        let dir = out.join(&name);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("{}: cannot create", dir.display()))?;
-        let csv = relative(&dir, &repo.join("data/iris.csv"))?;
-        let model = seeded_model(&iris, "iris", *seed, &csv)?;
-        let file = dir.join("iris.yaml");
-        qep::report::write_atomic(&file, model.as_bytes())?;
-        let mut args = vec![
-            "run".into(),
-            s(&file),
-            "--out".into(),
-            s(&dir),
-            "--overwrite".into(),
-            "--json".into(),
-        ];
-        if let Some(e) = p.iris_epochs {
-            args.extend(["--epochs".into(), e.to_string()]);
+    // The training studies: one `qep run` per seed on a copy of the model with that seed
+    // (Iris at the model's epochs or `iris_epochs`; digits with exact gradients and from a
+    // fixed shot budget).
+    let mut runs: Vec<(String, &str, u64, Vec<String>)> = Vec::new();
+    for &seed in p.iris_seeds {
+        let tail = p
+            .iris_epochs
+            .map_or(vec![], |e| strings(["--epochs", &e.to_string()]));
+        runs.push((format!("iris/seed-{seed}"), "iris", seed, tail));
+    }
+    for &seed in p.digits_seeds {
+        for shots in [None, Some(p.digits_shots)] {
+            let mut tail = strings(["--epochs", &p.digits_epochs.to_string()]);
+            if let Some(s) = shots {
+                tail.extend(strings(["--shots", &s.to_string()]));
+            }
+            let which = if shots.is_some() { "shots" } else { "exact" };
+            runs.push((format!("digits/{which}/seed-{seed}"), "digits", seed, tail));
         }
-        v.push(Study {
-            name,
-            args,
-            save: None,
-        });
     }
-    digits_studies(p, repo, out, &mut v)?;
+    let iris = (read_model(repo, "iris")?, repo.join("data/iris.csv"));
+    let digits = (read_model(repo, "digits")?, digits_pca(repo, out)?);
+    for (name, task, seed, tail) in runs {
+        let (text, csv) = if task == "iris" { &iris } else { &digits };
+        let dir = out.join(&name);
+        create(&dir)?;
+        let copy = seeded_model(text, task, seed, &relative(&dir, csv)?)?;
+        let file = dir.join(format!("{task}.yaml"));
+        qep::report::write_atomic(&file, copy.as_bytes())?;
+        let args = strings(["run", &file.display().to_string()]);
+        v.push(writing(name, args, tail, out));
+    }
     Ok(v)
 }
 
-/// The digits study: reduces `data/digits.csv` to `digits/digits-pca.csv` (the classes,
-/// images and principal components of `hamiltonians/digits.yaml`), then one `qep run` per seed
-/// with exact gradients (`digits/exact/seed-K`) and one from a fixed shot budget
-/// (`digits/shots/seed-K`).
-fn digits_studies(p: &Plan, repo: &Path, out: &Path, v: &mut Vec<Study>) -> Result<()> {
+/// The text of `hamiltonians/<name>.yaml`.
+fn read_model(repo: &Path, name: &str) -> Result<String> {
+    std::fs::read_to_string(repo.join(format!("hamiltonians/{name}.yaml")))
+        .with_context(|| format!("hamiltonians/{name}.yaml: cannot read"))
+}
+
+/// The digits study's data: reduces `data/digits.csv` to `digits/digits-pca.csv` (the
+/// classes, images and principal components of `hamiltonians/digits.yaml`) and returns its
+/// path; the runs on it are `digits/exact/seed-K` (exact gradients) and `digits/shots/seed-K`
+/// (a fixed shot budget).
+fn digits_pca(repo: &Path, out: &Path) -> Result<PathBuf> {
     use qep::study::digits::{digits_pca_csv, CLASSES, COMPONENTS, PER_CLASS};
     let dir = out.join("digits");
-    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    create(&dir)?;
     let raw = std::fs::read_to_string(repo.join("data/digits.csv"))
         .context("data/digits.csv: cannot read")?;
     let reduced = digits_pca_csv(&raw, &CLASSES, PER_CLASS, COMPONENTS)
         .context("data/digits.csv: cannot reduce")?;
     let csv = dir.join("digits-pca.csv");
     qep::report::write_atomic(&csv, reduced.csv.as_bytes())?;
-    let text = std::fs::read_to_string(repo.join("hamiltonians/digits.yaml"))
-        .context("hamiltonians/digits.yaml: cannot read")?;
-    for seed in p.digits_seeds {
-        for shots in [None, Some(p.digits_shots)] {
-            let name = format!(
-                "digits/{}/seed-{seed}",
-                if shots.is_some() { "shots" } else { "exact" }
-            );
-            let run = out.join(&name);
-            std::fs::create_dir_all(&run)
-                .with_context(|| format!("{}: cannot create", run.display()))?;
-            let model = seeded_model(&text, "digits", *seed, &relative(&run, &csv)?)?;
-            let file = run.join("digits.yaml");
-            qep::report::write_atomic(&file, model.as_bytes())?;
-            let mut args: Vec<String> = vec![
-                "run".into(),
-                file.display().to_string(),
-                "--out".into(),
-                run.display().to_string(),
-                "--overwrite".into(),
-                "--json".into(),
-                "--epochs".into(),
-                p.digits_epochs.to_string(),
-            ];
-            if let Some(s) = shots {
-                args.extend(["--shots".into(), s.to_string()]);
-            }
-            v.push(Study {
-                name,
-                args,
-                save: None,
-            });
-        }
-    }
-    Ok(())
+    Ok(csv)
 }
 
 /// `hamiltonians/<name>.yaml` (text `text`) with `seed: SEED` (initial couplings, train/test
@@ -750,10 +709,11 @@ fn report(a: &ReproduceArgs, p: &Plan, studies: &[Study], done: &[Done], total: 
     let _ = writeln!(
         md,
         "\n## What a referee would caveat\n\n\
-         * The plateau fits use few sizes (N ≤ 14 for ground states, N ≤ 9 thermal from dense \
+         * The plateau fits use few sizes (N ≤ 14 for ground states, and 14–18 with 40 \
+           draws in the `N = 14–18` scans, N ≤ 9 thermal from dense \
            Gibbs states and N = 12–16 by typicality with few draws and its noise subtracted): \
            an exponential and a polynomial both fit \
-           four to seven points, and the residual comparison only says which describes *these* \
+           three to seven points, and the residual comparison only says which describes *these* \
            sizes better, not the asymptotics.\n\
          * The Lie-algebraic theory (Ragone et al., arXiv:2309.09342) is proved for \
            parametrised circuits whose unitaries spread over the group of the dynamical Lie \
@@ -809,10 +769,18 @@ fn by_typicality(j: &Value) -> bool {
         .any(|s| s["method"] == "typicality")
 }
 
-/// The label of a plateau study in tables: `chain`, `chain, T = 0.3` or
-/// `chain, T = 0.3, typicality`.
-fn plateau_label(j: &Value) -> String {
-    let family = j["family"].as_str().unwrap_or("?").to_string();
+/// The label of a plateau study in tables and findings: `chain`, `chain, T = 0.3`,
+/// `chain, T = 0.3, typicality`, or `chain, N = 14–18` for a scan at the largest sizes
+/// (`-large`), which would otherwise read like the main scan of its family.
+fn plateau_label(d: &Done) -> String {
+    let j = &d.json;
+    let mut family = j["family"].as_str().unwrap_or("?").to_string();
+    if d.name.ends_with("-large") {
+        let sizes = floats(&j["sizes"]);
+        if let (Some(a), Some(b)) = (sizes.first(), sizes.last()) {
+            let _ = write!(family, ", N = {a}–{b}");
+        }
+    }
     let typ = if by_typicality(j) { ", typicality" } else { "" };
     match j["temperature"].as_f64() {
         Some(t) => format!("{family}, T = {t}{typ}"),
@@ -854,7 +822,7 @@ fn plateau_tables(
     );
     for d in runs {
         let j = &d.json;
-        let label = plateau_label(j);
+        let label = plateau_label(d);
         let sizes: Vec<usize> = floats(&j["sizes"]).iter().map(|&x| x as usize).collect();
         let var = floats(&j["variance"]);
         let fits = decay_fits(&sizes, &var);
@@ -1065,7 +1033,7 @@ fn lie_section(md: &mut String, ground: &[&Done], thermal: &[&Done], findings: &
     );
     for d in ground.iter().chain(thermal) {
         let j = &d.json;
-        let label = plateau_label(j);
+        let label = plateau_label(d);
         let sizes: Vec<usize> = floats(&j["sizes"]).iter().map(|&x| x as usize).collect();
         let per: Vec<&Value> = j["per_size"].as_array().into_iter().flatten().collect();
         let dims: Vec<String> = per

@@ -339,10 +339,20 @@ fn draw_chart<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> R
     };
 
     // The legend: the corner with the fewest points, growing the y range if none is empty.
-    let names: Vec<&str> = c.curves.iter().map(|k| k.name.as_str()).collect();
+    // A curve with nothing to draw on these axes (e.g. only values ≤ 0 on a log axis) is
+    // left out of it, so that it names only what the reader can find in the plot; each entry
+    // keeps its curve's colour.
+    let names: Vec<(usize, &str)> = c
+        .curves
+        .iter()
+        .zip(&placed)
+        .enumerate()
+        .filter(|(_, (_, p))| !p.is_empty())
+        .map(|(i, (k, _))| (i, k.name.as_str()))
+        .collect();
     let plot_w = f64::from(area.dim_in_pixel().0.saturating_sub(LEFT + RIGHT)).max(1.0);
     let plot_h = f64::from(area.dim_in_pixel().1.saturating_sub(TOP + BOTTOM)).max(1.0);
-    let legend_w = 34.0 + 7.6 * names.iter().map(|n| n.chars().count()).max().unwrap_or(0) as f64;
+    let legend_w = 34.0 + 7.6 * names.iter().map(|n| n.1.chars().count()).max().unwrap_or(0) as f64;
     let legend_h = 8.0 + 19.0 * names.len() as f64;
     let pts: Vec<(f64, f64)> = placed
         .iter()
@@ -492,9 +502,9 @@ fn draw_chart<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> R
             RGBColor(0xbb, 0xbb, 0xbb).stroke_width(1),
         ))
         .map_err(e)?;
-        for (i, name) in names.iter().enumerate() {
+        for (row, &(i, name)) in names.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
-            let y = y0 + 14 + 19 * i as i32;
+            let y = y0 + 14 + 19 * row as i32;
             area.draw(&PathElement::new(
                 vec![(x0 + 6, y), (x0 + 26, y)],
                 color.stroke_width(2),

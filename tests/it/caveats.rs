@@ -243,6 +243,28 @@ fn shots_with_the_optimum_inside_the_grid_gives_no_range_warning() {
             .any(|w| w.as_str().unwrap().contains("outside the scanned range")),
         "{w:?}"
     );
+    // The text output says what each error column is and in which units.
+    let o = succeeds(qep().args([
+        "shots",
+        &model("xor.yaml"),
+        "--shots",
+        "1000",
+        "--betas",
+        "0.1,0.3",
+        "--repeats",
+        "2",
+        "--overwrite",
+        "--out",
+        dir.path().join("t").to_str().unwrap(),
+    ]));
+    let text = String::from_utf8(o.stdout).unwrap();
+    for needle in [
+        "in units of ∂⟨C⟩/∂θ: rms = total error of one gradient",
+        "clamping = bias alone, EP from exact expectations",
+        "reported = the standard error a single run quotes from its own shots",
+    ] {
+        assert!(text.contains(needle), "no {needle:?} in\n{text}");
+    }
 }
 
 #[test]
@@ -282,6 +304,36 @@ fn prepare_says_when_the_target_is_degenerate_and_measures_the_subspace() {
     assert!(
         text.contains("--schedule linear, --method magnus"),
         "{text}"
+    );
+    // The quoted adiabatic exponent says where it comes from and that it is asymptotic.
+    assert!(
+        text.contains("the linear schedule's velocity jumps at both ends")
+            && text.contains("1 − F as T⁻²; that is the asymptotic law for long sweeps")
+            && text.contains("shorter sweeps are outside that regime"),
+        "{text}"
+    );
+    let smooth = String::from_utf8(
+        succeeds(
+            qep()
+                .args([
+                    "prepare",
+                    &model("xor.yaml"),
+                    "--times",
+                    "5,10",
+                    "--schedule",
+                    "smooth",
+                    "--overwrite",
+                    "--out",
+                ])
+                .arg(dir.path().join("s")),
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        smooth.contains("(adiabatic theorem: T^-6)")
+            && smooth.contains("1 − F as T⁻⁶; that is the asymptotic law"),
+        "{smooth}"
     );
     // A non-degenerate target: no such line, one level.
     let v: serde_json::Value = serde_json::from_slice(

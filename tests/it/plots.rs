@@ -135,6 +135,32 @@ fn log_x_axis_and_empty_or_non_finite_data_still_draw() {
     assert!(chart_png(&[]).is_ok());
 }
 
+#[test]
+fn a_curve_with_nothing_to_draw_stays_out_of_the_legend() {
+    // On a log axis a curve of values ≤ 0 (a noise-corrected variance that came out negative)
+    // draws nothing: the legend names the two curves that are drawn, in their own colours.
+    let mut chart = variance_chart();
+    chart.curves.push(Curve::new(
+        "corrected",
+        vec![(4.0, -1e-3), (6.0, 0.0), (8.0, f64::NAN)],
+    ));
+    chart
+        .curves
+        .push(Curve::new("noise", vec![(4.0, 1e-2), (10.0, 1e-3)]));
+    let svg = chart_svg(std::slice::from_ref(&chart));
+    has_label(&svg, "all");
+    has_label(&svg, "noise");
+    assert!(
+        !texts(&svg).iter().any(|t| t == "corrected"),
+        "{:?}",
+        texts(&svg)
+    );
+    // The third colour (the third curve's) is used for "noise", the first for "all"; the
+    // second (that of the curve left out) appears nowhere.
+    assert!(svg.contains("#2CA02C") && svg.contains("#1F77B4"), "{svg}");
+    assert!(!svg.contains("#D62728"), "{svg}");
+}
+
 /// Widths of the blank column runs between the inked columns of the window `cols` × `rows`
 /// of a PNG: the gaps between the letters of a label drawn there.
 fn letter_gaps(bytes: &[u8], cols: std::ops::Range<u32>, rows: std::ops::Range<u32>) -> Vec<u32> {

@@ -94,6 +94,7 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
             "plateau-grid",
             "plateau-all-to-all",
             "plateau-tfim-chain",
+            "plateau-chain-large",
             "thermal-chain-T1",
             "thermal-chain-T0.3",
             "thermal-tfim-chain-T1",
@@ -161,6 +162,11 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
     for needle in [
         "## 1. Barren plateaus of ground-state EP",
         "| chain | 4–8 | 20 |",
+        // The scan at larger sizes is labelled apart from the main scan of its family, in
+        // the summary and Lie tables and in the findings.
+        "| chain, N = 8–10 | 8–10 | 4 |",
+        "| chain, N = 8–10 | 8: 65535, 9: > 100000, 10: > 100000 |",
+        "* chain, N = 8–10 (EP): the mean gradient variance",
         "## 2. Barren plateaus of thermal EP",
         "| chain, T = 0.3 | 4–6 | 10 |",
         "## 3. The Lie-algebraic check",
@@ -191,12 +197,12 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         .take_while(|l| !l.starts_with("## "))
         .filter(|l| l.starts_with("* "))
         .collect();
-    // Ground and thermal plateaus (two each; the typicality scan one more, its noise, and the
+    // Ground (five scans) and thermal plateaus (two each; the typicality scan one more, its noise, and the
     // summary over typicality sizes), the TFIM Lie checks (dense and typicality), shots,
     // covariance scans, preparation, Iris, digits.
     assert_eq!(
         findings.len(),
-        8 + 10 + 3 + 3 + 2 + 1 + 1 + 1,
+        10 + 10 + 3 + 3 + 2 + 1 + 1 + 1,
         "{findings:?}"
     );
     assert!(
