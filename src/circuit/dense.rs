@@ -561,3 +561,82 @@ unsafe fn dense2<V: Vector, const RE: u16, const IM: u16>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nonzero-part flags of `A ⊗ B` (`A` on matrix bit 0) with its columns permuted by `cx`
+    /// (control bit 0, target bit 1) when `cx_after`, as `fuse` builds `(A ⊗ B) · CX`.
+    fn flags(a: [C64; 4], b: [C64; 4], cx_after: bool) -> Vec<u8> {
+        let cx = |c: usize| if c & 1 == 1 { c ^ 2 } else { c };
+        let mut nz = Vec::with_capacity(16);
+        for r in 0..4 {
+            for c in 0..4 {
+                let c = if cx_after { cx(c) } else { c };
+                let z = a[2 * (r & 1) + (c & 1)] * b[2 * (r >> 1) + (c >> 1)];
+                nz.push(u8::from(z.re != 0.0) | u8::from(z.im != 0.0) << 1);
+            }
+        }
+        nz
+    }
+
+    /// The class's masks read back through the slot maps must be the flags, and every sum's
+    /// columns must rise (the general kernel's order).
+    fn check(nz: &[u8], p: Pat2) {
+        let (re, im) = PATTERNS2[p.class];
+        for s in 0..4 {
+            let (mut last_re, mut last_im) = (None, None);
+            for j in 0..4 {
+                let f = nz[4 * p.rows[s] as usize + p.cols[j] as usize];
+                let bit = 4 * s + j;
+                assert_eq!(u16::from(f & 1), re >> bit & 1, "{p:?}");
+                assert_eq!(u16::from(f >> 1), im >> bit & 1, "{p:?}");
+                for (mask, last) in [(re, &mut last_re), (im, &mut last_im)] {
+                    if mask >> bit & 1 == 1 {
+                        assert!(*last < Some(p.cols[j]), "{p:?}: columns out of order");
+                        *last = Some(p.cols[j]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_peer_workloads_pairs_find_their_classes_and_mixed_kinds_find_none() {
+        let z = |re: f64, im: f64| C64::new(re, im);
+        let (c, s) = (0.8, 0.6);
+        let real = [z(c, 0.0), z(-s, 0.0), z(s, 0.0), z(c, 0.0)]; // ry
+        let rx = [z(c, 0.0), z(0.0, -s), z(0.0, -s), z(c, 0.0)];
+        let rz = [z(c, -s), z(0.0, 0.0), z(0.0, 0.0), z(c, s)];
+        // Another angle: rz(φ) ⊗ rz(φ) has real entries (e^0) beside complex ones.
+        let rz2 = [z(0.28, -0.96), z(0.0, 0.0), z(0.0, 0.0), z(0.28, 0.96)];
+        let one = [z(1.0, 0.0), z(0.0, 0.0), z(0.0, 0.0), z(1.0, 0.0)];
+        let u3 = [z(c, 0.1), z(-s, 0.2), z(s, 0.3), z(c, 0.4)];
+        let cases = [
+            (real, real, 0),
+            (u3, real, 1),
+            (rx, real, 2),
+            (rx, rx, 2),
+            (real, rx, 2),
+            (rz, real, 4),
+            (real, rz, 4),
+            (rz, rx, 4),
+            (real, one, 5),
+            (rz, rz2, 6),
+            (rx, one, 7),
+        ];
+        for (a, b, class) in cases {
+            for cx_after in [false, true] {
+                let nz = flags(a, b, cx_after);
+                let p = Pat2::find(&nz).unwrap_or_else(|| panic!("no class for {nz:?}"));
+                assert_eq!(p.class, class, "{nz:?} cx {cx_after}");
+                check(&nz, p);
+            }
+        }
+        // One row of mixed kinds (real, imaginary and complex entries): no class.
+        let mut nz = flags(rx, real, true);
+        nz[0] = 3;
+        assert_eq!(Pat2::find(&nz), None);
+    }
+}
