@@ -7,7 +7,8 @@
 //! `cargo bench --bench circuit` runs all sizes; `cargo bench --bench circuit -- FILE.qasm
 //! [MAX_FUSED_QUBITS [BLOCK_BYTES]]` times one file with the given fusion width and block
 //! size (the knobs to tune on a new machine); `--tables` runs the dense ops with
-//! register-wide coefficient tables instead of broadcast scalars (the kernel before them).
+//! register-wide coefficient tables instead of broadcast scalars (the kernel before them),
+//! `--general` without the register-blocked two-qubit kernel.
 
 use std::f64::consts::PI;
 use std::hint::black_box;
@@ -143,7 +144,7 @@ fn report(name: &str, c: &Circuit, params: ExecParams, reps: usize) {
             "  kernels: dense 1q {} 2q {} 3q {} 4q {} (of which one FMA per entry {}), \
              diagonal {}, permutation {}, controlled {}; {:.0} flops per amplitude; \
              {gflops:.1} GFLOP/s per CPU s of {peak:.1} peak ({:.0} %); register-blocked \
-             2q {}",
+             2q {} full + {} sparse",
             mix.dense[1],
             mix.dense[2],
             mix.dense[3],
@@ -154,7 +155,8 @@ fn report(name: &str, c: &Circuit, params: ExecParams, reps: usize) {
             mix.controlled,
             mix.flops_per_amp,
             100.0 * gflops / peak,
-            mix.dense_full2
+            mix.dense_full2,
+            mix.dense_sparse2
         );
     }
 }
@@ -164,12 +166,16 @@ fn main() {
     // `--tables`: every dense op with register-wide coefficient tables (the kernel the
     // broadcast coefficients replaced), for a before/after within one build.
     let tables = all.iter().any(|a| a == "--tables");
+    // `--general`: no register-blocked two-qubit kernel (every broadcast op through the
+    // general broadcast kernel, which gives the same bits).
+    let general = all.iter().any(|a| a == "--general");
     let args: Vec<String> = all
         .into_iter()
-        .filter(|a| a != "--bench" && a != "--tables")
+        .filter(|a| a != "--bench" && a != "--tables" && a != "--general")
         .collect();
     let defaults = ExecParams {
         broadcast: !tables,
+        register_blocked: !general,
         ..ExecParams::default()
     };
     if let Some(file) = args.first() {

@@ -8,7 +8,7 @@
 
 use num_complex::Complex;
 
-use super::dense::{dense_dispatch, dense_regs_dispatch};
+use super::dense::{dense_dispatch, dense_regs_dispatch, Pat2};
 use super::fuse::MAX_DENSE;
 use super::precision::Float;
 use super::simd::{Isa, One, Vector};
@@ -46,6 +46,9 @@ pub(super) enum Kern {
         k: usize,
         hi: [usize; MAX_DENSE],
         real: bool,
+        /// A two-qubit op whose nonzero parts form a compiled pattern: run by the
+        /// register-blocked kernel.
+        pat: Option<Pat2>,
         /// Per matrix entry: bit 0 if its real part is nonzero, bit 1 if its imaginary one is.
         nz: Vec<u8>,
         coef: Coef,
@@ -260,9 +263,10 @@ where
                 k,
                 hi,
                 real,
+                pat,
                 nz,
                 coef,
-            } => dense_regs_dispatch::<V>(*k, hi, *real, nz, coef_tab::<V::F>(coef), buf, b),
+            } => dense_regs_dispatch::<V>(*k, hi, *real, *pat, nz, coef_tab::<V::F>(coef), buf, b),
             Kern::Diag { hi, off, coef } => {
                 diagonal::<V>(hi, off, coef_tab::<V::F>(coef).as_ptr(), buf, b)
             }

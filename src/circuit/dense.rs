@@ -33,6 +33,7 @@ pub(super) fn dense_kern(
     m: &[C64],
     lanes: usize,
     broadcast: bool,
+    register_blocked: bool,
     wrap: impl Fn(Vec<f64>) -> Coef,
 ) -> Kern {
     let k = lq.len();
@@ -50,6 +51,11 @@ pub(super) fn dense_kern(
             k,
             hi,
             real: nz.iter().all(|f| f & 2 == 0),
+            pat: if k == 2 && register_blocked {
+                Pat2::find(&nz)
+            } else {
+                None
+            },
             nz,
             coef: wrap(coef),
         };
@@ -221,13 +227,16 @@ unsafe fn dense<V: Vector, const KH: usize, const KL: usize>(
     }
 }
 
-/// Calls [`dense_regs`] with `k` and the tile width as constants: `V::TILE` groups at a
-/// time when the block has that many groups, else one.
+/// Calls [`dense2`] for an op with a compiled pattern `pat`, else [`dense_regs`] with `k`
+/// and the tile width as constants: `V::TILE` groups at a time when the block has that many
+/// groups, else one.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn dense_regs_dispatch<V: Vector>(
     k: usize,
     hi: &[usize; MAX_DENSE],
     real: bool,
+    pat: Option<Pat2>,
     nz: &[u8],
     coef: &[V::F],
     buf: *mut V::F,
@@ -235,14 +244,23 @@ pub(super) unsafe fn dense_regs_dispatch<V: Vector>(
 ) {
     debug_assert_eq!(nz.len(), 1 << (2 * k), "one flag per matrix entry");
     debug_assert_eq!(coef.len(), 2 << (2 * k), "two scalars per matrix entry");
-    // Full two-qubit matrices: every part of the class present, so the straight-line kernel
-    // does no more multiply-adds than the sparse one.
-    if k == 2 && full2(real, nz) {
-        return if real {
-            dense2::<V, true>(hi, coef.as_ptr(), buf, b)
-        } else {
-            dense2::<V, false>(hi, coef.as_ptr(), buf, b)
-        };
+    if let Some(p) = pat {
+        debug_assert_eq!(k, 2, "patterns are of two-qubit ops");
+        macro_rules! go {
+            ($($i:literal),*) => {
+                match p.class {
+                    $($i => dense2::<V, { PATTERNS2[$i].0 }, { PATTERNS2[$i].1 }>(
+                        hi,
+                        &p,
+                        coef.as_ptr(),
+                        buf,
+                        b,
+                    ),)*
+                    c => unreachable!("pattern class {c}"),
+                }
+            };
+        }
+        return go!(0, 1, 2, 3, 4, 5, 6, 7);
     }
     let (nz, coef) = (nz.as_ptr(), coef.as_ptr());
     let groups = 1usize << (b - V::LOG2 - k);
@@ -361,29 +379,126 @@ unsafe fn dense_regs<V: Vector, const K: usize, const T: usize>(
     }
 }
 
-/// Whether a broadcast two-qubit op with flags `nz` goes to [`dense2`]: a real matrix with
-/// every real part nonzero, or a complex one with every real and imaginary part nonzero.
-#[inline(always)]
-pub(super) fn full2(real: bool, nz: &[u8]) -> bool {
-    let bits = if real { 1 } else { 3 };
-    nz.iter().all(|&f| f & bits == bits)
+/// The nonzero patterns the register-blocked two-qubit kernel ([`dense2`]) is compiled for,
+/// in slot coordinates: bit `4s + j` of the first mask says that output slot `s`'s real sum
+/// takes loaded slot `j`, of the second that its imaginary sum does. An op's rows and columns
+/// are mapped to slots by [`Pat2`] (each sum keeping column order), so one class serves every
+/// placement of its pattern, e.g. before or after a `cx`.
+pub(super) const PATTERNS2: [(u16, u16); 8] = [
+    // Every real part: `h`/`ry` pairs.
+    (0xFFFF, 0x0000),
+    // Every real and imaginary part: `u3`-like pairs.
+    (0xFFFF, 0xFFFF),
+    // Every entry real or imaginary, which columns are real alternating between row pairs:
+    // `rx` beside `h`, `ry` or `rx`, with or without a `cx`.
+    (0xCC33, 0x33CC),
+    // Every entry real or imaginary, the same columns real in every row (a real matrix times
+    // a phase of ±i on a column pair).
+    (0x3333, 0xCCCC),
+    // Two complex entries per row: `rz` (or a phase) beside a dense one-qubit gate.
+    (0xCC33, 0xCC33),
+    // Two real entries per row: `h` or `ry` on one of the two qubits.
+    (0xCC33, 0x0000),
+    // One complex entry per row: phases times a permutation (`rz` pairs around a `cx`).
+    (0x8421, 0x8421),
+    // One real and one imaginary entry per row: `rx` on one of the two qubits.
+    (0x8421, 0x4812),
+];
+
+/// Where a two-qubit op's matrix is of a class of [`PATTERNS2`]: output slot `s` is row
+/// `rows[s]`, loaded slot `j` is column `cols[j]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Pat2 {
+    /// Index into [`PATTERNS2`].
+    pub class: usize,
+    rows: [u8; 4],
+    cols: [u8; 4],
 }
 
-/// The dense kernel of a full two-qubit matrix (every entry's real part nonzero, and its
-/// imaginary part too unless `REAL`), register-blocked: the `2 · 16` broadcast coefficients
-/// are splatted once per call and stay in registers (or are re-read from the stack as memory
-/// operands) across every group; each group's four amplitude registers are loaded once, its
-/// four outputs (eight sums) are independent chains of four multiply-adds each, enough to
-/// cover the multiply-add latency on two pipes, and nothing is tested or branched on inside
-/// the loop. The sums run in column order from zero and the imaginary sum is swapped and
-/// signed by one multiply-add, as in [`dense_regs`], so both kernels give the same bits.
+/// The 24 orders of four slots.
+fn orders4() -> Vec<[u8; 4]> {
+    let mut all = Vec::with_capacity(24);
+    for a in 0..4u8 {
+        for b in 0..4u8 {
+            for c in 0..4u8 {
+                let d = 6 - a - b - c;
+                if a != b && a != c && b != c && d < 4 && d != a && d != b && d != c {
+                    all.push([a, b, c, d]);
+                }
+            }
+        }
+    }
+    all
+}
+
+impl Pat2 {
+    /// The first class of [`PATTERNS2`] (and slot maps) whose pattern is exactly the nonzero
+    /// parts `nz` of a 4×4 matrix (bit 0: real part, bit 1: imaginary part; row-major) with
+    /// every sum's columns in ascending slot order, so [`dense2`] adds the same terms in the
+    /// same order as [`dense_regs`] and gives the same bits.
+    pub(super) fn find(nz: &[u8]) -> Option<Pat2> {
+        debug_assert_eq!(nz.len(), 16, "a two-qubit op");
+        let orders = orders4();
+        for (class, &(re, im)) in PATTERNS2.iter().enumerate() {
+            for cols in &orders {
+                // Each sum's columns must rise with the slot: the sums keep column order.
+                let rising = |mask: u16| {
+                    (0..4).all(|s| {
+                        let taken: Vec<u8> = (0..4)
+                            .filter(|&j| mask >> (4 * s + j) & 1 == 1)
+                            .map(|j| cols[j])
+                            .collect();
+                        taken.windows(2).all(|w| w[0] < w[1])
+                    })
+                };
+                if !rising(re) || !rising(im) {
+                    continue;
+                }
+                for rows in &orders {
+                    let fits = (0..4).all(|s| {
+                        (0..4).all(|j| {
+                            let f = nz[4 * rows[s] as usize + cols[j] as usize];
+                            let bit = 4 * s + j;
+                            u16::from(f & 1) == re >> bit & 1
+                                && u16::from(f >> 1 & 1) == im >> bit & 1
+                        })
+                    });
+                    if fits {
+                        return Some(Pat2 {
+                            class,
+                            rows: *rows,
+                            cols: *cols,
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether the class is a full matrix (every part of its kind nonzero).
+    pub(super) fn full(&self) -> bool {
+        PATTERNS2[self.class].0 == 0xFFFF
+    }
+}
+
+/// The register-blocked kernel of a two-qubit op whose nonzero parts are the pattern
+/// `(RE, IM)` of [`PATTERNS2`] in the slots of `pat`: the op's coefficients are splatted once
+/// per call and stay in registers (or are re-read from the stack as memory operands) across
+/// every group; each group's four amplitude registers are loaded once, in slot order, and
+/// each output slot's sums are independent chains of multiply-adds over exactly the pattern's
+/// terms, unrolled at compile time: no flag test or branch inside the loop, no multiply by a
+/// zero. The sums run in column order from zero and the imaginary sum is swapped and signed
+/// by one multiply-add (unless the class is real), as in [`dense_regs`], so both kernels
+/// give the same bits.
 ///
 /// # Safety
 /// As [`super::block::block_ops`]; `coef` holds `32` scalars (real, imaginary part of each
-/// entry, row-major).
+/// entry, row-major) whose nonzero parts are `pat`'s.
 #[inline(always)]
-unsafe fn dense2<V: Vector, const REAL: bool>(
+unsafe fn dense2<V: Vector, const RE: u16, const IM: u16>(
     hi: &[usize; MAX_DENSE],
+    pat: &Pat2,
     coef: *const V::F,
     buf: *mut V::F,
     b: usize,
@@ -396,42 +511,132 @@ unsafe fn dense2<V: Vector, const REAL: bool>(
         (1 << hi[1]) * w,
         ((1 << hi[0]) | (1 << hi[1])) * w,
     ];
+    let load_at: [usize; 4] = std::array::from_fn(|j| off[pat.cols[j] as usize]);
+    let store_at: [usize; 4] = std::array::from_fn(|s| off[pat.rows[s] as usize]);
     let (lo, up) = (hi[0].min(hi[1]), hi[0].max(hi[1]));
     let zero = V::zero();
     let signs = zero.fmaddsub(zero, V::splat(V::F::of(1.0)));
     let mut mr = [zero; 16];
     let mut mi = [zero; 16];
-    for (e, (r, i)) in mr.iter_mut().zip(mi.iter_mut()).enumerate() {
-        *r = V::splat(*coef.add(2 * e));
-        *i = V::splat(*coef.add(2 * e + 1));
+    for s in 0..4 {
+        for j in 0..4 {
+            let e = 4 * pat.rows[s] as usize + pat.cols[j] as usize;
+            if RE >> (4 * s + j) & 1 == 1 {
+                mr[4 * s + j] = V::splat(*coef.add(2 * e));
+            }
+            if IM >> (4 * s + j) & 1 == 1 {
+                mi[4 * s + j] = V::splat(*coef.add(2 * e + 1));
+            }
+        }
     }
     for g in 0..1usize << (nv - 2) {
         let at = buf.add(insert_zero(insert_zero(g, lo), up) * w);
         let v = [
-            V::load(at.add(off[0])),
-            V::load(at.add(off[1])),
-            V::load(at.add(off[2])),
-            V::load(at.add(off[3])),
+            V::load(at.add(load_at[0])),
+            V::load(at.add(load_at[1])),
+            V::load(at.add(load_at[2])),
+            V::load(at.add(load_at[3])),
         ];
         let mut out = [zero; 4];
         #[allow(clippy::needless_range_loop)]
-        for r in 0..4 {
+        for s in 0..4 {
             let mut re = zero;
             let mut im = zero;
-            for c in 0..4 {
-                re = mr[4 * r + c].fmadd(v[c], re);
-                if !REAL {
-                    im = mi[4 * r + c].fmadd(v[c], im);
+            for j in 0..4 {
+                if RE >> (4 * s + j) & 1 == 1 {
+                    re = mr[4 * s + j].fmadd(v[j], re);
+                }
+                if IM >> (4 * s + j) & 1 == 1 {
+                    im = mi[4 * s + j].fmadd(v[j], im);
                 }
             }
-            out[r] = if REAL {
+            out[s] = if IM == 0 {
                 re
             } else {
                 signs.fmadd(im.perm(0, true), re)
             };
         }
-        for (o, &d) in out.iter().zip(&off) {
+        for (o, &d) in out.iter().zip(&store_at) {
             o.store(at.add(d));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nonzero-part flags of `A ⊗ B` (`A` on matrix bit 0) with its columns permuted by `cx`
+    /// (control bit 0, target bit 1) when `cx_after`, as `fuse` builds `(A ⊗ B) · CX`.
+    fn flags(a: [C64; 4], b: [C64; 4], cx_after: bool) -> Vec<u8> {
+        let cx = |c: usize| if c & 1 == 1 { c ^ 2 } else { c };
+        let mut nz = Vec::with_capacity(16);
+        for r in 0..4 {
+            for c in 0..4 {
+                let c = if cx_after { cx(c) } else { c };
+                let z = a[2 * (r & 1) + (c & 1)] * b[2 * (r >> 1) + (c >> 1)];
+                nz.push(u8::from(z.re != 0.0) | u8::from(z.im != 0.0) << 1);
+            }
+        }
+        nz
+    }
+
+    /// The class's masks read back through the slot maps must be the flags, and every sum's
+    /// columns must rise (the general kernel's order).
+    fn check(nz: &[u8], p: Pat2) {
+        let (re, im) = PATTERNS2[p.class];
+        for s in 0..4 {
+            let (mut last_re, mut last_im) = (None, None);
+            for j in 0..4 {
+                let f = nz[4 * p.rows[s] as usize + p.cols[j] as usize];
+                let bit = 4 * s + j;
+                assert_eq!(u16::from(f & 1), re >> bit & 1, "{p:?}");
+                assert_eq!(u16::from(f >> 1), im >> bit & 1, "{p:?}");
+                for (mask, last) in [(re, &mut last_re), (im, &mut last_im)] {
+                    if mask >> bit & 1 == 1 {
+                        assert!(*last < Some(p.cols[j]), "{p:?}: columns out of order");
+                        *last = Some(p.cols[j]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_peer_workloads_pairs_find_their_classes_and_mixed_kinds_find_none() {
+        let z = |re: f64, im: f64| C64::new(re, im);
+        let (c, s) = (0.8, 0.6);
+        let real = [z(c, 0.0), z(-s, 0.0), z(s, 0.0), z(c, 0.0)]; // ry
+        let rx = [z(c, 0.0), z(0.0, -s), z(0.0, -s), z(c, 0.0)];
+        let rz = [z(c, -s), z(0.0, 0.0), z(0.0, 0.0), z(c, s)];
+        // Another angle: rz(φ) ⊗ rz(φ) has real entries (e^0) beside complex ones.
+        let rz2 = [z(0.28, -0.96), z(0.0, 0.0), z(0.0, 0.0), z(0.28, 0.96)];
+        let one = [z(1.0, 0.0), z(0.0, 0.0), z(0.0, 0.0), z(1.0, 0.0)];
+        let u3 = [z(c, 0.1), z(-s, 0.2), z(s, 0.3), z(c, 0.4)];
+        let cases = [
+            (real, real, 0),
+            (u3, real, 1),
+            (rx, real, 2),
+            (rx, rx, 2),
+            (real, rx, 2),
+            (rz, real, 4),
+            (real, rz, 4),
+            (rz, rx, 4),
+            (real, one, 5),
+            (rz, rz2, 6),
+            (rx, one, 7),
+        ];
+        for (a, b, class) in cases {
+            for cx_after in [false, true] {
+                let nz = flags(a, b, cx_after);
+                let p = Pat2::find(&nz).unwrap_or_else(|| panic!("no class for {nz:?}"));
+                assert_eq!(p.class, class, "{nz:?} cx {cx_after}");
+                check(&nz, p);
+            }
+        }
+        // One row of mixed kinds (real, imaginary and complex entries): no class.
+        let mut nz = flags(rx, real, true);
+        nz[0] = 3;
+        assert_eq!(Pat2::find(&nz), None);
     }
 }

@@ -44,6 +44,10 @@ pub struct ExecParams {
     /// broadcast scalars (the default; off: register-wide tables for every dense op, the
     /// kernel before them, kept for before/after benchmarks).
     pub broadcast: bool,
+    /// Broadcast two-qubit ops whose nonzero real and imaginary parts form one of the
+    /// compiled patterns run by the register-blocked kernel (the default; off: the general
+    /// broadcast kernel, which gives the same bits, for before/after benchmarks).
+    pub register_blocked: bool,
 }
 
 impl Default for ExecParams {
@@ -53,6 +57,7 @@ impl Default for ExecParams {
             block_bytes: 1 << 19,
             isa: None,
             broadcast: true,
+            register_blocked: true,
         }
     }
 }
@@ -128,7 +133,7 @@ impl FastRun {
             .max(lanes);
         let passes = plan(&fused, qubits, b, low_min)
             .into_iter()
-            .map(|(s, idx)| build_pass(&fused, &idx, s, qubits, lanes, precision, params.broadcast))
+            .map(|(s, idx)| build_pass(&fused, &idx, s, qubits, lanes, precision, params))
             .collect();
         FastRun {
             qubits,
@@ -202,6 +207,9 @@ pub struct KernelMix {
     /// Two-qubit broadcast ops with every part of their class nonzero (all real parts of a
     /// real matrix, or all real and imaginary parts), run by the register-blocked kernel.
     pub dense_full2: usize,
+    /// Two-qubit broadcast ops with a sparse pattern of nonzero parts (entries real or
+    /// imaginary, half the entries zero, …) run by the register-blocked kernel.
+    pub dense_sparse2: usize,
     /// Diagonal ops.
     pub diagonal: usize,
     /// Permutations (pair exchanges).
@@ -226,11 +234,13 @@ impl FastRun {
                         m.dense_half += 1;
                     }
                 }
-                Kern::DenseRegs { k, nz, real, .. } => {
+                Kern::DenseRegs { k, nz, pat, .. } => {
                     m.dense[(*k).min(MAX_DENSE)] += 1;
                     m.dense_broadcast += 1;
-                    if *k == 2 && super::dense::full2(*real, nz) {
-                        m.dense_full2 += 1;
+                    match pat {
+                        Some(p) if p.full() => m.dense_full2 += 1,
+                        Some(_) => m.dense_sparse2 += 1,
+                        None => {}
                     }
                     if nz.iter().all(|f| f.count_ones() <= 1) {
                         m.dense_half += 1;
@@ -253,7 +263,7 @@ fn build_pass(
     n: usize,
     lanes: usize,
     precision: Precision,
-    broadcast: bool,
+    params: &ExecParams,
 ) -> Pass {
     let mut low = 0;
     while low < n && s >> low & 1 == 1 {
@@ -285,7 +295,14 @@ fn build_pass(
         .map(|&i| match &fused[i] {
             FusedOp::Dense { qubits, m } => {
                 let lq: Vec<usize> = qubits.iter().map(|&q| local(q)).collect();
-                dense_kern(&lq, m, lanes, broadcast, wrap)
+                dense_kern(
+                    &lq,
+                    m,
+                    lanes,
+                    params.broadcast,
+                    params.register_blocked,
+                    wrap,
+                )
             }
             FusedOp::Diagonal { qubits, d } => {
                 let lq: Vec<usize> = qubits.iter().map(|&q| local(q)).collect();

@@ -675,3 +675,56 @@ fn register_blocked_two_qubit_kernel_equals_the_plain_executor_on_every_isa() {
         }
     }
 }
+
+#[test]
+fn sparse_two_qubit_patterns_run_register_blocked_with_the_general_kernels_bits() {
+    // The peers' layer shape (h/rx/ry/rz and a cx brick) and the one with u3: fused two-qubit
+    // ops whose entries are real or imaginary (rx), half zero (rz) or both; the register-
+    // blocked kernel must take many of them and give the general broadcast kernel's bits
+    // (same terms, same order), and the plain executor's state. 2^10-amplitude blocks at 12
+    // qubits put targets on remapped bits too.
+    let cases = [layered(12, 10, 5), layered_circuit(12, 8, 91)];
+    for (i, c) in cases.iter().enumerate() {
+        let want = unitary_part_state_with(c, &RunOptions::plain()).unwrap();
+        let g = gates_of(c);
+        for isa in isas() {
+            for precision in [Precision::Double, Precision::Single] {
+                for block in [precision.amp_bytes() << 10, 1 << 19] {
+                    let opts = fast(isa, block, 2, precision);
+                    let mut general = opts;
+                    general.params.register_blocked = false;
+                    let compile = |o: &RunOptions| {
+                        FastRun::compile(
+                            12,
+                            g.iter().map(|(g, q)| (*g, &q[..])),
+                            precision,
+                            &o.params,
+                        )
+                        .mix()
+                    };
+                    let (mix, mix_general) = (compile(&opts), compile(&general));
+                    let label = format!("case {i} {isa:?} {precision:?} block {block}");
+                    // Premise: most two-qubit ops are register-blocked, many of them sparse;
+                    // switched off, none is.
+                    assert!(mix.dense_sparse2 >= 10, "{label}: {mix:?}");
+                    assert!(
+                        2 * (mix.dense_sparse2 + mix.dense_full2) > mix.dense[2],
+                        "{label}: {mix:?}"
+                    );
+                    assert_eq!(mix_general.dense_sparse2 + mix_general.dense_full2, 0);
+                    assert_eq!(mix.flops_per_amp, mix_general.flops_per_amp, "{label}");
+                    let got = in_pool(2, || unitary_part_state_with(c, &opts).unwrap());
+                    let gen = in_pool(2, || unitary_part_state_with(c, &general).unwrap());
+                    assert!(got == gen, "{label}: bits differ from the general kernel");
+                    let d = max_abs_diff(&got, &want);
+                    let tol = if precision == Precision::Double {
+                        1e-12
+                    } else {
+                        1e-5
+                    };
+                    assert!(d < tol, "{label}: diff {d:e}");
+                }
+            }
+        }
+    }
+}
