@@ -6,13 +6,15 @@
 //! Written by hand: no maintained Rust crate offers MINRES over a matrix-free complex
 //! operator with a projection, and the recurrence is short.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::operator::{LinearOperator, Projected, Shifted};
 use crate::scalar::Scalar;
 use crate::state::{axpy, memory};
 
-use super::reduce::{dot_all, norm_all};
+use super::lanczos::kernels::{dots, PARTS, SERIAL_BELOW};
+use super::reduce::{dot_all, norm_all, reduce_scalars};
 use super::{LanczosWorkspace, SolverError};
 
 /// Settings of [`minres_projected`].
@@ -99,15 +101,46 @@ pub fn minres_projected_in<T: Scalar>(
     memory::check_alloc(8 * dim * std::mem::size_of::<T>(), "MINRES work vectors")?;
     workspace.prepare(dim);
     let mut bufs: Vec<Vec<T>> = (0..7).map(|_| workspace.take(dim, 0)).collect();
-    let result = minres_with(op, sigma, q, b, params, 1.0, &mut bufs);
+    let result = minres_with(
+        op,
+        sigma,
+        q,
+        b,
+        params,
+        Mode {
+            kernels: Kernels::Fused,
+            suspect: 1.0,
+        },
+        &mut bufs,
+    );
     for v in bufs {
         workspace.give(v);
     }
     result
 }
 
+/// How a MINRES step streams its vectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernels {
+    /// Three passes besides `A v`: `⟨v, A v⟩` with `⟨v, r₁⟩` ([`dots`]); the three-term
+    /// update of `y` with its norm ([`update`]); the new direction `w`, `x += φ w` and the
+    /// next `v = r₂/β` ([`direction`]).
+    Fused,
+    /// The textbook sequence of copies, scalings, `axpy`s, dots and norms (about fifteen
+    /// passes): the oracle the fused kernels are tested against.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Plain,
+}
+
+/// How [`minres_with`] runs: its vector kernels, and `suspect` (see there).
+#[derive(Clone, Copy, Debug)]
+struct Mode {
+    kernels: Kernels,
+    suspect: f64,
+}
+
 /// The MINRES iteration in the seven work vectors `bufs` (contents arbitrary on entry).
-/// `suspect` scales the recurrence's singularity test (`‖A r‖/‖r‖ < suspect · singular_below`
+/// `mode.suspect` scales the recurrence's singularity test (`‖A r‖/‖r‖ < suspect · singular_below`
 /// raises the suspicion that the explicit residual then confirms or dismisses): 1 in use;
 /// the tests raise it to make every eligible step a suspicion to dismiss.
 ///
@@ -124,7 +157,7 @@ fn minres_with<T: Scalar>(
     q: &[T],
     b: &[T],
     params: &MinresParams,
-    suspect: f64,
+    Mode { kernels, suspect }: Mode,
     bufs: &mut [Vec<T>],
 ) -> Result<(Vec<T>, MinresInfo), SolverError> {
     let dim = op.dim();
@@ -146,7 +179,7 @@ fn minres_with<T: Scalar>(
     let [r1, r2, y, v, w, w1, w2] = bufs else {
         panic!("MINRES needs seven work vectors");
     };
-    let (mut r1, mut r2) = (r1, r2);
+    let (mut r1, mut r2, mut y) = (r1, r2, y);
     let (mut w, mut w1, mut w2) = (w, w1, w2);
     r1.copy_from_slice(b);
     project(r1);
@@ -180,7 +213,11 @@ fn minres_with<T: Scalar>(
         // r1 holds this cycle's right-hand side r (in Q's range), ‖r‖ = φ̄₀.
         let rnorm0 = norm_all(op, r1);
         r2.copy_from_slice(r1);
-        y.copy_from_slice(r1);
+        if kernels == Kernels::Fused {
+            // The first step's v = r/β; the fused steps form each next v in their last pass.
+            v.copy_from_slice(r1);
+            crate::state::scale(T::from_f64(1.0 / rnorm0), v);
+        }
         for buf in [&mut *w, &mut *w1, &mut *w2] {
             buf.iter_mut().for_each(|e| *e = T::zero());
         }
@@ -189,20 +226,41 @@ fn minres_with<T: Scalar>(
         while iterations < params.max_iterations {
             iterations += 1;
             let first = oldb == 0.0;
-            // v = y / β; y = A v − (β/β_old) r1 − (α/β) r2 (Lanczos step of scipy's minres,
-            // M = I).
-            v.copy_from_slice(y);
-            crate::state::scale(T::from_f64(1.0 / beta), v);
-            apply(v, y);
-            if !first {
-                axpy(T::from_f64(-beta / oldb), r1, y);
+            // v = r2 / β; y = A v − (β/β_old) r1 − (α/β) r2, α = ⟨v, A v − (β/β_old) r1⟩
+            // (Lanczos step of scipy's minres, M = I); then (r1, r2) ← (r2, y).
+            let c1 = if first { 0.0 } else { beta / oldb };
+            let alfa;
+            let beta_next;
+            match kernels {
+                Kernels::Plain => {
+                    v.copy_from_slice(r2);
+                    crate::state::scale(T::from_f64(1.0 / beta), v);
+                    apply(v, y);
+                    if !first {
+                        axpy(T::from_f64(-c1), r1, y);
+                    }
+                    alfa = dot_all(op, v, y).re();
+                    axpy(T::from_f64(-alfa / beta), r2, y);
+                    beta_next = norm_all(op, y);
+                }
+                Kernels::Fused => {
+                    apply(v, y);
+                    // ⟨y, v⟩ and ⟨r1, v⟩ (real parts: ⟨v, A v⟩ is real) in one pass over v.
+                    let mut d = [T::zero(); 2];
+                    let m = if first { 1 } else { 2 };
+                    dots(v, &[&y[..], &r1[..]][..m], &mut d);
+                    reduce_scalars(op, &mut d[..m]);
+                    alfa = d[0].re() - c1 * d[1].re();
+                    let mut s2 = [update(y, c1, r1, alfa / beta, r2)];
+                    op.reduce_sum(&mut s2);
+                    beta_next = s2[0].sqrt();
+                }
             }
-            let alfa = dot_all(op, v, y).re();
-            axpy(T::from_f64(-alfa / beta), r2, y);
+            // (r1, r2, y) ← (r2, y, r1): the old r1 is free scratch until the next A v.
             std::mem::swap(&mut r1, &mut r2);
-            r2.copy_from_slice(y);
+            std::mem::swap(&mut r2, &mut y);
             oldb = beta;
-            beta = norm_all(op, r2);
+            beta = beta_next;
             // Apply the previous rotation, then a new one that annihilates β.
             let oldeps = epsln;
             let delta = cs * dbar + sn * alfa;
@@ -220,8 +278,8 @@ fn minres_with<T: Scalar>(
                     && phibar > params.tol * beta1
                 {
                     // Confirm on the explicit residual of the current x (that of step k − 1),
-                    // in scratch: y equals r2 here (the next step reads r2), and w1 is the
-                    // oldest direction, which the update below overwrites without reading.
+                    // in scratch: y is free until the next A v, and w1 is the oldest
+                    // direction, which the update below overwrites without reading.
                     project(&mut x);
                     let rnorm = explicit_residual(&x, y);
                     apply(y, w1);
@@ -240,7 +298,6 @@ fn minres_with<T: Scalar>(
                     dismissed += 1;
                     test_from = iterations + skip;
                     skip = (2 * skip).min(32);
-                    y.copy_from_slice(r2);
                 }
             }
             let gamma = gbar.hypot(beta).max(f64::EPSILON);
@@ -248,14 +305,23 @@ fn minres_with<T: Scalar>(
             sn = beta / gamma;
             let phi = cs * phibar;
             phibar *= sn;
-            // w = (v − ε w1 − δ w2) / γ, rotating (w1, w2, w) ← (w2, w, new).
+            // w = (v − ε w1 − δ w2) / γ, rotating (w1, w2, w) ← (w2, w, new); x += φ w.
             std::mem::swap(&mut w1, &mut w2);
             std::mem::swap(&mut w2, &mut w);
-            w.copy_from_slice(v);
-            axpy(T::from_f64(-oldeps), w1, w);
-            axpy(T::from_f64(-delta), w2, w);
-            crate::state::scale(T::from_f64(1.0 / gamma), w);
-            axpy(T::from_f64(phi), w, &mut x);
+            match kernels {
+                Kernels::Plain => {
+                    w.copy_from_slice(v);
+                    axpy(T::from_f64(-oldeps), w1, w);
+                    axpy(T::from_f64(-delta), w2, w);
+                    crate::state::scale(T::from_f64(1.0 / gamma), w);
+                    axpy(T::from_f64(phi), w, &mut x);
+                }
+                Kernels::Fused => {
+                    let next = (beta > 0.0).then(|| (1.0 / beta, &r2[..]));
+                    let coef = [oldeps, delta, 1.0 / gamma, phi];
+                    direction(w, v, w1, w2, &mut x, coef, next);
+                }
+            }
             if phibar <= 0.1 * params.tol * beta1 || beta == 0.0 {
                 break;
             }
@@ -301,6 +367,98 @@ fn minres_with<T: Scalar>(
             dismissed,
         },
     ))
+}
+
+/// `y ← y − c₁ r₁ − c₂ r₂` (the `r₁` term skipped when `c₁ = 0`, a cycle's first step),
+/// returning the local `‖y‖²` of the result, in one pass. Partial sums over fixed chunks,
+/// added in index order: the same bits whatever the thread count.
+fn update<T: Scalar>(y: &mut [T], c1: f64, r1: &[T], c2: f64, r2: &[T]) -> f64 {
+    assert!(
+        y.len() == r1.len() && y.len() == r2.len(),
+        "length mismatch"
+    );
+    let (a1, a2) = (T::from_f64(c1), T::from_f64(c2));
+    let work = |yc: &mut [T], r1c: &[T], r2c: &[T]| -> f64 {
+        let mut acc = [0.0f64; 4];
+        if c1 == 0.0 {
+            for (k, (e, &b)) in yc.iter_mut().zip(r2c).enumerate() {
+                *e -= a2 * b;
+                acc[k & 3] += e.abs2();
+            }
+        } else {
+            for (k, ((e, &a), &b)) in yc.iter_mut().zip(r1c).zip(r2c).enumerate() {
+                *e = *e - a1 * a - a2 * b;
+                acc[k & 3] += e.abs2();
+            }
+        }
+        (acc[0] + acc[1]) + (acc[2] + acc[3])
+    };
+    let len = y.len();
+    if len < SERIAL_BELOW {
+        return work(y, r1, r2);
+    }
+    let chunk = len.div_ceil(PARTS);
+    let mut parts = [0.0f64; PARTS];
+    y.par_chunks_mut(chunk)
+        .zip(r1.par_chunks(chunk))
+        .zip(r2.par_chunks(chunk))
+        .zip(parts.par_iter_mut())
+        .for_each(|(((yc, r1c), r2c), p)| *p = work(yc, r1c, r2c));
+    parts.iter().sum()
+}
+
+/// One pass for the end of a MINRES step: `w ← (v − ε w₁ − δ w₂)·(1/γ)`, `x += φ w`, and,
+/// with `next = (1/β, r₂)`, the next step's `v ← r₂/β` (after `v` is read). `coef` is
+/// `[ε, δ, 1/γ, φ]`; `w`'s old contents are not read.
+fn direction<T: Scalar>(
+    w: &mut [T],
+    v: &mut [T],
+    w1: &[T],
+    w2: &[T],
+    x: &mut [T],
+    coef: [f64; 4],
+    next: Option<(f64, &[T])>,
+) {
+    let len = w.len();
+    assert!(
+        [v.len(), w1.len(), w2.len(), x.len()]
+            .iter()
+            .all(|&l| l == len)
+            && next.is_none_or(|(_, r)| r.len() == len),
+        "length mismatch"
+    );
+    let [eps, delta, inv_gamma, phi] = coef.map(T::from_f64);
+    let work = |start: usize, wc: &mut [T], vc: &mut [T], xc: &mut [T]| {
+        let n = wc.len();
+        let (w1c, w2c) = (&w1[start..start + n], &w2[start..start + n]);
+        for ((((e, &vi), &a), &b), xi) in wc
+            .iter_mut()
+            .zip(vc.iter())
+            .zip(w1c)
+            .zip(w2c)
+            .zip(xc.iter_mut())
+        {
+            let d = (vi - eps * a - delta * b) * inv_gamma;
+            *e = d;
+            *xi += phi * d;
+        }
+        if let Some((inv_beta, r2)) = next {
+            let s = T::from_f64(inv_beta);
+            for (vi, &r) in vc.iter_mut().zip(&r2[start..start + n]) {
+                *vi = r * s;
+            }
+        }
+    };
+    if len < SERIAL_BELOW {
+        work(0, w, v, x);
+        return;
+    }
+    let chunk = len.div_ceil(PARTS);
+    w.par_chunks_mut(chunk)
+        .zip(v.par_chunks_mut(chunk))
+        .zip(x.par_chunks_mut(chunk))
+        .enumerate()
+        .for_each(|(i, ((wc, vc), xc))| work(i * chunk, wc, vc, xc));
 }
 
 #[cfg(test)]
@@ -366,7 +524,11 @@ mod tests {
         suspect: f64,
     ) -> Result<(Vec<C64>, MinresInfo), SolverError> {
         let mut bufs: Vec<Vec<C64>> = (0..7).map(|_| vec![C64::new(0.0, 0.0); q.len()]).collect();
-        minres_with(op, sigma, q, b, p, suspect, &mut bufs)
+        let mode = Mode {
+            kernels: Kernels::Fused,
+            suspect,
+        };
+        minres_with(op, sigma, q, b, p, mode, &mut bufs)
     }
 
     #[test]
@@ -470,5 +632,117 @@ mod tests {
             e.to_string().starts_with("MINRES: relative residual"),
             "{e}"
         );
+    }
+
+    /// Fused and plain kernels on `op`: the same iteration count and solutions within 1e-12
+    /// (`‖Δx‖/‖x‖`), and the fused one bit for bit the same on one thread and on two.
+    fn fused_matches_plain<T: Scalar>(op: &impl LinearOperator<T>, sigma: f64, q: &[T], b: &[T]) {
+        let p = MinresParams {
+            singular_below: Some(1e-8),
+            ..MinresParams::default()
+        };
+        let run = |kernels, threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut bufs: Vec<Vec<T>> = (0..7).map(|_| vec![T::zero(); q.len()]).collect();
+                minres_with(
+                    op,
+                    sigma,
+                    q,
+                    b,
+                    &p,
+                    Mode {
+                        kernels,
+                        suspect: 1.0,
+                    },
+                    &mut bufs,
+                )
+                .unwrap()
+            })
+        };
+        let (xp, ip) = run(Kernels::Plain, 2);
+        let (xf, i_f) = run(Kernels::Fused, 2);
+        let (x1, i1) = run(Kernels::Fused, 1);
+        assert!(
+            ip.iterations > 10,
+            "a trivial solve: {} iterations",
+            ip.iterations
+        );
+        assert_eq!(
+            ip.iterations, i_f.iterations,
+            "plain and fused iteration counts"
+        );
+        assert!(ip.residual <= 1e-10 && i_f.residual <= 1e-10);
+        let norm = xp.iter().map(|z| z.abs2()).sum::<f64>().sqrt();
+        let diff = xp
+            .iter()
+            .zip(&xf)
+            .map(|(a, b)| (*a - *b).abs2())
+            .sum::<f64>()
+            .sqrt();
+        // Rounding in a different order moves x by up to ~ε·κ(A)·‖x‖ per step: the bound is
+        // 1e-12·‖x‖ for a well-conditioned system, scaled by the condition estimate
+        // κ̂ = ‖A‖·‖x‖/‖b‖ ≥ ‖A‖/|λ| (b's part along A's eigenvalue λ) above 10.
+        let nb = b.iter().map(|z| z.abs2()).sum::<f64>().sqrt();
+        let kappa = (op.norm_bound() + sigma.abs()) * norm / nb;
+        assert!(
+            diff <= 1e-13 * kappa.max(10.0) * norm,
+            "fused vs plain: ‖Δx‖ = {diff:e}, ‖x‖ = {norm:e}, κ̂ = {kappa:.1}"
+        );
+        assert_eq!(i1.iterations, i_f.iterations);
+        assert!(
+            x1.iter().zip(&xf).all(|(a, b)| a == b),
+            "1 vs 2 threads differ"
+        );
+    }
+
+    #[test]
+    fn the_fused_kernels_follow_the_plain_recurrence_on_an_indefinite_dense_system() {
+        let n = 60;
+        let (h, q, b) = matrix(n, 5);
+        let op = DenseOperator::new(n, h);
+        // σ inside the spectrum: A is indefinite on Q's range.
+        fused_matches_plain::<C64>(&op, 1.1, &q, &b);
+    }
+
+    #[test]
+    fn the_fused_kernels_follow_the_plain_recurrence_on_parallel_chunks() {
+        // 16 qubits: vectors above the kernels' serial size, split into chunks over threads.
+        use crate::operator::XMaskOperator;
+        use crate::pauli::{PauliString, PauliSum};
+        let n = 16;
+        let mut h = PauliSum::new(n);
+        for i in 0..n {
+            let j = (i + 1) % n;
+            h.add(
+                PauliString::parse(&format!("Z{i} Z{j}")).unwrap(),
+                1.0 + 0.1 * i as f64,
+            );
+            h.add(PauliString::parse(&format!("X{i}")).unwrap(), 0.7);
+            h.add(PauliString::parse(&format!("X{i} Z{j}")).unwrap(), 0.2);
+        }
+        let op = XMaskOperator::new(&h).unwrap();
+        let dim = 1usize << n;
+        let mut q: Vec<f64> = (0..dim)
+            .map(|i| ((i * 7919) % 1013) as f64 / 1013.0 - 0.4)
+            .collect();
+        let nq = q.iter().map(|v| v * v).sum::<f64>().sqrt();
+        q.iter_mut().for_each(|v| *v /= nq);
+        let b: Vec<f64> = (0..dim)
+            .map(|i| ((i * 104729) % 997) as f64 / 997.0 - 0.5)
+            .collect();
+        // Below the spectrum (|σ| > Σ|c|): A positive definite on Q's range, a short solve.
+        let sigma = -40.0;
+        fused_matches_plain::<f64>(&op, sigma, &q, &b);
+        let qc: Vec<C64> = q.iter().map(|&v| C64::new(v, 0.0)).collect();
+        let bc: Vec<C64> = b
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| C64::new(v, 0.01 * (i % 13) as f64))
+            .collect();
+        fused_matches_plain::<C64>(&op, sigma, &qc, &bc);
     }
 }
