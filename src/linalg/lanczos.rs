@@ -33,7 +33,7 @@ use super::dense::{eigh_dense, eigh_symmetric, eigh_tridiagonal};
 use super::reduce::{dot_all, norm_all, normalize_all, project_out_all, reduce_scalars};
 use super::SolverError;
 
-mod kernels;
+pub(super) mod kernels;
 mod settings;
 mod workspace;
 

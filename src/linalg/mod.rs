@@ -53,6 +53,23 @@ pub enum SolverError {
         /// The tolerance.
         tol: f64,
     },
+    /// MINRES: the explicit residual missed the tolerance when the iteration budget ran out,
+    /// or a restart on the explicit residual did not halve it (rounding floor).
+    #[error(
+        "MINRES: relative residual ‖b − A x‖/‖b‖ = {residual:.2e} > tol {tol:.2e} after \
+         {iterations} iterations in {cycles} cycle(s) (restarts on the explicit residual); \
+         raise the oracle's iteration budget or its tolerance"
+    )]
+    MinresNotConverged {
+        /// Iterations used (operator applications, the explicit residuals' not counted).
+        iterations: usize,
+        /// Cycles run (1 + restarts on the explicit residual).
+        cycles: usize,
+        /// Explicit relative residual `‖b − A x‖/‖b‖` at the end.
+        residual: f64,
+        /// The tolerance.
+        tol: f64,
+    },
     /// A computed pair failed its explicit residual check (the dense path), or its residual
     /// is not a finite number (overflowing coefficients): the result is not verified.
     #[error(

@@ -727,3 +727,64 @@ fn minres_refuses_a_singular_inconsistent_system_and_solves_a_consistent_one() {
         assert!((got - want).norm() < 1e-9, "row {i}: {got} vs {want}");
     }
 }
+
+#[test]
+fn the_oracle_converges_on_the_plateau_draw_whose_minres_recurrence_overstated_convergence() {
+    // `qep plateau --family tfim-chain --sizes 14,16 --samples 40 --seed 1`, N = 16, draw 34:
+    // the oracle's MINRES recurrence estimate met a tenth of the tolerance after 59 steps
+    // while the explicit residual was 1.16e-10 > 1e-10; it now restarts on the explicit
+    // residual instead of failing the scan.
+    use crate::ep_engine::{eigen_ep, eigen_oracle};
+    use qep::ep::EpParams;
+    use qep::hamiltonian::Example;
+    use qep::study::plateau::{network, Family};
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    rng.set_stream(16);
+    let m = (0..35)
+        .map(|_| network(Family::TfimChain, 16, 1.0, &mut rng).unwrap())
+        .nth(34)
+        .unwrap();
+    let ex = Example {
+        inputs: vec![0.5],
+        targets: vec![1.0],
+    };
+    let theta = m.theta();
+    let p = EpParams::default();
+    let o = eigen_oracle(&m, &theta, &ex, &p).unwrap();
+    assert!(o.residual <= 1e-10, "residual {:e}", o.residual);
+    // Independent: symmetric EP (three Lanczos ground states at a tighter tolerance, no
+    // MINRES) at β and β/2, extrapolated (bias O(β²) removed). The draw sits near a
+    // degeneracy (its gradient is large, ~1/gap), so β is taken well below its gap.
+    let tight = EpParams {
+        lanczos: qep::linalg::LanczosParams {
+            tol: 1e-12,
+            ..p.lanczos.clone()
+        },
+        ..p.clone()
+    };
+    let ep = |beta: f64| {
+        eigen_ep(
+            &m,
+            &theta,
+            &ex,
+            &EpParams {
+                beta,
+                ..tight.clone()
+            },
+        )
+        .unwrap()
+    };
+    let gap = ep(1e-3).gap.expect("the free gap");
+    let beta = 1e-3 * gap;
+    let (g1, g2) = (ep(beta).ep, ep(beta / 2.0).ep);
+    let scale = o.exact.iter().fold(0.0f64, |s, g| s.max(g.abs()));
+    assert!(scale > 1.0, "a draw with a large gradient: {scale}");
+    for (k, ((a, b), e)) in g1.iter().zip(&g2).zip(&o.exact).enumerate() {
+        let rich = (4.0 * b - a) / 3.0;
+        assert!(
+            (rich - e).abs() <= 1e-4 * scale,
+            "parameter {k}: oracle {e} vs extrapolated EP {rich} (β = {beta:e}: {a}, gap {gap:e})"
+        );
+    }
+}

@@ -9,9 +9,9 @@ use rayon::prelude::*;
 use crate::scalar::{Scalar, C64};
 
 /// Fixed chunks of a reduction.
-const PARTS: usize = 64;
+pub(in crate::linalg) const PARTS: usize = 64;
 /// Below this length the kernels run on one thread.
-const SERIAL_BELOW: usize = 1 << 15;
+pub(in crate::linalg) const SERIAL_BELOW: usize = 1 << 15;
 /// Amplitudes per parallel task of a random fill.
 const RANDOM_BLOCK: usize = 1 << 14;
 
@@ -25,7 +25,7 @@ pub(super) const MAX_FUSED: usize = 8;
 ///
 /// # Panics
 /// If more than `MAX_FUSED + 1` vectors are given, `out` is shorter, or lengths differ.
-pub(super) fn dots<T: Scalar>(w: &[T], vs: &[&[T]], out: &mut [T]) {
+pub(in crate::linalg) fn dots<T: Scalar>(w: &[T], vs: &[&[T]], out: &mut [T]) {
     let m = vs.len();
     assert!(m <= MAX_FUSED + 1 && out.len() >= m, "too many vectors");
     assert!(vs.iter().all(|v| v.len() == w.len()), "length mismatch");
