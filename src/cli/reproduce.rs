@@ -159,11 +159,11 @@ fn plan(quick: bool) -> Plan {
         }
     } else {
         Plan {
-            // Every family at N = 4…14 with 200 draws, then at 14, 16, 18 with 40.
+            // Every family at N = 4…14 with 200 draws, then at 14, 16, 18, 20 with 40.
             plateau: FAMILIES
                 .iter()
                 .map(|f| run_of(f, "4..14:2", 200, None))
-                .chain(FAMILIES.iter().map(|f| large_of(f, "14,16,18", 40)))
+                .chain(FAMILIES.iter().map(|f| large_of(f, "14,16,18,20", 40)))
                 .collect(),
             // Chain and TFIM chain at T = 1 and 0.3: dense to N = 9 with 100 draws, then by
             // typicality at 12, 14, 16 with 6 draws at T = 1 and 10 at T = 0.3.
@@ -709,8 +709,8 @@ fn report(a: &ReproduceArgs, p: &Plan, studies: &[Study], done: &[Done], total: 
     let _ = writeln!(
         md,
         "\n## What a referee would caveat\n\n\
-         * The plateau fits use few sizes (N ≤ 14 for ground states, and 14–18 with 40 \
-           draws in the `N = 14–18` scans, N ≤ 9 thermal from dense \
+         * The plateau fits use few sizes (N ≤ 14 for ground states, and 14–20 with 40 \
+           draws in the `N = 14–20` scans, N ≤ 9 thermal from dense \
            Gibbs states and N = 12–16 by typicality with few draws and its noise subtracted): \
            an exponential and a polynomial both fit \
            three to seven points, and the residual comparison only says which describes *these* \
@@ -776,7 +776,7 @@ fn by_typicality(j: &Value) -> bool {
 }
 
 /// The label of a plateau study in tables and findings: `chain`, `chain, T = 0.3`,
-/// `chain, T = 0.3, typicality`, or `chain, N = 14–18` for a scan at the largest sizes
+/// `chain, T = 0.3, typicality`, or `chain, N = 14–20` for a scan at the largest sizes
 /// (`-large`), which would otherwise read like the main scan of its family.
 fn plateau_label(d: &Done) -> String {
     let j = &d.json;
