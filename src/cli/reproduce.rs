@@ -187,7 +187,7 @@ fn plan(quick: bool) -> Plan {
             digits_seeds: &[1, 2, 3, 4, 5],
             digits_epochs: 30,
             digits_shots: 1000,
-            budget: "about 90 minutes on 2 shared cores, about 25 CPU-minutes",
+            budget: "about 90 minutes on 2 shared cores, about 50 CPU-minutes",
         }
     }
 }
