@@ -948,13 +948,27 @@ fn plateau_tables(
                 m.better()
             ));
         }
-        let mut s = format!(
-            "{label} ({what}EP): the mean gradient variance decays at r = {} per qubit \
-             (bootstrap 95 % {}) over N = {n0}–{n1}",
-            num(f(&j["decay_rate"])),
-            interval(&j["decay_rate_ci95_bootstrap"]),
-        );
-        if let Some(x) = &fits {
+        // Where the study fitted no rate (a noise-corrected variance ≤ 0 at some size), the
+        // sentence says so instead of quoting "r = —" beside a
+        // polynomial power and residuals that would read as a result; the per-size tables
+        // still carry the numbers.
+        let rate = f(&j["decay_rate"]);
+        let mut s = if rate.is_finite() {
+            format!(
+                "{label} ({what}EP): the mean gradient variance decays at r = {} per qubit \
+                 (bootstrap 95 % {}) over N = {n0}–{n1}",
+                num(rate),
+                interval(&j["decay_rate_ci95_bootstrap"]),
+            )
+        } else {
+            format!(
+                "{label} ({what}EP): no decay rate of the mean gradient variance is fitted over \
+                 N = {n0}–{n1}: it is not positive at {} of {} sizes",
+                var.iter().filter(|v| v.is_nan() || **v <= 0.0).count(),
+                sizes.len()
+            )
+        };
+        if let Some(x) = fits.as_ref().filter(|_| rate.is_finite()) {
             let _ = write!(
                 s,
                 "; residuals {} (exponential) vs {} (polynomial, p = {}): {}",
