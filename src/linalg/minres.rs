@@ -13,7 +13,7 @@ use crate::operator::{LinearOperator, Projected, Shifted};
 use crate::scalar::Scalar;
 use crate::state::{axpy, memory};
 
-use super::lanczos::kernels::{dots, PARTS, SERIAL_BELOW};
+use super::lanczos::kernels::{dots, recurrence, PARTS, SERIAL_BELOW};
 use super::reduce::{dot_all, norm_all, reduce_scalars};
 use super::{LanczosWorkspace, SolverError};
 
@@ -123,7 +123,7 @@ pub fn minres_projected_in<T: Scalar>(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kernels {
     /// Three passes besides `A v`: `⟨v, A v⟩` with `⟨v, r₁⟩` ([`dots`]); the three-term
-    /// update of `y` with its norm ([`update`]); the new direction `w`, `x += φ w` and the
+    /// update of `y` with its norm ([`recurrence`]); the new direction `w`, `x += φ w` and the
     /// next `v = r₂/β` ([`direction`]).
     Fused,
     /// The textbook sequence of copies, scalings, `axpy`s, dots and norms (about fifteen
@@ -251,7 +251,10 @@ fn minres_with<T: Scalar>(
                     dots(v, &[&y[..], &r1[..]][..m], &mut d);
                     reduce_scalars(op, &mut d[..m]);
                     alfa = d[0].re() - c1 * d[1].re();
-                    let mut s2 = [update(y, c1, r1, alfa / beta, r2)];
+                    // y ← y − c₁ r₁ − (α/β) r₂ with its ‖y‖², in one pass: the Lanczos step's
+                    // own kernel (r₂ is not rescaled: its factor is 1).
+                    let prev = (!first).then_some((c1, &r1[..]));
+                    let mut s2 = [recurrence(y, r2, 1.0, alfa / beta, prev, &[], &[])];
                     op.reduce_sum(&mut s2);
                     beta_next = s2[0].sqrt();
                 }
@@ -367,44 +370,6 @@ fn minres_with<T: Scalar>(
             dismissed,
         },
     ))
-}
-
-/// `y ← y − c₁ r₁ − c₂ r₂` (the `r₁` term skipped when `c₁ = 0`, a cycle's first step),
-/// returning the local `‖y‖²` of the result, in one pass. Partial sums over fixed chunks,
-/// added in index order: the same bits whatever the thread count.
-fn update<T: Scalar>(y: &mut [T], c1: f64, r1: &[T], c2: f64, r2: &[T]) -> f64 {
-    assert!(
-        y.len() == r1.len() && y.len() == r2.len(),
-        "length mismatch"
-    );
-    let (a1, a2) = (T::from_f64(c1), T::from_f64(c2));
-    let work = |yc: &mut [T], r1c: &[T], r2c: &[T]| -> f64 {
-        let mut acc = [0.0f64; 4];
-        if c1 == 0.0 {
-            for (k, (e, &b)) in yc.iter_mut().zip(r2c).enumerate() {
-                *e -= a2 * b;
-                acc[k & 3] += e.abs2();
-            }
-        } else {
-            for (k, ((e, &a), &b)) in yc.iter_mut().zip(r1c).zip(r2c).enumerate() {
-                *e = *e - a1 * a - a2 * b;
-                acc[k & 3] += e.abs2();
-            }
-        }
-        (acc[0] + acc[1]) + (acc[2] + acc[3])
-    };
-    let len = y.len();
-    if len < SERIAL_BELOW {
-        return work(y, r1, r2);
-    }
-    let chunk = len.div_ceil(PARTS);
-    let mut parts = [0.0f64; PARTS];
-    y.par_chunks_mut(chunk)
-        .zip(r1.par_chunks(chunk))
-        .zip(r2.par_chunks(chunk))
-        .zip(parts.par_iter_mut())
-        .for_each(|(((yc, r1c), r2c), p)| *p = work(yc, r1c, r2c));
-    parts.iter().sum()
 }
 
 /// One pass for the end of a MINRES step: `w ← (v − ε w₁ − δ w₂)·(1/γ)`, `x += φ w`, and,

@@ -67,7 +67,7 @@ pub(in crate::linalg) fn dots<T: Scalar>(w: &[T], vs: &[&[T]], out: &mut [T]) {
 ///
 /// # Panics
 /// If lengths differ, or more than `MAX_FUSED` vectors `ys` or fewer coefficients are given.
-pub(super) fn recurrence<T: Scalar>(
+pub(in crate::linalg) fn recurrence<T: Scalar>(
     w: &mut [T],
     u: &mut [T],
     inv: f64,
