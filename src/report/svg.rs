@@ -382,14 +382,37 @@ fn draw_chart<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> R
         .min_by_key(|&(n, _, _)| n)
         .unwrap_or((0, true, true));
     if best.0 > 0 && !names.is_empty() && !fixed {
-        // Room above the data for the legend.
+        // Room above the data for the legend, only as much as it needs: in the top corner
+        // whose column of the plot holds the lower points, the y range grows until the
+        // highest of them sits below the box. Growing by the legend's whole height instead
+        // added decades of empty axis wherever the data are high on one side only.
         let fh = ((legend_h + 16.0) / plot_h).min(0.6);
-        y_hi += (y_hi - y_lo) * fh / (1.0 - fh);
-        best = [(true, true), (false, true)]
+        let fw = (legend_w + 12.0) / plot_w;
+        let needed = |right: bool| {
+            let top = pts
+                .iter()
+                .filter(|&&(x, _)| {
+                    let u = (x - x_lo) / (x_hi - x_lo);
+                    if right {
+                        u >= 1.0 - fw
+                    } else {
+                        u <= fw
+                    }
+                })
+                .map(|&(_, y)| y)
+                .fold(f64::NEG_INFINITY, f64::max);
+            if top.is_finite() {
+                y_hi.max(y_lo + (top - y_lo) / (1.0 - fh))
+            } else {
+                y_hi
+            }
+        };
+        let (hi, right) = [(needed(true), true), (needed(false), false)]
             .into_iter()
-            .map(|(r, t)| (corner(r, t, y_lo, y_hi), r, t))
-            .min_by_key(|&(n, _, _)| n)
-            .unwrap_or(best);
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap_or((y_hi, true));
+        y_hi = hi;
+        best = (corner(right, true, y_lo, y_hi), right, true);
     }
     if y_hi <= y_lo {
         y_hi = y_lo + 1.0;

@@ -249,3 +249,46 @@ fn training_chart_starts_with_the_untrained_network_at_epoch_zero() {
         "{csv}"
     );
 }
+
+#[test]
+fn a_tall_legend_grows_the_axis_only_as_far_as_it_needs() {
+    // The shot-noise chart's shape: eight curves falling from the left (up to 5 at x = 10²)
+    // to between 0.002 and 0.25 on the right, on log-log axes. Every corner holds points, so
+    // the legend needs room above the data; over the right-hand column the data reach only
+    // 0.25, so the axis grows to about 16 there. Growing by the legend's whole height (half
+    // the plot) doubled the range in decades: ticks up to 10⁴, three empty decades.
+    let xs: [f64; 5] = [1e2, 1e3, 1e4, 1e5, 1e6];
+    let curves: Vec<Curve> = (0..8)
+        .map(|k| {
+            let a = 5.0 / 2f64.powi(k);
+            let floor = if k % 2 == 0 {
+                0.25
+            } else {
+                0.002 * f64::from(k)
+            };
+            Curve::new(
+                format!("β = {}", 0.0125 * 2f64.powi(k)),
+                xs.iter()
+                    .map(|&x| (x, (a * (1e2 / x).sqrt()).max(floor)))
+                    .collect(),
+            )
+        })
+        .collect();
+    let chart = Chart {
+        title: "shot-based EP".into(),
+        x_label: "shots S".into(),
+        y_label: "RMS error".into(),
+        log_x: true,
+        log_y: true,
+        y_range: None,
+        curves,
+    };
+    let svg = chart_svg(std::slice::from_ref(&chart));
+    let t = texts(&svg);
+    has_label(&svg, "1");
+    assert!(
+        !t.iter().any(|x| x == "100" || x == "1000" || x == "10000"),
+        "{t:?}"
+    );
+    assert!(chart_png(&[chart]).is_ok());
+}
