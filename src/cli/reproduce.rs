@@ -301,13 +301,26 @@ pub fn run(a: ReproduceArgs) -> Result<()> {
                 "quick": a.quick,
                 "studies": list,
                 "total_seconds": total,
+                "rerun_seconds": list.iter().filter_map(|d| d["seconds"].as_f64()).sum::<f64>(),
                 "report": a.report,
                 "out": out,
             }))?
         );
     } else {
+        // With --only, the time is this invocation's; the report's total also counts the
+        // saved studies' times, which a reader of this line would take for this run's.
+        let rerun: f64 = done
+            .iter()
+            .filter(|d| ran.contains(&d.name))
+            .map(|d| d.seconds)
+            .sum();
+        let merged = if ran.len() < done.len() {
+            format!(" (report total with the saved studies: {total:.1} s)")
+        } else {
+            String::new()
+        };
         println!(
-            "{} studies in {total:.1} s: results in {}/, report {}",
+            "{} studies in {rerun:.1} s{merged}: results in {}/, report {}",
             ran.len(),
             out.display(),
             a.report.display()

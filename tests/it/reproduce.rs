@@ -233,6 +233,13 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         "--json",
     ]));
     assert_eq!(v["studies"].as_array().map(Vec::len), Some(1));
+    // This run's time is the one study's; the report's total adds the saved studies' times.
+    let (rerun, total) = (
+        v["rerun_seconds"].as_f64().expect("rerun_seconds"),
+        v["total_seconds"].as_f64().expect("total_seconds"),
+    );
+    assert_eq!(Some(rerun), v["studies"][0]["seconds"].as_f64());
+    assert!(total > rerun, "total {total} s, rerun {rerun} s");
     let merged = std::fs::read_to_string(&report).expect("RESULTS.md");
     assert!(
         merged.contains("This report merges a rerun of 1 study (")
