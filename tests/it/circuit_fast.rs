@@ -799,3 +799,71 @@ fn lane_exchanges_run_ops_on_the_lowest_qubits_with_broadcast_kernels() {
         }
     }
 }
+
+#[test]
+fn a_run_from_a_known_support_leaves_the_zero_blocks_untouched() {
+    // h on qubits 0..9 of 12, blocks of 2^10 amplitudes: one pass over positions 0..9. From
+    // support 0 (|0…0⟩) only the block at position 0 is computed; a NaN planted in another
+    // block (which the caller promised to be zero) proves that block was neither read nor
+    // written, where a full run spreads it over its block.
+    let n = 12;
+    let qs: Vec<[usize; 1]> = (0..10).map(|q| [q]).collect();
+    for isa in isas() {
+        for precision in [Precision::Double, Precision::Single] {
+            let params = ExecParams {
+                block_bytes: precision.amp_bytes() << 10,
+                isa: Some(isa),
+                ..ExecParams::default()
+            };
+            let run = FastRun::compile(
+                n,
+                qs.iter().map(|q| (qep::circuit::Gate::H, &q[..])),
+                precision,
+                &params,
+            );
+            assert_eq!(run.passes(), 1, "{isa:?} {precision:?}");
+            let planted = 1usize << 11;
+            let mut psi = vec![C64::new(0.0, 0.0); 1 << n];
+            psi[0] = C64::new(1.0, 0.0);
+            psi[planted] = C64::new(f64::NAN, 0.0);
+            let (got, support) = match precision {
+                Precision::Double => {
+                    let mut p = psi.clone();
+                    let s = run.apply_from(&mut p, 0);
+                    (p, s)
+                }
+                Precision::Single => {
+                    let mut p: Vec<qep::circuit::C32> = psi
+                        .iter()
+                        .map(|z| qep::circuit::C32::new(z.re as f32, z.im as f32))
+                        .collect();
+                    let s = run.apply_from(&mut p, 0);
+                    (
+                        p.iter()
+                            .map(|z| C64::new(z.re as f64, z.im as f64))
+                            .collect(),
+                        s,
+                    )
+                }
+            };
+            let label = format!("{isa:?} {precision:?}");
+            assert_eq!(support, (1 << 10) - 1, "{label}");
+            let amp = 1.0 / 32.0; // 2^{-10/2}
+            for (i, z) in got.iter().enumerate() {
+                if i == planted {
+                    assert!(z.re.is_nan(), "{label}: the planted NaN was overwritten");
+                } else if i < 1 << 10 {
+                    assert!((z.re - amp).abs() < 1e-6 && z.im == 0.0, "{label} {i}: {z}");
+                } else {
+                    assert_eq!(*z, C64::new(0.0, 0.0), "{label} {i}: skipped block touched");
+                }
+            }
+            // The full run reads the planted block and spreads the NaN through it.
+            let mut full = psi.clone();
+            if precision == Precision::Double {
+                run.apply(&mut full);
+                assert!(full[planted + 1].re.is_nan(), "{label}");
+            }
+        }
+    }
+}
