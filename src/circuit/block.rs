@@ -364,8 +364,11 @@ unsafe fn diagonal<V: Vector>(
 /// in contiguous runs below the lowest fixed bit.
 ///
 /// # Safety
-/// `buf` holds `2^b` amplitudes; every mask lies below bit `b`; `clear` holds the lowest bit
-/// of `x` and `x ⊆ set | clear`.
+/// `buf` holds `2^b` amplitudes; every mask lies below bit `b`; `x` is nonzero and
+/// `x ⊆ set | clear` (which of `set` and `clear` holds its lowest bit does not matter: `i`
+/// and `i ⊕ x` differ in a fixed bit, so each pair is met once, from the side that has the
+/// `set` bits 1 and the `clear` bits 0, and its two runs, apart by `x ≥ 2^{p0}`, are
+/// disjoint; a lane exchange may relabel the bits in either order).
 unsafe fn swap_pairs<T>(buf: *mut T, b: usize, set: usize, clear: usize, x: usize) {
     let fixed = set | clear;
     let p0 = fixed.trailing_zeros() as usize;
