@@ -144,7 +144,7 @@ fn report(name: &str, c: &Circuit, params: ExecParams, reps: usize) {
             "  kernels: dense 1q {} 2q {} 3q {} 4q {} (of which one FMA per entry {}), \
              diagonal {}, permutation {}, controlled {}; {:.0} flops per amplitude; \
              {gflops:.1} GFLOP/s per CPU s of {peak:.1} peak ({:.0} %); register-blocked \
-             2q {} full + {} sparse",
+             2q {} full + {} sparse; lane exchanges {}",
             mix.dense[1],
             mix.dense[2],
             mix.dense[3],
@@ -156,7 +156,8 @@ fn report(name: &str, c: &Circuit, params: ExecParams, reps: usize) {
             mix.flops_per_amp,
             100.0 * gflops / peak,
             mix.dense_full2,
-            mix.dense_sparse2
+            mix.dense_sparse2,
+            mix.exchange
         );
     }
 }
@@ -169,13 +170,22 @@ fn main() {
     // `--general`: no register-blocked two-qubit kernel (every broadcast op through the
     // general broadcast kernel, which gives the same bits).
     let general = all.iter().any(|a| a == "--general");
+    // `--no-exchange`: dense ops with a target inside the registers run the XOR-form kernel
+    // (no lane exchange).
+    let no_exchange = all.iter().any(|a| a == "--no-exchange");
     let args: Vec<String> = all
         .into_iter()
-        .filter(|a| a != "--bench" && a != "--tables" && a != "--general")
+        .filter(|a| {
+            !matches!(
+                a.as_str(),
+                "--bench" | "--tables" | "--general" | "--no-exchange"
+            )
+        })
         .collect();
     let defaults = ExecParams {
         broadcast: !tables,
         register_blocked: !general,
+        lane_exchange: !no_exchange,
         ..ExecParams::default()
     };
     if let Some(file) = args.first() {

@@ -76,6 +76,10 @@ pub(super) enum Kern {
         nl_ctrl: usize,
         m: Vec<C64>,
     },
+    /// Exchange of local bit `lane` (inside a register) with local bit `reg` (selecting
+    /// registers): amplitude `i` moves to `i` with the two bits swapped. Two registers in, two
+    /// out, one shuffle each ([`Vector::exch`]).
+    Exch { lane: usize, reg: usize },
 }
 
 impl Kern {
@@ -98,7 +102,7 @@ impl Kern {
             }
             // One multiply and one multiply-add per register.
             Kern::Diag { .. } => 6.0,
-            Kern::Swap { .. } => 0.0,
+            Kern::Swap { .. } | Kern::Exch { .. } => 0.0,
             Kern::Ctrl { targets, ctrl, .. } => {
                 8.0 * (1usize << targets.len()) as f64 / (1usize << ctrl.count_ones()) as f64
             }
@@ -291,7 +295,37 @@ where
                     controlled(buf as *mut Complex<V::F>, b, targets, *ctrl, m)
                 }
             }
+            Kern::Exch { lane, reg } => match lane {
+                0 => exchange::<V, 0>(*reg, buf, b),
+                1 => exchange::<V, 1>(*reg, buf, b),
+                2 => exchange::<V, 2>(*reg, buf, b),
+                _ => unreachable!("lane bit {lane} beyond every register"),
+            },
         }
+    }
+}
+
+/// Exchanges local bit `BIT` (inside the registers) with local bit `reg` (selecting
+/// registers) in the block: every pair of registers that differ in `reg` is shuffled.
+///
+/// # Safety
+/// As [`block_ops`]; `BIT < V::LOG2 <= reg < b`.
+#[inline(always)]
+unsafe fn exchange<V: Vector, const BIT: usize>(reg: usize, buf: *mut V::F, b: usize) {
+    debug_assert!(
+        BIT < V::LOG2 && V::LOG2 <= reg && reg < b,
+        "{BIT} {reg} {b}"
+    );
+    let w = 2usize << V::LOG2;
+    let h = reg - V::LOG2;
+    let nv = b - V::LOG2;
+    let step = (1usize << h) * w;
+    for g in 0..1usize << (nv - 1) {
+        let p0 = buf.add(insert_zero(g, h) * w);
+        let p1 = p0.add(step);
+        let (x, y) = V::load(p0).exch::<BIT>(V::load(p1));
+        x.store(p0);
+        y.store(p1);
     }
 }
 
@@ -330,8 +364,11 @@ unsafe fn diagonal<V: Vector>(
 /// in contiguous runs below the lowest fixed bit.
 ///
 /// # Safety
-/// `buf` holds `2^b` amplitudes; every mask lies below bit `b`; `clear` holds the lowest bit
-/// of `x` and `x ⊆ set | clear`.
+/// `buf` holds `2^b` amplitudes; every mask lies below bit `b`; `x` is nonzero and
+/// `x ⊆ set | clear` (which of `set` and `clear` holds its lowest bit does not matter: `i`
+/// and `i ⊕ x` differ in a fixed bit, so each pair is met once, from the side that has the
+/// `set` bits 1 and the `clear` bits 0, and its two runs, apart by `x ≥ 2^{p0}`, are
+/// disjoint; a lane exchange may relabel the bits in either order).
 unsafe fn swap_pairs<T>(buf: *mut T, b: usize, set: usize, clear: usize, x: usize) {
     let fixed = set | clear;
     let p0 = fixed.trailing_zeros() as usize;

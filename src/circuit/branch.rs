@@ -22,8 +22,8 @@ use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
 
 use super::execute::{
-    apply_unitary_step, branch_weights, check_size, collapse, compile_with, flip_qubit, set_bit,
-    zero_state_of, MemoryPlan, RunOptions, Step,
+    apply_unitary_step, apply_unitary_step_from, branch_weights, check_size, collapse,
+    compile_with, flip_qubit, set_bit, zero_state_of, MemoryPlan, RunOptions, Step,
 };
 use super::ir::{split_final_measurements, Circuit, Op, Register};
 use super::kernels::PAR_MIN;
@@ -208,8 +208,9 @@ fn replay<A: Amp>(
     psi[0] = A::from_c64(C64::new(1.0, 0.0));
     let mut bits = vec![0u64; words];
     let mut next = record.iter();
+    let mut support = 0;
     for step in &steps[..upto] {
-        if apply_unitary_step(step, psi, &bits) {
+        if apply_unitary_step_from(step, psi, &bits, &mut support) {
             continue;
         }
         match step {
@@ -323,8 +324,10 @@ fn counts_in<A: Amp>(
                 buf
             }
         };
+        // A branch from the first step holds the fresh |0…0⟩.
+        let mut support = if cur.step == 0 { 0 } else { usize::MAX };
         for (i, step) in ro.steps.iter().enumerate().skip(cur.step) {
-            if apply_unitary_step(step, &mut psi, &cur.bits) {
+            if apply_unitary_step_from(step, &mut psi, &cur.bits, &mut support) {
                 continue;
             }
             match step {

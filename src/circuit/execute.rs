@@ -243,6 +243,29 @@ pub fn compile_with(qubits: usize, ops: &[Op], opts: &RunOptions) -> Vec<Step> {
 /// If a plain [`Kernel`] meets a single-precision state, or the state does not fit the step.
 #[track_caller]
 pub fn apply_unitary_step<A: Amp>(step: &Step, psi: &mut [A], bits: &[u64]) -> bool {
+    let mut any = usize::MAX;
+    apply_unitary_step_from(step, psi, bits, &mut any)
+}
+
+/// [`apply_unitary_step`] to a state that vanishes outside the position mask `*support`
+/// (`0` for a fresh `|0…0⟩`): a fused run skips the blocks that hold only zeros
+/// ([`FastRun::apply_from`]); `*support` becomes the support after the step (every
+/// position after a plain gate, a measurement or a reset).
+///
+/// # Panics
+/// As [`apply_unitary_step`].
+#[track_caller]
+pub fn apply_unitary_step_from<A: Amp>(
+    step: &Step,
+    psi: &mut [A],
+    bits: &[u64],
+    support: &mut usize,
+) -> bool {
+    if let Step::Run(r, None) = step {
+        *support = r.apply_from(psi, *support);
+        return true;
+    }
+    *support = usize::MAX;
     match step {
         Step::Unitary(k, cond) => {
             if cond.is_none_or(|c| c.holds(bits)) {
@@ -532,15 +555,17 @@ pub fn unitary_part_state_with(
     match opts.precision {
         Precision::Double => {
             let mut psi = zero_state(circuit.qubits);
+            let mut support = 0;
             for step in &steps {
-                apply_unitary_step(step, &mut psi, &[]);
+                apply_unitary_step_from(step, &mut psi, &[], &mut support);
             }
             Ok(psi)
         }
         Precision::Single => {
             let mut psi = zero_state_of::<C32>(circuit.qubits);
+            let mut support = 0;
             for step in &steps {
-                apply_unitary_step(step, &mut psi, &[]);
+                apply_unitary_step_from(step, &mut psi, &[], &mut support);
             }
             Ok(psi.iter().map(|z| z.to_c64()).collect())
         }

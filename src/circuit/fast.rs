@@ -48,6 +48,11 @@ pub struct ExecParams {
     /// compiled patterns run by the register-blocked kernel (the default; off: the general
     /// broadcast kernel, which gives the same bits, for before/after benchmarks).
     pub register_blocked: bool,
+    /// A dense op with a target in the lanes of a register has that lane bit exchanged with
+    /// a register bit first (tracked through the rest of the pass), so that the broadcast
+    /// and register-blocked kernels run it (the default; off: the XOR-form kernel, for
+    /// before/after benchmarks).
+    pub lane_exchange: bool,
 }
 
 impl Default for ExecParams {
@@ -58,6 +63,7 @@ impl Default for ExecParams {
             isa: None,
             broadcast: true,
             register_blocked: true,
+            lane_exchange: true,
         }
     }
 }
@@ -165,10 +171,26 @@ impl FastRun {
     /// If the length or the precision does not match.
     #[track_caller]
     pub fn apply<A: Amp>(&self, psi: &mut [A]) {
+        self.apply_from(psi, usize::MAX);
+    }
+
+    /// [`FastRun::apply`] to a state known to vanish outside `support`: `psi[i] = 0` whenever
+    /// `i` has a bit outside the mask `support` (`0` for `|0…0⟩`, `usize::MAX` for any
+    /// state). A block all of whose amplitudes vanish stays zero under the pass's ops, so it
+    /// is skipped, neither read nor written: the first pass of a run from `|0…0⟩` computes one
+    /// block, and the fresh pages of the others are first touched by a later pass. Returns the
+    /// support after the run (`support` with every position of every pass).
+    ///
+    /// # Panics
+    /// If the length or the precision does not match.
+    #[track_caller]
+    pub fn apply_from<A: Amp>(&self, psi: &mut [A], support: usize) -> usize {
         assert_eq!(psi.len(), 1usize << self.qubits, "state length");
         assert_eq!(A::PRECISION, self.precision, "state precision");
         assert_eq!(std::mem::size_of::<A>(), self.precision.amp_bytes());
         let len = psi.len();
+        let all = len - 1;
+        let mut support = support & all;
         match self.precision {
             Precision::Double => {
                 // SAFETY: `A` is `Complex<f64>` (the only amplitude of double precision and
@@ -177,7 +199,8 @@ impl FastRun {
                     std::slice::from_raw_parts_mut(psi.as_mut_ptr() as *mut Complex<f64>, len)
                 };
                 for pass in &self.passes {
-                    run_pass(pass, psi, self.isa);
+                    run_pass(pass, psi, self.isa, support);
+                    support |= pass.positions(all);
                 }
             }
             Precision::Single => {
@@ -186,10 +209,19 @@ impl FastRun {
                     std::slice::from_raw_parts_mut(psi.as_mut_ptr() as *mut Complex<f32>, len)
                 };
                 for pass in &self.passes {
-                    run_pass(pass, psi, self.isa);
+                    run_pass(pass, psi, self.isa, support);
+                    support |= pass.positions(all);
                 }
             }
         }
+        support
+    }
+}
+
+impl Pass {
+    /// The positions the pass's block holds (of the state's positions `all`).
+    fn positions(&self, all: usize) -> usize {
+        self.free.iter().fold(all, |a, &p| a & !(1 << p))
     }
 }
 
@@ -216,6 +248,8 @@ pub struct KernelMix {
     pub swap: usize,
     /// Wide controlled matrices.
     pub controlled: usize,
+    /// Exchanges of a lane bit with a register bit ([`ExecParams::lane_exchange`]).
+    pub exchange: usize,
     /// Real floating-point operations per amplitude of the state, summed over every op (a
     /// multiply-add counts 2).
     pub flops_per_amp: f64,
@@ -249,6 +283,7 @@ impl FastRun {
                 Kern::Diag { .. } => m.diagonal += 1,
                 Kern::Swap { .. } => m.swap += 1,
                 Kern::Ctrl { .. } => m.controlled += 1,
+                Kern::Exch { .. } => m.exchange += 1,
             }
         }
         m
@@ -271,6 +306,7 @@ fn build_pass(
     }
     let high: Vec<usize> = bits_of(s).into_iter().filter(|&p| p >= low).collect();
     let free: Vec<usize> = (0..n).filter(|&p| s >> p & 1 == 0).collect();
+    let b = low + high.len();
     let local = |q: usize| -> usize {
         if q < low {
             q
@@ -281,20 +317,34 @@ fn build_pass(
                 .expect("qubit in the block")
         }
     };
-    let local_mask = |m: usize| {
-        bits_of(m & s)
-            .into_iter()
-            .fold(0usize, |a, q| a | 1 << local(q))
-    };
     let wrap = |v: Vec<f64>| match precision {
         Precision::Double => Coef::D(v),
         Precision::Single => Coef::S(v.into_iter().map(|x| x as f32).collect()),
     };
-    let ops = idx
+    // Local bits a dense op multiplies (`need` of the later ops: when to move them into lanes).
+    let dense_targets: Vec<usize> = idx
         .iter()
         .map(|&i| match &fused[i] {
+            FusedOp::Dense { qubits, .. } => qubits.iter().fold(0, |a, &q| a | 1 << local(q)),
+            _ => 0,
+        })
+        .collect();
+    let mut lay = Layout::new(b);
+    let exchange = params.lane_exchange && params.broadcast && lanes > 0;
+    let mut ops = Vec::with_capacity(idx.len() + 2);
+    for (k, &i) in idx.iter().enumerate() {
+        if exchange {
+            lay.free_lanes(dense_targets[k], &dense_targets[k + 1..], lanes, &mut ops);
+        }
+        let pos = |q: usize| lay.at[local(q)];
+        let pos_mask = |m: usize| {
+            bits_of(m & s)
+                .into_iter()
+                .fold(0usize, |a, q| a | 1 << pos(q))
+        };
+        ops.push(match &fused[i] {
             FusedOp::Dense { qubits, m } => {
-                let lq: Vec<usize> = qubits.iter().map(|&q| local(q)).collect();
+                let lq: Vec<usize> = qubits.iter().map(|&q| pos(q)).collect();
                 dense_kern(
                     &lq,
                     m,
@@ -305,29 +355,130 @@ fn build_pass(
                 )
             }
             FusedOp::Diagonal { qubits, d } => {
-                let lq: Vec<usize> = qubits.iter().map(|&q| local(q)).collect();
+                let lq: Vec<usize> = qubits.iter().map(|&q| pos(q)).collect();
                 diag_kern(&lq, d, lanes, wrap)
             }
             FusedOp::Swap { set, clear, x } => Kern::Swap {
-                set: local_mask(*set),
-                clear: local_mask(*clear),
-                x: local_mask(*x),
+                set: pos_mask(*set),
+                clear: pos_mask(*clear),
+                x: pos_mask(*x),
                 nl_set: set & !s,
                 nl_clear: clear & !s,
             },
             FusedOp::Controlled { targets, ctrl, m } => Kern::Ctrl {
-                targets: targets.iter().map(|&q| local(q)).collect(),
-                ctrl: local_mask(*ctrl),
+                targets: targets.iter().map(|&q| pos(q)).collect(),
+                ctrl: pos_mask(*ctrl),
                 nl_ctrl: ctrl & !s,
                 m: m.clone(),
             },
-        })
-        .collect();
+        });
+    }
+    lay.restore(lanes, &mut ops);
     Pass {
         low,
         high,
         free,
         ops,
+    }
+}
+
+/// Where each local bit of a block currently lies (a permutation of the block's bit
+/// positions, tracked in software): a dense op with a target in the lanes of a register would
+/// need the XOR-form kernel (a lane permutation per term and register-wide coefficient
+/// tables); exchanging that lane bit with a register bit first ([`Kern::Exch`], one shuffle
+/// per register, no arithmetic) lets the broadcast and register-blocked kernels run it. The
+/// exchanged layout is kept for the later ops of the pass (each op's bits are read through
+/// it) and undone once at the end of the pass.
+struct Layout {
+    /// `at[bit]`: the position of local bit `bit`.
+    at: Vec<usize>,
+    /// `who[position]`: the local bit at `position`.
+    who: Vec<usize>,
+}
+
+impl Layout {
+    fn new(b: usize) -> Layout {
+        Layout {
+            at: (0..b).collect(),
+            who: (0..b).collect(),
+        }
+    }
+
+    /// Exchanges lane position `lane` with register position `reg`, and records the kernel.
+    fn exch(&mut self, lane: usize, reg: usize, ops: &mut Vec<Kern>) {
+        let (u, v) = (self.who[lane], self.who[reg]);
+        self.who.swap(lane, reg);
+        self.at[u] = reg;
+        self.at[v] = lane;
+        ops.push(Kern::Exch { lane, reg });
+    }
+
+    /// Moves every local bit of `targets` (a mask of local bits) that lies in a lane
+    /// position (below `lanes`) to a register position, taking the positions whose bits the
+    /// later dense ops (`later`, masks of local bits in order) multiply last or never (the
+    /// bits moved into the lanes are the ones least soon needed outside them). Moves nothing
+    /// when the block has too few register positions.
+    fn free_lanes(&mut self, targets: usize, later: &[usize], lanes: usize, ops: &mut Vec<Kern>) {
+        let b = self.at.len();
+        let in_lanes: Vec<usize> = bits_of(targets)
+            .into_iter()
+            .filter(|&t| self.at[t] < lanes)
+            .collect();
+        if in_lanes.is_empty() {
+            return;
+        }
+        // Register positions not holding a target of this op, by next use (never = MAX).
+        let mut cands: Vec<(usize, usize)> = (lanes..b)
+            .filter(|&p| targets >> self.who[p] & 1 == 0)
+            .map(|p| {
+                let next = later
+                    .iter()
+                    .position(|&m| m >> self.who[p] & 1 == 1)
+                    .unwrap_or(usize::MAX);
+                (next, p)
+            })
+            .collect();
+        if cands.len() < in_lanes.len() {
+            return;
+        }
+        // Farthest next use first; among equals the highest position (fixed order).
+        cands.sort_unstable_by(|x, y| y.cmp(x));
+        for (t, &(_, p)) in in_lanes.into_iter().zip(&cands) {
+            self.exch(self.at[t], p, ops);
+        }
+    }
+
+    /// Exchanges back to the identity layout (the block is written back in its own order).
+    fn restore(&mut self, lanes: usize, ops: &mut Vec<Kern>) {
+        let b = self.at.len();
+        // Register positions in rising order: a position once holding its own bit is not
+        // touched again (the bit to bring home lies at a higher position or in a lane).
+        for r in lanes..b {
+            if self.who[r] == r {
+                continue;
+            }
+            if self.at[r] >= lanes {
+                let p = self.at[r];
+                self.exch(0, p, ops);
+            }
+            let a = self.at[r];
+            self.exch(a, r, ops);
+        }
+        // Lane bits permuted among the lanes: a lane swap is three exchanges through one
+        // register position.
+        for a in 0..lanes.min(b) {
+            if self.who[a] != a && b > lanes {
+                let p = self.at[a];
+                self.exch(a, lanes, ops);
+                self.exch(p, lanes, ops);
+                self.exch(a, lanes, ops);
+            }
+        }
+        debug_assert!(
+            self.who.iter().enumerate().all(|(p, &w)| p == w),
+            "layout restored: {:?}",
+            self.who
+        );
     }
 }
 
@@ -347,7 +498,9 @@ impl<T> Shared<T> {
     }
 }
 
-fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa) {
+/// One pass over `psi`, skipping the blocks whose position has a bit outside `support`
+/// (they hold only zeros: [`FastRun::apply_from`]).
+fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa, support: usize) {
     let ops = &pass.ops[..];
     let low = pass.low;
     let b = low + pass.high.len();
@@ -357,6 +510,9 @@ fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa) {
         // The block is contiguous: work in place.
         let task = |o: usize| {
             let base = deposit(o, &pass.free);
+            if base & !support != 0 {
+                return;
+            }
             // SAFETY: the block `base..base + 2^b` lies in `psi` and belongs to this task.
             unsafe { F::block(isa, ops, ptr.get().add(base) as *mut F, b, base) }
         };
@@ -373,6 +529,9 @@ fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa) {
         || vec![Complex::<F>::default(); 1 << b],
         |buf, o| {
             let base = deposit(o, &pass.free);
+            if base & !support != 0 {
+                return;
+            }
             for c in 0..runs {
                 let start = base | deposit(c, &pass.high);
                 // SAFETY: `start..start + run` lies in `psi` (positions below `low` are
@@ -400,4 +559,65 @@ fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa) {
             }
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replays the recorded exchanges on a list of amplitude labels.
+    fn replay(ops: &[Kern], b: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..1 << b).collect();
+        for op in ops {
+            let Kern::Exch { lane, reg } = *op else {
+                panic!("only exchanges recorded")
+            };
+            let mut w = v.clone();
+            for (i, &x) in v.iter().enumerate() {
+                let (p, q) = (i >> lane & 1, i >> reg & 1);
+                w[i & !(1 << lane) & !(1 << reg) | q << lane | p << reg] = x;
+            }
+            v = w;
+        }
+        v
+    }
+
+    #[test]
+    fn lane_moves_follow_the_layout_and_the_restore_undoes_them() {
+        // Ops on lane bits (0..2) of a 6-bit block with 2 lane bits, in an order that moves
+        // a bit out of the lanes, back in, and permutes the lanes among themselves.
+        let (b, lanes) = (6usize, 2usize);
+        let seq: [usize; 7] = [
+            0b000011, 0b000110, 0b110000, 0b000101, 0b001001, 0b000001, 0b1,
+        ];
+        let mut lay = Layout::new(b);
+        let mut ops = Vec::new();
+        for (k, &t) in seq.iter().enumerate() {
+            lay.free_lanes(t, &seq[k + 1..], lanes, &mut ops);
+            for q in bits_of(t) {
+                assert!(lay.at[q] >= lanes, "op {k}: bit {q} still in a lane");
+            }
+            // The recorded exchanges move amplitudes as the layout says: the amplitude with
+            // local bit q set sits where position at[q] is set.
+            let v = replay(&ops, b);
+            for q in 0..b {
+                assert_eq!(v[1 << lay.at[q]], 1 << q, "op {k}: bit {q}");
+            }
+        }
+        assert!(ops.len() >= 4, "{ops:?}");
+        lay.restore(lanes, &mut ops);
+        assert!(lay.who.iter().enumerate().all(|(p, &w)| p == w));
+        assert_eq!(replay(&ops, b), (0..1 << b).collect::<Vec<_>>());
+        // A bit used next is not moved into a lane: with bits 2 and 3 used by the next op,
+        // bit 0 goes to a position used later or never (4 or 5 here), not 2 or 3.
+        let mut lay = Layout::new(b);
+        let mut ops = Vec::new();
+        lay.free_lanes(0b1, &[0b1100, 0b10000], lanes, &mut ops);
+        assert_eq!(lay.at[0], 5, "{ops:?}");
+        // Too few register positions for the op's lane targets: nothing moves.
+        let mut lay = Layout::new(3);
+        let mut ops = Vec::new();
+        lay.free_lanes(0b011, &[], 2, &mut ops);
+        assert!(ops.is_empty());
+    }
 }

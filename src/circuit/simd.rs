@@ -92,6 +92,11 @@ pub(crate) trait Vector: Copy {
     unsafe fn splat(x: Self::F) -> Self;
     /// `self · b − c` on real parts (even floats), `self · b + c` on imaginary parts.
     unsafe fn fmaddsub(self, b: Self, c: Self) -> Self;
+    /// Exchanges amplitude-lane bit `BIT` with the bit telling `self` (0) from `b` (1): lane
+    /// `l` of the first result is `self[l]` if bit `BIT` of `l` is clear, else `b[l ⊕ 2^BIT]`;
+    /// of the second, `self[l ⊕ 2^BIT]` if clear, else `b[l]` (a 2 × 2 transpose of
+    /// half-registers; applied twice it is the identity).
+    unsafe fn exch<const BIT: usize>(self, b: Self) -> (Self, Self);
 }
 
 /// One complex number: the portable "vector".
@@ -142,6 +147,9 @@ impl<F: Float> Vector for One<F> {
     #[inline(always)]
     unsafe fn fmaddsub(self, b: Self, c: Self) -> Self {
         One([self.0[0] * b.0[0] - c.0[0], self.0[1] * b.0[1] + c.0[1]])
+    }
+    unsafe fn exch<const BIT: usize>(self, _b: Self) -> (Self, Self) {
+        unreachable!("one amplitude per vector: no lane bit {BIT}")
     }
 }
 
@@ -254,6 +262,11 @@ macro_rules! vector {
             unsafe fn fmaddsub(self, b: Self, c: Self) -> Self {
                 $t($fmaddsub(self.0, b.0, c.0))
             }
+            #[inline(always)]
+            unsafe fn exch<const BIT: usize>(self, b: Self) -> (Self, Self) {
+                let (x, y) = self.exchange::<BIT>(b);
+                ($t(x), $t(y))
+            }
         }
     };
 }
@@ -264,8 +277,33 @@ vector! {
     _mm512_mul_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_set1_pd, _mm512_fmaddsub_pd
 }
 
+/// Float-pair (`f64`) indices of `_mm512_permutex2var_pd` exchanging 128-bit lane bit 0 of
+/// two registers (8 and up: the second register).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn exch128_z(a: __m512d, b: __m512d) -> (__m512d, __m512d) {
+    let lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+    let hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+    (
+        _mm512_permutex2var_pd(a, lo, b),
+        _mm512_permutex2var_pd(a, hi, b),
+    )
+}
+
 #[cfg(target_arch = "x86_64")]
 impl Z64 {
+    /// [`Vector::exch`]: bit 0 selects 128-bit quarters, bit 1 halves.
+    #[inline(always)]
+    unsafe fn exchange<const BIT: usize>(self, b: Self) -> (__m512d, __m512d) {
+        match BIT {
+            0 => exch128_z(self.0, b.0),
+            1 => (
+                _mm512_shuffle_f64x2::<0x44>(self.0, b.0),
+                _mm512_shuffle_f64x2::<0xEE>(self.0, b.0),
+            ),
+            _ => unreachable!("lane bit {BIT} of 4 amplitudes"),
+        }
+    }
     /// Lane `l` ← lane `l ⊕ x`, real and imaginary parts exchanged if `swap`.
     #[inline(always)]
     unsafe fn permute(self, x: usize, swap: bool) -> Self {
@@ -288,6 +326,22 @@ vector! {
 
 #[cfg(target_arch = "x86_64")]
 impl Z32 {
+    /// [`Vector::exch`]: bit 0 selects 64-bit amplitudes, bit 1 128-bit quarters, bit 2
+    /// halves.
+    #[inline(always)]
+    unsafe fn exchange<const BIT: usize>(self, b: Self) -> (__m512, __m512) {
+        let (a, b) = (_mm512_castps_pd(self.0), _mm512_castps_pd(b.0));
+        let (x, y) = match BIT {
+            0 => (_mm512_unpacklo_pd(a, b), _mm512_unpackhi_pd(a, b)),
+            1 => exch128_z(a, b),
+            2 => (
+                _mm512_shuffle_f64x2::<0x44>(a, b),
+                _mm512_shuffle_f64x2::<0xEE>(a, b),
+            ),
+            _ => unreachable!("lane bit {BIT} of 8 amplitudes"),
+        };
+        (_mm512_castpd_ps(x), _mm512_castpd_ps(y))
+    }
     /// Lane `l` ← lane `l ⊕ x`, real and imaginary parts exchanged if `swap`.
     #[inline(always)]
     unsafe fn permute(self, x: usize, swap: bool) -> Self {
@@ -310,6 +364,17 @@ vector! {
 
 #[cfg(target_arch = "x86_64")]
 impl Y64 {
+    /// [`Vector::exch`]: bit 0 selects halves.
+    #[inline(always)]
+    unsafe fn exchange<const BIT: usize>(self, b: Self) -> (__m256d, __m256d) {
+        match BIT {
+            0 => (
+                _mm256_permute2f128_pd::<0x20>(self.0, b.0),
+                _mm256_permute2f128_pd::<0x31>(self.0, b.0),
+            ),
+            _ => unreachable!("lane bit {BIT} of 2 amplitudes"),
+        }
+    }
     /// Lane `l` ← lane `l ⊕ x`, real and imaginary parts exchanged if `swap`.
     #[inline(always)]
     unsafe fn permute(self, x: usize, swap: bool) -> Self {
@@ -330,6 +395,20 @@ vector! {
 
 #[cfg(target_arch = "x86_64")]
 impl Y32 {
+    /// [`Vector::exch`]: bit 0 selects 64-bit amplitudes, bit 1 halves.
+    #[inline(always)]
+    unsafe fn exchange<const BIT: usize>(self, b: Self) -> (__m256, __m256) {
+        let (a, b) = (_mm256_castps_pd(self.0), _mm256_castps_pd(b.0));
+        let (x, y) = match BIT {
+            0 => (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b)),
+            1 => (
+                _mm256_permute2f128_pd::<0x20>(a, b),
+                _mm256_permute2f128_pd::<0x31>(a, b),
+            ),
+            _ => unreachable!("lane bit {BIT} of 4 amplitudes"),
+        };
+        (_mm256_castpd_ps(x), _mm256_castpd_ps(y))
+    }
     /// Lane `l` ← lane `l ⊕ x`, real and imaginary parts exchanged if `swap`.
     #[inline(always)]
     unsafe fn permute(self, x: usize, swap: bool) -> Self {

@@ -406,6 +406,8 @@ fn broadcast_and_table_dense_kernels_equal_the_plain_executor_on_every_isa() {
                 for k in 1..=4 {
                     let mut opts = fast(isa, precision.amp_bytes() << 10, k, precision);
                     opts.params.broadcast = broadcast;
+                    // Ops on lane bits keep the table kernel (no lane exchange).
+                    opts.params.lane_exchange = false;
                     let run = FastRun::compile(
                         12,
                         g.iter().map(|(g, q)| (*g, &q[..])),
@@ -724,6 +726,143 @@ fn sparse_two_qubit_patterns_run_register_blocked_with_the_general_kernels_bits(
                     };
                     assert!(d < tol, "{label}: diff {d:e}");
                 }
+            }
+        }
+    }
+}
+
+#[test]
+fn lane_exchanges_run_ops_on_the_lowest_qubits_with_broadcast_kernels() {
+    // Fused two-qubit ops on the lowest qubits have targets inside the registers. With lane
+    // exchanges every dense op runs a broadcast kernel (most register-blocked) and the state
+    // is the plain executor's; without, those ops take the XOR-form kernel. 2^10-amplitude
+    // blocks at 12 qubits put the exchanges into passes with remapped high qubits too, and
+    // the random gates between layers bring diagonals, permutations and controlled gates
+    // whose bits the exchanges relabel.
+    let mut mixed = layered(12, 8, 17);
+    let extra = random_table_circuit(12, 60, 4242);
+    mixed.ops.extend(extra.ops);
+    mixed.ops.extend(layered(12, 4, 18).ops);
+    let cases = [layered(12, 10, 7), layered_circuit(12, 8, 93), mixed];
+    for (i, c) in cases.iter().enumerate() {
+        let want = unitary_part_state_with(c, &RunOptions::plain()).unwrap();
+        let g = gates_of(c);
+        for isa in isas().into_iter().filter(|&i| i != Isa::Portable) {
+            for precision in [Precision::Double, Precision::Single] {
+                for block in [precision.amp_bytes() << 10, 1 << 19] {
+                    let opts = fast(isa, block, 2, precision);
+                    let mut xor = opts;
+                    xor.params.lane_exchange = false;
+                    let compile = |o: &RunOptions| {
+                        FastRun::compile(
+                            12,
+                            g.iter().map(|(g, q)| (*g, &q[..])),
+                            precision,
+                            &o.params,
+                        )
+                        .mix()
+                    };
+                    let (mix, mix_xor) = (compile(&opts), compile(&xor));
+                    let label = format!("case {i} {isa:?} {precision:?} block {block}");
+                    let dense: usize = mix.dense.iter().sum();
+                    // Premise: without exchanges some ops take the XOR form; with them none
+                    // does, and the pattern kernel takes more ops.
+                    assert!(
+                        mix_xor.dense_broadcast < dense,
+                        "{label}: {mix_xor:?} {mix:?}"
+                    );
+                    assert_eq!(mix_xor.exchange, 0, "{label}");
+                    assert!(mix.exchange >= 2, "{label}: {mix:?}");
+                    if i < 2 {
+                        assert_eq!(mix.dense_broadcast, dense, "{label}: {mix:?}");
+                        assert!(
+                            mix.dense_full2 + mix.dense_sparse2
+                                > mix_xor.dense_full2 + mix_xor.dense_sparse2,
+                            "{label}: {mix:?} {mix_xor:?}"
+                        );
+                    }
+                    let one = in_pool(1, || unitary_part_state_with(c, &opts).unwrap());
+                    let two = in_pool(2, || unitary_part_state_with(c, &opts).unwrap());
+                    assert_eq!(one, two, "{label}: thread counts");
+                    let tol = if precision == Precision::Double {
+                        1e-12
+                    } else {
+                        1e-5
+                    };
+                    let d = max_abs_diff(&one, &want);
+                    assert!(d < tol, "{label}: diff {d:e}");
+                    let old = in_pool(2, || unitary_part_state_with(c, &xor).unwrap());
+                    let d = max_abs_diff(&old, &want);
+                    assert!(d < tol, "{label}: XOR form diff {d:e}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_run_from_a_known_support_leaves_the_zero_blocks_untouched() {
+    // h on qubits 0..9 of 12, blocks of 2^10 amplitudes: one pass over positions 0..9. From
+    // support 0 (|0…0⟩) only the block at position 0 is computed; a NaN planted in another
+    // block (which the caller promised to be zero) proves that block was neither read nor
+    // written, where a full run spreads it over its block.
+    let n = 12;
+    let qs: Vec<[usize; 1]> = (0..10).map(|q| [q]).collect();
+    for isa in isas() {
+        for precision in [Precision::Double, Precision::Single] {
+            let params = ExecParams {
+                block_bytes: precision.amp_bytes() << 10,
+                isa: Some(isa),
+                ..ExecParams::default()
+            };
+            let run = FastRun::compile(
+                n,
+                qs.iter().map(|q| (qep::circuit::Gate::H, &q[..])),
+                precision,
+                &params,
+            );
+            assert_eq!(run.passes(), 1, "{isa:?} {precision:?}");
+            let planted = 1usize << 11;
+            let mut psi = vec![C64::new(0.0, 0.0); 1 << n];
+            psi[0] = C64::new(1.0, 0.0);
+            psi[planted] = C64::new(f64::NAN, 0.0);
+            let (got, support) = match precision {
+                Precision::Double => {
+                    let mut p = psi.clone();
+                    let s = run.apply_from(&mut p, 0);
+                    (p, s)
+                }
+                Precision::Single => {
+                    let mut p: Vec<qep::circuit::C32> = psi
+                        .iter()
+                        .map(|z| qep::circuit::C32::new(z.re as f32, z.im as f32))
+                        .collect();
+                    let s = run.apply_from(&mut p, 0);
+                    (
+                        p.iter()
+                            .map(|z| C64::new(z.re as f64, z.im as f64))
+                            .collect(),
+                        s,
+                    )
+                }
+            };
+            let label = format!("{isa:?} {precision:?}");
+            assert_eq!(support, (1 << 10) - 1, "{label}");
+            let amp = 1.0 / 32.0; // 2^{-10/2}
+            for (i, z) in got.iter().enumerate() {
+                if i == planted {
+                    assert!(z.re.is_nan(), "{label}: the planted NaN was overwritten");
+                } else if i < 1 << 10 {
+                    assert!((z.re - amp).abs() < 1e-6 && z.im == 0.0, "{label} {i}: {z}");
+                } else {
+                    assert_eq!(*z, C64::new(0.0, 0.0), "{label} {i}: skipped block touched");
+                }
+            }
+            // The full run reads the planted block and spreads the NaN through it.
+            let mut full = psi.clone();
+            if precision == Precision::Double {
+                run.apply(&mut full);
+                assert!(full[planted + 1].re.is_nan(), "{label}");
             }
         }
     }
