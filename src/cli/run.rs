@@ -18,7 +18,15 @@ use super::{cooperative, in_file, lanczos_params, load, print_json, Interrupted}
 
 pub fn run(a: RunArgs) -> Result<()> {
     let file = a.model.file.clone();
-    let model = load(&file)?;
+    let mut model = load(&file)?;
+    if let Some(wd) = a.weight_decay {
+        // The trainer validates it with the rest of the training settings.
+        model
+            .settings
+            .training
+            .get_or_insert_with(Default::default)
+            .weight_decay = wd;
+    }
     let theta0 = match &a.params {
         Some(p) => ParamsFile::load_theta(p, &model)?,
         None => model.theta(),

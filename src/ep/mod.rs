@@ -32,6 +32,6 @@ pub use quantum::{
 };
 pub use shot_beta::{shot_aware_beta, wants_shot_aware_beta, ShotAwareBeta};
 pub use train::{
-    correct, evaluate, Checkpoint, EpochMetrics, OptimizerState, RunStamp, TrainError, TrainParams,
-    Trainer,
+    correct, evaluate, weight_decay_penalty, Checkpoint, EpochMetrics, OptimizerState, RunStamp,
+    TrainError, TrainParams, Trainer,
 };

@@ -52,7 +52,8 @@
 //! preparation: exact         # exact | cooling | {adiabatic: {time: 10, steps: 100, schedule: linear}}
 //!                            #   schedule: linear | smooth | local
 //! training: {epochs: 100, optimizer: sgd, learning_rate: 0.1, momentum: 0.0,
-//!            batch_size: 1, lr_decay: 1.0}   # optimizer: sgd | adam; all keys optional
+//!            batch_size: 1, lr_decay: 1.0, weight_decay: 0.0}
+//!                            # optimizer: sgd | adam; weight_decay: λ of λ‖θ‖²; all optional
 //! lindblad:
 //!   jumps:
 //!     - {op: sigma-, qubits: all, rate: 0.05}     # sigma- | sigma+ | X | Y | Z; qubits: list or

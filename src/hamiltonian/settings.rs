@@ -55,13 +55,16 @@ fn default_batch_size() -> usize {
 fn default_lr_decay() -> f64 {
     1.0
 }
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
 
-/// `training: {epochs, optimizer, learning_rate, momentum, batch_size, lr_decay}`; every key
-/// optional.
+/// `training: {epochs, optimizer, learning_rate, momentum, batch_size, lr_decay, weight_decay}`;
+/// every key optional.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "training settings: {epochs, optimizer: sgd|adam, learning_rate, momentum, batch_size, lr_decay}"
+    expecting = "training settings: {epochs, optimizer: sgd|adam, learning_rate, momentum, batch_size, lr_decay, weight_decay}"
 )]
 pub struct Training {
     /// Passes over the training set (default 100, ≥ 1).
@@ -82,6 +85,11 @@ pub struct Training {
     /// Factor applied to the learning rate after each epoch (default 1, in (0, 1]).
     #[serde(default = "default_lr_decay")]
     pub lr_decay: f64,
+    /// Strength λ of an L2 penalty λ‖θ‖² on the trainable parameters, added to the mean cost
+    /// the optimiser descends (default 0: off, ≥ 0). Not written when 0, so the settings a
+    /// checkpoint records without it stay those of earlier runs.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub weight_decay: f64,
 }
 
 impl Default for Training {
@@ -93,6 +101,7 @@ impl Default for Training {
             momentum: 0.0,
             batch_size: default_batch_size(),
             lr_decay: default_lr_decay(),
+            weight_decay: 0.0,
         }
     }
 }

@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// Initial parameters from a params.json written by an earlier run.
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,
+    /// Strength λ of an L2 penalty λ‖θ‖² on the parameters, added to the cost the optimiser
+    /// descends (default: the model's `training.weight_decay`, else 0 = off).
+    #[arg(long, value_name = "L")]
+    pub weight_decay: Option<f64>,
     /// Every K epochs, also compute the exact gradient of the first batch and log the
     /// EP-vs-exact cosine similarity.
     #[arg(long, default_value_t = 0, value_name = "K")]

@@ -27,7 +27,8 @@ pub struct EpochMetrics {
     /// Test accuracy (NaN without a test set).
     #[serde(with = "json_float")]
     pub test_accuracy: f64,
-    /// Mean norm of the batch gradients of the epoch.
+    /// Mean norm of the batch gradients of the epoch (of the data cost: without the
+    /// weight-decay term).
     #[serde(with = "json_float")]
     pub grad_norm: f64,
     /// Learning rate used in the epoch.

@@ -1,5 +1,5 @@
 //! The optimisers of a training run: SGD with momentum and Adam, with the state a checkpoint
-//! saves to resume bit for bit.
+//! saves to resume bit for bit, and the optional L2 penalty (weight decay) on the parameters.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,25 @@ pub struct OptimizerState {
     /// Adam's second moment.
     #[serde(with = "json_floats")]
     pub v: Vec<f64>,
+}
+
+/// The L2 penalty `λ‖θ‖²` of [`Training::weight_decay`] (`λ = weight_decay`): the term a run
+/// with weight decay adds to the mean cost it descends.
+pub fn weight_decay_penalty(theta: &[f64], weight_decay: f64) -> f64 {
+    weight_decay * theta.iter().map(|t| t * t).sum::<f64>()
+}
+
+/// Adds the gradient `2λθ` of [`weight_decay_penalty`] to the batch's mean EP gradient `g`.
+/// Nothing is added for `λ = 0`, so runs without weight decay keep their bits. The penalty
+/// keeps the couplings from growing until the network locks into one collective state
+/// whatever its inputs (where the EP gradient of every example vanishes).
+pub(super) fn add_weight_decay(g: &mut [f64], theta: &[f64], weight_decay: f64) {
+    if weight_decay == 0.0 {
+        return;
+    }
+    for (gi, th) in g.iter_mut().zip(theta) {
+        *gi += 2.0 * weight_decay * th;
+    }
 }
 
 /// One optimiser step on `theta` with gradient `g` of the mean cost.

@@ -1,5 +1,6 @@
 //! Training a quantum network by equilibrium propagation: mini-batches of EP gradients
-//! (Eq. 28), SGD with momentum or Adam, a per-epoch learning-rate decay, and metrics.
+//! (Eq. 28), SGD with momentum or Adam, a per-epoch learning-rate decay, an optional L2
+//! penalty on the parameters (`weight_decay`), and metrics.
 //! With `temperature: T` the network is the Gibbs state at `T` instead of an eigenstate
 //! (Section IV): prediction `⟨Z_out⟩_T`, cost `⟨C⟩_T`, gradient from the estimator the model's
 //! `thermal_gradient` names ([`super::thermal::thermal_gradient`]).
@@ -19,7 +20,7 @@ use crate::cancel::Cancel;
 use crate::hamiltonian::{Example, Model, ModelKind, Training};
 
 use super::checkpoint::{Checkpoint, EpochMetrics, RunStamp};
-use super::optimizer::update;
+use super::optimizer::{add_weight_decay, update};
 
 use crate::ep::engine::{Engine, Gradient};
 use crate::ep::params::{EpError, EpOverrides, EpParams};
@@ -124,6 +125,10 @@ pub enum TrainError {
         /// The model's temperature.
         temperature: f64,
     },
+    /// A weight decay that is negative or not finite (`--weight-decay`; the model file's is
+    /// checked on load).
+    #[error("weight decay {0} is out of range; expected a finite λ ≥ 0")]
+    WeightDecay(f64),
     /// A numerical blow-up (NaN/∞ gradient or cost).
     #[error("epoch {epoch}: the {what} is not finite; lower the learning rate or β")]
     NotFinite {
@@ -243,7 +248,8 @@ impl<'a> Trainer<'a> {
     /// # Errors
     /// [`TrainError::NoData`] without training examples; [`TrainError::CheckpointMismatch`],
     /// [`TrainError::CheckpointChanged`], [`TrainError::CheckpointUnstamped`],
-    /// [`TrainError::CheckpointBeyond`] for a checkpoint of another run; a classical model
+    /// [`TrainError::CheckpointBeyond`] for a checkpoint of another run;
+    /// [`TrainError::WeightDecay`] for a negative or non-finite weight decay; a classical model
     /// with X or Y terms; thermal settings that cannot run (Kubo–Mori or the cosine oracle
     /// above the dense limit, [`TrainError::ThermalShots`]).
     pub fn with_start(
@@ -257,6 +263,10 @@ impl<'a> Trainer<'a> {
                 model: model.name.clone(),
             });
         };
+        let wd = params.training.weight_decay;
+        if !(wd.is_finite() && wd >= 0.0) {
+            return Err(TrainError::WeightDecay(wd));
+        }
         let k = model.params.len();
         if theta0.len() != k {
             return Err(TrainError::CheckpointMismatch {
@@ -347,7 +357,9 @@ impl<'a> Trainer<'a> {
     }
 
     /// One epoch: shuffle (seeded per epoch), one update per mini-batch with the mean EP
-    /// gradient of its examples, then the metrics on the training and test sets.
+    /// gradient of its examples (plus `2λθ` with weight decay λ, the gradient of
+    /// [`weight_decay_penalty`](super::weight_decay_penalty)), then the metrics on the
+    /// training and test sets (the data cost, without the penalty).
     /// `on_batch(done, total)` is called after each batch (for progress bars). The epoch works
     /// on a copy of the parameters and optimiser state and commits them only when it
     /// completes, so after any error the trainer still holds the last completed epoch.
@@ -450,6 +462,8 @@ impl<'a> Trainer<'a> {
                 snr_sum += gn / noise;
                 snr_n += 1;
             }
+            // |g| above is the data cost's; the step descends the penalised cost.
+            add_weight_decay(&mut g, &theta, self.params.training.weight_decay);
             update(&self.params.training, &mut theta, &mut opt, &g, lr);
             on_batch(bi + 1, batches.len());
         }

@@ -249,6 +249,13 @@ pub(super) fn check_training(t: &Training, k: &KeyPath, ctx: &Ctx<'_>) -> Result
         "a decay factor in (0, 1]",
         &k.key("lr_decay"),
         ctx,
+    )?;
+    check_range(
+        t.weight_decay,
+        t.weight_decay >= 0.0,
+        "a finite weight decay ≥ 0",
+        &k.key("weight_decay"),
+        ctx,
     )
 }
 
