@@ -515,6 +515,7 @@ impl Run<'_> {
                 params: model.params.iter().map(|p| p.label.clone()).collect(),
                 exact: per_param(model, &v, |v| -2.0 * v.re),
                 iterations: info.iterations,
+                matvecs: info.matvecs,
                 residual: info.residual,
                 // The distributed free solve finds its gap level by the deflated solve
                 // (`LanczosParams::gap_from_run` stays off), counted in the free matvecs.

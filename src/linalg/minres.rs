@@ -22,8 +22,13 @@ use super::{LanczosWorkspace, SolverError};
 pub struct MinresParams {
     /// Relative residual `‖b − A x‖ / ‖b‖` to reach.
     pub tol: f64,
-    /// Maximum MINRES iterations (one operator application each), summed over the restarts
-    /// on the explicit residual; the explicit residuals' own products are not counted.
+    /// Budget of operator applications, never exceeded: the MINRES steps (one each, summed
+    /// over the restarts on the explicit residual) and the products of the checks, which are
+    /// counted too — the explicit residual at the end of each cycle (one), with
+    /// `singular_below` its null-vector test (one more) and each singularity suspicion's
+    /// confirmation (two). A cycle stops early enough to leave its end-of-cycle checks their
+    /// products; a suspicion the budget cannot pay for is left to the end-of-cycle test.
+    /// [`MinresInfo::matvecs`] reports what was spent.
     pub max_iterations: usize,
     /// Refuse a singular, inconsistent system: stop with [`SolverError::Singular`] when the
     /// residual `r` has not met `tol` but has become an approximate null vector of the
@@ -49,16 +54,19 @@ impl Default for MinresParams {
 /// A converged solve and its evidence.
 #[derive(Clone, Debug, Serialize)]
 pub struct MinresInfo {
-    /// Iterations used.
+    /// MINRES steps, over all cycles (one operator application each).
     pub iterations: usize,
+    /// Every operator application: the steps and the explicit-residual checks (at most
+    /// [`MinresParams::max_iterations`]).
+    pub matvecs: usize,
     /// Explicit relative residual `‖b − A x‖ / ‖b‖`, recomputed at the end.
     pub residual: f64,
     /// MINRES cycles run: 1, plus one per restart on the explicit residual when the
     /// recurrence's estimate had met the tolerance but the explicit residual had not.
     pub cycles: usize,
     /// Singularity suspicions read off the recurrence ([`MinresParams::singular_below`])
-    /// that the explicit residual dismissed (two products each, not in `iterations`); the
-    /// solve went on after each.
+    /// that the explicit residual dismissed (two products each, in `matvecs`, not in
+    /// `iterations`); the solve went on after each.
     pub dismissed: usize,
 }
 
@@ -68,7 +76,7 @@ pub struct MinresInfo {
 /// # Errors
 /// [`SolverError::Memory`] if the work vectors do not fit;
 /// [`SolverError::MinresNotConverged`] if the explicit residual misses `params.tol` after
-/// `params.max_iterations` iterations, or a restart on it fails to halve it;
+/// `params.max_iterations` operator applications, or a restart on it fails to halve it;
 /// [`SolverError::Singular`] (with [`MinresParams::singular_below`]) if the system is singular
 /// and inconsistent.
 pub fn minres_projected<T: Scalar>(
@@ -191,6 +199,7 @@ fn minres_with<T: Scalar>(
             x,
             MinresInfo {
                 iterations: 0,
+                matvecs: 0,
                 residual: 0.0,
                 cycles: 0,
                 dismissed: 0,
@@ -204,6 +213,20 @@ fn minres_with<T: Scalar>(
     // residual has become a null vector, is still caught within 32 steps.
     let (mut test_from, mut skip) = (1usize, 8usize);
     let mut iterations = 0;
+    // Every application of `a`, steps and checks, against `params.max_iterations`; `reserve`
+    // is what the end of a cycle needs (its explicit residual, and the null-vector test).
+    let mut products = 0usize;
+    let reserve = 1 + usize::from(params.singular_below.is_some());
+    let budget = params.max_iterations;
+    if budget < 1 + reserve {
+        // Not one step with its check: refused before any product.
+        return Err(SolverError::MinresNotConverged {
+            iterations: 0,
+            cycles: 0,
+            residual: 1.0,
+            tol: params.tol,
+        });
+    }
     let mut cycles = 0;
     let mut dismissed = 0;
     // ‖r‖ / β₁ at the start of the cycle: the first starts from r = Q b.
@@ -223,8 +246,9 @@ fn minres_with<T: Scalar>(
         }
         let (mut oldb, mut beta, mut dbar, mut epsln, mut phibar) = (0.0, rnorm0, 0.0, 0.0, rnorm0);
         let (mut cs, mut sn) = (-1.0f64, 0.0f64);
-        while iterations < params.max_iterations {
+        while products + 1 + reserve <= budget {
             iterations += 1;
+            products += 1;
             let first = oldb == 0.0;
             // v = r2 / β; y = A v − (β/β_old) r1 − (α/β) r2, α = ⟨v, A v − (β/β_old) r1⟩
             // (Lanczos step of scipy's minres, M = I); then (r1, r2) ← (r2, y).
@@ -277,6 +301,7 @@ fn minres_with<T: Scalar>(
             // couples to.
             if let Some(g) = params.singular_below {
                 if iterations >= test_from
+                    && products + 2 + reserve <= budget
                     && gbar.hypot(dbar) < suspect * g
                     && phibar > params.tol * beta1
                 {
@@ -286,12 +311,13 @@ fn minres_with<T: Scalar>(
                     project(&mut x);
                     let rnorm = explicit_residual(&x, y);
                     apply(y, w1);
+                    products += 2;
                     let null = norm_all(op, w1) / rnorm;
                     if rnorm > params.tol * beta1 && null < g {
                         return Err(SolverError::Singular {
                             null,
                             residual: rnorm / beta1,
-                            iterations: iterations + 2,
+                            iterations: products,
                         });
                     }
                     if rnorm <= params.tol * beta1 {
@@ -332,6 +358,7 @@ fn minres_with<T: Scalar>(
         project(&mut x);
         // Explicit residual: the recurrence's estimate drifts on long runs.
         let rnorm = explicit_residual(&x, r1);
+        products += 1;
         let residual = rnorm / beta1;
         if residual <= params.tol {
             break residual;
@@ -341,19 +368,20 @@ fn minres_with<T: Scalar>(
             // the explicit residual proves an eigenvalue of A within g of 0 (A Hermitian) on
             // r's span, which is off q.
             apply(r1, y);
+            products += 1;
             let null = norm_all(op, y) / rnorm;
             if null < g {
                 return Err(SolverError::Singular {
                     null,
                     residual,
-                    iterations: iterations + 1,
+                    iterations: products,
                 });
             }
         }
         // Refine on the explicit residual (in r1) while the budget lasts and cycles pay.
-        if iterations >= params.max_iterations || residual > 0.5 * start_residual {
+        if products + 1 + reserve > budget || residual > 0.5 * start_residual {
             return Err(SolverError::MinresNotConverged {
-                iterations,
+                iterations: products,
                 cycles,
                 residual,
                 tol: params.tol,
@@ -365,6 +393,7 @@ fn minres_with<T: Scalar>(
         x,
         MinresInfo {
             iterations,
+            matvecs: products,
             residual,
             cycles,
             dismissed,
@@ -597,6 +626,138 @@ mod tests {
             e.to_string().starts_with("MINRES: relative residual"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_budget_counts_every_operator_application_and_is_never_exceeded() {
+        let n = 60;
+        let (h, q, b) = matrix(n, 7);
+        let sigma = 1.1;
+        for (singular, suspect) in [(false, 1.0), (true, 1.0), (true, 1e300)] {
+            let p = MinresParams {
+                singular_below: singular.then_some(1e-8),
+                ..MinresParams::default()
+            };
+            // Counted by the operator itself, independently of the solver's bookkeeping.
+            let op = Counting::new(DenseOperator::new(n, h.clone()));
+            let (x, info) = solve_counted(&op, sigma, &q, &b, &p, suspect).unwrap();
+            let spent = op.count();
+            assert_eq!(
+                info.matvecs, spent,
+                "singular {singular}, suspect {suspect}"
+            );
+            // A step each, and at least the explicit residual of each cycle; two more per
+            // dismissed suspicion.
+            assert!(spent >= info.iterations + info.cycles + 2 * info.dismissed);
+            assert_eq!(suspect > 1.0, info.dismissed > 0);
+            assert!(dense_residual(&h, &q, sigma, &b, &x) <= 1e-10);
+            // That budget suffices (the cycle may stop a step or two earlier: it keeps the
+            // products of a null-vector test a converged cycle does not need) ...
+            let exact = MinresParams {
+                max_iterations: spent,
+                ..p.clone()
+            };
+            let op = Counting::new(DenseOperator::new(n, h.clone()));
+            let (x2, i2) = solve_counted(&op, sigma, &q, &b, &exact, suspect).unwrap();
+            assert_eq!(i2.matvecs, op.count());
+            assert!(
+                op.count() <= spent && op.count() + 3 >= spent,
+                "{}",
+                op.count()
+            );
+            assert!(dense_residual(&h, &q, sigma, &b, &x2) <= 1e-10);
+            // ... and a smaller one never spends more than it allows: it either meets the
+            // tolerance all the same (the recurrence's stop, a tenth of the tolerance, is
+            // stricter than the explicit check) or fails as MINRES; one too small for a step
+            // with its checks fails before any product.
+            for budget in [spent - 1, spent / 2, 2, 1, 0] {
+                let tight = MinresParams {
+                    max_iterations: budget,
+                    ..p.clone()
+                };
+                let op = Counting::new(DenseOperator::new(n, h.clone()));
+                let r = solve_counted(&op, sigma, &q, &b, &tight, suspect);
+                let count = op.count();
+                assert!(count <= budget, "budget {budget}: {count}");
+                match r {
+                    Ok((x, info)) => {
+                        assert!(budget > 2, "budget {budget} converged");
+                        assert_eq!(info.matvecs, count);
+                        assert!(dense_residual(&h, &q, sigma, &b, &x) <= 1e-10);
+                    }
+                    Err(SolverError::MinresNotConverged { iterations, .. }) => {
+                        assert_eq!(iterations, count, "budget {budget}");
+                    }
+                    Err(e) => panic!("budget {budget}: {e}"),
+                }
+                if budget < 1 + usize::from(singular) + 1 {
+                    assert_eq!(count, 0, "budget {budget}");
+                }
+            }
+        }
+    }
+
+    /// A dense operator that counts its applications.
+    struct Counting {
+        inner: DenseOperator,
+        count: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Counting {
+        fn new(inner: DenseOperator) -> Self {
+            Self {
+                inner,
+                count: std::sync::atomic::AtomicUsize::new(0),
+            }
+        }
+
+        fn count(&self) -> usize {
+            self.count.load(std::sync::atomic::Ordering::Relaxed)
+        }
+    }
+
+    impl LinearOperator<C64> for Counting {
+        fn dim(&self) -> usize {
+            <DenseOperator as LinearOperator<C64>>::dim(&self.inner)
+        }
+
+        fn apply(&self, x: &[C64], out: &mut [C64]) {
+            self.count
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            <DenseOperator as LinearOperator<C64>>::apply(&self.inner, x, out)
+        }
+
+        fn is_real(&self) -> bool {
+            <DenseOperator as LinearOperator<C64>>::is_real(&self.inner)
+        }
+
+        fn is_hermitian(&self) -> bool {
+            <DenseOperator as LinearOperator<C64>>::is_hermitian(&self.inner)
+        }
+
+        fn norm_bound(&self) -> f64 {
+            <DenseOperator as LinearOperator<C64>>::norm_bound(&self.inner)
+        }
+
+        fn cost_hint(&self) -> usize {
+            <DenseOperator as LinearOperator<C64>>::cost_hint(&self.inner)
+        }
+    }
+
+    fn solve_counted(
+        op: &Counting,
+        sigma: f64,
+        q: &[C64],
+        b: &[C64],
+        p: &MinresParams,
+        suspect: f64,
+    ) -> Result<(Vec<C64>, MinresInfo), SolverError> {
+        let mut bufs: Vec<Vec<C64>> = (0..7).map(|_| vec![C64::new(0.0, 0.0); q.len()]).collect();
+        let mode = Mode {
+            kernels: Kernels::Fused,
+            suspect,
+        };
+        minres_with(op, sigma, q, b, p, mode, &mut bufs)
     }
 
     /// Fused and plain kernels on `op`: the same iteration count and solutions within 1e-12

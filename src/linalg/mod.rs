@@ -57,11 +57,12 @@ pub enum SolverError {
     /// or a restart on the explicit residual did not halve it (rounding floor).
     #[error(
         "MINRES: relative residual ‖b − A x‖/‖b‖ = {residual:.2e} > tol {tol:.2e} after \
-         {iterations} iterations in {cycles} cycle(s) (restarts on the explicit residual); \
-         raise the oracle's iteration budget or its tolerance"
+         {iterations} operator applications in {cycles} cycle(s) (restarts on the explicit \
+         residual); raise the oracle's iteration budget or its tolerance"
     )]
     MinresNotConverged {
-        /// Iterations used (operator applications, the explicit residuals' not counted).
+        /// Operator applications used: the steps and the explicit-residual checks (at most
+        /// [`MinresParams::max_iterations`]).
         iterations: usize,
         /// Cycles run (1 + restarts on the explicit residual).
         cycles: usize,

@@ -60,6 +60,9 @@ pub struct ExactGradient {
     pub exact: Vec<f64>,
     /// MINRES iterations.
     pub iterations: usize,
+    /// Operator applications of the MINRES solve: its iterations and its explicit-residual
+    /// checks (see [`MinresParams::max_iterations`]).
+    pub matvecs: usize,
     /// Explicit relative residual of the linear solve.
     pub residual: f64,
     /// Operator applications spent only on checking that the free level is not degenerate,
@@ -591,6 +594,7 @@ fn oracle_at<T: Scalar>(
         params: model.params.iter().map(|p| p.label.clone()).collect(),
         exact,
         iterations: info.iterations,
+        matvecs: info.matvecs,
         residual: info.residual,
         gap_check_matvecs: 0,
     })
