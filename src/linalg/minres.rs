@@ -510,7 +510,7 @@ mod tests {
     }
 
     fn solve(
-        op: &DenseOperator,
+        op: &impl LinearOperator<C64>,
         sigma: f64,
         q: &[C64],
         b: &[C64],
@@ -640,7 +640,7 @@ mod tests {
             };
             // Counted by the operator itself, independently of the solver's bookkeeping.
             let op = Counting::new(DenseOperator::new(n, h.clone()));
-            let (x, info) = solve_counted(&op, sigma, &q, &b, &p, suspect).unwrap();
+            let (x, info) = solve(&op, sigma, &q, &b, &p, suspect).unwrap();
             let spent = op.count();
             assert_eq!(
                 info.matvecs, spent,
@@ -658,7 +658,7 @@ mod tests {
                 ..p.clone()
             };
             let op = Counting::new(DenseOperator::new(n, h.clone()));
-            let (x2, i2) = solve_counted(&op, sigma, &q, &b, &exact, suspect).unwrap();
+            let (x2, i2) = solve(&op, sigma, &q, &b, &exact, suspect).unwrap();
             assert_eq!(i2.matvecs, op.count());
             assert!(
                 op.count() <= spent && op.count() + 3 >= spent,
@@ -676,7 +676,7 @@ mod tests {
                     ..p.clone()
                 };
                 let op = Counting::new(DenseOperator::new(n, h.clone()));
-                let r = solve_counted(&op, sigma, &q, &b, &tight, suspect);
+                let r = solve(&op, sigma, &q, &b, &tight, suspect);
                 let count = op.count();
                 assert!(count <= budget, "budget {budget}: {count}");
                 match r {
@@ -742,22 +742,6 @@ mod tests {
         fn cost_hint(&self) -> usize {
             <DenseOperator as LinearOperator<C64>>::cost_hint(&self.inner)
         }
-    }
-
-    fn solve_counted(
-        op: &Counting,
-        sigma: f64,
-        q: &[C64],
-        b: &[C64],
-        p: &MinresParams,
-        suspect: f64,
-    ) -> Result<(Vec<C64>, MinresInfo), SolverError> {
-        let mut bufs: Vec<Vec<C64>> = (0..7).map(|_| vec![C64::new(0.0, 0.0); q.len()]).collect();
-        let mode = Mode {
-            kernels: Kernels::Fused,
-            suspect,
-        };
-        minres_with(op, sigma, q, b, p, mode, &mut bufs)
     }
 
     /// Fused and plain kernels on `op`: the same iteration count and solutions within 1e-12

@@ -10,7 +10,7 @@ use qep::circuit::execute::unitary_part_state_with;
 use qep::circuit::gates::{Arity, TABLE};
 use qep::circuit::{
     exact_distribution_with, parse_qasm, parse_qasm_file, sample_counts_with, Circuit, ExecParams,
-    FastRun, FuseParams, Isa, Op, Precision, RunOptions,
+    FastRun, FuseParams, Isa, KernelMix, Op, Precision, RunOptions,
 };
 use qep::C64;
 use rand::seq::SliceRandom;
@@ -67,6 +67,16 @@ fn fast(isa: Isa, block_bytes: usize, max_qubits: usize, precision: Precision) -
         },
         ..RunOptions::default()
     }
+}
+
+/// The kernels `FastRun` plans for the gates `g` on `n` qubits.
+fn mix_of(
+    n: usize,
+    g: &[(qep::circuit::Gate, Vec<usize>)],
+    precision: Precision,
+    params: &ExecParams,
+) -> KernelMix {
+    FastRun::compile(n, g.iter().map(|(g, q)| (*g, &q[..])), precision, params).mix()
 }
 
 fn gates_of(c: &Circuit) -> Vec<(qep::circuit::Gate, Vec<usize>)> {
@@ -598,17 +608,7 @@ fn exported_trotter_circuit_runs_as_the_plain_executor_with_broadcast() {
             };
             assert!(d < tol, "{isa:?} {precision:?}: diff {d:e}");
             if isa != Isa::Portable {
-                assert!(
-                    FastRun::compile(
-                        n,
-                        gates_of(&c).iter().map(|(g, q)| (*g, &q[..])),
-                        precision,
-                        &opts.params
-                    )
-                    .mix()
-                    .dense_broadcast
-                        > 0
-                );
+                assert!(mix_of(n, &gates_of(&c), precision, &opts.params).dense_broadcast > 0);
             }
         }
     }
@@ -695,15 +695,7 @@ fn sparse_two_qubit_patterns_run_register_blocked_with_the_general_kernels_bits(
                     let opts = fast(isa, block, 2, precision);
                     let mut general = opts;
                     general.params.register_blocked = false;
-                    let compile = |o: &RunOptions| {
-                        FastRun::compile(
-                            12,
-                            g.iter().map(|(g, q)| (*g, &q[..])),
-                            precision,
-                            &o.params,
-                        )
-                        .mix()
-                    };
+                    let compile = |o: &RunOptions| mix_of(12, &g, precision, &o.params);
                     let (mix, mix_general) = (compile(&opts), compile(&general));
                     let label = format!("case {i} {isa:?} {precision:?} block {block}");
                     // Premise: most two-qubit ops are register-blocked, many of them sparse;
@@ -753,15 +745,7 @@ fn lane_exchanges_run_ops_on_the_lowest_qubits_with_broadcast_kernels() {
                     let opts = fast(isa, block, 2, precision);
                     let mut xor = opts;
                     xor.params.lane_exchange = false;
-                    let compile = |o: &RunOptions| {
-                        FastRun::compile(
-                            12,
-                            g.iter().map(|(g, q)| (*g, &q[..])),
-                            precision,
-                            &o.params,
-                        )
-                        .mix()
-                    };
+                    let compile = |o: &RunOptions| mix_of(12, &g, precision, &o.params);
                     let (mix, mix_xor) = (compile(&opts), compile(&xor));
                     let label = format!("case {i} {isa:?} {precision:?} block {block}");
                     let dense: usize = mix.dense.iter().sum();
