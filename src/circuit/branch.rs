@@ -22,8 +22,8 @@ use rand_distr::{Binomial, Distribution};
 use rayon::prelude::*;
 
 use super::execute::{
-    apply_unitary_step, apply_unitary_step_from, branch_weights, check_size, collapse,
-    compile_with, flip_qubit, set_bit, zero_state_of, MemoryPlan, RunOptions, Step,
+    apply_unitary_step_from, branch_weights, check_size, collapse, compile_with, flip_qubit,
+    set_bit, zero_state_of, MemoryPlan, RunOptions, Step,
 };
 use super::ir::{split_final_measurements, Circuit, Op, Register};
 use super::kernels::PAR_MIN;
@@ -458,8 +458,11 @@ fn exact_in<A: Amp>(
         zero_state_of::<A>(circuit.qubits),
     )];
     'branch: while let Some((start, p, mut bits, mut psi)) = stack.pop() {
+        // Only the root branch starts from the fresh |0…0⟩; a fused run there skips the
+        // blocks that still hold only zeros.
+        let mut support = if start == 0 { 0 } else { usize::MAX };
         for (i, step) in ro.steps.iter().enumerate().skip(start) {
-            if apply_unitary_step(step, &mut psi, &bits) {
+            if apply_unitary_step_from(step, &mut psi, &bits, &mut support) {
                 continue;
             }
             match step {
