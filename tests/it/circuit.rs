@@ -624,3 +624,25 @@ fn cli_circuit_run_prints_counts_and_provenance() {
         "{err}"
     );
 }
+
+/// `|0…0⟩` is exactly 1 then zeros, also when the state is large enough to come from fresh
+/// pages (64 MiB in double, 32 MiB in single) instead of recycled heap memory.
+#[test]
+fn zero_states_are_exact_on_fresh_pages_in_both_precisions() {
+    for n in [3usize, 22] {
+        let psi = qep::circuit::execute::zero_state_of::<C64>(n);
+        assert_eq!(psi.len(), 1 << n);
+        assert_eq!(psi[0], C64::new(1.0, 0.0));
+        assert!(
+            psi[1..].iter().all(|a| a.re == 0.0 && a.im == 0.0),
+            "n = {n}"
+        );
+        let psi = qep::circuit::execute::zero_state_of::<qep::circuit::C32>(n);
+        assert_eq!(psi.len(), 1 << n);
+        assert_eq!((psi[0].re, psi[0].im), (1.0, 0.0));
+        assert!(
+            psi[1..].iter().all(|a| a.re == 0.0 && a.im == 0.0),
+            "n = {n}"
+        );
+    }
+}
