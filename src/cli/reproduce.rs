@@ -265,18 +265,44 @@ pub fn run(a: ReproduceArgs) -> Result<()> {
     if !a.only.is_empty() {
         // The studies not rerun keep their saved results: the report is rewritten with all of
         // them (their wall times from the previous report), not only with the rerun ones.
-        let (rerun, took) = (done.len(), total);
+        // The rerun studies' own times, as `rerun_seconds` and the closing line report them.
+        let (rerun, took) = (done.len(), done.iter().map(|d| d.seconds).sum::<f64>());
+        // The partial reruns before this one (since the last run from scratch), read before the
+        // report is rewritten, so the note names every study that is newer than the full run.
+        let mut history = previous_reruns(&a.report);
         done = merge_saved(&all, done, &a.report);
         total = done.iter().map(|d| d.seconds).sum();
-        merged = Some(format!(
+        let mut note = format!(
             "This report merges a rerun of {rerun} {} (`qep reproduce --only {}`, {took:.0} s) \
              with the saved results of the other {} (their JSON in `{}/`, their wall times from \
-             the previous report); the total below adds them up.\n",
+             the previous report); the total below adds them up.",
             if rerun == 1 { "study" } else { "studies" },
             a.only.join(","),
             done.len() - rerun,
             out.display()
-        ));
+        );
+        if !history.is_empty() {
+            let earlier: Vec<String> = history.iter().map(Rerun::describe).collect();
+            let _ = write!(
+                note,
+                " Earlier partial reruns since the last run from scratch, latest first: {}.",
+                earlier.join("; ")
+            );
+        }
+        history.insert(
+            0,
+            Rerun {
+                only: a.only.join(","),
+                studies: rerun,
+                seconds: took,
+            },
+        );
+        let _ = write!(
+            note,
+            "\n{RERUNS_MARK}{} -->\n",
+            serde_json::to_string(&history.iter().map(Rerun::to_json).collect::<Vec<_>>())?
+        );
+        merged = Some(note);
     }
     prep_charts(out, &done)?;
     digits_chart(out, &done)?;
@@ -365,6 +391,81 @@ fn previous_seconds(report: &Path) -> std::collections::HashMap<String, f64> {
             }
         })
         .collect()
+}
+
+/// Opens the HTML comment in which a report rewritten by `--only` keeps the list of partial
+/// reruns since the last run from scratch (invisible when the Markdown is rendered; the
+/// visible note says the same in words).
+const RERUNS_MARK: &str = "<!-- qep reproduce --only reruns: ";
+
+/// One `qep reproduce --only` invocation that rewrote the report.
+struct Rerun {
+    /// The `--only` prefixes, comma-separated.
+    only: String,
+    /// How many studies it ran.
+    studies: usize,
+    /// Its wall time.
+    seconds: f64,
+}
+
+impl Rerun {
+    /// "`--only iris` (5 studies, 803 s)".
+    fn describe(&self) -> String {
+        format!(
+            "`--only {}` ({} {}, {:.0} s)",
+            self.only,
+            self.studies,
+            if self.studies == 1 {
+                "study"
+            } else {
+                "studies"
+            },
+            self.seconds
+        )
+    }
+
+    fn to_json(&self) -> Value {
+        json!({"only": self.only, "studies": self.studies, "seconds": self.seconds})
+    }
+}
+
+/// The partial reruns recorded in the previous report at `report`, latest first: from its
+/// [`RERUNS_MARK`] comment, else (a report written before the comment existed) from the
+/// sentence of its note that names the latest one. Empty for a report made from scratch or
+/// none at all.
+fn previous_reruns(report: &Path) -> Vec<Rerun> {
+    let text = std::fs::read_to_string(report).unwrap_or_default();
+    if let Some(list) = text
+        .split(RERUNS_MARK)
+        .nth(1)
+        .and_then(|t| t.split(" -->").next())
+        .and_then(|t| serde_json::from_str::<Vec<Value>>(t).ok())
+    {
+        return list
+            .iter()
+            .filter_map(|v| {
+                Some(Rerun {
+                    only: v["only"].as_str()?.to_string(),
+                    studies: usize::try_from(v["studies"].as_u64()?).ok()?,
+                    seconds: v["seconds"].as_f64()?,
+                })
+            })
+            .collect();
+    }
+    // "This report merges a rerun of 5 studies (`qep reproduce --only iris`, 803 s) …"
+    let parse = || -> Option<Rerun> {
+        let rest = text.split("This report merges a rerun of ").nth(1)?;
+        let (count, rest) = rest.split_once(' ')?;
+        let rest = rest.split("(`qep reproduce --only ").nth(1)?;
+        let (only, rest) = rest.split_once("`, ")?;
+        let (secs, _) = rest.split_once(" s)")?;
+        Some(Rerun {
+            only: only.to_string(),
+            studies: count.parse().ok()?,
+            seconds: secs.parse().ok()?,
+        })
+    };
+    parse().into_iter().collect()
 }
 
 /// Every study of `all` in plan order: the rerun ones from `done`, the others from their saved

@@ -246,6 +246,73 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
             && merged.contains("Regenerated in part by"),
         "{merged}"
     );
+    // The report it replaced was made from scratch: no earlier partial rerun to name.
+    assert!(!merged.contains("Earlier partial reruns"), "{merged}");
+    // A second partial rerun names the first one too, with its count and time, so the header
+    // accounts for every study newer than the run from scratch.
+    let first = v["rerun_seconds"].as_f64().expect("rerun_seconds");
+    let again = |only: &str| {
+        json_of(qep().args([
+            "reproduce",
+            "--quick",
+            "--repo",
+            &repo(""),
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--report",
+            report.to_str().expect("utf-8"),
+            "--only",
+            only,
+            "--json",
+        ]))
+    };
+    let w = again("thermal-scan-xor");
+    let twice = std::fs::read_to_string(&report).expect("RESULTS.md");
+    assert!(
+        twice.contains(&format!(
+            "Earlier partial reruns since the last run from scratch, latest first: \
+             `--only thermal-scan-xor` (1 study, {first:.0} s)."
+        )),
+        "{twice}"
+    );
+    let second = w["rerun_seconds"].as_f64().expect("rerun_seconds");
+    let list: serde_json::Value = serde_json::from_str(
+        twice
+            .split("<!-- qep reproduce --only reruns: ")
+            .nth(1)
+            .and_then(|t| t.split(" -->").next())
+            .expect("the list of reruns"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        list,
+        serde_json::json!([
+            {"only": "thermal-scan-xor", "studies": 1, "seconds": second},
+            {"only": "thermal-scan-xor", "studies": 1, "seconds": first},
+        ])
+    );
+    // A report written before the list existed still yields its latest rerun, from the note.
+    let legacy = twice
+        .lines()
+        .filter(|l| !l.starts_with("<!-- qep reproduce"))
+        .map(|l| {
+            if l.starts_with("This report merges") {
+                "This report merges a rerun of 5 studies (`qep reproduce --only iris`, 803 s) \
+                 with the saved results of the other 36."
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&report, legacy).expect("write");
+    again("thermal-scan-xor");
+    let third = std::fs::read_to_string(&report).expect("RESULTS.md");
+    assert!(
+        third.contains("latest first: `--only iris` (5 studies, 803 s)."),
+        "{third}"
+    );
+    let merged = third;
     for needle in [
         "| chain | 4–8 | 20 |",
         "## 7. Training on Iris",
