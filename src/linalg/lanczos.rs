@@ -16,7 +16,8 @@
 //! the step's own vector (left unnormalised by the step before, which saves a pass), so a
 //! step costs its `H·ψ` and two passes over its vectors, with no copy. With
 //! [`LanczosParams::gap_from_run`] the level above the wanted ones is the second Ritz pair
-//! of the last wanted level's run, converged in the same Krylov space. Every returned pair is
+//! of the last wanted level's run, converged in the same Krylov space as far as its energy
+//! needs (`r²/δ ≤ tol`, see [`Spectrum::next_error`]). Every returned pair is
 //! checked by an explicit residual `‖Hψ − Eψ‖ ≤ tol`; a pair that fails is used as the start of
 //! an explicit restart, and exhausting the budget is an error, never a silent answer.
 //!
