@@ -184,7 +184,10 @@ def measure(qep, fam, n, rounds, scipy_max):
            "oracle_gap_check": rec_e["oracle"].get("gap_check_matvecs", 0),
            "hpsi_s": apply_s, "hpsi_share": rec_q["matvecs"] * apply_s / med["qep"],
            "qep_cpu_s": mcpu["qep"], "qep_exact_cpu_s": mcpu["qep_exact"],
-           "oracle_rel_err": rec_e["relative_error"], "times": res, "cpu": cpu}
+           "oracle_rel_err": rec_e["relative_error"],
+           # The free gap and how far it may be off (its level above converges in energy).
+           "gap": rec_q.get("gap"), "gap_error": rec_q.get("gap_error"),
+           "times": res, "cpu": cpu}
     if with_scipy:
         rec.update({"scipy_s": med["scipy"], "scipy_build_s": build,
                     "scipy_cpu_s": mcpu["scipy"],

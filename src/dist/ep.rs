@@ -532,6 +532,9 @@ impl Run<'_> {
             level: params.level,
             energy: free.energy,
             gap: free.gap,
+            // The distributed free solve's gap level is solved to the tolerance like the
+            // free one (a deflated solve): the gap is known to their two residuals.
+            gap_error: free.gap.map(|_| 2.0 * params.lanczos.tol),
             cost,
             z_outputs,
             overlaps,

@@ -16,7 +16,8 @@
 //! the step's own vector (left unnormalised by the step before, which saves a pass), so a
 //! step costs its `H·ψ` and two passes over its vectors, with no copy. With
 //! [`LanczosParams::gap_from_run`] the level above the wanted ones is the second Ritz pair
-//! of the last wanted level's run, converged in the same Krylov space. Every returned pair is
+//! of the last wanted level's run, converged in the same Krylov space as far as its energy
+//! needs (`r²/δ ≤ tol`, see [`Spectrum::next_error`]). Every returned pair is
 //! checked by an explicit residual `‖Hψ − Eψ‖ ≤ tol`; a pair that fails is used as the start of
 //! an explicit restart, and exhausting the budget is an error, never a silent answer.
 //!
@@ -189,6 +190,8 @@ fn solve<T: Scalar>(
     let mut locked: Vec<Vec<T>> = Vec::with_capacity(wanted);
     let mut energies = Vec::with_capacity(wanted);
     let mut residuals = Vec::with_capacity(wanted);
+    // The error of the gap level's energy when it came from the run (else its residual).
+    let mut next_error = None;
     // The level above the wanted ones from the last wanted level's run (see
     // `LanczosParams::gap_from_run`); a stored basis is needed to form its Ritz vector.
     let gap_in_run = params.gap_from_run && params.gap && wanted == params.k + 1 && !two_pass;
@@ -209,7 +212,8 @@ fn solve<T: Scalar>(
         // deflated solve from the seeded random start, as without `gap_from_run`. (Restarting
         // from that nearly converged Ritz vector saves a few products but puts the run right
         // at its stopping threshold, where a long run of one-step cycles was seen.)
-        if let Some((e1, y1, r1)) = next {
+        if let Some((e1, y1, r1, err1)) = next {
+            next_error = Some(err1);
             energies.push(e1);
             residuals.push(r1);
             locked.push(y1);
@@ -229,12 +233,14 @@ fn solve<T: Scalar>(
         .collect();
     let k = params.k.min(wanted);
     let next_energy = (wanted > k).then(|| energies[k]);
+    let next_error = next_energy.map(|_| next_error.unwrap_or(residuals[k]));
     vectors.truncate(k);
     Ok(Spectrum {
         energies: energies[..k].to_vec(),
         vectors,
         residuals: residuals[..k].to_vec(),
         next_energy,
+        next_error,
         matvecs: stats.matvecs,
         restarts: stats.restarts,
         reorthogonalizations: stats.reorth,
@@ -475,6 +481,7 @@ fn dense_pairs<T: Scalar, A: LinearOperator<T> + ?Sized>(
         vectors,
         residuals,
         next_energy: (wanted > k).then(|| e[k]),
+        next_error: (wanted > k).then_some(0.0),
         matvecs: k,
         restarts: 0,
         reorthogonalizations: 0,
@@ -556,9 +563,9 @@ fn residual_norm<T: Scalar, A: LinearOperator<T> + ?Sized>(
     s[0].sqrt()
 }
 
-/// A level's pair `(E, ψ, residual)` and, when asked for and verified to the tolerance, the
-/// next level's from the same run.
-type Found<T> = ((f64, Vec<T>, f64), Option<(f64, Vec<T>, f64)>);
+/// A level's pair `(E, ψ, residual)` and, when asked for and its energy verified to the
+/// tolerance, the next level's from the same run `(E, ψ, residual, error of E)`.
+type Found<T> = ((f64, Vec<T>, f64), Option<(f64, Vec<T>, f64, f64)>);
 
 /// One level: Lanczos cycles with explicit restarts until the lowest pair of the deflated
 /// operator has residual ≤ tol. With `second` (stored basis only), the run goes on until the
@@ -585,6 +592,8 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
     // estimate runs below the explicit residual, and a restart that stopped at the same
     // estimate would stop at once, again and again).
     let mut stop = STOP_FRACTION;
+    // The Ritz value above the run's last pair (the estimate of the level after a gap level).
+    let mut above = None;
     loop {
         if !first {
             stats.restarts += 1;
@@ -627,7 +636,7 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
             let steps = params
                 .cycle
                 .min(affordable.saturating_sub(pairs - 1).max(1));
-            run_thick(
+            let run = run_thick(
                 op,
                 locked,
                 &start,
@@ -637,7 +646,9 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 pairs,
                 ws,
                 stats,
-            )?
+            )?;
+            above = run.above;
+            run.cols
         };
         // Ritz vectors y = Σ s_i v_i (in vectors the workspace has spare, if any), all in one
         // pass over the basis.
@@ -674,8 +685,17 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 stats.matvecs += 1;
                 let e1 = dot_all(op, &y1, &ws.w).re();
                 let r1 = residual_norm(op, &ws.w, &y1, e1);
-                if r1 <= params.tol && r1.is_finite() {
-                    Some((e1, y1, r1))
+                // The level's energy is what the caller wants (a gap), and it is known to
+                // r1²/δ (Kato–Temple, δ the separation from the Ritz value above): accepted
+                // when that is within the tolerance, as the run's stopping rule aimed for.
+                let err1 = match above {
+                    Some(up) if up > e1 => r1.min(r1 * r1 / (up - e1)),
+                    _ => r1,
+                };
+                if r1.is_finite()
+                    && (r1 <= params.tol || (err1 <= params.tol && r1 <= 0.25 * (e1 - e)))
+                {
+                    Some((e1, y1, r1, err1))
                 } else {
                     ws.give(y1);
                     None
@@ -914,9 +934,37 @@ impl Omega {
     }
 }
 
+/// What a thick-restarted run ends with: the coefficients of its lowest Ritz vectors in the
+/// basis it ends with, and the Ritz value just above them (if the basis holds one).
+struct Thick {
+    cols: Vec<Vec<f64>>,
+    above: Option<f64>,
+}
+
+/// Safety factor of [`value_converged`]: the Ritz value above a gap level converges from
+/// above (it is an upper bound of the level after that), so the separation it gives can be
+/// too large while it is still moving; a tenth of the tolerance leaves room for that.
+const VALUE_MARGIN: f64 = 0.1;
+
+/// Whether Ritz pair `c > 0` (a gap level, whose vector nobody uses) with residual estimate
+/// `est` has a Ritz *value* accurate to `stop` although its vector is not: a Ritz value with
+/// residual `r`, isolated by `δ` from the rest of the spectrum, is within `r²/δ` of an
+/// eigenvalue (Kato–Temple), so `r ≈ √(stop · δ)` already gives the value, hence the gap, to
+/// `stop` — about half the steps of running the vector to `stop` too. Asks for
+/// `est² ≤ 0.1 · stop · (θ_{c+1} − θ_c)` with the Ritz value above as the estimate of the next
+/// level, and `est ≤ (θ_c − θ_{c−1})/4` so that the pair is separated from the one below.
+fn value_converged(est: f64, vals: &[f64], c: usize, stop: f64) -> bool {
+    let (Some(&up), Some(&low)) = (vals.get(c + 1), c.checked_sub(1).map(|i| &vals[i])) else {
+        return false;
+    };
+    let (delta, below) = (up - vals[c], vals[c] - low);
+    est * est <= VALUE_MARGIN * stop * delta && est <= 0.25 * below
+}
+
 /// One thick-restarted Lanczos run (Wu & Simon 2000) from `start` (normalised, deflated), for
 /// at most `steps` products, in a stored basis of at most `cap + 1` vectors. Returns the
-/// lowest Ritz value and its coefficients in the basis the run ends with (`ws.basis[..len]`).
+/// coefficients of the lowest `pairs` Ritz vectors in the basis the run ends with
+/// (`ws.basis[..len]`) and the Ritz value above them.
 ///
 /// The Lanczos vectors are the stored basis itself (`ws.basis[j]` is `v_j`; the step writes
 /// `A v_j` straight into the slot of `v_{j+1}`, no copy). When the basis is full, the lowest
@@ -939,7 +987,7 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
     pairs: usize,
     ws: &mut LanczosWorkspace<T>,
     stats: &mut Stats,
-) -> Result<Vec<Vec<f64>>, SolverError> {
+) -> Result<Thick, SolverError> {
     let cap = cap.max(MIN_BASIS);
     let sqrt_eps = f64::EPSILON.sqrt();
     let keep = restart_keep(cap);
@@ -953,7 +1001,10 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
     ws.grow_basis(1);
     ws.basis[0].copy_from_slice(start);
     let check_every = check_interval(op.global_dim(), cap);
-    let mut best: Vec<Vec<f64>> = Vec::new();
+    let mut best = Thick {
+        cols: Vec::new(),
+        above: None,
+    };
     let mut since_check = 0;
     let mut j = 0;
     // 1 / ‖slot j‖: the Lanczos vector in slot j is `inv ·` what the slot holds until the
@@ -1054,12 +1105,19 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
             since_check = 0;
             let (vals, vecs) = eigh_symmetric(&t, cap, n)?;
             // The lowest `pairs` Ritz pairs, each with its residual estimate `β |s_{m,i}|`:
-            // the run stops when all of them have converged.
+            // the run stops when all of them have converged, the first to `stop`, those above
+            // it (a gap level) as far as their Ritz values need (see `value_converged`).
             let p = pairs.min(n);
-            let converged = (0..p).all(|c| b * vecs[(n - 1, c)].abs() <= stop);
-            best = (0..p)
-                .map(|c| (0..n).map(|r| vecs[(r, c)]).collect())
-                .collect();
+            let converged = (0..p).all(|c| {
+                let est = b * vecs[(n - 1, c)].abs();
+                est <= stop || (c > 0 && value_converged(est, &vals[..n], c, stop))
+            });
+            best = Thick {
+                cols: (0..p)
+                    .map(|c| (0..n).map(|r| vecs[(r, c)]).collect())
+                    .collect(),
+                above: vals[..n].get(p).copied(),
+            };
             if converged || breakdown || last {
                 return Ok(best);
             }

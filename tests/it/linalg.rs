@@ -430,6 +430,16 @@ fn gap_from_run_matches_the_deflated_level_in_fewer_products() {
                 "{tag}: next {next} vs {}",
                 exact[1]
             );
+            // The reported error of the level above is within the tolerance and covers the
+            // true error (a Ritz value converges from above: never below the level).
+            let err = s.next_error.expect("gap requested");
+            assert!(err <= 1e-9, "{tag}: next_error {err:e}");
+            assert!(
+                next - exact[1] >= -1e-11 && next - exact[1] <= 10.0 * err.max(1e-12),
+                "{tag}: next {next} − exact {} = {:e} beyond the error {err:e}",
+                exact[1],
+                next - exact[1]
+            );
             assert_pairs(&op, s, 1e-9);
         }
         assert!(

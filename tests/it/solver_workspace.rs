@@ -276,13 +276,15 @@ fn without_the_gap_level_the_gradient_is_the_same_for_fewer_products() {
     let gap = with.gap.expect("the gap is reported by default");
     assert!(gap > 0.1, "premise: a gapped ground state ({gap})");
     assert_eq!(without.gap, None);
-    // The level above comes from the free state's own run, which goes on until it has
-    // converged too: the free state is then converged further than without it, and the
-    // gradients agree to the solver's tolerance, not bit for bit.
+    // The level above comes from the free state's own run, which goes on until its energy
+    // has converged too: the free state is then converged further than without it, and the
+    // gradients agree to the solver's tolerance, not bit for bit. (Those extra steps are
+    // fewer since the level above stops on its energy: 9 here, 20-odd when it stopped on its
+    // vector's residual.)
     let d = max_diff(&with.ep, &without.ep);
     assert!(d < 1e-9, "with and without the gap level: {d:e}");
     assert!(
-        without.matvecs + 20 < with.matvecs,
+        without.matvecs < with.matvecs,
         "the gap level costs products: {} without, {} with",
         without.matvecs,
         with.matvecs

@@ -33,6 +33,11 @@ pub struct EpGradient {
     pub energy: f64,
     /// Gap of the free level to its nearest neighbour.
     pub gap: Option<f64>,
+    /// How far `gap` may be from the true gap: the free level's residual plus the error of
+    /// its neighbour's energy ([`crate::linalg::Spectrum::next_error`]; the level above the
+    /// ground state comes from the free run with its energy, not its vector, converged to
+    /// the tolerance).
+    pub gap_error: Option<f64>,
     /// Free-phase `⟨C⟩`.
     pub cost: f64,
     /// Free-phase `⟨Z_i⟩` on the outputs.
@@ -186,6 +191,8 @@ struct Level<T> {
     state: Vec<T>,
     residual: f64,
     gap: Option<f64>,
+    /// The error bound of `gap` (see [`EpGradient::gap_error`]).
+    gap_error: Option<f64>,
     matvecs: usize,
     /// Whether the level above came from the level's own Lanczos run
     /// ([`LanczosParams::gap_from_run`]), which does not see an exact degeneracy.
@@ -222,12 +229,21 @@ fn solve_level<T: Scalar>(
         None => (level, 1.0),
     };
     let e = &s.energies;
-    let below = j.checked_sub(1).map(|i| e[j] - e[i]);
-    let above = e.get(j + 1).copied().or(s.next_energy).map(|n| n - e[j]);
-    let gap = match (below, above) {
-        (Some(a), Some(b)) => Some(a.min(b)),
+    let r = &s.residuals;
+    // Each neighbour's gap with the error of its energy: a returned level's residual, the
+    // level above the returned ones its `next_error`.
+    let below = j.checked_sub(1).map(|i| (e[j] - e[i], r[i]));
+    let above = match (e.get(j + 1), s.next_energy) {
+        (Some(&n), _) => Some((n - e[j], r[j + 1])),
+        (None, Some(n)) => Some((n - e[j], s.next_error.unwrap_or(0.0))),
+        (None, None) => None,
+    };
+    let nearest = match (below, above) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
         (a, b) => a.or(b),
     };
+    let gap = nearest.map(|(g, _)| g);
+    let gap_error = nearest.map(|(_, err)| err + r[j]);
     let from_run = p.gap && p.gap_from_run && s.method == "lanczos";
     let lvl = Level {
         from_run,
@@ -235,6 +251,7 @@ fn solve_level<T: Scalar>(
         residual: s.residuals[j],
         state: s.vectors.swap_remove(j),
         gap,
+        gap_error,
         matvecs: s.matvecs,
     };
     // The other levels' vectors go back to the workspace for the next solve.
@@ -411,6 +428,7 @@ fn ep_impl<T: Scalar>(
         level: params.level,
         energy: free.energy,
         gap: free.gap,
+        gap_error: free.gap_error,
         cost,
         z_outputs,
         overlaps,

@@ -131,8 +131,9 @@ pub struct LanczosParams {
     /// Also compute the level just above the `k` wanted, to report the gap above them.
     pub gap: bool,
     /// With `gap`: take the level above the wanted ones from the same thick-restarted run as
-    /// the highest wanted level (its second-lowest Ritz pair, converged and verified to `tol`
-    /// like the first) instead of a deflated solve of its own from a random start, which
+    /// the highest wanted level (its second-lowest Ritz pair, whose *energy* is converged and
+    /// verified to `tol` — the residual `r` of its vector only to `r²/δ ≤ tol`, see
+    /// [`Spectrum::next_error`]) instead of a deflated solve of its own from a random start, which
     /// costs about as many products again. A single Krylov space holds one vector of each
     /// eigenspace, so this level is the next *distinct* one the run sees: an exact
     /// degeneracy of the highest wanted level is not seen (it needs the deflated solve: leave
@@ -180,6 +181,12 @@ pub struct Spectrum<T: Scalar> {
     pub residuals: Vec<f64>,
     /// The level just above the wanted ones (when [`LanczosParams::gap`]).
     pub next_energy: Option<f64>,
+    /// How far `next_energy` may be from the true level: its explicit residual `‖Hψ − Eψ‖`
+    /// (≤ `tol`) when that level was solved like the wanted ones; from the same run
+    /// ([`LanczosParams::gap_from_run`]) the Kato–Temple estimate `r²/δ` (`δ` its separation
+    /// from the Ritz value above), ≤ `tol`, its residual `r` being larger (a Ritz value is
+    /// accurate long before its vector, and only the value is used). 0 on the dense path.
+    pub next_error: Option<f64>,
     /// Operator applications used.
     pub matvecs: usize,
     /// Explicit restarts (cycles beyond the first) over all levels.
