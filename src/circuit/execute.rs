@@ -463,33 +463,10 @@ pub fn zero_state(qubits: usize) -> Vec<C64> {
 
 /// `|0…0⟩` on `qubits` qubits in the precision of `A`. Does not check memory.
 pub fn zero_state_of<A: Amp>(qubits: usize) -> Vec<A> {
-    let mut psi = fresh_zeros::<A>(1usize << qubits);
+    // Untouched zero pages: the first pass over the state clears them in parallel, once.
+    let mut psi = crate::state::memory::zeroed_untouched::<A>(1usize << qubits);
     psi[0] = A::from_c64(C64::new(1.0, 0.0));
     psi
-}
-
-/// A zero vector of `len` amplitudes on fresh, untouched pages of the kernel's default size:
-/// the first block pass over the state clears them, in parallel and once.
-///
-/// No transparent-huge-page hint, unlike the `H·ψ` vectors: the block passes gather runs of
-/// at least 4 KiB, so 2 MiB pages save few TLB misses there, while on this kind of virtual
-/// machine the first touch of a fresh huge page, once the host has taken the memory back
-/// (a few seconds after the previous process freed it), costs about 7× that of the same
-/// bytes in 4 KiB pages: 0.8–1.2 s of system time for 256 MiB (a 24-qubit complex128 state)
-/// against 0.10–0.14 s.
-fn fresh_zeros<A: Amp>(len: usize) -> Vec<A> {
-    let layout = std::alloc::Layout::array::<A>(len).expect("state size overflows");
-    if layout.size() == 0 {
-        return Vec::new();
-    }
-    // SAFETY: the layout has a nonzero size.
-    let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<A>();
-    if p.is_null() {
-        std::alloc::handle_alloc_error(layout);
-    }
-    // SAFETY: `p` was allocated by the global allocator with the layout of `len` elements of
-    // `A`, and all-zero bytes are the amplitude zero (`Amp: Zeroable`).
-    unsafe { Vec::from_raw_parts(p, len, len) }
 }
 
 /// Runs `circuit` once from `|0…0⟩` with measurement draws seeded by `seed`.

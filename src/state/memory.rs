@@ -218,13 +218,13 @@ pub fn state_bytes(n: usize, elem_bytes: usize) -> u128 {
     (1u128 << n).saturating_mul(elem_bytes as u128)
 }
 
-/// Bytes from which [`zeroed`] asks the kernel for transparent huge pages.
-const HUGE_FROM: usize = 4 << 20;
-
-/// A zero-filled vector of `len` elements whose large allocations are backed by transparent
-/// huge pages (`madvise(MADV_HUGEPAGE)`, Linux): the strided passes of `H·ψ` touch a thousand
-/// distinct 4 KiB pages per tile, and 2 MiB pages take the TLB misses out of them. Elsewhere,
-/// or if the kernel refuses, it is an ordinary vector.
+/// A zero-filled vector of `len` elements, on pages of the kernel's default size.
+///
+/// No transparent-huge-page hint: on this kind of virtual machine (a memory balloon hands
+/// freed memory back to the host within seconds) the first touch of a fresh 2 MiB page costs
+/// about 7× that of the same bytes in 4 KiB pages — a 24-qubit EP gradient spent 10 s of
+/// system time clearing its 3 GB of Krylov basis and vectors with the hint, 2 s without —
+/// while the `H·ψ` passes over those vectors measured no faster on huge pages.
 ///
 /// From [`PARALLEL_TOUCH_FROM`] elements on, the pages are first touched by all worker
 /// threads at once: on this kind of VM a first touch (the kernel clearing the page) costs about
@@ -238,7 +238,7 @@ pub fn zeroed<T: Copy + Default + Send + Sync>(len: usize) -> Vec<T> {
 /// Length from which [`zeroed`] and [`filled_with`] touch the pages in parallel.
 pub const PARALLEL_TOUCH_FROM: usize = 1 << 16;
 
-/// A vector of `len` elements, huge-page backed as [`zeroed`], whose entries `fill(offset,
+/// A vector of `len` elements, on default pages as [`zeroed`], whose entries `fill(offset,
 /// chunk)` writes chunk by chunk (in parallel from [`PARALLEL_TOUCH_FROM`] elements on):
 /// each page is first touched by the thread that computes its entries, and never written
 /// twice (no zeroing pass before the real values). `fill` must write every entry of `chunk`,
@@ -248,7 +248,7 @@ pub fn filled_with<T: Copy + Default + Send + Sync>(
     fill: impl Fn(usize, &mut [T]) + Sync,
 ) -> Vec<T> {
     use rayon::prelude::*;
-    let mut v: Vec<T> = with_huge_pages(len);
+    let mut v: Vec<T> = Vec::with_capacity(len);
     // Default-initialised in place and then handed to `fill`: the `Default` write and the
     // `fill` write land in the same cache lines, so the page is touched once.
     let chunk = len
@@ -272,37 +272,8 @@ pub fn filled_with<T: Copy + Default + Send + Sync>(
     v
 }
 
-/// An empty vector with capacity for `len` elements, its allocation backed by transparent
-/// huge pages when it is at least `HUGE_FROM` bytes (Linux; a hint the kernel may refuse).
-/// The pages are not touched: the caller initialises them, in parallel if it likes.
-pub(crate) fn with_huge_pages<T>(len: usize) -> Vec<T> {
-    let mut v: Vec<T> = Vec::with_capacity(len);
-    advise_huge(v.as_mut_ptr() as usize, len * std::mem::size_of::<T>());
-    v
-}
-
-/// Asks for transparent huge pages over the whole pages of `bytes` bytes at address `p` (an
-/// allocation of the caller's) when they are at least `HUGE_FROM` bytes (Linux only).
-fn advise_huge(p: usize, bytes: usize) {
-    #[cfg(target_os = "linux")]
-    if bytes >= HUGE_FROM {
-        // SAFETY: the range lies inside the caller's allocation; madvise only gives the
-        // kernel a hint about it, and its failure (e.g. THP disabled) is harmless.
-        unsafe {
-            let page = 4096;
-            let start = p.div_ceil(page) * page;
-            let end = (p + bytes) / page * page;
-            if end > start {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (p, bytes, HUGE_FROM);
-}
-
-/// A zero vector of `len` elements taken from the allocator's zeroed memory, with the
-/// huge-page hint of [`zeroed`], and no pass writing its zeros: a large allocation is fresh
+/// A zero vector of `len` elements taken from the allocator's zeroed memory, on default pages
+/// as [`zeroed`], and no pass writing its zeros: a large allocation is fresh
 /// pages that the kernel clears on their first touch, so [`zeroed`]'s explicit zeroing would
 /// write every byte a second time. The first touch then happens in the caller's own first
 /// pass, which must be parallel for the clearing to be (the circuit executor's block passes
@@ -322,7 +293,6 @@ pub fn zeroed_untouched<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
     if p.is_null() {
         std::alloc::handle_alloc_error(layout);
     }
-    advise_huge(p as usize, layout.size());
     // SAFETY: `p` was allocated by the global allocator with the layout of `len` elements of
     // `T`, and all-zero bytes are a valid `T` (`Zeroable`).
     unsafe { Vec::from_raw_parts(p, len, len) }

@@ -114,8 +114,8 @@ impl<T: Scalar> LanczosWorkspace<T> {
     }
 }
 
-/// A zeroed vector of `len` amplitudes, as [`memory::zeroed`]: huge pages where the kernel
-/// gives them, first touched by all worker threads at once.
+/// A zeroed vector of `len` amplitudes, as [`memory::zeroed`]: first touched by all worker
+/// threads at once.
 fn fresh<T: Scalar>(len: usize) -> Vec<T> {
     memory::zeroed(len)
 }
