@@ -12,7 +12,9 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::scalar::{Scalar, C64};
+use num_complex::Complex;
+
+use crate::scalar::{Scalar, SingleScalar, C32, C64};
 
 use super::xmask::{
     deposit, pext_soft, Diagonal, Flip, Group, Kernel, Pass, Table, XMaskOperator, SUB_BITS,
@@ -31,10 +33,15 @@ const MIN_TASK: usize = 1 << 14;
 /// SAFETY: each tile writes a disjoint set of indices (the tiles partition `0..2^n`; each
 /// index belongs to the tile given by its bits outside the pass's tile bits), and every read
 /// of the output inside a tile touches only that tile's indices.
-#[derive(Clone, Copy)]
-struct OutPtr(*mut f64);
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
+struct OutPtr<F>(*mut F);
+impl<F> Clone for OutPtr<F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<F> Copy for OutPtr<F> {}
+unsafe impl<F> Send for OutPtr<F> {}
+unsafe impl<F> Sync for OutPtr<F> {}
 
 impl XMaskOperator {
     /// `out = H ψ`, allocation-free, parallel over tiles (rayon), deterministic: every output
@@ -74,12 +81,102 @@ impl XMaskOperator {
         }
     }
 
-    fn run<const W: usize>(&self, psi: &[f64], out: &mut [f64]) {
-        let ptr = OutPtr(out.as_mut_ptr());
-        let isa = match self.kernel {
+    /// `out = H ψ` in single precision: `T` is `f32` (allowed when
+    /// [`XMaskOperator::is_real`]) or [`C32`]. The same pass plan, tiles and coefficient tables
+    /// as [`XMaskOperator::apply_into`], with half the bytes per amplitude; coefficients and
+    /// the diagonal are read in double precision and rounded once per use, so the result
+    /// agrees with the double-precision product to about `10⁻⁷ · Σ|c| · max|ψ|` per amplitude.
+    /// Allocation-free, parallel over tiles, deterministic (independent of the thread count);
+    /// every group is applied by the unfused portable loops, compiled for AVX-512 or AVX2
+    /// where the CPU has them.
+    ///
+    /// # Panics
+    /// If the lengths differ from `2^n`, or if `T = f32` on an operator that is not real.
+    ///
+    /// # Examples
+    /// ```
+    /// use qep::operator::XMaskOperator;
+    /// use qep::pauli::{PauliString, PauliSum};
+    /// use qep::scalar::C32;
+    /// let mut h = PauliSum::new(2);
+    /// h.add(PauliString::parse("Z0 Z1")?, -1.0);
+    /// h.add(PauliString::parse("Y0")?, 0.5);
+    /// let op = XMaskOperator::new(&h)?;
+    /// let psi = [C32::new(1.0, 0.0), C32::new(0.0, 0.0), C32::new(0.0, 0.0), C32::new(0.0, 0.0)];
+    /// let mut out = [C32::new(0.0, 0.0); 4];
+    /// op.apply_single(&psi, &mut out); // Y0|00⟩ = i|01⟩ (qubit 0 is bit 0)
+    /// assert_eq!(out[0], C32::new(-1.0, 0.0));
+    /// assert_eq!(out[1], C32::new(0.0, 0.5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn apply_single<T: SingleScalar>(&self, psi: &[T], out: &mut [T]) {
+        assert_eq!(psi.len(), self.dim(), "ψ has the wrong length");
+        assert_eq!(out.len(), self.dim(), "output has the wrong length");
+        let w = if T::IS_COMPLEX {
+            2
+        } else {
+            assert!(
+                self.real,
+                "real arithmetic on an operator with complex coefficients"
+            );
+            1
+        };
+        let p: &[f32] = bytemuck::cast_slice(psi);
+        let o: &mut [f32] = bytemuck::cast_slice_mut(out);
+        debug_assert_eq!(p.len(), w * self.dim());
+        if w == 1 {
+            self.run_single::<1>(p, o);
+        } else {
+            self.run_single::<2>(p, o);
+        }
+    }
+
+    fn isa(&self) -> Isa {
+        match self.kernel {
             Kernel::Auto => Isa::detect(),
             Kernel::Portable | Kernel::Terms => Isa::Base,
-        };
+        }
+    }
+
+    fn run<const W: usize>(&self, psi: &[f64], out: &mut [f64]) {
+        let ptr = OutPtr(out.as_mut_ptr());
+        let isa = self.isa();
+        self.each_task(|pass, base, run| {
+            // SAFETY: see `OutPtr`; `out` has 2^n amplitudes; `isa` was detected on this CPU.
+            unsafe {
+                match isa {
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx512 => self.tile_avx512::<W>(pass, base, run, psi, ptr),
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx2 => self.tile_avx2::<W>(pass, base, run, psi, ptr),
+                    // The portable fused kernel, compiled for the baseline target.
+                    Isa::Base => self.tile_with::<W, false>(pass, base, run, psi, ptr),
+                }
+            }
+        });
+    }
+
+    fn run_single<const W: usize>(&self, psi: &[f32], out: &mut [f32]) {
+        let ptr = OutPtr(out.as_mut_ptr());
+        let isa = self.isa();
+        self.each_task(|pass, base, run| {
+            // SAFETY: as in `run`.
+            unsafe {
+                match isa {
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx512 => self.tile_single_avx512::<W>(pass, base, run, psi, ptr),
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx2 => self.tile_single_avx2::<W>(pass, base, run, psi, ptr),
+                    Isa::Base => self.tile_unfused::<f32, W, false>(pass, base, run, psi, ptr),
+                }
+            }
+        });
+    }
+
+    /// Runs `task(pass, base, sub-blocks)` over every pass, in order, and over its tiles in
+    /// parallel (each tile and run of sub-blocks by one thread).
+    fn each_task(&self, task: impl Fn(&Pass, usize, Range<usize>) + Sync) {
         let threads = rayon::current_num_threads();
         for pass in &self.passes {
             let n_tiles = 1usize << pass.outer.len();
@@ -91,26 +188,86 @@ impl XMaskOperator {
             let parts = (blocks * sub / MIN_TASK)
                 .min((4 * threads).div_ceil(n_tiles))
                 .max(1);
-            let task = |t: usize| {
+            let one = |t: usize| {
                 let (o, p) = (t / parts, t % parts);
                 let base = deposit(o, &pass.outer);
-                let run = p * blocks / parts..(p + 1) * blocks / parts;
-                // SAFETY: see `OutPtr`; `out` has 2^n amplitudes; `isa` was detected on this CPU.
-                unsafe {
-                    match isa {
-                        #[cfg(target_arch = "x86_64")]
-                        Isa::Avx512 => self.tile_avx512::<W>(pass, base, run, psi, ptr),
-                        #[cfg(target_arch = "x86_64")]
-                        Isa::Avx2 => self.tile_avx2::<W>(pass, base, run, psi, ptr),
-                        // The portable fused kernel, compiled for the baseline target.
-                        Isa::Base => self.tile_with::<W, false>(pass, base, run, psi, ptr),
-                    }
-                }
+                task(pass, base, p * blocks / parts..(p + 1) * blocks / parts);
             };
             if n_tiles * parts == 1 {
-                task(0);
+                one(0);
             } else {
-                (0..n_tiles * parts).into_par_iter().for_each(task);
+                (0..n_tiles * parts).into_par_iter().for_each(one);
+            }
+        }
+    }
+
+    /// [`Self::tile_unfused`] in single precision compiled for AVX-512 (vectorised by the
+    /// compiler, 16 floats per register).
+    ///
+    /// # Safety
+    /// As [`Self::tile_unfused`], and the CPU must support AVX-512F and BMI2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma,bmi2")]
+    unsafe fn tile_single_avx512<const W: usize>(
+        &self,
+        pass: &Pass,
+        base: usize,
+        run: Range<usize>,
+        psi: &[f32],
+        out: OutPtr<f32>,
+    ) {
+        self.tile_unfused::<f32, W, true>(pass, base, run, psi, out)
+    }
+
+    /// [`Self::tile_unfused`] in single precision compiled for AVX2 + FMA.
+    ///
+    /// # Safety
+    /// As [`Self::tile_unfused`], and the CPU must support AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn tile_single_avx2<const W: usize>(
+        &self,
+        pass: &Pass,
+        base: usize,
+        run: Range<usize>,
+        psi: &[f32],
+        out: OutPtr<f32>,
+    ) {
+        self.tile_unfused::<f32, W, false>(pass, base, run, psi, out)
+    }
+
+    /// One pass over the sub-blocks `run` of a tile (as [`Self::tile_with`]) with every group
+    /// added by its own loop over the L1-resident output sub-block ([`add_group`]): the path
+    /// of the single-precision product. `BMI2` selects the `pext` instruction.
+    ///
+    /// # Safety
+    /// `out` points to `2^n · W` floats and no other thread touches this tile's indices; with
+    /// `BMI2` the CPU supports it.
+    #[inline(always)]
+    unsafe fn tile_unfused<F: Float, const W: usize, const BMI2: bool>(
+        &self,
+        pass: &Pass,
+        base: usize,
+        run: Range<usize>,
+        psi: &[F],
+        out: OutPtr<F>,
+    ) {
+        let len = 1usize << pass.c;
+        let sub = len.min(SUB);
+        let plain = self.kernel == Kernel::Terms;
+        let per_chunk = len / sub;
+        for block in run {
+            let (q, sb) = (block / per_chunk, block % per_chunk * sub);
+            let b0 = base + pass.chunk_offsets[q] + sb;
+            let o = std::slice::from_raw_parts_mut(out.0.add(b0 * W), sub * W);
+            if pass.first {
+                self.diag_block::<F, W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
+            }
+            for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
+                let chunk = (base + pass.chunk_offsets[q ^ flip.xq]) ^ flip.xo;
+                let s0 = chunk + (sb ^ (flip.xl & !(sub - 1)));
+                let s = &psi[s0 * W..(s0 + sub) * W];
+                add_group::<F, W, BMI2>(&self.groups[*gi], o, s, flip.xl & (sub - 1), b0, plain);
             }
         }
     }
@@ -127,7 +284,7 @@ impl XMaskOperator {
         base: usize,
         run: Range<usize>,
         psi: &[f64],
-        out: OutPtr,
+        out: OutPtr<f64>,
     ) {
         self.tile_with::<W, true>(pass, base, run, psi, out)
     }
@@ -144,7 +301,7 @@ impl XMaskOperator {
         base: usize,
         run: Range<usize>,
         psi: &[f64],
-        out: OutPtr,
+        out: OutPtr<f64>,
     ) {
         self.tile_with::<W, false>(pass, base, run, psi, out)
     }
@@ -164,7 +321,7 @@ impl XMaskOperator {
         base: usize,
         run: Range<usize>,
         psi: &[f64],
-        out: OutPtr,
+        out: OutPtr<f64>,
     ) {
         let len = 1usize << pass.c;
         let sub = len.min(SUB);
@@ -192,7 +349,7 @@ impl XMaskOperator {
                 let b0 = base + pass.chunk_offsets[q] + sb;
                 let o = std::slice::from_raw_parts_mut(out.0.add(b0 * W), sub * W);
                 if pass.first && diag_ptr.is_none() {
-                    self.diag_block::<W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
+                    self.diag_block::<f64, W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
                 }
                 let source = |flip: &Flip| {
                     let chunk = (base + pass.chunk_offsets[q ^ flip.xq]) ^ flip.xo;
@@ -269,40 +426,7 @@ impl XMaskOperator {
                         continue;
                     }
                     let (s, xl_lo) = source(flip);
-                    if g.is_real() && g.is_constant() {
-                        add_const(o, s, xl_lo * W, g.terms_r[0].1);
-                    } else if plain {
-                        if g.is_real() {
-                            add_signed_real::<W>(o, s, xl_lo, &g.terms_r, b0 as u64);
-                        } else {
-                            // A complex coefficient makes the operator complex, so W = 2 here.
-                            add_signed_complex(
-                                as_c64_mut(o),
-                                as_c64(s),
-                                xl_lo,
-                                &g.terms_c,
-                                b0 as u64,
-                            );
-                        }
-                    } else {
-                        for t in &g.tables {
-                            let (hi, neg) = table_start::<AVX512>(t, b0);
-                            let lo = &t.lo_idx[..sub];
-                            if g.is_real() {
-                                let at = hi + if neg { t.neg_offset() } else { 0 };
-                                add_table_real::<W>(o, s, xl_lo, &t.values_r[at..], lo);
-                            } else {
-                                add_table_complex(
-                                    as_c64_mut(o),
-                                    as_c64(s),
-                                    xl_lo,
-                                    &t.values_c[hi..],
-                                    lo,
-                                    if neg { -1.0 } else { 1.0 },
-                                );
-                            }
-                        }
-                    }
+                    add_group::<f64, W, AVX512>(g, o, s, xl_lo, b0, plain);
                 }
             }
         }
@@ -310,12 +434,13 @@ impl XMaskOperator {
 
     /// `o = diag · ψ` on the sub-block starting at amplitude `b0`.
     #[inline(always)]
-    fn diag_block<const W: usize>(&self, b0: usize, psi: &[f64], o: &mut [f64]) {
+    fn diag_block<F: Float, const W: usize>(&self, b0: usize, psi: &[F], o: &mut [F]) {
         match &self.diag {
-            Diagonal::Zero => o.fill(0.0),
+            Diagonal::Zero => o.fill(F::default()),
             Diagonal::Real(d) => {
                 let d = &d[b0..b0 + o.len() / W];
                 for ((oc, pc), &dv) in o.chunks_exact_mut(W).zip(psi.chunks_exact(W)).zip(d) {
+                    let dv = F::of(dv);
                     for r in 0..W {
                         oc[r] = dv * pc[r];
                     }
@@ -324,8 +449,8 @@ impl XMaskOperator {
             Diagonal::Complex(d) => {
                 // A complex diagonal makes the operator complex, so W = 2 here.
                 let d = &d[b0..b0 + o.len() / 2];
-                for ((ov, &pv), &dv) in as_c64_mut(o).iter_mut().zip(as_c64(psi)).zip(d) {
-                    *ov = dv * pv;
+                for ((ov, &pv), &dv) in as_cplx_mut(o).iter_mut().zip(as_cplx(psi)).zip(d) {
+                    *ov = F::mul_c(F::c(dv), pv);
                 }
             }
         }
@@ -361,20 +486,116 @@ impl Isa {
     }
 }
 
-fn as_c64(x: &[f64]) -> &[C64] {
-    // SAFETY: C64 is repr(C) {re, im}; callers pass slices of complex vectors (even length).
-    unsafe { std::slice::from_raw_parts(x.as_ptr() as *const C64, x.len() / 2) }
+/// The float type of a kernel: `f64` (the double-precision paths) or `f32` (single precision,
+/// [`XMaskOperator::apply_single`]). Coefficients stay `f64` and are rounded once per use.
+pub(super) trait Float:
+    Copy + Default + Send + Sync + std::ops::Mul<Output = Self> + std::ops::AddAssign + 'static
+{
+    /// Rounds a coefficient to this precision.
+    fn of(x: f64) -> Self;
+    /// Rounds a complex coefficient to this precision.
+    #[inline(always)]
+    fn c(x: C64) -> Complex<Self> {
+        Complex::new(Self::of(x.re), Self::of(x.im))
+    }
+    /// The complex product `a · b` (num-complex's, in this precision).
+    fn mul_c(a: Complex<Self>, b: Complex<Self>) -> Complex<Self>;
+    /// `a += b` on complex numbers.
+    fn add_c(a: &mut Complex<Self>, b: Complex<Self>);
 }
 
-fn as_c64_mut(x: &mut [f64]) -> &mut [C64] {
-    // SAFETY: as `as_c64`.
-    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr() as *mut C64, x.len() / 2) }
+impl Float for f64 {
+    #[inline(always)]
+    fn of(x: f64) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn mul_c(a: C64, b: C64) -> C64 {
+        a * b
+    }
+    #[inline(always)]
+    fn add_c(a: &mut C64, b: C64) {
+        *a += b;
+    }
+}
+
+impl Float for f32 {
+    #[inline(always)]
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    #[inline(always)]
+    fn mul_c(a: C32, b: C32) -> C32 {
+        a * b
+    }
+    #[inline(always)]
+    fn add_c(a: &mut C32, b: C32) {
+        *a += b;
+    }
+}
+
+fn as_cplx<F: Float>(x: &[F]) -> &[Complex<F>] {
+    // SAFETY: Complex<F> is repr(C) {re, im}; callers pass slices of complex vectors (even
+    // length).
+    unsafe { std::slice::from_raw_parts(x.as_ptr() as *const Complex<F>, x.len() / 2) }
+}
+
+fn as_cplx_mut<F: Float>(x: &mut [F]) -> &mut [Complex<F>] {
+    // SAFETY: as `as_cplx`.
+    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr() as *mut Complex<F>, x.len() / 2) }
+}
+
+/// Adds one group's contribution `o[j] += c(b0 + j) · s[j ⊕ xl]` to an output sub-block (the
+/// path of every group the fused kernel does not take, and of every group in single
+/// precision): a constant coefficient, the group's tables, or with `plain` the term-by-term
+/// signs (the oracle). `W` floats per amplitude; `BMI2` selects the `pext` instruction.
+///
+/// # Safety
+/// With `BMI2` the CPU supports it (the caller is compiled with it).
+#[inline(always)]
+unsafe fn add_group<F: Float, const W: usize, const BMI2: bool>(
+    g: &Group,
+    o: &mut [F],
+    s: &[F],
+    xl_lo: usize,
+    b0: usize,
+    plain: bool,
+) {
+    let sub = o.len() / W;
+    if g.is_real() && g.is_constant() {
+        add_const(o, s, xl_lo * W, F::of(g.terms_r[0].1));
+    } else if plain {
+        if g.is_real() {
+            add_signed_real::<F, W>(o, s, xl_lo, &g.terms_r, b0 as u64);
+        } else {
+            // A complex coefficient makes the operator complex, so W = 2 here.
+            add_signed_complex(as_cplx_mut(o), as_cplx(s), xl_lo, &g.terms_c, b0 as u64);
+        }
+    } else {
+        for t in &g.tables {
+            let (hi, neg) = table_start::<BMI2>(t, b0);
+            let lo = &t.lo_idx[..sub];
+            if g.is_real() {
+                let at = hi + if neg { t.neg_offset() } else { 0 };
+                add_table_real::<F, W>(o, s, xl_lo, &t.values_r[at..], lo);
+            } else {
+                add_table_complex(
+                    as_cplx_mut(o),
+                    as_cplx(s),
+                    xl_lo,
+                    &t.values_c[hi..],
+                    lo,
+                    if neg { -1.0 } else { 1.0 },
+                );
+            }
+        }
+    }
 }
 
 /// `o[k] += e · s[k ⊕ xf]` over floats (`xf` = the in-block flip in float units), in runs of
 /// `2^{tz(xf)}` contiguous floats (vectorised).
 #[inline(always)]
-fn add_const(o: &mut [f64], s: &[f64], xf: usize, e: f64) {
+fn add_const<F: Float>(o: &mut [F], s: &[F], xf: usize, e: F) {
     match xf {
         0 => {
             for (a, &b) in o.iter_mut().zip(s) {
@@ -384,10 +605,10 @@ fn add_const(o: &mut [f64], s: &[f64], xf: usize, e: f64) {
         }
         // Single low-bit flips swap neighbouring runs shorter than a vector: spell the swap
         // out with a constant run length so that it compiles to shuffles, not scalar loops.
-        1 => return add_swapped::<1>(o, s, e),
-        2 => return add_swapped::<2>(o, s, e),
-        4 => return add_swapped::<4>(o, s, e),
-        8 => return add_swapped::<8>(o, s, e),
+        1 => return add_swapped::<1, F>(o, s, e),
+        2 => return add_swapped::<2, F>(o, s, e),
+        4 => return add_swapped::<4, F>(o, s, e),
+        8 => return add_swapped::<8, F>(o, s, e),
         _ => {}
     }
     let run = 1usize << xf.trailing_zeros();
@@ -402,7 +623,7 @@ fn add_const(o: &mut [f64], s: &[f64], xf: usize, e: f64) {
 /// `o[k] += e · s[k ⊕ R]` for a single flipped bit `R` (a power of two): in each block of
 /// `2R` floats the two halves trade places.
 #[inline(always)]
-fn add_swapped<const R: usize>(o: &mut [f64], s: &[f64], e: f64) {
+fn add_swapped<const R: usize, F: Float>(o: &mut [F], s: &[F], e: F) {
     for (oc, sc) in o.chunks_exact_mut(2 * R).zip(s.chunks_exact(2 * R)) {
         let (o_lo, o_hi) = oc.split_at_mut(R);
         let (s_lo, s_hi) = sc.split_at(R);
@@ -550,15 +771,15 @@ fn coefficient<T: Scalar>(terms: &[(u64, T)], b: u64) -> T {
 /// `o[j] += c(b0 + j) · s[j ⊕ xl]` with a real, index-dependent coefficient, `W` floats per
 /// amplitude.
 #[inline(always)]
-fn add_signed_real<const W: usize>(
-    o: &mut [f64],
-    s: &[f64],
+fn add_signed_real<F: Float, const W: usize>(
+    o: &mut [F],
+    s: &[F],
     xl: usize,
     terms: &[(u64, f64)],
     b0: u64,
 ) {
     for (j, oc) in o.chunks_exact_mut(W).enumerate() {
-        let c = coefficient(terms, b0 | j as u64);
+        let c = F::of(coefficient(terms, b0 | j as u64));
         let sj = (j ^ xl) * W;
         for r in 0..W {
             oc[r] += c * s[sj + r];
@@ -568,18 +789,33 @@ fn add_signed_real<const W: usize>(
 
 /// `o[j] += c(b0 + j) · s[j ⊕ xl]` with a complex coefficient.
 #[inline(always)]
-fn add_signed_complex(o: &mut [C64], s: &[C64], xl: usize, terms: &[(u64, C64)], b0: u64) {
+fn add_signed_complex<F: Float>(
+    o: &mut [Complex<F>],
+    s: &[Complex<F>],
+    xl: usize,
+    terms: &[(u64, C64)],
+    b0: u64,
+) {
     for (j, a) in o.iter_mut().enumerate() {
-        *a += coefficient(terms, b0 | j as u64) * s[j ^ xl];
+        F::add_c(
+            a,
+            F::mul_c(F::c(coefficient(terms, b0 | j as u64)), s[j ^ xl]),
+        );
     }
 }
 
 /// `o[j] += T[lo[j]] · s[j ⊕ xl]`, `W` floats per amplitude: a real group's coefficient read
 /// from its table (`t` starts at the sub-block's entries, see [`Table`]).
 #[inline(always)]
-fn add_table_real<const W: usize>(o: &mut [f64], s: &[f64], xl: usize, t: &[f64], lo: &[u16]) {
+fn add_table_real<F: Float, const W: usize>(
+    o: &mut [F],
+    s: &[F],
+    xl: usize,
+    t: &[f64],
+    lo: &[u16],
+) {
     for (j, (oc, &l)) in o.chunks_exact_mut(W).zip(lo).enumerate() {
-        let c = t[l as usize];
+        let c = F::of(t[l as usize]);
         let sj = (j ^ xl) * W;
         for r in 0..W {
             oc[r] += c * s[sj + r];
@@ -589,9 +825,16 @@ fn add_table_real<const W: usize>(o: &mut [f64], s: &[f64], xl: usize, t: &[f64]
 
 /// `o[j] += sign · T[lo[j]] · s[j ⊕ xl]` with a complex table.
 #[inline(always)]
-fn add_table_complex(o: &mut [C64], s: &[C64], xl: usize, t: &[C64], lo: &[u16], sign: f64) {
+fn add_table_complex<F: Float>(
+    o: &mut [Complex<F>],
+    s: &[Complex<F>],
+    xl: usize,
+    t: &[C64],
+    lo: &[u16],
+    sign: f64,
+) {
     for (j, (a, &l)) in o.iter_mut().zip(lo).enumerate() {
-        *a += t[l as usize] * s[j ^ xl] * sign;
+        F::add_c(a, F::mul_c(F::c(t[l as usize] * sign), s[j ^ xl]));
     }
 }
 
