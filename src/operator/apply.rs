@@ -75,9 +75,9 @@ impl XMaskOperator {
             )
         };
         if w == 1 {
-            self.run::<1>(p, o);
+            self.run::<f64, 1>(p, o);
         } else {
-            self.run::<2>(p, o);
+            self.run::<f64, 2>(p, o);
         }
     }
 
@@ -86,9 +86,10 @@ impl XMaskOperator {
     /// as [`XMaskOperator::apply_into`], with half the bytes per amplitude; coefficients and
     /// the diagonal are read in double precision and rounded once per use, so the result
     /// agrees with the double-precision product to about `10⁻⁷ · Σ|c| · max|ψ|` per amplitude.
-    /// Allocation-free, parallel over tiles, deterministic (independent of the thread count);
-    /// every group is applied by the unfused portable loops, compiled for AVX-512 or AVX2
-    /// where the CPU has them.
+    /// Allocation-free, parallel over tiles, deterministic (independent of the thread count).
+    /// The kernels are those of the double-precision product, generic over the stored float:
+    /// the AVX-512 one widens each 8 loaded floats to `f64`, accumulates every fused group in
+    /// double precision and rounds once when it stores the output block.
     ///
     /// # Panics
     /// If the lengths differ from `2^n`, or if `T = f32` on an operator that is not real.
@@ -126,9 +127,9 @@ impl XMaskOperator {
         let o: &mut [f32] = bytemuck::cast_slice_mut(out);
         debug_assert_eq!(p.len(), w * self.dim());
         if w == 1 {
-            self.run_single::<1>(p, o);
+            self.run::<f32, 1>(p, o);
         } else {
-            self.run_single::<2>(p, o);
+            self.run::<f32, 2>(p, o);
         }
     }
 
@@ -139,7 +140,7 @@ impl XMaskOperator {
         }
     }
 
-    fn run<const W: usize>(&self, psi: &[f64], out: &mut [f64]) {
+    fn run<F: Float, const W: usize>(&self, psi: &[F], out: &mut [F]) {
         let ptr = OutPtr(out.as_mut_ptr());
         let isa = self.isa();
         self.each_task(|pass, base, run| {
@@ -147,28 +148,11 @@ impl XMaskOperator {
             unsafe {
                 match isa {
                     #[cfg(target_arch = "x86_64")]
-                    Isa::Avx512 => self.tile_avx512::<W>(pass, base, run, psi, ptr),
+                    Isa::Avx512 => self.tile_avx512::<F, W>(pass, base, run, psi, ptr),
                     #[cfg(target_arch = "x86_64")]
-                    Isa::Avx2 => self.tile_avx2::<W>(pass, base, run, psi, ptr),
+                    Isa::Avx2 => self.tile_avx2::<F, W>(pass, base, run, psi, ptr),
                     // The portable fused kernel, compiled for the baseline target.
-                    Isa::Base => self.tile_with::<W, false>(pass, base, run, psi, ptr),
-                }
-            }
-        });
-    }
-
-    fn run_single<const W: usize>(&self, psi: &[f32], out: &mut [f32]) {
-        let ptr = OutPtr(out.as_mut_ptr());
-        let isa = self.isa();
-        self.each_task(|pass, base, run| {
-            // SAFETY: as in `run`.
-            unsafe {
-                match isa {
-                    #[cfg(target_arch = "x86_64")]
-                    Isa::Avx512 => self.tile_single_avx512::<W>(pass, base, run, psi, ptr),
-                    #[cfg(target_arch = "x86_64")]
-                    Isa::Avx2 => self.tile_single_avx2::<W>(pass, base, run, psi, ptr),
-                    Isa::Base => self.tile_unfused::<f32, W, false>(pass, base, run, psi, ptr),
+                    Isa::Base => self.tile_with::<F, W, false>(pass, base, run, psi, ptr),
                 }
             }
         });
@@ -201,50 +185,13 @@ impl XMaskOperator {
         }
     }
 
-    /// [`Self::tile_unfused`] in single precision compiled for AVX-512 (vectorised by the
-    /// compiler, 16 floats per register).
+    /// [`Self::tile_with`] compiled for AVX-512 (the kernels are streams of FMAs on `f64`).
     ///
     /// # Safety
-    /// As [`Self::tile_unfused`], and the CPU must support AVX-512F and BMI2.
+    /// As [`Self::tile_with`], and the CPU must support AVX-512F and BMI2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma,bmi2")]
-    unsafe fn tile_single_avx512<const W: usize>(
-        &self,
-        pass: &Pass,
-        base: usize,
-        run: Range<usize>,
-        psi: &[f32],
-        out: OutPtr<f32>,
-    ) {
-        self.tile_unfused::<f32, W, true>(pass, base, run, psi, out)
-    }
-
-    /// [`Self::tile_unfused`] in single precision compiled for AVX2 + FMA.
-    ///
-    /// # Safety
-    /// As [`Self::tile_unfused`], and the CPU must support AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn tile_single_avx2<const W: usize>(
-        &self,
-        pass: &Pass,
-        base: usize,
-        run: Range<usize>,
-        psi: &[f32],
-        out: OutPtr<f32>,
-    ) {
-        self.tile_unfused::<f32, W, false>(pass, base, run, psi, out)
-    }
-
-    /// One pass over the sub-blocks `run` of a tile (as [`Self::tile_with`]) with every group
-    /// added by its own loop over the L1-resident output sub-block ([`add_group`]): the path
-    /// of the single-precision product. `BMI2` selects the `pext` instruction.
-    ///
-    /// # Safety
-    /// `out` points to `2^n · W` floats and no other thread touches this tile's indices; with
-    /// `BMI2` the CPU supports it.
-    #[inline(always)]
-    unsafe fn tile_unfused<F: Float, const W: usize, const BMI2: bool>(
+    unsafe fn tile_avx512<F: Float, const W: usize>(
         &self,
         pass: &Pass,
         base: usize,
@@ -252,41 +199,7 @@ impl XMaskOperator {
         psi: &[F],
         out: OutPtr<F>,
     ) {
-        let len = 1usize << pass.c;
-        let sub = len.min(SUB);
-        let plain = self.kernel == Kernel::Terms;
-        let per_chunk = len / sub;
-        for block in run {
-            let (q, sb) = (block / per_chunk, block % per_chunk * sub);
-            let b0 = base + pass.chunk_offsets[q] + sb;
-            let o = std::slice::from_raw_parts_mut(out.0.add(b0 * W), sub * W);
-            if pass.first {
-                self.diag_block::<F, W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
-            }
-            for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
-                let chunk = (base + pass.chunk_offsets[q ^ flip.xq]) ^ flip.xo;
-                let s0 = chunk + (sb ^ (flip.xl & !(sub - 1)));
-                let s = &psi[s0 * W..(s0 + sub) * W];
-                add_group::<F, W, BMI2>(&self.groups[*gi], o, s, flip.xl & (sub - 1), b0, plain);
-            }
-        }
-    }
-
-    /// [`Self::tile_with`] compiled for AVX-512 (the kernels are streams of FMAs on `f64`).
-    ///
-    /// # Safety
-    /// As [`Self::tile_with`], and the CPU must support AVX-512F and BMI2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx2,fma,bmi2")]
-    unsafe fn tile_avx512<const W: usize>(
-        &self,
-        pass: &Pass,
-        base: usize,
-        run: Range<usize>,
-        psi: &[f64],
-        out: OutPtr<f64>,
-    ) {
-        self.tile_with::<W, true>(pass, base, run, psi, out)
+        self.tile_with::<F, W, true>(pass, base, run, psi, out)
     }
 
     /// [`Self::tile_with`] compiled for AVX2 + FMA.
@@ -295,15 +208,15 @@ impl XMaskOperator {
     /// As [`Self::tile_with`], and the CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn tile_avx2<const W: usize>(
+    unsafe fn tile_avx2<F: Float, const W: usize>(
         &self,
         pass: &Pass,
         base: usize,
         run: Range<usize>,
-        psi: &[f64],
-        out: OutPtr<f64>,
+        psi: &[F],
+        out: OutPtr<F>,
     ) {
-        self.tile_with::<W, false>(pass, base, run, psi, out)
+        self.tile_with::<F, W, false>(pass, base, run, psi, out)
     }
 
     /// Applies one pass to the sub-blocks `run` (numbered chunk by chunk) of the tile whose outer
@@ -315,13 +228,13 @@ impl XMaskOperator {
     /// `out` points to `2^n · W` floats and no other thread touches this tile's indices; with
     /// `AVX512` the CPU must support AVX-512F and BMI2.
     #[inline(always)]
-    unsafe fn tile_with<const W: usize, const AVX512: bool>(
+    unsafe fn tile_with<F: Float, const W: usize, const AVX512: bool>(
         &self,
         pass: &Pass,
         base: usize,
         run: Range<usize>,
-        psi: &[f64],
-        out: OutPtr<f64>,
+        psi: &[F],
+        out: OutPtr<F>,
     ) {
         let len = 1usize << pass.c;
         let sub = len.min(SUB);
@@ -341,7 +254,7 @@ impl XMaskOperator {
             Diagonal::Real(d) if AVX512 && fusable && pass.first => Some(d.as_ptr()),
             _ => None,
         };
-        let mut srcs = [Src::EMPTY; FUSE_MAX];
+        let mut srcs = [Src::<F>::EMPTY; FUSE_MAX];
         let per_chunk = len / sub;
         for block in run {
             let (q, sb) = (block / per_chunk, block % per_chunk * sub);
@@ -349,7 +262,7 @@ impl XMaskOperator {
                 let b0 = base + pass.chunk_offsets[q] + sb;
                 let o = std::slice::from_raw_parts_mut(out.0.add(b0 * W), sub * W);
                 if pass.first && diag_ptr.is_none() {
-                    self.diag_block::<f64, W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
+                    self.diag_block::<F, W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
                 }
                 let source = |flip: &Flip| {
                     let chunk = (base + pass.chunk_offsets[q ^ flip.xq]) ^ flip.xo;
@@ -412,13 +325,13 @@ impl XMaskOperator {
                         };
                         n_src += 1;
                         if n_src == FUSE_MAX {
-                            add_fused::<AVX512>(o, &srcs[..n_src], init.take(), W);
+                            add_fused::<F, AVX512>(o, &srcs[..n_src], init.take(), W);
                             n_src = 0;
                         }
                     }
                 }
                 if n_src > 0 || init.is_some() {
-                    add_fused::<AVX512>(o, &srcs[..n_src], init.take(), W);
+                    add_fused::<F, AVX512>(o, &srcs[..n_src], init.take(), W);
                 }
                 for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
                     let g = &self.groups[*gi];
@@ -426,7 +339,7 @@ impl XMaskOperator {
                         continue;
                     }
                     let (s, xl_lo) = source(flip);
-                    add_group::<f64, W, AVX512>(g, o, s, xl_lo, b0, plain);
+                    add_group::<F, W, AVX512>(g, o, s, xl_lo, b0, plain);
                 }
             }
         }
@@ -502,6 +415,19 @@ pub(super) trait Float:
     fn mul_c(a: Complex<Self>, b: Complex<Self>) -> Complex<Self>;
     /// `a += b` on complex numbers.
     fn add_c(a: &mut Complex<Self>, b: Complex<Self>);
+    /// Loads 8 floats at `p` into a register of 8 `f64` (widened from `f32`): the AVX-512
+    /// kernel computes in double precision whatever the storage.
+    ///
+    /// # Safety
+    /// 8 readable floats at `p`; the CPU supports AVX-512F (inlined into such a caller).
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn load8(p: *const Self) -> std::arch::x86_64::__m512d;
+    /// Stores a register of 8 `f64` as 8 floats at `p` (rounded to `f32`).
+    ///
+    /// # Safety
+    /// 8 writable floats at `p`; the CPU supports AVX-512F (inlined into such a caller).
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn store8(p: *mut Self, v: std::arch::x86_64::__m512d);
 }
 
 impl Float for f64 {
@@ -516,6 +442,16 @@ impl Float for f64 {
     #[inline(always)]
     fn add_c(a: &mut C64, b: C64) {
         *a += b;
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn load8(p: *const f64) -> std::arch::x86_64::__m512d {
+        std::arch::x86_64::_mm512_loadu_pd(p)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn store8(p: *mut f64, v: std::arch::x86_64::__m512d) {
+        std::arch::x86_64::_mm512_storeu_pd(p, v)
     }
 }
 
@@ -532,6 +468,18 @@ impl Float for f32 {
     fn add_c(a: &mut C32, b: C32) {
         *a += b;
     }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn load8(p: *const f32) -> std::arch::x86_64::__m512d {
+        use std::arch::x86_64::*;
+        _mm512_cvtps_pd(_mm256_loadu_ps(p))
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn store8(p: *mut f32, v: std::arch::x86_64::__m512d) {
+        use std::arch::x86_64::*;
+        _mm256_storeu_ps(p, _mm512_cvtpd_ps(v))
+    }
 }
 
 fn as_cplx<F: Float>(x: &[F]) -> &[Complex<F>] {
@@ -546,9 +494,9 @@ fn as_cplx_mut<F: Float>(x: &mut [F]) -> &mut [Complex<F>] {
 }
 
 /// Adds one group's contribution `o[j] += c(b0 + j) · s[j ⊕ xl]` to an output sub-block (the
-/// path of every group the fused kernel does not take, and of every group in single
-/// precision): a constant coefficient, the group's tables, or with `plain` the term-by-term
-/// signs (the oracle). `W` floats per amplitude; `BMI2` selects the `pext` instruction.
+/// path of every group the fused kernel does not take): a constant coefficient, the group's
+/// tables, or with `plain` the term-by-term signs (the oracle). `W` floats per amplitude;
+/// `BMI2` selects the `pext` instruction.
 ///
 /// # Safety
 /// With `BMI2` the CPU supports it (the caller is compiled with it).
@@ -646,9 +594,8 @@ const FUSE_MAX: usize = 32;
 /// if `table` is null, else per vector of 8 floats starting at amplitude `j0`, the entries
 /// `table[lo[j0] + pattern[f]]` for its floats `f` (see [`Table`]; `uniform` if the pattern is
 /// all zero; only the intrinsic kernel takes table sources).
-#[derive(Clone, Copy)]
-struct Src {
-    ptr: *const f64,
+struct Src<F> {
+    ptr: *const F,
     flip: usize,
     e: f64,
     table: *const f64,
@@ -659,15 +606,28 @@ struct Src {
 
 /// Where a fused sweep starts from: `o = diag · ψ` (`w` floats per amplitude share one
 /// diagonal entry) instead of the current `o`.
-#[derive(Clone, Copy)]
-struct Init {
+struct Init<F> {
     diag: *const f64,
-    psi: *const f64,
+    psi: *const F,
     w: usize,
 }
 
-impl Src {
-    const EMPTY: Src = Src {
+// Manual impls: the derives would require `F: Copy` for raw pointers to `F`.
+impl<F> Clone for Src<F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<F> Copy for Src<F> {}
+impl<F> Clone for Init<F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<F> Copy for Init<F> {}
+
+impl<F> Src<F> {
+    const EMPTY: Src<F> = Src {
         ptr: std::ptr::null(),
         flip: 0,
         e: 0.0,
@@ -686,10 +646,15 @@ impl Src {
 /// Every `ptr` points to `o.len()` readable floats; `o.len()` is a multiple of [`LANES`] and
 /// every `flip < o.len()`.
 #[inline(always)]
-unsafe fn add_fused<const AVX512: bool>(o: &mut [f64], srcs: &[Src], init: Option<Init>, w: usize) {
+unsafe fn add_fused<F: Float, const AVX512: bool>(
+    o: &mut [F],
+    srcs: &[Src<F>],
+    init: Option<Init<F>>,
+    w: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     if AVX512 {
-        return avx512::add_fused(o, srcs, init, w);
+        return avx512::add_fused::<F>(o, srcs, init, w);
     }
     debug_assert!(
         init.is_none(),
@@ -705,36 +670,37 @@ unsafe fn add_fused<const AVX512: bool>(o: &mut [f64], srcs: &[Src], init: Optio
     let n = o.len();
     let mut kb = 0;
     while kb + BLOCK <= n {
-        fused_step::<BLOCK>(o, srcs, kb);
+        fused_step::<F, BLOCK>(o, srcs, kb);
         kb += BLOCK;
     }
     while kb < n {
-        fused_step::<LANES>(o, srcs, kb);
+        fused_step::<F, LANES>(o, srcs, kb);
         kb += LANES;
     }
 }
 
 /// One step of [`add_fused`] over `B` floats from `kb` (`B` a multiple of [`LANES`]).
 #[inline(always)]
-unsafe fn fused_step<const B: usize>(o: &mut [f64], srcs: &[Src], kb: usize) {
-    let mut acc = [0.0f64; B];
+unsafe fn fused_step<F: Float, const B: usize>(o: &mut [F], srcs: &[Src<F>], kb: usize) {
+    let mut acc = [F::default(); B];
     acc.copy_from_slice(o.get_unchecked(kb..kb + B));
     for g in srcs {
         // The flip's bits at or above LANES move whole register blocks; within the B-float
         // step, block `i` reads the source block at `(kb + i·LANES) ⊕ hi`.
         let hi = g.flip & !(LANES - 1);
         for i in 0..B / LANES {
-            let v = &*(g.ptr.add((kb + i * LANES) ^ hi) as *const [f64; LANES]);
-            let a = &mut *(acc.as_mut_ptr().add(i * LANES) as *mut [f64; LANES]);
+            let v = &*(g.ptr.add((kb + i * LANES) ^ hi) as *const [F; LANES]);
+            let a = &mut *(acc.as_mut_ptr().add(i * LANES) as *mut [F; LANES]);
+            let e = F::of(g.e);
             match g.flip & (LANES - 1) {
-                0 => lane_fma::<0>(a, v, g.e),
-                1 => lane_fma::<1>(a, v, g.e),
-                2 => lane_fma::<2>(a, v, g.e),
-                3 => lane_fma::<3>(a, v, g.e),
-                4 => lane_fma::<4>(a, v, g.e),
-                5 => lane_fma::<5>(a, v, g.e),
-                6 => lane_fma::<6>(a, v, g.e),
-                _ => lane_fma::<7>(a, v, g.e),
+                0 => lane_fma::<0, F>(a, v, e),
+                1 => lane_fma::<1, F>(a, v, e),
+                2 => lane_fma::<2, F>(a, v, e),
+                3 => lane_fma::<3, F>(a, v, e),
+                4 => lane_fma::<4, F>(a, v, e),
+                5 => lane_fma::<5, F>(a, v, e),
+                6 => lane_fma::<6, F>(a, v, e),
+                _ => lane_fma::<7, F>(a, v, e),
             }
         }
     }
@@ -748,9 +714,9 @@ mod avx512;
 
 /// `acc[j] += e · v[j ⊕ F]`.
 #[inline(always)]
-fn lane_fma<const F: usize>(acc: &mut [f64; LANES], v: &[f64; LANES], e: f64) {
+fn lane_fma<const X: usize, F: Float>(acc: &mut [F; LANES], v: &[F; LANES], e: F) {
     for j in 0..LANES {
-        acc[j] += e * v[j ^ F];
+        acc[j] += e * v[j ^ X];
     }
 }
 
