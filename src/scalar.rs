@@ -121,3 +121,46 @@ impl Scalar for C64 {
         C64::new(self.re * s, self.im * s)
     }
 }
+
+/// Single-precision complex amplitude (`num_complex::Complex32`).
+pub use num_complex::Complex32 as C32;
+
+/// A single-precision amplitude for `H·ψ` ([`crate::operator::XMaskOperator::apply_single`]):
+/// `f32` (operators real in the Z basis) or [`C32`]. Half the bytes of [`Scalar`]'s types, so
+/// a memory-bound `H·ψ` moves half the state traffic; coefficients, tables and the diagonal stay
+/// in double precision and are rounded once per use, so each output amplitude carries about
+/// `ε₃₂ · Σ|c| · ‖ψ‖∞` of rounding (ε₃₂ = 6·10⁻⁸). Solvers keep working in [`Scalar`]'s types.
+pub trait SingleScalar:
+    bytemuck::Pod + Copy + Send + Sync + Debug + Default + PartialEq + 'static
+{
+    /// Whether the type is complex.
+    const IS_COMPLEX: bool;
+    /// Rounds a complex number to single precision (the real part for `f32`).
+    fn round_c64(c: C64) -> Self;
+    /// Widens to double precision.
+    fn to_c64(self) -> C64;
+}
+
+impl SingleScalar for f32 {
+    const IS_COMPLEX: bool = false;
+    #[inline(always)]
+    fn round_c64(c: C64) -> Self {
+        c.re as f32
+    }
+    #[inline(always)]
+    fn to_c64(self) -> C64 {
+        C64::new(f64::from(self), 0.0)
+    }
+}
+
+impl SingleScalar for C32 {
+    const IS_COMPLEX: bool = true;
+    #[inline(always)]
+    fn round_c64(c: C64) -> Self {
+        C32::new(c.re as f32, c.im as f32)
+    }
+    #[inline(always)]
+    fn to_c64(self) -> C64 {
+        C64::new(f64::from(self.re), f64::from(self.im))
+    }
+}

@@ -11,7 +11,8 @@ Per family and size, in rounds that alternate the tools so that machine drift hi
     entry per row and X-mask, int32 indices), y = 0 then sparsetools' csr_matvec(psi, y) on
     one thread (what `M @ psi` runs, without allocating y), median of R repetitions;
   * qep: `qep --threads T bench MODEL --reps R --json` (median of R applications after two
-    warm-ups, complex128; T = 1 and 2), and `--real` (float64, T = 2) where H is real.
+    warm-ups, complex128; T = 1 and 2), `--precision single` (complex64, T = 2), and `--real`
+    (float64, T = 2) where H is real.
 Ratios use the median over rounds of each tool's median. At 12 qubits the operators are
 checked equal: `qep export --format mtx` against the CSR (max |difference|).
 A STREAM-like copy of 2^24 complex128 (numpy, 1 thread and 2 threads on halves) gives the
@@ -89,10 +90,12 @@ def stream_copy(reps=10):
                  "threads_1": res["1"], "threads_2": res["2"]})
 
 
-def qep_bench(qep, path, threads, reps, real=False):
+def qep_bench(qep, path, threads, reps, real=False, single=False):
     args = [qep, "--threads", str(threads), "bench", path, "--reps", str(reps), "--json"]
     if real:
         args.append("--real")
+    if single:
+        args += ["--precision", "single"]
     out = subprocess.run(args, check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -133,11 +136,11 @@ def measure(qep, fam, n, rounds):
         csr_matvec(M.shape[0], M.shape[1], M.indptr, M.indices, M.data, psi, y)
 
     real = None
-    runs = {"scipy": [], "qep1": [], "qep2": [], "qep2_real": []}
+    runs = {"scipy": [], "qep1": [], "qep2": [], "qep2_single": [], "qep2_real": []}
     # CPU seconds per application (user + system): scipy's from this process's clock over
     # its repetitions, qep's as `qep bench` measures it over its timed ones (all threads).
-    cpus = {"scipy": [], "qep1": [], "qep2": [], "qep2_real": []}
-    gbps = {"qep1": [], "qep2": [], "qep2_real": []}
+    cpus = {"scipy": [], "qep1": [], "qep2": [], "qep2_single": [], "qep2_real": []}
+    gbps = {"qep1": [], "qep2": [], "qep2_single": [], "qep2_real": []}
     if M is not None:
         sp()
         sp()
@@ -158,6 +161,11 @@ def measure(qep, fam, n, rounds):
                 cpus[key].append(v["apply_cpu_seconds"])
             gbps[key].append(v["effective_gbps"])
             rec["groups"], rec["passes"] = v["groups"], v["passes"]
+        v = qep_bench(qep, path, 2, reps, single=True)
+        runs["qep2_single"].append(v["apply_seconds"])
+        if v.get("apply_cpu_seconds") is not None:
+            cpus["qep2_single"].append(v["apply_cpu_seconds"])
+        gbps["qep2_single"].append(v["effective_gbps"])
         if real is not False:
             try:
                 v = qep_bench(qep, path, 2, reps, real=True)
@@ -189,8 +197,8 @@ def table(stream, recs):
     print("Wall times, medians; CPU (user + system, all threads) per application in brackets.")
     print()
     print("| family | qubits | groups | scipy CSR (1 thr) | qep 1 thr | qep 2 thr | ratio 1v1 | "
-          "ratio 2v1 | ratio CPU 2v1 | qep 2 thr real |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "ratio 2v1 | ratio CPU 2v1 | qep 2 thr complex64 | qep 2 thr real |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     f = lambda s: f"{s * 1e3:.3g} ms"  # noqa: E731
 
     def fc(r, k):
@@ -203,7 +211,8 @@ def table(stream, recs):
         rc = (f"{r['scipy_cpu_s'] / r['qep2_cpu_s']:.1f}×"
               if "scipy_cpu_s" in r and "qep2_cpu_s" in r else "—")
         print(f"| {r['family']} | {r['n']} | {r.get('groups', '')} | {fc(r, 'scipy')} | "
-              f"{fc(r, 'qep1')} | {fc(r, 'qep2')} | {r1} | {r2} | {rc} | {fc(r, 'qep2_real')} |")
+              f"{fc(r, 'qep1')} | {fc(r, 'qep2')} | {r1} | {r2} | {rc} | {fc(r, 'qep2_single')} | "
+              f"{fc(r, 'qep2_real')} |")
 
 
 def main():

@@ -64,7 +64,11 @@ pub fn run(a: BenchArgs) -> Result<()> {
             op.qubits()
         ))
     });
-    let t = op.time_apply(&params);
+    let t = if a.precision == "single" {
+        op.time_apply_single(&params)
+    } else {
+        op.time_apply(&params)
+    };
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
@@ -87,8 +91,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
         return print_json(&out, &model, Some(a.seed), serde_json::to_value(&params)?);
     }
     println!(
-        "{}: {} qubits, {} arithmetic, {} X-mask groups in {} passes, {} threads",
-        model.name, t.qubits, t.arithmetic, t.groups, t.passes, t.threads
+        "{}: {} qubits, {} arithmetic in {} precision, {} X-mask groups in {} passes, {} threads",
+        model.name, t.qubits, t.arithmetic, t.precision, t.groups, t.passes, t.threads
     );
     println!(
         "H·ψ  median {:.6} s (min {:.6} s over {} reps)",
@@ -124,6 +128,12 @@ fn run_distributed(
     world: &dyn qep::dist::Comm,
 ) -> Result<()> {
     let file = &a.model.file;
+    if a.precision == "single" {
+        anyhow::bail!(
+            "--precision single times the one-process kernel; run it without mpirun ({} ranks here)",
+            world.size()
+        );
+    }
     if a.shots.is_some() {
         anyhow::bail!(
             "--shots times the one-process sampler; run it without mpirun ({} ranks here)",

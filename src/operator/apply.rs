@@ -12,7 +12,9 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::scalar::{Scalar, C64};
+use num_complex::Complex;
+
+use crate::scalar::{Scalar, SingleScalar, C32, C64};
 
 use super::xmask::{
     deposit, pext_soft, Diagonal, Flip, Group, Kernel, Pass, Table, XMaskOperator, SUB_BITS,
@@ -31,10 +33,15 @@ const MIN_TASK: usize = 1 << 14;
 /// SAFETY: each tile writes a disjoint set of indices (the tiles partition `0..2^n`; each
 /// index belongs to the tile given by its bits outside the pass's tile bits), and every read
 /// of the output inside a tile touches only that tile's indices.
-#[derive(Clone, Copy)]
-struct OutPtr(*mut f64);
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
+struct OutPtr<F>(*mut F);
+impl<F> Clone for OutPtr<F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<F> Copy for OutPtr<F> {}
+unsafe impl<F> Send for OutPtr<F> {}
+unsafe impl<F> Sync for OutPtr<F> {}
 
 impl XMaskOperator {
     /// `out = H ψ`, allocation-free, parallel over tiles (rayon), deterministic: every output
@@ -68,18 +75,92 @@ impl XMaskOperator {
             )
         };
         if w == 1 {
-            self.run::<1>(p, o);
+            self.run::<f64, 1>(p, o);
         } else {
-            self.run::<2>(p, o);
+            self.run::<f64, 2>(p, o);
         }
     }
 
-    fn run<const W: usize>(&self, psi: &[f64], out: &mut [f64]) {
-        let ptr = OutPtr(out.as_mut_ptr());
-        let isa = match self.kernel {
+    /// `out = H ψ` in single precision: `T` is `f32` (allowed when
+    /// [`XMaskOperator::is_real`]) or [`C32`]. The same pass plan, tiles and coefficient tables
+    /// as [`XMaskOperator::apply_into`], with half the bytes per amplitude; coefficients and
+    /// the diagonal are read in double precision and rounded once per use, so the result
+    /// agrees with the double-precision product to about `10⁻⁷ · Σ|c| · max|ψ|` per amplitude.
+    /// Allocation-free, parallel over tiles, deterministic (independent of the thread count).
+    /// The kernels are those of the double-precision product, generic over the stored float:
+    /// the AVX-512 one widens each 8 loaded floats to `f64`, accumulates every fused group in
+    /// double precision and rounds once when it stores the output block.
+    ///
+    /// # Panics
+    /// If the lengths differ from `2^n`, or if `T = f32` on an operator that is not real.
+    ///
+    /// # Examples
+    /// ```
+    /// use qep::operator::XMaskOperator;
+    /// use qep::pauli::{PauliString, PauliSum};
+    /// use qep::scalar::C32;
+    /// let mut h = PauliSum::new(2);
+    /// h.add(PauliString::parse("Z0 Z1")?, -1.0);
+    /// h.add(PauliString::parse("Y0")?, 0.5);
+    /// let op = XMaskOperator::new(&h)?;
+    /// let psi = [C32::new(1.0, 0.0), C32::new(0.0, 0.0), C32::new(0.0, 0.0), C32::new(0.0, 0.0)];
+    /// let mut out = [C32::new(0.0, 0.0); 4];
+    /// op.apply_single(&psi, &mut out); // Y0|00⟩ = i|01⟩ (qubit 0 is bit 0)
+    /// assert_eq!(out[0], C32::new(-1.0, 0.0));
+    /// assert_eq!(out[1], C32::new(0.0, 0.5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn apply_single<T: SingleScalar>(&self, psi: &[T], out: &mut [T]) {
+        assert_eq!(psi.len(), self.dim(), "ψ has the wrong length");
+        assert_eq!(out.len(), self.dim(), "output has the wrong length");
+        let w = if T::IS_COMPLEX {
+            2
+        } else {
+            assert!(
+                self.real,
+                "real arithmetic on an operator with complex coefficients"
+            );
+            1
+        };
+        let p: &[f32] = bytemuck::cast_slice(psi);
+        let o: &mut [f32] = bytemuck::cast_slice_mut(out);
+        debug_assert_eq!(p.len(), w * self.dim());
+        if w == 1 {
+            self.run::<f32, 1>(p, o);
+        } else {
+            self.run::<f32, 2>(p, o);
+        }
+    }
+
+    fn isa(&self) -> Isa {
+        match self.kernel {
             Kernel::Auto => Isa::detect(),
             Kernel::Portable | Kernel::Terms => Isa::Base,
-        };
+        }
+    }
+
+    fn run<F: Float, const W: usize>(&self, psi: &[F], out: &mut [F]) {
+        let ptr = OutPtr(out.as_mut_ptr());
+        let isa = self.isa();
+        self.each_task(|pass, base, run| {
+            // SAFETY: see `OutPtr`; `out` has 2^n amplitudes; `isa` was detected on this CPU.
+            unsafe {
+                match isa {
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx512 => self.tile_avx512::<F, W>(pass, base, run, psi, ptr),
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx2 => self.tile_avx2::<F, W>(pass, base, run, psi, ptr),
+                    // The portable fused kernel, compiled for the baseline target.
+                    Isa::Base => self.tile_with::<F, W, false>(pass, base, run, psi, ptr),
+                }
+            }
+        });
+    }
+
+    /// Runs `task(pass, base, sub-blocks)` over every pass, in order, and over its tiles in
+    /// parallel (each tile and run of sub-blocks by one thread).
+    fn each_task(&self, task: impl Fn(&Pass, usize, Range<usize>) + Sync) {
         let threads = rayon::current_num_threads();
         for pass in &self.passes {
             let n_tiles = 1usize << pass.outer.len();
@@ -91,26 +172,15 @@ impl XMaskOperator {
             let parts = (blocks * sub / MIN_TASK)
                 .min((4 * threads).div_ceil(n_tiles))
                 .max(1);
-            let task = |t: usize| {
+            let one = |t: usize| {
                 let (o, p) = (t / parts, t % parts);
                 let base = deposit(o, &pass.outer);
-                let run = p * blocks / parts..(p + 1) * blocks / parts;
-                // SAFETY: see `OutPtr`; `out` has 2^n amplitudes; `isa` was detected on this CPU.
-                unsafe {
-                    match isa {
-                        #[cfg(target_arch = "x86_64")]
-                        Isa::Avx512 => self.tile_avx512::<W>(pass, base, run, psi, ptr),
-                        #[cfg(target_arch = "x86_64")]
-                        Isa::Avx2 => self.tile_avx2::<W>(pass, base, run, psi, ptr),
-                        // The portable fused kernel, compiled for the baseline target.
-                        Isa::Base => self.tile_with::<W, false>(pass, base, run, psi, ptr),
-                    }
-                }
+                task(pass, base, p * blocks / parts..(p + 1) * blocks / parts);
             };
             if n_tiles * parts == 1 {
-                task(0);
+                one(0);
             } else {
-                (0..n_tiles * parts).into_par_iter().for_each(task);
+                (0..n_tiles * parts).into_par_iter().for_each(one);
             }
         }
     }
@@ -121,15 +191,15 @@ impl XMaskOperator {
     /// As [`Self::tile_with`], and the CPU must support AVX-512F and BMI2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma,bmi2")]
-    unsafe fn tile_avx512<const W: usize>(
+    unsafe fn tile_avx512<F: Float, const W: usize>(
         &self,
         pass: &Pass,
         base: usize,
         run: Range<usize>,
-        psi: &[f64],
-        out: OutPtr,
+        psi: &[F],
+        out: OutPtr<F>,
     ) {
-        self.tile_with::<W, true>(pass, base, run, psi, out)
+        self.tile_with::<F, W, true>(pass, base, run, psi, out)
     }
 
     /// [`Self::tile_with`] compiled for AVX2 + FMA.
@@ -138,15 +208,15 @@ impl XMaskOperator {
     /// As [`Self::tile_with`], and the CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn tile_avx2<const W: usize>(
+    unsafe fn tile_avx2<F: Float, const W: usize>(
         &self,
         pass: &Pass,
         base: usize,
         run: Range<usize>,
-        psi: &[f64],
-        out: OutPtr,
+        psi: &[F],
+        out: OutPtr<F>,
     ) {
-        self.tile_with::<W, false>(pass, base, run, psi, out)
+        self.tile_with::<F, W, false>(pass, base, run, psi, out)
     }
 
     /// Applies one pass to the sub-blocks `run` (numbered chunk by chunk) of the tile whose outer
@@ -158,13 +228,13 @@ impl XMaskOperator {
     /// `out` points to `2^n · W` floats and no other thread touches this tile's indices; with
     /// `AVX512` the CPU must support AVX-512F and BMI2.
     #[inline(always)]
-    unsafe fn tile_with<const W: usize, const AVX512: bool>(
+    unsafe fn tile_with<F: Float, const W: usize, const AVX512: bool>(
         &self,
         pass: &Pass,
         base: usize,
         run: Range<usize>,
-        psi: &[f64],
-        out: OutPtr,
+        psi: &[F],
+        out: OutPtr<F>,
     ) {
         let len = 1usize << pass.c;
         let sub = len.min(SUB);
@@ -184,7 +254,7 @@ impl XMaskOperator {
             Diagonal::Real(d) if AVX512 && fusable && pass.first => Some(d.as_ptr()),
             _ => None,
         };
-        let mut srcs = [Src::EMPTY; FUSE_MAX];
+        let mut srcs = [Src::<F>::EMPTY; FUSE_MAX];
         let per_chunk = len / sub;
         for block in run {
             let (q, sb) = (block / per_chunk, block % per_chunk * sub);
@@ -192,7 +262,7 @@ impl XMaskOperator {
                 let b0 = base + pass.chunk_offsets[q] + sb;
                 let o = std::slice::from_raw_parts_mut(out.0.add(b0 * W), sub * W);
                 if pass.first && diag_ptr.is_none() {
-                    self.diag_block::<W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
+                    self.diag_block::<F, W>(b0, &psi[b0 * W..(b0 + sub) * W], o);
                 }
                 let source = |flip: &Flip| {
                     let chunk = (base + pass.chunk_offsets[q ^ flip.xq]) ^ flip.xo;
@@ -255,13 +325,13 @@ impl XMaskOperator {
                         };
                         n_src += 1;
                         if n_src == FUSE_MAX {
-                            add_fused::<AVX512>(o, &srcs[..n_src], init.take(), W);
+                            add_fused::<F, AVX512>(o, &srcs[..n_src], init.take(), W);
                             n_src = 0;
                         }
                     }
                 }
                 if n_src > 0 || init.is_some() {
-                    add_fused::<AVX512>(o, &srcs[..n_src], init.take(), W);
+                    add_fused::<F, AVX512>(o, &srcs[..n_src], init.take(), W);
                 }
                 for (gi, flip) in pass.groups.iter().zip(&pass.flips) {
                     let g = &self.groups[*gi];
@@ -269,40 +339,7 @@ impl XMaskOperator {
                         continue;
                     }
                     let (s, xl_lo) = source(flip);
-                    if g.is_real() && g.is_constant() {
-                        add_const(o, s, xl_lo * W, g.terms_r[0].1);
-                    } else if plain {
-                        if g.is_real() {
-                            add_signed_real::<W>(o, s, xl_lo, &g.terms_r, b0 as u64);
-                        } else {
-                            // A complex coefficient makes the operator complex, so W = 2 here.
-                            add_signed_complex(
-                                as_c64_mut(o),
-                                as_c64(s),
-                                xl_lo,
-                                &g.terms_c,
-                                b0 as u64,
-                            );
-                        }
-                    } else {
-                        for t in &g.tables {
-                            let (hi, neg) = table_start::<AVX512>(t, b0);
-                            let lo = &t.lo_idx[..sub];
-                            if g.is_real() {
-                                let at = hi + if neg { t.neg_offset() } else { 0 };
-                                add_table_real::<W>(o, s, xl_lo, &t.values_r[at..], lo);
-                            } else {
-                                add_table_complex(
-                                    as_c64_mut(o),
-                                    as_c64(s),
-                                    xl_lo,
-                                    &t.values_c[hi..],
-                                    lo,
-                                    if neg { -1.0 } else { 1.0 },
-                                );
-                            }
-                        }
-                    }
+                    add_group::<F, W, AVX512>(g, o, s, xl_lo, b0, plain);
                 }
             }
         }
@@ -310,12 +347,13 @@ impl XMaskOperator {
 
     /// `o = diag · ψ` on the sub-block starting at amplitude `b0`.
     #[inline(always)]
-    fn diag_block<const W: usize>(&self, b0: usize, psi: &[f64], o: &mut [f64]) {
+    fn diag_block<F: Float, const W: usize>(&self, b0: usize, psi: &[F], o: &mut [F]) {
         match &self.diag {
-            Diagonal::Zero => o.fill(0.0),
+            Diagonal::Zero => o.fill(F::default()),
             Diagonal::Real(d) => {
                 let d = &d[b0..b0 + o.len() / W];
                 for ((oc, pc), &dv) in o.chunks_exact_mut(W).zip(psi.chunks_exact(W)).zip(d) {
+                    let dv = F::of(dv);
                     for r in 0..W {
                         oc[r] = dv * pc[r];
                     }
@@ -324,8 +362,8 @@ impl XMaskOperator {
             Diagonal::Complex(d) => {
                 // A complex diagonal makes the operator complex, so W = 2 here.
                 let d = &d[b0..b0 + o.len() / 2];
-                for ((ov, &pv), &dv) in as_c64_mut(o).iter_mut().zip(as_c64(psi)).zip(d) {
-                    *ov = dv * pv;
+                for ((ov, &pv), &dv) in as_cplx_mut(o).iter_mut().zip(as_cplx(psi)).zip(d) {
+                    *ov = F::mul_c(F::c(dv), pv);
                 }
             }
         }
@@ -361,20 +399,151 @@ impl Isa {
     }
 }
 
-fn as_c64(x: &[f64]) -> &[C64] {
-    // SAFETY: C64 is repr(C) {re, im}; callers pass slices of complex vectors (even length).
-    unsafe { std::slice::from_raw_parts(x.as_ptr() as *const C64, x.len() / 2) }
+/// The float type of a kernel: `f64` (the double-precision paths) or `f32` (single precision,
+/// [`XMaskOperator::apply_single`]). Coefficients stay `f64` and are rounded once per use.
+pub(super) trait Float:
+    Copy + Default + Send + Sync + std::ops::Mul<Output = Self> + std::ops::AddAssign + 'static
+{
+    /// Rounds a coefficient to this precision.
+    fn of(x: f64) -> Self;
+    /// Rounds a complex coefficient to this precision.
+    #[inline(always)]
+    fn c(x: C64) -> Complex<Self> {
+        Complex::new(Self::of(x.re), Self::of(x.im))
+    }
+    /// The complex product `a · b` (num-complex's, in this precision).
+    fn mul_c(a: Complex<Self>, b: Complex<Self>) -> Complex<Self>;
+    /// `a += b` on complex numbers.
+    fn add_c(a: &mut Complex<Self>, b: Complex<Self>);
+    /// Loads 8 floats at `p` into a register of 8 `f64` (widened from `f32`): the AVX-512
+    /// kernel computes in double precision whatever the storage.
+    ///
+    /// # Safety
+    /// 8 readable floats at `p`; the CPU supports AVX-512F (inlined into such a caller).
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn load8(p: *const Self) -> std::arch::x86_64::__m512d;
+    /// Stores a register of 8 `f64` as 8 floats at `p` (rounded to `f32`).
+    ///
+    /// # Safety
+    /// 8 writable floats at `p`; the CPU supports AVX-512F (inlined into such a caller).
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn store8(p: *mut Self, v: std::arch::x86_64::__m512d);
 }
 
-fn as_c64_mut(x: &mut [f64]) -> &mut [C64] {
-    // SAFETY: as `as_c64`.
-    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr() as *mut C64, x.len() / 2) }
+impl Float for f64 {
+    #[inline(always)]
+    fn of(x: f64) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn mul_c(a: C64, b: C64) -> C64 {
+        a * b
+    }
+    #[inline(always)]
+    fn add_c(a: &mut C64, b: C64) {
+        *a += b;
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn load8(p: *const f64) -> std::arch::x86_64::__m512d {
+        std::arch::x86_64::_mm512_loadu_pd(p)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn store8(p: *mut f64, v: std::arch::x86_64::__m512d) {
+        std::arch::x86_64::_mm512_storeu_pd(p, v)
+    }
+}
+
+impl Float for f32 {
+    #[inline(always)]
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    #[inline(always)]
+    fn mul_c(a: C32, b: C32) -> C32 {
+        a * b
+    }
+    #[inline(always)]
+    fn add_c(a: &mut C32, b: C32) {
+        *a += b;
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn load8(p: *const f32) -> std::arch::x86_64::__m512d {
+        use std::arch::x86_64::*;
+        _mm512_cvtps_pd(_mm256_loadu_ps(p))
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn store8(p: *mut f32, v: std::arch::x86_64::__m512d) {
+        use std::arch::x86_64::*;
+        _mm256_storeu_ps(p, _mm512_cvtpd_ps(v))
+    }
+}
+
+fn as_cplx<F: Float>(x: &[F]) -> &[Complex<F>] {
+    // SAFETY: Complex<F> is repr(C) {re, im}; callers pass slices of complex vectors (even
+    // length).
+    unsafe { std::slice::from_raw_parts(x.as_ptr() as *const Complex<F>, x.len() / 2) }
+}
+
+fn as_cplx_mut<F: Float>(x: &mut [F]) -> &mut [Complex<F>] {
+    // SAFETY: as `as_cplx`.
+    unsafe { std::slice::from_raw_parts_mut(x.as_mut_ptr() as *mut Complex<F>, x.len() / 2) }
+}
+
+/// Adds one group's contribution `o[j] += c(b0 + j) · s[j ⊕ xl]` to an output sub-block (the
+/// path of every group the fused kernel does not take): a constant coefficient, the group's
+/// tables, or with `plain` the term-by-term signs (the oracle). `W` floats per amplitude;
+/// `BMI2` selects the `pext` instruction.
+///
+/// # Safety
+/// With `BMI2` the CPU supports it (the caller is compiled with it).
+#[inline(always)]
+unsafe fn add_group<F: Float, const W: usize, const BMI2: bool>(
+    g: &Group,
+    o: &mut [F],
+    s: &[F],
+    xl_lo: usize,
+    b0: usize,
+    plain: bool,
+) {
+    let sub = o.len() / W;
+    if g.is_real() && g.is_constant() {
+        add_const(o, s, xl_lo * W, F::of(g.terms_r[0].1));
+    } else if plain {
+        if g.is_real() {
+            add_signed_real::<F, W>(o, s, xl_lo, &g.terms_r, b0 as u64);
+        } else {
+            // A complex coefficient makes the operator complex, so W = 2 here.
+            add_signed_complex(as_cplx_mut(o), as_cplx(s), xl_lo, &g.terms_c, b0 as u64);
+        }
+    } else {
+        for t in &g.tables {
+            let (hi, neg) = table_start::<BMI2>(t, b0);
+            let lo = &t.lo_idx[..sub];
+            if g.is_real() {
+                let at = hi + if neg { t.neg_offset() } else { 0 };
+                add_table_real::<F, W>(o, s, xl_lo, &t.values_r[at..], lo);
+            } else {
+                add_table_complex(
+                    as_cplx_mut(o),
+                    as_cplx(s),
+                    xl_lo,
+                    &t.values_c[hi..],
+                    lo,
+                    if neg { -1.0 } else { 1.0 },
+                );
+            }
+        }
+    }
 }
 
 /// `o[k] += e · s[k ⊕ xf]` over floats (`xf` = the in-block flip in float units), in runs of
 /// `2^{tz(xf)}` contiguous floats (vectorised).
 #[inline(always)]
-fn add_const(o: &mut [f64], s: &[f64], xf: usize, e: f64) {
+fn add_const<F: Float>(o: &mut [F], s: &[F], xf: usize, e: F) {
     match xf {
         0 => {
             for (a, &b) in o.iter_mut().zip(s) {
@@ -384,10 +553,10 @@ fn add_const(o: &mut [f64], s: &[f64], xf: usize, e: f64) {
         }
         // Single low-bit flips swap neighbouring runs shorter than a vector: spell the swap
         // out with a constant run length so that it compiles to shuffles, not scalar loops.
-        1 => return add_swapped::<1>(o, s, e),
-        2 => return add_swapped::<2>(o, s, e),
-        4 => return add_swapped::<4>(o, s, e),
-        8 => return add_swapped::<8>(o, s, e),
+        1 => return add_swapped::<1, F>(o, s, e),
+        2 => return add_swapped::<2, F>(o, s, e),
+        4 => return add_swapped::<4, F>(o, s, e),
+        8 => return add_swapped::<8, F>(o, s, e),
         _ => {}
     }
     let run = 1usize << xf.trailing_zeros();
@@ -402,7 +571,7 @@ fn add_const(o: &mut [f64], s: &[f64], xf: usize, e: f64) {
 /// `o[k] += e · s[k ⊕ R]` for a single flipped bit `R` (a power of two): in each block of
 /// `2R` floats the two halves trade places.
 #[inline(always)]
-fn add_swapped<const R: usize>(o: &mut [f64], s: &[f64], e: f64) {
+fn add_swapped<const R: usize, F: Float>(o: &mut [F], s: &[F], e: F) {
     for (oc, sc) in o.chunks_exact_mut(2 * R).zip(s.chunks_exact(2 * R)) {
         let (o_lo, o_hi) = oc.split_at_mut(R);
         let (s_lo, s_hi) = sc.split_at(R);
@@ -425,9 +594,8 @@ const FUSE_MAX: usize = 32;
 /// if `table` is null, else per vector of 8 floats starting at amplitude `j0`, the entries
 /// `table[lo[j0] + pattern[f]]` for its floats `f` (see [`Table`]; `uniform` if the pattern is
 /// all zero; only the intrinsic kernel takes table sources).
-#[derive(Clone, Copy)]
-struct Src {
-    ptr: *const f64,
+struct Src<F> {
+    ptr: *const F,
     flip: usize,
     e: f64,
     table: *const f64,
@@ -438,15 +606,28 @@ struct Src {
 
 /// Where a fused sweep starts from: `o = diag · ψ` (`w` floats per amplitude share one
 /// diagonal entry) instead of the current `o`.
-#[derive(Clone, Copy)]
-struct Init {
+struct Init<F> {
     diag: *const f64,
-    psi: *const f64,
+    psi: *const F,
     w: usize,
 }
 
-impl Src {
-    const EMPTY: Src = Src {
+// Manual impls: the derives would require `F: Copy` for raw pointers to `F`.
+impl<F> Clone for Src<F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<F> Copy for Src<F> {}
+impl<F> Clone for Init<F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<F> Copy for Init<F> {}
+
+impl<F> Src<F> {
+    const EMPTY: Src<F> = Src {
         ptr: std::ptr::null(),
         flip: 0,
         e: 0.0,
@@ -465,10 +646,15 @@ impl Src {
 /// Every `ptr` points to `o.len()` readable floats; `o.len()` is a multiple of [`LANES`] and
 /// every `flip < o.len()`.
 #[inline(always)]
-unsafe fn add_fused<const AVX512: bool>(o: &mut [f64], srcs: &[Src], init: Option<Init>, w: usize) {
+unsafe fn add_fused<F: Float, const AVX512: bool>(
+    o: &mut [F],
+    srcs: &[Src<F>],
+    init: Option<Init<F>>,
+    w: usize,
+) {
     #[cfg(target_arch = "x86_64")]
     if AVX512 {
-        return avx512::add_fused(o, srcs, init, w);
+        return avx512::add_fused::<F>(o, srcs, init, w);
     }
     debug_assert!(
         init.is_none(),
@@ -484,36 +670,37 @@ unsafe fn add_fused<const AVX512: bool>(o: &mut [f64], srcs: &[Src], init: Optio
     let n = o.len();
     let mut kb = 0;
     while kb + BLOCK <= n {
-        fused_step::<BLOCK>(o, srcs, kb);
+        fused_step::<F, BLOCK>(o, srcs, kb);
         kb += BLOCK;
     }
     while kb < n {
-        fused_step::<LANES>(o, srcs, kb);
+        fused_step::<F, LANES>(o, srcs, kb);
         kb += LANES;
     }
 }
 
 /// One step of [`add_fused`] over `B` floats from `kb` (`B` a multiple of [`LANES`]).
 #[inline(always)]
-unsafe fn fused_step<const B: usize>(o: &mut [f64], srcs: &[Src], kb: usize) {
-    let mut acc = [0.0f64; B];
+unsafe fn fused_step<F: Float, const B: usize>(o: &mut [F], srcs: &[Src<F>], kb: usize) {
+    let mut acc = [F::default(); B];
     acc.copy_from_slice(o.get_unchecked(kb..kb + B));
     for g in srcs {
         // The flip's bits at or above LANES move whole register blocks; within the B-float
         // step, block `i` reads the source block at `(kb + i·LANES) ⊕ hi`.
         let hi = g.flip & !(LANES - 1);
         for i in 0..B / LANES {
-            let v = &*(g.ptr.add((kb + i * LANES) ^ hi) as *const [f64; LANES]);
-            let a = &mut *(acc.as_mut_ptr().add(i * LANES) as *mut [f64; LANES]);
+            let v = &*(g.ptr.add((kb + i * LANES) ^ hi) as *const [F; LANES]);
+            let a = &mut *(acc.as_mut_ptr().add(i * LANES) as *mut [F; LANES]);
+            let e = F::of(g.e);
             match g.flip & (LANES - 1) {
-                0 => lane_fma::<0>(a, v, g.e),
-                1 => lane_fma::<1>(a, v, g.e),
-                2 => lane_fma::<2>(a, v, g.e),
-                3 => lane_fma::<3>(a, v, g.e),
-                4 => lane_fma::<4>(a, v, g.e),
-                5 => lane_fma::<5>(a, v, g.e),
-                6 => lane_fma::<6>(a, v, g.e),
-                _ => lane_fma::<7>(a, v, g.e),
+                0 => lane_fma::<0, F>(a, v, e),
+                1 => lane_fma::<1, F>(a, v, e),
+                2 => lane_fma::<2, F>(a, v, e),
+                3 => lane_fma::<3, F>(a, v, e),
+                4 => lane_fma::<4, F>(a, v, e),
+                5 => lane_fma::<5, F>(a, v, e),
+                6 => lane_fma::<6, F>(a, v, e),
+                _ => lane_fma::<7, F>(a, v, e),
             }
         }
     }
@@ -527,9 +714,9 @@ mod avx512;
 
 /// `acc[j] += e · v[j ⊕ F]`.
 #[inline(always)]
-fn lane_fma<const F: usize>(acc: &mut [f64; LANES], v: &[f64; LANES], e: f64) {
+fn lane_fma<const X: usize, F: Float>(acc: &mut [F; LANES], v: &[F; LANES], e: F) {
     for j in 0..LANES {
-        acc[j] += e * v[j ^ F];
+        acc[j] += e * v[j ^ X];
     }
 }
 
@@ -550,15 +737,15 @@ fn coefficient<T: Scalar>(terms: &[(u64, T)], b: u64) -> T {
 /// `o[j] += c(b0 + j) · s[j ⊕ xl]` with a real, index-dependent coefficient, `W` floats per
 /// amplitude.
 #[inline(always)]
-fn add_signed_real<const W: usize>(
-    o: &mut [f64],
-    s: &[f64],
+fn add_signed_real<F: Float, const W: usize>(
+    o: &mut [F],
+    s: &[F],
     xl: usize,
     terms: &[(u64, f64)],
     b0: u64,
 ) {
     for (j, oc) in o.chunks_exact_mut(W).enumerate() {
-        let c = coefficient(terms, b0 | j as u64);
+        let c = F::of(coefficient(terms, b0 | j as u64));
         let sj = (j ^ xl) * W;
         for r in 0..W {
             oc[r] += c * s[sj + r];
@@ -568,18 +755,33 @@ fn add_signed_real<const W: usize>(
 
 /// `o[j] += c(b0 + j) · s[j ⊕ xl]` with a complex coefficient.
 #[inline(always)]
-fn add_signed_complex(o: &mut [C64], s: &[C64], xl: usize, terms: &[(u64, C64)], b0: u64) {
+fn add_signed_complex<F: Float>(
+    o: &mut [Complex<F>],
+    s: &[Complex<F>],
+    xl: usize,
+    terms: &[(u64, C64)],
+    b0: u64,
+) {
     for (j, a) in o.iter_mut().enumerate() {
-        *a += coefficient(terms, b0 | j as u64) * s[j ^ xl];
+        F::add_c(
+            a,
+            F::mul_c(F::c(coefficient(terms, b0 | j as u64)), s[j ^ xl]),
+        );
     }
 }
 
 /// `o[j] += T[lo[j]] · s[j ⊕ xl]`, `W` floats per amplitude: a real group's coefficient read
 /// from its table (`t` starts at the sub-block's entries, see [`Table`]).
 #[inline(always)]
-fn add_table_real<const W: usize>(o: &mut [f64], s: &[f64], xl: usize, t: &[f64], lo: &[u16]) {
+fn add_table_real<F: Float, const W: usize>(
+    o: &mut [F],
+    s: &[F],
+    xl: usize,
+    t: &[f64],
+    lo: &[u16],
+) {
     for (j, (oc, &l)) in o.chunks_exact_mut(W).zip(lo).enumerate() {
-        let c = t[l as usize];
+        let c = F::of(t[l as usize]);
         let sj = (j ^ xl) * W;
         for r in 0..W {
             oc[r] += c * s[sj + r];
@@ -589,9 +791,16 @@ fn add_table_real<const W: usize>(o: &mut [f64], s: &[f64], xl: usize, t: &[f64]
 
 /// `o[j] += sign · T[lo[j]] · s[j ⊕ xl]` with a complex table.
 #[inline(always)]
-fn add_table_complex(o: &mut [C64], s: &[C64], xl: usize, t: &[C64], lo: &[u16], sign: f64) {
+fn add_table_complex<F: Float>(
+    o: &mut [Complex<F>],
+    s: &[Complex<F>],
+    xl: usize,
+    t: &[C64],
+    lo: &[u16],
+    sign: f64,
+) {
     for (j, (a, &l)) in o.iter_mut().zip(lo).enumerate() {
-        *a += t[l as usize] * s[j ^ xl] * sign;
+        F::add_c(a, F::mul_c(F::c(t[l as usize] * sign), s[j ^ xl]));
     }
 }
 

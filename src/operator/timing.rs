@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::scalar::{Scalar, C64};
+use crate::scalar::{Scalar, SingleScalar, C32, C64};
 use crate::state::StateVector;
 
 use super::{OperatorError, XMaskOperator};
@@ -42,6 +42,9 @@ pub struct ApplyTiming {
     pub qubits: usize,
     /// `"complex"` or `"real"`.
     pub arithmetic: &'static str,
+    /// `"double"` (`f64` / complex128 amplitudes) or `"single"` (`f32` / complex64, see
+    /// [`XMaskOperator::apply_single`]).
+    pub precision: &'static str,
     /// Timed repetitions.
     pub reps: usize,
     /// Median seconds per application.
@@ -102,6 +105,76 @@ impl XMaskOperator {
         }
     }
 
+    /// As [`XMaskOperator::time_apply`] in single precision
+    /// ([`XMaskOperator::apply_single`]): the same seeded random state rounded to `f32` /
+    /// complex64; `bytes_per_apply` counts 4 B (real) or 8 B (complex) per amplitude of ψ and
+    /// of the output, and the diagonal's 8 B (it stays double).
+    ///
+    /// # Errors
+    /// As [`XMaskOperator::time_apply`].
+    pub fn time_apply_single(&self, p: &ApplyTimingParams) -> Result<ApplyTiming, OperatorError> {
+        if p.real {
+            if !self.is_real() {
+                return Err(OperatorError::NotReal);
+            }
+            self.time_single::<f32>(p, "real")
+        } else {
+            self.time_single::<C32>(p, "complex")
+        }
+    }
+
+    fn time_single<T: SingleScalar>(
+        &self,
+        p: &ApplyTimingParams,
+        arithmetic: &'static str,
+    ) -> Result<ApplyTiming, OperatorError> {
+        let elem = std::mem::size_of::<T>();
+        crate::state::memory::check_alloc((2 * elem + 16) * self.dim(), "state vectors")?;
+        // The state the double-precision timing uses (same seed), rounded.
+        let mut psi: Vec<T> = crate::state::memory::zeroed(self.dim());
+        if T::IS_COMPLEX {
+            let wide = StateVector::<C64>::random(self.n, p.seed)?;
+            for (a, &c) in psi.iter_mut().zip(wide.as_slice()) {
+                *a = T::round_c64(c);
+            }
+        } else {
+            let wide = StateVector::<f64>::random(self.n, p.seed)?;
+            for (a, &c) in psi.iter_mut().zip(wide.as_slice()) {
+                *a = T::round_c64(C64::new(c, 0.0));
+            }
+        }
+        let mut out: Vec<T> = crate::state::memory::zeroed(self.dim());
+        for _ in 0..p.warmup {
+            self.apply_single(&psi, &mut out);
+        }
+        let reps = p.reps.max(1);
+        let mut times = Vec::with_capacity(reps);
+        let cpu0 = process_cpu_seconds();
+        for _ in 0..reps {
+            let t0 = Instant::now();
+            self.apply_single(&psi, &mut out);
+            times.push(t0.elapsed().as_secs_f64());
+        }
+        let cpu = cpu0
+            .zip(process_cpu_seconds())
+            .map(|(a, b)| (b - a) / reps as f64);
+        let check_value = psi
+            .iter()
+            .zip(&out)
+            .map(|(a, b)| (a.to_c64().conj() * b.to_c64()).re)
+            .sum();
+        let mut t = ApplyTiming::from_times(
+            (self.n, arithmetic),
+            times,
+            self.bytes_per_apply(elem),
+            (self.n_passes(), self.n_groups()),
+            check_value,
+        );
+        t.precision = "single";
+        t.apply_cpu_seconds = cpu;
+        Ok(t)
+    }
+
     fn time_typed<T: Scalar>(
         &self,
         p: &ApplyTimingParams,
@@ -153,6 +226,7 @@ impl ApplyTiming {
         Self {
             qubits,
             arithmetic,
+            precision: "double",
             reps: times.len(),
             apply_seconds: median,
             min_seconds: times.iter().copied().fold(f64::INFINITY, f64::min),

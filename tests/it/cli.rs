@@ -135,6 +135,35 @@ fn bench_reports_time_and_bandwidth() {
 }
 
 #[test]
+fn bench_in_single_precision_reports_it_and_agrees_with_double() {
+    let f = model("tfim_chain.yaml");
+    for real in [false, true] {
+        let mut args = vec!["bench", f.as_str(), "--reps", "2"];
+        if real {
+            args.push("--real");
+        }
+        let double = json(&args);
+        args.extend(["--precision", "single"]);
+        let single = json(&args);
+        assert_eq!(double["precision"], "double");
+        assert_eq!(single["precision"], "single");
+        // ψ and H·ψ in 4 / 8 bytes per amplitude, the diagonal in 8.
+        let amp = if real { 4.0 } else { 8.0 };
+        assert_eq!(
+            single["bytes_per_apply"].as_f64().unwrap(),
+            (2.0 * amp + 8.0) * 4096.0
+        );
+        // ⟨ψ|H|ψ⟩ of the same seeded state, rounded to single precision.
+        let (d, s) = (
+            double["check_value"].as_f64().unwrap(),
+            single["check_value"].as_f64().unwrap(),
+        );
+        assert!(d.abs() > 1e-3, "premise: {d}");
+        assert!((s - d).abs() <= 1e-5 * d.abs(), "real {real}: {s} vs {d}");
+    }
+}
+
+#[test]
 fn run_without_dataset_reports_the_free_phase() {
     // One qubit, H = 0.3 Z0 − 0.4 X0: E0 = −0.5 and ⟨Z0⟩ = −0.3/0.5 in the ground state.
     let dir = tempfile::tempdir().unwrap();

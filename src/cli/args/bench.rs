@@ -22,6 +22,10 @@ pub struct BenchArgs {
     /// `sample_seconds` to the JSON), e.g. --shots 1000000.
     #[arg(long, value_name = "S")]
     pub shots: Option<u64>,
+    /// Amplitudes in `double` (f64 / complex128) or `single` precision (f32 / complex64: half
+    /// the bytes of ψ and H·ψ; reported as `precision` in the JSON).
+    #[arg(long, default_value = "double", value_parser = ["double", "single"])]
+    pub precision: String,
     /// Seed of the random state.
     #[arg(long, default_value_t = 7, value_name = "S")]
     pub seed: u64,

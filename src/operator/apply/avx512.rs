@@ -3,17 +3,16 @@
 
 use std::arch::x86_64::*;
 
-use super::{Init, Src, LANES};
+use super::{Float, Init, Src, LANES};
 
 /// The accumulator start for the 8 floats at `k` of the block: `o[k..]`, or `d · ψ`.
 #[inline(always)]
-unsafe fn start(op: *mut f64, kb: usize, init: Option<Init>) -> __m512d {
+unsafe fn start<F: Float>(op: *mut F, kb: usize, init: Option<Init<F>>) -> __m512d {
     match init {
-        None => _mm512_loadu_pd(op.add(kb)),
-        Some(i) if i.w == 1 => _mm512_mul_pd(
-            _mm512_loadu_pd(i.diag.add(kb)),
-            _mm512_loadu_pd(i.psi.add(kb)),
-        ),
+        None => F::load8(op.add(kb)),
+        Some(i) if i.w == 1 => {
+            _mm512_mul_pd(_mm512_loadu_pd(i.diag.add(kb)), F::load8(i.psi.add(kb)))
+        }
         Some(i) => {
             // Complex: amplitudes kb/2 … kb/2 + 3, each diagonal entry used twice.
             let d4 = _mm256_loadu_pd(i.diag.add(kb / 2));
@@ -21,7 +20,7 @@ unsafe fn start(op: *mut f64, kb: usize, init: Option<Init>) -> __m512d {
                 _mm512_set_epi64(3, 3, 2, 2, 1, 1, 0, 0),
                 _mm512_castpd256_pd512(d4),
             );
-            _mm512_mul_pd(d, _mm512_loadu_pd(i.psi.add(kb)))
+            _mm512_mul_pd(d, F::load8(i.psi.add(kb)))
         }
     }
 }
@@ -44,8 +43,8 @@ unsafe fn flip_permutation(lo: i64) -> Option<__m512i> {
 /// The 8 source floats for the output floats at `k`: `ψ[k ⊕ flip]`, whole vectors moved
 /// by the flip's high bits, then permuted within the register by its low bits.
 #[inline(always)]
-unsafe fn source(p: *const f64, k: usize, hi: usize, perm: Option<__m512i>) -> __m512d {
-    let v = _mm512_loadu_pd(p.add(k ^ hi));
+unsafe fn source<F: Float>(p: *const F, k: usize, hi: usize, perm: Option<__m512i>) -> __m512d {
+    let v = F::load8(p.add(k ^ hi));
     match perm {
         Some(idx) => _mm512_permutexvar_pd(idx, v),
         None => v,
@@ -55,7 +54,7 @@ unsafe fn source(p: *const f64, k: usize, hi: usize, perm: Option<__m512i>) -> _
 /// The coefficients of the output floats at `k` (`w` floats per amplitude) from a table
 /// source: 8 consecutive entries from the vector's index, arranged by the lane pattern.
 #[inline(always)]
-unsafe fn coefficients(g: &Src, k: usize, w: usize, pattern: __m512i) -> __m512d {
+unsafe fn coefficients<F>(g: &Src<F>, k: usize, w: usize, pattern: __m512i) -> __m512d {
     let j0 = *g.lo.add(k / w) as usize;
     if g.uniform {
         _mm512_set1_pd(*g.table.add(j0))
@@ -73,7 +72,12 @@ unsafe fn coefficients(g: &Src, k: usize, w: usize, pattern: __m512i) -> __m512d
 /// a table source's `table` has 8 readable entries from every index its `lo` and
 /// `pattern` produce, and its `lo` covers the sub-block's amplitudes.
 #[inline(always)]
-pub(super) unsafe fn add_fused(o: &mut [f64], srcs: &[Src], init: Option<Init>, w: usize) {
+pub(super) unsafe fn add_fused<F: Float>(
+    o: &mut [F],
+    srcs: &[Src<F>],
+    init: Option<Init<F>>,
+    w: usize,
+) {
     let n = o.len();
     let op = o.as_mut_ptr();
     let mut kb = 0;
@@ -105,10 +109,10 @@ pub(super) unsafe fn add_fused(o: &mut [f64], srcs: &[Src], init: Option<Init>, 
                 a3 = _mm512_fmadd_pd(coefficients(g, kb + 3 * LANES, w, pat), v3, a3);
             }
         }
-        _mm512_storeu_pd(op.add(kb), a0);
-        _mm512_storeu_pd(op.add(kb + LANES), a1);
-        _mm512_storeu_pd(op.add(kb + 2 * LANES), a2);
-        _mm512_storeu_pd(op.add(kb + 3 * LANES), a3);
+        F::store8(op.add(kb), a0);
+        F::store8(op.add(kb + LANES), a1);
+        F::store8(op.add(kb + 2 * LANES), a2);
+        F::store8(op.add(kb + 3 * LANES), a3);
         kb += 4 * LANES;
     }
     while kb < n {
@@ -126,7 +130,7 @@ pub(super) unsafe fn add_fused(o: &mut [f64], srcs: &[Src], init: Option<Init>, 
             };
             a = _mm512_fmadd_pd(e, v, a);
         }
-        _mm512_storeu_pd(op.add(kb), a);
+        F::store8(op.add(kb), a);
         kb += LANES;
     }
 }
