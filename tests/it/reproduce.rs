@@ -74,17 +74,25 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("results");
     let report = dir.path().join("RESULTS.md");
-    let v = json_of(qep().args([
-        "reproduce",
-        "--quick",
-        "--repo",
-        &repo(""),
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--report",
-        report.to_str().expect("utf-8"),
-        "--json",
-    ]));
+    // `qep reproduce --quick` into this folder and report, with `extra` arguments.
+    let reproduce = |extra: &[&str]| {
+        json_of(
+            qep()
+                .args([
+                    "reproduce",
+                    "--quick",
+                    "--repo",
+                    &repo(""),
+                    "--out",
+                    out.to_str().expect("utf-8"),
+                    "--report",
+                    report.to_str().expect("utf-8"),
+                    "--json",
+                ])
+                .args(extra),
+        )
+    };
+    let v = reproduce(&[]);
     let studies = v["studies"].as_array().expect("studies");
     let names: Vec<&str> = studies.iter().filter_map(|s| s["name"].as_str()).collect();
     assert_eq!(
@@ -219,19 +227,7 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         "{md}"
     );
     // --only reruns one study and keeps every other section, from the saved results.
-    let v = json_of(qep().args([
-        "reproduce",
-        "--quick",
-        "--repo",
-        &repo(""),
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--report",
-        report.to_str().expect("utf-8"),
-        "--only",
-        "thermal-scan-xor",
-        "--json",
-    ]));
+    let v = reproduce(&["--only", "thermal-scan-xor"]);
     assert_eq!(v["studies"].as_array().map(Vec::len), Some(1));
     // This run's time is the one study's; the report's total adds the saved studies' times.
     let (rerun, total) = (
@@ -251,22 +247,7 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
     // A second partial rerun names the first one too, with its count and time, so the header
     // accounts for every study newer than the run from scratch.
     let first = v["rerun_seconds"].as_f64().expect("rerun_seconds");
-    let again = |only: &str| {
-        json_of(qep().args([
-            "reproduce",
-            "--quick",
-            "--repo",
-            &repo(""),
-            "--out",
-            out.to_str().expect("utf-8"),
-            "--report",
-            report.to_str().expect("utf-8"),
-            "--only",
-            only,
-            "--json",
-        ]))
-    };
-    let w = again("thermal-scan-xor");
+    let w = reproduce(&["--only", "thermal-scan-xor"]);
     let twice = std::fs::read_to_string(&report).expect("RESULTS.md");
     assert!(
         twice.contains(&format!(
@@ -306,7 +287,7 @@ fn quick_reproduce_writes_every_study_and_a_report_with_numbers() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&report, legacy).expect("write");
-    again("thermal-scan-xor");
+    reproduce(&["--only", "thermal-scan-xor"]);
     let third = std::fs::read_to_string(&report).expect("RESULTS.md");
     assert!(
         third.contains("latest first: `--only iris` (5 studies, 803 s)."),
