@@ -5,7 +5,8 @@ Runs every `small` and `medium` circuit of a QASMBench checkout (github.com/pnnl
 to --max-qubits through `qep circuit run FILE --shots S --seed 1 --json` and through Aer
 (`qasm2.loads` with Qiskit's legacy custom instructions, statevector method), and compares the
 two count distributions by total variation distance. A circuit agrees when the distance is at
-most 3 times its expected shot-noise size (or 0.02). Circuits that reset qubits mid-way are
+most 1.5 times (+ 0.01) the distance expected between two samples of one distribution (the
+larger of Aer against itself with another seed and the leading-order formula). Circuits that reset qubits mid-way are
 sampled with 1024 Aer shots (Aer runs every shot of them separately); the largest of those are
 run by qep only. A file that qep refuses is reported with qep's message; check it against
 Qiskit's own parser (some published files are malformed).
@@ -16,13 +17,13 @@ Usage:  python benches/peers/qasmbench.py --root PATH/TO/QASMBench [--qep target
 import argparse
 import glob
 import json
+import math
 import os
 import re
 import subprocess
 import time
 from collections import Counter
 
-import numpy as np
 from qiskit import qasm2, transpile
 from qiskit_aer import AerSimulator
 
@@ -66,16 +67,29 @@ def main():
         if qc.num_clbits == 0:
             qc.measure_all()
         na = 1024 if "reset" in txt else a.shots
-        aer = sim.run(transpile(qc, sim), shots=na, seed_simulator=1).result().get_counts()
-        keys = set(mine) | set(aer)
-        p = {k: aer.get(k, 0) / na for k in keys}
-        tvd = 0.5 * sum(abs(mine.get(k, 0) / a.shots - p[k]) for k in keys)
-        # Expected distance of two samples of the same distribution, to leading order.
-        noise = sum(np.sqrt(p[k] * (1 - p[k]) * (1 / a.shots + 1 / na)) for k in keys) \
-            * np.sqrt(1 / (2 * np.pi))
-        ok = tvd <= max(3 * noise, 0.02)
-        print(f"{name}: {nq} qubits, {'agrees' if ok else 'DIFFERS'}: distance {tvd:.4f} "
-              f"(shot noise ~{noise:.4f}), {len(keys)} outcomes, qep {took:.2f} s", flush=True)
+        tc = transpile(qc, sim)
+
+        def aer(seed):
+            c = sim.run(tc, shots=na, seed_simulator=seed).result().get_counts()
+            return {k: v / na for k, v in c.items()}
+
+        def tvd(x, y):
+            return 0.5 * sum(abs(x.get(k, 0) - y.get(k, 0)) for k in set(x) | set(y))
+
+        # The yardstick is the larger of two estimates of the distance two samples of the same
+        # distribution have at these shot counts: Aer against itself with another seed (right
+        # whatever the entropy; a formula from sampled probabilities underestimates it when most
+        # outcomes are seen once or never) and the leading-order formula (Aer's seeds barely
+        # move the counts of circuits it branches at mid-circuit measurements).
+        ref, other = aer(1), aer(2)
+        ours = {k: v / a.shots for k, v in mine.items()}
+        formula = sum(math.sqrt(p * (1 - p) * (1 / a.shots + 1 / na)) for p in ref.values()) \
+            / math.sqrt(2 * math.pi)
+        d, noise = tvd(ours, ref), max(tvd(other, ref), formula)
+        ok = d <= 1.5 * noise + 0.01
+        print(f"{name}: {nq} qubits, {'agrees' if ok else 'DIFFERS'}: distance {d:.4f} "
+              f"(expected between samples {noise:.4f}), {len(set(ours) | set(ref))} outcomes, "
+              f"qep {took:.2f} s", flush=True)
         verdicts.append("agrees" if ok else "differs")
     print(dict(Counter(verdicts)))
 
