@@ -13,8 +13,8 @@ use num_complex::Complex;
 
 use crate::C64;
 
-/// A complex64 amplitude (two `f32`).
-pub type C32 = Complex<f32>;
+/// A complex64 amplitude (two `f32`): the crate's one single-precision complex type.
+pub use crate::scalar::C32;
 
 /// The floating-point type of a circuit's state vector.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

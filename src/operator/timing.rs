@@ -95,10 +95,7 @@ impl XMaskOperator {
     /// [`OperatorError::TooLarge`] if the two vectors do not fit in memory;
     /// [`OperatorError::NotReal`] for `real` on an operator that is complex in the Z basis.
     pub fn time_apply(&self, p: &ApplyTimingParams) -> Result<ApplyTiming, OperatorError> {
-        if p.real {
-            if !self.is_real() {
-                return Err(OperatorError::NotReal);
-            }
+        if self.real_requested(p)? {
             self.time_typed::<f64>(p, "real")
         } else {
             self.time_typed::<C64>(p, "complex")
@@ -113,14 +110,19 @@ impl XMaskOperator {
     /// # Errors
     /// As [`XMaskOperator::time_apply`].
     pub fn time_apply_single(&self, p: &ApplyTimingParams) -> Result<ApplyTiming, OperatorError> {
-        if p.real {
-            if !self.is_real() {
-                return Err(OperatorError::NotReal);
-            }
+        if self.real_requested(p)? {
             self.time_single::<f32>(p, "real")
         } else {
             self.time_single::<C32>(p, "complex")
         }
+    }
+
+    /// Whether `p` asks for the real path, refused for an operator complex in the Z basis.
+    fn real_requested(&self, p: &ApplyTimingParams) -> Result<bool, OperatorError> {
+        if p.real && !self.is_real() {
+            return Err(OperatorError::NotReal);
+        }
+        Ok(p.real)
     }
 
     fn time_single<T: SingleScalar>(
