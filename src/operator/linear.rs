@@ -4,7 +4,7 @@
 //! Required methods: [`LinearOperator::dim`], [`LinearOperator::apply`],
 //! [`LinearOperator::is_real`], [`LinearOperator::is_hermitian`],
 //! [`LinearOperator::norm_bound`], [`LinearOperator::cost_hint`]. Provided (override when a
-//! cheaper form exists): [`LinearOperator::apply_add`], [`LinearOperator::apply_rows`],
+//! cheaper form exists): [`LinearOperator::apply_dot`], [`LinearOperator::apply_add`], [`LinearOperator::apply_rows`],
 //! [`LinearOperator::to_dense`], and for operators whose vectors are split over processes
 //! [`LinearOperator::reduce_sum`], [`LinearOperator::global_offset`],
 //! [`LinearOperator::global_dim`] (every solver takes its inner products and norms through
@@ -19,7 +19,7 @@
 //! [`Shifted`] (`A − σ`) and [`Projected`] (`Q A Q` with `Q = 1 − |q⟩⟨q|`).
 
 use crate::scalar::{Scalar, C64};
-use crate::state::{axpy, memory};
+use crate::state::{axpy, dot, memory};
 
 use super::{OperatorError, Pencil, XMaskOperator, DENSE_MAX_QUBITS};
 
@@ -63,6 +63,20 @@ pub trait LinearOperator<T: Scalar>: Sync {
     /// If `x` or `y` does not have length [`LinearOperator::dim`] (a caller bug), or if `T`
     /// is `f64` and [`LinearOperator::is_real`] is false.
     fn apply(&self, x: &[T], y: &mut [T]);
+
+    /// `y = A x` and, in the same call, this process's part of `⟨x, y⟩ = Σᵢ x̄ᵢ yᵢ` (the
+    /// Rayleigh numerator a Lanczos step needs as `α`), not yet summed over processes (see
+    /// [`LinearOperator::reduce_sum`]). The provided version applies `A` and then takes the
+    /// inner product in a second pass over both vectors; override it where the kernel can
+    /// accumulate the product while it stores `y`, which saves that pass. Overrides must give
+    /// the same bits on any thread count (a fixed reduction order).
+    ///
+    /// # Panics
+    /// As [`LinearOperator::apply`].
+    fn apply_dot(&self, x: &[T], y: &mut [T]) -> T {
+        self.apply(x, y);
+        dot(x, y)
+    }
 
     /// `y += α A x`. The provided version allocates one temporary vector of `dim` entries per
     /// call (operators whose kernels overwrite their output cannot accumulate in place);

@@ -792,6 +792,49 @@ fn dense_operator_agrees_with_the_xmask_kernels() {
 }
 
 #[test]
+fn apply_dot_gives_the_product_and_its_rayleigh_numerator() {
+    use qep::operator::{DenseOperator, LinearOperator};
+    // ⟨x, A x⟩ from the explicit matrix, summed here term by term: the independent oracle.
+    let m = kron_matrix(&mixed3());
+    let x = cvec(|i| c(0.3 * i as f64 - 1.0, 0.2 - 0.1 * i as f64));
+    let mut want = c(0.0, 0.0);
+    for r in 0..8 {
+        for col in 0..8 {
+            want += x[r].conj() * m[r * 8 + col] * x[col];
+        }
+    }
+    assert!(want.im.abs() < 1e-12, "a Hermitian form is real: {want}");
+    let h = XMaskOperator::new(&mixed3()).unwrap();
+    let d = DenseOperator::new(8, m.clone());
+    for (name, op) in [
+        ("xmask", &h as &dyn LinearOperator<C64>),
+        ("dense", &d as &dyn LinearOperator<C64>),
+    ] {
+        let mut y = vec![c(0.0, 0.0); 8];
+        let got = op.apply_dot(&x, &mut y);
+        assert!((got - want).norm() < 1e-12, "{name}: {got} vs {want}");
+        let mut ax = vec![c(0.0, 0.0); 8];
+        op.apply(&x, &mut ax);
+        assert!(max_abs_diff(&y, &ax) < 1e-15, "{name}: y is A x");
+    }
+    // The real path of a real operator (the Ising part of mixed3 without Y2).
+    let mut real = PauliSum::new(3);
+    for (s, v) in [("Z0 Z1", 1.0), ("X0", -0.7), ("X2 Z0", -0.4)] {
+        real.add(p(s), v);
+    }
+    let hr = XMaskOperator::new(&real).unwrap();
+    let mr = kron_matrix(&real);
+    let xr: Vec<f64> = (0..8).map(|i| 1.0 - 0.25 * i as f64).collect();
+    let want_r: f64 = (0..8)
+        .flat_map(|r| (0..8).map(move |col| (r, col)))
+        .map(|(r, col)| xr[r] * mr[r * 8 + col].re * xr[col])
+        .sum();
+    let mut yr = vec![0.0; 8];
+    let got_r = LinearOperator::<f64>::apply_dot(&hr, &xr, &mut yr);
+    assert!((got_r - want_r).abs() < 1e-12, "{got_r} vs {want_r}");
+}
+
+#[test]
 fn apply_add_and_apply_rows_follow_apply() {
     use qep::operator::LinearOperator;
     let h = XMaskOperator::new(&mixed3()).unwrap();
