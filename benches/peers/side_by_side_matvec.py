@@ -12,7 +12,8 @@ Per family and size, in rounds that alternate the tools so that machine drift hi
     one thread (what `M @ psi` runs, without allocating y), median of R repetitions;
   * qep: `qep --threads T bench MODEL --reps R --json` (median of R applications after two
     warm-ups, complex128; T = 1 and 2), `--precision single` (complex64, T = 2), and `--real`
-    (float64, T = 2) where H is real.
+    (float64, T = 2, with `--dot`: also the fused `apply_dot` against H·psi then a separate
+    inner product) and `--real` on T = 1 (the 1 vs 2 thread crossover) where H is real.
 Ratios use the median over rounds of each tool's median. At 12 qubits the operators are
 checked equal: `qep export --format mtx` against the CSR (max |difference|).
 A STREAM-like copy of 2^24 complex128 (numpy, 1 thread and 2 threads on halves) gives the
@@ -90,10 +91,12 @@ def stream_copy(reps=10):
                  "threads_1": res["1"], "threads_2": res["2"]})
 
 
-def qep_bench(qep, path, threads, reps, real=False, single=False):
+def qep_bench(qep, path, threads, reps, real=False, single=False, dot=False):
     args = [qep, "--threads", str(threads), "bench", path, "--reps", str(reps), "--json"]
     if real:
         args.append("--real")
+    if dot:
+        args.append("--dot")
     if single:
         args += ["--precision", "single"]
     out = subprocess.run(args, check=True, capture_output=True, text=True)
@@ -136,10 +139,11 @@ def measure(qep, fam, n, rounds):
         csr_matvec(M.shape[0], M.shape[1], M.indptr, M.indices, M.data, psi, y)
 
     real = None
-    runs = {"scipy": [], "qep1": [], "qep2": [], "qep2_single": [], "qep2_real": []}
+    runs = {"scipy": [], "qep1": [], "qep2": [], "qep2_single": [], "qep2_real": [],
+            "qep1_real": [], "qep2_real_dot": [], "qep2_real_then_dot": []}
     # CPU seconds per application (user + system): scipy's from this process's clock over
     # its repetitions, qep's as `qep bench` measures it over its timed ones (all threads).
-    cpus = {"scipy": [], "qep1": [], "qep2": [], "qep2_single": [], "qep2_real": []}
+    cpus = {k: [] for k in runs}
     gbps = {"qep1": [], "qep2": [], "qep2_single": [], "qep2_real": []}
     if M is not None:
         sp()
@@ -168,12 +172,21 @@ def measure(qep, fam, n, rounds):
         gbps["qep2_single"].append(v["effective_gbps"])
         if real is not False:
             try:
-                v = qep_bench(qep, path, 2, reps, real=True)
+                v = qep_bench(qep, path, 2, reps, real=True, dot=True)
                 real = True
                 runs["qep2_real"].append(v["apply_seconds"])
                 if v.get("apply_cpu_seconds") is not None:
                     cpus["qep2_real"].append(v["apply_cpu_seconds"])
                 gbps["qep2_real"].append(v["effective_gbps"])
+                for key, k in (("qep2_real_dot", "apply_dot"),
+                               ("qep2_real_then_dot", "apply_then_dot")):
+                    runs[key].append(v[k + "_seconds"])
+                    if v.get(k + "_cpu_seconds") is not None:
+                        cpus[key].append(v[k + "_cpu_seconds"])
+                v = qep_bench(qep, path, 1, reps, real=True)
+                runs["qep1_real"].append(v["apply_seconds"])
+                if v.get("apply_cpu_seconds") is not None:
+                    cpus["qep1_real"].append(v["apply_cpu_seconds"])
             except subprocess.CalledProcessError:
                 real = False
     med = {k: statistics.median(v) for k, v in runs.items() if v}
@@ -213,6 +226,18 @@ def table(stream, recs):
         print(f"| {r['family']} | {r['n']} | {r.get('groups', '')} | {fc(r, 'scipy')} | "
               f"{fc(r, 'qep1')} | {fc(r, 'qep2')} | {r1} | {r2} | {rc} | {fc(r, 'qep2_single')} | "
               f"{fc(r, 'qep2_real')} |")
+    print()
+    print("Real arithmetic: 1 against 2 threads, and a Lanczos step's product with its inner "
+          "product (`qep bench --real --dot`, 2 threads): fused `apply_dot` against H·psi "
+          "then a separate dot.")
+    print()
+    print("| family | qubits | qep real 1 thr | qep real 2 thr | apply_dot (fused) | "
+          "H·psi then dot |")
+    print("|---|---|---|---|---|---|")
+    for r in recs:
+        if "qep2_real_s" in r:
+            print(f"| {r['family']} | {r['n']} | {fc(r, 'qep1_real')} | {fc(r, 'qep2_real')} | "
+                  f"{fc(r, 'qep2_real_dot')} | {fc(r, 'qep2_real_then_dot')} |")
 
 
 def main():

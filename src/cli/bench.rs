@@ -1,11 +1,11 @@
 //! `qep bench FILE [--reps R]`.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use serde::Serialize;
 
 use qep::linalg::operator_memory;
 use qep::measure::{time_sampling, SamplingTiming};
-use qep::operator::{ApplyTiming, ApplyTimingParams, XMaskOperator};
+use qep::operator::{ApplyTiming, ApplyTimingParams, DotTiming, XMaskOperator};
 use qep::state::{memory, MemoryPlan};
 
 /// The JSON of `qep bench`: the H·ψ timing, plus the sampler's with --shots.
@@ -15,6 +15,8 @@ struct BenchOut {
     apply: ApplyTiming,
     #[serde(flatten)]
     sampling: Option<SamplingTiming>,
+    #[serde(flatten)]
+    dot: Option<DotTiming>,
     /// Bytes each rank sends per H·ψ (0 on one rank); with several ranks the timing is of the
     /// distributed H·ψ.
     mpi_bytes_per_apply: usize,
@@ -73,6 +75,23 @@ pub fn run(a: BenchArgs) -> Result<()> {
         pb.finish_and_clear();
     }
     let t = in_file(file, t)?;
+    let dot = if a.dot {
+        if a.precision == "single" {
+            bail!("--dot times the double-precision apply_dot; drop --precision single");
+        }
+        let d = in_file(file, op.time_apply_dot(&params))?;
+        let tol = 1e-10 * d.separate_dot_value.abs().max(op.norm_bound());
+        if (d.fused_dot_value - d.separate_dot_value).abs() > tol {
+            bail!(
+                "fused ⟨ψ|H|ψ⟩ {} differs from the separate pass's {}",
+                d.fused_dot_value,
+                d.separate_dot_value
+            );
+        }
+        Some(d)
+    } else {
+        None
+    };
     let sampling = match a.shots {
         Some(s) => Some(in_file(
             file,
@@ -80,11 +99,12 @@ pub fn run(a: BenchArgs) -> Result<()> {
         )?),
         None => None,
     };
-    finite(file, &(&t, &sampling))?;
+    finite(file, &(&t, &sampling, &dot))?;
     if a.model.json {
         let out = BenchOut {
             apply: t,
             sampling,
+            dot,
             mpi_bytes_per_apply: 0,
             ranks: 1,
         };
@@ -107,6 +127,16 @@ pub fn run(a: BenchArgs) -> Result<()> {
         t.effective_gbps
     );
     println!("check ⟨ψ|H|ψ⟩ = {:.12}", t.check_value);
+    if let Some(d) = &dot {
+        let cpu = |c: Option<f64>| c.map_or(String::new(), |c| format!(" (CPU {c:.6} s)"));
+        println!(
+            "apply_dot median {:.6} s{}; apply then dot {:.6} s{}",
+            d.apply_dot_seconds,
+            cpu(d.apply_dot_cpu_seconds),
+            d.apply_then_dot_seconds,
+            cpu(d.apply_then_dot_cpu_seconds)
+        );
+    }
     if let Some(s) = sampling {
         println!(
             "sampling {} shots: median {:.6} s over {} reps ({} distinct outcomes)",
@@ -152,6 +182,7 @@ fn run_distributed(
         let out = BenchOut {
             apply: d.apply,
             sampling: None,
+            dot: None,
             mpi_bytes_per_apply: d.mpi_bytes_per_apply,
             ranks: world.size(),
         };

@@ -28,6 +28,11 @@ const SUB: usize = 1 << SUB_BITS;
 /// that, rayon's hand-off costs more than the work it shares.
 const MIN_TASK: usize = 1 << 14;
 
+/// Fixed partial sums of the inner product of [`XMaskOperator::apply_dot_into`] (a stack
+/// array, as in `state::dot`): at most this many ranges of the last pass, whatever the
+/// thread count.
+const DOT_PARTS: usize = 64;
+
 /// A raw output pointer shared by the tile workers.
 ///
 /// SAFETY: each tile writes a disjoint set of indices (the tiles partition `0..2^n`; each
@@ -53,6 +58,46 @@ impl XMaskOperator {
     /// If the lengths differ from `2^n`, or if `T = f64` on an operator that is not real.
     #[track_caller]
     pub fn apply_into<T: Scalar>(&self, psi: &[T], out: &mut [T]) {
+        self.apply_double(psi, out, false);
+    }
+
+    /// `out = H ψ` and `⟨ψ, out⟩ = Σ_b conj(ψ_b) out_b` in the same call: the last pass adds
+    /// each output sub-block's share while the block is still in L1 (and its ψ block in L2),
+    /// so the inner product costs no pass over memory of its own (a Lanczos step's `α`).
+    ///
+    /// Deterministic: the last pass is cut into fixed ranges of sub-blocks whatever the thread
+    /// count, each range summed in block order and the ranges in index order, so 1 and 2
+    /// threads give the same bits. `out` has the bits of [`XMaskOperator::apply_into`]; the
+    /// inner product agrees with `state::dot(ψ, out)` to rounding (another summation order).
+    ///
+    /// # Panics
+    /// As [`XMaskOperator::apply_into`].
+    ///
+    /// # Examples
+    /// ```
+    /// use qep::operator::XMaskOperator;
+    /// use qep::pauli::{PauliString, PauliSum};
+    /// let mut h = PauliSum::new(1);
+    /// h.add(PauliString::parse("X0")?, 1.0);
+    /// h.add(PauliString::parse("Z0")?, 0.5);
+    /// let op = XMaskOperator::new(&h)?;
+    /// let psi = [1.0, 1.0];
+    /// let mut out = [0.0; 2];
+    /// // H (1, 1) = (1.5, 0.5); ⟨ψ, Hψ⟩ = 2.
+    /// assert_eq!(op.apply_dot_into(&psi, &mut out), 2.0);
+    /// assert_eq!(out, [1.5, 0.5]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn apply_dot_into<T: Scalar>(&self, psi: &[T], out: &mut [T]) -> T {
+        let [re, im] = self.apply_double(psi, out, true);
+        T::from_c64(C64::new(re, im)).unwrap_or_else(|| T::from_f64(re))
+    }
+
+    /// The body of [`XMaskOperator::apply_into`] (`dot` false: returns zeros) and
+    /// [`XMaskOperator::apply_dot_into`] (the real and imaginary parts of `⟨ψ, out⟩`).
+    #[track_caller]
+    fn apply_double<T: Scalar>(&self, psi: &[T], out: &mut [T], dot: bool) -> [f64; 2] {
         assert_eq!(psi.len(), self.dim(), "ψ has the wrong length");
         assert_eq!(out.len(), self.dim(), "output has the wrong length");
         let w = if TypeId::of::<T>() == TypeId::of::<f64>() {
@@ -75,9 +120,9 @@ impl XMaskOperator {
             )
         };
         if w == 1 {
-            self.run::<f64, 1>(p, o);
+            self.run::<f64, 1>(p, o, dot)
         } else {
-            self.run::<f64, 2>(p, o);
+            self.run::<f64, 2>(p, o, dot)
         }
     }
 
@@ -127,9 +172,9 @@ impl XMaskOperator {
         let o: &mut [f32] = bytemuck::cast_slice_mut(out);
         debug_assert_eq!(p.len(), w * self.dim());
         if w == 1 {
-            self.run::<f32, 1>(p, o);
+            self.run::<f32, 1>(p, o, false);
         } else {
-            self.run::<f32, 2>(p, o);
+            self.run::<f32, 2>(p, o, false);
         }
     }
 
@@ -140,32 +185,42 @@ impl XMaskOperator {
         }
     }
 
-    fn run<F: Float, const W: usize>(&self, psi: &[F], out: &mut [F]) {
+    /// Applies every pass; with `dot`, returns `⟨ψ, out⟩` (real, imaginary part) accumulated
+    /// by the last pass (zeros without).
+    fn run<F: Float, const W: usize>(&self, psi: &[F], out: &mut [F], dot: bool) -> [f64; 2] {
         let ptr = OutPtr(out.as_mut_ptr());
         let isa = self.isa();
-        self.each_task(|pass, base, run| {
+        self.each_task(dot, |pass, base, run, dot| {
             // SAFETY: see `OutPtr`; `out` has 2^n amplitudes; `isa` was detected on this CPU.
             unsafe {
                 match isa {
                     #[cfg(target_arch = "x86_64")]
-                    Isa::Avx512 => self.tile_avx512::<F, W>(pass, base, run, psi, ptr),
+                    Isa::Avx512 => self.tile_avx512::<F, W>(pass, base, run, psi, ptr, dot),
                     #[cfg(target_arch = "x86_64")]
-                    Isa::Avx2 => self.tile_avx2::<F, W>(pass, base, run, psi, ptr),
+                    Isa::Avx2 => self.tile_avx2::<F, W>(pass, base, run, psi, ptr, dot),
                     // The portable fused kernel, compiled for the baseline target.
-                    Isa::Base => self.tile_with::<F, W, false>(pass, base, run, psi, ptr),
+                    Isa::Base => self.tile_with::<F, W, false>(pass, base, run, psi, ptr, dot),
                 }
             }
-        });
+        })
     }
 
-    /// Runs `task(pass, base, sub-blocks)` over every pass, in order, and over its tiles in
-    /// parallel (each tile and run of sub-blocks by one thread).
-    fn each_task(&self, task: impl Fn(&Pass, usize, Range<usize>) + Sync) {
+    /// Runs `task(pass, base, sub-blocks, false)` over every pass, in order, and over its tiles
+    /// in parallel (each tile and run of sub-blocks by one thread). With `dot`, the last pass
+    /// runs as [`Self::dot_pass`] and its inner product is returned (zeros without).
+    fn each_task(
+        &self,
+        dot: bool,
+        task: impl Fn(&Pass, usize, Range<usize>, bool) -> [f64; 2] + Sync,
+    ) -> [f64; 2] {
         let threads = rayon::current_num_threads();
-        for pass in &self.passes {
+        for (i, pass) in self.passes.iter().enumerate() {
             let n_tiles = 1usize << pass.outer.len();
             let sub = (1usize << pass.c).min(SUB);
             let blocks = pass.chunk_offsets.len() * ((1usize << pass.c) / sub);
+            if dot && i + 1 == self.passes.len() {
+                return Self::dot_pass(pass, n_tiles, blocks, sub, &task);
+            }
             // Tiles split into runs of sub-blocks when there are too few of them to keep every
             // thread busy (one tile holds a whole 16-qubit state): a few tasks per thread, none
             // under MIN_TASK amplitudes. Sub-blocks are computed alike whatever the split.
@@ -175,7 +230,12 @@ impl XMaskOperator {
             let one = |t: usize| {
                 let (o, p) = (t / parts, t % parts);
                 let base = deposit(o, &pass.outer);
-                task(pass, base, p * blocks / parts..(p + 1) * blocks / parts);
+                task(
+                    pass,
+                    base,
+                    p * blocks / parts..(p + 1) * blocks / parts,
+                    false,
+                );
             };
             if n_tiles * parts == 1 {
                 one(0);
@@ -183,6 +243,57 @@ impl XMaskOperator {
                 (0..n_tiles * parts).into_par_iter().for_each(one);
             }
         }
+        [0.0; 2]
+    }
+
+    /// The last pass of [`XMaskOperator::apply_dot_into`]: its `n_tiles · blocks` sub-blocks,
+    /// numbered tile by tile, are cut into [`DOT_PARTS`] (fewer for small states) fixed ranges
+    /// that do not depend on the thread count; `task` returns each run's share of `⟨ψ, out⟩`
+    /// summed in block order, a range adds its runs in order, and the ranges are added in
+    /// index order: the same bits on any number of threads (like `state::dot`).
+    fn dot_pass(
+        pass: &Pass,
+        n_tiles: usize,
+        blocks: usize,
+        sub: usize,
+        task: &(impl Fn(&Pass, usize, Range<usize>, bool) -> [f64; 2] + Sync),
+    ) -> [f64; 2] {
+        let total = n_tiles * blocks;
+        let units = (total * sub / MIN_TASK).clamp(1, DOT_PARTS);
+        let unit = |u: usize| {
+            let (mut i, end) = (u * total / units, (u + 1) * total / units);
+            let mut acc = [0.0f64; 2];
+            while i < end {
+                let tile = i / blocks;
+                let stop = end.min((tile + 1) * blocks);
+                let first = tile * blocks;
+                let r = task(
+                    pass,
+                    deposit(tile, &pass.outer),
+                    i - first..stop - first,
+                    true,
+                );
+                acc[0] += r[0];
+                acc[1] += r[1];
+                i = stop;
+            }
+            acc
+        };
+        let mut parts = [[0.0f64; 2]; DOT_PARTS];
+        if units == 1 {
+            parts[0] = unit(0);
+        } else {
+            parts[..units]
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(u, p)| *p = unit(u));
+        }
+        let mut sum = [0.0f64; 2];
+        for p in &parts[..units] {
+            sum[0] += p[0];
+            sum[1] += p[1];
+        }
+        sum
     }
 
     /// [`Self::tile_with`] compiled for AVX-512 (the kernels are streams of FMAs on `f64`).
@@ -198,8 +309,9 @@ impl XMaskOperator {
         run: Range<usize>,
         psi: &[F],
         out: OutPtr<F>,
-    ) {
-        self.tile_with::<F, W, true>(pass, base, run, psi, out)
+        dot: bool,
+    ) -> [f64; 2] {
+        self.tile_with::<F, W, true>(pass, base, run, psi, out, dot)
     }
 
     /// [`Self::tile_with`] compiled for AVX2 + FMA.
@@ -215,8 +327,9 @@ impl XMaskOperator {
         run: Range<usize>,
         psi: &[F],
         out: OutPtr<F>,
-    ) {
-        self.tile_with::<F, W, false>(pass, base, run, psi, out)
+        dot: bool,
+    ) -> [f64; 2] {
+        self.tile_with::<F, W, false>(pass, base, run, psi, out, dot)
     }
 
     /// Applies one pass to the sub-blocks `run` (numbered chunk by chunk) of the tile whose outer
@@ -235,7 +348,8 @@ impl XMaskOperator {
         run: Range<usize>,
         psi: &[F],
         out: OutPtr<F>,
-    ) {
+        dot: bool,
+    ) -> [f64; 2] {
         let len = 1usize << pass.c;
         let sub = len.min(SUB);
         let plain = self.kernel == Kernel::Terms;
@@ -256,6 +370,7 @@ impl XMaskOperator {
         };
         let mut srcs = [Src::<F>::EMPTY; FUSE_MAX];
         let per_chunk = len / sub;
+        let mut acc = [0.0f64; 2];
         for block in run {
             let (q, sb) = (block / per_chunk, block % per_chunk * sub);
             {
@@ -341,8 +456,15 @@ impl XMaskOperator {
                     let (s, xl_lo) = source(flip);
                     add_group::<F, W, AVX512>(g, o, s, xl_lo, b0, plain);
                 }
+                if dot {
+                    // The block is final (this is the last pass) and still in L1.
+                    let d = dot_block::<F, W>(&psi[b0 * W..(b0 + sub) * W], o);
+                    acc[0] += d[0];
+                    acc[1] += d[1];
+                }
             }
         }
+        acc
     }
 
     /// `o = diag · ψ` on the sub-block starting at amplitude `b0`.
@@ -406,6 +528,8 @@ pub(super) trait Float:
 {
     /// Rounds a coefficient to this precision.
     fn of(x: f64) -> Self;
+    /// Widens to `f64` (exact).
+    fn to_f64(self) -> f64;
     /// Rounds a complex coefficient to this precision.
     #[inline(always)]
     fn c(x: C64) -> Complex<Self> {
@@ -436,6 +560,10 @@ impl Float for f64 {
         x
     }
     #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
     fn mul_c(a: C64, b: C64) -> C64 {
         a * b
     }
@@ -459,6 +587,10 @@ impl Float for f32 {
     #[inline(always)]
     fn of(x: f64) -> Self {
         x as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
     }
     #[inline(always)]
     fn mul_c(a: C32, b: C32) -> C32 {
@@ -718,6 +850,48 @@ fn lane_fma<const X: usize, F: Float>(acc: &mut [F; LANES], v: &[F; LANES], e: F
     for j in 0..LANES {
         acc[j] += e * v[j ^ X];
     }
+}
+
+/// One sub-block's share of `⟨x, y⟩`, `W` floats per amplitude: `[Σ_k x_k y_k, 0]` for real
+/// vectors, `[Σ (x_re y_re + x_im y_im), Σ (x_re y_im − x_im y_re)]` for complex ones (the
+/// real and imaginary parts of `Σ conj(x) y`). Eight independent accumulators per part, as in
+/// `state::dot`, combined in a fixed order.
+#[inline(always)]
+fn dot_block<F: Float, const W: usize>(x: &[F], y: &[F]) -> [f64; 2] {
+    let mut re = [0.0f64; LANES];
+    let mut im = [0.0f64; LANES];
+    let whole = x.len() - x.len() % LANES;
+    for (xc, yc) in x[..whole]
+        .chunks_exact(LANES)
+        .zip(y[..whole].chunks_exact(LANES))
+    {
+        for j in 0..LANES {
+            re[j] += xc[j].to_f64() * yc[j].to_f64();
+        }
+        if W == 2 {
+            // Float j pairs with j ^ 1, the other part of its amplitude: even j is a real
+            // part (+ x_re y_im), odd j an imaginary one (− x_im y_re).
+            for j in 0..LANES {
+                let s = xc[j].to_f64() * yc[j ^ 1].to_f64();
+                im[j] += if j & 1 == 0 { s } else { -s };
+            }
+        }
+    }
+    let mut sum = [0.0f64; 2];
+    // Blocks shorter than a register (states of a few qubits): `whole` is even, so the pairs
+    // of a complex amplitude stay together.
+    for k in whole..x.len() {
+        sum[0] += x[k].to_f64() * y[k].to_f64();
+        if W == 2 {
+            let s = x[k].to_f64() * y[k ^ 1].to_f64();
+            sum[1] += if k & 1 == 0 { s } else { -s };
+        }
+    }
+    for j in 0..LANES {
+        sum[0] += re[j];
+        sum[1] += im[j];
+    }
+    sum
 }
 
 /// `Σ_t e_t (−1)^{|z_t ∧ b|}`.

@@ -195,6 +195,12 @@ impl<T: Scalar> LinearOperator<T> for XMaskOperator {
         self.apply_into(x, y);
     }
 
+    /// [`XMaskOperator::apply_dot_into`]: the inner product taken by the kernels' last pass.
+    #[inline]
+    fn apply_dot(&self, x: &[T], y: &mut [T]) -> T {
+        self.apply_dot_into(x, y)
+    }
+
     fn is_real(&self) -> bool {
         XMaskOperator::is_real(self)
     }
@@ -226,6 +232,11 @@ impl<T: Scalar> LinearOperator<T> for Pencil {
     #[inline]
     fn apply(&self, x: &[T], y: &mut [T]) {
         self.operator().apply_into(x, y);
+    }
+
+    #[inline]
+    fn apply_dot(&self, x: &[T], y: &mut [T]) -> T {
+        self.operator().apply_dot_into(x, y)
     }
 
     fn is_real(&self) -> bool {

@@ -13,7 +13,7 @@ mod xmask;
 pub use csr::{matrix_market_bytes, DENSE_MAX_QUBITS};
 pub use linear::{DenseOperator, LinearOperator, Projected, Shifted};
 pub use pencil::Pencil;
-pub use timing::{ApplyTiming, ApplyTimingParams};
+pub use timing::{ApplyTiming, ApplyTimingParams, DotTiming};
 pub use xmask::{Kernel, XMaskOperator};
 
 use crate::state::MemoryError;

@@ -72,6 +72,25 @@ pub struct ApplyTiming {
     pub apply_cpu_seconds: Option<f64>,
 }
 
+/// Measured cost of the inner product a Lanczos step takes with its `H·ψ`
+/// ([`XMaskOperator::time_apply_dot`]): the fused [`XMaskOperator::apply_dot_into`] against
+/// `apply_into` followed by a separate `state::dot` pass, alternated rep by rep.
+#[derive(Clone, Debug, Serialize)]
+pub struct DotTiming {
+    /// Median seconds of one fused `apply_dot_into`.
+    pub apply_dot_seconds: f64,
+    /// CPU seconds (user + system, all threads) per fused call, mean.
+    pub apply_dot_cpu_seconds: Option<f64>,
+    /// Median seconds of `apply_into` then `state::dot` (the provided `apply_dot`).
+    pub apply_then_dot_seconds: f64,
+    /// CPU seconds per `apply_into` + `state::dot`, mean.
+    pub apply_then_dot_cpu_seconds: Option<f64>,
+    /// `⟨ψ|H|ψ⟩` from the fused call (real part).
+    pub fused_dot_value: f64,
+    /// `⟨ψ|H|ψ⟩` from the separate pass (real part): equal to rounding.
+    pub separate_dot_value: f64,
+}
+
 /// User + system CPU seconds of this process so far (all its threads), from `getrusage`.
 fn process_cpu_seconds() -> Option<f64> {
     // SAFETY: `getrusage` writes a `rusage` it is given a valid pointer to; zeroed is a valid
@@ -115,6 +134,66 @@ impl XMaskOperator {
         } else {
             self.time_single::<C32>(p, "complex")
         }
+    }
+
+    /// Times the fused [`XMaskOperator::apply_dot_into`] and `apply_into` followed by a
+    /// separate `state::dot` on the seeded random state of [`XMaskOperator::time_apply`]
+    /// (`p.real` selects the path): `warmup` untimed calls of each, then `reps` timed pairs,
+    /// the two alternated so that both see the same load.
+    ///
+    /// # Errors
+    /// As [`XMaskOperator::time_apply`].
+    pub fn time_apply_dot(&self, p: &ApplyTimingParams) -> Result<DotTiming, OperatorError> {
+        if self.real_requested(p)? {
+            self.time_dot_typed::<f64>(p)
+        } else {
+            self.time_dot_typed::<C64>(p)
+        }
+    }
+
+    fn time_dot_typed<T: Scalar>(&self, p: &ApplyTimingParams) -> Result<DotTiming, OperatorError> {
+        let elem = std::mem::size_of::<T>();
+        crate::state::memory::check_alloc(2 * elem * self.dim(), "two state vectors")?;
+        let psi = StateVector::<T>::random(self.n, p.seed)?;
+        let x = psi.as_slice();
+        let mut out: Vec<T> = crate::state::memory::zeroed(self.dim());
+        let fused = |out: &mut [T]| self.apply_dot_into(x, out);
+        let separate = |out: &mut [T]| {
+            self.apply_into(x, out);
+            crate::state::dot(x, out)
+        };
+        let (mut fused_value, mut separate_value) = (T::zero(), T::zero());
+        for _ in 0..p.warmup {
+            fused_value = fused(&mut out);
+            separate_value = separate(&mut out);
+        }
+        let reps = p.reps.max(1);
+        let (mut tf, mut ts) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
+        let (mut cf, mut cs) = (Some(0.0), Some(0.0));
+        let add = |acc: &mut Option<f64>, c0: Option<f64>| {
+            *acc = acc
+                .zip(c0.zip(process_cpu_seconds()))
+                .map(|(a, (s, e))| a + e - s);
+        };
+        for _ in 0..reps {
+            let (c0, t0) = (process_cpu_seconds(), Instant::now());
+            fused_value = fused(&mut out);
+            tf.push(t0.elapsed().as_secs_f64());
+            add(&mut cf, c0);
+            let (c0, t0) = (process_cpu_seconds(), Instant::now());
+            separate_value = separate(&mut out);
+            ts.push(t0.elapsed().as_secs_f64());
+            add(&mut cs, c0);
+        }
+        let per = |c: Option<f64>| c.map(|c| c / reps as f64);
+        Ok(DotTiming {
+            apply_dot_seconds: crate::report::median(&tf),
+            apply_dot_cpu_seconds: per(cf),
+            apply_then_dot_seconds: crate::report::median(&ts),
+            apply_then_dot_cpu_seconds: per(cs),
+            fused_dot_value: fused_value.re(),
+            separate_dot_value: separate_value.re(),
+        })
     }
 
     /// Whether `p` asks for the real path, refused for an operator complex in the Z basis.

@@ -135,6 +135,50 @@ fn bench_reports_time_and_bandwidth() {
 }
 
 #[test]
+fn bench_dot_times_the_fused_and_the_separate_inner_product() {
+    let f = model("tfim_chain.yaml");
+    for real in [false, true] {
+        let mut args = vec!["bench", f.as_str(), "--reps", "3"];
+        if real {
+            args.push("--real");
+        }
+        let plain = json(&args);
+        assert!(plain.get("apply_dot_seconds").is_none());
+        args.push("--dot");
+        let v = json(&args);
+        for key in ["apply_dot_seconds", "apply_then_dot_seconds"] {
+            let t = v[key].as_f64().unwrap();
+            assert!(t > 0.0 && t < 1.0, "{key} {t}");
+        }
+        // Both inner products are ⟨ψ|H|ψ⟩ of the same seeded state as check_value.
+        let want = v["check_value"].as_f64().unwrap();
+        for key in ["fused_dot_value", "separate_dot_value"] {
+            let got = v[key].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-12 * want.abs().max(1.0),
+                "{key} {got} vs {want}"
+            );
+        }
+        assert!(want.abs() > 1e-3, "premise: a nonzero ⟨ψ|H|ψ⟩ {want}");
+    }
+    // Single precision has no apply_dot: refused with a message, not ignored.
+    let out = qep()
+        .args([
+            "bench",
+            f.as_str(),
+            "--reps",
+            "2",
+            "--dot",
+            "--precision",
+            "single",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dot"));
+}
+
+#[test]
 fn bench_in_single_precision_reports_it_and_agrees_with_double() {
     let f = model("tfim_chain.yaml");
     for real in [false, true] {

@@ -1010,3 +1010,123 @@ fn single_real_path_on_a_complex_operator_panics() {
     let mut out = [0.0f32; 4];
     op.apply_single(&[1.0f32, 0.0, 0.0, 0.0], &mut out);
 }
+
+// ---------------------------------------------------------------- fused inner product
+
+/// `⟨x, A x⟩` by the provided form of `apply_dot` (apply, then a separate dot pass), as the
+/// oracle of the kernels' fused one, and the scale `Σ |x_i| |y_i|` its rounding is relative to.
+fn apply_then_dot<T: qep::Scalar>(op: &XMaskOperator, x: &[T]) -> (Vec<T>, T, f64) {
+    let mut y = vec![T::zero(); x.len()];
+    op.apply_into(x, &mut y);
+    let d = qep::state::dot(x, &y);
+    let scale = x
+        .iter()
+        .zip(&y)
+        .map(|(a, b)| (a.abs2() * b.abs2()).sqrt())
+        .sum();
+    (y, d, scale)
+}
+
+/// The fused `apply_dot` of every kernel class on `op` against [`apply_then_dot`], on 1 and 2
+/// threads: `y` has the bits of `apply`, the inner product agrees to 1e-12 of its scale, and
+/// both are bit-identical across thread counts.
+fn check_fused_dot<T: qep::Scalar>(op: &XMaskOperator, x: &[T], what: &str) {
+    use qep::operator::LinearOperator;
+    for kernel in [Kernel::Auto, Kernel::Portable, Kernel::Terms] {
+        let mut op = op.clone();
+        op.set_kernel(kernel);
+        let (want_y, want, scale) = apply_then_dot(&op, x);
+        assert!(scale > 0.0, "{what}: premise: a nonzero product");
+        let mut runs = Vec::new();
+        for threads in [1, 2] {
+            let (y, d) = in_pool(threads, || {
+                let mut y = vec![T::from_f64(f64::NAN); x.len()];
+                let d = LinearOperator::apply_dot(&op, x, &mut y);
+                (y, d)
+            });
+            let same_y = y.iter().zip(&want_y).all(|(a, b)| {
+                a.to_c64().re.to_bits() == b.to_c64().re.to_bits()
+                    && a.to_c64().im.to_bits() == b.to_c64().im.to_bits()
+            });
+            assert!(
+                same_y,
+                "{what} {kernel:?} {threads} threads: y is not apply's"
+            );
+            let err = (d.to_c64() - want.to_c64()).norm();
+            assert!(
+                err <= 1e-12 * scale,
+                "{what} {kernel:?} {threads} threads: {} vs {} (scale {scale:e})",
+                d.to_c64(),
+                want.to_c64()
+            );
+            runs.push(d.to_c64());
+        }
+        assert!(
+            runs[0].re.to_bits() == runs[1].re.to_bits()
+                && runs[0].im.to_bits() == runs[1].im.to_bits(),
+            "{what} {kernel:?}: 1 and 2 threads differ: {} vs {}",
+            runs[0],
+            runs[1]
+        );
+    }
+}
+
+#[test]
+fn fused_apply_dot_matches_apply_then_dot_on_the_bench_families() {
+    // Single-pass (12 qubits) and multi-pass (18) operators of the three families; real and
+    // complex vectors (real coefficients: complex vectors run as interleaved floats).
+    for (i, name) in [
+        "tfim_3x4",
+        "sensor_12",
+        "randnet_12",
+        "tfim_3x6",
+        "sensor_18",
+        "randnet_18",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = crate::common::repo(&format!("hamiltonians/bench/{name}.yaml"));
+        let m = qep::hamiltonian::load(std::path::Path::new(&path)).unwrap();
+        let h = m.hamiltonian(&m.theta(), None, 0.0).unwrap();
+        let op = XMaskOperator::new(&h).unwrap();
+        assert!(op.is_real(), "{name}: premise: a real model");
+        if name.ends_with("18") || name == "tfim_3x6" {
+            assert!(op.n_passes() >= 2, "{name}: premise: several passes");
+        }
+        let seed = 90 + 2 * i as u64;
+        check_fused_dot(&op, &random_rvec(op.dim(), seed), &format!("{name} real"));
+        check_fused_dot(
+            &op,
+            &random_cvec(op.dim(), seed + 1),
+            &format!("{name} complex"),
+        );
+    }
+}
+
+#[test]
+fn fused_apply_dot_matches_apply_then_dot_on_complex_operators() {
+    // Non-Hermitian operators: ⟨x, A x⟩ has an imaginary part, so its sign convention
+    // (conj on x) is checked too. Complex tables and groups wider than a table; X-masks on
+    // high qubits (three or more passes); a 3-qubit operator (blocks shorter than a register).
+    let h = z_dependent_sum(18, 12, 6, Coeffs::Complex, true, 101);
+    let op = XMaskOperator::new(&h).unwrap();
+    assert!(!op.is_real() && op.n_passes() >= 2 && op.n_tables() >= 12);
+    let x = random_cvec(op.dim(), 102);
+    let (_, want, _) = apply_then_dot(&op, &x);
+    assert!(
+        want.im.abs() > 1e-3 * want.norm(),
+        "premise: a complex inner product, {want}"
+    );
+    check_fused_dot(&op, &x, "complex tables, 18 qubits");
+    let op = multi_pass(&high_mask_operator(18, Coeffs::Complex, 103));
+    check_fused_dot(&op, &random_cvec(op.dim(), 104), "high masks, 18 qubits");
+    let op = XMaskOperator::new(&mixed3()).unwrap();
+    check_fused_dot(&op, &random_cvec(8, 105), "3 qubits");
+    let mut real = PauliSum::new(3);
+    for (s, v) in [("Z0 Z1", 1.0), ("X0", -0.7), ("X2 Z0", -0.4)] {
+        real.add(p(s), v);
+    }
+    let op = XMaskOperator::new(&real).unwrap();
+    check_fused_dot(&op, &random_rvec(8, 106), "3 qubits, real");
+}

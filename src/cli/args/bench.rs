@@ -26,6 +26,11 @@ pub struct BenchArgs {
     /// the bytes of ψ and H·ψ; reported as `precision` in the JSON).
     #[arg(long, default_value = "double", value_parser = ["double", "single"])]
     pub precision: String,
+    /// Also time `apply_dot` (H·ψ with ⟨ψ|Hψ⟩ taken in the same pass, as a Lanczos step
+    /// uses it) against H·ψ followed by a separate inner product, alternated (adds
+    /// `apply_dot_seconds` and `apply_then_dot_seconds` to the JSON; double precision).
+    #[arg(long)]
+    pub dot: bool,
     /// Seed of the random state.
     #[arg(long, default_value_t = 7, value_name = "S")]
     pub seed: u64,
