@@ -141,6 +141,21 @@ pub(crate) fn ep_gradient_in(
     if let Some((comm, layout)) = crate::dist::ep_split(model.qubits, params) {
         return crate::dist::ep_gradient(model, theta, example, params, comm, layout);
     }
+    // On a pool thread: every parallel pass of the solves then forks from inside the pool,
+    // instead of the calling thread handing each pass to the pool and sleeping until it is
+    // done (a wake-up and a futex round trip per pass, hundreds per gradient). Inside the
+    // pool already (a trainer's parallel loop, a test's pool), it runs where it is.
+    rayon::scope(|_| ep_local(model, theta, example, params, workspace))
+}
+
+/// [`ep_gradient_in`] in this process (no `mpirun` split), on the calling thread.
+fn ep_local(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &EpParams,
+    workspace: &mut EpWorkspace,
+) -> Result<(EpGradient, Option<ExactGradient>), Error> {
     let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
     let op0 = XMaskOperator::new(&h0)?;
     if op0.is_real() {
@@ -466,13 +481,16 @@ pub(crate) fn exact_gradient(
     if example.targets.is_empty() {
         return Err(EpError::NoTargets);
     }
-    let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
-    let op0 = XMaskOperator::new(&h0)?;
-    if op0.is_real() {
-        exact_impl::<f64>(model, example, params, &op0)
-    } else {
-        exact_impl::<C64>(model, example, params, &op0)
-    }
+    // On a pool thread, as `ep_gradient_in`.
+    rayon::scope(|_| {
+        let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
+        let op0 = XMaskOperator::new(&h0)?;
+        if op0.is_real() {
+            exact_impl::<f64>(model, example, params, &op0)
+        } else {
+            exact_impl::<C64>(model, example, params, &op0)
+        }
+    })
 }
 
 fn exact_impl<T: Scalar>(
