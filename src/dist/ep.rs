@@ -9,11 +9,13 @@
 
 use std::cell::Cell;
 
-use crate::ep::{check_beta, ep_difference, EpError, EpGradient, EpParams, ExactGradient};
+use crate::ep::{
+    check_beta, ep_difference, products_spent, solve_level, EpError, EpGradient, EpParams,
+    ExactGradient,
+};
 use crate::hamiltonian::{Example, Model};
 use crate::linalg::{
-    lanczos_memory, lowest_eigenpairs_in, minres_projected_in, BasisMemory, LanczosParams,
-    LanczosWorkspace, SolverError,
+    lanczos_memory, minres_projected_in, BasisMemory, LanczosParams, LanczosWorkspace,
 };
 use crate::pauli::{Letter, PauliString, Phase};
 use crate::scalar::{Scalar, C64};
@@ -293,23 +295,6 @@ struct Run<'a> {
     op0: &'a DistOperator<'a>,
 }
 
-/// One eigenstate (this rank's block) with its evidence.
-struct Level<T> {
-    energy: f64,
-    state: Vec<T>,
-    residual: f64,
-    gap: Option<f64>,
-    matvecs: usize,
-}
-
-/// Operator applications a failed solve spent before it gave up.
-fn products_spent(e: &SolverError) -> usize {
-    match e {
-        SolverError::NotConverged { iterations, .. } => *iterations,
-        _ => 0,
-    }
-}
-
 /// `Σ_j c_kj value(⟨P_kj⟩)` per parameter from the values of all parameters' strings in
 /// model order (the order [`Run::param_strings`] lists them).
 fn per_param(model: &Model, values: &[C64], value: impl Fn(C64) -> f64) -> Vec<f64> {
@@ -331,62 +316,12 @@ impl Run<'_> {
             .collect()
     }
 
-    /// Level `level` of `op`, or with `follow`, the one of the lowest `level + 2` with the
-    /// largest overlap with `follow` (the one-process engine's rule; overlaps summed over the
-    /// ranks); with `gap`, the free level's neighbour above as well.
-    #[allow(clippy::too_many_arguments)]
-    fn solve_level<T: Scalar>(
-        &self,
-        op: &DistOperator<'_>,
-        level: usize,
-        lanczos: &LanczosParams,
-        follow: Option<&[T]>,
-        warm: bool,
-        gap: bool,
-        ws: &mut LanczosWorkspace<T>,
-    ) -> Result<(Level<T>, f64), SolverError> {
-        let extra = usize::from(follow.is_some() && level > 0);
-        let global = 1usize << self.layout.qubits().min(62);
-        let p = LanczosParams {
-            k: (level + 1 + extra).min(global),
-            gap: follow.is_none() && gap,
-            ..lanczos.clone()
-        };
-        let start = if level == 0 && warm { follow } else { None };
-        let mut s = lowest_eigenpairs_in::<T>(op, &p, start, ws)?;
-        let (j, overlap) = match follow {
-            Some(f) => (0..s.vectors.len())
-                .map(|j| (j, op.dot(&s.vectors[j], f).norm_sqr()))
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .unwrap_or((level, 1.0)),
-            None => (level, 1.0),
-        };
-        let e = &s.energies;
-        let below = j.checked_sub(1).map(|i| e[j] - e[i]);
-        let above = e.get(j + 1).copied().or(s.next_energy).map(|n| n - e[j]);
-        let gap = match (below, above) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let lvl = Level {
-            energy: e[j],
-            residual: s.residuals[j],
-            state: s.vectors.swap_remove(j),
-            gap,
-            matvecs: s.matvecs,
-        };
-        for v in s.vectors {
-            ws.give(v);
-        }
-        Ok((lvl, overlap))
-    }
-
     fn gradient<T: Scalar>(&self) -> Result<(EpGradient, Option<ExactGradient>), EpError> {
         let (model, params, comm) = (self.model, self.params, self.comm);
         let mut ws = LanczosWorkspace::<T>::new();
         let mut buf: Vec<T> = vec![T::zero(); self.layout.local_dim()];
         let gap = params.gap || params.exact;
-        let (free, _) = self.solve_level::<T>(
+        let (free, _) = solve_level::<T, _>(
             self.op0,
             params.level,
             &params.lanczos,
@@ -435,8 +370,7 @@ impl Run<'_> {
             let h = model.hamiltonian(self.theta, Some(self.example), b)?;
             let op = DistOperator::with_layout(&h, comm, self.layout)?;
             let solved = if pure_warm {
-                match self.solve_level::<T>(&op, 0, &pure, Some(&free.state), true, false, &mut ws)
-                {
+                match solve_level::<T, _>(&op, 0, &pure, Some(&free.state), true, false, &mut ws) {
                     Ok(s) => Some(s),
                     Err(e) => {
                         matvecs += products_spent(&e);
@@ -448,7 +382,7 @@ impl Run<'_> {
             };
             let (lvl, ov) = match solved {
                 Some(s) => s,
-                None => self.solve_level::<T>(
+                None => solve_level::<T, _>(
                     &op,
                     params.level,
                     &params.lanczos,

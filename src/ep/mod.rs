@@ -30,6 +30,7 @@ pub use quantum::{
     compare, ep_difference, free_phase, free_phase_with, gradient_memory, EpGradient, EpWorkspace,
     ExactGradient, FreePhase,
 };
+pub(crate) use quantum::{products_spent, solve_level};
 pub use shot_beta::{shot_aware_beta, wants_shot_aware_beta, ShotAwareBeta};
 pub use train::{
     correct, evaluate, weight_decay_penalty, Checkpoint, EpochMetrics, OptimizerState, RunStamp,

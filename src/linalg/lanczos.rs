@@ -12,9 +12,11 @@
 //! selective orthogonalisation against the kept Ritz vectors that have converged, which keeps
 //! near-degenerate pairs resolvable at the cost of a few extra steps. The Lanczos vectors are the stored basis itself and each step streams them through
 //! two fused kernels: one pass for `α` together with the coefficients along the converged
-//! Ritz vectors, one for the recurrence, that orthogonalisation, `β` and the normalisation of
+//! Ritz vectors (or `α` from the product's own pass, [`LinearOperator::apply_dot`], when there
+//! are none), one for the recurrence, that orthogonalisation, `β` and the normalisation of
 //! the step's own vector (left unnormalised by the step before, which saves a pass), so a
-//! step costs its `H·ψ` and two passes over its vectors, with no copy. With
+//! step costs its `H·ψ` and two passes over its vectors (one where the operator fuses the
+//! dot), with no copy. With
 //! [`LanczosParams::gap_from_run`] the level above the wanted ones is the second Ritz pair
 //! of the last wanted level's run, converged in the same Krylov space as far as its energy
 //! needs (`r²/δ ≤ tol`, see [`Spectrum::next_error`]). Every returned pair is
@@ -741,7 +743,8 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
     }
 }
 
-/// One three-term step: `w = A v` (deflated against the locked levels), `α = ⟨v, w⟩`, then
+/// One three-term step: `w = A v` (deflated against the locked levels), `α = ⟨v, w⟩` (from
+/// the product's own pass, [`LinearOperator::apply_dot`], when nothing is deflated), then
 /// `w −= α v + β_prev v_prev` (when there is a previous vector) in the same pass as `‖w‖`.
 /// Returns `(α, ‖w‖)`; the caller decides on reorthogonalisation and the next vector.
 fn lanczos_step<T: Scalar, A: LinearOperator<T> + ?Sized>(
@@ -752,12 +755,17 @@ fn lanczos_step<T: Scalar, A: LinearOperator<T> + ?Sized>(
     w: &mut [T],
     stats: &mut Stats,
 ) -> (f64, f64) {
-    op.apply(v, w);
-    stats.matvecs += 1;
-    if !locked.is_empty() {
+    let a = if locked.is_empty() {
+        let mut d = [op.apply_dot(v, w)];
+        reduce_scalars(op, &mut d);
+        stats.matvecs += 1;
+        d[0].re()
+    } else {
+        op.apply(v, w);
+        stats.matvecs += 1;
         deflate(op, w, locked);
-    }
-    let a = dot_all(op, v, w).re();
+        dot_all(op, v, w).re()
+    };
     let mut b2 = [kernels::recurrence(w, v, 1.0, a, prev, &[], &[])];
     op.reduce_sum(&mut b2);
     (a, b2[0].sqrt())
@@ -971,7 +979,8 @@ fn value_converged(est: f64, vals: &[f64], c: usize, stop: f64) -> bool {
 /// [`restart_keep`] Ritz vectors replace it in place (one cache-blocked pass), the last
 /// residual becomes the next Lanczos vector, and the projected matrix becomes their Ritz
 /// values with an arrow of couplings `β s_{m,i}` to it: only the first step after a restart
-/// subtracts the kept vectors, the others are three-term steps. Orthogonality is kept by
+/// subtracts the kept vectors (in its update pass, as selective orthogonalisation does), the
+/// others are three-term steps. Orthogonality is kept by
 /// partial reorthogonalisation among the run's Lanczos vectors (the ω-recurrence, against the
 /// whole short basis when it fires) and by selective orthogonalisation (Parlett & Scott)
 /// against the kept Ritz vectors that have converged to √ε, the only directions along which
@@ -1015,15 +1024,6 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
         stats.basis_peak = stats.basis_peak.max(j + 2);
         let (head, tail) = ws.basis.split_at_mut(j + 1);
         let w = &mut tail[0];
-        op.apply(&head[j], w);
-        stats.matvecs += 1;
-        if !locked.is_empty() {
-            deflate(op, w, locked);
-        }
-        // After a restart, slot j holds the normalised residual and the arrow of couplings
-        // to the kept Ritz vectors: subtracted explicitly. Otherwise `α`, the coefficients
-        // along the converged Ritz vectors (selective orthogonalisation, when few enough to
-        // fuse) and then the update come in two passes over `w`.
         let arrow = j == kept && kept > 0;
         let fused = if arrow || conv > kernels::MAX_FUSED {
             0
@@ -1031,7 +1031,25 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
             conv
         };
         let mut d = [T::zero(); kernels::MAX_FUSED + 1];
-        {
+        // α from the product's own pass when nothing else needs a dot with `w` (no locked
+        // levels to deflate first, no converged Ritz vectors to fuse).
+        let with_dot = fused == 0 && locked.is_empty();
+        if with_dot {
+            d[0] = op.apply_dot(&head[j], w);
+        } else {
+            op.apply(&head[j], w);
+        }
+        stats.matvecs += 1;
+        if !locked.is_empty() {
+            deflate(op, w, locked);
+        }
+        // `α` (with the product, or with the coefficients along the converged Ritz vectors
+        // of selective orthogonalisation, when few enough to fuse, in one pass over `w`),
+        // then the update in one more pass. After a restart, slot j holds the residual and
+        // the arrow of couplings to the kept Ritz vectors takes the previous vector's place.
+        if with_dot {
+            reduce_scalars(op, &mut d[..1]);
+        } else {
             let mut vs: [&[T]; kernels::MAX_FUSED + 1] = [&[]; kernels::MAX_FUSED + 1];
             vs[0] = &head[j][..];
             for (slot, y) in vs[1..].iter_mut().zip(&head[..fused]) {
@@ -1043,13 +1061,34 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
         // α = ⟨v_j, A v_j⟩ with v_j = inv · (slot j).
         let a = d[0].re() * inv * inv;
         t[j * cap + j] = a;
-        let mut b = if arrow {
-            // The first step after a restart: w −= Σ_i β s_{m,i} y_i + α v_j.
+        let mut b = if arrow && kept > kernels::MAX_FUSED {
+            // The first step after a restart, with more kept Ritz vectors than the update
+            // pass fuses: w −= Σ_i β s_{m,i} y_i + α v_j, on the normalised v_j.
+            let u = &mut head[j];
+            if inv != 1.0 {
+                scale(T::from_f64(inv), u);
+                scale(T::from_f64(inv), w);
+            }
             let c: Vec<T> = (0..=j)
                 .map(|i| T::from_f64(if i == j { a } else { t[j * cap + i] }))
                 .collect();
             subtract_combination(head, &c, w);
             norm_all(op, w)
+        } else if arrow {
+            // The first step after a restart: w −= Σ_i β s_{m,i} y_i + α v_j, the arrow of
+            // couplings to the kept Ritz vectors taking the place of the previous vector, in
+            // the one update pass that also normalises v_j and gives ‖w‖.
+            let (before, rest) = head.split_at_mut(j);
+            let u = &mut rest[0];
+            let mut ys: [&[T]; kernels::MAX_FUSED] = [&[]; kernels::MAX_FUSED];
+            let mut cs = [T::zero(); kernels::MAX_FUSED];
+            for (i, y) in before.iter().enumerate() {
+                ys[i] = &y[..];
+                cs[i] = T::from_f64(t[j * cap + i]);
+            }
+            let mut b2 = [kernels::recurrence(w, u, inv, a, None, &ys[..j], &cs[..j])];
+            op.reduce_sum(&mut b2);
+            b2[0].sqrt()
         } else {
             let (before, rest) = head.split_at_mut(j);
             let u = &mut rest[0];
@@ -1074,7 +1113,6 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
             op.reduce_sum(&mut b2);
             b2[0].sqrt()
         };
-        inv = 1.0;
         if conv > fused {
             project_out_all(op, &head[..conv], w);
             b = norm_all(op, w);
@@ -1133,11 +1171,11 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 ws.basis.swap(k, n);
                 let (front, rest) = ws.basis.split_at_mut(k);
                 let v = &mut rest[0];
-                scale(T::from_f64(1.0 / b), v);
                 // In exact arithmetic the residual is orthogonal to the Ritz vectors; make it
-                // so in floating point, once per restart.
+                // so in floating point, once per restart. Its normalisation is left to the
+                // next step's update pass (`inv`), as after every other step.
                 project_out_all(op, front, v);
-                normalize_all(op, v);
+                let nv = norm_all(op, v);
                 t.iter_mut().for_each(|x| *x = 0.0);
                 conv = 0;
                 for c in 0..k {
@@ -1154,6 +1192,7 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 j = k;
                 omega.reset();
                 stats.thick_restarts += 1;
+                inv = if nv > 0.0 { 1.0 / nv } else { 1.0 };
                 continue;
             }
         }

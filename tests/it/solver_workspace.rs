@@ -701,3 +701,68 @@ fn thick_restarted_solves_in_a_short_basis_match_dense_diagonalisation() {
         }
     }
 }
+
+/// An EP gradient on 16 qubits (vectors long enough that every pass is split over the
+/// threads, a short basis with thick restarts) computed in a pool of one thread and in one of
+/// two: the same gradient, oracle and product count bit for bit, and the EP estimate within
+/// the O(β²) of symmetric nudging of its MINRES oracle.
+#[test]
+fn a_16_qubit_gradient_is_the_same_on_one_and_two_threads_and_matches_its_oracle() {
+    let m = randnet(16, 3);
+    let ex = &randnet_examples()[0];
+    let p = EpParams {
+        beta: 0.01,
+        exact: true,
+        ..EpParams::default()
+    };
+    let run = |threads| {
+        crate::oracle::in_pool(threads, || {
+            eigen_in(&m, &m.theta(), ex, &p, &mut EpWorkspace::default()).unwrap()
+        })
+    };
+    let (g1, o1) = run(1);
+    let (g2, o2) = run(2);
+    let (o1, o2) = (o1.expect("oracle asked"), o2.expect("oracle asked"));
+    assert_eq!(g1.ep, g2.ep, "EP gradient differs between 1 and 2 threads");
+    assert_eq!(o1.exact, o2.exact, "oracle differs between 1 and 2 threads");
+    assert_eq!(g1.matvecs, g2.matvecs);
+    assert_eq!(g1.energy.to_bits(), g2.energy.to_bits());
+    let scale = norm(&o1.exact);
+    assert!(scale > 1e-2, "premise: a non-zero gradient ({scale})");
+    let d = max_diff(&g1.ep, &o1.exact);
+    assert!(d < 1e-4 * scale, "EP vs oracle {d:e} (scale {scale:e})");
+}
+
+/// Thick restarts of both kinds, against the free-fermion levels of the critical open TFIM
+/// chain of 14 sites (slow to converge: runs longer than either basis): a basis of 8 (3 kept
+/// Ritz vectors, whose couplings the first step after a restart subtracts in its update pass)
+/// and one of 80 (10 kept, more than that pass fuses: subtracted on their own), on real and
+/// complex amplitudes; every level to 1e-9.
+#[test]
+fn thick_restarts_with_few_and_many_kept_vectors_match_the_exact_levels() {
+    let n = 14;
+    let op = XMaskOperator::new(&crate::oracle::tfim_chain(n, 1.0, 1.0)).unwrap();
+    let want = crate::oracle::tfim_exact_levels(n, 1.0, 1.0);
+    for basis in [8, 80] {
+        let p = LanczosParams {
+            k: 4,
+            tol: 1e-10,
+            method: Method::Lanczos,
+            basis,
+            ..LanczosParams::default()
+        };
+        let real = lowest_eigenpairs::<f64>(&op, &p, None).unwrap();
+        let complex = lowest_eigenpairs::<C64>(&op, &p, None).unwrap();
+        for (what, e, restarts) in [
+            ("real", &real.energies, real.thick_restarts),
+            ("complex", &complex.energies, complex.thick_restarts),
+        ] {
+            assert!(restarts > 0, "premise: basis {basis} restarts ({what})");
+            let d = max_diff(e, &want[..4]);
+            assert!(
+                d < 1e-9,
+                "basis {basis}, {what}: {d:e} from the exact levels"
+            );
+        }
+    }
+}

@@ -6,10 +6,10 @@ use serde::Serialize;
 use crate::ep::EpError as Error;
 use crate::hamiltonian::{Example, Model};
 use crate::linalg::{
-    lowest_eigenpairs_in, minres_projected_in, LanczosParams, LanczosWorkspace, MinresParams,
-    SolverError,
+    dot_all, lowest_eigenpairs_in, minres_projected_in, LanczosParams, LanczosWorkspace,
+    MinresParams, SolverError,
 };
-use crate::operator::XMaskOperator;
+use crate::operator::{LinearOperator, XMaskOperator};
 use crate::pauli::{Letter, PauliString, PauliSum};
 use crate::scalar::{Scalar, C64};
 use crate::state::{expectation_pauli, expectation_sum, matrix_element_pauli, memory};
@@ -141,6 +141,21 @@ pub(crate) fn ep_gradient_in(
     if let Some((comm, layout)) = crate::dist::ep_split(model.qubits, params) {
         return crate::dist::ep_gradient(model, theta, example, params, comm, layout);
     }
+    // On a pool thread: every parallel pass of the solves then forks from inside the pool,
+    // instead of the calling thread handing each pass to the pool and sleeping until it is
+    // done (a wake-up and a futex round trip per pass, hundreds per gradient). Inside the
+    // pool already (a trainer's parallel loop, a test's pool), it runs where it is.
+    rayon::scope(|_| ep_local(model, theta, example, params, workspace))
+}
+
+/// [`ep_gradient_in`] in this process (no `mpirun` split), on the calling thread.
+fn ep_local(
+    model: &Model,
+    theta: &[f64],
+    example: &Example,
+    params: &EpParams,
+    workspace: &mut EpWorkspace,
+) -> Result<(EpGradient, Option<ExactGradient>), Error> {
     let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
     let op0 = XMaskOperator::new(&h0)?;
     if op0.is_real() {
@@ -185,37 +200,39 @@ pub fn gradient_memory(n: usize, params: &EpParams, oracle: bool) -> crate::stat
     plan
 }
 
-/// One eigenstate with its evidence.
-struct Level<T> {
-    energy: f64,
-    state: Vec<T>,
-    residual: f64,
-    gap: Option<f64>,
+/// One eigenstate (this process's part of it, under `mpirun`) with its evidence.
+pub(crate) struct Level<T> {
+    pub(crate) energy: f64,
+    pub(crate) state: Vec<T>,
+    pub(crate) residual: f64,
+    pub(crate) gap: Option<f64>,
     /// The error bound of `gap` (see [`EpGradient::gap_error`]).
-    gap_error: Option<f64>,
-    matvecs: usize,
+    pub(crate) gap_error: Option<f64>,
+    pub(crate) matvecs: usize,
     /// Whether the level above came from the level's own Lanczos run
     /// ([`LanczosParams::gap_from_run`]), which does not see an exact degeneracy.
-    from_run: bool,
+    pub(crate) from_run: bool,
 }
 
 /// Level `level` of `op`, or with `follow`, the one of the lowest `level + 2` with the largest
-/// overlap with `follow`; with `gap`, the free level's neighbour above as well.
-fn solve_level<T: Scalar>(
-    op: &XMaskOperator,
+/// overlap with `follow`; with `gap`, the free level's neighbour above as well. The one rule
+/// of the one-process and the distributed EP gradients: `op` may hold a block of each vector
+/// (overlaps are summed over the processes).
+pub(crate) fn solve_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
     level: usize,
     lanczos: &LanczosParams,
     follow: Option<&[T]>,
     warm: bool,
     gap: bool,
     ws: &mut LanczosWorkspace<T>,
-) -> Result<(Level<T>, f64), Error> {
+) -> Result<(Level<T>, f64), SolverError> {
     // A clamped level is followed among the lowest `level + 2` (an excited level may cross a
     // neighbour as β grows); the clamped ground state is the ground state by definition, so it
     // needs neither the extra level nor the gap, only the warm start.
     let extra = usize::from(follow.is_some() && level > 0);
     let p = LanczosParams {
-        k: (level + 1 + extra).min(op.dim()),
+        k: (level + 1 + extra).min(op.global_dim()),
         gap: follow.is_none() && gap,
         ..lanczos.clone()
     };
@@ -223,7 +240,7 @@ fn solve_level<T: Scalar>(
     let mut s = lowest_eigenpairs_in::<T>(op, &p, start, ws)?;
     let (j, overlap) = match follow {
         Some(f) => (0..s.vectors.len())
-            .map(|j| (j, crate::state::dot(&s.vectors[j], f).abs2()))
+            .map(|j| (j, dot_all(op, &s.vectors[j], f).abs2()))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .unwrap_or((level, 1.0)),
         None => (level, 1.0),
@@ -263,9 +280,9 @@ fn solve_level<T: Scalar>(
 
 /// Operator applications a failed solve spent before it gave up (0 when it failed before
 /// the first one).
-fn products_spent(e: &Error) -> usize {
+pub(crate) fn products_spent(e: &SolverError) -> usize {
     match e {
-        Error::Solver(crate::linalg::SolverError::NotConverged { iterations, .. }) => *iterations,
+        SolverError::NotConverged { iterations, .. } => *iterations,
         _ => 0,
     }
 }
@@ -286,7 +303,7 @@ fn ep_impl<T: Scalar>(
         gap_from_run: params.level == 0,
         ..params.lanczos.clone()
     };
-    let (free, _) = solve_level::<T>(op0, params.level, &free_lanczos, None, false, gap, ws)?;
+    let (free, _) = solve_level::<T, _>(op0, params.level, &free_lanczos, None, false, gap, ws)?;
     // The oracle runs before the clamped solves so that a degenerate level is refused before
     // they are paid for.
     let oracle = if params.exact {
@@ -361,7 +378,7 @@ fn ep_impl<T: Scalar>(
         let solved = if pure_warm {
             // Should the pure start stall all the same, the mixed one below decides; the
             // products it spent count all the same.
-            match solve_level::<T>(&op, 0, &pure, Some(&free.state), true, false, ws) {
+            match solve_level::<T, _>(&op, 0, &pure, Some(&free.state), true, false, ws) {
                 Ok(s) => Some(s),
                 Err(e) => {
                     matvecs += products_spent(&e);
@@ -373,7 +390,7 @@ fn ep_impl<T: Scalar>(
         };
         let (lvl, ov) = match solved {
             Some(s) => s,
-            None => solve_level::<T>(
+            None => solve_level::<T, _>(
                 &op,
                 params.level,
                 &params.lanczos,
@@ -466,13 +483,16 @@ pub(crate) fn exact_gradient(
     if example.targets.is_empty() {
         return Err(EpError::NoTargets);
     }
-    let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
-    let op0 = XMaskOperator::new(&h0)?;
-    if op0.is_real() {
-        exact_impl::<f64>(model, example, params, &op0)
-    } else {
-        exact_impl::<C64>(model, example, params, &op0)
-    }
+    // On a pool thread, as `ep_gradient_in`.
+    rayon::scope(|_| {
+        let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
+        let op0 = XMaskOperator::new(&h0)?;
+        if op0.is_real() {
+            exact_impl::<f64>(model, example, params, &op0)
+        } else {
+            exact_impl::<C64>(model, example, params, &op0)
+        }
+    })
 }
 
 fn exact_impl<T: Scalar>(
@@ -482,7 +502,7 @@ fn exact_impl<T: Scalar>(
     op0: &XMaskOperator,
 ) -> Result<ExactGradient, Error> {
     let mut ws = LanczosWorkspace::<T>::new();
-    let (free, _) = solve_level::<T>(
+    let (free, _) = solve_level::<T, _>(
         op0,
         params.level,
         &params.lanczos,
