@@ -498,6 +498,20 @@ impl<T> Shared<T> {
     }
 }
 
+/// Bytes to which a pass's block buffer is aligned: a cache line, the width of an AVX-512
+/// register.
+const BUF_ALIGN: usize = 64;
+
+/// The `len` elements of `v` from its first address aligned to [`BUF_ALIGN`] bytes (`v` holds
+/// at least `BUF_ALIGN / size_of::<T>()` more). The amplitudes are 8 or 16 bytes and the
+/// allocator's addresses multiples of that, so the padding is a whole number of elements;
+/// were an address not, the block would only be unaligned (the kernels' loads allow it).
+fn aligned_block<T>(v: &mut [T], len: usize) -> &mut [T] {
+    let sz = std::mem::size_of::<T>();
+    let off = (BUF_ALIGN - v.as_ptr() as usize % BUF_ALIGN) % BUF_ALIGN / sz;
+    &mut v[off..off + len]
+}
+
 /// One pass over `psi`, skipping the blocks whose position has a bit outside `support`
 /// (they hold only zeros: [`FastRun::apply_from`]).
 fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa, support: usize) {
@@ -525,13 +539,18 @@ fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa, support: usi
     }
     let run = 1usize << low;
     let runs = 1usize << pass.high.len();
+    // The buffer is over-allocated by one cache line and used from its first 64-byte
+    // boundary: the allocator aligns it to 16 bytes only, and at an offset of 16 or 48 every
+    // 64-byte register load and store of the kernels splits across two cache lines.
+    let pad = BUF_ALIGN / std::mem::size_of::<Complex<F>>();
     (0..outer).into_par_iter().for_each_init(
-        || vec![Complex::<F>::default(); 1 << b],
+        || vec![Complex::<F>::default(); (1 << b) + pad],
         |buf, o| {
             let base = deposit(o, &pass.free);
             if base & !support != 0 {
                 return;
             }
+            let buf = aligned_block(buf, 1 << b);
             for c in 0..runs {
                 let start = base | deposit(c, &pass.high);
                 // SAFETY: `start..start + run` lies in `psi` (positions below `low` are
@@ -564,6 +583,19 @@ fn run_pass<F: Lane>(pass: &Pass, psi: &mut [Complex<F>], isa: Isa, support: usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_buffers_start_on_a_cache_line() {
+        for shift in 0..4 {
+            let mut v = vec![Complex::<f64>::default(); 64 + BUF_ALIGN / 16];
+            let b = aligned_block(&mut v[shift..], 60);
+            assert_eq!(b.as_ptr() as usize % BUF_ALIGN, 0, "shift {shift}");
+            assert_eq!(b.len(), 60);
+            let mut w = vec![Complex::<f32>::default(); 64 + BUF_ALIGN / 8];
+            let b = aligned_block(&mut w[shift..], 56);
+            assert_eq!(b.as_ptr() as usize % BUF_ALIGN, 0, "shift {shift}");
+        }
+    }
 
     /// Replays the recorded exchanges on a list of amplitude labels.
     fn replay(ops: &[Kern], b: usize) -> Vec<usize> {

@@ -851,3 +851,24 @@ fn a_run_from_a_known_support_leaves_the_zero_blocks_untouched() {
         }
     }
 }
+
+/// A run large enough for its start state's pages to be populated in parallel chunks (16 MiB
+/// in double, 8 MiB in single) equals the plain executor (the zero state itself:
+/// `circuit::zero_states_are_exact_on_fresh_pages_in_both_precisions`).
+#[test]
+fn a_run_from_a_populated_state_equals_the_plain_executor() {
+    // A 20-qubit run from the populated state, fast (both precisions) against the plain
+    // executor.
+    let c = random_table_circuit(20, 40, 2207);
+    let want = unitary_part_state_with(&c, &RunOptions::plain()).unwrap();
+    let got = in_pool(2, || {
+        unitary_part_state_with(&c, &RunOptions::default()).unwrap()
+    });
+    assert!(max_abs_diff(&got, &want) < 1e-12);
+    let single = RunOptions {
+        precision: Precision::Single,
+        ..RunOptions::default()
+    };
+    let got = in_pool(2, || unitary_part_state_with(&c, &single).unwrap());
+    assert!(max_abs_diff(&got, &want) < 1e-5);
+}
