@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Published OpenQASM 2 circuits (QASMBench) through qep and Qiskit Aer, as they are published.
+"""Published OpenQASM circuits (QASMBench, MQT Bench) through qep and Qiskit Aer, as published.
 
 Runs every `small` and `medium` circuit of a QASMBench checkout (github.com/pnnl/QASMBench) up
 to --max-qubits through `qep circuit run FILE --shots S --seed 1 --json` and through Aer
@@ -9,10 +9,12 @@ most 1.5 times (+ 0.01) the distance expected between two samples of one distrib
 larger of Aer against itself with another seed and the leading-order formula). Circuits that reset qubits mid-way are
 sampled with 1024 Aer shots (Aer runs every shot of them separately); the largest of those are
 run by qep only. A file that qep refuses is reported with qep's message; check it against
-Qiskit's own parser (some published files are malformed).
+Qiskit's own parser (some published files are malformed). Files that begin `OPENQASM 3` are read
+on Qiskit's side by `qasm3.loads` (needs qiskit-qasm3-import); --glob picks other layouts, e.g.
+MQT Bench exports written as `DIR/<name>/<name>.qasm`.
 
 Usage:  python benches/peers/qasmbench.py --root PATH/TO/QASMBench [--qep target/release/qep]
-            [--shots 8192] [--max-qubits 22]
+            [--shots 8192] [--max-qubits 22] [--glob 'small/*/*.qasm,medium/*/*.qasm']
 """
 import argparse
 import glob
@@ -24,7 +26,7 @@ import subprocess
 import time
 from collections import Counter
 
-from qiskit import qasm2, transpile
+from qiskit import qasm2, qasm3, transpile
 from qiskit_aer import AerSimulator
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,14 +39,17 @@ def main():
     ap.add_argument("--qep", default=os.path.join(ROOT, "target", "release", "qep"))
     ap.add_argument("--shots", type=int, default=8192)
     ap.add_argument("--max-qubits", type=int, default=22)
+    ap.add_argument("--glob", default="small/*/*.qasm,medium/*/*.qasm",
+                    help="comma-separated patterns under --root")
     a = ap.parse_args()
     sim = AerSimulator(method="statevector")
-    files = sorted(glob.glob(f"{a.root}/small/*/*.qasm") + glob.glob(f"{a.root}/medium/*/*.qasm"))
+    files = sorted(f for g in a.glob.split(",") for f in glob.glob(os.path.join(a.root, g)))
     files = [f for f in files if "transpiled" not in f]
     verdicts = []
     for f in files:
         txt = open(f).read()
         nq = sum(int(m) for m in re.findall(r"qreg\s+\w+\[(\d+)\]", txt))
+        nq += sum(int(m) for m in re.findall(r"\bqubit\[(\d+)\]", txt))
         name = os.path.relpath(f, a.root)
         if nq > a.max_qubits:
             print(f"{name}: {nq} qubits, skipped (> {a.max_qubits})")
@@ -63,7 +68,10 @@ def main():
                   f"(mid-circuit resets, {len(txt) // 1000} kB)", flush=True)
             verdicts.append("qep only")
             continue
-        qc = qasm2.loads(txt, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+        if re.match(r"\s*(//[^\n]*\n\s*)*OPENQASM\s+3", txt):
+            qc = qasm3.loads(txt)
+        else:
+            qc = qasm2.loads(txt, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
         if qc.num_clbits == 0:
             qc.measure_all()
         na = 1024 if "reset" in txt else a.shots
