@@ -50,6 +50,8 @@ def main():
         txt = open(f).read()
         nq = sum(int(m) for m in re.findall(r"qreg\s+\w+\[(\d+)\]", txt))
         nq += sum(int(m) for m in re.findall(r"\bqubit\[(\d+)\]", txt))
+        hw = [int(m) for m in re.findall(r"\$(\d+)", txt)]
+        nq = max([nq] + [h + 1 for h in hw])  # hardware qubits: `$0 … $n` wide
         name = os.path.relpath(f, a.root)
         if nq > a.max_qubits:
             print(f"{name}: {nq} qubits, skipped (> {a.max_qubits})")
