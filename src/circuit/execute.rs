@@ -463,60 +463,9 @@ pub fn zero_state(qubits: usize) -> Vec<C64> {
 
 /// `|0…0⟩` on `qubits` qubits in the precision of `A`. Does not check memory.
 pub fn zero_state_of<A: Amp>(qubits: usize) -> Vec<A> {
-    let mut psi = zeroed_populated::<A>(1usize << qubits);
+    let mut psi = crate::state::memory::zeroed_populated::<A>(1usize << qubits);
     psi[0] = A::from_c64(C64::new(1.0, 0.0));
     psi
-}
-
-/// Bytes of the ranges in which [`zeroed_populated`] has the kernel fault in a state's pages,
-/// one range per task of the thread pool.
-const POPULATE_CHUNK: usize = 8 << 20;
-
-/// A zero vector of `len` amplitudes whose pages are all mapped before the run: the
-/// allocator's zeroed memory (fresh pages for a large state, not written by a zeroing pass),
-/// faulted in as ordinary 4 KiB pages by `madvise(MADV_POPULATE_WRITE)` (Linux ≥ 5.14) over
-/// ranges of [`POPULATE_CHUNK`] bytes in parallel.
-///
-/// Why not fault them in from the block passes, on transparent huge pages as before: this
-/// virtual machine returns free 2 MiB blocks to its host a few seconds after they are freed,
-/// and a fresh huge page must come from such a block, so every one cost the host's faults
-/// (256 MiB: 0.6–1.0 s of system time after a pause, in any process); 4 KiB pages are taken
-/// from the guest's smaller free blocks first, and one `madvise` call faults them in without
-/// the zero-page mapping and copy-on-write fault a pass that reads a page before writing it
-/// takes (256 MiB: 0.08–0.10 s of system time). Where the call fails (older kernels) the pages
-/// are faulted in by the passes, as before.
-fn zeroed_populated<A: Amp>(len: usize) -> Vec<A> {
-    let layout = std::alloc::Layout::array::<A>(len).expect("state size overflows");
-    if layout.size() == 0 {
-        return Vec::new();
-    }
-    // SAFETY: the layout has a nonzero size.
-    let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<A>();
-    if p.is_null() {
-        std::alloc::handle_alloc_error(layout);
-    }
-    #[cfg(target_os = "linux")]
-    {
-        let page = 4096;
-        let start = (p as usize).div_ceil(page) * page;
-        let end = (p as usize + layout.size()) / page * page;
-        if end > start + POPULATE_CHUNK {
-            let chunks = (end - start).div_ceil(POPULATE_CHUNK);
-            (0..chunks).into_par_iter().for_each(|c| {
-                let a = start + c * POPULATE_CHUNK;
-                let b = (a + POPULATE_CHUNK).min(end);
-                // SAFETY: `a..b` lies inside the allocation, page-aligned; populating pages
-                // maps them without changing their (zero) contents. A failure is harmless:
-                // the pages are then faulted in on first touch.
-                unsafe {
-                    libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_POPULATE_WRITE);
-                }
-            });
-        }
-    }
-    // SAFETY: `p` was allocated by the global allocator with the layout of `len` elements of
-    // `A`, and all-zero bytes are a valid amplitude (`Zeroable`).
-    unsafe { Vec::from_raw_parts(p, len, len) }
 }
 
 /// Runs `circuit` once from `|0…0⟩` with measurement draws seeded by `seed`.

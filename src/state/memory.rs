@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+use rayon::prelude::*;
+
 /// Not enough memory for an allocation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{what} needs {} but only {} is available{}; use fewer qubits or free memory",
@@ -248,7 +250,6 @@ pub fn filled_with<T: Copy + Default + Send + Sync>(
     len: usize,
     fill: impl Fn(usize, &mut [T]) + Sync,
 ) -> Vec<T> {
-    use rayon::prelude::*;
     let mut v: Vec<T> = Vec::with_capacity(len);
     // Default-initialised in place and then handed to `fill`: the `Default` write and the
     // `fill` write land in the same cache lines, so the page is touched once.
@@ -273,53 +274,53 @@ pub fn filled_with<T: Copy + Default + Send + Sync>(
     v
 }
 
-/// Bytes from which [`zeroed_untouched`] asks the kernel for transparent huge pages.
-const HUGE_FROM: usize = 4 << 20;
+/// Bytes of the ranges in which [`zeroed_populated`] has the kernel fault in a vector's pages,
+/// one range per task of the thread pool.
+const POPULATE_CHUNK: usize = 8 << 20;
 
-/// Asks for transparent huge pages over the whole pages of `bytes` bytes at address `p` (an
-/// allocation of the caller's) when they are at least `HUGE_FROM` bytes (Linux only).
-fn advise_huge(p: usize, bytes: usize) {
-    #[cfg(target_os = "linux")]
-    if bytes >= HUGE_FROM {
-        // SAFETY: the range lies inside the caller's allocation; madvise only gives the
-        // kernel a hint about it, and its failure (e.g. THP disabled) is harmless.
-        unsafe {
-            let page = 4096;
-            let start = p.div_ceil(page) * page;
-            let end = (p + bytes) / page * page;
-            if end > start {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (p, bytes, HUGE_FROM);
-}
-
-/// A zero vector of `len` elements taken from the allocator's zeroed memory, on transparent
-/// huge pages where the kernel gives them (`madvise(MADV_HUGEPAGE)`, Linux), and no pass
-/// writing its zeros: a large allocation is fresh pages that the kernel clears on their first
-/// touch, so [`zeroed`]'s explicit zeroing would write every byte a second time. The first
-/// touch then happens in the caller's own first pass, which must be parallel for the clearing
-/// to be (the circuit executor's block passes are); [`zeroed`] touches the pages in parallel
-/// itself.
+/// A zero vector of `len` elements whose pages are all mapped before it is used (the circuit
+/// executor's state): the allocator's zeroed memory (fresh pages for a large vector, not
+/// written by a zeroing pass as [`zeroed`] does),
+/// faulted in as ordinary 4 KiB pages by `madvise(MADV_POPULATE_WRITE)` (Linux ≥ 5.14) over
+/// ranges of [`POPULATE_CHUNK`] bytes in parallel.
 ///
-/// Huge pages here, unlike [`zeroed`]: the circuit executor's block passes fault its state in
-/// run by run, and on the idle machine 4 KiB pages cost it more system time than 2 MiB ones
-/// (layered 22-qubit circuit, whole process: 0.12–0.14 s of system time and 0.23–0.25 s wall
-/// with the hint, 0.38–0.47 s and 0.44–0.54 s without).
-///
-pub fn zeroed_untouched<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
+/// Why not fault them in from the block passes, on transparent huge pages as before: this
+/// virtual machine returns free 2 MiB blocks to its host a few seconds after they are freed,
+/// and a fresh huge page must come from such a block, so every one cost the host's faults
+/// (256 MiB: 0.6–1.0 s of system time after a pause, in any process); 4 KiB pages are taken
+/// from the guest's smaller free blocks first, and one `madvise` call faults them in without
+/// the zero-page mapping and copy-on-write fault a pass that reads a page before writing it
+/// takes (256 MiB: 0.08–0.10 s of system time). Where the call fails (older kernels) the pages
+/// are faulted in by the passes, as before.
+pub fn zeroed_populated<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
     let layout = std::alloc::Layout::array::<T>(len).expect("vector size overflows");
     if layout.size() == 0 {
-        return (0..len).map(|_| T::zeroed()).collect();
+        return Vec::new();
     }
     // SAFETY: the layout has a nonzero size.
     let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
     if p.is_null() {
         std::alloc::handle_alloc_error(layout);
     }
-    advise_huge(p as usize, layout.size());
+    #[cfg(target_os = "linux")]
+    {
+        let page = 4096;
+        let start = (p as usize).div_ceil(page) * page;
+        let end = (p as usize + layout.size()) / page * page;
+        if end > start + POPULATE_CHUNK {
+            let chunks = (end - start).div_ceil(POPULATE_CHUNK);
+            (0..chunks).into_par_iter().for_each(|c| {
+                let a = start + c * POPULATE_CHUNK;
+                let b = (a + POPULATE_CHUNK).min(end);
+                // SAFETY: `a..b` lies inside the allocation, page-aligned; populating pages
+                // maps them without changing their (zero) contents. A failure is harmless:
+                // the pages are then faulted in on first touch.
+                unsafe {
+                    libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_POPULATE_WRITE);
+                }
+            });
+        }
+    }
     // SAFETY: `p` was allocated by the global allocator with the layout of `len` elements of
     // `T`, and all-zero bytes are a valid `T` (`Zeroable`).
     unsafe { Vec::from_raw_parts(p, len, len) }

@@ -255,6 +255,55 @@ fn openqasm3_inputs_are_bound_with_param_and_required() {
     );
 }
 
+/// Hardware qubits `$n` (what `qiskit.qasm3.dumps` writes for a transpiled circuit): the
+/// circuit is `$0 … $n` wide as Qiskit's importer reads it, unused qubits stay in |0⟩, and a
+/// program may not mix them with declared qubits.
+#[test]
+fn openqasm3_hardware_qubits_address_a_physical_circuit() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(
+            &f,
+            format!("OPENQASM 3.0;\ninclude \"stdgates.inc\";\n{body}"),
+        )
+        .unwrap();
+        f.to_str().unwrap().to_string()
+    };
+    // x on $3 only: four qubits wide, the bits read $3 = 1, $0 = 0 (c[1] c[0] = "10").
+    let p = write(
+        "x.qasm",
+        "bit[2] c;\nx $3;\nc[0] = measure $0;\nc[1] = measure $3;\n",
+    );
+    let v = json_of(qep().args(["circuit", "run", &p, "--shots", "40", "--json"]));
+    assert_eq!(v["qubits"], 4, "{v}");
+    assert_eq!(v["counts"]["10"], 40, "{v}");
+    // A Bell pair on $2 and $0 through a gate definition: only "00" and "11", each about half
+    // (400 shots: σ = 10, so 200 ± 60 is 6σ).
+    let p = write(
+        "bell.qasm",
+        "gate bell a, b { h a; cx a, b; }\nbit[2] c;\nbell $2, $0;\n\
+         c[0] = measure $0;\nc[1] = measure $2;\n",
+    );
+    let v = json_of(qep().args([
+        "circuit", "run", &p, "--shots", "400", "--seed", "3", "--json",
+    ]));
+    assert_eq!(v["qubits"], 3, "{v}");
+    let counts = v["counts"].as_object().unwrap();
+    assert!(counts.keys().all(|k| k == "00" || k == "11"), "{v}");
+    let ones = counts.get("11").and_then(Value::as_u64).unwrap_or(0);
+    assert!((140..=260).contains(&ones), "{v}");
+    // Declared and hardware qubits together are refused, whichever comes first.
+    for body in [
+        "qubit[2] q;\nbit[1] c;\nx $0;\n",
+        "bit[1] c;\nx $0;\nqubit[2] q;\n",
+    ] {
+        let p = write("mixed.qasm", body);
+        let err = fails(qep().args(["circuit", "run", &p]));
+        assert!(err.contains("one program uses one or the other"), "{err}");
+    }
+}
+
 #[test]
 fn hostile_programs_give_located_errors_and_exit_1() {
     let cases = [

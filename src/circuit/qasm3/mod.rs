@@ -6,7 +6,8 @@
 //! (nested, with parameters), gate calls (every name of [`super::gates::TABLE`], `U`),
 //! `c[i] = measure q[j];` (and whole registers), `reset`, `barrier`, `gphase` (a global phase:
 //! no effect), `if (c == k) { … }` on a register or a bit (with `else` on a bit), and
-//! `input float θ;` parameters bound by the caller. Loops, subroutines, `switch`, timing
+//! `input float θ;` parameters bound by the caller, and hardware qubits `$n` (physical addressing,
+//! as `dumps` writes a transpiled circuit: `$0 … $n` wide, as Qiskit's importer reads it). Loops, subroutines, `switch`, timing
 //! (`delay`, `box`, durations), gate modifiers, calibrations and includes of other files are
 //! refused with a located error naming the construct.
 //!
@@ -71,12 +72,16 @@ pub fn parse_qasm3(src: &str, params: &[(String, f64)]) -> Result<Circuit, Circu
                 circuit: Circuit::default(),
                 here: 0,
                 depth: 0,
+                hardware: std::cell::Cell::new(0),
             };
             for (k, stmt) in ctx.program().stmts().iter().enumerate() {
                 l.here = offsets.get(k).copied().unwrap_or(0);
                 l.stmt(stmt, None)?;
             }
-            Ok(l.circuit)
+            let width = l.hardware.get();
+            let mut circuit = l.circuit;
+            circuit.qubits = circuit.qubits.max(width);
+            Ok(circuit)
         });
     let joined = worker.map_err(|e| CircuitError::Read {
         file: "<OpenQASM 3 parser thread>".into(),
@@ -127,6 +132,10 @@ struct Lowering<'a> {
     /// Byte offset of the top-level statement being lowered.
     here: usize,
     depth: usize,
+    /// One more than the highest hardware qubit `$n` named so far (0: none). Qiskit's
+    /// importer makes a physical circuit `$0 … $n` wide, qubit `k` being `$k`; the circuit's
+    /// width is raised to this when lowering ends.
+    hardware: std::cell::Cell<usize>,
 }
 
 enum Callee<'d> {
@@ -141,6 +150,41 @@ impl Lowering<'_> {
 
     fn refuse(&self, what: &str) -> CircuitError {
         unsupported(self.src, self.here, what)
+    }
+
+    /// Qubit `n` of hardware qubit `$n`, as Qiskit's importer reads physical addressing: the
+    /// circuit is `$0 … $n` wide (the highest `$n` in the program), with no declared qubits
+    /// beside them and none inside a gate definition, whose body names only its arguments.
+    fn hardware_qubit(&self, name: &str, env: &Env, quantum: bool) -> Result<usize, CircuitError> {
+        if !quantum {
+            return Err(self.refuse("a hardware qubit ($n) where a classical bit is expected"));
+        }
+        if !env.qubits.is_empty() {
+            return Err(self.refuse("a hardware qubit ($n) inside a gate definition"));
+        }
+        if !self.circuit.qregs.is_empty() {
+            return Err(self.refuse(
+                "a hardware qubit ($n) in a program that declares qubits: one program uses one or the other",
+            ));
+        }
+        let n: usize = name
+            .strip_prefix('$')
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| self.refuse("a hardware qubit name other than `$` and digits"))?;
+        if n >= MAX_QUBITS {
+            let (line, col) = self.at();
+            return Err(CircuitError::Syntax {
+                line,
+                col,
+                found: format!("hardware qubit ${n}"),
+                expected: format!(
+                    "at most {MAX_QUBITS} qubits (`$0` to `${}`)",
+                    MAX_QUBITS - 1
+                ),
+            });
+        }
+        self.hardware.set(self.hardware.get().max(n + 1));
+        Ok(n)
     }
 
     fn bad(&self, gate: &str, problem: String) -> CircuitError {
@@ -182,6 +226,11 @@ impl Lowering<'_> {
             Type::QubitArray(ArrayDims::D1(n)) | Type::BitArray(ArrayDims::D1(n), _) => (*n, false),
             t => return Err(self.refuse(&format!("a declaration of type {t:?}"))),
         };
+        if quantum && self.hardware.get() > 0 {
+            return Err(self.refuse(
+                "a qubit declaration after hardware qubits ($n): one program uses one or the other",
+            ));
+        }
         let name = self.name(&id);
         let (regs, total) = if quantum {
             (&mut self.circuit.qregs, &mut self.circuit.qubits)
@@ -362,8 +411,10 @@ impl Lowering<'_> {
                 };
                 (self.id(ii.identifier())?, Some(idx))
             }
-            Expr::GateOperand(GateOperand::HardwareQubit(_)) | Expr::HardwareQubit(_) => {
-                return Err(self.refuse("a hardware qubit ($n)"))
+            Expr::GateOperand(GateOperand::HardwareQubit(h)) | Expr::HardwareQubit(h) => {
+                return self
+                    .hardware_qubit(h.identifier(), env, quantum)
+                    .map(|q| vec![q]);
             }
             _ => return Err(self.refuse("this operand")),
         };
