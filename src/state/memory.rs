@@ -282,7 +282,7 @@ const POPULATE_CHUNK: usize = 8 << 20;
 /// executor's state): the allocator's zeroed memory (fresh pages for a large vector, not
 /// written by a zeroing pass as [`zeroed`] does),
 /// faulted in as ordinary 4 KiB pages by `madvise(MADV_POPULATE_WRITE)` (Linux ≥ 5.14) over
-/// ranges of [`POPULATE_CHUNK`] bytes in parallel.
+/// ranges of 8 MiB in parallel.
 ///
 /// Why not fault them in from the block passes, on transparent huge pages as before: this
 /// virtual machine returns free 2 MiB blocks to its host a few seconds after they are freed,
