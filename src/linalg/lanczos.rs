@@ -184,10 +184,18 @@ fn solve<T: Scalar>(
             Method::Lanczos => false,
             Method::Auto => dim <= DENSE_AUTO_DIM,
         };
+    // A warm start handed over by value serves a solve given none; otherwise it is a spare.
+    let mut owned = ws.pending_start.take();
+    if dense || start.is_some() {
+        if let Some(v) = owned.take() {
+            ws.give(v);
+        }
+    }
     if dense {
         return dense_pairs(op, params, wanted);
     }
     let (two_pass, cap) = plan_basis(op, params, wanted, ws)?;
+    let mut owned = owned.filter(|v| v.len() == dim);
     let mut stats = Stats::default();
     let mut locked: Vec<Vec<T>> = Vec::with_capacity(wanted);
     let mut energies = Vec::with_capacity(wanted);
@@ -200,7 +208,10 @@ fn solve<T: Scalar>(
     let mut level = 0;
     while level < wanted {
         let second = gap_in_run && level + 2 == wanted;
-        let v0 = start_vector(op, params, start, level, ws);
+        let v0 = match owned.take() {
+            Some(v) if level == 0 => owned_start(op, params, v, ws),
+            _ => start_vector(op, params, start, level, ws),
+        };
         let ((e, y, r), next) = find_level(
             op, &locked, v0, params, cap, two_pass, second, ws, &mut stats,
         )
@@ -294,6 +305,34 @@ fn start_vector<T: Scalar, A: LinearOperator<T> + ?Sized>(
             normalize_all(op, &mut v0);
         }
     }
+    v0
+}
+
+/// [`start_vector`] for level 0 from a warm start given by value (see
+/// [`LanczosWorkspace::set_start`]): the same vector, bit for bit, as from the same start
+/// borrowed, formed in the start's own vector when nothing is mixed in.
+fn owned_start<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
+    params: &LanczosParams,
+    mut s: Vec<T>,
+    ws: &mut LanczosWorkspace<T>,
+) -> Vec<T> {
+    let n0 = norm_all(op, &s);
+    // As a borrowed start: a zero (or non-finite) one leaves the seeded random start.
+    if n0.is_nan() || n0 <= 0.0 {
+        ws.give(s);
+        return start_vector(op, params, None, 0, ws);
+    }
+    if params.warm_mix <= 0.0 {
+        scale(T::from_f64(1.0 / n0), &mut s);
+        return s;
+    }
+    let mut v0 = ws.take(op.dim(), 0);
+    kernels::random_fill(&mut v0, params.seed, op.global_offset());
+    normalize_all(op, &mut v0);
+    scale(T::from_f64(params.warm_mix), &mut v0);
+    axpy(T::from_f64(1.0 / n0), &s, &mut v0);
+    ws.give(s);
     v0
 }
 
@@ -531,22 +570,30 @@ fn combine<T: Scalar>(basis: &[Vec<T>], s: &[Vec<f64>], ys: &mut [Vec<T>]) {
             g.push(c);
         }
     }
-    let work = |(ci, mut g): (usize, Vec<&mut [T]>)| {
-        let off = ci * CHUNK;
-        for (i, v) in basis.iter().enumerate() {
-            for (yc, sc) in g.iter_mut().zip(s) {
-                let a = T::from_f64(sc[i]);
-                let n = yc.len();
-                for (b, &x) in yc.iter_mut().zip(&v[off..off + n]) {
-                    *b += a * x;
-                }
-            }
-        }
-    };
+    let work = |(ci, mut g): (usize, Vec<&mut [T]>)| combine_chunk(basis, s, ci * CHUNK, &mut g);
     if len < 1 << 15 {
         groups.into_iter().enumerate().for_each(work);
     } else {
         groups.into_par_iter().enumerate().for_each(work);
+    }
+}
+
+crate::wide_kernel! {
+    /// One chunk of [`combine`]: the rows `off..` of every output.
+    fn combine_chunk<T>(basis: &[Vec<T>], s: &[Vec<f64>], off: usize, g: &mut [&mut [T]])
+        => combine_chunk_impl;
+}
+
+#[inline(always)]
+fn combine_chunk_impl<T: Scalar>(basis: &[Vec<T>], s: &[Vec<f64>], off: usize, g: &mut [&mut [T]]) {
+    for (i, v) in basis.iter().enumerate() {
+        for (yc, sc) in g.iter_mut().zip(s) {
+            let a = T::from_f64(sc[i]);
+            let n = yc.len();
+            for (b, &x) in yc.iter_mut().zip(&v[off..off + n]) {
+                *b += a * x;
+            }
+        }
     }
 }
 

@@ -372,13 +372,34 @@ fn ep_impl<T: Scalar>(
         warm_mix: 0.0,
         ..params.lanczos.clone()
     };
+    // The pure start of the second clamped solve: `2ψ₀ − ψ₊` (ψ₊ in ψ₀'s phase), which is
+    // ψ₋ up to O(β²) where ψ₀ is only within O(β) (ψ(±β) = ψ₀ ± β ψ' + O(β²)), so that solve
+    // starts from a residual about β times smaller. It lies as close to ψ₀ as ψ₊ does, so
+    // under the gap condition above its overlap with ψ₋ stays bounded away from zero
+    // (sin θ ≤ 1/3 + 1/3) and no level can come from below unseen.
+    let mut extrapolated: Option<Vec<T>> = None;
     for &b in &betas {
         let h = model.hamiltonian(theta, Some(example), b)?;
         let op = XMaskOperator::new(&h)?;
         let solved = if pure_warm {
+            // The extrapolated start goes to the workspace by value (its vector becomes the
+            // run's first, as the free state's copy would): no vector besides the
+            // workspace's is held during the solve.
+            let start = match extrapolated.take() {
+                Some(x) => {
+                    ws.set_start(x);
+                    None
+                }
+                None => Some(&free.state[..]),
+            };
             // Should the pure start stall all the same, the mixed one below decides; the
             // products it spent count all the same.
-            match solve_level::<T, _>(&op, 0, &pure, Some(&free.state), true, false, ws) {
+            match solve_level::<T, _>(&op, 0, &pure, start, true, false, ws) {
+                // The overlap reported is the one with the free state, whatever the start.
+                Ok((lvl, _)) if start.is_none() => {
+                    let ov = dot_all(&op, &free.state, &lvl.state).abs2();
+                    Some((lvl, ov))
+                }
                 Ok(s) => Some(s),
                 Err(e) => {
                     matvecs += products_spent(&e);
@@ -404,7 +425,11 @@ fn ep_impl<T: Scalar>(
         residuals.push(lvl.residual);
         overlaps.push(ov);
         clamped.push(expect_all(&lvl.state)?);
-        ws.give(lvl.state);
+        if pure_warm && clamped.len() < betas.len() {
+            extrapolated = Some(extrapolate(&op, &free.state, lvl.state));
+        } else {
+            ws.give(lvl.state);
+        }
     }
     let ((a, sa), (b, sb), scale) = if params.one_sided {
         let a0 = expect_all(&free.state)?;
@@ -455,6 +480,31 @@ fn ep_impl<T: Scalar>(
         shots_total: params.shots.map(|s| s * groups * measured_states),
     };
     Ok((g, oracle))
+}
+
+/// `2ψ₀ − e^{−iφ} ψ₊` with `e^{iφ}` the phase of `⟨ψ₀|ψ₊⟩` (unnormalised; the solver
+/// normalises its start), in a vector of the workspace: the clamped state at `−β` from the
+/// free state `ψ₀` and the clamped state `ψ₊` at `+β`, to second order in β. Formed in
+/// `plus`'s own vector.
+fn extrapolate<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
+    psi0: &[T],
+    mut plus: Vec<T>,
+) -> Vec<T> {
+    let ov = dot_all(op, psi0, &plus).to_c64();
+    let norm = ov.norm();
+    let phase = if norm > 0.0 {
+        C64::new(ov.re / norm, -ov.im / norm)
+    } else {
+        C64::new(1.0, 0.0)
+    };
+    // A real state's overlap is real: its phase is a sign.
+    let minus_phase = T::from_c64(-phase).unwrap_or_else(|| T::from_f64(-phase.re.signum()));
+    let two = T::from_f64(2.0);
+    for (x, &p0) in plus.iter_mut().zip(psi0) {
+        *x = two * p0 + minus_phase * *x;
+    }
+    plus
 }
 
 /// The EP estimate from the parameters' expectations (Eq. 28): `(a_k − b_k)/2β` with `a`, `b`

@@ -30,18 +30,7 @@ pub(in crate::linalg) fn dots<T: Scalar>(w: &[T], vs: &[&[T]], out: &mut [T]) {
     assert!(m <= MAX_FUSED + 1 && out.len() >= m, "too many vectors");
     assert!(vs.iter().all(|v| v.len() == w.len()), "length mismatch");
     let len = w.len();
-    let work = |start: usize, wc: &[T]| -> [T; MAX_FUSED + 1] {
-        let mut acc = [T::zero(); MAX_FUSED + 1];
-        for (a, v) in acc.iter_mut().zip(vs) {
-            let vc = &v[start..start + wc.len()];
-            let mut lanes = [T::zero(); 4];
-            for (k, (&x, &y)) in vc.iter().zip(wc).enumerate() {
-                lanes[k & 3] += x.conj() * y;
-            }
-            *a = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-        }
-        acc
-    };
+    let work = |start: usize, wc: &[T]| dots_chunk(vs, start, wc);
     let mut parts = [[T::zero(); MAX_FUSED + 1]; PARTS];
     if len < SERIAL_BELOW {
         parts[0] = work(0, w);
@@ -55,6 +44,31 @@ pub(in crate::linalg) fn dots<T: Scalar>(w: &[T], vs: &[&[T]], out: &mut [T]) {
     for (i, o) in out.iter_mut().take(m).enumerate() {
         *o = parts.iter().fold(T::zero(), |s, p| s + p[i]);
     }
+}
+
+crate::wide_kernel! {
+    /// `⟨vs[i][start..], wc⟩` for every `i`: one chunk of [`dots`].
+    fn dots_chunk<T>(vs: &[&[T]], start: usize, wc: &[T]) -> [T; MAX_FUSED + 1] => dots_chunk_impl;
+}
+
+#[inline(always)]
+fn dots_chunk_impl<T: Scalar>(vs: &[&[T]], start: usize, wc: &[T]) -> [T; MAX_FUSED + 1] {
+    let mut acc = [T::zero(); MAX_FUSED + 1];
+    for (a, v) in acc.iter_mut().zip(vs) {
+        let vc = &v[start..start + wc.len()];
+        let mut lanes = [T::zero(); 4];
+        let split = vc.len() - vc.len() % 4;
+        for (x, y) in vc[..split].chunks_exact(4).zip(wc[..split].chunks_exact(4)) {
+            for l in 0..4 {
+                lanes[l] += x[l].conj() * y[l];
+            }
+        }
+        for (k, (&x, &y)) in vc[split..].iter().zip(&wc[split..]).enumerate() {
+            lanes[k] += x.conj() * y;
+        }
+        *a = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    }
+    acc
 }
 
 /// One Lanczos step's update, in one pass, returning `‖w‖²` of the result:
@@ -90,43 +104,8 @@ pub(in crate::linalg) fn recurrence<T: Scalar>(
     // `u` is written only when it changes (a run's first vector is normalised already).
     let rescale = inv != 1.0;
     let len = w.len();
-    // Sub-blocks small enough to stay in L1 while the orthogonalisation and the norm go over
-    // them again; every loop below is a plain zip, which vectorises.
-    const BLOCK: usize = 512;
     let work = |start: usize, wc: &mut [T], uc: &mut [T]| -> f64 {
-        let mut acc = [0.0f64; 4];
-        for (bi, (wb, ub)) in wc.chunks_mut(BLOCK).zip(uc.chunks_mut(BLOCK)).enumerate() {
-            let at = start + bi * BLOCK;
-            let n = wb.len();
-            match prev {
-                Some((beta, p)) => {
-                    let b = T::from_f64(beta);
-                    for ((x, y), &z) in wb.iter_mut().zip(ub.iter_mut()).zip(&p[at..at + n]) {
-                        *x = *x * s - a * *y - b * z;
-                        if rescale {
-                            *y *= s;
-                        }
-                    }
-                }
-                None => {
-                    for (x, y) in wb.iter_mut().zip(ub.iter_mut()) {
-                        *x = *x * s - a * *y;
-                        if rescale {
-                            *y *= s;
-                        }
-                    }
-                }
-            }
-            for (y, &c) in ys.iter().zip(cs) {
-                for (x, &z) in wb.iter_mut().zip(&y[at..at + n]) {
-                    *x -= c * z;
-                }
-            }
-            for (k, x) in wb.iter().enumerate() {
-                acc[k & 3] += x.abs2();
-            }
-        }
-        (acc[0] + acc[1]) + (acc[2] + acc[3])
+        recurrence_chunk(start, wc, uc, s, a, prev, ys, cs, rescale)
     };
     if len < SERIAL_BELOW {
         return work(0, w, u);
@@ -139,6 +118,88 @@ pub(in crate::linalg) fn recurrence<T: Scalar>(
         .enumerate()
         .for_each(|(i, ((wc, uc), p))| *p = work(i * chunk, wc, uc));
     parts.iter().sum()
+}
+
+crate::wide_kernel! {
+    /// One chunk of [`recurrence`] (`wc`, `uc` from index `start`), returning its `‖w‖²`.
+    fn recurrence_chunk<T>(
+        start: usize,
+        wc: &mut [T],
+        uc: &mut [T],
+        s: T,
+        a: T,
+        prev: Option<(f64, &[T])>,
+        ys: &[&[T]],
+        cs: &[T],
+        rescale: bool,
+    ) -> f64 => recurrence_chunk_impl;
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn recurrence_chunk_impl<T: Scalar>(
+    start: usize,
+    wc: &mut [T],
+    uc: &mut [T],
+    s: T,
+    a: T,
+    prev: Option<(f64, &[T])>,
+    ys: &[&[T]],
+    cs: &[T],
+    rescale: bool,
+) -> f64 {
+    // Sub-blocks small enough to stay in L1 while the orthogonalisation and the norm go over
+    // them again; every loop below is a plain zip, which vectorises (the choice between
+    // rescaling `u` or not is made outside the loops, which a branch per entry kept scalar).
+    const BLOCK: usize = 512;
+    let mut acc = [0.0f64; 4];
+    for (bi, (wb, ub)) in wc.chunks_mut(BLOCK).zip(uc.chunks_mut(BLOCK)).enumerate() {
+        let at = start + bi * BLOCK;
+        let n = wb.len();
+        match (prev, rescale) {
+            (Some((beta, p)), true) => {
+                let b = T::from_f64(beta);
+                for ((x, y), &z) in wb.iter_mut().zip(ub.iter_mut()).zip(&p[at..at + n]) {
+                    *x = *x * s - a * *y - b * z;
+                    *y *= s;
+                }
+            }
+            (Some((beta, p)), false) => {
+                let b = T::from_f64(beta);
+                for ((x, y), &z) in wb.iter_mut().zip(ub.iter()).zip(&p[at..at + n]) {
+                    *x = *x * s - a * *y - b * z;
+                }
+            }
+            (None, true) => {
+                for (x, y) in wb.iter_mut().zip(ub.iter_mut()) {
+                    *x = *x * s - a * *y;
+                    *y *= s;
+                }
+            }
+            (None, false) => {
+                for (x, y) in wb.iter_mut().zip(ub.iter()) {
+                    *x = *x * s - a * *y;
+                }
+            }
+        }
+        for (y, &c) in ys.iter().zip(cs) {
+            for (x, &z) in wb.iter_mut().zip(&y[at..at + n]) {
+                *x -= c * z;
+            }
+        }
+        // Four interleaved sums, entry `k` of the block into lane `k mod 4` (blocks start at
+        // multiples of four).
+        let split = n - n % 4;
+        for q in wb[..split].chunks_exact(4) {
+            for l in 0..4 {
+                acc[l] += q[l].abs2();
+            }
+        }
+        for (l, x) in wb[split..].iter().enumerate() {
+            acc[l] += x.abs2();
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
 /// `v_c ← Σ_r s[r·k + c] v_r` for `c < k`, over the `n = basis.len()` vectors, in place: the
@@ -174,28 +235,8 @@ pub(super) fn rotate_front<T: Scalar>(basis: &mut [Vec<T>], s: &[f64], k: usize)
             g.push(c);
         }
     }
-    let work = |tmp: &mut Vec<T>, (ci, g): (usize, Vec<&mut [T]>)| {
-        let (off, rows) = (ci * CHUNK, g[0].len());
-        tmp.clear();
-        tmp.resize(k * rows, T::zero());
-        for r in 0..n {
-            let src: &[T] = if r < k {
-                &g[r][..]
-            } else {
-                &back[r - k][off..off + rows]
-            };
-            // One contiguous multiply-add per (source, result) pair: vectorised, and the
-            // chunk's `k` results stay in cache while the sources stream past.
-            for (c, out) in tmp.chunks_mut(rows).enumerate() {
-                let a = T::from_f64(s[r * k + c]);
-                for (o, &x) in out.iter_mut().zip(src) {
-                    *o += a * x;
-                }
-            }
-        }
-        for (dst, out) in g.into_iter().zip(tmp.chunks(rows)) {
-            dst.copy_from_slice(out);
-        }
+    let work = |tmp: &mut Vec<T>, (ci, mut g): (usize, Vec<&mut [T]>)| {
+        rotate_chunk(&mut g, back, ci * CHUNK, s, tmp);
     };
     if len < SERIAL_BELOW {
         let mut tmp = Vec::new();
@@ -208,6 +249,51 @@ pub(super) fn rotate_front<T: Scalar>(basis: &mut [Vec<T>], s: &[f64], k: usize)
             .into_par_iter()
             .enumerate()
             .for_each_init(Vec::new, work);
+    }
+}
+
+crate::wide_kernel! {
+    /// One chunk of [`rotate_front`]: the rows `off..` of the front vectors `g` (their number
+    /// is `k`) become their combinations with those vectors and the rows of `back`.
+    fn rotate_chunk<T>(g: &mut [&mut [T]], back: &[Vec<T>], off: usize, s: &[f64], tmp: &mut Vec<T>)
+        => rotate_chunk_impl;
+}
+
+#[inline(always)]
+fn rotate_chunk_impl<T: Scalar>(
+    g: &mut [&mut [T]],
+    back: &[Vec<T>],
+    off: usize,
+    s: &[f64],
+    tmp: &mut Vec<T>,
+) {
+    /// Rows summed at a time: the `k` partial results and one source block stay in L1.
+    const SUB: usize = 256;
+    let k = g.len();
+    let n = k + back.len();
+    let rows = g[0].len();
+    tmp.clear();
+    tmp.resize(k * rows, T::zero());
+    for lo in (0..rows).step_by(SUB) {
+        let hi = (lo + SUB).min(rows);
+        for r in 0..n {
+            let src: &[T] = if r < k {
+                &g[r][lo..hi]
+            } else {
+                &back[r - k][off + lo..off + hi]
+            };
+            // One contiguous multiply-add per (source, result) pair: vectorised, and the
+            // block's `k` results stay in L1 while the sources stream past.
+            for (c, out) in tmp.chunks_mut(rows).enumerate() {
+                let a = T::from_f64(s[r * k + c]);
+                for (o, &x) in out[lo..hi].iter_mut().zip(src) {
+                    *o += a * x;
+                }
+            }
+        }
+    }
+    for (dst, out) in g.iter_mut().zip(tmp.chunks(rows)) {
+        dst.copy_from_slice(out);
     }
 }
 

@@ -25,6 +25,8 @@ pub struct LanczosWorkspace<T> {
     pub(super) basis: Vec<Vec<T>>,
     /// Vectors given back, ready to be lent again.
     spare: Vec<Vec<T>>,
+    /// The next solve's warm start, handed over by value ([`LanczosWorkspace::set_start`]).
+    pub(super) pending_start: Option<Vec<T>>,
 }
 
 impl<T: Scalar> LanczosWorkspace<T> {
@@ -37,6 +39,18 @@ impl<T: Scalar> LanczosWorkspace<T> {
             w: Vec::new(),
             basis: Vec::new(),
             spare: Vec::new(),
+            pending_start: None,
+        }
+    }
+
+    /// Hands over the warm start of the next solve in this workspace that is given none
+    /// (`start = None`) by value: its vector becomes that run's first Lanczos vector (mixed
+    /// and normalised as a borrowed start is), where a borrowed start is copied into one of
+    /// the workspace's, so the caller holds no vector of its own during the solve. A solve
+    /// given a start of its own, or on the dense path, takes it back as a spare vector.
+    pub fn set_start(&mut self, v: Vec<T>) {
+        if let Some(old) = self.pending_start.replace(v) {
+            self.give(old);
         }
     }
 
@@ -44,7 +58,9 @@ impl<T: Scalar> LanczosWorkspace<T> {
     /// The caller has checked that `dim` vectors fit.
     pub(crate) fn prepare(&mut self, dim: usize) {
         if self.dim != dim || self.w.len() != dim {
+            let pending = self.pending_start.take().filter(|v| v.len() == dim);
             *self = Self::new();
+            self.pending_start = pending;
             self.dim = dim;
             self.w = fresh(dim);
         }
@@ -68,7 +84,12 @@ impl<T: Scalar> LanczosWorkspace<T> {
     /// Bytes held (work vectors, basis and spare vectors).
     pub fn bytes(&self) -> u128 {
         let work = (self.v_prev.len() + self.v.len() + self.w.len()) as u128;
-        let vectors = (self.basis.len() + self.spare.len()) as u128;
+        let pending = usize::from(
+            self.pending_start
+                .as_ref()
+                .is_some_and(|v| v.len() == self.dim),
+        );
+        let vectors = (self.basis.len() + self.spare.len() + pending) as u128;
         (work + vectors * self.dim as u128) * std::mem::size_of::<T>() as u128
     }
 
@@ -114,8 +135,33 @@ impl<T: Scalar> LanczosWorkspace<T> {
     }
 }
 
-/// A zeroed vector of `len` amplitudes, as [`memory::zeroed`]: first touched by all worker
-/// threads at once.
+/// A zeroed vector of `len` amplitudes whose pages are all mapped before it is used: by
+/// [`memory::zeroed_populated`] (in parallel ranges for a large vector), and below its range
+/// size by one `madvise(MADV_POPULATE_WRITE)` over the whole vector. A basis vector of 16–18
+/// qubits is 0.5–2 MiB: faulted in page by page by its first pass, each page took a trap of
+/// its own, and a solve's fresh vectors cost about what its products did; one call maps them
+/// all without a trap per page (and without a zeroing pass: the allocator's fresh pages are
+/// zero). Where the call fails (older kernels) the pages are faulted in by the first pass.
 fn fresh<T: Scalar>(len: usize) -> Vec<T> {
-    memory::zeroed(len)
+    let v: Vec<T> = memory::zeroed_populated(len);
+    #[cfg(target_os = "linux")]
+    {
+        let page = 4096;
+        let (p, bytes) = (v.as_ptr() as usize, std::mem::size_of_val(&v[..]));
+        let start = p.div_ceil(page) * page;
+        let end = (p + bytes) / page * page;
+        if end > start && bytes <= 8 << 20 {
+            // SAFETY: `start..end` lies inside the vector's allocation, page-aligned;
+            // populating pages maps them without changing their (zero) contents, and a
+            // failure is harmless.
+            unsafe {
+                libc::madvise(
+                    start as *mut libc::c_void,
+                    end - start,
+                    libc::MADV_POPULATE_WRITE,
+                );
+            }
+        }
+    }
+    v
 }
