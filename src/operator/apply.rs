@@ -20,7 +20,7 @@ use super::xmask::{
     deposit, pext_soft, Diagonal, Flip, Group, Kernel, Pass, Table, XMaskOperator, SUB_BITS,
 };
 
-/// Amplitudes per output sub-block: 512 complex amplitudes are 8 KiB, which stay in the 48 KiB
+/// Amplitudes per output sub-block: 512 complex amplitudes are 8 KiB, which stay in the 32 KiB
 /// L1 while up to a few dozen groups add into them.
 const SUB: usize = 1 << SUB_BITS;
 
