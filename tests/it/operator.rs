@@ -690,6 +690,36 @@ fn the_phase_sensor_shape_uses_one_small_table_per_signed_group() {
 }
 
 #[test]
+fn states_past_the_prefetch_threshold_match_the_oracle() {
+    // 22 qubits: ψ is 32 MiB real and 64 MiB complex, large enough that the fused kernel
+    // prefetches the streams of the sub-blocks ahead (output, ψ, diagonal, every source),
+    // over several passes with sources on high qubits; bit-identical on one and two threads.
+    let h = z_dependent_sum(22, 8, 3, Coeffs::RealInZ, false, 81);
+    let op = XMaskOperator::new(&h).unwrap();
+    assert!(op.n_passes() >= 2, "premise: {} passes", op.n_passes());
+    assert!(op.n_tables() >= 1, "premise: {} tables", op.n_tables());
+    check_against_the_term_oracle(&h, Coeffs::RealInZ, 82, "22 qubits, tables");
+    let psi = random_rvec(op.dim(), 83);
+    let one = in_pool(1, || apply_r(&op, &psi));
+    let two = in_pool(2, || apply_r(&op, &psi));
+    assert!(one
+        .iter()
+        .zip(&two)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    // Constant groups only (a TFIM chain: fields on the high qubits make a second pass).
+    let h = tfim_chain(22, 1.0, 0.7);
+    let op = XMaskOperator::new(&h).unwrap();
+    assert!(op.n_passes() >= 2, "premise: {} passes", op.n_passes());
+    let psi = random_cvec(op.dim(), 84);
+    assert_close(
+        &apply_c(&op, &psi),
+        &naive_apply(&h, &psi),
+        1e-12,
+        "TFIM chain, 22 qubits",
+    );
+}
+
+#[test]
 fn table_kernels_give_identical_bits_on_one_and_two_threads() {
     for (kind, seed) in [(Coeffs::Complex, 71), (Coeffs::RealInZ, 72)] {
         let h = z_dependent_sum(18, 12, 6, kind, true, seed);

@@ -3,7 +3,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{Float, Init, Src, LANES};
+use super::{Ahead, Float, Init, Src, LANES, PREFETCH_FLOATS};
 
 /// The accumulator start for the 8 floats at `k` of the block: `o[k..]`, or `d · ψ`.
 #[inline(always)]
@@ -63,6 +63,30 @@ unsafe fn coefficients<F>(g: &Src<F>, k: usize, w: usize, pattern: __m512i) -> _
     }
 }
 
+/// Prefetches (into L1) the lines of every stream of `ahead` that the step of the output
+/// floats `k .. k + 4·LANES` of an `n`-float block reads (`w` floats per amplitude); `k ≥ n`
+/// falls into the next block.
+#[inline(always)]
+unsafe fn prefetch(ahead: &Ahead, k: usize, n: usize, w: usize) {
+    let (k, next) = if k < n { (k, false) } else { (k - n, true) };
+    if k >= n {
+        return;
+    }
+    for s in 0..ahead.n {
+        let p = if next { ahead.next[s] } else { ahead.cur[s] };
+        if p.is_null() {
+            continue;
+        }
+        let bpa = ahead.bpa[s];
+        let (from, to) = (k / w * bpa, (k + 4 * LANES) / w * bpa);
+        let mut at = from;
+        while at < to {
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(at) as *const i8);
+            at += 64;
+        }
+    }
+}
+
 /// As [`super::add_fused`]: four independent 8-float accumulators per step, one
 /// `vpermpd` for in-register flips, one FMA per group and register; table sources add one
 /// load and one `vpermpd` per register for their coefficients.
@@ -77,11 +101,13 @@ pub(super) unsafe fn add_fused<F: Float>(
     srcs: &[Src<F>],
     init: Option<Init<F>>,
     w: usize,
+    ahead: &Ahead,
 ) {
     let n = o.len();
     let op = o.as_mut_ptr();
     let mut kb = 0;
     while kb + 4 * LANES <= n {
+        prefetch(ahead, kb + PREFETCH_FLOATS, n, w);
         let mut a0 = start(op, kb, init);
         let mut a1 = start(op, kb + LANES, init);
         let mut a2 = start(op, kb + 2 * LANES, init);
