@@ -421,27 +421,18 @@ fn direction<T: Scalar>(
             && next.is_none_or(|(_, r)| r.len() == len),
         "length mismatch"
     );
-    let [eps, delta, inv_gamma, phi] = coef.map(T::from_f64);
     let work = |start: usize, wc: &mut [T], vc: &mut [T], xc: &mut [T]| {
         let n = wc.len();
-        let (w1c, w2c) = (&w1[start..start + n], &w2[start..start + n]);
-        for ((((e, &vi), &a), &b), xi) in wc
-            .iter_mut()
-            .zip(vc.iter())
-            .zip(w1c)
-            .zip(w2c)
-            .zip(xc.iter_mut())
-        {
-            let d = (vi - eps * a - delta * b) * inv_gamma;
-            *e = d;
-            *xi += phi * d;
-        }
-        if let Some((inv_beta, r2)) = next {
-            let s = T::from_f64(inv_beta);
-            for (vi, &r) in vc.iter_mut().zip(&r2[start..start + n]) {
-                *vi = r * s;
-            }
-        }
+        let next = next.map(|(s, r2)| (s, &r2[start..start + n]));
+        direction_chunk(
+            wc,
+            vc,
+            xc,
+            &w1[start..start + n],
+            &w2[start..start + n],
+            coef,
+            next,
+        );
     };
     if len < SERIAL_BELOW {
         work(0, w, v, x);
@@ -453,6 +444,49 @@ fn direction<T: Scalar>(
         .zip(x.par_chunks_mut(chunk))
         .enumerate()
         .for_each(|(i, ((wc, vc), xc))| work(i * chunk, wc, vc, xc));
+}
+
+crate::wide_kernel! {
+    /// One chunk of [`direction`], compiled for the widest instruction set.
+    fn direction_chunk<T>(
+        wc: &mut [T],
+        vc: &mut [T],
+        xc: &mut [T],
+        w1c: &[T],
+        w2c: &[T],
+        coef: [f64; 4],
+        next: Option<(f64, &[T])>,
+    ) => direction_chunk_impl;
+}
+
+#[inline(always)]
+fn direction_chunk_impl<T: Scalar>(
+    wc: &mut [T],
+    vc: &mut [T],
+    xc: &mut [T],
+    w1c: &[T],
+    w2c: &[T],
+    coef: [f64; 4],
+    next: Option<(f64, &[T])>,
+) {
+    let [eps, delta, inv_gamma, phi] = coef.map(T::from_f64);
+    for ((((e, &vi), &a), &b), xi) in wc
+        .iter_mut()
+        .zip(vc.iter())
+        .zip(w1c)
+        .zip(w2c)
+        .zip(xc.iter_mut())
+    {
+        let d = (vi - eps * a - delta * b) * inv_gamma;
+        *e = d;
+        *xi += phi * d;
+    }
+    if let Some((inv_beta, r2c)) = next {
+        let s = T::from_f64(inv_beta);
+        for (vi, &r) in vc.iter_mut().zip(r2c) {
+            *vi = r * s;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ fn dot_lanes<T: Scalar>(a: &[T], b: &[T]) -> T {
 }
 
 /// `Σ |a_i|²` with eight independent accumulators (see [`dot_lanes`]).
-#[inline]
+#[inline(always)]
 fn norm2_lanes<T: Scalar>(a: &[T]) -> f64 {
     const L: usize = 8;
     let mut acc = [0.0f64; L];
@@ -129,7 +129,39 @@ fn norm2_lanes<T: Scalar>(a: &[T]) -> f64 {
 #[track_caller]
 pub fn dot<T: Scalar>(a: &[T], b: &[T]) -> T {
     assert_eq!(a.len(), b.len(), "length mismatch");
-    reduce(a.len(), |s, e| dot_lanes(&a[s..e], &b[s..e]))
+    reduce(a.len(), |s, e| dot_chunk(&a[s..e], &b[s..e]))
+}
+
+wide_kernel! {
+    /// [`dot_lanes`] compiled for the widest instruction set: one chunk of [`dot`].
+    fn dot_chunk<T>(a: &[T], b: &[T]) -> T => dot_lanes;
+}
+
+wide_kernel! {
+    /// [`norm2_lanes`] compiled for the widest instruction set: one chunk of [`norm2`].
+    fn norm2_chunk<T>(a: &[T]) -> f64 => norm2_lanes;
+}
+
+wide_kernel! {
+    /// `y += alpha · x` on one chunk of [`axpy`].
+    fn axpy_chunk<T>(alpha: T, x: &[T], y: &mut [T]) => axpy_impl;
+}
+
+#[inline(always)]
+fn axpy_impl<T: Scalar>(alpha: T, x: &[T], y: &mut [T]) {
+    for (b, &a) in y.iter_mut().zip(x) {
+        *b += alpha * a;
+    }
+}
+
+wide_kernel! {
+    /// `x *= alpha` on one chunk of [`scale`].
+    fn scale_chunk<T>(alpha: T, x: &mut [T]) => scale_impl;
+}
+
+#[inline(always)]
+fn scale_impl<T: Scalar>(alpha: T, x: &mut [T]) {
+    x.iter_mut().for_each(|v| *v *= alpha);
 }
 
 /// `‖a‖₂`.
@@ -140,7 +172,7 @@ pub fn norm<T: Scalar>(a: &[T]) -> f64 {
 /// `‖a‖₂²`: the partial sum one process contributes to the squared norm of a vector split
 /// over processes.
 pub fn norm2<T: Scalar>(a: &[T]) -> f64 {
-    reduce(a.len(), |s, e| norm2_lanes(&a[s..e]))
+    reduce(a.len(), |s, e| norm2_chunk(&a[s..e]))
 }
 
 /// `y += alpha · x`.
@@ -151,30 +183,23 @@ pub fn norm2<T: Scalar>(a: &[T]) -> f64 {
 pub fn axpy<T: Scalar>(alpha: T, x: &[T], y: &mut [T]) {
     assert_eq!(x.len(), y.len(), "length mismatch");
     if y.len() < SERIAL_BELOW {
-        for (b, &a) in y.iter_mut().zip(x) {
-            *b += alpha * a;
-        }
+        axpy_chunk(alpha, x, y);
         return;
     }
     let chunk = y.len().div_ceil(PARTS);
     y.par_chunks_mut(chunk)
         .zip(x.par_chunks(chunk))
-        .for_each(|(yc, xc)| {
-            for (b, &a) in yc.iter_mut().zip(xc) {
-                *b += alpha * a;
-            }
-        });
+        .for_each(|(yc, xc)| axpy_chunk(alpha, xc, yc));
 }
 
 /// `x *= alpha`.
 pub fn scale<T: Scalar>(alpha: T, x: &mut [T]) {
     if x.len() < SERIAL_BELOW {
-        x.iter_mut().for_each(|v| *v *= alpha);
+        scale_chunk(alpha, x);
         return;
     }
     let chunk = x.len().div_ceil(PARTS);
-    x.par_chunks_mut(chunk)
-        .for_each(|c| c.iter_mut().for_each(|v| *v *= alpha));
+    x.par_chunks_mut(chunk).for_each(|c| scale_chunk(alpha, c));
 }
 
 /// Normalises `x` in place and returns its former norm (0 leaves `x` unchanged).
