@@ -176,3 +176,7 @@ fn keep_freed_memory() {
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
     }
 }
+
+/// Large blocks (state vectors, Krylov vectors) start on a cache line.
+#[global_allocator]
+static ALLOC: qep::state::memory::CacheLineAlloc = qep::state::memory::CacheLineAlloc;

@@ -325,3 +325,170 @@ pub fn zeroed_populated<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
     // `T`, and all-zero bytes are a valid `T` (`Zeroable`).
     unsafe { Vec::from_raw_parts(p, len, len) }
 }
+
+/// The global allocator qep's binaries install: the system allocator, except that every block
+/// of at least [`CacheLineAlloc::FROM`] bytes starts on a 64-byte cache line.
+///
+/// Why: glibc's `malloc` returns blocks 16 bytes past a cache line (its chunk header), so
+/// every 64-byte AVX-512 load and store of a state vector or Krylov vector spans two lines,
+/// and the `H·ψ` kernel, whose sources sit 2^16 amplitudes apart in the same L1 sets, evicts
+/// the line two of them share in between. A block is over-allocated by 64 bytes through the
+/// system allocator and handed out from its first cache line; the distance back to the
+/// system's pointer is stored in the 8 bytes before it. Zeroed blocks stay `calloc`'s, so a
+/// large fresh block is still not written by a zeroing pass (see [`zeroed_populated`]).
+/// Smaller blocks, and layouts asking for more than 64-byte alignment, go to the system
+/// allocator unchanged.
+///
+/// ```
+/// use std::alloc::{GlobalAlloc, Layout};
+/// use qep::state::memory::CacheLineAlloc;
+/// let layout = Layout::array::<f64>(1 << 12).unwrap();
+/// unsafe {
+///     let p = CacheLineAlloc.alloc_zeroed(layout);
+///     assert_eq!(p as usize % 64, 0);
+///     assert_eq!(*p.cast::<f64>().add(4095), 0.0);
+///     CacheLineAlloc.dealloc(p, layout);
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CacheLineAlloc;
+
+impl CacheLineAlloc {
+    /// Blocks from this many bytes on start on a cache line.
+    pub const FROM: usize = 4096;
+    /// The cache line.
+    const LINE: usize = 64;
+
+    /// Whether a block of `layout` is a cache-line block.
+    fn lined(layout: std::alloc::Layout) -> bool {
+        layout.size() >= Self::FROM && layout.align() <= Self::LINE
+    }
+
+    /// The system layout behind a cache-line block of `size` bytes.
+    fn outer(size: usize) -> Option<std::alloc::Layout> {
+        std::alloc::Layout::from_size_align(size.checked_add(Self::LINE)?, 16).ok()
+    }
+
+    /// The first cache line of the system block `raw` (16-byte aligned, 64 bytes longer than
+    /// the block), with the distance back to `raw` stored before it.
+    ///
+    /// # Safety
+    /// `raw` is a non-null system block of at least `LINE` more bytes than will be used.
+    unsafe fn place(raw: *mut u8) -> *mut u8 {
+        let gap = Self::gap(raw);
+        let p = raw.add(gap);
+        p.cast::<usize>().sub(1).write_unaligned(gap);
+        p
+    }
+
+    /// Bytes from the system block `raw` to its first cache line after its start: 16, 32, 48
+    /// or 64, since the system honours the 16-byte alignment of [`CacheLineAlloc::outer`]
+    /// (room for the stored distance before the line, and the block's bytes after it).
+    fn gap(raw: *mut u8) -> usize {
+        Self::LINE - (raw as usize & (Self::LINE - 1))
+    }
+
+    /// The system block of the cache-line block `p`.
+    ///
+    /// # Safety
+    /// `p` was returned by [`CacheLineAlloc::place`].
+    unsafe fn raw(p: *mut u8) -> *mut u8 {
+        p.sub(p.cast::<usize>().sub(1).read_unaligned())
+    }
+}
+
+// SAFETY: every block is a system block (or lies inside one, with the distance back to its
+// start stored just before it); `dealloc` and `realloc` tell the two kinds apart by the same
+// rule `alloc` used, from the layout the caller must pass back unchanged.
+unsafe impl std::alloc::GlobalAlloc for CacheLineAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::alloc::System;
+        if !Self::lined(layout) {
+            return System.alloc(layout);
+        }
+        let Some(outer) = Self::outer(layout.size()) else {
+            return std::ptr::null_mut();
+        };
+        let raw = System.alloc(outer);
+        if raw.is_null() {
+            raw
+        } else {
+            Self::place(raw)
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::alloc::System;
+        if !Self::lined(layout) {
+            return System.alloc_zeroed(layout);
+        }
+        let Some(outer) = Self::outer(layout.size()) else {
+            return std::ptr::null_mut();
+        };
+        let raw = System.alloc_zeroed(outer);
+        if raw.is_null() {
+            raw
+        } else {
+            Self::place(raw)
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        use std::alloc::System;
+        if !Self::lined(layout) {
+            return System.dealloc(ptr, layout);
+        }
+        if let Some(outer) = Self::outer(layout.size()) {
+            System.dealloc(Self::raw(ptr), outer);
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        use std::alloc::{Layout, System};
+        let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+            return std::ptr::null_mut();
+        };
+        match (Self::lined(layout), Self::lined(new_layout)) {
+            (false, false) => System.realloc(ptr, layout, new_size),
+            (true, true) => {
+                let (Some(old), Some(new)) = (Self::outer(layout.size()), Self::outer(new_size))
+                else {
+                    return std::ptr::null_mut();
+                };
+                let raw = Self::raw(ptr);
+                let gap = ptr as usize - raw as usize;
+                let raw2 = System.realloc(raw, old, new.size());
+                if raw2.is_null() {
+                    return raw2;
+                }
+                // The system may move the block to another offset from a cache line: the
+                // contents follow the new first line.
+                Self::place_keep(raw2, gap, layout.size().min(new_size))
+            }
+            _ => {
+                // Crossing the threshold: a fresh block of the other kind, and a copy.
+                let p = self.alloc(new_layout);
+                if !p.is_null() {
+                    std::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new_size));
+                    self.dealloc(ptr, layout);
+                }
+                p
+            }
+        }
+    }
+}
+
+impl CacheLineAlloc {
+    /// [`CacheLineAlloc::place`] for a block the system moved: its `len` bytes of contents
+    /// sit `gap` bytes into `raw` and move to the new first cache line.
+    ///
+    /// # Safety
+    /// As for `place`; `raw + gap .. raw + gap + len` is inside the block.
+    unsafe fn place_keep(raw: *mut u8, gap: usize, len: usize) -> *mut u8 {
+        let want = Self::gap(raw);
+        if want != gap {
+            std::ptr::copy(raw.add(gap), raw.add(want), len);
+        }
+        Self::place(raw)
+    }
+}

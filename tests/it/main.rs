@@ -3,6 +3,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+// The binary's allocator, so that every test runs on the blocks `qep` runs on.
+#[global_allocator]
+static ALLOC: qep::state::memory::CacheLineAlloc = qep::state::memory::CacheLineAlloc;
+
 mod adiabatic;
 mod bad_inputs;
 mod caveats;
