@@ -168,12 +168,16 @@ fn handle_ctrl_c() {
 /// kind of VM the first touch of fresh pages costs 0.5–2 GB/s (the host reclaims freed memory),
 /// and successive eigensolves, EP phases and epochs allocate vectors of the same sizes again.
 /// glibc caps the mmap threshold at 32 MiB, so vectors up to 2^21 complex amplitudes are reused.
+/// One arena for all threads: the solves run on pool threads, and with an arena per thread a
+/// vector freed by one thread is not reused by another, so the resident memory (which every
+/// memory check counts) grew by whichever threads happened to allocate.
 fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator tunables; called before any thread starts.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 
