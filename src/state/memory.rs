@@ -388,6 +388,29 @@ impl CacheLineAlloc {
         Self::LINE - (raw as usize & (Self::LINE - 1))
     }
 
+    /// A block of `layout` from `system` (the system allocator's `alloc` or `alloc_zeroed`):
+    /// itself below the threshold, else over-allocated and placed on its first cache line.
+    ///
+    /// # Safety
+    /// As [`std::alloc::GlobalAlloc::alloc`].
+    unsafe fn alloc_with(
+        layout: std::alloc::Layout,
+        system: impl FnOnce(std::alloc::Layout) -> *mut u8,
+    ) -> *mut u8 {
+        if !Self::lined(layout) {
+            return system(layout);
+        }
+        let Some(outer) = Self::outer(layout.size()) else {
+            return std::ptr::null_mut();
+        };
+        let raw = system(outer);
+        if raw.is_null() {
+            raw
+        } else {
+            Self::place(raw)
+        }
+    }
+
     /// The system block of the cache-line block `p`.
     ///
     /// # Safety
@@ -402,35 +425,11 @@ impl CacheLineAlloc {
 // rule `alloc` used, from the layout the caller must pass back unchanged.
 unsafe impl std::alloc::GlobalAlloc for CacheLineAlloc {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        use std::alloc::System;
-        if !Self::lined(layout) {
-            return System.alloc(layout);
-        }
-        let Some(outer) = Self::outer(layout.size()) else {
-            return std::ptr::null_mut();
-        };
-        let raw = System.alloc(outer);
-        if raw.is_null() {
-            raw
-        } else {
-            Self::place(raw)
-        }
+        Self::alloc_with(layout, |l| std::alloc::System.alloc(l))
     }
 
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        use std::alloc::System;
-        if !Self::lined(layout) {
-            return System.alloc_zeroed(layout);
-        }
-        let Some(outer) = Self::outer(layout.size()) else {
-            return std::ptr::null_mut();
-        };
-        let raw = System.alloc_zeroed(outer);
-        if raw.is_null() {
-            raw
-        } else {
-            Self::place(raw)
-        }
+        Self::alloc_with(layout, |l| std::alloc::System.alloc_zeroed(l))
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
