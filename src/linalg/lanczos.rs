@@ -310,7 +310,7 @@ fn start_vector<T: Scalar, A: LinearOperator<T> + ?Sized>(
 
 /// [`start_vector`] for level 0 from a warm start given by value (see
 /// [`LanczosWorkspace::set_start`]): the same vector, bit for bit, as from the same start
-/// borrowed, formed in the start's own vector when nothing is mixed in.
+/// borrowed; unmixed, normalised in the start's own vector instead of a copy.
 fn owned_start<T: Scalar, A: LinearOperator<T> + ?Sized>(
     op: &A,
     params: &LanczosParams,
@@ -318,20 +318,11 @@ fn owned_start<T: Scalar, A: LinearOperator<T> + ?Sized>(
     ws: &mut LanczosWorkspace<T>,
 ) -> Vec<T> {
     let n0 = norm_all(op, &s);
-    // As a borrowed start: a zero (or non-finite) one leaves the seeded random start.
-    if n0.is_nan() || n0 <= 0.0 {
-        ws.give(s);
-        return start_vector(op, params, None, 0, ws);
-    }
-    if params.warm_mix <= 0.0 {
+    if params.warm_mix <= 0.0 && n0 > 0.0 {
         scale(T::from_f64(1.0 / n0), &mut s);
         return s;
     }
-    let mut v0 = ws.take(op.dim(), 0);
-    kernels::random_fill(&mut v0, params.seed, op.global_offset());
-    normalize_all(op, &mut v0);
-    scale(T::from_f64(params.warm_mix), &mut v0);
-    axpy(T::from_f64(1.0 / n0), &s, &mut v0);
+    let v0 = start_vector(op, params, Some(&s), 0, ws);
     ws.give(s);
     v0
 }

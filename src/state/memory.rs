@@ -282,7 +282,9 @@ const POPULATE_CHUNK: usize = 8 << 20;
 /// executor's state): the allocator's zeroed memory (fresh pages for a large vector, not
 /// written by a zeroing pass as [`zeroed`] does),
 /// faulted in as ordinary 4 KiB pages by `madvise(MADV_POPULATE_WRITE)` (Linux ≥ 5.14) over
-/// ranges of 8 MiB in parallel.
+/// ranges of 8 MiB in parallel (one call for a smaller vector: a Lanczos basis vector of 16–18
+/// qubits, 0.5–2 MiB, faulted in page by page by its first pass took a trap per page, and a
+/// solve's fresh vectors cost about what its products did).
 ///
 /// Why not fault them in from the block passes, on transparent huge pages as before: this
 /// virtual machine returns free 2 MiB blocks to its host a few seconds after they are freed,
@@ -307,7 +309,7 @@ pub fn zeroed_populated<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
         let page = 4096;
         let start = (p as usize).div_ceil(page) * page;
         let end = (p as usize + layout.size()) / page * page;
-        if end > start + POPULATE_CHUNK {
+        if end > start {
             let chunks = (end - start).div_ceil(POPULATE_CHUNK);
             (0..chunks).into_par_iter().for_each(|c| {
                 let a = start + c * POPULATE_CHUNK;

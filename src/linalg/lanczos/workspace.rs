@@ -135,33 +135,9 @@ impl<T: Scalar> LanczosWorkspace<T> {
     }
 }
 
-/// A zeroed vector of `len` amplitudes whose pages are all mapped before it is used: by
-/// [`memory::zeroed_populated`] (in parallel ranges for a large vector), and below its range
-/// size by one `madvise(MADV_POPULATE_WRITE)` over the whole vector. A basis vector of 16–18
-/// qubits is 0.5–2 MiB: faulted in page by page by its first pass, each page took a trap of
-/// its own, and a solve's fresh vectors cost about what its products did; one call maps them
-/// all without a trap per page (and without a zeroing pass: the allocator's fresh pages are
-/// zero). Where the call fails (older kernels) the pages are faulted in by the first pass.
+/// A zeroed vector of `len` amplitudes whose pages are all mapped before it is used
+/// ([`memory::zeroed_populated`]): no trap per page in its first pass, and no zeroing pass
+/// (the allocator's fresh pages are zero).
 fn fresh<T: Scalar>(len: usize) -> Vec<T> {
-    let v: Vec<T> = memory::zeroed_populated(len);
-    #[cfg(target_os = "linux")]
-    {
-        let page = 4096;
-        let (p, bytes) = (v.as_ptr() as usize, std::mem::size_of_val(&v[..]));
-        let start = p.div_ceil(page) * page;
-        let end = (p + bytes) / page * page;
-        if end > start && bytes <= 8 << 20 {
-            // SAFETY: `start..end` lies inside the vector's allocation, page-aligned;
-            // populating pages maps them without changing their (zero) contents, and a
-            // failure is harmless.
-            unsafe {
-                libc::madvise(
-                    start as *mut libc::c_void,
-                    end - start,
-                    libc::MADV_POPULATE_WRITE,
-                );
-            }
-        }
-    }
-    v
+    memory::zeroed_populated(len)
 }
