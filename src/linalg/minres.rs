@@ -13,7 +13,7 @@ use crate::operator::{LinearOperator, Projected, Shifted};
 use crate::scalar::Scalar;
 use crate::state::{axpy, memory};
 
-use super::lanczos::kernels::{dots, recurrence, PARTS, SERIAL_BELOW};
+use super::lanczos::kernels::{recurrence, PARTS, SERIAL_BELOW};
 use super::reduce::{dot_all, norm_all, reduce_scalars};
 use super::{LanczosWorkspace, SolverError};
 
@@ -130,9 +130,9 @@ pub fn minres_projected_in<T: Scalar>(
 /// How a MINRES step streams its vectors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kernels {
-    /// Three passes besides `A v`: `⟨v, A v⟩` with `⟨v, r₁⟩` ([`dots`]); the three-term
-    /// update of `y` with its norm ([`recurrence`]); the new direction `w`, `x += φ w` and the
-    /// next `v = r₂/β` ([`direction`]).
+    /// Four passes besides `H v`: the shift; the step's inner products ([`step_dots`]); the
+    /// three-term update of `y` with the projection and its norm ([`recurrence`]); the new
+    /// direction `w`, `x += φ w` and the next `v = r₂/β` ([`direction`]).
     Fused,
     /// The textbook sequence of copies, scalings, `axpy`s, dots and norms (about fifteen
     /// passes): the oracle the fused kernels are tested against.
@@ -268,17 +268,22 @@ fn minres_with<T: Scalar>(
                     beta_next = norm_all(op, y);
                 }
                 Kernels::Fused => {
-                    apply(v, y);
-                    // ⟨y, v⟩ and ⟨r1, v⟩ (real parts: ⟨v, A v⟩ is real) in one pass over v.
-                    let mut d = [T::zero(); 2];
-                    let m = if first { 1 } else { 2 };
-                    dots(v, &[&y[..], &r1[..]][..m], &mut d);
-                    reduce_scalars(op, &mut d[..m]);
-                    alfa = d[0].re() - c1 * d[1].re();
-                    // y ← y − c₁ r₁ − (α/β) r₂ with its ‖y‖², in one pass: the Lanczos step's
-                    // own kernel (r₂ is not rescaled: its factor is 1).
+                    // y = (H − σ) v; the projection that makes it A v = Q (H − σ) v folds into
+                    // the two passes below, A v = y − c q with c = ⟨q, y⟩. The shift is not
+                    // folded likewise: c must be the projection of y as rounded, or the
+                    // rounding of a difference of two terms of size |σ| leaves y a component
+                    // along q of order ε|σ| each step, which the recurrence carries on and a
+                    // near-degenerate system amplifies (the oracle then stalls).
+                    shifted.apply(v, y);
+                    let mut d = step_dots(v, y, r1, q);
+                    reduce_scalars(op, &mut d);
+                    let [yv, rv, qy, qv] = d;
+                    // α = ⟨A v − c₁ r₁, v⟩ (real: ⟨v, A v⟩ is), ⟨A v, v⟩ = ⟨y, v⟩ − c̄ ⟨q, v⟩.
+                    alfa = yv.re() - (qy.conj() * qv).re() - c1 * rv.re();
+                    // y ← y − c q − c₁ r₁ − (α/β) r₂ with its ‖y‖², in one pass: the Lanczos
+                    // step's own kernel, with q in the place of a converged Ritz vector.
                     let prev = (!first).then_some((c1, &r1[..]));
-                    let mut s2 = [recurrence(y, r2, 1.0, alfa / beta, prev, &[], &[])];
+                    let mut s2 = [recurrence(y, r2, 1.0, alfa / beta, prev, &[q], &[qy])];
                     op.reduce_sum(&mut s2);
                     beta_next = s2[0].sqrt();
                 }
@@ -399,6 +404,73 @@ fn minres_with<T: Scalar>(
             dismissed,
         },
     ))
+}
+
+/// The inner products of a fused MINRES step in one pass over its four vectors:
+/// `[⟨y, v⟩, ⟨r₁, v⟩, ⟨q, y⟩, ⟨q, v⟩]` (`⟨a, b⟩ = Σ ā b`), from partial sums over fixed chunks
+/// added in index order (the same bits on any thread count). With `y = (H − σ) v` they give
+/// `α` and the projection's coefficient `⟨q, y⟩` without the two passes that projecting `y`
+/// first would take.
+fn step_dots<T: Scalar>(v: &[T], y: &[T], r1: &[T], q: &[T]) -> [T; 4] {
+    let len = v.len();
+    assert!(
+        [y.len(), r1.len(), q.len()].iter().all(|&l| l == len),
+        "length mismatch"
+    );
+    let work = |start: usize, vc: &[T]| {
+        let end = start + vc.len();
+        step_dots_chunk(vc, &y[start..end], &r1[start..end], &q[start..end])
+    };
+    let mut parts = [[T::zero(); 4]; PARTS];
+    if len < SERIAL_BELOW {
+        parts[0] = work(0, v);
+    } else {
+        let chunk = len.div_ceil(PARTS);
+        v.par_chunks(chunk)
+            .zip(parts.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (vc, p))| *p = work(i * chunk, vc));
+    }
+    let mut out = [T::zero(); 4];
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = parts.iter().fold(T::zero(), |s, p| s + p[k]);
+    }
+    out
+}
+
+crate::wide_kernel! {
+    /// One chunk of [`step_dots`], compiled for the widest instruction set.
+    fn step_dots_chunk<T>(vc: &[T], yc: &[T], rc: &[T], qc: &[T]) -> [T; 4] => step_dots_chunk_impl;
+}
+
+#[inline(always)]
+fn step_dots_chunk_impl<T: Scalar>(vc: &[T], yc: &[T], rc: &[T], qc: &[T]) -> [T; 4] {
+    // Four interleaved partial sums per product, entry `k` into lane `k mod 4`, so that the
+    // loop vectorises across lanes.
+    let mut lanes = [[T::zero(); 4]; 4];
+    let n = vc.len();
+    let split = n - n % 4;
+    let quads = vc[..split]
+        .chunks_exact(4)
+        .zip(yc[..split].chunks_exact(4))
+        .zip(rc[..split].chunks_exact(4))
+        .zip(qc[..split].chunks_exact(4));
+    for (((v, y), r), q) in quads {
+        for l in 0..4 {
+            lanes[0][l] += y[l].conj() * v[l];
+            lanes[1][l] += r[l].conj() * v[l];
+            lanes[2][l] += q[l].conj() * y[l];
+            lanes[3][l] += q[l].conj() * v[l];
+        }
+    }
+    for k in split..n {
+        let l = k - split;
+        lanes[0][l] += yc[k].conj() * vc[k];
+        lanes[1][l] += rc[k].conj() * vc[k];
+        lanes[2][l] += qc[k].conj() * yc[k];
+        lanes[3][l] += qc[k].conj() * vc[k];
+    }
+    lanes.map(|s| (s[0] + s[1]) + (s[2] + s[3]))
 }
 
 /// One pass for the end of a MINRES step: `w ← (v − ε w₁ − δ w₂)·(1/γ)`, `x += φ w`, and,
