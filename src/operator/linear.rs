@@ -361,7 +361,11 @@ impl<T: Scalar, A: LinearOperator<T> + ?Sized> LinearOperator<T> for Shifted<'_,
     #[inline]
     fn apply(&self, x: &[T], y: &mut [T]) {
         self.inner.apply(x, y);
-        axpy(T::from_f64(-self.sigma), x, y);
+        // No pass for no shift (an operator that carries its shift itself, e.g.
+        // `XMaskOperator::shifted`).
+        if self.sigma != 0.0 {
+            axpy(T::from_f64(-self.sigma), x, y);
+        }
     }
 
     fn is_real(&self) -> bool {

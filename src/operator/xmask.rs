@@ -452,6 +452,70 @@ impl XMaskOperator {
         self.identity_shift
     }
 
+    /// `H − σ` as an operator of its own: the same groups, tables and pass plan, the diagonal
+    /// lowered by `σ` (one created when `H` has none). Its product costs what `H`'s does —
+    /// the shift rides on the first pass's diagonal term — where applying `H` and then
+    /// subtracting `σ ψ` takes one more pass over three vectors: what a shift-and-solve method
+    /// around an eigenvalue (MINRES) applies at every step.
+    ///
+    /// Memory: a diagonal of `2^n` reals (complex if `H`'s is), checked before allocating.
+    ///
+    /// # Errors
+    /// [`OperatorError::TooLarge`] (via the memory check) if the diagonal does not fit.
+    ///
+    /// # Examples
+    /// ```
+    /// use qep::operator::XMaskOperator;
+    /// use qep::pauli::{PauliString, PauliSum};
+    /// let mut h = PauliSum::new(1);
+    /// h.add(PauliString::parse("X0")?, 1.0);
+    /// let op = XMaskOperator::new(&h)?.shifted(2.0)?;
+    /// let mut out = [0.0; 2];
+    /// op.apply_into(&[1.0, 3.0], &mut out);
+    /// assert_eq!(out, [3.0 - 2.0, 1.0 - 6.0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shifted(&self, sigma: f64) -> Result<Self, OperatorError> {
+        let dim = self.dim();
+        let diag = match &self.diag {
+            Diagonal::Zero => {
+                memory::check_alloc(dim * 8, "shifted operator diagonal")?;
+                Diagonal::Real(memory::filled_with(dim, |_, chunk: &mut [f64]| {
+                    chunk.fill(-sigma)
+                }))
+            }
+            Diagonal::Real(d) => {
+                memory::check_alloc(dim * 8, "shifted operator diagonal")?;
+                Diagonal::Real(memory::filled_with(dim, |off, chunk: &mut [f64]| {
+                    for (o, &e) in chunk.iter_mut().zip(&d[off..]) {
+                        *o = e - sigma;
+                    }
+                }))
+            }
+            Diagonal::Complex(d) => {
+                memory::check_alloc(dim * 16, "shifted operator diagonal")?;
+                Diagonal::Complex(memory::filled_with(dim, |off, chunk: &mut [C64]| {
+                    for (o, &e) in chunk.iter_mut().zip(&d[off..]) {
+                        *o = e - sigma;
+                    }
+                }))
+            }
+        };
+        Ok(Self {
+            n: self.n,
+            hermitian: self.hermitian,
+            real: self.real,
+            diag,
+            groups: self.groups.clone(),
+            passes: self.passes.clone(),
+            // One more term (the identity) unless H had one.
+            n_terms: self.n_terms + usize::from(self.identity_shift == C64::new(0.0, 0.0)),
+            identity_shift: self.identity_shift - sigma,
+            kernel: self.kernel,
+            norm_bound: self.norm_bound + sigma.abs(),
+        })
+    }
+
     /// Bytes of the operator's own storage (the diagonal).
     pub fn storage_bytes(&self) -> usize {
         match &self.diag {

@@ -662,7 +662,11 @@ fn oracle_at<T: Scalar>(
         singular_below: Some(params.gap_threshold),
         ..params.minres.clone()
     };
-    let solved = minres_projected_in(op0, free.energy, psi, &cpsi, &minres, ws);
+    drop(c);
+    // H − E with the shift on the diagonal: each MINRES step then makes no pass for it.
+    let shifted = op0.shifted(free.energy)?;
+    let solved = minres_projected_in(&shifted, 0.0, psi, &cpsi, &minres, ws);
+    drop(shifted);
     ws.give(cpsi);
     let (y, info) = solved.map_err(|e| match e {
         SolverError::Singular { null, .. } => EpError::Degenerate {
