@@ -535,7 +535,10 @@ mod tests {
                 assert!(v.iter().all(|&x| x == 0.0));
             }
             // Writing one leaves the others zero: three allocations, not one shared.
-            vs[1].iter_mut().enumerate().for_each(|(i, x)| *x = i as f64 + 1.0);
+            vs[1]
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, x)| *x = i as f64 + 1.0);
             assert!(vs[0].iter().chain(&vs[2]).all(|&x| x == 0.0));
             assert!(vs[1].iter().enumerate().all(|(i, &x)| x == i as f64 + 1.0));
         }
