@@ -1036,6 +1036,7 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
     stats: &mut Stats,
 ) -> Result<Thick, SolverError> {
     let cap = cap.max(MIN_BASIS);
+    ws.basis_limit = cap + 1;
     let sqrt_eps = f64::EPSILON.sqrt();
     let keep = restart_keep(cap);
     // The projected matrix on basis[..=j], row-major with stride `cap`.

@@ -274,17 +274,21 @@ pub fn filled_with<T: Copy + Default + Send + Sync>(
     v
 }
 
-/// Bytes of the ranges in which [`zeroed_populated`] has the kernel fault in a vector's pages,
-/// one range per task of the thread pool.
-const POPULATE_CHUNK: usize = 8 << 20;
+/// Bytes of the ranges in which [`zeroed_populated`] and [`zeroed_populated_n`] have the
+/// kernel fault in pages, one range per task of the thread pool: small enough that a single
+/// Lanczos vector of 16 qubits (512 KiB) is faulted in by two threads, not one while the other
+/// waits (a fresh page costs about what an `H·ψ` over it does here, and a basis faulted in
+/// vector by vector on one thread took a fifth of a 16-qubit EP gradient), large enough that
+/// the system call per range is nothing next to its 64 pages.
+const POPULATE_CHUNK: usize = 256 << 10;
 
 /// A zero vector of `len` elements whose pages are all mapped before it is used (the circuit
 /// executor's state): the allocator's zeroed memory (fresh pages for a large vector, not
 /// written by a zeroing pass as [`zeroed`] does),
 /// faulted in as ordinary 4 KiB pages by `madvise(MADV_POPULATE_WRITE)` (Linux ≥ 5.14) over
-/// ranges of 8 MiB in parallel (one call for a smaller vector: a Lanczos basis vector of 16–18
-/// qubits, 0.5–2 MiB, faulted in page by page by its first pass took a trap per page, and a
-/// solve's fresh vectors cost about what its products did).
+/// ranges of [`POPULATE_CHUNK`] in parallel (a Lanczos basis vector of 16–18 qubits,
+/// 0.5–2 MiB, faulted in page by page by its first pass took a trap per page, and a solve's
+/// fresh vectors cost about what its products did).
 ///
 /// Why not fault them in from the block passes, on transparent huge pages as before: this
 /// virtual machine returns free 2 MiB blocks to its host a few seconds after they are freed,
@@ -295,37 +299,59 @@ const POPULATE_CHUNK: usize = 8 << 20;
 /// takes (256 MiB: 0.08–0.10 s of system time). Where the call fails (older kernels) the pages
 /// are faulted in by the passes, as before.
 pub fn zeroed_populated<T: bytemuck::Zeroable>(len: usize) -> Vec<T> {
+    zeroed_populated_n(1, len).pop().unwrap_or_default()
+}
+
+/// `count` vectors as [`zeroed_populated`] makes one, their pages faulted in together: the
+/// ranges of all of them are the tasks of one parallel pass, so a batch of small vectors keeps
+/// every thread busy in one fork instead of one fork (and one wake-up) per vector.
+pub fn zeroed_populated_n<T: bytemuck::Zeroable>(count: usize, len: usize) -> Vec<Vec<T>> {
     let layout = std::alloc::Layout::array::<T>(len).expect("vector size overflows");
     if layout.size() == 0 {
-        return Vec::new();
+        return (0..count).map(|_| Vec::new()).collect();
     }
-    // SAFETY: the layout has a nonzero size.
-    let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
-    if p.is_null() {
-        std::alloc::handle_alloc_error(layout);
+    let mut out = Vec::with_capacity(count);
+    #[cfg(target_os = "linux")]
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for _ in 0..count {
+        // SAFETY: the layout has a nonzero size.
+        let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+        if p.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        #[cfg(target_os = "linux")]
+        {
+            let page = 4096;
+            let start = (p as usize).div_ceil(page) * page;
+            let end = (p as usize + layout.size()) / page * page;
+            let mut a = start;
+            while a < end {
+                let b = (a + POPULATE_CHUNK).min(end);
+                ranges.push((a, b));
+                a = b;
+            }
+        }
+        // SAFETY: `p` was allocated by the global allocator with the layout of `len` elements
+        // of `T`, and all-zero bytes are a valid `T` (`Zeroable`).
+        out.push(unsafe { Vec::from_raw_parts(p, len, len) });
     }
     #[cfg(target_os = "linux")]
     {
-        let page = 4096;
-        let start = (p as usize).div_ceil(page) * page;
-        let end = (p as usize + layout.size()) / page * page;
-        if end > start {
-            let chunks = (end - start).div_ceil(POPULATE_CHUNK);
-            (0..chunks).into_par_iter().for_each(|c| {
-                let a = start + c * POPULATE_CHUNK;
-                let b = (a + POPULATE_CHUNK).min(end);
-                // SAFETY: `a..b` lies inside the allocation, page-aligned; populating pages
-                // maps them without changing their (zero) contents. A failure is harmless:
-                // the pages are then faulted in on first touch.
-                unsafe {
-                    libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_POPULATE_WRITE);
-                }
-            });
+        let populate = |&(a, b): &(usize, usize)| {
+            // SAFETY: `a..b` lies inside one of the allocations above, page-aligned;
+            // populating pages maps them without changing their (zero) contents. A failure is
+            // harmless: the pages are then faulted in on first touch.
+            unsafe {
+                libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_POPULATE_WRITE);
+            }
+        };
+        if ranges.len() > 1 {
+            ranges.par_iter().for_each(populate);
+        } else {
+            ranges.iter().for_each(populate);
         }
     }
-    // SAFETY: `p` was allocated by the global allocator with the layout of `len` elements of
-    // `T`, and all-zero bytes are a valid `T` (`Zeroable`).
-    unsafe { Vec::from_raw_parts(p, len, len) }
+    out
 }
 
 /// The global allocator qep's binaries install: the system allocator, except that every block
@@ -491,5 +517,32 @@ impl CacheLineAlloc {
             std::ptr::copy(raw.add(gap), raw.add(want), len);
         }
         Self::place(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn populated_batches_are_separate_zero_vectors() {
+        // One range (less than a page), several ranges per vector with a ragged end, none.
+        for len in [100usize, (POPULATE_CHUNK / 8) * 3 + 517, 0] {
+            let mut vs = zeroed_populated_n::<f64>(3, len);
+            assert_eq!(vs.len(), 3);
+            for v in &vs {
+                assert_eq!(v.len(), len);
+                assert!(v.iter().all(|&x| x == 0.0));
+            }
+            // Writing one leaves the others zero: three allocations, not one shared.
+            vs[1]
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, x)| *x = i as f64 + 1.0);
+            assert!(vs[0].iter().chain(&vs[2]).all(|&x| x == 0.0));
+            assert!(vs[1].iter().enumerate().all(|(i, &x)| x == i as f64 + 1.0));
+        }
+        assert!(zeroed_populated_n::<f64>(0, 10).is_empty());
+        assert_eq!(zeroed_populated::<u32>(4097), vec![0u32; 4097]);
     }
 }

@@ -27,6 +27,9 @@ pub struct LanczosWorkspace<T> {
     spare: Vec<Vec<T>>,
     /// The next solve's warm start, handed over by value ([`LanczosWorkspace::set_start`]).
     pub(super) pending_start: Option<Vec<T>>,
+    /// Most basis vectors the current run may hold (its planned cap plus the product's
+    /// slot): fresh vectors are made ahead of need up to this, never beyond.
+    pub(super) basis_limit: usize,
 }
 
 impl<T: Scalar> LanczosWorkspace<T> {
@@ -40,6 +43,7 @@ impl<T: Scalar> LanczosWorkspace<T> {
             basis: Vec::new(),
             spare: Vec::new(),
             pending_start: None,
+            basis_limit: 0,
         }
     }
 
@@ -122,18 +126,31 @@ impl<T: Scalar> LanczosWorkspace<T> {
         }
     }
 
-    /// Makes the stored basis at least `len` vectors long (spare vectors first, then fresh
-    /// zeroed ones).
+    /// Makes the stored basis at least `len` vectors long: spare vectors first, then fresh
+    /// zeroed ones, made ahead of need in batches that double (up to [`GROW_BATCH`] vectors,
+    /// within [`LanczosWorkspace::basis_limit`]) and faulted in together by all threads. A run
+    /// asks for one more vector per step; making them one by one left the other threads idle
+    /// while one thread faulted in each vector's pages, a fork and a wake-up per step.
     pub(super) fn grow_basis(&mut self, len: usize) {
         while self.basis.len() < len {
-            let v = match self.spare.pop() {
-                Some(v) => v,
-                None => fresh(self.dim),
-            };
-            self.basis.push(v);
+            match self.spare.pop() {
+                Some(v) => self.basis.push(v),
+                None => break,
+            }
+        }
+        let have = self.basis.len();
+        if have < len {
+            let ahead = have.min(GROW_BATCH);
+            let count = (len - have).max(ahead.min(self.basis_limit.saturating_sub(have)));
+            self.basis
+                .extend(memory::zeroed_populated_n::<T>(count, self.dim));
         }
     }
 }
+
+/// Most fresh basis vectors [`LanczosWorkspace::grow_basis`] makes ahead of need at once: a
+/// run that stops early leaves at most this many unused.
+const GROW_BATCH: usize = 16;
 
 /// A zeroed vector of `len` amplitudes whose pages are all mapped before it is used
 /// ([`memory::zeroed_populated`]): no trap per page in its first pass, and no zeroing pass
