@@ -71,7 +71,9 @@ pub struct MinresInfo {
 }
 
 /// Solves `Q (H − σ) Q x = b` for `x ⊥ q` (`Q = 1 − |q⟩⟨q|`, `q` normalised), with `b` projected
-/// onto `Q`'s range first. Allocates eight vectors (checked first).
+/// onto `Q`'s range first. Allocates eight vectors (checked first). Each step applies `H` once
+/// and, for `σ ≠ 0`, makes one pass over three vectors for the shift: an operator that carries
+/// the shift itself ([`crate::operator::XMaskOperator::shifted`]) with `σ = 0` saves that pass.
 ///
 /// # Errors
 /// [`SolverError::Memory`] if the work vectors do not fit;

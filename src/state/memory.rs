@@ -286,7 +286,7 @@ const POPULATE_CHUNK: usize = 256 << 10;
 /// executor's state): the allocator's zeroed memory (fresh pages for a large vector, not
 /// written by a zeroing pass as [`zeroed`] does),
 /// faulted in as ordinary 4 KiB pages by `madvise(MADV_POPULATE_WRITE)` (Linux ≥ 5.14) over
-/// ranges of [`POPULATE_CHUNK`] in parallel (a Lanczos basis vector of 16–18 qubits,
+/// ranges of 256 KiB in parallel (a Lanczos basis vector of 16–18 qubits,
 /// 0.5–2 MiB, faulted in page by page by its first pass took a trap per page, and a solve's
 /// fresh vectors cost about what its products did).
 ///
