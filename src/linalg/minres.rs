@@ -13,7 +13,7 @@ use crate::operator::{LinearOperator, Projected, Shifted};
 use crate::scalar::Scalar;
 use crate::state::{axpy, memory};
 
-use super::lanczos::kernels::{recurrence, PARTS, SERIAL_BELOW};
+use super::lanczos::kernels::{chunk_sums, recurrence, PARTS, SERIAL_BELOW};
 use super::reduce::{dot_all, norm_all, reduce_scalars};
 use super::{LanczosWorkspace, SolverError};
 
@@ -419,25 +419,10 @@ fn step_dots<T: Scalar>(v: &[T], y: &[T], r1: &[T], q: &[T]) -> [T; 4] {
         [y.len(), r1.len(), q.len()].iter().all(|&l| l == len),
         "length mismatch"
     );
-    let work = |start: usize, vc: &[T]| {
+    chunk_sums(v, |start, vc| {
         let end = start + vc.len();
         step_dots_chunk(vc, &y[start..end], &r1[start..end], &q[start..end])
-    };
-    let mut parts = [[T::zero(); 4]; PARTS];
-    if len < SERIAL_BELOW {
-        parts[0] = work(0, v);
-    } else {
-        let chunk = len.div_ceil(PARTS);
-        v.par_chunks(chunk)
-            .zip(parts.par_iter_mut())
-            .enumerate()
-            .for_each(|(i, (vc, p))| *p = work(i * chunk, vc));
-    }
-    let mut out = [T::zero(); 4];
-    for (k, o) in out.iter_mut().enumerate() {
-        *o = parts.iter().fold(T::zero(), |s, p| s + p[k]);
-    }
-    out
+    })
 }
 
 crate::wide_kernel! {

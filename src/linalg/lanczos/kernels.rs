@@ -29,21 +29,33 @@ pub(in crate::linalg) fn dots<T: Scalar>(w: &[T], vs: &[&[T]], out: &mut [T]) {
     let m = vs.len();
     assert!(m <= MAX_FUSED + 1 && out.len() >= m, "too many vectors");
     assert!(vs.iter().all(|v| v.len() == w.len()), "length mismatch");
-    let len = w.len();
-    let work = |start: usize, wc: &[T]| dots_chunk(vs, start, wc);
-    let mut parts = [[T::zero(); MAX_FUSED + 1]; PARTS];
+    let sums = chunk_sums(w, |start, wc| dots_chunk(vs, start, wc));
+    out[..m].copy_from_slice(&sums[..m]);
+}
+
+/// `Σ work(start, chunk)` over `base` cut into [`PARTS`] fixed chunks (one chunk below
+/// [`SERIAL_BELOW`]), `M` sums at once, the chunks' partial sums added in index order: the same
+/// bits on any thread count. The reduction of the fused inner-product kernels.
+pub(in crate::linalg) fn chunk_sums<T: Scalar, const M: usize>(
+    base: &[T],
+    work: impl Fn(usize, &[T]) -> [T; M] + Sync,
+) -> [T; M] {
+    let len = base.len();
+    let mut parts = [[T::zero(); M]; PARTS];
     if len < SERIAL_BELOW {
-        parts[0] = work(0, w);
+        parts[0] = work(0, base);
     } else {
         let chunk = len.div_ceil(PARTS);
-        w.par_chunks(chunk)
+        base.par_chunks(chunk)
             .zip(parts.par_iter_mut())
             .enumerate()
-            .for_each(|(i, (wc, p))| *p = work(i * chunk, wc));
+            .for_each(|(i, (c, p))| *p = work(i * chunk, c));
     }
-    for (i, o) in out.iter_mut().take(m).enumerate() {
-        *o = parts.iter().fold(T::zero(), |s, p| s + p[i]);
+    let mut out = [T::zero(); M];
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = parts.iter().fold(T::zero(), |s, p| s + p[k]);
     }
+    out
 }
 
 crate::wide_kernel! {
