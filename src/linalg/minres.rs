@@ -132,9 +132,10 @@ pub fn minres_projected_in<T: Scalar>(
 /// How a MINRES step streams its vectors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kernels {
-    /// Four passes besides `H v`: the shift; the step's inner products ([`step_dots`]); the
-    /// three-term update of `y` with the projection and its norm ([`recurrence`]); the new
-    /// direction `w`, `x += φ w` and the next `v = r₂/β` ([`direction`]).
+    /// Three passes besides `(H − σ) v` (whose shift takes a pass of its own unless `σ = 0`):
+    /// the step's inner products ([`step_dots`]); the three-term update of `y` with the
+    /// projection and its norm ([`recurrence`]); the new direction `w`, `x += φ w` and the next
+    /// `v = r₂/β` ([`direction`]).
     Fused,
     /// The textbook sequence of copies, scalings, `axpy`s, dots and norms (about fifteen
     /// passes): the oracle the fused kernels are tested against.

@@ -278,6 +278,19 @@ pub enum Kernel {
     Terms,
 }
 
+/// `d − σ` entry by entry, in a new vector (memory checked first).
+fn lowered<T>(d: &[T], sigma: f64) -> Result<Vec<T>, OperatorError>
+where
+    T: Copy + Default + Send + Sync + std::ops::Sub<f64, Output = T>,
+{
+    memory::check_alloc(std::mem::size_of_val(d), "shifted operator diagonal")?;
+    Ok(memory::filled_with(d.len(), |off, chunk: &mut [T]| {
+        for (o, &e) in chunk.iter_mut().zip(&d[off..]) {
+            *o = e - sigma;
+        }
+    }))
+}
+
 /// Bits per tile for an element size: 2^16 complex (2^17 real) amplitudes, 1 MiB of ψ per
 /// tile. Measured on the 24-qubit TFIM grid (4×6) with the fused kernels: tiles of 2^14–2^17
 /// complex amplitudes gave 0.141, 0.069, 0.057 and 0.064 s per H·ψ; smaller tiles fit L2 but
@@ -484,22 +497,8 @@ impl XMaskOperator {
                     chunk.fill(-sigma)
                 }))
             }
-            Diagonal::Real(d) => {
-                memory::check_alloc(dim * 8, "shifted operator diagonal")?;
-                Diagonal::Real(memory::filled_with(dim, |off, chunk: &mut [f64]| {
-                    for (o, &e) in chunk.iter_mut().zip(&d[off..]) {
-                        *o = e - sigma;
-                    }
-                }))
-            }
-            Diagonal::Complex(d) => {
-                memory::check_alloc(dim * 16, "shifted operator diagonal")?;
-                Diagonal::Complex(memory::filled_with(dim, |off, chunk: &mut [C64]| {
-                    for (o, &e) in chunk.iter_mut().zip(&d[off..]) {
-                        *o = e - sigma;
-                    }
-                }))
-            }
+            Diagonal::Real(d) => Diagonal::Real(lowered(d, sigma)?),
+            Diagonal::Complex(d) => Diagonal::Complex(lowered(d, sigma)?),
         };
         Ok(Self {
             n: self.n,
