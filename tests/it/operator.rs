@@ -370,6 +370,27 @@ fn bits(v: &[C64]) -> Vec<[u64; 2]> {
     v.iter().map(|a| [a.re.to_bits(), a.im.to_bits()]).collect()
 }
 
+/// Asserts that `op` gives the same bits on one thread and on two, for the complex vector `psi`.
+fn assert_threads_agree_c(op: &XMaskOperator, psi: &[C64], what: &str) {
+    let one = in_pool(1, || apply_c(op, psi));
+    let two = in_pool(2, || apply_c(op, psi));
+    assert!(
+        bits(&one) == bits(&two),
+        "{what}: complex, 1 and 2 threads differ"
+    );
+}
+
+/// Asserts that `op` gives the same bits on one thread and on two, for the real vector `psi`.
+fn assert_threads_agree_r(op: &XMaskOperator, psi: &[f64], what: &str) {
+    let one = in_pool(1, || apply_r(op, psi));
+    let two = in_pool(2, || apply_r(op, psi));
+    let rbits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+    assert!(
+        rbits(&one) == rbits(&two),
+        "{what}: real, 1 and 2 threads differ"
+    );
+}
+
 /// The operator of `h`, after checking the premise of the thread tests: several passes.
 fn multi_pass(h: &PauliSum) -> XMaskOperator {
     let op = XMaskOperator::new(h).unwrap();
@@ -382,17 +403,9 @@ fn one_and_two_threads_give_identical_bits() {
     // 18 qubits: several passes and many tiles per pass whatever the tile size.
     let h = high_mask_operator(18, Coeffs::Complex, 31);
     let op = multi_pass(&h);
-    let psi = random_cvec(1 << 18, 32);
-    let one = in_pool(1, || apply_c(&op, &psi));
-    let two = in_pool(2, || apply_c(&op, &psi));
-    assert!(bits(&one) == bits(&two));
-
+    assert_threads_agree_c(&op, &random_cvec(1 << 18, 32), "multi-pass");
     let opr = multi_pass(&high_mask_operator(18, Coeffs::RealInZ, 33));
-    let psi = random_rvec(1 << 18, 34);
-    let one = in_pool(1, || apply_r(&opr, &psi));
-    let two = in_pool(2, || apply_r(&opr, &psi));
-    let rbits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
-    assert!(rbits(&one) == rbits(&two));
+    assert_threads_agree_r(&opr, &random_rvec(1 << 18, 34), "multi-pass");
     // The diagonal is built in parallel too: construction inside each pool agrees.
     let a = in_pool(1, || XMaskOperator::new(&h).unwrap());
     let b = in_pool(2, || XMaskOperator::new(&h).unwrap());
@@ -673,20 +686,8 @@ fn the_phase_sensor_shape_uses_one_small_table_per_signed_group() {
     assert_eq!(op.n_tables(), 12);
     check_against_the_term_oracle(&h, Coeffs::RealInZ, 61, "phase sensor");
     // Bit-identical on one and two threads, complex and real vectors.
-    let psi = random_cvec(op.dim(), 62);
-    let one = in_pool(1, || apply_c(&op, &psi));
-    let two = in_pool(2, || apply_c(&op, &psi));
-    assert!(one
-        .iter()
-        .zip(&two)
-        .all(|(a, b)| a.re.to_bits() == b.re.to_bits() && a.im.to_bits() == b.im.to_bits()));
-    let psi = random_rvec(op.dim(), 63);
-    let one = in_pool(1, || apply_r(&op, &psi));
-    let two = in_pool(2, || apply_r(&op, &psi));
-    assert!(one
-        .iter()
-        .zip(&two)
-        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert_threads_agree_c(&op, &random_cvec(op.dim(), 62), "phase sensor");
+    assert_threads_agree_r(&op, &random_rvec(op.dim(), 63), "phase sensor");
 }
 
 #[test]
@@ -699,13 +700,7 @@ fn states_past_the_prefetch_threshold_match_the_oracle() {
     assert!(op.n_passes() >= 2, "premise: {} passes", op.n_passes());
     assert!(op.n_tables() >= 1, "premise: {} tables", op.n_tables());
     check_against_the_term_oracle(&h, Coeffs::RealInZ, 82, "22 qubits, tables");
-    let psi = random_rvec(op.dim(), 83);
-    let one = in_pool(1, || apply_r(&op, &psi));
-    let two = in_pool(2, || apply_r(&op, &psi));
-    assert!(one
-        .iter()
-        .zip(&two)
-        .all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert_threads_agree_r(&op, &random_rvec(op.dim(), 83), "22 qubits, tables");
     // Constant groups only (a TFIM chain: fields on the high qubits make a second pass).
     let h = tfim_chain(22, 1.0, 0.7);
     let op = XMaskOperator::new(&h).unwrap();
@@ -725,25 +720,10 @@ fn table_kernels_give_identical_bits_on_one_and_two_threads() {
         let h = z_dependent_sum(18, 12, 6, kind, true, seed);
         let op = XMaskOperator::new(&h).unwrap();
         assert!(op.n_tables() >= 12, "premise: {} tables", op.n_tables());
-        let psi = random_cvec(op.dim(), seed);
-        let one = in_pool(1, || apply_c(&op, &psi));
-        let two = in_pool(2, || apply_c(&op, &psi));
-        assert!(
-            one.iter()
-                .zip(&two)
-                .all(|(a, b)| a.re.to_bits() == b.re.to_bits() && a.im.to_bits() == b.im.to_bits()),
-            "{kind:?} complex"
-        );
+        let what = format!("{kind:?} tables");
+        assert_threads_agree_c(&op, &random_cvec(op.dim(), seed), &what);
         if kind == Coeffs::RealInZ {
-            let psi = random_rvec(op.dim(), seed);
-            let one = in_pool(1, || apply_r(&op, &psi));
-            let two = in_pool(2, || apply_r(&op, &psi));
-            assert!(
-                one.iter()
-                    .zip(&two)
-                    .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "real"
-            );
+            assert_threads_agree_r(&op, &random_rvec(op.dim(), seed), &what);
         }
     }
 }
