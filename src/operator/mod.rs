@@ -7,6 +7,7 @@ mod apply;
 mod csr;
 mod linear;
 mod pencil;
+mod sum;
 mod timing;
 mod xmask;
 
@@ -35,4 +36,9 @@ pub enum OperatorError {
         /// The limit.
         max: usize,
     },
+    /// A sum meant to be diagonal has an X or Y letter, or another qubit count.
+    #[error(
+        "the added sum must be diagonal (Z strings and the identity) on the operator's qubits"
+    )]
+    NotDiagonal,
 }

@@ -4,7 +4,7 @@
 //! determinism across thread counts.
 
 use proptest::prelude::*;
-use qep::operator::{Kernel, XMaskOperator, DENSE_MAX_QUBITS};
+use qep::operator::{Kernel, OperatorError, XMaskOperator, DENSE_MAX_QUBITS};
 use qep::pauli::{PauliString, PauliSum};
 use qep::C64;
 
@@ -1181,4 +1181,69 @@ fn a_shifted_operator_applies_h_minus_sigma() {
             assert!(max_abs_diff(&got, &want) <= 1e-13 * max_abs(&want));
         }
     }
+}
+
+#[test]
+fn an_operator_plus_a_diagonal_sum_applies_h_plus_s_d() {
+    // EP's cost operator: the identity and Z strings on the outputs, here with a ZZ as well.
+    let cost = |n: usize, im: f64| {
+        let mut d = PauliSum::new(n);
+        d.add(PauliString::IDENTITY, 1.25);
+        d.add(p("Z0"), c(-0.7, im));
+        d.add(p(&format!("Z{}", n - 1)), 0.4);
+        d.add(p("Z1 Z2"), -0.3);
+        d
+    };
+    let mut xs = PauliSum::new(12);
+    for i in 0..12 {
+        xs.add(p(&format!("X{i}")), 0.3 + 0.1 * i as f64);
+    }
+    let cases = [
+        (tfim_chain(14, 1.0, 0.7), 0.0),
+        (tfim_chain(12, 1.0, 0.7), 0.2), // a complex term makes the diagonal complex
+        (random_sum(13, 30, Coeffs::Complex, 5), 0.0),
+        (xs, 0.0), // no diagonal of its own: the sum creates it
+    ];
+    for (h, im) in cases {
+        let n = h.qubits();
+        let d = cost(n, im);
+        let op = XMaskOperator::new(&h).unwrap();
+        for s in [0.01, -0.37] {
+            let sum = op.plus_diagonal(s, &d).unwrap();
+            let mut hs = h.clone();
+            hs.add_sum(&d, c(s, 0.0));
+            let compiled = XMaskOperator::new(&hs).unwrap();
+            assert_eq!(sum.is_real(), compiled.is_real(), "{n} qubits");
+            assert_eq!(sum.n_passes(), op.n_passes());
+            assert!((sum.identity_shift() - compiled.identity_shift()).norm() <= 1e-15);
+            assert!(sum.norm_bound() >= compiled.norm_bound() - 1e-12);
+            assert!(sum.norm_bound() <= op.norm_bound() + s.abs() * d.norm_bound() + 1e-12);
+            let psi = random_cvec(1 << n, 21);
+            let want = naive_apply(&hs, &psi);
+            let got = apply_c(&sum, &psi);
+            assert!(
+                max_abs_diff(&got, &want) <= 1e-13 * max_abs(&want),
+                "{n} qubits, s = {s}: {}",
+                max_abs_diff(&got, &want)
+            );
+            if sum.is_real() {
+                let psi = random_rvec(1 << n, 22);
+                let want = naive_apply(&hs, &to_c(&psi));
+                let got = to_c(&apply_r(&sum, &psi));
+                assert!(max_abs_diff(&got, &want) <= 1e-13 * max_abs(&want));
+            }
+        }
+    }
+    // Only diagonal sums on the same qubits are accepted.
+    let op = XMaskOperator::new(&tfim_chain(6, 1.0, 0.7)).unwrap();
+    let mut x = PauliSum::new(6);
+    x.add(p("X1"), 1.0);
+    assert!(matches!(
+        op.plus_diagonal(0.1, &x),
+        Err(OperatorError::NotDiagonal)
+    ));
+    assert!(matches!(
+        op.plus_diagonal(0.1, &cost(7, 0.0)),
+        Err(OperatorError::NotDiagonal)
+    ));
 }

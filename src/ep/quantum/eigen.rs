@@ -159,23 +159,9 @@ fn ep_local(
     let h0 = model.hamiltonian(theta, Some(example), 0.0)?;
     let op0 = XMaskOperator::new(&h0)?;
     if op0.is_real() {
-        ep_impl::<f64>(
-            model,
-            theta,
-            example,
-            params,
-            (&h0, &op0),
-            &mut workspace.real,
-        )
+        ep_impl::<f64>(model, example, params, (&h0, &op0), &mut workspace.real)
     } else {
-        ep_impl::<C64>(
-            model,
-            theta,
-            example,
-            params,
-            (&h0, &op0),
-            &mut workspace.complex,
-        )
+        ep_impl::<C64>(model, example, params, (&h0, &op0), &mut workspace.complex)
     }
 }
 
@@ -289,7 +275,6 @@ pub(crate) fn products_spent(e: &SolverError) -> usize {
 
 fn ep_impl<T: Scalar>(
     model: &Model,
-    theta: &[f64],
     example: &Example,
     params: &EpParams,
     (h0, op0): (&PauliSum, &XMaskOperator),
@@ -362,7 +347,8 @@ fn ep_impl<T: Scalar>(
     // with overlap ≥ 8/9 (Davis–Kahan), and no level can come from below unseen: the free
     // state alone is a start from which Lanczos must reach it, and the random component a
     // warm start otherwise carries only slows the solve down.
-    let c_norm = model.cost_operator(&example.targets).norm_bound();
+    let cost_op = model.cost_operator(&example.targets);
+    let c_norm = cost_op.norm_bound();
     let pure_warm = params.warm_start
         && params.level == 0
         && free
@@ -379,8 +365,8 @@ fn ep_impl<T: Scalar>(
     // (sin θ ≤ 1/3 + 1/3) and no level can come from below unseen.
     let mut extrapolated: Option<Vec<T>> = None;
     for &b in &betas {
-        let h = model.hamiltonian(theta, Some(example), b)?;
-        let op = XMaskOperator::new(&h)?;
+        // H(b) = H(0) + b C: the free operator with the cost's diagonal added.
+        let op = op0.plus_diagonal(b, &cost_op)?;
         let solved = if pure_warm {
             // The extrapolated start goes to the workspace by value (its vector becomes the
             // run's first, as the free state's copy would): no vector besides the
