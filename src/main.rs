@@ -24,13 +24,19 @@ fn main() {
             world.exit(code);
         }
     };
-    if let Some(n) = args.threads {
-        // Only fails if a pool exists already, which cannot happen this early.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global();
-    }
-    if let Err(e) = cli::dispatch(args.command) {
+    // Only fails if a pool exists already, which cannot happen this early.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .stack_size(WORKER_STACK)
+        .build_global();
+    // The command runs on a worker of the pool, not on this thread: a parallel pass started
+    // from a worker begins at once on that worker while the others join in, where one started
+    // from outside the pool is handed over to a sleeping worker and waited for, two thread
+    // wake-ups per pass. On this kind of VM a wake-up costs tens of microseconds, as much as
+    // a 16-qubit H·ψ, so the Lanczos passes of small states ran at one thread's speed or
+    // below on two.
+    let command = args.command;
+    if let Err(e) = rayon::scope(|_| cli::dispatch(command)) {
         if let Some(i) = e.downcast_ref::<cli::Interrupted>() {
             world.fail(&format!("{i}\n"), EXIT_INTERRUPTED);
         }
@@ -180,6 +186,10 @@ fn keep_freed_memory() {
         libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
+
+/// Stack of the pool's worker threads, on which every command runs: the main thread's usual
+/// 8 MiB and more (only what is touched is mapped).
+const WORKER_STACK: usize = 32 << 20;
 
 /// Large blocks (state vectors, Krylov vectors) start on a cache line.
 #[global_allocator]
