@@ -205,7 +205,9 @@ impl Circuit {
     /// leftmost (Qiskit's `get_counts`). Mid-circuit measurements branch.
     #[pyo3(signature = (shots, seed=0))]
     fn sample(&self, py: Python<'_>, shots: u64, seed: u64) -> PyResult<BTreeMap<String, u64>> {
-        Ok(py.detach(|| -> Result<_> { Ok(circuit::sample_counts(&self.inner, shots, seed)?) })?)
+        Ok(crate::compute(py, || -> Result<_> {
+            Ok(circuit::sample_counts(&self.inner, shots, seed)?)
+        })?)
     }
 
     /// The final state (complex128, qubit i = bit i): the state before measurement when
@@ -213,14 +215,16 @@ impl Circuit {
     /// seeded by `seed`.
     #[pyo3(signature = (seed=0))]
     fn statevector<'py>(&self, py: Python<'py>, seed: u64) -> PyResult<Bound<'py, PyArray1<C64>>> {
-        let v = py.detach(|| final_state(&self.inner, seed))?;
+        let v = crate::compute(py, || final_state(&self.inner, seed))?;
         Ok(state_array(py, v))
     }
 
     /// The exact distribution of the counts keys `{bitstring: probability}` (every branch of
     /// a mid-circuit measurement followed; meant for small circuits).
     fn probabilities(&self, py: Python<'_>) -> PyResult<BTreeMap<String, f64>> {
-        Ok(py.detach(|| -> Result<_> { Ok(circuit::exact_distribution(&self.inner)?) })?)
+        Ok(crate::compute(py, || -> Result<_> {
+            Ok(circuit::exact_distribution(&self.inner)?)
+        })?)
     }
 
     /// The circuit as OpenQASM 2 text.

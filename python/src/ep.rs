@@ -12,13 +12,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use qep::cancel::Cancel;
-use qep::session::{
-    grad_report, run_report, GradRequest, ReportError, RunEvent, RunRequest, DEFAULT_SEED,
-};
 use qep::ep::EpOverrides;
 use qep::hamiltonian::{Example, Model};
 use qep::linalg::LanczosParams;
 use qep::report::Provenance;
+use qep::session::{
+    grad_report, run_report, GradRequest, ReportError, RunEvent, RunRequest, DEFAULT_SEED,
+};
 
 use crate::errors::{lib_error, Error, QepError};
 
@@ -234,7 +234,7 @@ pub(crate) fn interruptible<T: Send>(
     work: impl FnOnce(&(dyn Fn() + Sync)) -> T + Send,
 ) -> (T, Option<PyErr>) {
     let pending: Mutex<Option<PyErr>> = Mutex::new(None);
-    let out = py.detach(|| {
+    let out = crate::compute(py, || {
         let poll = || {
             if cancel.is_cancelled() {
                 return;

@@ -198,7 +198,7 @@ pub fn estimate_expectation<'py>(
         )));
     }
     let slice = psi.as_slice()?;
-    let s = py.detach(|| sample_estimate(slice, op, precision, seed))?;
+    let s = crate::compute(py, || sample_estimate(slice, op, precision, seed))?;
     let d = PyDict::new(py);
     d.set_item("ev", s.ev)?;
     d.set_item("std", s.std)?;

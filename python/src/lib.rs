@@ -21,6 +21,15 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOC: qep::state::memory::CacheLineAlloc = qep::state::memory::CacheLineAlloc;
 
+/// Runs `f` with the GIL released on a worker of rayon's pool: the library's parallel passes
+/// then start at once on that worker while the others join in, where passes started from the
+/// Python thread are handed to a sleeping worker and waited for (two thread wake-ups per
+/// pass, on a small VM as long as a 16-qubit `H·ψ`). The numerical calls of the module go
+/// through it; parsing stays on the calling thread and its larger stack.
+pub(crate) fn compute<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
+    py.detach(|| rayon::scope(|_| f()))
+}
+
 /// The extension module `qep._qep`.
 #[pymodule]
 fn _qep(m: &Bound<'_, PyModule>) -> PyResult<()> {

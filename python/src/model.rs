@@ -359,7 +359,7 @@ impl Model {
         r.samples = samples;
         r.prep_times = prep_times;
         let theta = theta_of(self);
-        let v = py.detach(|| ep::grad(&self.model, &theta, &r))?;
+        let v = crate::compute(py, || ep::grad(&self.model, &theta, &r))?;
         crate::json::to_py(py, &v)
     }
 

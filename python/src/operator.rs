@@ -82,7 +82,7 @@ impl Operator {
 
     /// `⟨ψ|H|ψ⟩` for a caller's buffer, GIL released.
     pub(crate) fn expectation_of(&self, py: Python<'_>, psi: &[C64]) -> Result<C64> {
-        py.detach(|| -> Result<C64> {
+        crate::compute(py, || -> Result<C64> {
             let op = self.xmask()?;
             qep::state::memory::check_alloc(psi.len().saturating_mul(16), "H·ψ output")?;
             let mut out = vec![C64::new(0.0, 0.0); psi.len()];
@@ -231,7 +231,7 @@ impl Operator {
         {
             let mut w = out.readwrite();
             let dst = w.as_slice_mut()?;
-            py.detach(|| -> Result<()> {
+            crate::compute(py, || -> Result<()> {
                 self.xmask()?.apply_into(src, dst);
                 Ok(())
             })?;
@@ -276,7 +276,7 @@ impl Operator {
             gap: true,
             ..LanczosParams::default()
         };
-        let s = py.detach(|| -> Result<AnySpectrum> {
+        let s = crate::compute(py, || -> Result<AnySpectrum> {
             let mut plan = MemoryPlan::new("Operator.spectrum");
             plan.extend(&linalg::operator_memory(&self.sum))
                 .extend(&linalg::eigenpairs_memory(&self.sum, &params));

@@ -358,7 +358,9 @@ pub(crate) fn thermalize<'py>(
     };
     let lib = model.lib();
     // The library has no safe point to stop at here: a Ctrl-C is raised when it returns.
-    let out = py.detach(|| lib_thermalize(lib, &settings, &qep::report::no_progress));
+    let out = crate::compute(py, || {
+        lib_thermalize(lib, &settings, &qep::report::no_progress)
+    });
     let out = out.map_err(|e| lib_error(e.into(), Some(&lib.source.path)))?;
     let v: Value = with_provenance(&out, lib, None, json(&out.settings)?)?;
     to_py(py, &v)
