@@ -324,6 +324,12 @@ pub(super) fn single_pass(n: usize) -> bool {
     }
 }
 
+/// Most distinct source blocks outside the tile a single-pass plan reads per output block:
+/// the TFIM grid and the phase sensor have 3 (X on qubits 17, 18, 19, with low bits) and run
+/// faster in one pass; the random net's 9 (pairs such as X10 X17, X12 X19) ran no faster on one
+/// thread and slower in the median (12.6 → 14.1 ms, 20 qubits complex, under load ~3).
+const MAX_FAR_STREAMS: usize = 4;
+
 /// Smallest chunk (2^3 amplitudes = 128 B complex, two cache lines) worth streaming.
 const MIN_CHUNK_BITS: u32 = 3;
 
@@ -568,8 +574,9 @@ impl XMaskOperator {
     /// Plans the passes: the first covers contiguous tiles of `2^k` amplitudes (the diagonal and
     /// every group whose mask lies below bit `k`); the remaining groups are packed greedily into
     /// passes whose tiles hold their mask bits plus as many low bits as fit. When
-    /// [`single_pass`] says so, every group joins the first pass instead, the ones with mask
-    /// bits above the tile reading their partner tile at the fixed offset [`Flip::xo`].
+    /// [`single_pass`] says so and the groups above the tile read at most [`MAX_FAR_STREAMS`]
+    /// distinct source blocks, every group joins the first pass instead, those reading their
+    /// partner tile at the fixed offset [`Flip::xo`].
     pub(super) fn plan(&self, k: u32) -> Vec<Pass> {
         let n = self.n as u32;
         let k = k.min(n);
@@ -583,7 +590,15 @@ impl XMaskOperator {
                 rest.push(i);
             }
         }
-        if !rest.is_empty() && single_pass(self.n) {
+        // The sub-block sources the high groups would read from other tiles (their mask bits
+        // from the sub-block size up), each one more stream from L3 per output block.
+        let mut far: Vec<u64> = rest
+            .iter()
+            .map(|&i| self.groups[i].x & !((1u64 << SUB_BITS) - 1))
+            .collect();
+        far.sort_unstable();
+        far.dedup();
+        if !rest.is_empty() && far.len() <= MAX_FAR_STREAMS && single_pass(self.n) {
             first_groups.extend(rest);
             return vec![self.make_pass(k, 0, first_groups, true)];
         }
