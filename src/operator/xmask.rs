@@ -242,7 +242,8 @@ pub(crate) struct Flip {
     pub xq: usize,
     /// XOR inside a chunk (x's bits below `c`).
     pub xl: usize,
-    /// XOR on the global index for x's bits outside the tile (streaming fallback only).
+    /// XOR on the global index for x's bits outside the tile: its partner tile (a single-pass
+    /// plan, see `single_pass`, or the streaming fallback of a mask with too many high bits).
     pub xo: usize,
 }
 
@@ -302,6 +303,32 @@ pub(super) fn tile_bits(elem_bytes: usize) -> u32 {
         17
     }
 }
+
+/// Last-level cache the pass plan assumes (this AMD EPYC's L3, shared by its cores).
+const L3_BYTES: usize = 32 << 20;
+
+/// Whether an `n`-qubit operator applies every group in one pass over tiles of the low bits,
+/// the groups on higher bits reading their sources from other tiles, instead of a second
+/// pass over the output. Chosen where the second pass's data cannot be in cache but ψ can:
+/// the two passes move ψ, the output and the diagonal (40 B per complex amplitude) through
+/// memory twice once that exceeds the L3, while the partner tiles one pass reads stay in it as
+/// long as ψ (16 B) fills at most half of it. That is 20 qubits on a 32 MiB L3, where one pass
+/// took 0.91–0.94× the time of two for the complex TFIM grid and phase sensor and 0.91–0.94×
+/// for their real vectors on one thread (`qep bench`, alternated, medians under load ~3; the
+/// random net within the noise). Smaller states keep their two passes in L3; larger ones
+/// would read ψ from memory once per partner tile.
+pub(super) fn single_pass(n: usize) -> bool {
+    n < 40 && {
+        let dim = 1usize << n;
+        40 * dim > L3_BYTES && 16 * dim <= L3_BYTES / 2
+    }
+}
+
+/// Most distinct source blocks outside the tile a single-pass plan reads per output block:
+/// the TFIM grid and the phase sensor have 3 (X on qubits 17, 18, 19, with low bits) and run
+/// faster in one pass; the random net's 9 (pairs such as X10 X17, X12 X19) ran no faster on one
+/// thread and slower in the median (12.6 → 14.1 ms, 20 qubits complex, under load ~3).
+const MAX_FAR_STREAMS: usize = 4;
 
 /// Smallest chunk (2^3 amplitudes = 128 B complex, two cache lines) worth streaming.
 const MIN_CHUNK_BITS: u32 = 3;
@@ -546,7 +573,10 @@ impl XMaskOperator {
 
     /// Plans the passes: the first covers contiguous tiles of `2^k` amplitudes (the diagonal and
     /// every group whose mask lies below bit `k`); the remaining groups are packed greedily into
-    /// passes whose tiles hold their mask bits plus as many low bits as fit.
+    /// passes whose tiles hold their mask bits plus as many low bits as fit. When
+    /// [`single_pass`] says so and the groups above the tile read at most [`MAX_FAR_STREAMS`]
+    /// distinct source blocks, every group joins the first pass instead, those reading their
+    /// partner tile at the fixed offset [`Flip::xo`].
     pub(super) fn plan(&self, k: u32) -> Vec<Pass> {
         let n = self.n as u32;
         let k = k.min(n);
@@ -559,6 +589,18 @@ impl XMaskOperator {
             } else {
                 rest.push(i);
             }
+        }
+        // The sub-block sources the high groups would read from other tiles (their mask bits
+        // from the sub-block size up), each one more stream from L3 per output block.
+        let mut far: Vec<u64> = rest
+            .iter()
+            .map(|&i| self.groups[i].x & !((1u64 << SUB_BITS) - 1))
+            .collect();
+        far.sort_unstable();
+        far.dedup();
+        if !rest.is_empty() && far.len() <= MAX_FAR_STREAMS && single_pass(self.n) {
+            first_groups.extend(rest);
+            return vec![self.make_pass(k, 0, first_groups, true)];
         }
         let mut passes = vec![self.make_pass(k, 0, first_groups, true)];
         // Greedy packing of the remaining groups (already in ascending x order).
@@ -627,7 +669,8 @@ impl XMaskOperator {
                     .fold(0usize, |acc, (j, _)| acc | (1 << j));
                 let lowm = if c >= 64 { u64::MAX } else { (1u64 << c) - 1 };
                 let outer_mask = outer.iter().fold(0u64, |acc, &b| acc | (1 << b));
-                // Bits of x outside the tile leave it: only the streaming fallback has them.
+                // Bits of x outside the tile leave it: a single-pass plan's high groups and the
+                // streaming fallback read their sources from another tile.
                 Flip {
                     xq,
                     xl: (x & lowm) as usize,

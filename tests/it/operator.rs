@@ -714,6 +714,78 @@ fn states_past_the_prefetch_threshold_match_the_oracle() {
     );
 }
 
+/// A 20-qubit TFIM chain with Z-dependent and Y terms whose X letters above qubit 15 are one of
+/// qubits 16 to 19, alone or with qubits inside a 2^9-amplitude sub-block, so that the
+/// single-pass plan takes them (`kind`: complex or real in the Z basis).
+fn few_high_sources(kind: Coeffs) -> PauliSum {
+    let mut h = tfim_chain(20, 1.0, 0.7);
+    let labels = [
+        "Z16 X17 Z18",
+        "Y19 Z0",
+        "X0 X19 Z5",
+        "Y1 Y18 Z2",
+        "X3 X17",
+        "X5 Z9 X18 Z19",
+        "X2 Y4 Z11",
+        "Y0 Y1 X16 Z19",
+    ];
+    for (k, l) in labels.iter().enumerate() {
+        let s = p(l);
+        let re = 0.3 + 0.1 * k as f64;
+        let v = match kind {
+            Coeffs::Complex => c(re, 0.1 * k as f64),
+            _ if s.n_y() % 2 == 1 => c(0.0, re),
+            _ => c(re, 0.0),
+        };
+        h.add(s, v);
+    }
+    h
+}
+
+#[test]
+fn twenty_qubit_single_pass_plans_match_the_oracle() {
+    // 20 qubits with few groups above the 2^17-amplitude tiles: every group is applied in one
+    // pass that reads those groups' sources from other tiles. Against the naive loop and the
+    // term-by-term kernel, complex and real vectors, single precision, the fused inner
+    // product, and 1 and 2 threads.
+    for (kind, seed) in [(Coeffs::Complex, 121), (Coeffs::RealInZ, 122)] {
+        let h = few_high_sources(kind);
+        let op = XMaskOperator::new(&h).unwrap();
+        let what = format!("20 qubits, {kind:?}");
+        assert_eq!(op.n_passes(), 1, "{what}: premise: one pass");
+        check_against_the_term_oracle(&h, kind, seed + 10, &what);
+        assert_threads_agree_c(&op, &random_cvec(op.dim(), seed + 20), &what);
+        check_fused_dot(&op, &random_cvec(op.dim(), seed + 30), &what);
+        check_single_against_double(&h, seed + 40, &what);
+        if kind == Coeffs::RealInZ {
+            assert_threads_agree_r(&op, &random_rvec(op.dim(), seed + 50), &what);
+        }
+    }
+    // Constant groups only (the fields on qubits 17–19 fuse with the rest).
+    let h = tfim_chain(20, 1.0, 0.7);
+    let op = XMaskOperator::new(&h).unwrap();
+    assert_eq!(op.n_passes(), 1, "TFIM chain: premise: one pass");
+    let psi = random_cvec(op.dim(), 131);
+    assert_close(
+        &apply_c(&op, &psi),
+        &naive_apply(&h, &psi),
+        1e-12,
+        "TFIM chain, 20 qubits",
+    );
+    // Masks on many qubits above the tiles (high_mask_operator: random pairs and the mask
+    // flipping every qubit from 3 up) keep their further passes, and match the naive loop.
+    let h = high_mask_operator(20, Coeffs::Complex, 132);
+    let op = XMaskOperator::new(&h).unwrap();
+    assert!(op.n_passes() >= 2, "premise: {} passes", op.n_passes());
+    let psi = random_cvec(op.dim(), 133);
+    assert_close(
+        &apply_c(&op, &psi),
+        &naive_apply(&h, &psi),
+        1e-12,
+        "high masks, 20 qubits",
+    );
+}
+
 #[test]
 fn table_kernels_give_identical_bits_on_one_and_two_threads() {
     for (kind, seed) in [(Coeffs::Complex, 71), (Coeffs::RealInZ, 72)] {

@@ -87,16 +87,31 @@ unsafe fn prefetch(ahead: &Ahead, k: usize, n: usize, w: usize) {
     }
 }
 
+/// Stores the 8 floats at `p`, non-temporally with `STREAM`.
+///
+/// # Safety
+/// As [`Float::store8`]; with `STREAM`, `p` is aligned to the 8 floats' size.
+#[inline(always)]
+unsafe fn store<F: Float, const STREAM: bool>(p: *mut F, v: __m512d) {
+    if STREAM {
+        F::stream8(p, v)
+    } else {
+        F::store8(p, v)
+    }
+}
+
 /// As [`super::add_fused`]: four independent 8-float accumulators per step, one
 /// `vpermpd` for in-register flips, one FMA per group and register; table sources add one
-/// load and one `vpermpd` per register for their coefficients.
+/// load and one `vpermpd` per register for their coefficients. With `STREAM` the output is
+/// written by non-temporal stores.
 ///
 /// # Safety
 /// As [`super::add_fused`], and the CPU supports AVX-512F (the caller is compiled with it);
 /// a table source's `table` has 8 readable entries from every index its `lo` and
-/// `pattern` produce, and its `lo` covers the sub-block's amplitudes.
+/// `pattern` produce, and its `lo` covers the sub-block's amplitudes; with `STREAM`, `o`
+/// starts on a 64-byte boundary.
 #[inline(always)]
-pub(super) unsafe fn add_fused<F: Float>(
+pub(super) unsafe fn add_fused<F: Float, const STREAM: bool>(
     o: &mut [F],
     srcs: &[Src<F>],
     init: Option<Init<F>>,
@@ -135,10 +150,10 @@ pub(super) unsafe fn add_fused<F: Float>(
                 a3 = _mm512_fmadd_pd(coefficients(g, kb + 3 * LANES, w, pat), v3, a3);
             }
         }
-        F::store8(op.add(kb), a0);
-        F::store8(op.add(kb + LANES), a1);
-        F::store8(op.add(kb + 2 * LANES), a2);
-        F::store8(op.add(kb + 3 * LANES), a3);
+        store::<F, STREAM>(op.add(kb), a0);
+        store::<F, STREAM>(op.add(kb + LANES), a1);
+        store::<F, STREAM>(op.add(kb + 2 * LANES), a2);
+        store::<F, STREAM>(op.add(kb + 3 * LANES), a3);
         kb += 4 * LANES;
     }
     while kb < n {
@@ -156,7 +171,7 @@ pub(super) unsafe fn add_fused<F: Float>(
             };
             a = _mm512_fmadd_pd(e, v, a);
         }
-        F::store8(op.add(kb), a);
+        store::<F, STREAM>(op.add(kb), a);
         kb += LANES;
     }
 }
