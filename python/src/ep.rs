@@ -234,7 +234,7 @@ pub(crate) fn interruptible<T: Send>(
     work: impl FnOnce(&(dyn Fn() + Sync)) -> T + Send,
 ) -> (T, Option<PyErr>) {
     let pending: Mutex<Option<PyErr>> = Mutex::new(None);
-    let out = crate::compute(py, || {
+    let out = py.detach(|| {
         let poll = || {
             if cancel.is_cancelled() {
                 return;
