@@ -702,16 +702,19 @@ fn states_past_the_prefetch_threshold_match_the_oracle() {
     check_against_the_term_oracle(&h, Coeffs::RealInZ, 82, "22 qubits, tables");
     assert_threads_agree_r(&op, &random_rvec(op.dim(), 83), "22 qubits, tables");
     // Constant groups only (a TFIM chain: fields on the high qubits make a second pass).
-    let h = tfim_chain(22, 1.0, 0.7);
-    let op = XMaskOperator::new(&h).unwrap();
-    assert!(op.n_passes() >= 2, "premise: {} passes", op.n_passes());
-    let psi = random_cvec(op.dim(), 84);
-    assert_close(
-        &apply_c(&op, &psi),
-        &naive_apply(&h, &psi),
-        1e-12,
-        "TFIM chain, 22 qubits",
+    assert_passes_match_naive(&tfim_chain(22, 1.0, 0.7), 84, "TFIM chain, 22 qubits");
+}
+
+/// `h` needs two passes or more, and its product matches the naive loop on a random state.
+fn assert_passes_match_naive(h: &PauliSum, seed: u64, what: &str) {
+    let op = XMaskOperator::new(h).unwrap();
+    assert!(
+        op.n_passes() >= 2,
+        "{what}: premise: {} passes",
+        op.n_passes()
     );
+    let psi = random_cvec(op.dim(), seed);
+    assert_close(&apply_c(&op, &psi), &naive_apply(h, &psi), 1e-12, what);
 }
 
 /// A 20-qubit TFIM chain with Z-dependent and Y terms whose X letters above qubit 15 are one of
@@ -775,15 +778,7 @@ fn twenty_qubit_single_pass_plans_match_the_oracle() {
     // Masks on many qubits above the tiles (high_mask_operator: random pairs and the mask
     // flipping every qubit from 3 up) keep their further passes, and match the naive loop.
     let h = high_mask_operator(20, Coeffs::Complex, 132);
-    let op = XMaskOperator::new(&h).unwrap();
-    assert!(op.n_passes() >= 2, "premise: {} passes", op.n_passes());
-    let psi = random_cvec(op.dim(), 133);
-    assert_close(
-        &apply_c(&op, &psi),
-        &naive_apply(&h, &psi),
-        1e-12,
-        "high masks, 20 qubits",
-    );
+    assert_passes_match_naive(&h, 133, "high masks, 20 qubits");
 }
 
 #[test]
