@@ -4,7 +4,6 @@
 //! This file only turns keyword arguments into requests and library errors into exceptions.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
@@ -225,34 +224,68 @@ fn history(h: &[qep::ep::EpochMetrics]) -> Result<Value, Error> {
     Ok(Value::Object(cols))
 }
 
-/// Runs `work` without the GIL, handing it `poll`, which runs the Python signal handlers (on
-/// the main thread; elsewhere it does nothing): a pending `KeyboardInterrupt` sets `cancel`,
-/// so that the library stops at its next safe point, and is returned beside the result.
+/// Runs `work` without the GIL on a worker of rayon's pool (see [`crate::compute`]), while
+/// this thread runs the Python signal handlers (they act on Python's main thread only): every
+/// [`SIGNAL_POLL`], and whenever the library reaches a safe point and calls the `poll` it was
+/// handed, which waits until this thread has run them. A pending `KeyboardInterrupt` sets
+/// `cancel`, so that the library stops at that safe point, and is returned beside the result.
 pub(crate) fn interruptible<T: Send>(
     py: Python<'_>,
     cancel: &Cancel,
     work: impl FnOnce(&(dyn Fn() + Sync)) -> T + Send,
 ) -> (T, Option<PyErr>) {
-    let pending: Mutex<Option<PyErr>> = Mutex::new(None);
+    enum Msg<T> {
+        /// A safe point: run the handlers, then answer.
+        Poll(std::sync::mpsc::Sender<()>),
+        Done(T),
+    }
+    let mut pending: Option<PyErr> = None;
     let out = py.detach(|| {
-        let poll = || {
-            if cancel.is_cancelled() {
-                return;
-            }
-            Python::attach(|py| {
-                if let Err(e) = py.check_signals() {
+        let (tx, rx) = std::sync::mpsc::channel::<Msg<T>>();
+        let mut check = || {
+            if pending.is_none() && !cancel.is_cancelled() {
+                if let Err(e) = Python::attach(|py| py.check_signals()) {
                     cancel.cancel();
-                    if let Ok(mut p) = pending.lock() {
-                        *p = Some(e);
-                    }
+                    pending = Some(e);
                 }
-            })
+            }
         };
-        work(&poll)
+        rayon::in_place_scope(|s| {
+            s.spawn(move |_| {
+                let poll = {
+                    let tx = tx.clone();
+                    move || {
+                        let (answer, answered) = std::sync::mpsc::channel();
+                        if tx.send(Msg::Poll(answer)).is_ok() {
+                            let _ = answered.recv();
+                        }
+                    }
+                };
+                // The receiver outlives the scope: a send cannot fail.
+                let _ = tx.send(Msg::Done(work(&poll)));
+            });
+            loop {
+                match rx.recv_timeout(SIGNAL_POLL) {
+                    Ok(Msg::Done(out)) => break Some(out),
+                    Ok(Msg::Poll(answer)) => {
+                        check();
+                        let _ = answer.send(());
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => check(),
+                    // The work panicked; the scope re-raises its panic.
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break None,
+                }
+            }
+        })
     });
-    let err = pending.into_inner().unwrap_or_else(|p| p.into_inner());
-    (out, err)
+    match out {
+        Some(out) => (out, pending),
+        None => unreachable!("a panic in the work is re-raised by its scope"),
+    }
 }
+
+/// How often [`interruptible`] runs the Python signal handlers while its work runs.
+const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The error to raise for a computation stopped by `cancel` without a pending Python error.
 pub(crate) fn keyboard_interrupt(message: &str) -> PyErr {

@@ -25,9 +25,9 @@ static ALLOC: qep::state::memory::CacheLineAlloc = qep::state::memory::CacheLine
 /// then start at once on that worker while the others join in, where passes started from the
 /// Python thread are handed to a sleeping worker and waited for (two thread wake-ups per
 /// pass, on a small VM as long as a 16-qubit `H·ψ`). The numerical calls of the module go
-/// through it, except two kinds that stay on the calling thread: parsing (its stack is
-/// larger than a worker's) and the interruptible runs of `ep::interruptible`, whose polls run
-/// Python's signal handlers, which only Python's main thread can.
+/// through it (the interruptible runs through `ep::interruptible`, which keeps the calling
+/// thread for Python's signal handlers); parsing stays on the calling thread, whose stack is
+/// larger than a worker's.
 pub(crate) fn compute<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> T {
     py.detach(|| rayon::scope(|_| f()))
 }
