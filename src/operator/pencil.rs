@@ -96,7 +96,12 @@ impl Pencil {
                 return Ok(None);
             }
             memory::check_alloc((1usize << n) * 16, "pencil diagonal")?;
-            Ok(Some(compute_diagonal(n, &terms, |e| e)))
+            Ok(Some(compute_diagonal(
+                n,
+                |_| C64::new(0.0, 0.0),
+                &terms,
+                |e| e,
+            )))
         };
         let diag_a = diag_of(&a)?;
         let diag_b = diag_of(&b)?;

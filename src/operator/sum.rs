@@ -4,7 +4,7 @@ use crate::pauli::PauliSum;
 use crate::scalar::C64;
 use crate::state::memory;
 
-use super::xmask::{Diagonal, XMaskOperator};
+use super::xmask::{compute_diagonal, Diagonal, XMaskOperator};
 use super::OperatorError;
 
 impl XMaskOperator {
@@ -49,20 +49,28 @@ impl XMaskOperator {
             .map(|&(p, c)| (p.z(), c * s))
             .collect();
         let added_real = terms.iter().all(|(_, e)| e.im == 0.0);
-        let dim = self.dim();
-        let diag = match &self.diag {
-            Diagonal::Complex(h) => Diagonal::Complex(added(h, &terms, |e| e)?),
-            Diagonal::Real(h) if added_real => Diagonal::Real(added(h, &terms, |e| e.re)?),
-            Diagonal::Real(h) => {
-                let hc: Vec<C64> = h.iter().map(|&x| C64::new(x, 0.0)).collect();
-                Diagonal::Complex(added(&hc, &terms, |e| e)?)
+        let (n, zero) = (self.n, C64::new(0.0, 0.0));
+        let complex = !added_real || matches!(self.diag, Diagonal::Complex(_));
+        if !terms.is_empty() || !matches!(self.diag, Diagonal::Zero) {
+            let bytes = if complex { 16 } else { 8 };
+            memory::check_alloc(self.dim() * bytes, "operator diagonal")?;
+        }
+        let diag = match (&self.diag, complex) {
+            (Diagonal::Zero, _) if terms.is_empty() => Diagonal::Zero,
+            (Diagonal::Zero, false) => {
+                Diagonal::Real(compute_diagonal(n, |_| 0.0, &terms, |e| e.re))
             }
-            Diagonal::Zero if terms.is_empty() => Diagonal::Zero,
-            Diagonal::Zero if added_real => {
-                Diagonal::Real(added(&vec![0.0; dim], &terms, |e| e.re)?)
+            (Diagonal::Zero, true) => {
+                Diagonal::Complex(compute_diagonal(n, |_| zero, &terms, |e| e))
             }
-            Diagonal::Zero => {
-                Diagonal::Complex(added(&vec![C64::new(0.0, 0.0); dim], &terms, |e| e)?)
+            (Diagonal::Real(h), false) => {
+                Diagonal::Real(compute_diagonal(n, |b| h[b], &terms, |e| e.re))
+            }
+            (Diagonal::Real(h), true) => {
+                Diagonal::Complex(compute_diagonal(n, |b| C64::new(h[b], 0.0), &terms, |e| e))
+            }
+            (Diagonal::Complex(h), _) => {
+                Diagonal::Complex(compute_diagonal(n, |b| h[b], &terms, |e| e))
             }
         };
         let identity: C64 = terms.iter().filter(|(z, _)| *z == 0).map(|&(_, e)| e).sum();
@@ -79,24 +87,4 @@ impl XMaskOperator {
             norm_bound: self.norm_bound + terms.iter().map(|(_, e)| e.norm()).sum::<f64>(),
         })
     }
-}
-
-/// `h[b] + Σ_t ±e_t` (the sign of term `t` at `b` is `(−1)^{|z_t ∧ b|}`), in a new vector
-/// (memory checked first), written in parallel chunks.
-fn added<T>(h: &[T], terms: &[(u64, C64)], conv: impl Fn(C64) -> T) -> Result<Vec<T>, OperatorError>
-where
-    T: Copy + Default + Send + Sync + std::ops::Add<Output = T> + std::ops::Neg<Output = T>,
-{
-    memory::check_alloc(std::mem::size_of_val(h), "clamped operator diagonal")?;
-    let signed: Vec<(u64, T, T)> = terms.iter().map(|&(z, e)| (z, conv(e), -conv(e))).collect();
-    Ok(memory::filled_with(h.len(), |off, chunk: &mut [T]| {
-        for (j, (o, &x)) in chunk.iter_mut().zip(&h[off..]).enumerate() {
-            let b = (off + j) as u64;
-            let mut acc = x;
-            for &(z, p, m) in &signed {
-                acc = acc + if (z & b).count_ones() & 1 == 0 { p } else { m };
-            }
-            *o = acc;
-        }
-    }))
 }

@@ -279,19 +279,6 @@ pub enum Kernel {
     Terms,
 }
 
-/// `d − σ` entry by entry, in a new vector (memory checked first).
-fn lowered<T>(d: &[T], sigma: f64) -> Result<Vec<T>, OperatorError>
-where
-    T: Copy + Default + Send + Sync + std::ops::Sub<f64, Output = T>,
-{
-    memory::check_alloc(std::mem::size_of_val(d), "shifted operator diagonal")?;
-    Ok(memory::filled_with(d.len(), |off, chunk: &mut [T]| {
-        for (o, &e) in chunk.iter_mut().zip(&d[off..]) {
-            *o = e - sigma;
-        }
-    }))
-}
-
 /// Bits per tile for an element size: 2^16 complex (2^17 real) amplitudes, 1 MiB of ψ per
 /// tile. Measured on the 24-qubit TFIM grid (4×6) with the fused kernels: tiles of 2^14–2^17
 /// complex amplitudes gave 0.141, 0.069, 0.057 and 0.064 s per H·ψ; smaller tiles fit L2 but
@@ -409,10 +396,15 @@ impl XMaskOperator {
             Diagonal::Zero
         } else if diag_real {
             memory::check_alloc(dim * 8, "operator diagonal")?;
-            Diagonal::Real(compute_diagonal(n, &diag_terms, |e| e.re))
+            Diagonal::Real(compute_diagonal(n, |_| 0.0, &diag_terms, |e| e.re))
         } else {
             memory::check_alloc(dim * 16, "operator diagonal")?;
-            Diagonal::Complex(compute_diagonal(n, &diag_terms, |e| e))
+            Diagonal::Complex(compute_diagonal(
+                n,
+                |_| C64::new(0.0, 0.0),
+                &diag_terms,
+                |e| e,
+            ))
         };
         let mut op = Self {
             n,
@@ -516,30 +508,9 @@ impl XMaskOperator {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shifted(&self, sigma: f64) -> Result<Self, OperatorError> {
-        let dim = self.dim();
-        let diag = match &self.diag {
-            Diagonal::Zero => {
-                memory::check_alloc(dim * 8, "shifted operator diagonal")?;
-                Diagonal::Real(memory::filled_with(dim, |_, chunk: &mut [f64]| {
-                    chunk.fill(-sigma)
-                }))
-            }
-            Diagonal::Real(d) => Diagonal::Real(lowered(d, sigma)?),
-            Diagonal::Complex(d) => Diagonal::Complex(lowered(d, sigma)?),
-        };
-        Ok(Self {
-            n: self.n,
-            hermitian: self.hermitian,
-            real: self.real,
-            diag,
-            groups: self.groups.clone(),
-            passes: self.passes.clone(),
-            // One more term (the identity) unless H had one.
-            n_terms: self.n_terms + usize::from(self.identity_shift == C64::new(0.0, 0.0)),
-            identity_shift: self.identity_shift - sigma,
-            kernel: self.kernel,
-            norm_bound: self.norm_bound + sigma.abs(),
-        })
+        let mut identity = crate::pauli::PauliSum::new(self.n);
+        identity.add(crate::pauli::PauliString::IDENTITY, 1.0);
+        self.plus_diagonal(-sigma, &identity)
     }
 
     /// Bytes of the operator's own storage (the diagonal).
@@ -715,9 +686,12 @@ pub(crate) fn deposit(q: usize, positions: &[u32]) -> usize {
         .fold(0usize, |acc, (_, &b)| acc | (1usize << b))
 }
 
-/// The diagonal `d[b] = Σ_t e_t (−1)^{|z_t ∧ b|}`, built in parallel chunks.
-pub(super) fn compute_diagonal<T: Copy + Send + Sync + Default + std::ops::AddAssign>(
+/// The diagonal `d[b] = base(b) + Σ_t e_t (−1)^{|z_t ∧ b|}`, built in parallel chunks: an
+/// operator's own (`base` zero) or one added to another's ([`XMaskOperator::plus_diagonal`]).
+/// The caller has checked that `2^n` entries fit.
+pub(super) fn compute_diagonal<T: Copy + Default + Send + Sync + std::ops::AddAssign>(
     n: usize,
+    base: impl Fn(usize) -> T + Sync,
     terms: &[(u64, C64)],
     conv: impl Fn(C64) -> T + Sync,
 ) -> Vec<T> {
@@ -727,10 +701,14 @@ pub(super) fn compute_diagonal<T: Copy + Send + Sync + Default + std::ops::AddAs
     // the first touch of the 2^n fresh entries costs about an H·ψ).
     memory::filled_with(dim, |off, chunk: &mut [T]| {
         for (j, v) in chunk.iter_mut().enumerate() {
-            let b = (off + j) as u64;
-            let mut acc = T::default();
+            let b = off + j;
+            let mut acc = base(b);
             for &(z, p, m) in &conv_terms {
-                acc += if (z & b).count_ones() & 1 == 0 { p } else { m };
+                acc += if (z & b as u64).count_ones() & 1 == 0 {
+                    p
+                } else {
+                    m
+                };
             }
             *v = acc;
         }
