@@ -1055,10 +1055,13 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
     };
     let mut since_check = 0;
     let mut j = 0;
-    // 1 / ‖slot j‖: the Lanczos vector in slot j is `inv ·` what the slot holds until the
-    // step's update pass normalises it.
-    let mut inv = 1.0f64;
+    // The Lanczos vector of slot i is `scales[i] ·` what the slot holds: a step leaves its
+    // product `β v_{j+1}` unnormalised, and the factor `1/β` goes into the coefficients of
+    // every later use of the slot (the update passes, the restart's rotation, the Ritz
+    // vectors' combination), not into a pass that would write the slot again.
+    let mut scales = vec![1.0f64; cap + 1];
     for step in 0..steps {
+        let inv = scales[j];
         ws.grow_basis(j + 2);
         stats.basis_peak = stats.basis_peak.max(j + 2);
         let (head, tail) = ws.basis.split_at_mut(j + 1);
@@ -1107,6 +1110,7 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
             if inv != 1.0 {
                 scale(T::from_f64(inv), u);
                 scale(T::from_f64(inv), w);
+                scales[j] = 1.0;
             }
             let c: Vec<T> = (0..=j)
                 .map(|i| T::from_f64(if i == j { a } else { t[j * cap + i] }))
@@ -1117,8 +1121,8 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
             // The first step after a restart: w −= Σ_i β s_{m,i} y_i + α v_j, the arrow of
             // couplings to the kept Ritz vectors taking the place of the previous vector, in
             // the one update pass that also normalises v_j and gives ‖w‖.
-            let (before, rest) = head.split_at_mut(j);
-            let u = &mut rest[0];
+            let (before, rest) = head.split_at(j);
+            let u = &rest[0];
             let mut ys: [&[T]; kernels::MAX_FUSED] = [&[]; kernels::MAX_FUSED];
             let mut cs = [T::zero(); kernels::MAX_FUSED];
             for (i, y) in before.iter().enumerate() {
@@ -1129,9 +1133,10 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
             op.reduce_sum(&mut b2);
             b2[0].sqrt()
         } else {
-            let (before, rest) = head.split_at_mut(j);
-            let u = &mut rest[0];
-            let prev = (j > kept).then(|| (t[j * cap + j - 1], &before[j - 1][..]));
+            let (before, rest) = head.split_at(j);
+            let u = &rest[0];
+            // β_{j−1} v_{j−1}, the previous slot with its own factor.
+            let prev = (j > kept).then(|| (t[j * cap + j - 1] * scales[j - 1], &before[j - 1][..]));
             let mut ys: [&[T]; kernels::MAX_FUSED] = [&[]; kernels::MAX_FUSED];
             let mut cs = [T::zero(); kernels::MAX_FUSED];
             for (k, y) in before[..fused].iter().enumerate() {
@@ -1162,7 +1167,14 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
         if omega.step(a, b, eps1) {
             // Full reorthogonalisation of w against the short basis: classical Gram–Schmidt,
             // repeated only when the first pass removed more than a third of w's length
-            // (Daniel–Gragg–Kaufman–Stewart).
+            // (Daniel–Gragg–Kaufman–Stewart). Against the normalised vectors: the slots are
+            // scaled first (this is rare, a pass per slot is nothing next to it).
+            for (v, f) in head.iter_mut().zip(scales.iter_mut()) {
+                if *f != 1.0 {
+                    scale(T::from_f64(*f), v);
+                    *f = 1.0;
+                }
+            }
             project_out_all(op, head, w);
             let after = norm_all(op, w);
             if after < std::f64::consts::FRAC_1_SQRT_2 * b {
@@ -1189,9 +1201,11 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 let est = b * vecs[(n - 1, c)].abs();
                 est <= stop || (c > 0 && value_converged(est, &vals[..n], c, stop))
             });
+            // Coefficients of the slots as stored: the Ritz vectors' in the Lanczos vectors
+            // times each slot's factor.
             best = Thick {
                 cols: (0..p)
-                    .map(|c| (0..n).map(|r| vecs[(r, c)]).collect())
+                    .map(|c| (0..n).map(|r| vecs[(r, c)] * scales[r]).collect())
                     .collect(),
                 above: vals[..n].get(p).copied(),
             };
@@ -1204,15 +1218,15 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 let k = keep.min(n - 2).max(1);
                 let coeffs: Vec<f64> = (0..n)
                     .flat_map(|r| (0..k).map(move |c| (r, c)))
-                    .map(|(r, c)| vecs[(r, c)])
+                    .map(|(r, c)| vecs[(r, c)] * scales[r])
                     .collect();
                 kernels::rotate_front(&mut ws.basis[..n], &coeffs, k);
                 ws.basis.swap(k, n);
                 let (front, rest) = ws.basis.split_at_mut(k);
                 let v = &mut rest[0];
                 // In exact arithmetic the residual is orthogonal to the Ritz vectors; make it
-                // so in floating point, once per restart. Its normalisation is left to the
-                // next step's update pass (`inv`), as after every other step.
+                // so in floating point, once per restart. Its norm is divided out by its
+                // factor in `scales`, as after every other step.
                 project_out_all(op, front, v);
                 let nv = norm_all(op, v);
                 t.iter_mut().for_each(|x| *x = 0.0);
@@ -1231,15 +1245,17 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 j = k;
                 omega.reset();
                 stats.thick_restarts += 1;
-                inv = if nv > 0.0 { 1.0 / nv } else { 1.0 };
+                // The Ritz vectors are normalised; the residual's norm is divided out later.
+                scales[..k].iter_mut().for_each(|f| *f = 1.0);
+                scales[k] = if nv > 0.0 { 1.0 / nv } else { 1.0 };
                 continue;
             }
         }
         t[(j + 1) * cap + j] = b;
         t[j * cap + j + 1] = b;
         omega.push_beta(b);
-        // v_{j+1} = w / b: the next step's update pass divides it in place.
-        inv = 1.0 / b;
+        // v_{j+1} = w / b, the slot left as it is.
+        scales[j + 1] = 1.0 / b;
         j += 1;
     }
     Ok(best)

@@ -84,18 +84,19 @@ fn dots_chunk_impl<T: Scalar>(vs: &[&[T]], start: usize, wc: &[T]) -> [T; MAX_FU
 }
 
 /// One Lanczos step's update, in one pass, returning `‖w‖²` of the result:
-/// `w ← inv·w − α·inv·u − β v_prev − Σ_k c_k y_k` and `u ← inv·u`. Here `u` is the step's
-/// Lanczos vector as the previous step left it, not yet divided by its norm `1/inv`, and `w`
-/// its product `A u`: normalising `u` in this pass, which reads it anyway, saves the pass a
-/// separate scaling would take. `y_k` are converged Ritz vectors with coefficients
-/// `c_k = ⟨y_k, A v⟩` (selective orthogonalisation), `v_prev` is absent on a run's first
-/// step.
+/// `w ← inv·w − α·inv·u − β p − Σ_k c_k y_k`. Here `u` is the step's Lanczos vector as stored,
+/// `1/inv` times the normalised one, and `w` its product `A u`: the stored vector is never
+/// divided by its norm in a pass of its own (nor written here), the caller keeps the factor
+/// and folds it into the coefficients that use the vector (a write of `u` would add a fifth
+/// stream to the four this pass moves). `p` is the previous Lanczos vector with its
+/// coefficient (absent on a run's first step), `y_k` are converged Ritz vectors with
+/// coefficients `c_k = ⟨y_k, A v⟩` (selective orthogonalisation).
 ///
 /// # Panics
 /// If lengths differ, or more than `MAX_FUSED` vectors `ys` or fewer coefficients are given.
 pub(in crate::linalg) fn recurrence<T: Scalar>(
     w: &mut [T],
-    u: &mut [T],
+    u: &[T],
     inv: f64,
     alpha: f64,
     prev: Option<(f64, &[T])>,
@@ -113,11 +114,9 @@ pub(in crate::linalg) fn recurrence<T: Scalar>(
     assert!(ys.iter().all(|y| y.len() == w.len()), "length mismatch");
     let a = T::from_f64(alpha * inv);
     let s = T::from_f64(inv);
-    // `u` is written only when it changes (a run's first vector is normalised already).
-    let rescale = inv != 1.0;
     let len = w.len();
-    let work = |start: usize, wc: &mut [T], uc: &mut [T]| -> f64 {
-        recurrence_chunk(start, wc, uc, s, a, prev, ys, cs, rescale)
+    let work = |start: usize, wc: &mut [T], uc: &[T]| -> f64 {
+        recurrence_chunk(start, wc, uc, s, a, prev, ys, cs)
     };
     if len < SERIAL_BELOW {
         return work(0, w, u);
@@ -125,7 +124,7 @@ pub(in crate::linalg) fn recurrence<T: Scalar>(
     let chunk = len.div_ceil(PARTS);
     let mut parts = [0.0f64; PARTS];
     w.par_chunks_mut(chunk)
-        .zip(u.par_chunks_mut(chunk))
+        .zip(u.par_chunks(chunk))
         .zip(parts.par_iter_mut())
         .enumerate()
         .for_each(|(i, ((wc, uc), p))| *p = work(i * chunk, wc, uc));
@@ -137,13 +136,12 @@ crate::wide_kernel! {
     fn recurrence_chunk<T>(
         start: usize,
         wc: &mut [T],
-        uc: &mut [T],
+        uc: &[T],
         s: T,
         a: T,
         prev: Option<(f64, &[T])>,
         ys: &[&[T]],
         cs: &[T],
-        rescale: bool,
     ) -> f64 => recurrence_chunk_impl;
 }
 
@@ -152,45 +150,30 @@ crate::wide_kernel! {
 fn recurrence_chunk_impl<T: Scalar>(
     start: usize,
     wc: &mut [T],
-    uc: &mut [T],
+    uc: &[T],
     s: T,
     a: T,
     prev: Option<(f64, &[T])>,
     ys: &[&[T]],
     cs: &[T],
-    rescale: bool,
 ) -> f64 {
     // Sub-blocks small enough to stay in L1 while the orthogonalisation and the norm go over
-    // them again; every loop below is a plain zip, which vectorises (the choice between
-    // rescaling `u` or not is made outside the loops, which a branch per entry kept scalar).
+    // them again; every loop below is a plain zip, which vectorises.
     const BLOCK: usize = 512;
     let mut acc = [0.0f64; 4];
-    for (bi, (wb, ub)) in wc.chunks_mut(BLOCK).zip(uc.chunks_mut(BLOCK)).enumerate() {
+    for (bi, (wb, ub)) in wc.chunks_mut(BLOCK).zip(uc.chunks(BLOCK)).enumerate() {
         let at = start + bi * BLOCK;
         let n = wb.len();
-        match (prev, rescale) {
-            (Some((beta, p)), true) => {
+        match prev {
+            Some((beta, p)) => {
                 let b = T::from_f64(beta);
-                for ((x, y), &z) in wb.iter_mut().zip(ub.iter_mut()).zip(&p[at..at + n]) {
-                    *x = *x * s - a * *y - b * z;
-                    *y *= s;
+                for ((x, &y), &z) in wb.iter_mut().zip(ub).zip(&p[at..at + n]) {
+                    *x = *x * s - a * y - b * z;
                 }
             }
-            (Some((beta, p)), false) => {
-                let b = T::from_f64(beta);
-                for ((x, y), &z) in wb.iter_mut().zip(ub.iter()).zip(&p[at..at + n]) {
-                    *x = *x * s - a * *y - b * z;
-                }
-            }
-            (None, true) => {
-                for (x, y) in wb.iter_mut().zip(ub.iter_mut()) {
-                    *x = *x * s - a * *y;
-                    *y *= s;
-                }
-            }
-            (None, false) => {
-                for (x, y) in wb.iter_mut().zip(ub.iter()) {
-                    *x = *x * s - a * *y;
+            None => {
+                for (x, &y) in wb.iter_mut().zip(ub) {
+                    *x = *x * s - a * y;
                 }
             }
         }
@@ -378,7 +361,7 @@ mod tests {
             expect[i] -= a * v[i] + b * p[i];
         }
         let n2: f64 = expect.iter().map(|x| x * x).sum();
-        let got = recurrence(&mut w, &mut v, 1.0, a, Some((b, &p)), &[], &[]);
+        let got = recurrence(&mut w, &v, 1.0, a, Some((b, &p)), &[], &[]);
         assert!((got - n2).abs() <= 1e-12 * n2, "{got} vs {n2}");
         let diff = w
             .iter()
@@ -389,25 +372,25 @@ mod tests {
     }
 
     #[test]
-    fn recurrence_normalises_and_orthogonalises_in_the_same_pass() {
-        // Complex, parallel length, an odd tail: u unnormalised (norm 1/inv), two vectors y_k.
+    fn recurrence_scales_and_orthogonalises_in_the_same_pass() {
+        // Complex, parallel length, an odd tail: u unnormalised (norm 1/inv, left as it is),
+        // two vectors y_k.
         let n = (1 << 16) + 5;
         let fill = |seed| {
             let mut v = vec![C64::new(0.0, 0.0); n];
             random_fill(&mut v, seed, 0);
             v
         };
-        let (mut w, mut u, p, y0, y1) = (fill(11), fill(12), fill(13), fill(14), fill(15));
+        let (mut w, u, p, y0, y1) = (fill(11), fill(12), fill(13), fill(14), fill(15));
         let (inv, a, b) = (0.37, 0.8, -1.3);
         let cs = [C64::new(0.2, -0.5), C64::new(-1.1, 0.4)];
         let mut ew = w.clone();
-        let mut eu = u.clone();
+        let eu = u.clone();
         for i in 0..n {
-            eu[i] *= inv;
-            ew[i] = w[i] * inv - eu[i] * a - p[i] * b - cs[0] * y0[i] - cs[1] * y1[i];
+            ew[i] = w[i] * inv - u[i] * (inv * a) - p[i] * b - cs[0] * y0[i] - cs[1] * y1[i];
         }
         let n2: f64 = ew.iter().map(|x| x.norm_sqr()).sum();
-        let got = recurrence(&mut w, &mut u, inv, a, Some((b, &p)), &[&y0, &y1], &cs);
+        let got = recurrence(&mut w, &u, inv, a, Some((b, &p)), &[&y0, &y1], &cs);
         assert!((got - n2).abs() <= 1e-12 * n2, "{got} vs {n2}");
         for (x, e) in [(&w, &ew), (&u, &eu)] {
             let d = x
