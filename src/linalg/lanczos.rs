@@ -30,7 +30,7 @@
 
 use crate::operator::{LinearOperator, XMaskOperator};
 use crate::scalar::{Scalar, C64};
-use crate::state::{axpy, memory, normalize, scale, subtract_combination};
+use crate::state::{axpy, memory, normalize, project_coefficients, scale, subtract_combination};
 
 use super::dense::{eigh_dense, eigh_symmetric, eigh_tridiagonal};
 use super::reduce::{dot_all, norm_all, normalize_all, project_out_all, reduce_scalars};
@@ -781,6 +781,23 @@ fn find_level<T: Scalar, A: LinearOperator<T> + ?Sized>(
     }
 }
 
+/// One classical Gram–Schmidt pass of `w` against the Lanczos vectors `scales[i] · basis[i]`
+/// (a thick-restarted run's slots with their factors): [`project_out_all`] with each
+/// coefficient `⟨basis[i], w⟩` taken `scales[i]²` times, so that no slot is written.
+fn project_out_scaled<T: Scalar, A: LinearOperator<T> + ?Sized>(
+    op: &A,
+    basis: &[Vec<T>],
+    scales: &[f64],
+    w: &mut [T],
+) {
+    let mut c = project_coefficients(basis, w);
+    reduce_scalars(op, &mut c);
+    for (ci, &f) in c.iter_mut().zip(scales) {
+        *ci = ci.scale(f * f);
+    }
+    subtract_combination(basis, &c, w);
+}
+
 /// One three-term step: `w = A v` (deflated against the locked levels), `α = ⟨v, w⟩` (from
 /// the product's own pass, [`LinearOperator::apply_dot`], when nothing is deflated), then
 /// `w −= α v + β_prev v_prev` (when there is a previous vector) in the same pass as `‖w‖`.
@@ -1167,18 +1184,11 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
         if omega.step(a, b, eps1) {
             // Full reorthogonalisation of w against the short basis: classical Gram–Schmidt,
             // repeated only when the first pass removed more than a third of w's length
-            // (Daniel–Gragg–Kaufman–Stewart). Against the normalised vectors: the slots are
-            // scaled first (this is rare, a pass per slot is nothing next to it).
-            for (v, f) in head.iter_mut().zip(scales.iter_mut()) {
-                if *f != 1.0 {
-                    scale(T::from_f64(*f), v);
-                    *f = 1.0;
-                }
-            }
-            project_out_all(op, head, w);
+            // (Daniel–Gragg–Kaufman–Stewart).
+            project_out_scaled(op, head, &scales, w);
             let after = norm_all(op, w);
             if after < std::f64::consts::FRAC_1_SQRT_2 * b {
-                project_out_all(op, head, w);
+                project_out_scaled(op, head, &scales, w);
                 b = norm_all(op, w);
             } else {
                 b = after;
@@ -1287,5 +1297,48 @@ fn regenerate<T: Scalar, A: LinearOperator<T> + ?Sized>(
         std::mem::swap(&mut ws.v_prev, &mut ws.v);
         std::mem::swap(&mut ws.v, &mut ws.w);
         scale(T::from_f64(1.0 / b), &mut ws.v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::DenseOperator;
+
+    /// Gram–Schmidt against slots stored as `v_i / s_i` with their factors `s_i` removes
+    /// exactly the components along the normalised `v_i`, whatever the factors.
+    #[test]
+    fn scaled_projection_removes_the_normalised_vectors_components() {
+        let d = 300;
+        let op = DenseOperator::new(d, vec![C64::new(0.0, 0.0); d * d]);
+        let mut vs: Vec<Vec<f64>> = Vec::new();
+        for seed in 0..5 {
+            let mut v = vec![0.0f64; d];
+            kernels::random_fill(&mut v, seed, 0);
+            crate::state::project_out(&vs, &mut v);
+            crate::state::project_out(&vs, &mut v);
+            normalize(&mut v);
+            vs.push(v);
+        }
+        let scales = [1.0, 0.5, 3.0, 1e-3, 7.0];
+        let slots: Vec<Vec<f64>> = vs
+            .iter()
+            .zip(scales)
+            .map(|(v, s)| v.iter().map(|x| x / s).collect())
+            .collect();
+        let mut rest = vec![0.0f64; d];
+        kernels::random_fill(&mut rest, 99, 0);
+        crate::state::project_out(&vs, &mut rest);
+        let mut w = rest.clone();
+        for (i, v) in vs.iter().enumerate() {
+            axpy(1.0 + i as f64, v, &mut w);
+        }
+        project_out_scaled(&op, &slots, &scales, &mut w);
+        let diff = w
+            .iter()
+            .zip(&rest)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(diff < 1e-12, "{diff:e}");
     }
 }
