@@ -43,7 +43,7 @@ mod workspace;
 use settings::{dense_memory_dim, WORK_VECTORS};
 pub use settings::{
     lanczos_memory, short_basis, BasisMemory, LanczosParams, Method, Spectrum, DENSE_AUTO_DIM,
-    FULL_BASIS_BYTES, SHORT_BASIS, SHORT_BASIS_BYTES,
+    FULL_BASIS_BYTES, SHORT_BASIS, SHORT_BASIS_BYTES, SMALL_BASIS, SMALL_VECTOR_BYTES,
 };
 pub use workspace::LanczosWorkspace;
 
@@ -873,13 +873,15 @@ fn run_two_pass<T: Scalar, A: LinearOperator<T> + ?Sized>(
     Ok(best)
 }
 
-/// Ritz vectors a thick restart keeps for a basis of `cap` vectors: the lowest eighth (at
-/// least 3). A restart costs `keep · cap` multiply-adds per amplitude, and keeping a few
-/// besides the wanted one (their directions are not searched again) already gives about the
-/// products of an unrestarted run: at 16–20 qubits on the EP benchmark families a basis of
-/// 32 keeping 4 takes within 3 % of the products of one keeping 10 of 40 or 8 of 56.
+/// Ritz vectors a thick restart keeps for a basis of `cap` vectors: the lowest eighth, at
+/// least 4, at most half the basis less one. A restart costs `keep · cap` multiply-adds per
+/// amplitude, and keeping a few besides the wanted one (their directions are not searched
+/// again) already gives about the products of an unrestarted run: at 16–20 qubits on the EP
+/// benchmark families a basis of 32 keeping 4 takes within 3 % of the products of one
+/// keeping 10 of 40 or 8 of 56. A basis of 16 needs its 4 as much: keeping 3 took 1–5 % more
+/// products on the 16-qubit EP gradients.
 fn restart_keep(cap: usize) -> usize {
-    (cap / 8).max(3)
+    (cap / 8).max(4).min(cap / 2 - 1)
 }
 
 /// Steps between two convergence checks of a run on vectors of `dim` amplitudes in a basis

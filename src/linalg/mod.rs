@@ -27,7 +27,7 @@ pub use lanczos::{
     ground_state, lanczos_memory, lowest_eigenpairs, lowest_eigenpairs_in,
     lowest_eigenpairs_with_progress, next_level_in, residual_floor, short_basis, BasisMemory,
     LanczosParams, LanczosWorkspace, Method, Spectrum, DENSE_AUTO_DIM, FULL_BASIS_BYTES,
-    SHORT_BASIS, SHORT_BASIS_BYTES,
+    SHORT_BASIS, SHORT_BASIS_BYTES, SMALL_BASIS, SMALL_VECTOR_BYTES,
 };
 
 use crate::operator::OperatorError;

@@ -726,6 +726,30 @@ fn the_automatic_short_basis_shrinks_to_16_vectors_above_half_a_gibibyte() {
 }
 
 #[test]
+fn the_automatic_short_basis_is_16_vectors_up_to_a_mebibyte() {
+    use qep::linalg::{short_basis, SMALL_BASIS, SMALL_VECTOR_BYTES};
+    assert_eq!(SMALL_BASIS, 16);
+    assert_eq!(SMALL_VECTOR_BYTES, 1 << 20);
+    // 16 qubits, real (512 KiB) or complex (1 MiB); 17 qubits real (1 MiB).
+    assert_eq!(short_basis(1 << 16, 8), 16);
+    assert_eq!(short_basis(1 << 16, 16), 16);
+    assert_eq!(short_basis(1 << 17, 8), 16);
+    // Just above: 32 again (17 qubits complex, 18 real).
+    assert_eq!(short_basis((1 << 16) + 1, 16), 32);
+    assert_eq!(short_basis(1 << 18, 8), 32);
+    // A 16-qubit solve works in it (its 16 vectors and the slot of the next product),
+    // restarting, and still finds the free-fermion levels.
+    let (n, h) = (16, 0.9);
+    let op = XMaskOperator::new(&tfim_chain(n, 1.0, h)).unwrap();
+    let s: Spectrum<f64> = lowest_eigenpairs(&op, &lanczos(2), None).unwrap();
+    assert_eq!(s.basis_peak, SMALL_BASIS + 1);
+    assert!(s.thick_restarts >= 1, "premise: the basis filled up");
+    let exact = tfim_exact_levels(n, 1.0, h);
+    assert_energies(&s.energies, &exact[..2], 1e-9, "16-site chain");
+    assert_pairs(&op, &s, 1e-9);
+}
+
+#[test]
 fn minres_refuses_a_singular_inconsistent_system_and_solves_a_consistent_one() {
     use crate::oracle::pauli_sum;
     use qep::linalg::{minres_projected, MinresParams};

@@ -76,21 +76,41 @@ pub fn lanczos_memory(n: usize, elem_bytes: usize, params: &LanczosParams) -> me
 pub const FULL_BASIS_BYTES: u128 = 64 << 20;
 
 /// The automatic basis for vectors whose cycle does not fit in [`FULL_BASIS_BYTES`], as long
-/// as it fits in [`SHORT_BASIS_BYTES`].
+/// as it fits in [`SHORT_BASIS_BYTES`] and the vectors are larger than
+/// [`SMALL_VECTOR_BYTES`].
 pub const SHORT_BASIS: usize = 32;
 
 /// Bytes the automatic short basis may take before it shrinks (to 16 vectors at least).
 pub const SHORT_BASIS_BYTES: u128 = 512 << 20;
 
+/// Vectors up to this size (2^16 complex or 2^17 real amplitudes) get an automatic short
+/// basis of [`SMALL_BASIS`] vectors.
+pub const SMALL_VECTOR_BYTES: u128 = 1 << 20;
+
+/// The automatic short basis for vectors of at most [`SMALL_VECTOR_BYTES`], and the fewest
+/// vectors it takes for larger ones.
+pub const SMALL_BASIS: usize = 16;
+
 /// The automatic short basis for vectors of `dim` amplitudes of `elem_bytes` bytes:
-/// [`SHORT_BASIS`] vectors, fewer (down to 16) when they would take more than
-/// [`SHORT_BASIS_BYTES`]. Every basis vector is fresh memory once per process, and on this
-/// kind of VM the first touch of a page costs about what an `H·ψ` over it does: at 22 qubits
-/// (sensor family, real) a basis of 16 instead of 32 took 13 % more products but 1.9 s less
-/// CPU of 18 s (sys 3.0 → 0.7 s; peak memory 1.29 → 0.76 GB).
+/// [`SHORT_BASIS`] vectors, fewer (down to [`SMALL_BASIS`]) when they would take more than
+/// [`SHORT_BASIS_BYTES`], and [`SMALL_BASIS`] for vectors of at most [`SMALL_VECTOR_BYTES`].
+///
+/// Every basis vector is fresh memory once per process, and on this kind of VM the first
+/// touch of a page costs about what an `H·ψ` over it does: at 22 qubits (sensor family,
+/// real) a basis of 16 instead of 32 took 13 % more products but 1.9 s less CPU of 18 s
+/// (sys 3.0 → 0.7 s; peak memory 1.29 → 0.76 GB). Small vectors are the other end: at 16
+/// qubits an `H·ψ` runs from the caches, cheaper per byte than a fresh page, and a basis of
+/// 16 (8–16 MiB) stays in the 32 MiB L3 while one of 32 does not. Whole 16-qubit EP
+/// gradients (`qep grad`, 25 alternated runs, the three benchmark families) took 3–15 %
+/// less time with 16 vectors keeping 4 than with 32 keeping 4, for 3–5 % more
+/// products; at 18 qubits (2 MiB real vectors) the two were even, at 20 qubits 32 was up to
+/// 10 % faster.
 pub fn short_basis(dim: usize, elem_bytes: usize) -> usize {
     let vec = (dim as u128 * elem_bytes as u128).max(1);
-    ((SHORT_BASIS_BYTES / vec) as usize).clamp(16, SHORT_BASIS)
+    if vec <= SMALL_VECTOR_BYTES {
+        return SMALL_BASIS;
+    }
+    ((SHORT_BASIS_BYTES / vec) as usize).clamp(SMALL_BASIS, SHORT_BASIS)
 }
 
 /// The basis cap a solve on vectors of `dim` amplitudes of `elem_bytes` bytes works with:
