@@ -14,7 +14,7 @@ pub use error::StateError;
 pub use gibbs::{log_mean_weight, trace_distance, Gibbs};
 pub use memory::{MemoryError, MemoryPlan};
 pub use ops::{
-    axpy, dot, expectation_pauli, expectation_sum, matrix_element_pauli, norm, norm2, normalize,
-    project_coefficients, project_out, scale, subtract_combination,
+    axpy, dot, expectation_pauli, expectation_sum, expectations_pauli, matrix_element_pauli, norm,
+    norm2, normalize, project_coefficients, project_out, scale, subtract_combination,
 };
 pub use vector::{random_amplitudes, StateVector};

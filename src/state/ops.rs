@@ -233,15 +233,73 @@ pub fn matrix_element_pauli<T: Scalar>(phi: &[T], p: PauliString, psi: &[T]) -> 
         "Pauli string beyond the state's qubits"
     );
     let (x, z) = (p.x() as usize, p.z() as usize);
-    // ⟨φ|P|ψ⟩ = Σ_b conj(φ_b) e (−1)^{|z∧b|} ψ_{b⊕x}, e = i^{n_Y} (−1)^{|z∧x|}.
-    let e = Phase((p.n_y() % 4) as u8).to_complex()
+    let s: C64 = reduce(psi.len(), |s, end| pauli_chunk(phi, psi, x, z, s, end));
+    pauli_phase(p) * s
+}
+
+/// The phase `e` of `⟨φ|P|ψ⟩ = Σ_b conj(φ_b) e (−1)^{|z∧b|} ψ_{b⊕x}`: `e = i^{n_Y} (−1)^{|z∧x|}`.
+fn pauli_phase(p: PauliString) -> C64 {
+    let (x, z) = (p.x(), p.z());
+    Phase((p.n_y() % 4) as u8).to_complex()
         * if (z & x).count_ones() % 2 == 1 {
             -1.0
         } else {
             1.0
-        };
-    let s: C64 = reduce(psi.len(), |s, end| pauli_chunk(phi, psi, x, z, s, end));
-    e * s
+        }
+}
+
+/// `⟨ψ|P_k|ψ⟩` for every string of `ps`, in one pass over `ψ` (ψ need not be normalised):
+/// what [`expectation_pauli`] gives string by string, but each block of `ψ` is read from
+/// memory once and goes through every string while it is in L1, and the whole is one
+/// parallel pass instead of one per string (an EP gradient measures every parameter's string
+/// on each of its states: at 16 qubits, 24 passes of their own took as long as 15 `H·ψ`).
+/// Deterministic: fixed chunks, each string's partial sums added in index order.
+///
+/// # Panics
+/// If a string acts on a qubit beyond `log2(len)`.
+#[track_caller]
+pub fn expectations_pauli<T: Scalar>(psi: &[T], ps: &[PauliString]) -> Vec<C64> {
+    /// Amplitudes of one block all strings go over in turn (16–32 KiB).
+    const BLOCK: usize = 1 << 11;
+    for p in ps {
+        assert!(
+            (1usize << p.min_qubits()) <= psi.len().max(1),
+            "Pauli string beyond the state's qubits"
+        );
+    }
+    let (len, m) = (psi.len(), ps.len());
+    let work = |s: usize, end: usize, out: &mut [C64]| {
+        let mut a = s;
+        while a < end {
+            let b = (a + BLOCK).min(end);
+            for (o, p) in out.iter_mut().zip(ps) {
+                *o += pauli_chunk(psi, psi, p.x() as usize, p.z() as usize, a, b);
+            }
+            a = b;
+        }
+    };
+    let mut sums = vec![C64::new(0.0, 0.0); m];
+    if m == 0 {
+        return sums;
+    }
+    if len < SERIAL_BELOW {
+        work(0, len, &mut sums);
+    } else {
+        let chunk = len.div_ceil(PARTS);
+        let mut parts = vec![C64::new(0.0, 0.0); PARTS * m];
+        parts.par_chunks_mut(m).enumerate().for_each(|(i, out)| {
+            work((i * chunk).min(len), ((i + 1) * chunk).min(len), out);
+        });
+        for part in parts.chunks(m) {
+            for (s, &x) in sums.iter_mut().zip(part) {
+                *s += x;
+            }
+        }
+    }
+    for (s, &p) in sums.iter_mut().zip(ps) {
+        *s *= pauli_phase(p);
+    }
+    sums
 }
 
 wide_kernel! {
@@ -534,5 +592,45 @@ mod tests {
                 assert!(seen_low.iter().all(|&s| s), "every x mod 8 exercised");
             }
         }
+    }
+
+    #[test]
+    fn all_expectations_in_one_pass_match_the_definition() {
+        let strings: Vec<PauliString> = [
+            "Z0",
+            "X0",
+            "Y1",
+            "X0 X1",
+            "X2 Z0",
+            "Y0 Z4 X9",
+            "Z5 Z12",
+            "X12 Y2 Z0",
+            "X0 X2 Z3",
+            "Z15",
+            "X15 Z14",
+            "Y15 Y3",
+        ]
+        .iter()
+        .map(|s| PauliString::parse(s).expect("valid string"))
+        .collect();
+        // 16 qubits: the parallel path, several blocks per chunk; 13: serial, several blocks.
+        for n in [13usize, 16] {
+            let ps: Vec<PauliString> = strings
+                .iter()
+                .copied()
+                .filter(|p| (1usize << p.min_qubits()) <= 1 << n)
+                .collect();
+            let psi: Vec<C64> = random_amplitudes(1 << n, 5);
+            let psr: Vec<f64> = psi.iter().map(|c| c.re - c.im).collect();
+            let (got, gotr) = (expectations_pauli(&psi, &ps), expectations_pauli(&psr, &ps));
+            assert_eq!(got.len(), ps.len());
+            let scale = (1usize << n) as f64;
+            for (k, &p) in ps.iter().enumerate() {
+                let (want, wantr) = (plain(&psi, p, &psi), plain(&psr, p, &psr));
+                assert!((got[k] - want).norm() <= 1e-12 * scale, "{p:?} on {n}");
+                assert!((gotr[k] - wantr).norm() <= 1e-12 * scale, "{p:?} on {n}");
+            }
+        }
+        assert!(expectations_pauli::<f64>(&[1.0, 0.0], &[]).is_empty());
     }
 }

@@ -304,18 +304,15 @@ fn ep_impl<T: Scalar>(
     // grouped together for the shots.
     let ops: Vec<Vec<(crate::pauli::PauliString, f64)>> =
         model.params.iter().map(|p| p.strings.clone()).collect();
-    let groups = crate::measure::best_grouping(&model.param_strings()).n_groups() as u64;
+    let strings = model.param_strings();
+    let groups = crate::measure::best_grouping(&strings).n_groups() as u64;
     let mut measured_states = 0u64;
     // ⟨∂H/∂θ_k⟩ for every parameter with its standard error (0 when exact); state `j` of this
     // gradient draws its shots from its own seed.
     let mut expect_all = |psi: &[T]| -> Result<(Vec<f64>, Vec<f64>), Error> {
         match params.shots {
             None => Ok((
-                model
-                    .params
-                    .iter()
-                    .map(|p| p.combine(|s| expectation_pauli(psi, s).re))
-                    .collect(),
+                super::param_expectations(model, &strings, psi),
                 vec![0.0; ops.len()],
             )),
             Some(s) => {

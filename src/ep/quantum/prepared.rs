@@ -118,13 +118,11 @@ pub(crate) fn ep_gradient_prepared(
         if j > 0 {
             match params.shots {
                 None => {
-                    expectations.push(
-                        model
-                            .params
-                            .iter()
-                            .map(|p| p.combine(|s| expectation_pauli(&psi, s).re))
-                            .collect::<Vec<f64>>(),
-                    );
+                    expectations.push(super::param_expectations(
+                        model,
+                        &model.param_strings(),
+                        &psi,
+                    ));
                     stds.push(vec![0.0; ops.len()]);
                 }
                 Some(s) => {
