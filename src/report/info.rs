@@ -42,7 +42,9 @@ pub struct MemoryEstimate {
     pub state_vector: u128,
     /// The operator's diagonal.
     pub operator: u128,
-    /// A ground-state search keeping a 60-vector Krylov basis besides its work vectors.
+    /// A ground-state search storing the Krylov basis it chooses by itself (the whole cycle
+    /// for small vectors, else 16–32 vectors, see [`crate::linalg::short_basis`]) besides its
+    /// work vectors: the plan `--memory store` checks, with the operator diagonal.
     pub lanczos_stored: u128,
     /// The two-pass Lanczos that keeps no basis: the plan `qep spectrum --k 1 --no-gap`
     /// checks before allocating (work vectors and operator diagonal), less what the process
@@ -77,6 +79,16 @@ impl ModelInfo {
         let two_pass = crate::linalg::lanczos_memory(n, elem, &lanczos)
             .total()
             .saturating_add(diag);
+        let stored = crate::linalg::lanczos_memory(
+            n,
+            elem,
+            &crate::linalg::LanczosParams {
+                memory: crate::linalg::BasisMemory::Store,
+                ..lanczos
+            },
+        )
+        .total()
+        .saturating_add(diag);
         // The pass plan comes with the operator, whose diagonal costs 8·2^n bytes: only for
         // models small enough that this is instant.
         let passes = (n <= 20)
@@ -100,7 +112,7 @@ impl ModelInfo {
             memory: MemoryEstimate {
                 state_vector: sv,
                 operator: diag,
-                lanczos_stored: two_pass.saturating_add(sv.saturating_mul(60)),
+                lanczos_stored: stored,
                 lanczos_two_pass: two_pass,
                 available: memory::available_bytes().0,
             },

@@ -670,6 +670,21 @@ fn info_reports_the_memory_spectrum_checks() {
         two_pass == 64 << 20,
         "8 MiB diagonal + 7 vectors of 8 MiB: {two_pass}"
     );
+    // And the stored basis as a solve keeps it at 20 qubits: 32 vectors and the slot of the
+    // next product, which is what `--memory store` checks.
+    let stored = v["memory"]["lanczos_stored"].as_u64().unwrap();
+    assert_eq!(stored, two_pass + 33 * (8 << 20));
+    let probe = run_with_peak(
+        &[
+            "spectrum", &f, "--k", "1", "--no-gap", "--method", "lanczos", "--memory", "store",
+        ],
+        &[("QEP_MEMORY_LIMIT", "1K")],
+    );
+    let plan = needed_bytes(&probe.stderr).unwrap();
+    assert!(
+        plan > stored && plan < stored + (24 << 20),
+        "{plan} vs {stored}"
+    );
 }
 
 #[test]
