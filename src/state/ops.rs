@@ -371,16 +371,15 @@ fn pauli_blocks<T: Scalar, const XL: usize>(
     let mut acc = [T::zero(); 8];
     let xh = x & !7;
     for blk in (lo..hi).step_by(8) {
-        let high = if (z & blk).count_ones() & 1 == 0 {
-            1.0
-        } else {
-            -1.0
-        };
-        let f = &phi[blk..blk + 8];
+        // The block's sign as arithmetic, not a branch: a select per block kept the lanes
+        // below scalar.
+        let high = 1.0 - 2.0 * ((z & blk).count_ones() & 1) as f64;
+        let sign: [f64; 8] = std::array::from_fn(|j| high * lane_sign[j]);
+        let f: &[T; 8] = phi[blk..blk + 8].try_into().expect("eight amplitudes");
         let src = blk ^ xh;
-        let p = &psi[src..src + 8];
+        let p: &[T; 8] = psi[src..src + 8].try_into().expect("eight amplitudes");
         for j in 0..8 {
-            acc[j] += (f[j].conj() * p[j ^ XL]).scale(high * lane_sign[j]);
+            acc[j] += (f[j].conj() * p[j ^ XL]).scale(sign[j]);
         }
     }
     let mut sum = T::zero();
