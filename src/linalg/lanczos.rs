@@ -13,10 +13,11 @@
 //! near-degenerate pairs resolvable at the cost of a few extra steps. The Lanczos vectors are the stored basis itself and each step streams them through
 //! two fused kernels: one pass for `α` together with the coefficients along the converged
 //! Ritz vectors (or `α` from the product's own pass, [`LinearOperator::apply_dot`], when there
-//! are none), one for the recurrence, that orthogonalisation, `β` and the normalisation of
-//! the step's own vector (left unnormalised by the step before, which saves a pass), so a
-//! step costs its `H·ψ` and two passes over its vectors (one where the operator fuses the
-//! dot), with no copy. With
+//! are none), one for the recurrence, that orthogonalisation and `β`. A stored vector is
+//! never divided by its norm in place: each slot keeps its factor, which every later use
+//! folds into its coefficients (a write of the slot would be a fifth stream of the update
+//! pass). So a step costs its `H·ψ` and two passes over its vectors (one where the operator
+//! fuses the dot), with no copy. With
 //! [`LanczosParams::gap_from_run`] the level above the wanted ones is the second Ritz pair
 //! of the last wanted level's run, converged in the same Krylov space as far as its energy
 //! needs (`r²/δ ≤ tol`, see [`Spectrum::next_error`]). Every returned pair is
@@ -1139,7 +1140,7 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
         } else if arrow {
             // The first step after a restart: w −= Σ_i β s_{m,i} y_i + α v_j, the arrow of
             // couplings to the kept Ritz vectors taking the place of the previous vector, in
-            // the one update pass that also normalises v_j and gives ‖w‖.
+            // the one update pass that also applies v_j's factor and gives ‖w‖.
             let (before, rest) = head.split_at(j);
             let u = &rest[0];
             let mut ys: [&[T]; kernels::MAX_FUSED] = [&[]; kernels::MAX_FUSED];
