@@ -79,6 +79,36 @@ where
     acc
 }
 
+/// `m` sums at once over `len` indices: `f(start, end, out)` adds (or writes) one chunk's `m`
+/// partial sums into the zeroed `out`; the chunks are the fixed ones of [`reduce`] (on one
+/// thread below [`SERIAL_BELOW`], the same chunks), their partial sums added in index order:
+/// the same bits whatever the thread count.
+fn reduce_many<R, F>(len: usize, m: usize, f: F) -> Vec<R>
+where
+    R: Scalar,
+    F: Fn(usize, usize, &mut [R]) + Sync,
+{
+    if m == 0 {
+        return Vec::new();
+    }
+    let chunk = len.div_ceil(PARTS).max(1);
+    let n_parts = len.div_ceil(chunk);
+    let mut partial = vec![R::zero(); n_parts * m];
+    let work = |(ci, p): (usize, &mut [R])| f(ci * chunk, ((ci + 1) * chunk).min(len), p);
+    if len < SERIAL_BELOW {
+        partial.chunks_mut(m).enumerate().for_each(work);
+    } else {
+        partial.par_chunks_mut(m).enumerate().for_each(work);
+    }
+    let mut sums = vec![R::zero(); m];
+    for p in partial.chunks(m) {
+        for (s, &x) in sums.iter_mut().zip(p) {
+            *s += x;
+        }
+    }
+    sums
+}
+
 /// `Σ conj(a_i) b_i` over two equal-length slices with eight independent accumulators: a
 /// single running sum is a chain of dependent additions (4 cycles each) that the compiler may
 /// not reorder, eight let it vectorise. The lanes are combined in a fixed order.
@@ -267,8 +297,7 @@ pub fn expectations_pauli<T: Scalar>(psi: &[T], ps: &[PauliString]) -> Vec<C64> 
             "Pauli string beyond the state's qubits"
         );
     }
-    let (len, m) = (psi.len(), ps.len());
-    let work = |s: usize, end: usize, out: &mut [C64]| {
+    let mut sums = reduce_many(psi.len(), ps.len(), |s, end, out: &mut [C64]| {
         let mut a = s;
         while a < end {
             let b = (a + BLOCK).min(end);
@@ -277,25 +306,7 @@ pub fn expectations_pauli<T: Scalar>(psi: &[T], ps: &[PauliString]) -> Vec<C64> 
             }
             a = b;
         }
-    };
-    let mut sums = vec![C64::new(0.0, 0.0); m];
-    if m == 0 {
-        return sums;
-    }
-    if len < SERIAL_BELOW {
-        work(0, len, &mut sums);
-    } else {
-        let chunk = len.div_ceil(PARTS);
-        let mut parts = vec![C64::new(0.0, 0.0); PARTS * m];
-        parts.par_chunks_mut(m).enumerate().for_each(|(i, out)| {
-            work((i * chunk).min(len), ((i + 1) * chunk).min(len), out);
-        });
-        for part in parts.chunks(m) {
-            for (s, &x) in sums.iter_mut().zip(part) {
-                *s += x;
-            }
-        }
-    }
+    });
     for (s, &p) in sums.iter_mut().zip(ps) {
         *s *= pauli_phase(p);
     }
@@ -434,31 +445,11 @@ pub fn project_out<T: Scalar>(basis: &[Vec<T>], w: &mut [T]) {
 /// If a basis vector's length differs from `w`'s.
 #[track_caller]
 pub fn project_coefficients<T: Scalar>(basis: &[Vec<T>], w: &[T]) -> Vec<T> {
-    let m = basis.len();
-    if m == 0 {
-        return Vec::new();
-    }
     let len = w.len();
     assert!(basis.iter().all(|v| v.len() == len), "length mismatch");
-    let chunk = len.div_ceil(PARTS).max(1);
-    let n_parts = len.div_ceil(chunk);
-    let mut partial = vec![T::zero(); n_parts * m];
-    let work = |(ci, p): (usize, &mut [T])| {
-        let (s, e) = (ci * chunk, ((ci + 1) * chunk).min(len));
-        coefficients_chunk(basis, w, s, e, p);
-    };
-    if len < SERIAL_BELOW {
-        partial.chunks_mut(m).enumerate().for_each(work);
-    } else {
-        partial.par_chunks_mut(m).enumerate().for_each(work);
-    }
-    let mut c = vec![T::zero(); m];
-    for p in partial.chunks(m) {
-        for (cj, &pj) in c.iter_mut().zip(p) {
-            *cj += pj;
-        }
-    }
-    c
+    reduce_many(len, basis.len(), |s, e, p| {
+        coefficients_chunk(basis, w, s, e, p)
+    })
 }
 
 /// `w ← w − Σ_j c_j v_j`, cache-blocked (each chunk of `w` stays in cache while the basis
@@ -612,8 +603,8 @@ mod tests {
         .iter()
         .map(|s| PauliString::parse(s).expect("valid string"))
         .collect();
-        // 16 qubits: the parallel path, several blocks per chunk; 13: serial, several blocks.
-        for n in [13usize, 16] {
+        // 13 qubits: one thread; 16: parallel, one block per chunk; 18: two blocks per chunk.
+        for n in [13usize, 16, 18] {
             let ps: Vec<PauliString> = strings
                 .iter()
                 .copied()

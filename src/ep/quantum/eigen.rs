@@ -432,7 +432,7 @@ fn ep_impl<T: Scalar>(
             .map(|(x, y)| (x * x + y * y).sqrt() / scale)
             .collect()
     });
-    let cost = expectation_sum(&free.state, &model.cost_operator(&example.targets)).re;
+    let cost = expectation_sum(&free.state, &cost_op).re;
     let z_outputs = model
         .outputs
         .iter()
