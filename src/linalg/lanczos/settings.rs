@@ -100,11 +100,12 @@ pub const SMALL_BASIS: usize = 16;
 /// real) a basis of 16 instead of 32 took 13 % more products but 1.9 s less CPU of 18 s
 /// (sys 3.0 → 0.7 s; peak memory 1.29 → 0.76 GB). Small vectors are the other end: at 16
 /// qubits an `H·ψ` runs from the caches, cheaper per byte than a fresh page, and a basis of
-/// 16 (8–16 MiB) stays in the 32 MiB L3 while one of 32 does not. Whole 16-qubit EP
-/// gradients (`qep grad`, 25 alternated runs, the three benchmark families) took 3–15 %
-/// less time with 16 vectors keeping 4 than with 32 keeping 4, for 3–5 % more
-/// products; at 18 qubits (2 MiB real vectors) the two were even, at 20 qubits 32 was up to
-/// 10 % faster.
+/// 16 (8–16 MiB) takes at most half the 32 MiB L3 where one of 32 (16–32 MiB) takes up to
+/// all of it. Whole 16-qubit EP gradients (`qep grad`, 25 alternated runs, the three
+/// benchmark families) took 3–15 % less time with 16 vectors keeping 4 than with 32 keeping
+/// 4, for 3–5 % more products. At 18 qubits (2 MiB real vectors) 16 was 4 % faster on the
+/// TFIM grid but 3 and 12 % slower on the random net and the sensor; at 20 qubits 5 and 10 %
+/// slower on the TFIM grid and the random net, 6 % faster on the sensor.
 pub fn short_basis(dim: usize, elem_bytes: usize) -> usize {
     let vec = (dim as u128 * elem_bytes as u128).max(1);
     if vec <= SMALL_VECTOR_BYTES {
