@@ -1,9 +1,9 @@
 //! `H·ψ` without storing a matrix: a few cache-blocked streaming passes over ψ.
 //!
-//! Within a pass, each *tile* (see [`Pass`]) is processed in L1-sized sub-blocks of the
-//! output: a sub-block is written once from the diagonal (first pass) or read once, then every
-//! X-mask group of the pass adds its flipped source block into it while it sits in L1, and it
-//! is written back once. Groups with real coefficients (all of them for a real Hermitian `H`,
+//! Within a pass, each *tile* (see [`Pass`]) is processed in sub-blocks of the output (at
+//! most L1's size): a sub-block is written once from the diagonal (first pass) or read once,
+//! then every X-mask group of the pass adds its flipped source block into it, and it is
+//! written back once. Groups with real coefficients (all of them for a real Hermitian `H`,
 //! whatever the vector's type) work on interleaved `f64` arrays, `W` floats per amplitude, so
 //! that complex vectors need no complex multiplications.
 
@@ -20,8 +20,9 @@ use super::xmask::{
     deposit, pext_soft, Diagonal, Flip, Group, Kernel, Pass, Table, XMaskOperator, SUB_BITS,
 };
 
-/// Amplitudes per output sub-block: 512 complex amplitudes are 8 KiB, which stay in the 32 KiB
-/// L1 while up to a few dozen groups add into them.
+/// Amplitudes per output sub-block (see [`SUB_BITS`]): 2048 complex amplitudes are 32 KiB,
+/// the size of L1, for the groups that add into the block one at a time (complex tables, the
+/// term-by-term oracle); the fused kernel reads and writes each output vector once.
 const SUB: usize = 1 << SUB_BITS;
 
 /// Fewest amplitudes one parallel task of a pass covers (256 KiB of complex output): below

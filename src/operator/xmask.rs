@@ -24,12 +24,20 @@ pub(crate) struct Group {
     pub tables: Vec<Table>,
 }
 
-/// Bits of the basis index spanned by one output sub-block of the kernels (`2^9` amplitudes):
+/// Bits of the basis index spanned by one output sub-block of the kernels (`2^11` amplitudes):
 /// the tables keep the index of every in-block offset precomputed.
-pub(crate) const SUB_BITS: u32 = 9;
+///
+/// The fused kernel keeps its sums in registers and writes each output vector once, so the
+/// block need not stay in L1; what the size sets is how long every source stream runs before
+/// the kernel moves on (and sets up every group again). Products of one thread, `qep bench
+/// --real`, fastest of 5 alternated runs of 400, 2^9 → 2^11: TFIM grid 16 qubits 92.5 → 76 µs,
+/// phase sensor 16 qubits 170 → 153 µs, random net 16 qubits 189 → 162 µs; on two threads at
+/// 24 qubits (4 products) TFIM grid complex 80 → 73 ms, sensor real 53 → 46 ms. Smaller
+/// blocks (2^7, 2^8) were slower on every family, 2^12–2^13 no faster than 2^11.
+pub(crate) const SUB_BITS: u32 = 11;
 
 /// Largest number of Z bits one table covers: `2^12` entries are 32 KiB (real) or 64 KiB
-/// (complex), of which a sub-block touches at most `2^9`. A group whose Z-masks span more
+/// (complex), of which a sub-block touches at most `2^11`. A group whose Z-masks span more
 /// bits is split into parts with a table each.
 pub(crate) const TABLE_BITS: u32 = 12;
 

@@ -718,7 +718,7 @@ fn assert_passes_match_naive(h: &PauliSum, seed: u64, what: &str) {
 }
 
 /// A 20-qubit TFIM chain with Z-dependent and Y terms whose X letters above qubit 15 are one of
-/// qubits 16 to 19, alone or with qubits inside a 2^9-amplitude sub-block, so that the
+/// qubits 16 to 19, alone or with qubits inside a 2^11-amplitude sub-block, so that the
 /// single-pass plan takes them (`kind`: complex or real in the Z basis).
 fn few_high_sources(kind: Coeffs) -> PauliSum {
     let mut h = tfim_chain(20, 1.0, 0.7);
