@@ -517,7 +517,10 @@ mod tests {
             // The same sums in the same order: the same bits.
             assert!(got == want, "n = {n}, k = {k}: the combinations differ");
         }
-        assert!(basis[k..] == tail[..], "the vectors beyond k are left alone");
+        assert!(
+            basis[k..] == tail[..],
+            "the vectors beyond k are left alone"
+        );
     }
 
     #[test]
