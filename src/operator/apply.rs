@@ -488,6 +488,9 @@ impl XMaskOperator {
                                     lo: t.lo_idx.as_ptr(),
                                     // No Z bit inside a register: one entry for all its lanes.
                                     uniform: pattern == [0; LANES],
+                                    // No Z bit inside a step of the fused kernel (4
+                                    // registers): one entry for the whole step.
+                                    step_uniform: t.mask & (4 * LANES as u64 / W as u64 - 1) == 0,
                                     pattern,
                                 }
                             }
@@ -809,7 +812,8 @@ const FUSE_MAX: usize = 32;
 /// One fused source: the sub-block-sized source slice of a group (`ptr`, as many floats as the
 /// output sub-block), the in-block flip in float units and the coefficient: the constant `e`
 /// if `table` is null, else per vector of 8 floats starting at amplitude `j0`, the entries
-/// `table[lo[j0] + pattern[f]]` for its floats `f` (see [`Table`]; `uniform` if the pattern is
+/// `table[lo[j0] + pattern[f]]` for its floats `f` (see [`Table`]; `step_uniform` if the entry
+/// is the same for the 4 registers of a step of the intrinsic kernel, `uniform` if the pattern is
 /// all zero; only the intrinsic kernel takes table sources).
 struct Src<F> {
     ptr: *const F,
@@ -819,6 +823,7 @@ struct Src<F> {
     lo: *const u16,
     pattern: [u8; LANES],
     uniform: bool,
+    step_uniform: bool,
 }
 
 /// Smallest state (bytes of ψ, and of the output) whose one-pass product stores its output
@@ -908,6 +913,7 @@ impl<F> Src<F> {
         lo: std::ptr::null(),
         pattern: [0; LANES],
         uniform: false,
+        step_uniform: false,
     };
 }
 

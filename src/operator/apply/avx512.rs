@@ -142,6 +142,12 @@ pub(super) unsafe fn add_fused<F: Float, const STREAM: bool>(
                 a1 = _mm512_fmadd_pd(e, v1, a1);
                 a2 = _mm512_fmadd_pd(e, v2, a2);
                 a3 = _mm512_fmadd_pd(e, v3, a3);
+            } else if g.step_uniform {
+                let e = _mm512_set1_pd(*g.table.add(*g.lo.add(kb / w) as usize));
+                a0 = _mm512_fmadd_pd(e, v0, a0);
+                a1 = _mm512_fmadd_pd(e, v1, a1);
+                a2 = _mm512_fmadd_pd(e, v2, a2);
+                a3 = _mm512_fmadd_pd(e, v3, a3);
             } else {
                 let pat = _mm512_cvtepu8_epi64(_mm_loadl_epi64(g.pattern.as_ptr() as *const _));
                 a0 = _mm512_fmadd_pd(coefficients(g, kb, w, pat), v0, a0);
