@@ -33,7 +33,7 @@ use crate::operator::{LinearOperator, XMaskOperator};
 use crate::scalar::{Scalar, C64};
 use crate::state::{axpy, memory, normalize, project_coefficients, scale, subtract_combination};
 
-use super::dense::{eigh_dense, eigh_symmetric, eigh_tridiagonal};
+use super::dense::{eigh_dense, eigh_symmetric, eigh_tridiagonal, tridiagonal_values_last};
 use super::reduce::{dot_all, norm_all, normalize_all, project_out_all, reduce_scalars};
 use super::SolverError;
 
@@ -1205,15 +1205,30 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
         since_check += 1;
         if since_check >= check_every || breakdown || last || full {
             since_check = 0;
-            let (vals, vecs) = eigh_symmetric(&t, cap, n)?;
             // The lowest `pairs` Ritz pairs, each with its residual estimate `β |s_{m,i}|`:
             // the run stops when all of them have converged, the first to `stop`, those above
             // it (a gap level) as far as their Ritz values need (see `value_converged`).
             let p = pairs.min(n);
-            let converged = (0..p).all(|c| {
-                let est = b * vecs[(n - 1, c)].abs();
-                est <= stop || (c > 0 && value_converged(est, &vals[..n], c, stop))
-            });
+            let all_converged = |vals: &[f64], last: &dyn Fn(usize) -> f64| {
+                (0..p).all(|c| {
+                    let est = b * last(c).abs();
+                    est <= stop || (c > 0 && value_converged(est, &vals[..n], c, stop))
+                })
+            };
+            // A check that goes on needs only the Ritz values and their vectors' last
+            // components: from the tridiagonal projection (no restart yet) they take O(n²)
+            // operations, where the dense solver forms every vector in O(n³).
+            if kept == 0 && !(breakdown || last || full) {
+                if let Some((vals, lasts)) = tridiagonal_values_last(&t, cap, n) {
+                    if !all_converged(&vals, &|c| lasts[c]) {
+                        continue_run(&mut t, cap, j, b, &mut omega, &mut scales);
+                        j += 1;
+                        continue;
+                    }
+                }
+            }
+            let (vals, vecs) = eigh_symmetric(&t, cap, n)?;
+            let converged = all_converged(&vals, &|c| vecs[(n - 1, c)]);
             // Coefficients of the slots as stored: the Ritz vectors' in the Lanczos vectors
             // times each slot's factor.
             best = Thick {
@@ -1264,14 +1279,26 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
                 continue;
             }
         }
-        t[(j + 1) * cap + j] = b;
-        t[j * cap + j + 1] = b;
-        omega.push_beta(b);
-        // v_{j+1} = w / b, the slot left as it is.
-        scales[j + 1] = 1.0 / b;
+        continue_run(&mut t, cap, j, b, &mut omega, &mut scales);
         j += 1;
     }
     Ok(best)
+}
+
+/// Ends step `j` of a run that goes on: `β = b` couples `v_j` and `v_{j+1} = w / b` in the
+/// projection, and slot `j + 1` (the product left as it is) keeps the factor `1/b`.
+fn continue_run(
+    t: &mut [f64],
+    cap: usize,
+    j: usize,
+    b: f64,
+    omega: &mut Omega,
+    scales: &mut [f64],
+) {
+    t[(j + 1) * cap + j] = b;
+    t[j * cap + j + 1] = b;
+    omega.push_beta(b);
+    scales[j + 1] = 1.0 / b;
 }
 
 /// Second pass of the two-pass variant: regenerate the Lanczos vectors from `start` and
