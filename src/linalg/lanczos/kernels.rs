@@ -300,26 +300,16 @@ fn rotate_block<T: Scalar, const B: usize>(
     let mut c0 = 0;
     while c0 < k {
         let kb = ROT_OUT.min(k - c0);
-        let mut put = |c: usize, a: &[T; B]| {
-            tmp[(c0 + c) * ROT_ROWS..(c0 + c) * ROT_ROWS + B].copy_from_slice(a);
+        let mut put = |sums: &[[T; B]]| {
+            for (c, a) in sums.iter().enumerate() {
+                tmp[(c0 + c) * ROT_ROWS..(c0 + c) * ROT_ROWS + B].copy_from_slice(a);
+            }
         };
         match kb {
-            1 => rotate_sweep::<T, B, 1>(g, back, off, lo, s, c0)
-                .iter()
-                .enumerate()
-                .for_each(|(c, a)| put(c, a)),
-            2 => rotate_sweep::<T, B, 2>(g, back, off, lo, s, c0)
-                .iter()
-                .enumerate()
-                .for_each(|(c, a)| put(c, a)),
-            3 => rotate_sweep::<T, B, 3>(g, back, off, lo, s, c0)
-                .iter()
-                .enumerate()
-                .for_each(|(c, a)| put(c, a)),
-            _ => rotate_sweep::<T, B, ROT_OUT>(g, back, off, lo, s, c0)
-                .iter()
-                .enumerate()
-                .for_each(|(c, a)| put(c, a)),
+            1 => put(&rotate_sweep::<T, B, 1>(g, back, off, lo, s, c0)),
+            2 => put(&rotate_sweep::<T, B, 2>(g, back, off, lo, s, c0)),
+            3 => put(&rotate_sweep::<T, B, 3>(g, back, off, lo, s, c0)),
+            _ => put(&rotate_sweep::<T, B, ROT_OUT>(g, back, off, lo, s, c0)),
         }
         c0 += kb;
     }
