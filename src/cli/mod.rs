@@ -250,7 +250,7 @@ fn spinner(msg: String) -> ProgressBar {
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     pb.set_message(msg);
-    pb.enable_steady_tick(Duration::from_millis(120));
+    steady_tick(&pb, Duration::from_millis(120));
     pb
 }
 
@@ -265,8 +265,18 @@ fn bar(len: u64, msg: String, unit: &str) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     pb.set_message(msg);
-    pb.enable_steady_tick(Duration::from_millis(200));
+    steady_tick(&pb, Duration::from_millis(200));
     pb
+}
+
+/// Redraws `pb` every `interval` from a thread of indicatif's, when stderr is a terminal:
+/// hidden, the bar draws nothing, and the thread would only be started and stopped for
+/// every stage of every command run from a script.
+pub(super) fn steady_tick(pb: &ProgressBar, interval: Duration) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        pb.enable_steady_tick(interval);
+    }
 }
 
 /// Shows the library's [`Progress`] reports on stderr: a spinner for a phase of unknown

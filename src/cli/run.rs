@@ -97,7 +97,7 @@ pub fn run(a: RunArgs) -> Result<()> {
                 ProgressStyle::with_template("{bar:30} epoch {msg} [{elapsed} < {eta}]")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            bar.enable_steady_tick(std::time::Duration::from_millis(250));
+            super::steady_tick(&bar, std::time::Duration::from_millis(250));
             pb = Some(bar);
         }
         RunEvent::BetaChosen(fit) => eprintln!("{name}: β = {:.4}: {}", fit.beta, fit.reason),
