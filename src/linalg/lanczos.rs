@@ -1209,9 +1209,9 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
             // the run stops when all of them have converged, the first to `stop`, those above
             // it (a gap level) as far as their Ritz values need (see `value_converged`).
             let p = pairs.min(n);
-            let all_converged = |vals: &[f64], last: &dyn Fn(usize) -> f64| {
+            let all_converged = |vals: &[f64], last_component: &dyn Fn(usize) -> f64| {
                 (0..p).all(|c| {
-                    let est = b * last(c).abs();
+                    let est = b * last_component(c).abs();
                     est <= stop || (c > 0 && value_converged(est, &vals[..n], c, stop))
                 })
             };
