@@ -53,10 +53,10 @@ pub fn eigh_tridiagonal(alpha: &[f64], beta: &[f64]) -> Result<(Vec<f64>, Mat<f6
     Ok(((0..m).map(|i| s[i]).collect(), evd.U().to_owned()))
 }
 
-/// Eigenvalues (ascending) of the leading `n × n` block of a symmetric tridiagonal matrix
-/// stored row-major with row stride `stride` (only the diagonal and the subdiagonal are
-/// read), with the last component of each normalised eigenvector (up to sign): all a Lanczos
-/// convergence check needs (the residual estimates `β |s_{n−1,i}|`), in `O(n²)` operations.
+/// Eigenvalues (ascending) of the symmetric tridiagonal matrix with diagonal `alpha` and
+/// off-diagonal `beta` (its first `alpha.len() − 1` entries), with the last component of each
+/// normalised eigenvector (up to sign): all a Lanczos convergence check needs (the residual
+/// estimates `β |s_{n−1,i}|`), in `O(n²)` operations.
 ///
 /// Implicit QL with Wilkinson shifts (the EISPACK `tql2` iteration), tracking only the last
 /// row of the accumulated rotations, as Golub and Welsch do for the first row. Written here
@@ -68,21 +68,17 @@ pub fn eigh_tridiagonal(alpha: &[f64], beta: &[f64]) -> Result<(Vec<f64>, Mat<f6
 ///
 /// `None` if an eigenvalue takes more than 60 iterations (the caller then uses the dense
 /// solver).
-pub(crate) fn tridiagonal_values_last(
-    t: &[f64],
-    stride: usize,
-    n: usize,
-) -> Option<(Vec<f64>, Vec<f64>)> {
-    let mut d: Vec<f64> = (0..n).map(|i| t[i * stride + i]).collect();
+pub(crate) fn tridiagonal_values_last(alpha: &[f64], beta: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
+    let n = alpha.len();
+    assert!(
+        beta.len() + 1 >= n,
+        "{} couplings for {n} diagonal entries",
+        beta.len()
+    );
+    let mut d = alpha.to_vec();
     // e[i] couples i and i + 1; e[n − 1] = 0.
     let mut e: Vec<f64> = (0..n)
-        .map(|i| {
-            if i + 1 < n {
-                t[(i + 1) * stride + i]
-            } else {
-                0.0
-            }
-        })
+        .map(|i| if i + 1 < n { beta[i] } else { 0.0 })
         .collect();
     let mut z = vec![0.0f64; n];
     if n == 0 {
@@ -206,34 +202,10 @@ pub fn dense_spectrum(op: &XMaskOperator) -> Result<(Vec<f64>, Vec<Vec<C64>>), S
 mod tests {
     use super::*;
 
-    /// A symmetric tridiagonal matrix, row-major with stride `stride ≥ n`, junk outside the
-    /// band (the function must read only the diagonal and the subdiagonal).
-    fn banded(d: &[f64], e: &[f64], stride: usize) -> Vec<f64> {
-        let n = d.len();
-        let mut t = vec![f64::NAN; stride * stride];
-        for i in 0..n {
-            for j in 0..n {
-                t[i * stride + j] = if i == j {
-                    d[i]
-                } else if i == j + 1 {
-                    e[j]
-                } else if j == i + 1 {
-                    // The upper band holds junk too: only the lower one is read.
-                    7.0
-                } else {
-                    1e300
-                };
-            }
-        }
-        t
-    }
-
     /// Eigenvalues and |last components| against faer's dense eigensolver.
     fn check(d: &[f64], e: &[f64], what: &str) {
         let n = d.len();
-        let stride = n + 3;
-        let t = banded(d, e, stride);
-        let (vals, last) = tridiagonal_values_last(&t, stride, n).expect("converges");
+        let (vals, last) = tridiagonal_values_last(d, e).expect("converges");
         let (want, vecs) = eigh_tridiagonal(d, e).expect("faer converges");
         let scale = d.iter().chain(e).fold(1.0f64, |m, x| m.max(x.abs()));
         for i in 0..n {
@@ -293,8 +265,8 @@ mod tests {
         check(&d, &[1.0; 20], "W21+");
         // The path graph: eigenvalues 2 cos(kπ/(n+1)), last components known in closed form.
         let n = 30;
-        let t = banded(&vec![0.0; n], &vec![1.0; n - 1], n);
-        let (vals, last) = tridiagonal_values_last(&t, n, n).expect("converges");
+        let (vals, last) =
+            tridiagonal_values_last(&vec![0.0; n], &vec![1.0; n - 1]).expect("converges");
         let h = std::f64::consts::PI / (n + 1) as f64;
         for k in 1..=n {
             // Ascending: the k-th from the top is 2 cos(kh); its vector's entries are

@@ -854,12 +854,18 @@ fn run_two_pass<T: Scalar, A: LinearOperator<T> + ?Sized>(
         let breakdown = is_breakdown(b, anorm, 0.1 * tol);
         let last = i + 1 == steps;
         if (i + 1) % check_every == 0 || breakdown || last {
-            let (vals, vecs) = eigh_tridiagonal(&alpha, &beta)?;
-            let m = alpha.len();
-            let est = b * vecs[(m - 1, 0)].abs();
-            best = (vals[0], (0..m).map(|r| vecs[(r, 0)]).collect());
-            if est <= 0.1 * tol || breakdown {
-                return Ok(best);
+            // A check that goes on needs only the lowest Ritz value's last component.
+            let goes_on = !(breakdown || last)
+                && tridiagonal_values_last(&alpha, &beta)
+                    .is_some_and(|(_, lasts)| b * lasts[0].abs() > 0.1 * tol);
+            if !goes_on {
+                let (vals, vecs) = eigh_tridiagonal(&alpha, &beta)?;
+                let m = alpha.len();
+                let est = b * vecs[(m - 1, 0)].abs();
+                best = (vals[0], (0..m).map(|r| vecs[(r, 0)]).collect());
+                if est <= 0.1 * tol || breakdown {
+                    return Ok(best);
+                }
             }
         }
         if last {
@@ -1219,7 +1225,9 @@ fn run_thick<T: Scalar, A: LinearOperator<T> + ?Sized>(
             // components: from the tridiagonal projection (no restart yet) they take O(n²)
             // operations, where the dense solver forms every vector in O(n³).
             if kept == 0 && !(breakdown || last || full) {
-                if let Some((vals, lasts)) = tridiagonal_values_last(&t, cap, n) {
+                let alpha: Vec<f64> = (0..n).map(|i| t[i * cap + i]).collect();
+                let beta: Vec<f64> = (1..n).map(|i| t[i * cap + i - 1]).collect();
+                if let Some((vals, lasts)) = tridiagonal_values_last(&alpha, &beta) {
                     if !all_converged(&vals, &|c| lasts[c]) {
                         continue_run(&mut t, cap, j, b, &mut omega, &mut scales);
                         j += 1;
